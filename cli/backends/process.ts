@@ -1,0 +1,269 @@
+// The `process` backend: runs a job's command as a local child process (no image, no limits) and describes it as the
+// ECS Task object `ecs:runTask.sync` returns, so the state machine sees the same exit codes, stop codes and failures.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import type { EcsBackend, EcsTask, TaskRequest } from './types';
+
+/** The account and region in local ARNs: obviously not AWS, still shaped like ECS's. */
+const LOCAL_ARN_PREFIX = 'arn:aws:ecs:local:000000000000';
+/** Parent variables a job may rely on without declaring them; everything else must come from the job's environment. */
+const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
+/**
+ * Local default for SIGTERM -> SIGKILL. ECS waits 30 s (stopTimeout); locally a stop is usually Ctrl-C or a timeout
+ * in an interactive run, where 30 s of waiting feels hung, and jobs written for ECS should exit on SIGTERM in far less.
+ */
+export const DEFAULT_GRACE_MS = 5000;
+
+// ---- helpers shared with the container backend ----------------------------------------------------------------
+
+/** 32 hex characters, like an ECS task id. */
+export function newTaskId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The cluster's name whether RunTask was given a name or an ARN. */
+export function clusterName(cluster: string): string {
+  return cluster.startsWith('arn:') ? cluster.slice(cluster.lastIndexOf('/') + 1) : cluster;
+}
+
+export function localTaskArn(cluster: string, id: string): string {
+  return `${LOCAL_ARN_PREFIX}:task/${clusterName(cluster)}/${id}`;
+}
+
+/** The id (last path segment) of a task ARN; a bare id passes through. */
+export function taskIdOf(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
+}
+
+/** Builds the Task object for a task that has stopped, the way DescribeTasks/.sync reports it. */
+export function stoppedTask(fields: {
+  request: TaskRequest;
+  taskArn: string;
+  createdAt: Date;
+  startedAt?: Date | undefined;
+  stopCode: EcsTask['StopCode'];
+  stoppedReason: string;
+  exitCode?: number | undefined;
+  containerReason?: string | undefined;
+}): EcsTask {
+  const { request } = fields;
+  const container: EcsTask['Containers'][number] = { Name: 'job', LastStatus: 'STOPPED' };
+  if (fields.exitCode !== undefined) container.ExitCode = fields.exitCode;
+  if (fields.containerReason !== undefined) container.Reason = fields.containerReason;
+  const task: EcsTask = {
+    TaskArn: fields.taskArn,
+    ClusterArn: request.cluster.startsWith('arn:') ? request.cluster : `${LOCAL_ARN_PREFIX}:cluster/${request.cluster}`,
+    TaskDefinitionArn: request.taskDefinition.startsWith('arn:')
+      ? request.taskDefinition
+      : `${LOCAL_ARN_PREFIX}:task-definition/${request.taskDefinition}`,
+    StartedBy: request.startedBy,
+    LastStatus: 'STOPPED',
+    DesiredStatus: 'STOPPED',
+    StopCode: fields.stopCode,
+    StoppedReason: fields.stoppedReason,
+    CreatedAt: fields.createdAt.toISOString(),
+    StoppedAt: new Date().toISOString(),
+    Containers: [container],
+  };
+  if (fields.startedAt) task.StartedAt = fields.startedAt.toISOString();
+  return task;
+}
+
+/** ECS's wording for a task whose essential container exited by itself. */
+export const ESSENTIAL_EXITED = 'Essential container in task exited';
+
+/** Exit code as Docker/ECS report it: the code, or 128 + signal number for a killed process (143 TERM, 137 KILL). */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const number = signal ? osConstants.signals[signal] : undefined;
+  return number === undefined ? 255 : 128 + number;
+}
+
+/**
+ * Calls onLine for every complete line of a stream, and for the unterminated rest when the stream ends.
+ * Returns a function that flushes that rest early (used when a stream is abandoned).
+ */
+export function forEachLine(stream: Readable, onLine: (line: string) => void): () => void {
+  // A decoder keeps a multi-byte character split across chunks in one piece.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let flushed = false;
+  const emit = (text: string) => {
+    const lines = (rest + text).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+  };
+  const flush = () => {
+    if (flushed) return;
+    flushed = true;
+    emit(decoder.end());
+    if (rest !== '') onLine(rest);
+    rest = '';
+  };
+  stream.on('data', (chunk: Buffer) => emit(decoder.write(chunk)));
+  stream.on('end', flush);
+  stream.on('close', flush);
+  return flush;
+}
+
+// ---- the process backend ----------------------------------------------------------------------------------------
+
+interface RunningTask {
+  arn: string;
+  startedBy: string;
+  child: ChildProcess;
+  /** Set by stop(): the task then reports UserInitiated with this reason. */
+  stopReason?: string;
+  killTimer?: NodeJS.Timeout;
+  done: Promise<EcsTask>;
+}
+
+export function processBackend(options: { graceMs?: number; cwd?: string } = {}): EcsBackend {
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const tasks = new Map<string, RunningTask>();
+
+  // If the runner itself exits, its detached jobs would live on: kill their groups synchronously on the way out.
+  const killAllOnExit = () => {
+    for (const task of tasks.values()) killGroup(task.child, 'SIGKILL');
+  };
+  const track = (task: RunningTask) => {
+    if (tasks.size === 0) process.on('exit', killAllOnExit);
+    tasks.set(task.arn, task);
+  };
+  const untrack = (task: RunningTask) => {
+    tasks.delete(task.arn);
+    if (tasks.size === 0) process.off('exit', killAllOnExit);
+  };
+
+  function run(request: TaskRequest): Promise<EcsTask> {
+    const arn = localTaskArn(request.cluster, newTaskId());
+    const createdAt = new Date();
+    const [file, ...args] = request.command;
+    if (file === undefined) {
+      return Promise.resolve(stoppedTask({
+        request, taskArn: arn, createdAt, stopCode: 'TaskFailedToStart',
+        stoppedReason: 'CannotStartContainerError: the command is empty',
+        containerReason: 'CannotStartContainerError: the command is empty',
+      }));
+    }
+
+    const env: Record<string, string> = {};
+    for (const name of INHERITED_ENV) {
+      const value = process.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    Object.assign(env, request.environment);
+
+    // detached: its own process group, so stop() reaches a shell's children too and Ctrl-C goes through stopAll().
+    const child = spawn(file, args, {
+      env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    });
+
+    let resolveDone!: (task: EcsTask) => void;
+    const done = new Promise<EcsTask>((resolve) => { resolveDone = resolve; });
+    const task: RunningTask = { arn, startedBy: request.startedBy, child, done };
+    track(task);
+
+    let startedAt: Date | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    let abandonTimer: NodeJS.Timeout | undefined;
+
+    const flushOut = forEachLine(child.stdout!, (line) => request.onOutput('stdout', line));
+    const flushErr = forEachLine(child.stderr!, (line) => request.onOutput('stderr', line));
+
+    const finish = (result: EcsTask) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(task.killTimer);
+      clearTimeout(abandonTimer);
+      untrack(task);
+      resolveDone(result);
+    };
+
+    child.on('spawn', () => { startedAt = new Date(); });
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      // ENOENT/EACCES: the command could not be started; ECS reports that as a task, not as a RunTask error.
+      if (startedAt !== undefined) return;
+      const reason = `CannotStartContainerError: ${err.message}`;
+      finish(stoppedTask({
+        request, taskArn: arn, createdAt, stopCode: 'TaskFailedToStart', stoppedReason: reason, containerReason: reason,
+      }));
+    });
+
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // The essential container exited, so the task stops: whatever else the job left running dies with it (as in ECS).
+      killGroup(child, 'SIGKILL');
+      // A process that escaped the group (setsid) may still hold our pipes open: do not wait for it for long.
+      abandonTimer = setTimeout(() => {
+        flushOut();
+        flushErr();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        complete();
+      }, 500);
+      abandonTimer.unref();
+    });
+
+    // 'close' comes after 'exit' once both pipes have ended, so every output line has been delivered by then.
+    child.on('close', () => complete());
+
+    function complete() {
+      if (!exit) return;
+      const exitCode = exitCodeOf(exit.code, exit.signal);
+      const stopped = task.stopReason !== undefined;
+      finish(stoppedTask({
+        request, taskArn: arn, createdAt, startedAt, exitCode,
+        stopCode: stopped ? 'UserInitiated' : 'EssentialContainerExited',
+        stoppedReason: stopped ? task.stopReason! : ESSENTIAL_EXITED,
+      }));
+    }
+
+    return done;
+  }
+
+  async function stop(taskArn: string, reason: string): Promise<void> {
+    const task = tasks.get(taskArn);
+    // Unknown, finished or already stopping: StopTask on such a task changes nothing.
+    if (!task || task.stopReason !== undefined) return;
+    task.stopReason = reason;
+    killGroup(task.child, 'SIGTERM');
+    task.killTimer = setTimeout(() => killGroup(task.child, 'SIGKILL'), graceMs);
+    // A pending SIGKILL must not keep the runner (or jest) alive; finish() clears it anyway.
+    task.killTimer.unref();
+  }
+
+  return {
+    name: 'process',
+    run,
+    async list(startedBy) {
+      // ListTasks(desiredStatus RUNNING): a task being stopped already has desiredStatus STOPPED.
+      return [...tasks.values()].filter((t) => t.startedBy === startedBy && t.stopReason === undefined).map((t) => t.arn);
+    },
+    stop,
+    async stopAll(reason) {
+      const running = [...tasks.values()];
+      await Promise.all(running.map((t) => stop(t.arn, reason)));
+      // Wait for them to be gone (at most graceMs): after stopAll the runner may exit at once.
+      await Promise.all(running.map((t) => t.done));
+    },
+  };
+}
+
+/** Signals the child's whole process group; a group that is already gone is not an error. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch (err) {
+    // ESRCH: already gone. EPERM: the pid now names a group we do not own, so ours is gone too.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ESRCH' && code !== 'EPERM') throw err;
+  }
+}

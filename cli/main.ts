@@ -1,0 +1,182 @@
+// `npx stepcron <command>`: validate, synth, run, next, schedule, history, demo. Usage and catalog mistakes exit 2
+// with one clear line each; a run exits 0 when SUCCEEDED or SKIPPED and 1 otherwise.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { CatalogError, findJob, type Job, loadCatalog } from '../workflows/catalog';
+import { compile } from '../workflows/compile';
+import { deployInfra, type StageParams } from '../workflows/resources';
+import { nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
+import { History } from './history';
+import { formatSummary, runLocal, type Summary } from './run';
+import { makeBackend, UsageError } from './backends';
+import { localScheduler, parseDuration } from './scheduler';
+
+const EXIT_USAGE = 2;
+
+interface Common { catalog: string; stage: string }
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('stepcron')
+    .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  let exitCode = 0;
+  const common = (cmd: Command) => cmd
+    .option('--catalog <file>', 'the job catalog', 'workflows/jobs.yml')
+    .option('--stage <stage>', 'the stage whose settings apply', 'dev');
+  const jobsOf = (o: Common) => loadCatalog(resolve(o.catalog), { stage: o.stage });
+
+  common(program.command('validate').description('check the catalog; one line per problem'))
+    .action((o: Common) => {
+      const jobs = jobsOf(o);
+      process.stdout.write(`${o.catalog}: ${jobs.length} jobs valid for stage ${o.stage}: ${jobs.map((j) => j.name).join(', ')}\n`);
+    });
+
+  common(program.command('synth').argument('[job]', 'one job (default: all)')
+    .description('print the state machine definition (ASL) of each job, exactly as it deploys'))
+    .action((name: string | undefined, o: Common) => {
+      const jobs = jobsOf(o);
+      const params = stageParamsForSynth(o.stage);
+      const picked = name ? [findJob(jobs, name)] : jobs;
+      const out = Object.fromEntries(picked.map((j) => [j.name, compile(j, deployInfra(j, params))]));
+      process.stdout.write(`${JSON.stringify(name ? out[name] : out, null, 2)}\n`);
+    });
+
+  common(program.command('run').argument('<job>', 'the job to run')
+    .description("run the job's state machine locally, with the ECS step as a local process, a container or a real task")
+    .option('--event <file>', 'run input JSON, as you would start it in the console (see events/)')
+    .addOption(new Option('--ecs <backend>', 'what runs the ECS task').choices(['process', 'container', 'aws']).default('process'))
+    .addOption(new Option('--notify <mode>', 'print notifications, or publish them for real').choices(['print', 'aws']).default('print'))
+    .option('--skip-waits', 'do not wait between retries (Wait states and retry intervals take 0 s)', false)
+    .option('--json', 'print the summary as one JSON object on the last line of stdout', false))
+    .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; json: boolean }) => {
+      const job = findJob(jobsOf(o), name);
+      const input = o.event ? readEvent(o.event) : {};
+      const summary = await runOnce(job, o, input, o);
+      if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else process.stdout.write(formatSummary(summary));
+      exitCode = summary.status === 'SUCCEEDED' || summary.status === 'SKIPPED' ? 0 : 1;
+    });
+
+  common(program.command('next').argument('<job-or-expression>', "a job name, or 'cron(...)', 'rate(...)', 'at(...)'")
+    .description('print the next fire times, one ISO-8601 UTC timestamp per line')
+    .option('--tz <zone>', 'IANA time zone (default: the job\'s, or UTC)')
+    .option('--from <time>', 'ISO time to count from (default: now)')
+    .option('-n, --count <n>', 'how many times', '5'))
+    .action((what: string, o: Common & { tz?: string; from?: string; count: string }) => {
+      const isExpression = /^(cron|rate|at)\(/.test(what.trim());
+      const job = isExpression ? undefined : findJob(jobsOf(o), what);
+      const schedule = parseSchedule(job ? job.schedule : what.trim());
+      const from = o.from ? new Date(o.from) : new Date();
+      if (Number.isNaN(from.getTime())) throw new UsageError(`--from: '${o.from}' is not an ISO time such as 2026-03-08T00:00:00Z`);
+      const count = Number(o.count);
+      if (!Number.isInteger(count) || count < 1 || count > 10000) throw new UsageError(`--count: '${o.count}' must be a whole number from 1 to 10000`);
+      const timezone = o.tz ?? job?.timezone ?? 'UTC';
+      const times = nextFireTimes(schedule, { timezone, from, count });
+      process.stdout.write(times.map((t) => `${t.toISOString()}\n`).join(''));
+    });
+
+  common(program.command('schedule')
+    .description('a local scheduler: fire every enabled job at its times in its time zone until stopped')
+    .option('--for <duration>', 'stop after this long (e.g. 90s, 10m, 2h)')
+    .option('--jobs <names>', 'only these jobs (comma-separated)')
+    .addOption(new Option('--ecs <backend>', 'what runs the ECS task').choices(['process', 'container', 'aws']).default('process')))
+    .action(async (o: Common & { for?: string; jobs?: string; ecs: string }) => {
+      const all = jobsOf(o);
+      const names = o.jobs?.split(',').map((s) => s.trim()).filter(Boolean);
+      const jobs = names ? names.map((n) => findJob(all, n)) : all.filter((j) => j.enabled);
+      const forMs = o.for === undefined ? undefined : parseDuration(o.for);
+      exitCode = await localScheduler({
+        jobs, stage: o.stage, history: history(), forMs,
+        backend: await makeBackend(o.ecs, o.stage),
+        out: (t: string) => process.stdout.write(t),
+      });
+    });
+
+  common(program.command('history').argument('[job]', 'one job (default: all)')
+    .description('recent local runs, newest first, like the console\'s execution list')
+    .option('-n, --count <n>', 'how many', '20'))
+    .action((job: string | undefined, o: Common & { count: string }) => {
+      const rows = history().list(job).slice(0, Number(o.count) || 20);
+      if (rows.length === 0) return void process.stdout.write('no local runs yet: try `npx stepcron run <job>`\n');
+      process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} DURATION\n`);
+      for (const r of rows) {
+        const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(1)}s`;
+        process.stdout.write(`${r.status.padEnd(10)} ${r.job.padEnd(18)} ${r.execution.padEnd(24)} ${r.startedAt.padEnd(24)} ${duration}\n`);
+      }
+    });
+
+  common(program.command('demo').description('run each job of the catalog once, locally (process backend, no retry waits)'))
+    .action(async (o: Common) => {
+      const summaries: Summary[] = [];
+      for (const job of jobsOf(o)) {
+        const summary = await runOnce(job, o, {}, { ecs: 'process', notify: 'print', skipWaits: true });
+        process.stdout.write(formatSummary(summary));
+        summaries.push(summary);
+      }
+      process.stdout.write(`\n${summaries.map((s) => `${s.job}: ${s.status}`).join(' · ')}\n`);
+      exitCode = summaries.every((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED') ? 0 : 1;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof CatalogError || err instanceof UsageError || err instanceof ScheduleError) {
+      process.stderr.write(`stepcron: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+
+function history(): History {
+  return new History(resolve('.stepcron'));
+}
+
+async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string; notify: string; skipWaits: boolean }) {
+  const backend = await makeBackend(flags.ecs, o.stage);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await runLocal({
+      job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal,
+      ...(flags.notify === 'aws' && { notifyDeps: (await import('../handlers/notify')).deliveryFromEnv() }),
+      err: (t) => process.stderr.write(t),
+      out: (t) => process.stdout.write(t),
+      tty: Boolean(process.stderr.isTTY),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function readEvent(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--event: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--event: ${file} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** synth shows the deploy's definition; stage params only shape network ids there, so examples stand in. */
+function stageParamsForSynth(stage: string): StageParams {
+  return {
+    stage, cluster: '', subnets: ['${param:subnets}'], securityGroups: ['${param:securityGroups}'], assignPublicIp: 'DISABLED',
+    notifyEmails: [], slackWebhookSecret: '', enabledJobs: '*',
+  };
+}

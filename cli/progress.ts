@@ -1,0 +1,107 @@
+// Live progress on stderr: each state entered/exited/retried with timings, and a fan-out progress bar with
+// done/failed/running counts (redrawn in place on a terminal, printed at each tenth otherwise).
+import type { EventLog } from './engine';
+
+export interface ProgressOptions {
+  write: (text: string) => void;
+  tty: boolean;
+  now?: () => number;
+}
+
+export class Progress {
+  private readonly entered = new Map<string, number>();
+  private items = { total: 0, done: 0, failed: 0, started: 0 };
+  private lastDecile = -1;
+  private barShown = false;
+
+  constructor(private readonly options: ProgressOptions) {}
+
+  setTotalItems(total: number): void {
+    this.items = { total, done: 0, failed: 0, started: 0 };
+  }
+
+  /** A line from the job or from the runner, kept clear of the progress bar. */
+  line(text: string): void {
+    if (!this.barShown) return this.options.write(`${text}\n`);
+    this.options.write(`\r\x1b[2K${text}\n`);
+    this.barShown = false;
+    this.drawBar();
+  }
+
+  event(e: EventLog): void {
+    const at = e.timestamp;
+    if ('index' in e && e.index !== undefined && e.type !== 'MapIterationStarted') return this.itemEvent(e);
+    switch (e.type) {
+      case 'MapIterationStarted':
+        this.items.started++;
+        return this.drawBar();
+      case 'StateEntered':
+        this.entered.set(e.state.name, at);
+        if (e.state.type === 'Map' && e.state.name === 'FanOut') {
+          const input = e.state.input as { items?: unknown[] };
+          this.setTotalItems(input.items?.length ?? 0);
+        }
+        if (e.state.type === 'Task' || e.state.type === 'Map') this.line(`  → ${e.state.name}`);
+        return;
+      case 'StateExited': {
+        const started = this.entered.get(e.state.name) ?? at;
+        if (e.state.type === 'Choice' || e.state.type === 'Pass') return;
+        if (e.state.name === 'FanOut') this.drawBar(true);
+        return this.line(`  ✓ ${e.state.name.padEnd(18)} ${seconds(at - started)}${detail(e.state.name, e.state.output)}`);
+      }
+      case 'StateRetried':
+        return this.line(`  ↻ ${e.state.name} retry ${e.retry.attempt} (${e.retry.retrier.ErrorEquals.join(', ')})`);
+      case 'StateFailed':
+        return this.line(`  ✗ ${e.state.name} ${e.Error}${shortCause(e.Cause)}`);
+      case 'StateCaught':
+        return;
+      default:
+        return;
+    }
+  }
+
+  private itemEvent(e: EventLog): void {
+    if (e.type !== 'StateEntered') return;
+    if (e.state.name === 'ItemSucceeded') this.items.done++;
+    else if (e.state.name === 'ItemFailed') {
+      this.items.done++;
+      this.items.failed++;
+    } else return;
+    this.drawBar();
+  }
+
+  private drawBar(final = false): void {
+    const { total, done, failed, started } = this.items;
+    if (total === 0) return;
+    const running = Math.max(0, started - done);
+    const width = 24;
+    const filled = Math.round((done / total) * width);
+    const bar = `  FanOut [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} done · ${failed} failed · ${running} running`;
+    if (this.options.tty) {
+      this.options.write(`\r\x1b[2K${bar}${final ? '\n' : ''}`);
+      this.barShown = !final;
+      return;
+    }
+    const decile = Math.floor((done / total) * 10);
+    if (decile !== this.lastDecile || final) {
+      this.lastDecile = decile;
+      this.options.write(`${bar}\n`);
+    }
+  }
+}
+
+function detail(state: string, output: unknown): string {
+  const o = output as { reason?: string; run?: boolean } | undefined;
+  if (state === 'Precheck' && o?.reason) return `  ${o.run ? 'run' : 'skip'}: ${o.reason}`;
+  return '';
+}
+
+function shortCause(cause: unknown): string {
+  const text = typeof cause === 'string' ? cause : '';
+  if (!text || text.startsWith('{')) return '';
+  return `: ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+}

@@ -1,0 +1,186 @@
+// `stepcron run <job>`: the job's deployed state machine, executed locally. Lambda states call the real handler
+// logic in-process, the ECS state is served by a backend (process, container or aws), and every run is recorded.
+import { randomBytes } from 'node:crypto';
+import type { Job } from '../workflows/catalog';
+import { compile } from '../workflows/compile';
+import { type NotifyDeps, formatNotification, notify } from '../handlers/lib/notify';
+import { precheck } from '../handlers/lib/precheck';
+import type { NotifyEvent } from '../handlers/lib/contracts';
+import type { EcsBackend, EcsTask } from './backends/types';
+import { type EventLog, execute, localInfra, newExecution, type RunStatus, type RunTaskParams } from './engine';
+import type { History, RunRecord } from './history';
+import { Progress, seconds } from './progress';
+
+export interface TaskReport {
+  item?: unknown;
+  exitCode: number | null;
+  attempts: number;
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+}
+
+export interface Summary {
+  job: string;
+  execution: string;
+  status: RunStatus;
+  durationMs: number;
+  transitions: number;
+  tasks: TaskReport[];
+  notifications: Array<{ status: string; subject: string; delivered: string[] }>;
+  reason?: string;
+  error?: string;
+  cause?: string;
+}
+
+interface TaskRun { item?: unknown; attempts: number; task?: EcsTask; timedOut?: boolean }
+
+export interface LocalRunOptions {
+  job: Job;
+  stage: string;
+  input: unknown;
+  backend: EcsBackend;
+  history: History;
+  /** Publish notifications for real (SNS/Slack, from the handler's environment) instead of printing them. */
+  notifyDeps?: NotifyDeps;
+  skipWaits?: boolean;
+  signal?: AbortSignal;
+  /** Progress and the job's stderr; the job's stdout goes to `out`. */
+  err: (text: string) => void;
+  out: (text: string) => void;
+  tty?: boolean;
+}
+
+export function executionName(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<Summary> {
+  const { job, stage, backend, history } = options;
+  const started = new Date();
+  const execution = newExecution(job, stage, executionName(started), started);
+  const progress = new Progress({ write: options.err, tty: options.tty ?? false });
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const record: RunRecord = {
+    job: job.name, stage, execution: execution.name, executionArn: execution.executionArn,
+    stateMachineArn: execution.stateMachineArn, status: 'RUNNING', pid: process.pid, startedAt: started.toISOString(),
+  };
+  history.start(record, options.input, () => abort.abort());
+  progress.line(`▶ ${job.name}  ${execution.name}  (stage ${stage}, ecs ${backend.name})`);
+
+  /** Per StartedBy (one per fan-out item): what ran, for the summary. */
+  const runs = new Map<string, TaskRun>();
+  const notifications: Summary['notifications'] = [];
+  const printNotification: NotifyDeps = {
+    print: (text) => progress.line(text.split('\n').map((l) => `  │ ${l}`).join('\n')),
+  };
+
+  const outcome = await execute(compile(job, localInfra(job, stage)), options.input, execution, {
+    skipWaits: options.skipWaits ?? false,
+    signal: abort.signal,
+    onEvent: (event: EventLog) => {
+      history.event(record, event);
+      progress.event(event);
+    },
+    services: {
+      precheck: (event) => precheck(event, { executions: history.executions() }),
+      notify: async (event: NotifyEvent) => {
+        const { subject } = formatNotification(event);
+        try {
+          const result = await notify(event, options.notifyDeps ?? printNotification);
+          notifications.push({ status: event.status, subject, delivered: result.delivered });
+          return result;
+        } catch (err) {
+          notifications.push({ status: event.status, subject, delivered: [] });
+          throw err;
+        }
+      },
+      runTask: async (params: RunTaskParams) => {
+        const env = Object.fromEntries(params.Overrides.ContainerOverrides[0]!.Environment.map((e) => [e.Name, e.Value]));
+        const item = env.STEPCRON_ITEM === undefined ? undefined : JSON.parse(env.STEPCRON_ITEM);
+        const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
+        const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
+        runs.set(params.StartedBy, run);
+        run.attempts++;
+        const task = await backend.run({
+          job,
+          cluster: params.Cluster,
+          taskDefinition: params.TaskDefinition,
+          startedBy: params.StartedBy,
+          environment: { ...job.environment, ...localSecrets(job, progress), ...env },
+          command: job.command,
+          onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),
+        });
+        run.task = task;
+        return task;
+      },
+      // Only the timed-out path looks tasks up by StartedBy (see FindTimedOutTasks).
+      listTasks: async (startedBy) => {
+        const run = runs.get(startedBy);
+        if (run) run.timedOut = true;
+        return backend.list(startedBy);
+      },
+      stopTask: (taskArn, reason) => backend.stop(taskArn, reason),
+    },
+  });
+  options.signal?.removeEventListener('abort', onAbort);
+  await backend.stopAll('stepcron: the run ended');
+
+  const stopped = new Date();
+  const summary: Summary = {
+    job: job.name,
+    execution: execution.name,
+    status: outcome.status,
+    durationMs: stopped.getTime() - started.getTime(),
+    transitions: outcome.events.filter((e) => e.type === 'StateEntered').length,
+    tasks: [...runs.values()].map((r) => ({
+      ...(r.item !== undefined && { item: r.item }),
+      exitCode: r.task?.Containers.find((c) => c.Name === 'job')?.ExitCode ?? null,
+      attempts: r.attempts,
+      status: r.timedOut ? 'TIMED_OUT' : r.task?.Containers.find((c) => c.Name === 'job')?.ExitCode === 0 ? 'SUCCEEDED' : 'FAILED',
+    })),
+    notifications,
+    ...(outcome.status === 'SKIPPED' && { reason: (outcome.output as { reason?: string }).reason ?? '' }),
+    ...(outcome.error !== undefined && { error: outcome.error }),
+    ...(outcome.cause !== undefined && { cause: outcome.cause }),
+  };
+  history.finish({
+    ...record, status: summary.status, stoppedAt: stopped.toISOString(), durationMs: summary.durationMs,
+    ...(summary.error !== undefined && { error: summary.error }),
+  }, summary);
+  return summary;
+}
+
+/** Secrets come from Secrets Manager/SSM in ECS; locally, from the same-named variables of your shell, if set. */
+function localSecrets(job: Job, progress: Progress): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const name of Object.keys(job.secrets)) {
+    const value = process.env[name];
+    if (value !== undefined) found[name] = value;
+    else progress.line(`  ! secret ${name} is not set locally (export ${name}=... to pass it to the job)`);
+  }
+  return found;
+}
+
+export function formatSummary(s: Summary): string {
+  const lines = [
+    '',
+    `${s.status}  ${s.job}  ${s.execution}`,
+    `  duration     ${seconds(s.durationMs)}`,
+    `  transitions  ${s.transitions}`,
+  ];
+  if (s.reason) lines.push(`  reason       ${s.reason}`);
+  if (s.error) lines.push(`  error        ${s.error}${s.cause && !s.cause.startsWith('{') ? `: ${s.cause}` : ''}`);
+  const fanned = s.tasks.some((t) => t.item !== undefined);
+  if (fanned) {
+    const failed = s.tasks.filter((t) => t.status !== 'SUCCEEDED');
+    lines.push(`  items        ${s.tasks.length - failed.length} succeeded, ${failed.length} failed`);
+    for (const t of s.tasks) {
+      lines.push(`    ${t.status.padEnd(9)} ${JSON.stringify(t.item).padEnd(20)} exit ${t.exitCode ?? '-'}  attempts ${t.attempts}`);
+    }
+  } else {
+    for (const t of s.tasks) lines.push(`  task         ${t.status}, exit ${t.exitCode ?? '-'}, attempts ${t.attempts}`);
+  }
+  for (const n of s.notifications) lines.push(`  notified     ${n.subject} -> ${n.delivered.join(', ') || 'not delivered'}`);
+  return `${lines.join('\n')}\n`;
+}

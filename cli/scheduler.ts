@@ -1,0 +1,106 @@
+// `stepcron schedule`: a local EventBridge Scheduler. Fires every job at its times in its time zone (the scheduled
+// time goes into the run input, as the real schedule's target input does), leaves overlap to the precheck, and on
+// Ctrl-C stops the running jobs and records them before it exits.
+import type { Job } from '../workflows/catalog';
+import { nextFireTimes, parseSchedule } from '../workflows/schedule';
+import type { EcsBackend } from './backends/types';
+import { UsageError } from './errors';
+import type { History } from './history';
+import { runLocal, type Summary } from './run';
+import { seconds } from './progress';
+
+export interface SchedulerOptions {
+  jobs: Job[];
+  stage: string;
+  history: History;
+  backend: EcsBackend;
+  /** Stop after this long; undefined: until SIGINT/SIGTERM. */
+  forMs?: number | undefined;
+  out: (text: string) => void;
+  now?: () => Date;
+}
+
+/** `90s`, `10m`, `2h`, `500ms`. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!match) throw new UsageError(`--for: '${text}' is not a duration such as 90s, 10m or 2h`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+/** Resolves with the exit code once stopped: 0, or 1 if any fired run did not succeed or skip. */
+export async function localScheduler(options: SchedulerOptions): Promise<number> {
+  const now = options.now ?? (() => new Date());
+  const { out } = options;
+  if (options.jobs.length === 0) throw new UsageError('schedule: no enabled jobs to schedule (see --jobs)');
+  const stop = new AbortController();
+  const running = new Set<Promise<Summary>>();
+  let failures = 0;
+  const timers = new Set<NodeJS.Timeout>();
+
+  const arm = (job: Job, after: Date) => {
+    const [next] = nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: after, count: 1 });
+    if (!next) return out(`${stamp(now())} ${job.name}: no more fire times\n`);
+    // setTimeout cannot wait longer than ~24.8 days: re-arm in steps.
+    const wait = Math.min(next.getTime() - now().getTime(), 2 ** 31 - 1);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (stop.signal.aborted) return;
+      if (now().getTime() < next.getTime()) return arm(job, new Date(next.getTime() - 1));
+      fire(job, next);
+      arm(job, next);
+    }, Math.max(0, wait));
+    timers.add(timer);
+  };
+
+  const fire = (job: Job, scheduledTime: Date) => {
+    out(`${stamp(now())} ${job.name}: start (scheduled ${scheduledTime.toISOString()})\n`);
+    const prefix = (t: string) => t.split('\n').filter(Boolean).map((l) => `  ${job.name} | ${l}\n`).join('');
+    const run = runLocal({
+      job, stage: options.stage, backend: options.backend, history: options.history, signal: stop.signal,
+      input: { scheduledTime: scheduledTime.toISOString() },
+      err: (t) => out(prefix(t)),
+      out: (t) => out(prefix(t)),
+    });
+    running.add(run);
+    run.then((s) => {
+      if (s.status !== 'SUCCEEDED' && s.status !== 'SKIPPED') failures++;
+      const why = s.reason ?? s.error ?? '';
+      out(`${stamp(now())} ${job.name}: ${s.status} in ${seconds(s.durationMs)}${why ? ` (${why})` : ''}\n`);
+    }, (err: Error) => {
+      failures++;
+      out(`${stamp(now())} ${job.name}: could not run: ${err.message}\n`);
+    }).finally(() => running.delete(run));
+  };
+
+  for (const job of options.jobs) {
+    const [next] = nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: now(), count: 1 });
+    out(`${stamp(now())} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? next.toISOString() : 'never'}\n`);
+    arm(job, now());
+  }
+  out(`scheduling ${options.jobs.length} job(s)${options.forMs ? ` for ${seconds(options.forMs)}` : ''}; Ctrl-C stops\n`);
+
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    const limit = options.forMs === undefined ? undefined : setTimeout(done, options.forMs);
+    stop.signal.addEventListener('abort', () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      if (limit) clearTimeout(limit);
+    });
+    // The promise resolving triggers the abort below.
+  });
+  stop.abort();
+  for (const t of timers) clearTimeout(t);
+  if (running.size) out(`stopping ${running.size} running job(s)...\n`);
+  await Promise.allSettled([...running]);
+  await options.backend.stopAll('stepcron schedule stopped');
+  out('scheduler stopped\n');
+  return failures ? 1 : 0;
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}

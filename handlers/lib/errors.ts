@@ -1,0 +1,51 @@
+// Domain errors. Each `name` is set explicitly because the Lambda runtime reports it as the error type the state
+// machine matches (and a bundler's minifier would rename classes).
+import type { z } from 'zod';
+
+/** The run input (or the event) is not what the job accepts: one problem per field, naming what is allowed. */
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** The function is deployed without a setting it needs. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly variable: string, problem = 'is not set') {
+    super(`environment variable ${variable} ${problem}`);
+  }
+}
+
+/** Every configured notification channel failed; the reasons, one per channel. */
+export class DeliveryError extends Error {
+  override name = 'NotificationDeliveryError';
+  constructor(readonly failures: Record<string, string>) {
+    super(Object.entries(failures).map(([channel, reason]) => `${channel}: ${reason}`).join('; '));
+  }
+}
+
+/** Parses a payload at a boundary; on failure throws InvalidInputError with one line per field under `root`. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, root: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new InvalidInputError(parsed.error.issues.flatMap((issue) => describeIssue(issue, root, schema)));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: string, schema: z.ZodType): string[] {
+  const where = [root, ...issue.path.map(String)].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    // Unknown keys are usually typos: list what the object does accept.
+    const known = issue.path.length === 0 ? shapeKeys(schema) : [];
+    const allowed = known.length ? ` (allowed: ${known.join(', ')})` : '';
+    return issue.keys.map((key) => `${where}.${key}: is not a known field${allowed}`);
+  }
+  // zod's own wording for wrong types ("Invalid input: expected number, received string") reads fine after the field.
+  return [`${where}: ${issue.message.replace(/^Invalid input: /, '')}`];
+}
+
+function shapeKeys(schema: z.ZodType): string[] {
+  const shape = (schema as { shape?: unknown }).shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : [];
+}

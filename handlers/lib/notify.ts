@@ -1,0 +1,268 @@
+// One concise message per run outcome, delivered to every configured channel independently.
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { JOB_CONTAINER } from '../../workflows/compile';
+import type { ItemOutcome, NotifyEvent, NotifyResult } from './contracts';
+import { DeliveryError } from './errors';
+
+export interface NotifyDeps {
+  publish?: (subject: string, message: string) => Promise<void>;
+  slack?: (text: string) => Promise<void>;
+  print?: (text: string) => void;
+  now?: () => Date;
+}
+
+/** SNS refuses longer subjects (and non-ASCII or line breaks in them). */
+const MAX_SUBJECT = 100;
+const MAX_CAUSE = 500;
+const MAX_ITEM_JSON = 200;
+const ITEMS_SHOWN = 20;
+const SLACK_TIMEOUT_MS = 10_000;
+
+/** What a run's ending says about its task: from the notify payload or from the ECS Task JSON in a cause. */
+interface TaskReport {
+  taskArn?: string;
+  exitCode?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  /** The job container's own reason, e.g. OutOfMemoryError. */
+  containerReason?: string;
+  /** Anything else the cause said, shortened. */
+  text?: string;
+}
+
+export function formatNotification(event: NotifyEvent, now: Date = new Date()): { subject: string; message: string } {
+  const outcome = event.outcome;
+  const report: TaskReport = {
+    ...(event.task && { taskArn: event.task.taskArn, ...defined('exitCode', event.task.exitCode[0]) }),
+    ...(outcome?.cause !== undefined && readCause(outcome.cause)),
+  };
+  const fanOut = event.fanOut ?? outcome?.fanOut;
+  const attempts = event.attempts ?? outcome?.attempts;
+  const started = Date.parse(event.startTime);
+  const execution = executionUrl(event.execution);
+  // A known task links its own stream; fan-out items (which name their task) and timeouts link the log group.
+  const logs = report.taskArn ? logsUrl(event, report.taskArn)
+    : fanOut || event.status === 'TIMED_OUT' ? logsUrl(event) : undefined;
+
+  const headline = [
+    event.status,
+    report.exitCode !== undefined && event.status !== 'SUCCEEDED' ? ` (exit ${report.exitCode})` : '',
+    fanOut && fanOut.count > 0 ? `, ${fanOut.count} of ${fanOut.total} items failed` : '',
+  ].join('');
+  const lines = [
+    `Job: ${event.job}`,
+    `Stage: ${event.stage}`,
+    `Status: ${event.status}`,
+    Number.isNaN(started) ? undefined : `Duration: ${formatDuration(now.getTime() - started)}`,
+    attempts ? `Attempts: ${attempts}` : undefined,
+    ...describeTask(report),
+    outcome && `Error: ${outcome.error}`,
+    report.text && `Cause: ${report.text}`,
+    ...(fanOut ? describeFailedItems(fanOut) : []),
+    execution && `Execution: ${execution}`,
+    logs && `Logs: ${logs}`,
+  ];
+  return {
+    subject: toSubject(`[stepcron ${event.stage}] ${event.job} ${headline}`),
+    message: lines.filter((line) => line !== undefined && line !== '').join('\n'),
+  };
+}
+
+/** Sends to every configured channel; throws only when all of them failed, so one outage never hides a run. */
+export async function notify(event: NotifyEvent, deps: NotifyDeps): Promise<NotifyResult> {
+  const { subject, message } = formatNotification(event, deps.now?.());
+  const { publish, slack, print } = deps;
+  const channels: Array<[string, () => Promise<void>]> = [];
+  if (publish) channels.push(['sns', () => publish(subject, message)]);
+  if (slack) channels.push(['slack', () => slack(`*${escapeSlack(subject)}*\n${escapeSlack(message)}`)]);
+  if (print) channels.push(['stdout', async () => print(`${subject}\n\n${message}`)]);
+  if (channels.length === 0) throw new Error('no notification channel is configured');
+
+  const results = await Promise.allSettled(channels.map(([, send]) => send()));
+  const delivered: string[] = [];
+  const failures: Record<string, string> = {};
+  results.forEach((result, i) => {
+    const channel = channels[i]![0];
+    if (result.status === 'fulfilled') {
+      delivered.push(channel);
+      return;
+    }
+    const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+    failures[channel] = reason;
+    console.error(`stepcron notify: ${channel} delivery failed: ${reason}`);
+  });
+  if (delivered.length === 0) throw new DeliveryError(failures);
+  return { delivered, subject, message };
+}
+
+/**
+ * Posts to the Slack incoming webhook kept in Secrets Manager (the URL itself, or JSON {"url": ...}).
+ * The URL is read once and cached; a failed read is retried on the next call.
+ */
+export function slackPoster(secretId: string, secrets: SecretsManagerClient, fetchImpl: typeof fetch = fetch) {
+  let webhook: Promise<string> | undefined;
+  return async (text: string): Promise<void> => {
+    webhook ??= readWebhookUrl(secretId, secrets).catch((err: unknown) => {
+      webhook = undefined;
+      throw err;
+    });
+    const response = await fetchImpl(await webhook, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(SLACK_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`Slack webhook answered HTTP ${response.status} ${response.statusText}`.trim());
+  };
+}
+
+async function readWebhookUrl(secretId: string, secrets: SecretsManagerClient): Promise<string> {
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const raw = SecretString?.trim() ?? '';
+  let url: unknown = raw;
+  if (raw.startsWith('{')) {
+    try {
+      url = (JSON.parse(raw) as { url?: unknown }).url;
+    } catch {
+      url = undefined;
+    }
+  }
+  // The URL is a credential: errors name the secret, never its value.
+  if (typeof url !== 'string' || !URL.canParse(url) || !url.startsWith('https://')) {
+    throw new Error(`secret ${secretId} holds no Slack webhook URL: store the https URL itself or {"url": "https://..."}`);
+  }
+  return url;
+}
+
+/** "4m 12s": the two largest units. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  const minutes = Math.floor(seconds / 60);
+  const hours = Math.floor(minutes / 60);
+  const days = Math.floor(hours / 24);
+  if (days > 0) return `${days}d ${hours % 24}h`;
+  if (hours > 0) return `${hours}h ${minutes % 60}m`;
+  if (minutes > 0) return `${minutes}m ${seconds % 60}s`;
+  return `${seconds}s`;
+}
+
+function describeTask(report: TaskReport): string[] {
+  return [
+    report.exitCode !== undefined ? `Exit code: ${report.exitCode}` : '',
+    report.stopCode ? `Stop code: ${report.stopCode}` : '',
+    report.stoppedReason ? `Stopped reason: ${report.stoppedReason}` : '',
+    report.containerReason ? `Container reason: ${report.containerReason}` : '',
+  ];
+}
+
+function describeFailedItems(fanOut: NonNullable<NotifyEvent['fanOut']>): string[] {
+  const lines = [`Failed items: ${fanOut.count} of ${fanOut.total}`];
+  for (const item of fanOut.items.slice(0, ITEMS_SHOWN)) {
+    const report = itemReport(item);
+    const details = [
+      item.outcome?.error ?? item.status,
+      report.exitCode !== undefined ? `exit code ${report.exitCode}` : report.stopCode,
+      report.exitCode === undefined ? report.stoppedReason : undefined,
+      report.text,
+      report.taskArn && `task ${taskId(report.taskArn)}`,
+    ].filter(Boolean);
+    lines.push(`- #${item.index} ${shorten(JSON.stringify(item.item) ?? 'null', MAX_ITEM_JSON)}: ${details.join(', ')}`);
+  }
+  const hidden = fanOut.count - Math.min(fanOut.items.length, ITEMS_SHOWN);
+  if (hidden > 0) lines.push(`... and ${hidden} more`);
+  return lines;
+}
+
+function itemReport(item: ItemOutcome): TaskReport {
+  const outcome = item.outcome;
+  if (!outcome) return {};
+  return {
+    ...(outcome.cause !== undefined && readCause(outcome.cause)),
+    ...defined('taskArn', outcome.taskArn),
+    ...defined('exitCode', outcome.exitCode?.[0]),
+    ...defined('stopCode', outcome.stopCode?.[0]),
+    ...defined('stoppedReason', outcome.reason?.[0]),
+  };
+}
+
+/** A cause is the ECS Task JSON (job failures), a Lambda error JSON (precheck failures) or plain text. */
+function readCause(cause: string): TaskReport {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cause);
+  } catch {
+    return { text: shorten(cause, MAX_CAUSE) };
+  }
+  if (isRecord(parsed) && (typeof parsed.TaskArn === 'string' || Array.isArray(parsed.Containers))) {
+    const containers = Array.isArray(parsed.Containers) ? parsed.Containers.filter(isRecord) : [];
+    // Judge the job's own container: a sidecar's exit code says nothing about the job.
+    const job = containers.find((c) => c.Name === JOB_CONTAINER);
+    return {
+      ...defined('taskArn', stringOrUndefined(parsed.TaskArn)),
+      ...defined('exitCode', typeof job?.ExitCode === 'number' ? job.ExitCode : undefined),
+      ...defined('stopCode', stringOrUndefined(parsed.StopCode)),
+      ...defined('stoppedReason', stringOrUndefined(parsed.StoppedReason)),
+      ...defined('containerReason', stringOrUndefined(job?.Reason)),
+    };
+  }
+  if (isRecord(parsed) && typeof parsed.errorMessage === 'string') {
+    const type = stringOrUndefined(parsed.errorType);
+    return { text: shorten(type ? `${type}: ${parsed.errorMessage}` : parsed.errorMessage, MAX_CAUSE) };
+  }
+  return { text: shorten(JSON.stringify(parsed), MAX_CAUSE) };
+}
+
+/** `arn:aws:states:<region>:<account>:execution:...` -> the Step Functions console page of the execution. */
+function executionUrl(executionArn: string): string | undefined {
+  const region = /^arn:aws:states:([a-z0-9-]+):\d{12}:execution:/.exec(executionArn)?.[1];
+  return region && `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/**
+ * The CloudWatch console page of the job's log group or, given a task, of the task's awslogs stream
+ * (prefix = job name, then the container name and the task id).
+ */
+function logsUrl(event: NotifyEvent, taskArn?: string): string | undefined {
+  const region = /^arn:aws:[a-z]+:([a-z0-9-]+):\d{12}:/.exec(taskArn ?? event.execution)?.[1];
+  if (!region || !event.logGroup) return undefined;
+  const group = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` +
+    `#logsV2:log-groups/log-group/${consoleEncode(event.logGroup)}`;
+  return taskArn ? `${group}/log-events/${consoleEncode(`${event.job}/${JOB_CONTAINER}/${taskId(taskArn)}`)}` : group;
+}
+
+/** `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>` (or the older `task/<id>`) -> `<id>`. */
+function taskId(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
+}
+
+/** The CloudWatch console's fragment encoding: URL-encoded twice, '%' written as '$' ('/' -> '$252F'). */
+function consoleEncode(value: string): string {
+  return encodeURIComponent(encodeURIComponent(value)).replace(/%/g, '$');
+}
+
+function toSubject(text: string): string {
+  const ascii = text.replace(/\s+/g, ' ').replace(/[^\x20-\x7E]/g, '?').trim();
+  return ascii.length <= MAX_SUBJECT ? ascii : `${ascii.slice(0, MAX_SUBJECT - 3)}...`;
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
+
+/** Slack mrkdwn treats these three as control characters. */
+function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** `{ key: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes forbids explicit undefined). */
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,230 @@
+// The job catalog: one schema (zod) from which the Job type is derived, defaults merged under every job,
+// and validation that reports one line per problem naming the job, the field and what is allowed.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { isValidTimezone, scheduleProblem } from './schedule';
+
+export const SERVICE = 'stepcron';
+/** Step Functions limits state machine and execution names to 80 characters. */
+const MAX_STATE_MACHINE_NAME = 80;
+
+/** Fargate task sizes: cpu units -> allowed memory (MiB). */
+export const FARGATE_SIZES: Record<number, number[]> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+const int = (min: number, max: number) =>
+  z.number({ error: `must be a whole number from ${min} to ${max}` }).int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name')
+  .refine((k) => !k.startsWith('STEPCRON_'), 'names starting with STEPCRON_ are reserved for stepcron');
+
+/** SSM parameter (ARN or /name) or Secrets Manager secret ARN: what ECS accepts in a container's `secrets.valueFrom`. */
+const secretRef = z.string().regex(
+  /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|\/[A-Za-z0-9_.\-/]+)$/,
+  'must be an SSM parameter ARN or /name, or a Secrets Manager secret ARN',
+);
+
+const exitCode = z.number().int().min(1, 'exit codes are 1-255 (0 is success)').max(255, 'exit codes are 1-255');
+
+const FanOutSchema = z.strictObject({
+  items: z.array(z.unknown()).min(1, 'must list at least one item').optional(),
+  itemsPath: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "must be a path into the run input like '$.tenants'").optional(),
+  // Inline Map runs at most 40 iterations at once.
+  maxConcurrency: int(1, 40).default(10),
+  toleratedFailurePercentage: z.number().min(0, 'must be 0-100').max(100, 'must be 0-100').default(0),
+}).refine((f) => (f.items === undefined) !== (f.itemsPath === undefined), {
+  error: 'give exactly one of items (a static list) or itemsPath (a path into the run input)',
+});
+
+export const JobSchema = z.strictObject({
+  description: z.string().min(1, 'must describe the job'),
+  schedule: z.string({ error: "is required: cron(...), rate(...) or at(...)" }).superRefine((expr, ctx) => {
+    const problem = scheduleProblem(expr);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  timezone: z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+  enabled: z.union([z.boolean(), z.record(z.string(), z.boolean())], {
+    error: 'must be true, false, or a map of stage -> true/false (key default for other stages)',
+  }).default(true),
+  image: z.string({ error: 'is required: the container image to run' }).min(1, 'is required: the container image to run'),
+  command: z.array(z.string(), { error: 'is required: the command as a list of strings' })
+    .min(1, 'is required: the command as a list of strings'),
+  cpu: z.number().refine((c) => c in FARGATE_SIZES, `must be a Fargate cpu size: ${Object.keys(FARGATE_SIZES).join(', ')}`)
+    .default(256),
+  memory: int(512, 122880).default(512),
+  environment: z.record(envName, z.string({ error: 'values must be strings (quote numbers)' })).default({}),
+  secrets: z.record(envName, secretRef).default({}),
+  /** Managed policies for the job's task role (what the job itself may do in AWS). */
+  taskPolicyArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, 'must be IAM managed policy ARNs'))
+    .default([]),
+  capacity: z.enum(['fargate', 'spot'], { error: 'must be fargate or spot' }).default('fargate'),
+  // Standard workflows run for at most a year; a task that long is a service, not a cron job.
+  timeoutSeconds: int(1, 7 * 24 * 3600).default(3600),
+  retries: int(0, 10).default(2),
+  retryIntervalSeconds: int(1, 86400).default(30),
+  backoffRate: z.number().min(1, 'must be 1-10').max(10, 'must be 1-10').default(2),
+  maxDelaySeconds: int(1, 86400).default(900),
+  exitCodes: z.strictObject({
+    retry: z.array(exitCode).optional(),
+    fail: z.array(exitCode).optional(),
+  }).default({}),
+  concurrency: z.enum(['allow', 'forbid', 'replace'], { error: 'must be allow, forbid or replace' }).default('forbid'),
+  notify: z.strictObject({
+    onFailure: z.boolean().default(true),
+    onSuccess: z.boolean().default(false),
+  }).default({ onFailure: true, onSuccess: false }),
+  input: z.record(z.string(), z.unknown()).default({}),
+  fanOut: FanOutSchema.optional(),
+}).superRefine((job, ctx) => {
+  const allowed = FARGATE_SIZES[job.cpu];
+  if (allowed && !allowed.includes(job.memory)) {
+    ctx.addIssue({
+      code: 'custom', path: ['memory'],
+      message: `${job.memory} MiB is not a Fargate size for cpu ${job.cpu}: use ${describeSizes(allowed)}`,
+    });
+  }
+  if (job.maxDelaySeconds < job.retryIntervalSeconds) {
+    ctx.addIssue({ code: 'custom', path: ['maxDelaySeconds'], message: 'must be at least retryIntervalSeconds' });
+  }
+  const both = (job.exitCodes.retry ?? []).filter((c) => job.exitCodes.fail?.includes(c));
+  if (both.length) {
+    ctx.addIssue({ code: 'custom', path: ['exitCodes'], message: `codes ${both.join(', ')} are both retried and failed` });
+  }
+});
+
+function describeSizes(sizes: number[]): string {
+  return sizes.length <= 3 ? sizes.join(', ') : `${sizes[0]}-${sizes.at(-1)} in steps of ${sizes[1]! - sizes[0]!}`;
+}
+
+const CatalogSchema = z.strictObject({
+  defaults: z.record(z.string(), z.unknown()).default({}),
+  jobs: z.record(z.string(), z.record(z.string(), z.unknown()), { error: 'must be a map of job name -> job' }),
+});
+
+export type JobSpec = z.output<typeof JobSchema>;
+/** A job as the compiler and the runner see it: every default applied, enabled resolved for one stage. */
+export type Job = Omit<JobSpec, 'enabled'> & { name: string; enabled: boolean };
+export type FanOut = NonNullable<Job['fanOut']>;
+
+export class CatalogError extends Error {
+  override name = 'CatalogError';
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface CatalogOptions {
+  stage: string;
+  service?: string;
+  /** Where the text came from, for messages. */
+  file?: string;
+}
+
+/** Parses and validates catalog text; throws CatalogError listing every problem. */
+export function parseCatalog(text: string, options: CatalogOptions): Job[] {
+  const file = options.file ?? 'jobs.yml';
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const line = err instanceof YAMLParseError ? ` (line ${err.linePos?.[0]?.line ?? '?'})` : '';
+    throw new CatalogError(file, [`not valid YAML${line}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const catalog = CatalogSchema.safeParse(raw ?? {});
+  if (!catalog.success) throw new CatalogError(file, catalog.error.issues.map((i) => formatIssue(i.path, i.message)));
+
+  const problems: string[] = [];
+  const jobs: Job[] = [];
+  const stage = options.stage;
+  const prefix = `${options.service ?? SERVICE}-${stage}-`;
+  const names = Object.keys(catalog.data.jobs);
+  if (names.length === 0) problems.push('jobs: the catalog defines no jobs');
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+      problems.push(`jobs.${name}: job names use lowercase letters, digits and '-', starting with a letter`);
+      continue;
+    }
+    if (prefix.length + name.length > MAX_STATE_MACHINE_NAME) {
+      problems.push(`jobs.${name}: state machine name '${prefix}${name}' is ${prefix.length + name.length} characters; ` +
+        `the limit is ${MAX_STATE_MACHINE_NAME}: shorten the job name to at most ${MAX_STATE_MACHINE_NAME - prefix.length}`);
+    }
+    // Names that differ only by '-' collide as CloudFormation logical ids (NightlyReport...).
+    const id = logicalId(name);
+    const twin = seen.get(id);
+    if (twin) problems.push(`jobs.${name}: duplicates job '${twin}' (the same resource names): rename one of them`);
+    seen.set(id, name);
+
+    const spec = mergeDefaults(catalog.data.defaults, catalog.data.jobs[name]!);
+    const parsed = JobSchema.safeParse(spec);
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((i) => formatIssue(['jobs', name, ...i.path], i.message)));
+      continue;
+    }
+    jobs.push({ ...parsed.data, name, enabled: enabledFor(parsed.data.enabled, stage) });
+  }
+  if (problems.length) throw new CatalogError(file, problems);
+  return jobs;
+}
+
+export function loadCatalog(file: string, options: CatalogOptions): Job[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CatalogError(file, [`cannot read the catalog: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  return parseCatalog(text, { ...options, file });
+}
+
+export function findJob(jobs: Job[], name: string): Job {
+  const job = jobs.find((j) => j.name === name);
+  if (!job) throw new CatalogError('catalog', [`no job named '${name}': the catalog has ${jobs.map((j) => j.name).join(', ')}`]);
+  return job;
+}
+
+/** `nightly-report` -> `NightlyReport`: the prefix of every CloudFormation logical id for the job. */
+export function logicalId(name: string): string {
+  return name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+}
+
+function mergeDefaults(defaults: Record<string, unknown>, job: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...defaults, ...job };
+  // Maps merge key by key so a job can add one variable without repeating the defaults'.
+  for (const key of ['environment', 'secrets', 'notify', 'input', 'exitCodes']) {
+    const a = defaults[key];
+    const b = job[key];
+    if (isPlainObject(a) && isPlainObject(b)) merged[key] = { ...a, ...b };
+  }
+  return merged;
+}
+
+function enabledFor(enabled: JobSpec['enabled'], stage: string): boolean {
+  if (typeof enabled === 'boolean') return enabled;
+  return enabled[stage] ?? enabled.default ?? true;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function formatIssue(path: PropertyKey[], message: string): string {
+  const where = path.map(String).join('.') || '(catalog)';
+  // zod's own wording for wrong types ("Invalid input: expected number, received string") reads fine after the field.
+  return `${where}: ${message.replace(/^Invalid input: /, '')}`;
+}

@@ -1,0 +1,348 @@
+// The catalog -> CloudFormation: per job a task definition, a state machine (via serverless-step-functions), a
+// schedule, log groups, alarms and least-privilege roles. Pure: serverless.yml calls it through workflows/serverless.cjs.
+import { type Job, logicalId, SERVICE } from './catalog';
+import { compile, type Definition, type Infra, JOB_CONTAINER } from './compile';
+
+/** Per-stage values from serverless.yml `params:`. */
+export interface StageParams {
+  stage: string;
+  /** An existing ECS cluster's name; empty: the stack creates `stepcron-<stage>`. */
+  cluster: string;
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: 'ENABLED' | 'DISABLED';
+  notifyEmails: string[];
+  /** Secrets Manager secret (name or ARN) holding the Slack webhook URL; empty: no Slack. */
+  slackWebhookSecret: string;
+  /** '*' for every job the catalog enables on this stage, or the names of the jobs to schedule. */
+  enabledJobs: string[] | '*';
+}
+
+const PARAM_NAMES = ['cluster', 'subnets', 'securityGroups', 'assignPublicIp', 'notifyEmails', 'slackWebhookSecret', 'enabledJobs'] as const;
+export type RawParams = Partial<Record<(typeof PARAM_NAMES)[number], unknown>>;
+
+/** serverless.yml `params:` values (strings, lists comma-separated) -> StageParams. */
+export function toStageParams(stage: string, raw: RawParams): StageParams {
+  const text = (v: unknown) => (v === undefined || v === null ? '' : String(v).trim());
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(text) : text(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const ip = text(raw.assignPublicIp) || 'DISABLED';
+  if (ip !== 'ENABLED' && ip !== 'DISABLED') throw new ParamsError(`stage ${stage} params: assignPublicIp must be ENABLED or DISABLED, not '${ip}'`);
+  return {
+    stage,
+    cluster: text(raw.cluster),
+    subnets: list(raw.subnets),
+    securityGroups: list(raw.securityGroups),
+    assignPublicIp: ip,
+    notifyEmails: list(raw.notifyEmails),
+    slackWebhookSecret: text(raw.slackWebhookSecret),
+    enabledJobs: text(raw.enabledJobs) === '*' || text(raw.enabledJobs) === '' ? '*' : list(raw.enabledJobs),
+  };
+}
+
+/** The names serverless.yml must define under `params:`. */
+export const STAGE_PARAM_NAMES: readonly string[] = PARAM_NAMES;
+
+type Cfn = Record<string, unknown>;
+const sub = (s: string) => ({ 'Fn::Sub': s });
+const arn = (s: string) => sub(`arn:\${AWS::Partition}:${s}`);
+const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] as [string, string] });
+
+export class ParamsError extends Error {
+  override name = 'ParamsError';
+}
+
+export const clusterName = (p: StageParams) => p.cluster || `${SERVICE}-${p.stage}`;
+export const stateMachineName = (job: Job, stage: string) => `${SERVICE}-${stage}-${job.name}`;
+export const taskFamily = stateMachineName;
+export const taskLogGroup = (job: Job, stage: string) => `/${SERVICE}/${stage}/${job.name}`;
+
+/** The infrastructure references a deployed state machine uses. */
+export function deployInfra(job: Job, params: StageParams): Infra {
+  return {
+    stage: params.stage,
+    cluster: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`),
+    taskDefinition: { Ref: `${logicalId(job.name)}TaskDefinition` },
+    subnets: params.subnets,
+    securityGroups: params.securityGroups,
+    assignPublicIp: params.assignPublicIp,
+    precheckFunction: getAtt('PrecheckLambdaFunction'),
+    notifyFunction: getAtt('NotifyLambdaFunction'),
+    logGroup: taskLogGroup(job, params.stage),
+  };
+}
+
+export function definitions(jobs: Job[], params: StageParams): Array<{ job: Job; definition: Definition }> {
+  return jobs.map((job) => ({ job, definition: compile(job, deployInfra(job, params)) }));
+}
+
+/** `stepFunctions.stateMachines` for serverless-step-functions, with our own roles instead of its `*` one. */
+export function stateMachines(jobs: Job[], params: StageParams): Cfn {
+  checkParams(jobs, params);
+  const out: Cfn = {};
+  for (const { job, definition } of definitions(jobs, params)) {
+    const id = logicalId(job.name);
+    out[id] = {
+      id: `${id}StateMachine`,
+      name: stateMachineName(job, params.stage),
+      type: 'STANDARD',
+      role: getAtt(`${id}StateMachineRole`),
+      definition,
+      loggingConfig: {
+        level: 'ERROR',
+        includeExecutionData: false,
+        destinations: [getAtt(`${id}StateMachineLogGroup`)],
+      },
+    };
+  }
+  return out;
+}
+
+/** Everything else the catalog implies, for `resources.Resources`. */
+export function resources(jobs: Job[], params: StageParams): Cfn {
+  checkParams(jobs, params);
+  const out: Cfn = {
+    NotificationTopic: {
+      Type: 'AWS::SNS::Topic',
+      Properties: {
+        TopicName: `${SERVICE}-${params.stage}-notifications`,
+        Subscription: params.notifyEmails.map((email) => ({ Protocol: 'email', Endpoint: email })),
+      },
+    },
+    SchedulerDeadLetterQueue: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { QueueName: `${SERVICE}-${params.stage}-schedule-dlq`, MessageRetentionPeriod: 1209600 },
+    },
+    // A schedule that could not start its run lands here: someone should hear about it.
+    SchedulerDeadLetterAlarm: alarm(`${SERVICE}-${params.stage}-missed-schedules`,
+      'A schedule could not start its workflow; the event is in the dead-letter queue',
+      'AWS/SQS', 'ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: getAtt('SchedulerDeadLetterQueue', 'QueueName') }], 'Maximum'),
+    SchedulerRole: role('scheduler.amazonaws.com', [
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: jobs.map((j) => ({ Ref: `${logicalId(j.name)}StateMachine` })) },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('SchedulerDeadLetterQueue') },
+    ]),
+    PrecheckRole: role('lambda.amazonaws.com', [
+      { Effect: 'Allow', Action: 'states:ListExecutions', Resource: jobs.map((j) => ({ Ref: `${logicalId(j.name)}StateMachine` })) },
+      {
+        Effect: 'Allow',
+        Action: 'states:StopExecution',
+        Resource: jobs.map((j) => arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName(j, params.stage)}:*`)),
+      },
+    ], true),
+    NotifyRole: role('lambda.amazonaws.com', [
+      { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'NotificationTopic' } },
+      ...(params.slackWebhookSecret
+        ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(params.slackWebhookSecret) }]
+        : []),
+    ], true),
+  };
+  if (!params.cluster) {
+    out.Cluster = {
+      Type: 'AWS::ECS::Cluster',
+      Properties: {
+        ClusterName: clusterName(params),
+        CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+        ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+      },
+    };
+  }
+  for (const job of jobs) Object.assign(out, jobResources(job, params));
+  return out;
+}
+
+function jobResources(job: Job, params: StageParams): Cfn {
+  const id = logicalId(job.name);
+  const family = taskFamily(job, params.stage);
+  const clusterTasks = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task/${clusterName(params)}/*`);
+  const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`);
+  const secretRefs = Object.values(job.secrets);
+  const enabled = job.enabled && (params.enabledJobs === '*' || params.enabledJobs.includes(job.name));
+  const smArn = { Ref: `${id}StateMachine` };
+
+  return {
+    [`${id}LogGroup`]: {
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { LogGroupName: taskLogGroup(job, params.stage), RetentionInDays: 30 },
+    },
+    [`${id}StateMachineLogGroup`]: {
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { LogGroupName: `/aws/vendedlogs/states/${stateMachineName(job, params.stage)}`, RetentionInDays: 30 },
+    },
+    [`${id}ExecutionRole`]: role('ecs-tasks.amazonaws.com', [
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: arn(`logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${taskLogGroup(job, params.stage)}:*`),
+      },
+      ...secretStatements(secretRefs),
+    ], false, ['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy']),
+    // The job's own identity: nothing by default; grant what the job needs with taskPolicyArns.
+    [`${id}TaskRole`]: role('ecs-tasks.amazonaws.com', [], false, job.taskPolicyArns),
+    [`${id}TaskDefinition`]: {
+      Type: 'AWS::ECS::TaskDefinition',
+      Properties: {
+        Family: family,
+        RequiresCompatibilities: ['FARGATE'],
+        NetworkMode: 'awsvpc',
+        Cpu: String(job.cpu),
+        Memory: String(job.memory),
+        ExecutionRoleArn: getAtt(`${id}ExecutionRole`),
+        TaskRoleArn: getAtt(`${id}TaskRole`),
+        ContainerDefinitions: [{
+          Name: JOB_CONTAINER,
+          Image: job.image,
+          Essential: true,
+          Command: job.command,
+          Environment: Object.entries(job.environment).map(([Name, Value]) => ({ Name, Value })),
+          // Secrets are resolved by ECS at start; they never appear as plain values in the template.
+          Secrets: Object.entries(job.secrets).map(([Name, ValueFrom]) => ({ Name, ValueFrom: secretArn(ValueFrom) })),
+          LogConfiguration: {
+            LogDriver: 'awslogs',
+            Options: {
+              'awslogs-group': taskLogGroup(job, params.stage),
+              'awslogs-region': { Ref: 'AWS::Region' },
+              'awslogs-stream-prefix': job.name,
+            },
+          },
+        }],
+        Tags: [{ Key: 'stepcron:job', Value: job.name }, { Key: 'stepcron:stage', Value: params.stage }],
+      },
+    },
+    [`${id}StateMachineRole`]: role('states.amazonaws.com', [
+      {
+        Effect: 'Allow',
+        Action: 'ecs:RunTask',
+        Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${family}:*`),
+        Condition: { ArnEquals: { 'ecs:cluster': clusterArn } },
+      },
+      { Effect: 'Allow', Action: ['ecs:StopTask', 'ecs:DescribeTasks', 'ecs:TagResource'], Resource: clusterTasks },
+      // ListTasks has no resource-level permissions; the condition pins it to the cluster.
+      { Effect: 'Allow', Action: 'ecs:ListTasks', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: [getAtt(`${id}TaskRole`), getAtt(`${id}ExecutionRole`)],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      },
+      // The managed rule through which .sync learns that the task stopped.
+      {
+        Effect: 'Allow',
+        Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        Resource: arn('events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule'),
+      },
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: ['PrecheckLambdaFunction', 'NotifyLambdaFunction'].flatMap((f) => [getAtt(f), { 'Fn::Sub': `\${${f}.Arn}:*` }]),
+      },
+      // Vended log delivery for state machine logging has no resource-level permissions.
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+        Resource: '*',
+      },
+    ]),
+    [`${id}Schedule`]: {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Description: `${job.name}: ${job.description}`.slice(0, 512),
+        ScheduleExpression: job.schedule,
+        ScheduleExpressionTimezone: job.timezone,
+        State: enabled ? 'ENABLED' : 'DISABLED',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: smArn,
+          RoleArn: getAtt('SchedulerRole'),
+          // Scheduler fills these in per invocation; the precheck validates them like any run input.
+          Input: JSON.stringify({
+            scheduledTime: '<aws.scheduler.scheduled-time>',
+            scheduleArn: '<aws.scheduler.schedule-arn>',
+            schedulerExecutionId: '<aws.scheduler.execution-id>',
+            attemptNumber: '<aws.scheduler.attempt-number>',
+          }),
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
+          DeadLetterConfig: { Arn: getAtt('SchedulerDeadLetterQueue') },
+        },
+      },
+    },
+    [`${id}FailedAlarm`]: executionAlarm(job, params, 'ExecutionsFailed', 'failed'),
+    [`${id}TimedOutAlarm`]: executionAlarm(job, params, 'ExecutionsTimedOut', 'timed out'),
+    [`${id}AbortedAlarm`]: executionAlarm(job, params, 'ExecutionsAborted', 'was aborted'),
+  };
+}
+
+function executionAlarm(job: Job, params: StageParams, metric: string, what: string): Cfn {
+  return alarm(`${stateMachineName(job, params.stage)}-${metric}`, `A run of ${job.name} ${what}`, 'AWS/States', metric,
+    [{ Name: 'StateMachineArn', Value: { Ref: `${logicalId(job.name)}StateMachine` } }], 'Sum');
+}
+
+function alarm(name: string, description: string, namespace: string, metric: string, dimensions: unknown[], statistic: string): Cfn {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: name,
+      AlarmDescription: description,
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: dimensions,
+      Statistic: statistic,
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'NotificationTopic' }],
+    },
+  };
+}
+
+function role(service: string, statements: Cfn[], lambdaLogs = false, managed: string[] = []): Cfn {
+  const managedArns = [
+    ...(lambdaLogs ? ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'] : []),
+    ...managed,
+  ].map((a) => (a.startsWith('arn:aws:iam::aws:') ? arn(a.slice('arn:aws:'.length)) : a));
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+      },
+      ...(managedArns.length && { ManagedPolicyArns: managedArns }),
+      ...(statements.length && {
+        Policies: [{ PolicyName: 'stepcron', PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
+      }),
+    },
+  };
+}
+
+/** A secret reference as an ARN: SSM `/name` becomes the parameter's ARN in this region and account. */
+function secretArn(ref: string): unknown {
+  if (ref.startsWith('arn:')) return ref;
+  if (ref.startsWith('/')) return arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ref}`);
+  return arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${ref}-*`);
+}
+
+function secretStatements(refs: string[]): Cfn[] {
+  const ssm = refs.filter((r) => r.startsWith('/') || r.includes(':ssm:'));
+  const sm = refs.filter((r) => r.includes(':secretsmanager:'));
+  return [
+    ...(ssm.length ? [{ Effect: 'Allow', Action: 'ssm:GetParameters', Resource: ssm.map(secretArn) }] : []),
+    ...(sm.length ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: sm }] : []),
+  ];
+}
+
+function checkParams(jobs: Job[], params: StageParams): void {
+  const problems: string[] = [];
+  if (params.subnets.length === 0) problems.push('subnets: list at least one subnet id for the tasks (comma-separated)');
+  for (const s of params.subnets) if (!/^subnet-[0-9a-f]+$/.test(s)) problems.push(`subnets: '${s}' is not a subnet id (subnet-...)`);
+  for (const g of params.securityGroups) if (!/^sg-[0-9a-f]+$/.test(g)) problems.push(`securityGroups: '${g}' is not a security group id (sg-...)`);
+  if (params.enabledJobs !== '*') {
+    for (const name of params.enabledJobs) {
+      if (!jobs.some((j) => j.name === name)) problems.push(`enabledJobs: no job named '${name}' in the catalog`);
+    }
+  }
+  if (problems.length) {
+    throw new ParamsError(`stage ${params.stage} params: ${problems.join('; ')}`);
+  }
+}
