@@ -7,12 +7,13 @@ import { ConfigError, parseOrThrow } from './lib/errors';
 import { notify, slackPoster, type NotifyDeps } from './lib/notify';
 
 const local = Boolean(process.env.IS_LOCAL) && process.env.STEPCRON_NOTIFY !== 'aws';
-const deps = local ? { print: (text: string) => console.log(text) } : awsChannels();
+const deps = local ? { print: (text: string) => console.log(text) } : deliveryFromEnv();
 
 export const handler = middy().handler(async (event: unknown): Promise<NotifyResult> =>
   notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps));
 
-function awsChannels(): NotifyDeps {
+/** The SNS and Slack channels the environment configures (also what `stepcron run --notify aws` delivers to). */
+export function deliveryFromEnv(): NotifyDeps {
   const topicArn = optionalEnv('NOTIFY_TOPIC_ARN');
   const slackSecret = optionalEnv('SLACK_WEBHOOK_SECRET');
   if (!topicArn && !slackSecret) {

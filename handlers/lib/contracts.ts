@@ -1,6 +1,7 @@
 // The payloads that cross the Lambda boundary, one schema each; the types are derived from them.
 // The state machine builds these payloads (workflows/compile.ts); keep the two in step.
 import { z } from 'zod';
+import { ITEM_OK } from '../../workflows/compile';
 
 /** What a person or the scheduler may start a run with. Unknown keys are refused: they are usually typos. */
 export const RunInputSchema = z.strictObject({
@@ -52,27 +53,24 @@ export interface PrecheckResult {
   maxFailedItems: number;
 }
 
-const ItemOutcomeSchema = z.object({
-  index: z.number(),
-  item: z.unknown(),
-  status: z.string(),
-  outcome: z.object({
-    error: z.string(),
-    cause: z.string().optional(),
-    exitCode: z.array(z.number()).optional(),
-    stopCode: z.array(z.string()).optional(),
-    reason: z.array(z.string()).optional(),
-    taskArn: z.string().optional(),
-    attempts: z.number().optional(),
-  }).passthrough().optional(),
+/** How a task (or one fan-out item) ended: what the Mark* states write to $.outcome. */
+const OutcomeSchema = z.object({
+  status: z.enum(['FAILED', 'TIMED_OUT']),
+  error: z.string(),
+  /** A job failure's ECS Task object as JSON (what .sync puts in the Cause), a Lambda error's JSON, or plain text. */
+  cause: z.string().optional(),
+  attempts: z.number(),
+  /** Fan-out items (MarkJobFailed): the job container's exit code (null: it never exited) and the task. */
+  exitCode: z.number().nullable().optional(),
+  taskArn: z.string().optional(),
 });
-export type ItemOutcome = z.infer<typeof ItemOutcomeSchema>;
 
-const FanOutSummarySchema = z.object({
-  items: z.array(ItemOutcomeSchema),
-  count: z.number(),
-  total: z.number(),
-});
+/** One entry of the FanOut Map's results: ITEM_OK, or the failed item with its outcome. */
+const ItemResultSchema = z.union([
+  z.literal(ITEM_OK),
+  z.object({ index: z.number(), item: z.unknown(), outcome: OutcomeSchema }),
+]);
+export type ItemResult = z.infer<typeof ItemResultSchema>;
 
 export const NotifyEventSchema = z.object({
   job: z.string(),
@@ -81,20 +79,13 @@ export const NotifyEventSchema = z.object({
   execution: z.string(),
   startTime: z.string(),
   logGroup: z.string(),
-  /** Failures: how the run ended (see the Mark* states). */
-  outcome: z.object({
-    status: z.string(),
-    error: z.string(),
-    /** For a job failure, the ECS Task object as JSON (what .sync puts in the Cause). */
-    cause: z.string().optional(),
-    attempts: z.number(),
-    fanOut: FanOutSummarySchema.optional(),
-  }).optional(),
-  /** Success of a single task. */
-  task: z.object({ taskArn: z.string(), exitCode: z.array(z.number()) }).optional(),
+  /** Failures: how the run ended; a fan-out over its tolerance carries every item's result. */
+  outcome: OutcomeSchema.extend({ results: z.array(ItemResultSchema).optional() }).optional(),
+  /** Success of a single task; exitCode only when a sidecar failed the task and the job's own exit code was read. */
+  task: z.object({ taskArn: z.string(), exitCode: z.number().optional() }).optional(),
   attempts: z.number().optional(),
-  /** Fan-out: the failed items (a run may succeed with some, within the tolerance). */
-  fanOut: FanOutSummarySchema.optional(),
+  /** Success of a fan-out: every item's result (a run may succeed with some failed, within the tolerance). */
+  results: z.array(ItemResultSchema).optional(),
 });
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 

@@ -1,7 +1,7 @@
 // One concise message per run outcome, delivered to every configured channel independently.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { JOB_CONTAINER } from '../../workflows/compile';
-import type { ItemOutcome, NotifyEvent, NotifyResult } from './contracts';
+import { ITEM_OK, JOB_CONTAINER } from '../../workflows/compile';
+import type { ItemResult, NotifyEvent, NotifyResult } from './contracts';
 import { DeliveryError } from './errors';
 
 export interface NotifyDeps {
@@ -18,6 +18,8 @@ const MAX_ITEM_JSON = 200;
 const ITEMS_SHOWN = 20;
 const SLACK_TIMEOUT_MS = 10_000;
 
+type FailedItem = Exclude<ItemResult, typeof ITEM_OK>;
+
 /** What a run's ending says about its task: from the notify payload or from the ECS Task JSON in a cause. */
 interface TaskReport {
   taskArn?: string;
@@ -33,21 +35,22 @@ interface TaskReport {
 export function formatNotification(event: NotifyEvent, now: Date = new Date()): { subject: string; message: string } {
   const outcome = event.outcome;
   const report: TaskReport = {
-    ...(event.task && { taskArn: event.task.taskArn, ...defined('exitCode', event.task.exitCode[0]) }),
+    ...(event.task && { taskArn: event.task.taskArn, ...defined('exitCode', event.task.exitCode) }),
     ...(outcome?.cause !== undefined && readCause(outcome.cause)),
   };
-  const fanOut = event.fanOut ?? outcome?.fanOut;
+  const results = event.results ?? outcome?.results;
+  const failed = results?.filter((r): r is FailedItem => r !== ITEM_OK) ?? [];
   const attempts = event.attempts ?? outcome?.attempts;
   const started = Date.parse(event.startTime);
   const execution = executionUrl(event.execution);
   // A known task links its own stream; fan-out items (which name their task) and timeouts link the log group.
   const logs = report.taskArn ? logsUrl(event, report.taskArn)
-    : fanOut || event.status === 'TIMED_OUT' ? logsUrl(event) : undefined;
+    : results || event.status === 'TIMED_OUT' ? logsUrl(event) : undefined;
 
   const headline = [
     event.status,
     report.exitCode !== undefined && event.status !== 'SUCCEEDED' ? ` (exit ${report.exitCode})` : '',
-    fanOut && fanOut.count > 0 ? `, ${fanOut.count} of ${fanOut.total} items failed` : '',
+    results && failed.length > 0 ? `, ${failed.length} of ${results.length} items failed` : '',
   ].join('');
   const lines = [
     `Job: ${event.job}`,
@@ -58,7 +61,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
     ...describeTask(report),
     outcome && `Error: ${outcome.error}`,
     report.text && `Cause: ${report.text}`,
-    ...(fanOut ? describeFailedItems(fanOut) : []),
+    ...(results ? describeFailedItems(failed, results.length) : []),
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
   ];
@@ -155,34 +158,24 @@ function describeTask(report: TaskReport): string[] {
   ];
 }
 
-function describeFailedItems(fanOut: NonNullable<NotifyEvent['fanOut']>): string[] {
-  const lines = [`Failed items: ${fanOut.count} of ${fanOut.total}`];
-  for (const item of fanOut.items.slice(0, ITEMS_SHOWN)) {
-    const report = itemReport(item);
+function describeFailedItems(failed: FailedItem[], total: number): string[] {
+  const lines = [`Failed items: ${failed.length} of ${total}`];
+  for (const { index, item, outcome } of failed.slice(0, ITEMS_SHOWN)) {
+    const report: TaskReport = {
+      ...(outcome.cause !== undefined && readCause(outcome.cause)),
+      ...defined('taskArn', outcome.taskArn),
+      ...defined('exitCode', outcome.exitCode ?? undefined),
+    };
     const details = [
-      item.outcome?.error ?? item.status,
-      report.exitCode !== undefined ? `exit code ${report.exitCode}` : report.stopCode,
-      report.exitCode === undefined ? report.stoppedReason : undefined,
+      outcome.error,
+      report.exitCode !== undefined && `exit code ${report.exitCode}`,
       report.text,
       report.taskArn && `task ${taskId(report.taskArn)}`,
     ].filter(Boolean);
-    lines.push(`- #${item.index} ${shorten(JSON.stringify(item.item) ?? 'null', MAX_ITEM_JSON)}: ${details.join(', ')}`);
+    lines.push(`- #${index} ${shorten(JSON.stringify(item) ?? 'null', MAX_ITEM_JSON)}: ${details.join(', ')}`);
   }
-  const hidden = fanOut.count - Math.min(fanOut.items.length, ITEMS_SHOWN);
-  if (hidden > 0) lines.push(`... and ${hidden} more`);
+  if (failed.length > ITEMS_SHOWN) lines.push(`... and ${failed.length - ITEMS_SHOWN} more`);
   return lines;
-}
-
-function itemReport(item: ItemOutcome): TaskReport {
-  const outcome = item.outcome;
-  if (!outcome) return {};
-  return {
-    ...(outcome.cause !== undefined && readCause(outcome.cause)),
-    ...defined('taskArn', outcome.taskArn),
-    ...defined('exitCode', outcome.exitCode?.[0]),
-    ...defined('stopCode', outcome.stopCode?.[0]),
-    ...defined('stoppedReason', outcome.reason?.[0]),
-  };
 }
 
 /** A cause is the ECS Task JSON (job failures), a Lambda error JSON (precheck failures) or plain text. */

@@ -1,0 +1,113 @@
+// Catalog validation: every rule rejects with a line naming the job, the field and what is allowed.
+import { CatalogError, parseCatalog } from '../workflows/catalog';
+import { readFileSync } from 'node:fs';
+
+const base = {
+  description: 'a job',
+  schedule: 'cron(0 2 * * ? *)',
+  image: 'img:1',
+  command: '[run]',
+};
+
+function catalog(fields: Record<string, string | undefined>, name = 'job-a', extra = ''): string {
+  const merged = { ...base, ...fields };
+  const lines = Object.entries(merged).filter(([, v]) => v !== undefined).map(([k, v]) => `    ${k}: ${v}`);
+  return `jobs:\n  ${name}:\n${lines.join('\n')}\n${extra}`;
+}
+
+function problems(text: string, stage = 'dev'): string[] {
+  try {
+    parseCatalog(text, { stage, file: 'jobs.yml' });
+  } catch (err) {
+    if (err instanceof CatalogError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the catalog to be rejected');
+}
+
+describe('the sample catalog', () => {
+  it('is valid for every stage and resolves defaults', () => {
+    // Act
+    const jobs = parseCatalog(readFileSync('workflows/jobs.yml', 'utf8'), { stage: 'prod' });
+    // Assess
+    expect(jobs.map((j) => j.name)).toEqual(['nightly-report', 'hourly-cleanup', 'tenant-sync']);
+    const report = jobs[0]!;
+    expect(report).toMatchObject({ timezone: 'Europe/Berlin', cpu: 512, memory: 1024, concurrency: 'forbid', retries: 2 });
+    expect(report.environment).toEqual({ LOG_LEVEL: 'info', REPORT_BUCKET: 'acme-reports' });
+    expect(report.notify).toEqual({ onFailure: true, onSuccess: true });
+    expect(jobs[2]!.fanOut).toMatchObject({ itemsPath: '$.tenants', maxConcurrency: 4, toleratedFailurePercentage: 25 });
+  });
+});
+
+describe('catalog validation', () => {
+  it.each([
+    ['cron with both day fields set', { schedule: 'cron(0 2 * * * *)' }, /jobs\.job-a\.schedule: .*\?/],
+    ['cron with five fields', { schedule: 'cron(0 2 * * ?)' }, /jobs\.job-a\.schedule: .*6 fields|six|fields/],
+    ['cron minute out of range', { schedule: 'cron(61 2 * * ? *)' }, /jobs\.job-a\.schedule: .*minute/i],
+    ['rate with a plural for 1', { schedule: 'rate(1 hours)' }, /jobs\.job-a\.schedule: .*hour/],
+    ['an unknown expression', { schedule: 'every day' }, /jobs\.job-a\.schedule: .*cron\(/],
+    ['an unknown timezone', { timezone: 'Mars/Olympus' }, /jobs\.job-a\.timezone: must be an IANA time zone/],
+    ['a Fargate cpu/memory pair that does not exist', { cpu: '256', memory: '4096' }, /jobs\.job-a\.memory: 4096 MiB is not a Fargate size for cpu 256: use 512, 1024, 2048/],
+    ['a cpu size Fargate does not have', { cpu: '300' }, /jobs\.job-a\.cpu: must be a Fargate cpu size/],
+    ['a missing image', { image: undefined }, /jobs\.job-a\.image: is required/],
+    ['a missing command', { command: undefined }, /jobs\.job-a\.command: is required/],
+    ['an empty command', { command: '[]' }, /jobs\.job-a\.command: is required/],
+    ['negative retries', { retries: '-1' }, /jobs\.job-a\.retries: must be at least 0/],
+    ['too many retries', { retries: '50' }, /jobs\.job-a\.retries: must be at most 10/],
+    ['a zero timeout', { timeoutSeconds: '0' }, /jobs\.job-a\.timeoutSeconds: must be at least 1/],
+    ['a fractional timeout', { timeoutSeconds: '1.5' }, /jobs\.job-a\.timeoutSeconds: must be a whole number/],
+    ['an unknown concurrency', { concurrency: 'queue' }, /jobs\.job-a\.concurrency: must be allow, forbid or replace/],
+    ['an unknown capacity', { capacity: 'ec2' }, /jobs\.job-a\.capacity: must be fargate or spot/],
+    ['an unknown field', { retry: '3' }, /jobs\.job-a: .*retry/],
+    ['a reserved variable', { environment: '{ STEPCRON_JOB: x }' }, /jobs\.job-a\.environment\.STEPCRON_JOB: .*reserved/],
+    ['a plain-text secret', { secrets: '{ DB_PASSWORD: hunter2 }' }, /jobs\.job-a\.secrets\.DB_PASSWORD: must be an SSM parameter/],
+    ['fan-out with both item sources', { fanOut: '{ items: [a], itemsPath: $.x }' }, /jobs\.job-a\.fanOut: give exactly one of items/],
+    ['fan-out concurrency above the inline Map limit', { fanOut: '{ items: [a], maxConcurrency: 100 }' }, /jobs\.job-a\.fanOut\.maxConcurrency: must be at most 40/],
+    ['a tolerated percentage above 100', { fanOut: '{ items: [a], toleratedFailurePercentage: 150 }' }, /jobs\.job-a\.fanOut\.toleratedFailurePercentage: must be 0-100/],
+    ['an exit code both retried and failed', { exitCodes: '{ retry: [3], fail: [3] }' }, /jobs\.job-a\.exitCodes: codes 3 are both retried and failed/],
+  ])('rejects %s', (_what, fields, expected) => {
+    // Act
+    const found = problems(catalog(fields));
+    // Assess: one line, naming the field
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(expected);
+  });
+
+  it('rejects a job name too long for the state machine name with service and stage', () => {
+    const name = `job-${'x'.repeat(70)}`;
+    const [problem] = problems(catalog({}, name), 'production');
+    expect(problem).toMatch(new RegExp(`jobs\\.${name}: state machine name 'stepcron-production-${name}' is \\d+ characters; the limit is 80`));
+  });
+
+  it('rejects a job defined twice', () => {
+    const text = `${catalog({})}  job-a:\n    description: again\n`;
+    expect(problems(text).join('\n')).toMatch(/job-a.*(twice|unique|duplicate)/i);
+  });
+
+  it('rejects names that are not lowercase words', () => {
+    expect(problems(catalog({}, 'Nightly_Report'))[0]).toMatch(/jobs\.Nightly_Report: job names use lowercase letters/);
+  });
+
+  it('lists every problem at once, one line each', () => {
+    const found = problems(catalog({ schedule: 'rate(0 minutes)', timezone: 'Nowhere', memory: '3' }));
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    expect(found.every((p) => p.startsWith('jobs.job-a.') && !p.includes('\n'))).toBe(true);
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    expect(problems('jobs:\n  a: [unclosed\n')[0]).toMatch(/not valid YAML \(line \d+\)/);
+  });
+
+  it('resolves enabled per stage', () => {
+    const text = catalog({ enabled: '{ prod: true, default: false }' });
+    expect(parseCatalog(text, { stage: 'prod' })[0]!.enabled).toBe(true);
+    expect(parseCatalog(text, { stage: 'dev' })[0]!.enabled).toBe(false);
+  });
+
+  it('merges defaults under every job, maps key by key', () => {
+    const text = `defaults:\n  retries: 5\n  environment: { A: '1' }\n${catalog({ environment: '{ B: "2" }' })}`;
+    const [job] = parseCatalog(text, { stage: 'dev' });
+    expect(job!.retries).toBe(5);
+    expect(job!.environment).toEqual({ A: '1', B: '2' });
+  });
+});

@@ -1,0 +1,495 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { NotifyEventSchema, type NotifyEvent } from '../handlers/lib/contracts';
+import { formatNotification, notify, slackPoster } from '../handlers/lib/notify';
+import { loadEvent } from './events';
+
+const event = (name: string) => loadEvent<NotifyEvent>(name);
+/** 4m 12s after the sample runs started. */
+const at = (e: NotifyEvent) => new Date(Date.parse(e.startTime) + 252_000);
+const lines = (message: string) => message.split('\n');
+
+const NIGHTLY_EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:stepcron-dev-nightly-report:5e0c8a34-1f7b-4d2e-9a61-3c8f0b7d2e94';
+const NIGHTLY_TASK_ID = '3b9f2c1e8d7a4f6095b3e2c1d0a9f8e7';
+
+describe('sample events', () => {
+  const files = readdirSync(join(__dirname, '..', 'events')).filter((f) => f.startsWith('notify-'));
+
+  it.each(files)('%s parses with NotifyEventSchema', (file) => {
+    // Act
+    const parsed = NotifyEventSchema.safeParse(loadEvent(file.replace(/\.json$/, '')));
+    // Assess
+    expect(parsed.error?.issues).toBeUndefined();
+  });
+});
+
+describe('formatNotification', () => {
+  it('success: the job, duration, exit code and links to the execution and the task log stream', () => {
+    // Prepare
+    const success = event('notify-success');
+    // Act
+    const { subject, message } = formatNotification(success, at(success));
+    // Assess
+    expect(subject).toBe('[stepcron dev] nightly-report SUCCEEDED');
+    expect(lines(message)).toEqual([
+      'Job: nightly-report',
+      'Stage: dev',
+      'Status: SUCCEEDED',
+      'Duration: 4m 12s',
+      'Attempts: 1',
+      `Execution: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${NIGHTLY_EXECUTION}`,
+      'Logs: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/' +
+        `$252Fstepcron$252Fdev$252Fnightly-report/log-events/nightly-report$252Fjob$252F${NIGHTLY_TASK_ID}`,
+    ]);
+  });
+
+  it('success after a sidecar failed the task: shows the exit code of the job container', () => {
+    // Prepare
+    const success = event('notify-success');
+    success.task = { ...success.task!, exitCode: 0 };
+    // Act
+    const { subject, message } = formatNotification(success, at(success));
+    // Assess
+    expect(subject).toBe('[stepcron dev] nightly-report SUCCEEDED');
+    expect(lines(message)).toContain('Exit code: 0');
+  });
+
+  it('failure: reads the exit code of the job container from the ECS Task JSON, not the raw JSON', () => {
+    // Prepare
+    const failure = event('notify-failure');
+    // Act
+    const { subject, message } = formatNotification(failure, at(failure));
+    // Assess
+    expect(subject).toBe('[stepcron dev] nightly-report FAILED (exit 2)');
+    expect(lines(message)).toEqual(expect.arrayContaining([
+      'Status: FAILED',
+      'Attempts: 1',
+      'Exit code: 2',
+      'Stop code: EssentialContainerExited',
+      'Stopped reason: Essential container in task exited',
+      'Error: JobFailed',
+    ]));
+    expect(message).toContain(`log-events/nightly-report$252Fjob$252F${NIGHTLY_TASK_ID}`);
+    expect(message).not.toContain('Containers');
+    expect(message).not.toMatch(/^Cause:/m);
+  });
+
+  it('failure: judges the job container even when a sidecar is listed first', () => {
+    // Prepare
+    const failure = event('notify-failure');
+    const task = JSON.parse(failure.outcome!.cause!) as { Containers: Array<{ Name: string; ExitCode?: number; Reason?: string }> };
+    task.Containers = [
+      { Name: 'log-router', ExitCode: 0 },
+      { Name: 'job', ExitCode: 137, Reason: 'OutOfMemoryError: Container killed due to memory usage' },
+    ];
+    failure.outcome!.cause = JSON.stringify(task);
+    // Act
+    const { message } = formatNotification(failure, at(failure));
+    // Assess
+    expect(lines(message)).toEqual(expect.arrayContaining([
+      'Exit code: 137',
+      'Container reason: OutOfMemoryError: Container killed due to memory usage',
+    ]));
+  });
+
+  it('failure: a task that never started has no exit code, only its stop code and reason', () => {
+    // Prepare
+    const failure = event('notify-failure');
+    const task = JSON.parse(failure.outcome!.cause!) as Record<string, unknown>;
+    Object.assign(task, {
+      StopCode: 'TaskFailedToStart',
+      StoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)',
+      Containers: [{ Name: 'job' }, { Name: 'log-router' }],
+    });
+    failure.outcome!.cause = JSON.stringify(task);
+    // Act
+    const { subject, message } = formatNotification(failure, at(failure));
+    // Assess
+    expect(subject).toBe('[stepcron dev] nightly-report FAILED');
+    expect(message).not.toContain('Exit code');
+    expect(message).toContain('Stopped reason: CannotPullContainerError: pull image manifest has been retried 5 time(s)');
+  });
+
+  it('precheck failure: shows the Lambda error type and message from the cause', () => {
+    // Prepare
+    const failure = event('notify-failure');
+    failure.outcome = {
+      status: 'FAILED', error: 'PrecheckFailed', attempts: 0,
+      cause: JSON.stringify({ errorType: 'InvalidInputError', errorMessage: 'input.items: must be a JSON array', trace: ['at x'] }),
+    };
+    // Act
+    const { message } = formatNotification(failure, at(failure));
+    // Assess
+    expect(lines(message)).toEqual(expect.arrayContaining([
+      'Error: PrecheckFailed',
+      'Cause: InvalidInputError: input.items: must be a JSON array',
+    ]));
+    expect(message).not.toContain('Attempts');
+    expect(message).not.toContain('Logs:');
+  });
+
+  it('failure: shortens a long plain-text cause to about 500 characters', () => {
+    // Prepare
+    const failure = event('notify-failure');
+    failure.outcome!.error = 'JobStartFailed';
+    failure.outcome!.cause = `RESOURCE:ENI ${'x'.repeat(2000)}`;
+    // Act
+    const { message } = formatNotification(failure, at(failure));
+    // Assess
+    const cause = lines(message).find((l) => l.startsWith('Cause: '))!;
+    expect(cause.length).toBeLessThanOrEqual('Cause: '.length + 500);
+    expect(cause).toMatch(/^Cause: RESOURCE:ENI x+\.\.\.$/);
+  });
+
+  it('timeout: says so, with the cause and a link to the log group', () => {
+    // Prepare
+    const timeout = event('notify-timeout');
+    // Act
+    const { subject, message } = formatNotification(timeout, at(timeout));
+    // Assess
+    expect(subject).toBe('[stepcron dev] hourly-cleanup TIMED_OUT');
+    expect(lines(message)).toEqual(expect.arrayContaining([
+      'Status: TIMED_OUT',
+      'Error: JobTimedOut',
+      'Cause: the task ran longer than timeoutSeconds (900) and was stopped',
+      'Logs: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fstepcron$252Fdev$252Fhourly-cleanup',
+    ]));
+  });
+
+  it('fan-out partial: a successful run still lists the items that failed', () => {
+    // Prepare
+    const partial = event('notify-fanout-partial');
+    // Act
+    const { subject, message } = formatNotification(partial, at(partial));
+    // Assess
+    expect(subject).toBe('[stepcron dev] tenant-sync SUCCEEDED, 2 of 40 items failed');
+    expect(lines(message)).toEqual(expect.arrayContaining([
+      'Status: SUCCEEDED',
+      'Failed items: 2 of 40',
+      '- #3 "umbrella": JobFailed, exit code 1, task 03c4e1f7a9b2d8460e93f5a7c1b3d5e7',
+      '- #17 "tenant-18": JobTimedOut, the task ran longer than timeoutSeconds (600) and was stopped',
+    ]));
+    expect(message).not.toContain('... and');
+  });
+
+  it('fan-out failed: shows the first 20 failed items and counts the rest', () => {
+    // Prepare
+    const failed = event('notify-fanout-failed');
+    // Act
+    const { subject, message } = formatNotification(failed, at(failed));
+    // Assess
+    expect(subject).toBe('[stepcron dev] tenant-sync FAILED, 25 of 40 items failed');
+    expect(lines(message)).toEqual(expect.arrayContaining([
+      'Error: FanOutToleranceExceeded',
+      'Cause: more than 10 of 40 items failed (25% tolerated)',
+      'Failed items: 25 of 40',
+      '... and 5 more',
+    ]));
+    expect(lines(message).filter((l) => l.startsWith('- #'))).toHaveLength(20);
+  });
+
+  it('fan-out: an item whose job never exited has no exit code', () => {
+    // Prepare
+    const partial = event('notify-fanout-partial');
+    const failed = partial.results!.find((r) => r !== 'ok')!;
+    failed.outcome.exitCode = null;
+    // Act
+    const { message } = formatNotification(partial, at(partial));
+    // Assess
+    expect(lines(message)).toContain('- #3 "umbrella": JobFailed, task 03c4e1f7a9b2d8460e93f5a7c1b3d5e7');
+  });
+
+  it('fan-out: shortens a long item', () => {
+    // Prepare
+    const partial = event('notify-fanout-partial');
+    const failed = partial.results!.find((r) => r !== 'ok')!;
+    failed.item = { tenant: 'acme', notes: 'n'.repeat(1000) };
+    // Act
+    const { message } = formatNotification(partial, at(partial));
+    // Assess
+    const line = lines(message).find((l) => l.startsWith('- #3 '))!;
+    expect(line.length).toBeLessThan(300);
+  });
+
+  it('keeps the subject within what SNS accepts: 100 ASCII characters on one line', () => {
+    // Prepare
+    const success = event('notify-success');
+    success.stage = 'prod\nzürich';
+    success.job = `nightly-report-${'x'.repeat(120)}`;
+    // Act
+    const { subject } = formatNotification(success, at(success));
+    // Assess
+    expect(subject.length).toBe(100);
+    expect(subject).toMatch(/^\[stepcron prod z\?rich\] nightly-report-x+\.\.\.$/);
+  });
+
+  it.each([
+    [42_000, '42s'],
+    [252_000, '4m 12s'],
+    [3_723_000, '1h 2m'],
+    [93_600_000, '1d 2h'],
+  ])('after %i ms the duration reads %s', (ms, text) => {
+    // Prepare
+    const success = event('notify-success');
+    // Act
+    const { message } = formatNotification(success, new Date(Date.parse(success.startTime) + ms));
+    // Assess
+    expect(lines(message)).toContain(`Duration: ${text}`);
+  });
+});
+
+describe('notify', () => {
+  let errors: jest.SpyInstance;
+  beforeEach(() => {
+    errors = jest.spyOn(console, 'error').mockImplementation(() => {});
+  });
+  afterEach(() => errors.mockRestore());
+
+  it('sends the same message to SNS and Slack, the subject in bold on Slack', async () => {
+    // Prepare
+    const failure = event('notify-failure');
+    const publish = jest.fn(async (_subject: string, _message: string) => {});
+    const slack = jest.fn(async (_text: string) => {});
+    // Act
+    const result = await notify(failure, { publish, slack, now: () => at(failure) });
+    // Assess
+    expect(result.delivered).toEqual(['sns', 'slack']);
+    expect(publish).toHaveBeenCalledWith(result.subject, result.message);
+    expect(slack).toHaveBeenCalledWith(`*${result.subject}*\n${result.message}`);
+  });
+
+  it('escapes the characters Slack treats as markup', async () => {
+    // Prepare
+    const failure = event('notify-failure');
+    failure.outcome!.cause = 'expected <id> & got nothing';
+    const slack = jest.fn(async (_text: string) => {});
+    // Act
+    await notify(failure, { slack });
+    // Assess
+    expect(slack.mock.calls[0]![0]).toContain('Cause: expected &lt;id&gt; &amp; got nothing');
+  });
+
+  it('resolves with the channels that worked when one fails, and logs why the other failed', async () => {
+    // Prepare
+    const failure = event('notify-failure');
+    const publish = jest.fn(async () => {
+      throw new Error('AuthorizationError: not allowed to publish');
+    });
+    const slack = jest.fn(async () => {});
+    // Act
+    const result = await notify(failure, { publish, slack });
+    // Assess
+    expect(result.delivered).toEqual(['slack']);
+    expect(errors).toHaveBeenCalledWith('stepcron notify: sns delivery failed: AuthorizationError: not allowed to publish');
+  });
+
+  it('rejects when every channel failed, naming each reason', async () => {
+    // Prepare
+    const failure = event('notify-failure');
+    const publish = async () => {
+      throw new Error('throttled');
+    };
+    const slack = async () => {
+      throw new Error('Slack webhook answered HTTP 404');
+    };
+    // Act
+    const outcome = notify(failure, { publish, slack });
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'NotificationDeliveryError',
+      message: 'sns: throttled; slack: Slack webhook answered HTTP 404',
+    });
+    expect(errors).toHaveBeenCalledTimes(2);
+  });
+
+  it('prints subject and message when only stdout is configured', async () => {
+    // Prepare
+    const success = event('notify-success');
+    const print = jest.fn();
+    // Act
+    const result = await notify(success, { print });
+    // Assess
+    expect(result.delivered).toEqual(['stdout']);
+    expect(print).toHaveBeenCalledWith(`${result.subject}\n\n${result.message}`);
+  });
+});
+
+describe('slackPoster', () => {
+  const secrets = mockClient(SecretsManagerClient);
+  afterEach(() => secrets.reset());
+  const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/XXXX';
+  const okFetch = () => jest.fn(async (_url: string | URL | Request, _init?: RequestInit) => new Response('ok', { status: 200 }));
+
+  it('reads the webhook secret once across calls and posts {text} as JSON', async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: WEBHOOK });
+    const fetchImpl = okFetch();
+    const post = slackPoster('stepcron/slack', new SecretsManagerClient({ region: 'eu-west-1' }), fetchImpl as typeof fetch);
+    // Act
+    await post('first');
+    await post('second');
+    // Assess
+    expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'stepcron/slack' }]);
+    expect(fetchImpl).toHaveBeenCalledTimes(2);
+    const [url, init] = fetchImpl.mock.calls[1]!;
+    expect(url).toBe(WEBHOOK);
+    expect(init).toEqual(expect.objectContaining({ method: 'POST', body: JSON.stringify({ text: 'second' }) }));
+    expect(init?.headers).toEqual({ 'content-type': 'application/json' });
+  });
+
+  it('accepts a JSON secret {"url": ...}', async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ url: WEBHOOK }) });
+    const fetchImpl = okFetch();
+    // Act
+    await slackPoster('stepcron/slack', new SecretsManagerClient({ region: 'eu-west-1' }), fetchImpl as typeof fetch)('hi');
+    // Assess
+    expect(fetchImpl.mock.calls[0]![0]).toBe(WEBHOOK);
+  });
+
+  it('rejects a secret that holds no URL without echoing its value', async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"webhook":"s3cr3t"}' });
+    const post = slackPoster('stepcron/slack', new SecretsManagerClient({ region: 'eu-west-1' }), okFetch() as typeof fetch);
+    // Act
+    const error = await post('hi').catch((err: Error) => err);
+    // Assess
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^secret stepcron\/slack holds no Slack webhook URL/);
+    expect((error as Error).message).not.toContain('s3cr3t');
+  });
+
+  it('throws on a non-2xx answer with the status', async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: WEBHOOK });
+    const fetchImpl = jest.fn(async () => new Response('no_service', { status: 404, statusText: 'Not Found' }));
+    const post = slackPoster('stepcron/slack', new SecretsManagerClient({ region: 'eu-west-1' }), fetchImpl as typeof fetch);
+    // Act
+    const outcome = post('hi');
+    // Assess
+    await expect(outcome).rejects.toThrow('Slack webhook answered HTTP 404 Not Found');
+  });
+
+  it('reads the secret again after a failed read', async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).rejectsOnce(new Error('throttled')).resolves({ SecretString: WEBHOOK });
+    const post = slackPoster('stepcron/slack', new SecretsManagerClient({ region: 'eu-west-1' }), okFetch() as typeof fetch);
+    // Act
+    const first = await post('hi').catch((err: Error) => err.message);
+    await post('hi again');
+    // Assess
+    expect(first).toBe('throttled');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+});
+
+describe('notify handler', () => {
+  type Handler = typeof import('../handlers/notify')['handler'];
+  type Sns = typeof import('@aws-sdk/client-sns');
+  type Secrets = typeof import('@aws-sdk/client-secrets-manager');
+  const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:stepcron-dev-notifications';
+  const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/XXXX';
+  const savedEnv = { ...process.env };
+  const savedFetch = globalThis.fetch;
+  let errors: jest.SpyInstance;
+  beforeEach(() => {
+    errors = jest.spyOn(console, 'error').mockImplementation(() => {});
+  });
+  afterEach(() => {
+    process.env = { ...savedEnv };
+    globalThis.fetch = savedFetch;
+    errors.mockRestore();
+  });
+
+  /** The handler reads its env at load: load it afresh, with the SDKs it will use, so the mocks are the ones it calls. */
+  function loadHandler(env: Record<string, string>) {
+    for (const name of ['IS_LOCAL', 'STEPCRON_NOTIFY', 'NOTIFY_TOPIC_ARN', 'SLACK_WEBHOOK_SECRET']) delete process.env[name];
+    Object.assign(process.env, { AWS_REGION: 'eu-west-1' }, env);
+    let loaded!: {
+      handler: Handler; sns: Sns; secrets: Secrets;
+      snsMock: ReturnType<typeof mockClient>; secretsMock: ReturnType<typeof mockClient>;
+    };
+    jest.isolateModules(() => {
+      const sns = require('@aws-sdk/client-sns') as Sns;
+      const secrets = require('@aws-sdk/client-secrets-manager') as Secrets;
+      const snsMock = mockClient(sns.SNSClient);
+      const secretsMock = mockClient(secrets.SecretsManagerClient);
+      const { handler } = require('../handlers/notify') as typeof import('../handlers/notify');
+      loaded = { handler, sns, secrets, snsMock, secretsMock };
+    });
+    return loaded;
+  }
+
+  it('publishes to the SNS topic with the subject and message', async () => {
+    // Prepare
+    const { handler, sns, snsMock } = loadHandler({ NOTIFY_TOPIC_ARN: TOPIC, SLACK_WEBHOOK_SECRET: '' });
+    snsMock.on(sns.PublishCommand).resolves({ MessageId: 'm-1' });
+    // Act
+    const result = await handler(event('notify-failure'), {} as never);
+    // Assess
+    expect(result.delivered).toEqual(['sns']);
+    expect(snsMock.commandCalls(sns.PublishCommand).map((c) => c.args[0].input)).toEqual([
+      { TopicArn: TOPIC, Subject: '[stepcron dev] nightly-report FAILED (exit 2)', Message: result.message },
+    ]);
+  });
+
+  it('delivers to Slack when SNS fails', async () => {
+    // Prepare
+    globalThis.fetch = jest.fn(async () => new Response('ok', { status: 200 })) as typeof fetch;
+    const { handler, sns, snsMock, secrets, secretsMock } = loadHandler({ NOTIFY_TOPIC_ARN: TOPIC, SLACK_WEBHOOK_SECRET: 'stepcron/slack' });
+    snsMock.on(sns.PublishCommand).rejects(new Error('KMS key disabled'));
+    secretsMock.on(secrets.GetSecretValueCommand).resolves({ SecretString: WEBHOOK });
+    // Act
+    const result = await handler(event('notify-timeout'), {} as never);
+    // Assess
+    expect(result.delivered).toEqual(['slack']);
+    expect(globalThis.fetch).toHaveBeenCalledWith(WEBHOOK, expect.objectContaining({ method: 'POST' }));
+    expect(errors).toHaveBeenCalledWith('stepcron notify: sns delivery failed: KMS key disabled');
+  });
+
+  it('rejects when SNS and Slack both fail, so the state machine records it', async () => {
+    // Prepare
+    globalThis.fetch = jest.fn(async () => new Response('', { status: 500 })) as typeof fetch;
+    const { handler, sns, snsMock, secrets, secretsMock } = loadHandler({ NOTIFY_TOPIC_ARN: TOPIC, SLACK_WEBHOOK_SECRET: 'stepcron/slack' });
+    snsMock.on(sns.PublishCommand).rejects(new Error('KMS key disabled'));
+    secretsMock.on(secrets.GetSecretValueCommand).resolves({ SecretString: WEBHOOK });
+    // Act
+    const outcome = Promise.resolve(handler(event('notify-failure'), {} as never));
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: 'NotificationDeliveryError' });
+  });
+
+  it('refuses a malformed event with InvalidInputError naming the field', async () => {
+    // Prepare
+    const { handler } = loadHandler({ NOTIFY_TOPIC_ARN: TOPIC });
+    // Act
+    const outcome = Promise.resolve(handler({ ...event('notify-failure'), status: 'ABORTED' }, {} as never));
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/^event\.status: /) });
+  });
+
+  it('under sls invoke local, prints instead of publishing', async () => {
+    // Prepare
+    const log = jest.spyOn(console, 'log').mockImplementation(() => {});
+    const { handler, snsMock } = loadHandler({ IS_LOCAL: 'true', NOTIFY_TOPIC_ARN: TOPIC });
+    // Act
+    const result = await handler(event('notify-success'), {} as never);
+    // Assess
+    expect(result.delivered).toEqual(['stdout']);
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/^\[stepcron dev\] nightly-report SUCCEEDED\n\nJob: nightly-report/));
+    expect(snsMock.calls()).toHaveLength(0);
+    log.mockRestore();
+  });
+
+  it.each([
+    [{}, /^environment variable NOTIFY_TOPIC_ARN is not set and neither is SLACK_WEBHOOK_SECRET/],
+    [{ NOTIFY_TOPIC_ARN: '[object Object]' }, /^environment variable NOTIFY_TOPIC_ARN must be an SNS topic ARN/],
+  ])('fails at load with ConfigError when misconfigured (%o)', (env, message) => {
+    // Act
+    const load = () => loadHandler(env);
+    // Assess
+    expect(load).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(message) }));
+  });
+});
