@@ -11,7 +11,7 @@ const TASK_ARN = /^arn:aws:ecs:local:000000000000:task\/local\/[0-9a-f]{32}$/;
 function job(command: string[]): Job {
   return {
     name: 'nightly', description: 'test job', schedule: 'rate(1 day)', timezone: 'UTC', enabled: true,
-    image: 'localhost/stepcron-busybox:latest', command, cpu: 256, memory: 512, environment: {}, secrets: {},
+    image: 'localhost/stepcron-busybox:latest', command, cpu: 256, memory: 512, environment: {}, secrets: {}, taskPolicyArns: [],
     capacity: 'fargate', timeoutSeconds: 60, retries: 0, retryIntervalSeconds: 1, backoffRate: 1, maxDelaySeconds: 1,
     exitCodes: {}, concurrency: 'allow', notify: { onFailure: false, onSuccess: false }, input: {},
   };

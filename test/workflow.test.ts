@@ -2,7 +2,7 @@
 // Task answered by a fake, waits and retry intervals at 0.
 import { defaultPrecheck, ecsTask, envOf, hangingTask, jobFrom, runJob } from './support/workflow';
 
-const single = (extra = '') => jobFrom(`
+const single = (extra = '', exitCodes = '{ fail: [2] }') => jobFrom(`
 jobs:
   report:
     description: nightly report
@@ -11,7 +11,7 @@ jobs:
     command: [sh, report.sh]
     retries: 2
     timeoutSeconds: 1
-    exitCodes: { fail: [2] }
+    exitCodes: ${exitCodes}
 ${extra}`);
 
 const fanOut = (tolerated: number, extra = '') => jobFrom(`
@@ -85,7 +85,7 @@ describe('single task', () => {
   });
 
   it('only retries the listed exit codes when exitCodes.retry is given', async () => {
-    const job = single('    exitCodes: { retry: [75] }');
+    const job = single('', '{ retry: [75] }');
     const retried = await runJob(job, { runTask: (_: unknown, call: number) => ecsTask(call === 0 ? 75 : 0) });
     const failed = await runJob(job, { runTask: () => ecsTask(1) });
     expect(retried.outcome.status).toBe('SUCCEEDED');

@@ -30,8 +30,13 @@ const int = (min: number, max: number) =>
   z.number({ error: `must be a whole number from ${min} to ${max}` }).int(`must be a whole number from ${min} to ${max}`)
     .min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name')
-  .refine((k) => !k.startsWith('STEPCRON_'), 'names starting with STEPCRON_ are reserved for stepcron');
+/** A map keyed by environment variable names; each bad name is reported at its own path. */
+const envMap = <V extends z.ZodType>(value: V) => z.record(z.string(), value).superRefine((map, ctx) => {
+  for (const key of Object.keys(map)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a valid environment variable name' });
+    else if (key.startsWith('STEPCRON_')) ctx.addIssue({ code: 'custom', path: [key], message: 'names starting with STEPCRON_ are reserved for stepcron' });
+  }
+});
 
 /** SSM parameter (ARN or /name) or Secrets Manager secret ARN: what ECS accepts in a container's `secrets.valueFrom`. */
 const secretRef = z.string().regex(
@@ -67,8 +72,8 @@ export const JobSchema = z.strictObject({
   cpu: z.number().refine((c) => c in FARGATE_SIZES, `must be a Fargate cpu size: ${Object.keys(FARGATE_SIZES).join(', ')}`)
     .default(256),
   memory: int(512, 122880).default(512),
-  environment: z.record(envName, z.string({ error: 'values must be strings (quote numbers)' })).default({}),
-  secrets: z.record(envName, secretRef).default({}),
+  environment: envMap(z.string({ error: 'values must be strings (quote numbers)' })).default({}),
+  secrets: envMap(secretRef).default({}),
   /** Managed policies for the job's task role (what the job itself may do in AWS). */
   taskPolicyArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, 'must be IAM managed policy ARNs'))
     .default([]),
@@ -142,8 +147,12 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
   try {
     raw = parseYaml(text);
   } catch (err) {
-    const line = err instanceof YAMLParseError ? ` (line ${err.linePos?.[0]?.line ?? '?'})` : '';
-    throw new CatalogError(file, [`not valid YAML${line}: ${(err as Error).message.split('\n')[0]}`]);
+    const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
+    if (err instanceof YAMLParseError && err.code === 'DUPLICATE_KEY' && line) {
+      const key = text.split('\n')[line - 1]?.trim().split(':')[0] ?? '?';
+      throw new CatalogError(file, [`'${key}' is defined twice (line ${line}): each job and field may appear once`]);
+    }
+    throw new CatalogError(file, [`not valid YAML (line ${line ?? '?'}): ${(err as Error).message.split('\n')[0]}`]);
   }
   const catalog = CatalogSchema.safeParse(raw ?? {});
   if (!catalog.success) throw new CatalogError(file, catalog.error.issues.map((i) => formatIssue(i.path, i.message)));

@@ -324,11 +324,12 @@ function localMinuteAt(zone: string, instant: number): LocalMinute {
   };
 }
 
-/** Offsets well before and well after a local day (offsets lie within -12h..+14h); equal means no DST change that day. */
+/** Offsets at the earliest and latest instants a local day can span; equal means no DST change that day. */
 interface DayOffsets { before: number; after: number }
 
 function dayOffsets(zone: string, dayStart: number): DayOffsets {
-  return { before: offsetAt(zone, dayStart - DAY), after: offsetAt(zone, dayStart + 2 * DAY) };
+  // UTC offsets lie within -12h..+14h, so local day D lies within [D 00:00 - 14h, D 24:00 + 12h] in UTC.
+  return { before: offsetAt(zone, dayStart - 14 * HOUR), after: offsetAt(zone, dayStart + DAY + 12 * HOUR) };
 }
 
 /** The instant a wall-clock time (ms, read as UTC) first happens in the zone; undefined inside a spring-forward gap. */
@@ -481,5 +482,7 @@ function weekday(year: number, month: number, day: number): number {
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, 0); // unlike Date.UTC, keeps years 0-99 as they are
+  return date.getUTCDate();
 }
