@@ -5,24 +5,21 @@ const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
 const { stateMachines, resources, toStageParams, STAGE_PARAM_NAMES } = require('./resources.ts');
 
-async function build(resolveVariable) {
+async function build(resolveVariable, render) {
   const stage = await resolveVariable('sls:stage');
   const raw = {};
   for (const name of STAGE_PARAM_NAMES) raw[name] = await resolveVariable(`param:${name}`);
   try {
-    return { jobs: loadCatalog(join(__dirname, 'jobs.yml'), { stage }), params: toStageParams(stage, raw) };
+    const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage });
+    return render(jobs, toStageParams(stage, raw));
   } catch (err) {
-    // osls prints the message without a stack trace: keep it to the catalog's own lines.
-    throw new Error(err.message);
+    // osls prints a rejection's stack: make it the problem list alone, one line each, no trace.
+    const clean = new Error(err.message);
+    clean.stack = err.message;
+    throw clean;
   }
 }
 
-module.exports.stateMachines = async ({ resolveVariable }) => {
-  const { jobs, params } = await build(resolveVariable);
-  return stateMachines(jobs, params);
-};
-
-module.exports.resources = async ({ resolveVariable }) => {
-  const { jobs, params } = await build(resolveVariable);
-  return { Resources: resources(jobs, params) };
-};
+module.exports.stateMachines = ({ resolveVariable }) => build(resolveVariable, stateMachines);
+module.exports.resources = ({ resolveVariable }) =>
+  build(resolveVariable, (jobs, params) => ({ Resources: resources(jobs, params) }));
