@@ -83,7 +83,7 @@ export class Progress {
       return;
     }
     const decile = Math.floor((done / total) * 10);
-    if (decile !== this.lastDecile || final) {
+    if (decile !== this.lastDecile) {
       this.lastDecile = decile;
       this.options.write(`${bar}\n`);
     }

@@ -71,9 +71,9 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   /** Per StartedBy (one per fan-out item): what ran, for the summary. */
   const runs = new Map<string, TaskRun>();
   const notifications: Summary['notifications'] = [];
-  const printNotification: NotifyDeps = {
-    print: (text) => progress.line(text.split('\n').map((l) => `  │ ${l}`).join('\n')),
-  };
+  // Printed after the run: the engine's event log trails the handlers, so printing now would jump ahead of it.
+  const printed: string[] = [];
+  const printNotification: NotifyDeps = { print: (text) => printed.push(text) };
 
   const outcome = await execute(compile(job, localInfra(job, stage)), options.input, execution, {
     skipWaits: options.skipWaits ?? false,
@@ -125,6 +125,9 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   });
   options.signal?.removeEventListener('abort', onAbort);
   await backend.stopAll('stepcron: the run ended');
+  for (const text of printed) {
+    progress.line(`  notification (printed, not sent; --notify aws publishes it):\n${text.split('\n').map((l) => `  │ ${l}`).join('\n')}`);
+  }
 
   const stopped = new Date();
   const summary: Summary = {
