@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     .action((name: string | undefined, o: Common) => {
       const jobs = jobsOf(o);
       const params = stageParamsForSynth(o.stage);
-      const picked = name ? [findJob(jobs, name)] : jobs;
+      const picked = name ? [findJob(jobs, name, o.catalog)] : jobs;
       const out = Object.fromEntries(picked.map((j) => [j.name, compile(j, deployInfra(j, params))]));
       process.stdout.write(`${JSON.stringify(name ? out[name] : out, null, 2)}\n`);
     });
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--skip-waits', 'do not wait between retries (Wait states and retry intervals take 0 s)', false)
     .option('--json', 'print the summary as one JSON object on the last line of stdout', false))
     .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; json: boolean }) => {
-      const job = findJob(jobsOf(o), name);
+      const job = findJob(jobsOf(o), name, o.catalog);
       const input = o.event ? readEvent(o.event) : {};
       const summary = await runOnce(job, o, input, o);
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-n, --count <n>', 'how many times', '5'))
     .action((what: string, o: Common & { tz?: string; from?: string; count: string }) => {
       const isExpression = /^(cron|rate|at)\(/.test(what.trim());
-      const job = isExpression ? undefined : findJob(jobsOf(o), what);
+      const job = isExpression ? undefined : findJob(jobsOf(o), what, o.catalog);
       const schedule = parseSchedule(job ? job.schedule : what.trim());
       const from = o.from ? new Date(o.from) : new Date();
       if (Number.isNaN(from.getTime())) throw new UsageError(`--from: '${o.from}' is not an ISO time such as 2026-03-08T00:00:00Z`);
@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o: Common & { for?: string; jobs?: string; ecs: string }) => {
       const all = jobsOf(o);
       const names = o.jobs?.split(',').map((s) => s.trim()).filter(Boolean);
-      const jobs = names ? names.map((n) => findJob(all, n)) : all.filter((j) => j.enabled);
+      const jobs = names ? names.map((n) => findJob(all, n, o.catalog)) : all.filter((j) => j.enabled);
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
       exitCode = await localScheduler({
         jobs, stage: o.stage, history: history(), forMs,

@@ -129,7 +129,9 @@ export type FanOut = NonNullable<Job['fanOut']>;
 export class CatalogError extends Error {
   override name = 'CatalogError';
   constructor(readonly file: string, readonly problems: string[]) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.length === 1
+      ? `${file}: ${problems[0]}`
+      : `${file}: ${problems.length} problems\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
@@ -201,9 +203,9 @@ export function loadCatalog(file: string, options: CatalogOptions): Job[] {
   return parseCatalog(text, { ...options, file });
 }
 
-export function findJob(jobs: Job[], name: string): Job {
+export function findJob(jobs: Job[], name: string, file = 'catalog'): Job {
   const job = jobs.find((j) => j.name === name);
-  if (!job) throw new CatalogError('catalog', [`no job named '${name}': the catalog has ${jobs.map((j) => j.name).join(', ')}`]);
+  if (!job) throw new CatalogError(file, [`no job named '${name}': the catalog has ${jobs.map((j) => j.name).join(', ')}`]);
   return job;
 }
 

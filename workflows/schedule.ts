@@ -204,7 +204,9 @@ function parseDayOfMonth(text: string): DayOfMonthRule {
   if (text.includes(',')) throw fieldError(DAY_OF_MONTH, `${quote(text)}: ?, L, LW and nW must be the whole field`);
   const nearest = /^(\d+)W$/.exec(text);
   if (nearest) return { kind: 'nearestWeekday', day: parseValue(DAY_OF_MONTH, nearest[1] ?? '') };
-  if (/^L-/.test(text)) throw fieldError(DAY_OF_MONTH, `${quote(text)}: offsets from the last day (L-n) are not supported by AWS`);
+  if (/^L-/.test(text)) {
+    throw fieldError(DAY_OF_MONTH, `${quote(text)}: offsets from the last day (L-n) are not supported by AWS`);
+  }
   throw fieldError(DAY_OF_MONTH, `${quote(text)} is not a valid use of ?, L or W`);
 }
 
@@ -237,7 +239,9 @@ function isRateUnit(unit: string): unit is RateUnit {
 
 function parseRate(body: string): { value: number; unit: RateUnit; seconds: number } {
   const parts = /^(\S+) (\S+)$/.exec(body);
-  if (!parts) throw new ScheduleError(`rate: expected rate(value unit) such as rate(5 minutes) or rate(1 hour) (got ${quote(`rate(${body})`)})`);
+  if (!parts) {
+    throw new ScheduleError(`rate: expected rate(value unit) such as rate(5 minutes) or rate(1 hour) (got ${quote(`rate(${body})`)})`);
+  }
   const [, valueText = '', unitText = ''] = parts;
   const value = /^\d+$/.test(valueText) ? Number(valueText) : 0;
   if (value < 1) throw new ScheduleError(`rate: the value must be a positive whole number (got ${quote(valueText)})`);
@@ -358,7 +362,9 @@ export interface FireTimeOptions {
 export function nextFireTimes(schedule: Schedule | string, options: FireTimeOptions): Date[] {
   const parsed = typeof schedule === 'string' ? parseSchedule(schedule) : schedule;
   const zone = options.timezone ?? 'UTC';
-  if (!isValidTimezone(zone)) throw new ScheduleError(`timezone: ${quote(zone)} is not an IANA time zone such as Europe/Berlin or UTC`);
+  if (!isValidTimezone(zone)) {
+    throw new ScheduleError(`timezone: ${quote(zone)} is not an IANA time zone such as Europe/Berlin or UTC`);
+  }
   const from = options.from.getTime();
   if (Number.isNaN(from)) throw new ScheduleError('from: must be a valid Date');
   const { count } = options;

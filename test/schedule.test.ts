@@ -1,0 +1,510 @@
+// Schedule expressions as EventBridge Scheduler reads them: every rule's valid and invalid forms (errors are one line
+// naming the field), and next fire times for L/W/#, leap days, year limits and DST changes in US and EU zones.
+import {
+  isValidTimezone, nextFireTimes, parseSchedule, scheduleProblem, ScheduleError, type CronFields,
+} from '../workflows/schedule';
+
+function fields(expression: string): CronFields {
+  const schedule = parseSchedule(expression);
+  if (schedule.kind !== 'cron') throw new Error(`expected a cron schedule from ${expression}`);
+  return schedule.fields;
+}
+
+/** Next fire times as ISO strings, from an ISO instant. */
+function next(expression: string, from: string, count: number, timezone?: string): string[] {
+  return nextFireTimes(expression, { from: new Date(from), count, timezone }).map((d) => d.toISOString());
+}
+
+const z = (local: string) => `${local}.000Z`;
+
+describe('parseSchedule: valid cron expressions', () => {
+  it.each<[string, Partial<CronFields>]>([
+    ['cron(0 10 * * ? *)', { minutes: [0], hours: [10], dayOfWeek: { kind: 'any' } }],
+    ['cron(0/15 * * * ? *)', { minutes: [0, 15, 30, 45] }],
+    ['cron(1/10 * * * ? *)', { minutes: [1, 11, 21, 31, 41, 51] }],
+    ['cron(10-50/10 * * * ? *)', { minutes: [10, 20, 30, 40, 50] }],
+    ['cron(0 */5 * * ? *)', { hours: [0, 5, 10, 15, 20] }],
+    ['cron(0 8-10,14 * * ? *)', { hours: [8, 9, 10, 14] }],
+    ['cron(05 07 * * ? *)', { minutes: [5], hours: [7] }],
+    ['cron(0 0 1,15 * ? *)', { dayOfMonth: { kind: 'days', days: [1, 15] } }],
+    ['cron(0 0 1/10 * ? *)', { dayOfMonth: { kind: 'days', days: [1, 11, 21, 31] } }],
+    ['cron(0 0 L * ? *)', { dayOfMonth: { kind: 'last' } }],
+    ['cron(0 0 LW * ? *)', { dayOfMonth: { kind: 'lastWeekday' } }],
+    ['cron(0 0 15W * ? *)', { dayOfMonth: { kind: 'nearestWeekday', day: 15 } }],
+    ['cron(0 0 * JAN,FEB,MAR ? *)', { months: [1, 2, 3] }],
+    ['cron(0 0 * JUN-AUG ? *)', { months: [6, 7, 8] }],
+    ['cron(0 0 * */2 ? *)', { months: [1, 3, 5, 7, 9, 11] }],
+    ['cron(0 0 ? * MON-FRI *)', { dayOfMonth: { kind: 'any' }, dayOfWeek: { kind: 'days', days: [2, 3, 4, 5, 6] } }],
+    ['cron(0 0 ? * 1,7 *)', { dayOfWeek: { kind: 'days', days: [1, 7] } }],
+    ['cron(0 0 ? * * *)', { dayOfWeek: { kind: 'days', days: [1, 2, 3, 4, 5, 6, 7] } }],
+    ['cron(0 0 ? * L *)', { dayOfWeek: { kind: 'days', days: [7] } }],
+    ['cron(0 0 ? * 6L *)', { dayOfWeek: { kind: 'last', weekday: 6 } }],
+    ['cron(0 0 ? * 2#1 *)', { dayOfWeek: { kind: 'nth', weekday: 2, nth: 1 } }],
+    ['cron(0 0 ? * MON#1 *)', { dayOfWeek: { kind: 'nth', weekday: 2, nth: 1 } }],
+    ['cron(0 0 ? * 3#5 *)', { dayOfWeek: { kind: 'nth', weekday: 3, nth: 5 } }],
+    ['cron(0 0 * * ? 2026-2028)', { years: [2026, 2027, 2028] }],
+    ['cron(0 0 * * ? 1970,2199)', { years: [1970, 2199] }],
+    ['cron(0 0 * * ? */100)', { years: [1970, 2070, 2170] }],
+  ])('%s', (expression, expected) => {
+    // Act
+    const parsed = fields(expression);
+    // Assess
+    expect(parsed).toMatchObject(expected);
+    expect(scheduleProblem(expression)).toBeUndefined();
+  });
+
+  it('keeps the expression and reads * in day-of-month as every day', () => {
+    // Act
+    const schedule = parseSchedule('cron(30 2 * * ? *)');
+    // Assess
+    expect(schedule).toEqual({
+      kind: 'cron',
+      expression: 'cron(30 2 * * ? *)',
+      fields: {
+        minutes: [30], hours: [2], dayOfMonth: { kind: 'days', days: Array.from({ length: 31 }, (_, i) => i + 1) },
+        months: Array.from({ length: 12 }, (_, i) => i + 1), dayOfWeek: { kind: 'any' },
+        years: Array.from({ length: 230 }, (_, i) => 1970 + i),
+      },
+    });
+  });
+});
+
+describe('parseSchedule: invalid cron expressions name the field and what is allowed', () => {
+  it.each<[string, string]>([
+    ['cron(0 10 * * ?)', 'cron: expected 6 fields (minutes hours day-of-month month day-of-week year), got 5'],
+    ['cron(0 10 * * ? * *)', 'cron: expected 6 fields'],
+    ['cron()', 'cron: expected 6 fields'],
+    ['cron(0  10 * * ? *)', 'cron: separate the 6 fields with single spaces'],
+    ['cron(0\t10 * * ? *)', 'cron: separate the 6 fields with single spaces'],
+    ['cron(60 10 * * ? *)', 'minutes: 60 is out of range (allowed 0-59'],
+    ['cron(L 10 * * ? *)', "minutes: 'L' is not a valid value"],
+    ['cron(0,,30 10 * * ? *)', "minutes: '0,,30' has an empty list entry"],
+    ['cron(*/0 10 * * ? *)', "minutes: the step in '*/0' must be a whole number from 1 to 59"],
+    ['cron(*/60 10 * * ? *)', 'minutes: the step'],
+    ['cron(0/15/2 10 * * ? *)', "minutes: '0/15/2' has more than one '/'"],
+    ['cron(0 24 * * ? *)', 'hours: 24 is out of range (allowed 0-23'],
+    ['cron(0 ? * * ? *)', "hours: '?' is only allowed in day-of-month or day-of-week"],
+    ['cron(0 10-8 * * ? *)', "hours: the range '10-8' runs backwards"],
+    ['cron(0 10 0 * ? *)', 'day-of-month: 0 is out of range (allowed 1-31'],
+    ['cron(0 10 32 * ? *)', 'day-of-month: 32 is out of range'],
+    ['cron(0 10 L-3 * ? *)', "day-of-month: 'L-3': offsets from the last day (L-n) are not supported"],
+    ['cron(0 10 1,15,L * ? *)', "day-of-month: '1,15,L': ?, L, LW and nW must be the whole field"],
+    ['cron(0 10 ?,1 * MON *)', 'day-of-month: '],
+    ['cron(0 10 0W * ? *)', 'day-of-month: 0 is out of range'],
+    ['cron(0 10 32W * ? *)', 'day-of-month: 32 is out of range'],
+    ['cron(0 10 1-5W * ? *)', "day-of-month: '1-5W' is not a valid use of ?, L or W"],
+    ['cron(0 10 W * ? *)', "day-of-month: 'W' is not a valid use"],
+    ['cron(0 10 * 13 ? *)', 'month: 13 is out of range (allowed 1-12 or JAN-DEC'],
+    ['cron(0 10 * 0 ? *)', 'month: 0 is out of range'],
+    ['cron(0 10 * JANUARY ? *)', "month: 'JANUARY' is not a valid value"],
+    ['cron(0 10 ? jan MON *)', "month: 'jan' must be written in upper case"],
+    ['cron(0 10 * L ? *)', "month: 'L' is not a valid value"],
+    ['cron(0 10 * 12-1 ? *)', "month: the range '12-1' runs backwards"],
+    ['cron(0 10 ? * 0 *)', 'day-of-week: 0 is out of range (allowed 1-7 or SUN-SAT (1=SUN)'],
+    ['cron(0 10 ? * 8 *)', 'day-of-week: 8 is out of range'],
+    ['cron(0 10 ? * MONDAY *)', "day-of-week: 'MONDAY' is not a valid value"],
+    ['cron(0 10 ? * mon *)', "day-of-week: 'mon' must be written in upper case"],
+    ['cron(0 10 ? * FRI-MON *)', "day-of-week: the range 'FRI-MON' runs backwards"],
+    ['cron(0 10 ? * MON/2 *)', "day-of-week: '/' is not allowed here"],
+    ['cron(0 10 ? * 2#6 *)', "day-of-week: '2#6': the occurrence after # must be 1-5"],
+    ['cron(0 10 ? * 2#0 *)', 'day-of-week: '],
+    ['cron(0 10 ? * 3#1,6#3 *)', "day-of-week: '3#1,6#3': ?, L, nL and n#k must be the whole field"],
+    ['cron(0 10 ? * 6L,2 *)', 'day-of-week: '],
+    ['cron(0 10 ? * 8L *)', 'day-of-week: 8 is out of range'],
+    ['cron(0 10 ? * FRIL *)', "day-of-week: 'FRIL' is not a valid use of ?, L or #"],
+    ['cron(0 10 * * ? 1969)', 'year: 1969 is out of range (allowed 1970-2199'],
+    ['cron(0 10 * * ? 2200)', 'year: 2200 is out of range'],
+    ['cron(0 10 * * ? */0)', 'year: the step'],
+    ['cron(0 10 * * * *)', "day-of-month and day-of-week: exactly one must be '?' (got '*' and '*')"],
+    ['cron(0 10 ? * ? *)', "day-of-month and day-of-week: exactly one must be '?' (got '?' and '?')"],
+    ['cron(0 10 1 * MON *)', "day-of-month and day-of-week: exactly one must be '?' (got '1' and 'MON')"],
+    ['cron(0 10 L * 6L *)', "day-of-month and day-of-week: exactly one must be '?'"],
+  ])('%s', (expression, message) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toContain(message);
+    expect(problem).not.toContain('\n');
+  });
+
+  it('throws a ScheduleError carrying the same message', () => {
+    // Act
+    const parse = () => parseSchedule('cron(0 10 * * * *)');
+    // Assess
+    expect(parse).toThrow(ScheduleError);
+    expect(parse).toThrow("day-of-month and day-of-week: exactly one must be '?' (got '*' and '*')");
+    try {
+      parse();
+    } catch (err) {
+      expect((err as Error).name).toBe('ScheduleError');
+    }
+  });
+});
+
+describe('parseSchedule: rate(...)', () => {
+  it.each<[string, object]>([
+    ['rate(1 minute)', { value: 1, unit: 'minute', seconds: 60 }],
+    ['rate(5 minutes)', { value: 5, unit: 'minute', seconds: 300 }],
+    ['rate(1 hour)', { value: 1, unit: 'hour', seconds: 3600 }],
+    ['rate(12 hours)', { value: 12, unit: 'hour', seconds: 43200 }],
+    ['rate(1 day)', { value: 1, unit: 'day', seconds: 86400 }],
+    ['rate(7 days)', { value: 7, unit: 'day', seconds: 604800 }],
+  ])('accepts %s', (expression, expected) => {
+    // Act
+    const schedule = parseSchedule(expression);
+    // Assess
+    expect(schedule).toEqual({ kind: 'rate', expression, ...expected });
+  });
+
+  it.each<[string, string]>([
+    ['rate(1 minutes)', 'rate: use the singular unit for 1: rate(1 minute)'],
+    ['rate(1 hours)', 'rate: use the singular unit for 1: rate(1 hour)'],
+    ['rate(1 days)', 'rate: use the singular unit for 1: rate(1 day)'],
+    ['rate(5 minute)', 'rate: use the plural unit for values other than 1: rate(5 minutes)'],
+    ['rate(2 hour)', 'rate: use the plural unit for values other than 1: rate(2 hours)'],
+    ['rate(7 day)', 'rate: use the plural unit for values other than 1: rate(7 days)'],
+    ['rate(0 minutes)', "rate: the value must be a positive whole number (got '0')"],
+    ['rate(-5 minutes)', 'rate: the value must be a positive whole number'],
+    ['rate(1.5 hours)', 'rate: the value must be a positive whole number'],
+    ['rate(5 weeks)', "rate: the unit must be minute(s), hour(s) or day(s) (got 'weeks')"],
+    ['rate(5 Minutes)', 'rate: the unit must be minute(s), hour(s) or day(s)'],
+    ['rate(5 minutess)', 'rate: the unit must be'],
+    ['rate(5)', 'rate: expected rate(value unit)'],
+    ['rate(5  minutes)', 'rate: expected rate(value unit)'],
+    ['rate()', 'rate: expected rate(value unit)'],
+  ])('rejects %s', (expression, message) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toContain(message);
+  });
+});
+
+describe('parseSchedule: at(...)', () => {
+  it('accepts a local date and time', () => {
+    // Act
+    const schedule = parseSchedule('at(2028-02-29T23:59:59)');
+    // Assess
+    expect(schedule).toEqual({ kind: 'at', expression: 'at(2028-02-29T23:59:59)', localTime: '2028-02-29T23:59:59' });
+  });
+
+  it.each<[string, string]>([
+    ['at(2026-02-29T10:00:00)', 'at: 2026-02-29T10:00:00 is not a real date and time'],
+    ['at(2026-04-31T10:00:00)', 'at: 2026-04-31T10:00:00 is not a real date and time'],
+    ['at(2026-13-01T10:00:00)', 'at: '],
+    ['at(2026-01-01T24:00:00)', 'at: '],
+    ['at(2026-01-01T10:60:00)', 'at: '],
+    ['at(2026-01-01T10:00)', 'at: expected at(yyyy-mm-ddThh:mm:ss)'],
+    ['at(2026-01-01 10:00:00)', 'at: expected at(yyyy-mm-ddThh:mm:ss)'],
+    ['at(2026-01-01T10:00:00Z)', 'at: expected at(yyyy-mm-ddThh:mm:ss)'],
+  ])('rejects %s', (expression, message) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toContain(message);
+  });
+});
+
+describe('parseSchedule: anything else', () => {
+  it.each(['', 'every day', 'cron 0 10 * * ? *', 'CRON(0 10 * * ? *)', 'cron(0 10 * * ? *', 'daily'])('rejects %j naming the three forms', (expression) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toMatch(/^schedule must be cron\(minutes hours day-of-month month day-of-week year\), rate\(value unit\) or at\(yyyy-mm-ddThh:mm:ss\)/);
+  });
+
+  it.each([' cron(0 10 * * ? *)', 'rate(1 hour) ', 'at(2026-01-01T00:00:00)\n'])('rejects surrounding white space in %j on one line', (expression) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toContain('schedule must not start or end with white space');
+    expect(problem).not.toContain('\n');
+  });
+
+  it('keeps a newline inside the expression out of the message', () => {
+    // Act
+    const problem = scheduleProblem('cron(0\n10 * * ? *)');
+    // Assess
+    expect(problem).toContain("cron: separate the 6 fields with single spaces (got '0\\n10 * * ? *')");
+  });
+});
+
+describe('isValidTimezone', () => {
+  it.each(['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5', 'EST5EDT'])(
+    'accepts %s', (zone) => {
+      // Act / Assess
+      expect(isValidTimezone(zone)).toBe(true);
+    });
+
+  it.each(['Mars/Base', '', 'EST5EDT ', ' UTC', 'europe/berlin', 'Europe/Berlin/', '+01:00', 'Europe/Atlantis'])(
+    'rejects %j', (zone) => {
+      // Act / Assess
+      expect(isValidTimezone(zone)).toBe(false);
+    });
+});
+
+describe('nextFireTimes: cron in UTC', () => {
+  it('returns times strictly after from, dropping seconds', () => {
+    // Act
+    const times = next('cron(* * * * ? *)', '2026-05-01T10:00:30Z', 2);
+    // Assess
+    expect(times).toEqual([z('2026-05-01T10:01:00'), z('2026-05-01T10:02:00')]);
+  });
+
+  it('does not return from itself when it is a fire time', () => {
+    // Act / Assess
+    expect(next('cron(0 10 * * ? *)', '2026-05-01T10:00:00Z', 1)).toEqual([z('2026-05-02T10:00:00')]);
+  });
+
+  it('finds Feb 29 only in leap years', () => {
+    // Act
+    const times = next('cron(0 0 29 2 ? *)', '2026-01-01T00:00:00Z', 2);
+    // Assess
+    expect(times).toEqual([z('2028-02-29T00:00:00'), z('2032-02-29T00:00:00')]);
+  });
+
+  it('reads L in day-of-month as the last day of each month', () => {
+    // Act
+    const times = next('cron(0 12 L * ? *)', '2028-01-15T00:00:00Z', 4);
+    // Assess
+    expect(times).toEqual([z('2028-01-31T12:00:00'), z('2028-02-29T12:00:00'), z('2028-03-31T12:00:00'), z('2028-04-30T12:00:00')]);
+  });
+
+  it('reads LW as the last weekday of the month', () => {
+    // Prepare: 2026-01-31 is a Saturday, 2026-02-28 a Saturday, 2026-03-31 a Tuesday, 2026-05-31 a Sunday.
+    const from = '2026-01-01T00:00:00Z';
+    // Act
+    const times = next('cron(0 12 LW * ? *)', from, 5);
+    // Assess
+    expect(times).toEqual([
+      z('2026-01-30T12:00:00'), z('2026-02-27T12:00:00'), z('2026-03-31T12:00:00'), z('2026-04-30T12:00:00'), z('2026-05-29T12:00:00'),
+    ]);
+  });
+
+  it.each<[string, string, string, string]>([
+    ['15W when the 15th is a Saturday: Friday the 14th', 'cron(0 9 15W * ? *)', '2026-08-01T00:00:00Z', '2026-08-14T09:00:00'],
+    ['15W when the 15th is a Sunday: Monday the 16th', 'cron(0 9 15W * ? *)', '2026-02-01T00:00:00Z', '2026-02-16T09:00:00'],
+    ['15W on a weekday: the 15th', 'cron(0 9 15W * ? *)', '2026-04-01T00:00:00Z', '2026-04-15T09:00:00'],
+    ['1W when the 1st is a Saturday: Monday the 3rd, not the previous month', 'cron(0 9 1W * ? *)', '2026-07-31T00:00:00Z', '2026-08-03T09:00:00'],
+    ['1W when the 1st is a Sunday: Monday the 2nd', 'cron(0 9 1W * ? *)', '2026-02-01T00:00:00Z', '2026-02-02T09:00:00'],
+    ['31W when the 31st is a Sunday: Friday the 29th, not the next month', 'cron(0 9 31W * ? *)', '2026-05-01T00:00:00Z', '2026-05-29T09:00:00'],
+  ])('nearest weekday: %s', (_name, expression, from, expected) => {
+    // Act
+    const [first] = next(expression, from, 1);
+    // Assess
+    expect(first).toBe(z(expected));
+  });
+
+  it('skips months shorter than the day nW names', () => {
+    // Act: April has no 31st.
+    const times = next('cron(0 9 31W 4 ? *)', '2026-01-01T00:00:00Z', 1);
+    // Assess
+    expect(times).toEqual([]);
+  });
+
+  it('reads 6L as the last Friday of the month', () => {
+    // Act
+    const times = next('cron(0 12 ? * 6L *)', '2026-01-01T00:00:00Z', 3);
+    // Assess
+    expect(times).toEqual([z('2026-01-30T12:00:00'), z('2026-02-27T12:00:00'), z('2026-03-27T12:00:00')]);
+  });
+
+  it('reads 2#1 and MON#1 as the first Monday of the month', () => {
+    // Act
+    const numbered = next('cron(0 8 ? * 2#1 *)', '2026-01-01T00:00:00Z', 3);
+    const named = next('cron(0 8 ? * MON#1 *)', '2026-01-01T00:00:00Z', 3);
+    // Assess
+    expect(numbered).toEqual([z('2026-01-05T08:00:00'), z('2026-02-02T08:00:00'), z('2026-03-02T08:00:00')]);
+    expect(named).toEqual(numbered);
+  });
+
+  it('skips months without a fifth occurrence for n#5', () => {
+    // Act: the first month of 2026 with five Mondays is March.
+    const [first] = next('cron(0 8 ? * 2#5 *)', '2026-01-01T00:00:00Z', 1);
+    // Assess
+    expect(first).toBe(z('2026-03-30T08:00:00'));
+  });
+
+  it('reads L alone in day-of-week as every Saturday', () => {
+    // Act
+    const times = next('cron(0 0 ? * L *)', '2026-01-01T00:00:00Z', 2);
+    // Assess
+    expect(times).toEqual([z('2026-01-03T00:00:00'), z('2026-01-10T00:00:00')]);
+  });
+
+  it('combines month and day names', () => {
+    // Prepare: 2026-03-27 is a Friday; 2027-01-01 is a Friday.
+    const from = '2026-03-27T10:00:00Z';
+    // Act
+    const times = next('cron(0 9 ? JAN-MAR MON-FRI *)', from, 3);
+    // Assess
+    expect(times).toEqual([z('2026-03-30T09:00:00'), z('2026-03-31T09:00:00'), z('2027-01-01T09:00:00')]);
+  });
+
+  it('honours the year field and ends after its last year', () => {
+    // Act
+    const once = next('cron(0 0 1 1 ? 2030)', '2026-01-01T00:00:00Z', 3);
+    const range = next('cron(0 0 1 1 ? 2027-2028)', '2026-01-01T00:00:00Z', 5);
+    // Assess
+    expect(once).toEqual([z('2030-01-01T00:00:00')]);
+    expect(range).toEqual([z('2027-01-01T00:00:00'), z('2028-01-01T00:00:00')]);
+  });
+
+  it('gives up after 2199 with an empty result', () => {
+    // Act
+    const last = next('cron(0 0 1 1 ? *)', '2199-06-01T00:00:00Z', 3);
+    const never = next('cron(0 0 30 2 ? *)', '2026-01-01T00:00:00Z', 1);
+    // Assess
+    expect(last).toEqual([]);
+    expect(never).toEqual([]);
+  });
+
+  it('accepts a parsed schedule as well as a string', () => {
+    // Prepare
+    const schedule = parseSchedule('cron(0/30 * * * ? *)');
+    // Act
+    const times = nextFireTimes(schedule, { from: new Date('2026-05-01T10:10:00Z'), count: 2 });
+    // Assess
+    expect(times.map((d) => d.toISOString())).toEqual([z('2026-05-01T10:30:00'), z('2026-05-01T11:00:00')]);
+  });
+
+  it('finds 1000 minutes quickly, in UTC and in a DST zone', () => {
+    // Prepare
+    const from = new Date('2026-03-08T00:00:00Z');
+    // Act: the New York run crosses the spring-forward, the slowest day to map.
+    let started = performance.now();
+    const utc = nextFireTimes('cron(* * * * ? *)', { from, count: 1000 });
+    const utcMs = performance.now() - started;
+    started = performance.now();
+    const newYork = nextFireTimes('cron(* * * * ? *)', { from, count: 1000, timezone: 'America/New_York' });
+    const newYorkMs = performance.now() - started;
+    // Assess
+    expect(utc).toHaveLength(1000);
+    expect(utc[999]!.getTime() - utc[0]!.getTime()).toBe(999 * 60_000);
+    expect(newYork).toHaveLength(1000);
+    expect(utcMs).toBeLessThan(100);
+    expect(newYorkMs).toBeLessThan(100);
+  });
+});
+
+describe('nextFireTimes: time zones and DST (skipped times do not fire; repeated times fire once, the first time)', () => {
+  it('America/New_York spring-forward: 02:30 does not exist on 2026-03-08, so that day is skipped', () => {
+    // Act
+    const times = next('cron(30 2 * * ? *)', '2026-03-07T00:00:00Z', 3, 'America/New_York');
+    // Assess: 02:30 EST (UTC-5), no run on the 8th, then 02:30 EDT (UTC-4).
+    expect(times).toEqual([z('2026-03-07T07:30:00'), z('2026-03-09T06:30:00'), z('2026-03-10T06:30:00')]);
+  });
+
+  it('America/New_York spring-forward: every minute runs from 01:59 EST straight to 03:00 EDT', () => {
+    // Act
+    const times = next('cron(* * * * ? *)', '2026-03-08T06:58:00Z', 3, 'America/New_York');
+    // Assess
+    expect(times).toEqual([z('2026-03-08T06:59:00'), z('2026-03-08T07:00:00'), z('2026-03-08T07:01:00')]);
+  });
+
+  it('America/New_York fall-back: 01:30 happens twice on 2026-11-01 and runs only the first time', () => {
+    // Act
+    const times = next('cron(30 1 * * ? *)', '2026-10-31T00:00:00Z', 3, 'America/New_York');
+    // Assess: 01:30 EDT on the 31st and the 1st, then 01:30 EST.
+    expect(times).toEqual([z('2026-10-31T05:30:00'), z('2026-11-01T05:30:00'), z('2026-11-02T06:30:00')]);
+  });
+
+  it('America/New_York fall-back: the repeated hour does not run again', () => {
+    // Act
+    const halfHourly = next('cron(*/30 * * * ? *)', '2026-11-01T04:45:00Z', 4, 'America/New_York');
+    const hourly = next('cron(0 * * * ? *)', '2026-11-01T04:30:00Z', 3, 'America/New_York');
+    // Assess: 01:00 and 01:30 EDT, then 02:00 EST (an hour of UTC with no runs in between).
+    expect(halfHourly).toEqual([z('2026-11-01T05:00:00'), z('2026-11-01T05:30:00'), z('2026-11-01T07:00:00'), z('2026-11-01T07:30:00')]);
+    expect(hourly).toEqual([z('2026-11-01T05:00:00'), z('2026-11-01T07:00:00'), z('2026-11-01T08:00:00')]);
+  });
+
+  it('America/New_York fall-back: starting inside the repeated hour waits for 02:00 EST', () => {
+    // Act: from 01:30 EST, the second 01:30.
+    const times = next('cron(*/15 * * * ? *)', '2026-11-01T06:30:00Z', 2, 'America/New_York');
+    // Assess
+    expect(times).toEqual([z('2026-11-01T07:00:00'), z('2026-11-01T07:15:00')]);
+  });
+
+  it('Europe/Berlin spring-forward: 02:30 does not exist on 2026-03-29', () => {
+    // Act
+    const times = next('cron(30 2 * * ? *)', '2026-03-28T00:00:00Z', 2, 'Europe/Berlin');
+    // Assess: 02:30 CET (UTC+1), nothing on the 29th, then 02:30 CEST (UTC+2).
+    expect(times).toEqual([z('2026-03-28T01:30:00'), z('2026-03-30T00:30:00')]);
+  });
+
+  it('Europe/Berlin fall-back: 02:30 happens twice on 2026-10-25 and runs only the first time', () => {
+    // Act
+    const times = next('cron(30 2 * * ? *)', '2026-10-24T00:00:00Z', 3, 'Europe/Berlin');
+    // Assess
+    expect(times).toEqual([z('2026-10-24T00:30:00'), z('2026-10-25T00:30:00'), z('2026-10-26T01:30:00')]);
+  });
+
+  it('Asia/Tokyo has no DST: 09:00 JST is 00:00Z all year', () => {
+    // Act
+    const march = next('cron(0 9 * * ? *)', '2026-03-07T00:00:00Z', 3, 'Asia/Tokyo');
+    const november = next('cron(0 9 * * ? *)', '2026-10-31T12:00:00Z', 2, 'Asia/Tokyo');
+    // Assess
+    expect(march).toEqual([z('2026-03-08T00:00:00'), z('2026-03-09T00:00:00'), z('2026-03-10T00:00:00')]);
+    expect(november).toEqual([z('2026-11-01T00:00:00'), z('2026-11-02T00:00:00')]);
+  });
+
+  it('reads day fields in the zone, not in UTC', () => {
+    // Act: 2026-01-01T00:00Z is still Dec 31 in New York; 23:30 on a last day is already the 1st in UTC.
+    const times = next('cron(30 23 L * ? *)', '2026-01-01T00:00:00Z', 2, 'America/New_York');
+    // Assess
+    expect(times).toEqual([z('2026-01-01T04:30:00'), z('2026-02-01T04:30:00')]);
+  });
+
+  it('rejects an unknown time zone', () => {
+    // Act
+    const run = () => nextFireTimes('cron(0 9 * * ? *)', { from: new Date('2026-01-01T00:00:00Z'), count: 1, timezone: 'Mars/Base' });
+    // Assess
+    expect(run).toThrow(ScheduleError);
+    expect(run).toThrow("timezone: 'Mars/Base' is not an IANA time zone");
+  });
+});
+
+describe('nextFireTimes: rate and at', () => {
+  it('fires rate() every period after from', () => {
+    // Act
+    const times = next('rate(5 minutes)', '2026-05-01T10:02:00Z', 3);
+    // Assess
+    expect(times).toEqual([z('2026-05-01T10:07:00'), z('2026-05-01T10:12:00'), z('2026-05-01T10:17:00')]);
+  });
+
+  it('keeps rate(1 day) at 24 hours across a DST change', () => {
+    // Act
+    const times = next('rate(1 day)', '2026-03-07T12:00:00Z', 2, 'America/New_York');
+    // Assess
+    expect(times).toEqual([z('2026-03-08T12:00:00'), z('2026-03-09T12:00:00')]);
+  });
+
+  it('fires at() once at the local time in the zone, and never once it has passed', () => {
+    // Act
+    const ahead = next('at(2026-11-24T02:00:00)', '2026-01-01T00:00:00Z', 3, 'Europe/Berlin');
+    const passed = next('at(2026-11-24T02:00:00)', '2026-11-24T01:00:00Z', 3, 'Europe/Berlin');
+    const utc = next('at(2026-11-24T02:00:00)', '2026-01-01T00:00:00Z', 1);
+    // Assess
+    expect(ahead).toEqual([z('2026-11-24T01:00:00')]);
+    expect(passed).toEqual([]);
+    expect(utc).toEqual([z('2026-11-24T02:00:00')]);
+  });
+
+  it('applies the DST rule to at(): a skipped time does not fire, a repeated one fires the first time', () => {
+    // Act
+    const skipped = next('at(2026-03-08T02:30:00)', '2026-01-01T00:00:00Z', 1, 'America/New_York');
+    const repeated = next('at(2026-11-01T01:30:00)', '2026-01-01T00:00:00Z', 1, 'America/New_York');
+    // Assess
+    expect(skipped).toEqual([]);
+    expect(repeated).toEqual([z('2026-11-01T05:30:00')]);
+  });
+
+  it('returns nothing for count 0 and refuses a negative count', () => {
+    // Act
+    const none = next('rate(1 hour)', '2026-01-01T00:00:00Z', 0);
+    const negative = () => next('rate(1 hour)', '2026-01-01T00:00:00Z', -1);
+    // Assess
+    expect(none).toEqual([]);
+    expect(negative).toThrow('count: must be a whole number >= 0');
+  });
+});
