@@ -6,31 +6,50 @@ import { NotifyEventSchema, type NotifyResult } from './lib/contracts';
 import { ConfigError, parseOrThrow } from './lib/errors';
 import { notify, slackPoster, type NotifyDeps } from './lib/notify';
 
+const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/;
+
 const local = Boolean(process.env.IS_LOCAL) && process.env.STEPCRON_NOTIFY !== 'aws';
-const deps = local ? { print: (text: string) => console.log(text) } : deliveryFromEnv();
+const deps = local ? { print: (text: string) => console.log(text) } : deliveryFromEnv(() => functionArn);
+/** This function's ARN, from the first invocation: a topic given by name lives in the same account and region. */
+let functionArn = '';
 
-export const handler = middy().handler(async (event: unknown): Promise<NotifyResult> =>
-  notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps));
+export const handler = middy().handler(async (event: unknown, context: { invokedFunctionArn?: string }): Promise<NotifyResult> => {
+  functionArn ||= context?.invokedFunctionArn ?? '';
+  return notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps);
+});
 
-/** The SNS and Slack channels the environment configures (also what `stepcron run --notify aws` delivers to). */
-export function deliveryFromEnv(): NotifyDeps {
-  const topicArn = optionalEnv('NOTIFY_TOPIC_ARN');
+
+/**
+ * The SNS and Slack channels the environment configures (also what `stepcron run --notify aws` delivers to).
+ * NOTIFY_TOPIC_ARN is a topic ARN, or a topic name in the account and region of `arnOfCaller` (serverless.yml passes
+ * the name: `sls invoke local` cannot resolve a CloudFormation Ref in an environment variable).
+ */
+export function deliveryFromEnv(arnOfCaller: () => string = () => ''): NotifyDeps {
+  const topic = optionalEnv('NOTIFY_TOPIC_ARN');
   const slackSecret = optionalEnv('SLACK_WEBHOOK_SECRET');
-  if (!topicArn && !slackSecret) {
+  if (!topic && !slackSecret) {
     throw new ConfigError('NOTIFY_TOPIC_ARN', 'is not set and neither is SLACK_WEBHOOK_SECRET: notifications have nowhere to go');
   }
-  if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn)) {
-    throw new ConfigError('NOTIFY_TOPIC_ARN', `must be an SNS topic ARN, not '${topicArn}'`);
+  if (topic && !TOPIC_ARN.test(topic) && !TOPIC_NAME.test(topic)) {
+    throw new ConfigError('NOTIFY_TOPIC_ARN', `must be an SNS topic ARN or name, not '${topic}'`);
   }
   const deps: NotifyDeps = {};
-  if (topicArn) {
+  if (topic) {
     const sns = new SNSClient({});
     deps.publish = async (subject, message) => {
-      await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
+      await sns.send(new PublishCommand({ TopicArn: topicArn(topic, arnOfCaller()), Subject: subject, Message: message }));
     };
   }
   if (slackSecret) deps.slack = slackPoster(slackSecret, new SecretsManagerClient({}));
   return deps;
+}
+
+function topicArn(topic: string, caller: string): string {
+  if (TOPIC_ARN.test(topic)) return topic;
+  const [, partition, , region, account] = caller.split(':');
+  if (!region || !account) throw new ConfigError('NOTIFY_TOPIC_ARN', `is a topic name ('${topic}'): give the full ARN outside Lambda`);
+  return `arn:${partition}:sns:${region}:${account}:${topic}`;
 }
 
 /** An unset or empty variable means "not configured". */

@@ -435,6 +435,16 @@ describe('notify handler', () => {
     ]);
   });
 
+  it('completes a topic name with the function\'s own account and region (what serverless.yml passes)', async () => {
+    // Prepare
+    const { handler, sns, snsMock } = loadHandler({ NOTIFY_TOPIC_ARN: 'stepcron-dev-notifications' });
+    snsMock.on(sns.PublishCommand).resolves({ MessageId: 'm-2' });
+    // Act
+    await handler(event('notify-failure'), { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:stepcron-dev-notify' } as never);
+    // Assess
+    expect(snsMock.commandCalls(sns.PublishCommand)[0]?.args[0].input.TopicArn).toBe('arn:aws:sns:eu-west-1:123456789012:stepcron-dev-notifications');
+  });
+
   it('delivers to Slack when SNS fails', async () => {
     // Prepare
     globalThis.fetch = jest.fn(async () => new Response('ok', { status: 200 })) as typeof fetch;
@@ -485,7 +495,7 @@ describe('notify handler', () => {
 
   it.each([
     [{}, /^environment variable NOTIFY_TOPIC_ARN is not set and neither is SLACK_WEBHOOK_SECRET/],
-    [{ NOTIFY_TOPIC_ARN: '[object Object]' }, /^environment variable NOTIFY_TOPIC_ARN must be an SNS topic ARN/],
+    [{ NOTIFY_TOPIC_ARN: '[object Object]' }, /^environment variable NOTIFY_TOPIC_ARN must be an SNS topic ARN or name/],
   ])('fails at load with ConfigError when misconfigured (%o)', (env, message) => {
     // Act
     const load = () => loadHandler(env);
