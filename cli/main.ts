@@ -5,12 +5,13 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CatalogError, findJob, type Job, loadCatalog } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
-import { deployInfra, type StageParams } from '../workflows/resources';
+import { deployInfra, ParamsError } from '../workflows/resources';
 import { nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
 import { History } from './history';
 import { formatSummary, runLocal, type Summary } from './run';
 import { makeBackend, UsageError } from './backends';
 import { localScheduler, parseDuration } from './scheduler';
+import { readStageParams } from './stage';
 
 const EXIT_USAGE = 2;
 
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('print the state machine definition (ASL) of each job, exactly as it deploys'))
     .action((name: string | undefined, o: Common) => {
       const jobs = jobsOf(o);
-      const params = stageParamsForSynth(o.stage);
+      const params = readStageParams(o.stage);
       const picked = name ? [findJob(jobs, name, o.catalog)] : jobs;
       const out = Object.fromEntries(picked.map((j) => [j.name, compile(j, deployInfra(j, params))]));
       process.stdout.write(`${JSON.stringify(name ? out[name] : out, null, 2)}\n`);
@@ -127,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (err instanceof CatalogError || err instanceof UsageError || err instanceof ScheduleError) {
+    if (err instanceof CatalogError || err instanceof UsageError || err instanceof ScheduleError || err instanceof ParamsError) {
       process.stderr.write(`stepcron: ${err.message}\n`);
       return EXIT_USAGE;
     }
@@ -171,12 +172,4 @@ function readEvent(file: string): unknown {
   } catch (err) {
     throw new UsageError(`--event: ${file} is not valid JSON (${(err as Error).message})`);
   }
-}
-
-/** synth shows the deploy's definition; stage params only shape network ids there, so examples stand in. */
-function stageParamsForSynth(stage: string): StageParams {
-  return {
-    stage, cluster: '', subnets: ['${param:subnets}'], securityGroups: ['${param:securityGroups}'], assignPublicIp: 'DISABLED',
-    notifyEmails: [], slackWebhookSecret: '', enabledJobs: '*',
-  };
 }

@@ -94,6 +94,11 @@ describe('catalog validation', () => {
     expect(found.every((p) => p.startsWith('jobs.job-a.') && !p.includes('\n'))).toBe(true);
   });
 
+  it('reports a bad cpu/memory pair alongside other field errors', () => {
+    const found = problems(catalog({ timezone: 'Nowhere', cpu: '256', memory: '4096' }));
+    expect(found).toEqual([expect.stringMatching(/^jobs\.job-a\.timezone: /), expect.stringMatching(/^jobs\.job-a\.memory: 4096 MiB/)]);
+  });
+
   it('reports YAML syntax errors with the line', () => {
     expect(problems('jobs:\n  a: [unclosed\n')[0]).toMatch(/not valid YAML \(line \d+\)/);
   });

@@ -95,22 +95,33 @@ export const JobSchema = z.strictObject({
   }).default({ onFailure: true, onSuccess: false }),
   input: z.record(z.string(), z.unknown()).default({}),
   fanOut: FanOutSchema.optional(),
-}).superRefine((job, ctx) => {
-  const allowed = FARGATE_SIZES[job.cpu];
-  if (allowed && !allowed.includes(job.memory)) {
-    ctx.addIssue({
-      code: 'custom', path: ['memory'],
-      message: `${job.memory} MiB is not a Fargate size for cpu ${job.cpu}: use ${describeSizes(allowed)}`,
-    });
-  }
-  if (job.maxDelaySeconds < job.retryIntervalSeconds) {
-    ctx.addIssue({ code: 'custom', path: ['maxDelaySeconds'], message: 'must be at least retryIntervalSeconds' });
-  }
-  const both = (job.exitCodes.retry ?? []).filter((c) => job.exitCodes.fail?.includes(c));
-  if (both.length) {
-    ctx.addIssue({ code: 'custom', path: ['exitCodes'], message: `codes ${both.join(', ')} are both retried and failed` });
-  }
 });
+
+/**
+ * Rules across fields, checked on the raw spec so they are reported alongside the field errors (a zod refinement
+ * on the object would only run once every field is valid).
+ */
+function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  const num = (key: string, fallback: number) => (spec[key] === undefined ? fallback : spec[key]);
+  const cpu = num('cpu', 256);
+  const memory = num('memory', 512);
+  const allowed = typeof cpu === 'number' ? FARGATE_SIZES[cpu] : undefined;
+  if (allowed && typeof memory === 'number' && Number.isInteger(memory) && !allowed.includes(memory)) {
+    problems.push({ path: 'memory', message: `${memory} MiB is not a Fargate size for cpu ${cpu}: use ${describeSizes(allowed)}` });
+  }
+  const interval = num('retryIntervalSeconds', 30);
+  const maxDelay = num('maxDelaySeconds', 900);
+  if (typeof interval === 'number' && typeof maxDelay === 'number' && maxDelay < interval) {
+    problems.push({ path: 'maxDelaySeconds', message: 'must be at least retryIntervalSeconds' });
+  }
+  const codes = spec.exitCodes as { retry?: unknown; fail?: unknown } | undefined;
+  if (codes && Array.isArray(codes.retry) && Array.isArray(codes.fail)) {
+    const both = codes.retry.filter((c) => (codes.fail as unknown[]).includes(c));
+    if (both.length) problems.push({ path: 'exitCodes', message: `codes ${both.join(', ')} are both retried and failed` });
+  }
+  return problems;
+}
 
 function describeSizes(sizes: number[]): string {
   return sizes.length <= 3 ? sizes.join(', ') : `${sizes[0]}-${sizes.at(-1)} in steps of ${sizes[1]! - sizes[0]!}`;
@@ -183,8 +194,9 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
 
     const spec = mergeDefaults(catalog.data.defaults, catalog.data.jobs[name]!);
     const parsed = JobSchema.safeParse(spec);
-    if (!parsed.success) {
-      problems.push(...parsed.error.issues.map((i) => formatIssue(['jobs', name, ...i.path], i.message)));
+    const crossField = crossFieldProblems(spec).map((p) => formatIssue(['jobs', name, p.path], p.message));
+    if (!parsed.success || crossField.length) {
+      problems.push(...(parsed.error?.issues ?? []).map((i) => formatIssue(['jobs', name, ...i.path], i.message)), ...crossField);
       continue;
     }
     jobs.push({ ...parsed.data, name, enabled: enabledFor(parsed.data.enabled, stage) });
