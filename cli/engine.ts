@@ -7,6 +7,21 @@ import { stateMachineName, taskFamily, taskLogGroup } from '../workflows/resourc
 import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult } from '../handlers/lib/contracts';
 import type { EcsTask } from './backends/types';
 
+// aws-local-stepfunctions uses Promise.withResolvers (Node 22+); `npx` runs Node 24 from node_modules, but the bin
+// may also be started with an older system Node.
+if (typeof Promise.withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
 /** One entry of the engine's event log (StateEntered, StateRetried, MapIterationFailed, ExecutionFailed, ...). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 

@@ -10,6 +10,8 @@ export interface ProgressOptions {
 
 export class Progress {
   private readonly entered = new Map<string, number>();
+  /** States whose failure was just printed: their StateExited (after a Catch) adds nothing. */
+  private readonly failed = new Set<string>();
   private items = { total: 0, done: 0, failed: 0, started: 0 };
   private lastDecile = -1;
   private barShown = false;
@@ -45,14 +47,22 @@ export class Progress {
         return;
       case 'StateExited': {
         const started = this.entered.get(e.state.name) ?? at;
+        if (this.failed.delete(e.state.name)) return;
+        if (e.state.name === 'PrepareRetry') {
+          const retry = (e.state.output as { retry?: { attempt: number; delay: number } }).retry;
+          return this.line(`  ↻ retrying: attempt ${retry?.attempt} after ${retry?.delay}s`);
+        }
         if (e.state.type === 'Choice' || e.state.type === 'Pass') return;
         if (e.state.name === 'FanOut') this.drawBar(true);
         return this.line(`  ✓ ${e.state.name.padEnd(18)} ${seconds(at - started)}${detail(e.state.name, e.state.output)}`);
       }
       case 'StateRetried':
         return this.line(`  ↻ ${e.state.name} retry ${e.retry.attempt} (${e.retry.retrier.ErrorEquals.join(', ')})`);
-      case 'StateFailed':
-        return this.line(`  ✗ ${e.state.name} ${e.Error}${shortCause(e.Cause)}`);
+      case 'StateFailed': {
+        this.failed.add(e.state.name);
+        const started = this.entered.get(e.state.name) ?? at;
+        return this.line(`  ✗ ${e.state.name.padEnd(18)} ${seconds(at - started)}  ${e.Error}${shortCause(e.Cause)}`);
+      }
       case 'StateCaught':
         return;
       default:
@@ -98,7 +108,17 @@ function detail(state: string, output: unknown): string {
 
 function shortCause(cause: unknown): string {
   const text = typeof cause === 'string' ? cause : '';
-  if (!text || text.startsWith('{')) return '';
+  if (text.startsWith('{')) {
+    // The ECS Task object of a failed task: say what the job's container did.
+    try {
+      const task = JSON.parse(text) as { StopCode?: string; StoppedReason?: string; Containers?: Array<{ Name: string; ExitCode?: number }> };
+      const job = task.Containers?.find((c) => c.Name === 'job');
+      return job?.ExitCode !== undefined ? ` (exit ${job.ExitCode})` : ` (${task.StopCode ?? ''}: ${task.StoppedReason ?? ''})`;
+    } catch {
+      return '';
+    }
+  }
+  if (!text) return '';
   return `: ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`;
 }
 
