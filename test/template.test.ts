@@ -4,6 +4,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadCatalog } from '../workflows/catalog';
+import { compile } from '../workflows/compile';
+import { deployInfra } from '../workflows/resources';
+import { readStageParams } from '../cli/stage';
 
 type Resource = { Type: string; Properties: Record<string, any> };
 type Template = { Resources: Record<string, Resource> };
@@ -114,6 +118,18 @@ describe('sls package', () => {
       expect(prod.Resources[id]!.Properties.Runtime).toBe('nodejs24.x');
     }
     expect(prod.Resources.PrecheckLambdaFunction!.Properties.Role).toEqual({ 'Fn::GetAtt': ['PrecheckRole', 'Arn'] });
+  });
+
+  it('deploys exactly the definition `stepcron synth` prints (and the local runner executes)', () => {
+    for (const job of loadCatalog(join(root, 'workflows/jobs.yml'), { stage: 'prod' })) {
+      // Prepare: undo the plugin's packaging (intrinsics as ${hash} placeholders, QueryLanguage on every state)
+      const id = job.name.split('-').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
+      const [text, refs] = prod.Resources[`${id}StateMachine`]!.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+      const deployed = JSON.parse(text.replace(/"\$\{([0-9a-f]+)\}"/g, (_, hash: string) => JSON.stringify(refs[hash])),
+        (key, value) => (key === 'QueryLanguage' ? undefined : value));
+      // Assess
+      expect(deployed).toEqual(compile(job, deployInfra(job, readStageParams('prod', join(root, 'serverless.yml')))));
+    }
   });
 
   it('uses the stage subnets in the task network configuration', () => {
