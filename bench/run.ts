@@ -2,6 +2,8 @@
 //   compile      every sample job -> ASL, per catalog
 //   engine       a fan-out of N items on the local engine with an instant in-memory task (engine overhead per item)
 //   process      a fan-out of 100 items, each a real child process (`true`)
+//   next         1000 fire times of a per-minute cron, in UTC and across a DST change
+//   container    one task under podman/docker (when an engine answers and the test image exists)
 //   package      `sls package --stage dev` (the real CLI and plugins)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { parseCatalog } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
 import { execute, localInfra, newExecution, syncResult, type Services } from '../cli/engine';
 import { processBackend } from '../cli/backends/process';
+import { containerBackend, detectEngine } from '../cli/backends/container';
+import { nextFireTimes } from '../workflows/schedule';
 import type { EcsTask } from '../cli/backends/types';
 
 const root = join(__dirname, '..');
@@ -66,6 +70,26 @@ async function main() {
     services: services(async (p) => backend.run({ job, cluster: p.Cluster, taskDefinition: p.TaskDefinition, startedBy: p.StartedBy, environment: {}, command: job.command, onOutput: () => undefined })),
   });
   record('process fan-out 100', `${(performance.now() - t).toFixed(0)} ms, ${outcome.status}`, '< 3 s');
+
+  // schedule search
+  for (const timezone of ['UTC', 'America/New_York']) {
+    t = performance.now();
+    nextFireTimes('cron(* * * * ? *)', { from: new Date('2026-03-08T00:00:00Z'), count: 1000, timezone });
+    record(`next 1000 (${timezone})`, `${(performance.now() - t).toFixed(1)} ms`, '< 100 ms');
+  }
+
+  // one container task
+  const engine = await detectEngine();
+  if (engine) {
+    const image = 'localhost/stepcron-busybox:latest';
+    const containers = containerBackend({ engine: engine.engine, extraArgs: ['--pull', 'never'] });
+    t = performance.now();
+    const task = await containers.run({ job: { ...job, image, command: ['true'] }, cluster: 'bench', taskDefinition: 'bench', startedBy: 'bench', environment: {}, command: ['true'], onOutput: () => undefined });
+    const ok = task.Containers[0]?.ExitCode === 0;
+    record('container task', ok ? `${(performance.now() - t).toFixed(0)} ms (${engine.engine})` : `not measured: ${task.StoppedReason} (build ${image} with the container tests first)`, '< 1 s');
+  } else {
+    record('container task', 'not measured: no container engine answers', '< 1 s');
+  }
 
   // sls package
   const out = mkdtempSync(join(tmpdir(), 'stepcron-bench-'));

@@ -69,9 +69,7 @@ describeIfEngine('container backend', () => {
   let backend: EcsBackend;
 
   beforeAll(async () => {
-    const started = Date.now();
     image = await buildBusyboxImage(engine);
-    console.log(`busybox image ready in ${Date.now() - started} ms (${engine} ${found?.version})`);
   });
   beforeEach(() => {
     // --pull never: the images are local and no registry is reachable, so a missing one fails at once.
@@ -96,9 +94,7 @@ describeIfEngine('container backend', () => {
     });
 
     // Act
-    const started = Date.now();
     const task = await backend.run(req);
-    console.log(`container run latency: ${Date.now() - started} ms`);
 
     // Assess
     expect(task).toMatchObject({
@@ -187,14 +183,11 @@ describeIfEngine('container backend', () => {
     }));
 
     // Assess
-    console.log(`stop latency: SIGTERM-handling ${politeTask!.ms} ms, SIGKILL after 2 s grace ${stubbornTask!.ms} ms`);
     expect(politeTask!.task).toMatchObject({ TaskArn: politeArn, StopCode: 'UserInitiated', StoppedReason: 'Task timed out' });
     expect(politeTask!.task.Containers[0]?.ExitCode).toBe(143);
-    expect(politeTask!.ms).toBeLessThan(2000);
     expect(stubbornTask!.task).toMatchObject({ TaskArn: stubbornArn, StopCode: 'UserInitiated' });
     expect(stubbornTask!.task.Containers[0]?.ExitCode).toBe(137);
     expect(stubbornTask!.ms).toBeGreaterThanOrEqual(1900);
-    expect(stubbornTask!.ms).toBeLessThan(4000);
   });
 
   it('list() finds running tasks by startedBy and drops them once stopped', async () => {

@@ -368,22 +368,17 @@ describe('nextFireTimes: cron in UTC', () => {
     expect(times.map((d) => d.toISOString())).toEqual([z('2026-05-01T10:30:00'), z('2026-05-01T11:00:00')]);
   });
 
-  it('finds 1000 minutes quickly, in UTC and in a DST zone', () => {
+  it('finds 1000 consecutive minutes, in UTC and across a DST change', () => {
     // Prepare
     const from = new Date('2026-03-08T00:00:00Z');
     // Act: the New York run crosses the spring-forward, the slowest day to map.
-    let started = performance.now();
     const utc = nextFireTimes('cron(* * * * ? *)', { from, count: 1000 });
-    const utcMs = performance.now() - started;
-    started = performance.now();
     const newYork = nextFireTimes('cron(* * * * ? *)', { from, count: 1000, timezone: 'America/New_York' });
-    const newYorkMs = performance.now() - started;
     // Assess
     expect(utc).toHaveLength(1000);
     expect(utc[999]!.getTime() - utc[0]!.getTime()).toBe(999 * 60_000);
     expect(newYork).toHaveLength(1000);
-    expect(utcMs).toBeLessThan(100);
-    expect(newYorkMs).toBeLessThan(100);
+    expect(newYork[999]!.getTime() - newYork[0]!.getTime()).toBe(999 * 60_000);
   });
 });
 
