@@ -107,6 +107,7 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
           cluster: params.Cluster,
           taskDefinition: params.TaskDefinition,
           startedBy: params.StartedBy,
+          ...(params.CapacityProviderStrategy?.[0] && { capacityProvider: params.CapacityProviderStrategy[0].CapacityProvider as 'FARGATE' | 'FARGATE_SPOT' }),
           environment: { ...job.environment, ...localSecrets(job, progress), ...env },
           command: job.command,
           onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),

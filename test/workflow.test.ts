@@ -69,6 +69,24 @@ describe('single task', () => {
     expect(outcome.events.filter((e) => e.type === 'StateRetried')).toHaveLength(2);
   });
 
+  it('reports a task ECS refused to start as JobStartFailed, and notifies', async () => {
+    // Prepare: an error that is not a task failure (States.TaskFailed would match it in a Catch, too)
+    const runTask = () => { throw Object.assign(new Error('TaskDefinition not found.'), { name: 'ECS.ClientException' }); };
+    // Act
+    const { outcome, calls } = await runJob(single(), { runTask });
+    // Assess
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'JobStartFailed', cause: 'TaskDefinition not found.' });
+    expect(calls.runTask).toHaveLength(1);
+    expect(calls.notify).toEqual([expect.objectContaining({ status: 'FAILED', outcome: expect.objectContaining({ error: 'JobStartFailed' }) })]);
+  });
+
+  it('gives up on start failures after the start retries, as JobStartFailed', async () => {
+    const runTask = () => { throw Object.assign(new Error('Rate exceeded'), { name: 'ECS.AmazonECSException' }); };
+    const { outcome, calls } = await runJob(single(), { runTask });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'JobStartFailed', cause: 'Rate exceeded' });
+    expect(calls.runTask).toHaveLength(6);
+  });
+
   it('fails at once on an exit code the policy says must not be retried', async () => {
     const { outcome, calls } = await runJob(single(), { runTask: () => ecsTask(2) });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'JobFailed' });
@@ -195,6 +213,17 @@ describe('fan-out', () => {
   it('fails when every item fails, even with a high tolerance', async () => {
     const { outcome } = await runJob(fanOut(50), { precheck: defaultPrecheck(items, 5), runTask: failing(items) });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'FanOutToleranceExceeded' });
+  });
+
+  it('counts an item whose task could not start as a failed item, not a failed run', async () => {
+    const { outcome, calls } = await runJob(fanOut(20), { precheck: defaultPrecheck(items, 2), runTask: (p) => {
+      if (envOf(p).STEPCRON_ITEM === '"b"') throw Object.assign(new Error('no such image'), { name: 'ECS.ClientException' });
+      return ecsTask(0);
+    } });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(calls.notify[0]!.results!.filter((r) => r !== 'ok')).toEqual([
+      expect.objectContaining({ item: 'b', outcome: expect.objectContaining({ error: 'JobStartFailed', cause: 'no such image' }) }),
+    ]);
   });
 
   it('retries a failed item on its own and counts it as succeeded', async () => {

@@ -1,11 +1,12 @@
 // One job -> one Standard state machine in JSONPath ASL. Pure: infrastructure comes in as values (plain strings for a
 // local run, CloudFormation intrinsics for a deploy), so the same definition serves both.
 //
-//   Precheck -> ShouldRun -> RunTask ............................-> NotifySuccess? -> Succeeded
-//                  |            | TaskFailed: ReadTaskFailure -> FindJobContainer -> ReadExitCode<n> -> ShouldRetry
-//                  |            |               -> PrepareRetry -> WaitToRetry -> RunTask  (or MarkJobFailed)
-//                  |            | Timeout:    FindTimedOutTasks -> StopTimedOutTasks -> MarkTimedOut --\
-//                  |            | other:      MarkStartFailed -----------------------------------------+-> NotifyFailure? -> Failed
+//   Precheck -> ShouldRun -> RunTask ---------------------------------------------> NotifySuccess? -> Succeeded
+//                  |            | Timeout: FindTimedOutTasks -> StopTimedOutTasks -> MarkTimedOut ---------\
+//                  |            | error:   IsTaskFailure -- not a task that ran --> MarkStartFailed ---------+
+//                  |            |            \-> ReadTaskFailure -> FindJobContainer -> ReadExitCode<n>       |
+//                  |            |                 -> ShouldRetry -> PrepareRetry -> WaitToRetry -> RunTask   |
+//                  |            |                              \-> MarkJobFailed ---------------------------+-> NotifyFailure? -> Failed
 //                  |           (fan-out: FanOut Map of the same task states per item -> CountFailures -> TooManyFailures)
 //                  \-> Skipped (Succeed, with the reason)
 import type { Job } from './catalog';
@@ -215,10 +216,11 @@ interface Exits { onSuccess: string; onFailure: string }
 function taskStates(job: Job, infra: Infra, exits: Exits, perItem: boolean): States {
   const failureNext = perItem ? 'ItemFailed' : exits.onFailure;
   const states: States = {};
+  // In a Catch, States.TaskFailed matches every error but States.Timeout, so it cannot tell a task that ran and
+  // failed from a start failure: IsTaskFailure looks at the error itself.
   const catches = (timeout: string) => [
     { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: timeout },
-    { ErrorEquals: ['States.TaskFailed'], ResultPath: '$.error', Next: 'ReadTaskFailure' },
-    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkStartFailed' },
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'IsTaskFailure' },
   ];
   const successNext = perItem ? 'ItemSucceeded' : exits.onSuccess;
 
@@ -234,6 +236,17 @@ function taskStates(job: Job, infra: Infra, exits: Exits, perItem: boolean): Sta
 
   // .sync puts the ECS Task object in the Cause; judge the job's own container, not a sidecar. JSONPath filters
   // would read it in one step, but their results differ between engines, so look at each container slot instead.
+  states.IsTaskFailure = {
+    Type: 'Choice',
+    Choices: [{
+      And: [
+        { Variable: '$.error.Error', StringEquals: 'States.TaskFailed' },
+        { Variable: '$.error.Cause', StringMatches: '{*' },
+      ],
+      Next: 'ReadTaskFailure',
+    }],
+    Default: 'MarkStartFailed',
+  };
   states.ReadTaskFailure = {
     Type: 'Pass',
     Parameters: { 'task.$': 'States.StringToJson($.error.Cause)' },

@@ -21,7 +21,7 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
   const describe = async (taskArn: string): Promise<Task> => {
     const { tasks } = await client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
     const task = tasks?.[0];
-    if (!task) throw Object.assign(new Error(`task ${taskArn} not found`), { name: 'ECS.ClientException' });
+    if (!task) throw Object.assign(new Error(`task ${taskArn} not found`), { name: 'ECS.AmazonECSException' });
     return task;
   };
 
@@ -34,7 +34,10 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
           cluster,
           taskDefinition: taskFamily(request.job, params.stage),
           startedBy: request.startedBy,
-          capacityProviderStrategy: [{ capacityProvider: request.job.capacity === 'spot' ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }],
+          capacityProviderStrategy: [{
+            capacityProvider: request.capacityProvider ?? (request.job.capacity === 'spot' ? 'FARGATE_SPOT' : 'FARGATE'),
+            weight: 1,
+          }],
           networkConfiguration: {
             awsvpcConfiguration: { subnets: params.subnets, securityGroups: params.securityGroups, assignPublicIp: params.assignPublicIp },
           },
@@ -43,8 +46,8 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
           },
         }));
       } catch (err) {
-        // As Step Functions reports SDK errors of the ECS integration.
-        throw Object.assign(new Error((err as Error).message), { name: `ECS.${(err as Error).name}` });
+        // As the runTask integration reports ECS API errors (throttling included), so the start Retry applies.
+        throw Object.assign(new Error(`${(err as Error).name}: ${(err as Error).message}`), { name: 'ECS.AmazonECSException' });
       }
       const taskArn = result.tasks?.[0]?.taskArn;
       if (!taskArn) {

@@ -9,6 +9,8 @@ export interface TaskRequest {
   taskDefinition: string;
   /** RunTask's StartedBy: how a timed-out task is found again and stopped. */
   startedBy: string;
+  /** From the state's CapacityProviderStrategy: the on-demand fallback of a Spot job asks for FARGATE. */
+  capacityProvider?: 'FARGATE' | 'FARGATE_SPOT';
   /** The job's environment merged with the container overrides (STEPCRON_* variables) from the state. */
   environment: Record<string, string>;
   command: string[];

@@ -1,0 +1,598 @@
+// `npx stepcron` end to end, spawned exactly as a user runs it (node bin/stepcron.cjs ...), each test in its own
+// temporary directory with its own catalog and its own .stepcron/ history. Jobs are `sh -c '...'`, so no files needed.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const BIN = join(root, 'bin', 'stepcron.cjs');
+/** A line of a stack trace, as Node prints one. */
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+/** commander's hint after a usage error (showHelpAfterError): not part of the error line itself. */
+const HELP_HINT = '(add --help for usage)';
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+interface Started {
+  child: ChildProcess;
+  startedAt: number;
+  /** Output so far. */
+  stdout(): string;
+  stderr(): string;
+  done: Promise<Result>;
+}
+
+const children = new Set<ChildProcess>();
+const dirs: string[] = [];
+
+/** Starts the CLI in `cwd`; the run is killed if it outlives `timeoutMs`. */
+function start(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Started {
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const done = new Promise<Result>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      children.delete(child);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - startedAt });
+    });
+  });
+  return { child, startedAt, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+function stepcron(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Result> {
+  return start(args, options).done;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stepcron-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A temporary directory holding `jobs.yml`; returns the directory and the `--catalog` arguments. */
+function workspace(catalog: string): { dir: string; catalog: string[] } {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'jobs.yml'), catalog);
+  return { dir, catalog: ['--catalog', 'jobs.yml'] };
+}
+
+/** One job's catalog entry; `fields` are extra YAML lines at job level (4 spaces). */
+function catalogOf(jobs: Record<string, { command: string; fields?: string[] }>): string {
+  const lines = ['defaults:', '  image: busybox:latest', 'jobs:'];
+  for (const [name, spec] of Object.entries(jobs)) {
+    lines.push(`  ${name}:`, `    description: test job ${name}`, '    schedule: rate(1 hour)',
+      `    command: [sh, -c, ${JSON.stringify(spec.command)}]`, ...(spec.fields ?? []).map((f) => `    ${f}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface TaskReport { item?: unknown; exitCode: number | null; attempts: number; status: string }
+interface Summary {
+  job: string;
+  execution: string;
+  status: string;
+  durationMs: number;
+  transitions: number;
+  tasks: TaskReport[];
+  notifications: Array<{ status: string; subject: string; delivered: string[] }>;
+  reason?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** The `--json` summary: the last line of stdout. */
+function summaryOf(result: Result): Summary {
+  const last = result.stdout.trimEnd().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as Summary;
+}
+
+function expectNoStackTrace(result: Result): void {
+  expect(result.stderr).not.toMatch(STACK_LINE);
+  expect(result.stdout).not.toMatch(STACK_LINE);
+}
+
+/** A mistake: exit 2, nothing on stdout, one line on stderr saying what is wrong, no stack trace. */
+function expectUsageError(result: Result, pattern: RegExp): void {
+  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '' && l.trim() !== HELP_HINT);
+  expect({ code: result.code, stdout: result.stdout, lines }).toEqual({ code: 2, stdout: '', lines: [expect.stringMatching(pattern)] });
+  expectNoStackTrace(result);
+}
+
+/** The run.json records under .stepcron/runs/<job>/. */
+function runRecords(dir: string, job: string): Array<{ status: string; execution: string }> {
+  const jobDir = join(dir, '.stepcron', 'runs', job);
+  if (!existsSync(jobDir)) return [];
+  return readdirSync(jobDir).flatMap((execution) => {
+    try {
+      return [JSON.parse(readFileSync(join(jobDir, execution, 'run.json'), 'utf8')) as { status: string; execution: string }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Gone: no such process, or a zombie (killed, waiting to be reaped). */
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+afterEach(() => {
+  // Only the CLI processes this file started and that are somehow still running (a failed assertion mid-test).
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+});
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('stepcron run', () => {
+  it('success: exit 0, the job\'s stdout streamed, summary SUCCEEDED, the run recorded', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({ hello: { command: 'echo hello from the job; echo to stderr >&2', fields: ['retries: 0'] } }));
+    // Act
+    const result = await stepcron(['run', 'hello', ...catalog, '--json'], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, -1)).toEqual(['hello from the job']);
+    expect(result.stderr).toContain('to stderr');
+    expect(result.stderr).toMatch(/^▶ hello {2}\S+ {2}\(stage dev, ecs process\)$/m);
+    const summary = summaryOf(result);
+    expect(summary).toMatchObject({ job: 'hello', status: 'SUCCEEDED', tasks: [{ exitCode: 0, attempts: 1, status: 'SUCCEEDED' }], notifications: [] });
+    const files = readdirSync(join(dir, '.stepcron', 'runs', 'hello', summary.execution)).sort();
+    expect(files).toEqual(['events.jsonl', 'input.json', 'run.json', 'summary.json']);
+    expect(runRecords(dir, 'hello')).toEqual([expect.objectContaining({ status: 'SUCCEEDED', execution: summary.execution })]);
+    expectNoStackTrace(result);
+  }, 20_000);
+
+  it('retries a failed attempt (STEPCRON_ATTEMPT 0 fails, 1 succeeds): SUCCEEDED after 2 attempts', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({
+      flaky: { command: '[ "$STEPCRON_ATTEMPT" = 0 ] && exit 1 || exit 0', fields: ['retries: 2'] },
+    }));
+    // Act
+    const result = await stepcron(['run', 'flaky', ...catalog, '--json', '--skip-waits'], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expect(result.code).toBe(0);
+    const summary = summaryOf(result);
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(summary.tasks).toEqual([{ exitCode: 0, attempts: 2, status: 'SUCCEEDED' }]);
+    expect(summary.notifications).toEqual([]);
+    // --skip-waits: the 30 s retry interval was not waited.
+    expect(result.ms).toBeLessThan(10_000);
+    expect(result.stderr).toMatch(/RunTask.*States\.TaskFailed \(exit 1\)/);
+  }, 20_000);
+
+  it('an exit code the policy fails at once (exitCodes.fail): FAILED, exit 1, 1 attempt, a FAILED notification', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({
+      broken: { command: 'echo bad config; exit 3', fields: ['retries: 2', 'exitCodes: { fail: [3] }'] },
+    }));
+    // Act
+    const result = await stepcron(['run', 'broken', ...catalog, '--json', '--skip-waits'], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expect(result.code).toBe(1);
+    const summary = summaryOf(result);
+    expect(summary).toMatchObject({ status: 'FAILED', error: 'JobFailed' });
+    expect(summary.tasks).toEqual([{ exitCode: 3, attempts: 1, status: 'FAILED' }]);
+    expect(summary.notifications).toEqual([
+      { status: 'FAILED', subject: expect.stringMatching(/broken FAILED/), delivered: ['stdout'] },
+    ]);
+    expect(result.stdout).toContain('bad config');
+    expect(result.stderr).toContain('Exit code: 3');
+    expect(runRecords(dir, 'broken')).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+  }, 20_000);
+
+  it('a timeout kills the process: TIMED_OUT, exit 1, well under the 30 s sleep, the sleep is gone', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({
+      hangs: { command: 'echo $$ > pidfile; exec sleep 30', fields: ['timeoutSeconds: 1', 'retries: 0'] },
+    }));
+    // Act
+    const result = await stepcron(['run', 'hangs', ...catalog, '--json'], { cwd: dir, timeoutMs: 25_000 });
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.ms).toBeLessThan(15_000);
+    const summary = summaryOf(result);
+    expect(summary).toMatchObject({ status: 'TIMED_OUT', error: 'JobTimedOut' });
+    expect(summary.tasks).toEqual([{ exitCode: 143, attempts: 1, status: 'TIMED_OUT' }]);
+    expect(summary.notifications.map((n) => n.status)).toEqual(['TIMED_OUT']);
+    const pid = Number(readFileSync(join(dir, 'pidfile'), 'utf8').trim());
+    expect(pid).toBeGreaterThan(1);
+    expect(isGone(pid)).toBe(true);
+    expect(() => process.kill(pid, 0)).toThrow();
+  }, 30_000);
+
+  it('concurrency forbid: a second run while the first is RUNNING is SKIPPED (exit 0); the first still succeeds', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({
+      exclusive: { command: 'echo first started; sleep 3; echo first done', fields: ['concurrency: forbid', 'retries: 0'] },
+    }));
+    const first = start(['run', 'exclusive', ...catalog, '--json'], { cwd: dir, timeoutMs: 20_000 });
+    await until(() => runRecords(dir, 'exclusive').some((r) => r.status === 'RUNNING'), 10_000, 'the first run to be RUNNING');
+    const running = runRecords(dir, 'exclusive')[0]!;
+    // Act
+    const second = await stepcron(['run', 'exclusive', ...catalog, '--json'], { cwd: dir, timeoutMs: 15_000 });
+    const firstResult = await first.done;
+    // Assess
+    expect(second.code).toBe(0);
+    const skipped = summaryOf(second);
+    expect(skipped).toMatchObject({ status: 'SKIPPED', tasks: [] });
+    expect(skipped.reason).toMatch(/forbid/);
+    expect(skipped.reason).toContain(running.execution);
+    expect(second.stdout).not.toContain('first started');
+    expect(firstResult.code).toBe(0);
+    expect(summaryOf(firstResult)).toMatchObject({ execution: running.execution, status: 'SUCCEEDED' });
+    expect(firstResult.stdout).toContain('first done');
+    expect(runRecords(dir, 'exclusive').map((r) => r.status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
+  }, 30_000);
+});
+
+describe('stepcron run: fan-out of 100 items', () => {
+  const items = Array.from({ length: 100 }, (_, i) => i);
+  const fanOutCatalog = (tolerated: number) => catalogOf({
+    tenants: {
+      command: 'echo "item $STEPCRON_ITEM"; case "$STEPCRON_ITEM" in 7|42|99) exit 5;; esac',
+      fields: ['retries: 0', `fanOut: { items: [${items.join(', ')}], maxConcurrency: 20, toleratedFailurePercentage: ${tolerated} }`],
+    },
+  });
+
+  function expectItems(summary: Summary): void {
+    expect(summary.tasks).toHaveLength(100);
+    expect(summary.tasks.map((t) => t.item).sort((a, b) => Number(a) - Number(b))).toEqual(items);
+    const failed = summary.tasks.filter((t) => t.status !== 'SUCCEEDED');
+    expect(failed.sort((a, b) => Number(a.item) - Number(b.item))).toEqual([
+      { item: 7, exitCode: 5, attempts: 1, status: 'FAILED' },
+      { item: 42, exitCode: 5, attempts: 1, status: 'FAILED' },
+      { item: 99, exitCode: 5, attempts: 1, status: 'FAILED' },
+    ]);
+    for (const t of summary.tasks.filter((x) => x.status === 'SUCCEEDED')) expect(t).toMatchObject({ exitCode: 0, attempts: 1 });
+  }
+
+  function expectProgress(result: Result): void {
+    const bars = result.stderr.split('\n').filter((l) => l.includes('FanOut ['));
+    expect(bars.at(-1)).toMatch(/FanOut \[#{24}\] 100\/100 done · 3 failed · 0 running/);
+    for (const bar of bars) expect(Number(/(\d+) running/.exec(bar)?.[1])).toBeLessThanOrEqual(20);
+    const output = result.stdout + result.stderr;
+    for (const i of [0, 7, 42, 99]) expect(output).toContain(`[${i}] item ${i}`);
+  }
+
+  it('3 of 100 failed with 10% tolerated: SUCCEEDED, exactly items 7, 42, 99 FAILED with exit 5, progress and [item] lines', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(fanOutCatalog(10));
+    // Act
+    const result = await stepcron(['run', 'tenants', ...catalog, '--json', '--skip-waits'], { cwd: dir, timeoutMs: 30_000 });
+    // Assess
+    expect(result.code).toBe(0);
+    const summary = summaryOf(result);
+    expect(summary.status).toBe('SUCCEEDED');
+    expectItems(summary);
+    expectProgress(result);
+    // A run that succeeded with failed items is still reported.
+    expect(summary.notifications).toEqual([
+      { status: 'SUCCEEDED', subject: expect.stringContaining('3 of 100 items failed'), delivered: ['stdout'] },
+    ]);
+  }, 40_000);
+
+  it('3 of 100 failed with 2% tolerated: FAILED, exit 1, FanOutToleranceExceeded', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(fanOutCatalog(2));
+    // Act
+    const result = await stepcron(['run', 'tenants', ...catalog, '--json', '--skip-waits'], { cwd: dir, timeoutMs: 30_000 });
+    // Assess
+    expect(result.code).toBe(1);
+    const summary = summaryOf(result);
+    expect(summary).toMatchObject({ status: 'FAILED', error: 'FanOutToleranceExceeded' });
+    expect(summary.cause).toBe('more than 2 of 100 items failed (2% tolerated)');
+    expectItems(summary);
+    expectProgress(result);
+    expect(summary.notifications.map((n) => n.status)).toEqual(['FAILED']);
+  }, 40_000);
+});
+
+describe('stepcron run --json', () => {
+  it('prints one summary object on the last stdout line, with the documented keys and types', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({
+      fine: { command: 'echo fine', fields: ['retries: 0'] },
+      fails: { command: 'exit 4', fields: ['retries: 0'] },
+    }));
+    // Act
+    const [ok, failed] = await Promise.all([
+      stepcron(['run', 'fine', ...catalog, '--json'], { cwd: dir, timeoutMs: 15_000 }),
+      stepcron(['run', 'fails', ...catalog, '--json'], { cwd: dir, timeoutMs: 15_000 }),
+    ]);
+    // Assess
+    const good = summaryOf(ok);
+    expect(Object.keys(good).sort()).toEqual(['durationMs', 'execution', 'job', 'notifications', 'status', 'tasks', 'transitions']);
+    expect(good).toEqual({
+      job: 'fine',
+      execution: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/),
+      status: 'SUCCEEDED',
+      durationMs: expect.any(Number),
+      transitions: expect.any(Number),
+      tasks: [{ exitCode: 0, attempts: 1, status: 'SUCCEEDED' }],
+      notifications: [],
+    });
+    expect(Number.isInteger(good.durationMs) && good.durationMs >= 0).toBe(true);
+    expect(Number.isInteger(good.transitions) && good.transitions > 0).toBe(true);
+    expect(existsSync(join(dir, '.stepcron', 'runs', 'fine', good.execution, 'summary.json'))).toBe(true);
+
+    const bad = summaryOf(failed);
+    expect(Object.keys(bad).sort()).toEqual(
+      ['cause', 'durationMs', 'error', 'execution', 'job', 'notifications', 'status', 'tasks', 'transitions']);
+    expect(bad).toMatchObject({ job: 'fails', status: 'FAILED', error: 'JobFailed', tasks: [{ exitCode: 4, attempts: 1, status: 'FAILED' }] });
+    expect(typeof bad.cause).toBe('string');
+    for (const n of bad.notifications) {
+      expect(Object.keys(n).sort()).toEqual(['delivered', 'status', 'subject']);
+      expect(typeof n.subject).toBe('string');
+      expect(n.delivered.every((d) => typeof d === 'string')).toBe(true);
+    }
+    expect(ok.code).toBe(0);
+    expect(failed.code).toBe(1);
+  }, 20_000);
+});
+
+describe('stepcron history', () => {
+  it('lists the local runs newest first with their status; a job name narrows the list', async () => {
+    // Prepare: three runs one after the other, so their start times differ.
+    const { dir, catalog } = workspace(catalogOf({
+      fine: { command: 'true', fields: ['retries: 0'] },
+      fails: { command: 'exit 1', fields: ['retries: 0', 'notify: { onFailure: false }'] },
+    }));
+    const empty = await stepcron(['history', ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    const runs: Summary[] = [];
+    for (const job of ['fine', 'fails', 'fine']) {
+      runs.push(summaryOf(await stepcron(['run', job, ...catalog, '--json'], { cwd: dir, timeoutMs: 15_000 })));
+    }
+    // Act
+    const [all, one] = await Promise.all([
+      stepcron(['history', ...catalog], { cwd: dir, timeoutMs: 15_000 }),
+      stepcron(['history', 'fails', ...catalog], { cwd: dir, timeoutMs: 15_000 }),
+    ]);
+    // Assess
+    expect(empty).toMatchObject({ code: 0, stdout: expect.stringContaining('no local runs yet') });
+    const rows = (r: Result) => r.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 3));
+    expect(all.code).toBe(0);
+    expect(all.stdout.split('\n')[0]).toMatch(/^STATUS\s+JOB\s+EXECUTION\s+STARTED\s+DURATION$/);
+    expect(rows(all)).toEqual([
+      ['SUCCEEDED', 'fine', runs[2]!.execution],
+      ['FAILED', 'fails', runs[1]!.execution],
+      ['SUCCEEDED', 'fine', runs[0]!.execution],
+    ]);
+    expect(one.code).toBe(0);
+    expect(rows(one)).toEqual([['FAILED', 'fails', runs[1]!.execution]]);
+  }, 30_000);
+});
+
+describe('stepcron next', () => {
+  it.each<[string, string[], string[]]>([
+    // The last day of each month, leap February included.
+    ['L', ['cron(0 12 L * ? *)', '--from', '2028-01-15T00:00:00Z', '-n', '3'],
+      ['2028-01-31T12:00:00.000Z', '2028-02-29T12:00:00.000Z', '2028-03-31T12:00:00.000Z']],
+    // 15 Feb and 15 Mar 2026 are Sundays -> Monday 16th; 15 Apr is a Wednesday.
+    ['15W (Sunday)', ['cron(0 9 15W * ? *)', '--from', '2026-02-01T00:00:00Z', '-n', '3'],
+      ['2026-02-16T09:00:00.000Z', '2026-03-16T09:00:00.000Z', '2026-04-15T09:00:00.000Z']],
+    // 15 Aug 2026 is a Saturday -> Friday 14th.
+    ['15W (Saturday)', ['cron(0 9 15W * ? *)', '--from', '2026-07-20T00:00:00Z', '-n', '3'],
+      ['2026-08-14T09:00:00.000Z', '2026-09-15T09:00:00.000Z', '2026-10-15T09:00:00.000Z']],
+    // Third Friday: 1 Jan 2026 is a Thursday (Fridays 2, 9, 16); 1 Feb and 1 Mar are Sundays (Fridays 6, 13, 20).
+    ['6#3', ['cron(0 10 ? * 6#3 *)', '--from', '2026-01-01T00:00:00Z', '-n', '3'],
+      ['2026-01-16T10:00:00.000Z', '2026-02-20T10:00:00.000Z', '2026-03-20T10:00:00.000Z']],
+    // New York springs forward on Sun 8 Mar 2026 at 02:00 EST: 01:30 is still EST (UTC-5) that night, EDT (UTC-4) after.
+    ['New York spring forward', ['cron(30 1 * * ? *)', '--tz', 'America/New_York', '--from', '2026-03-07T00:00:00Z', '-n', '3'],
+      ['2026-03-07T06:30:00.000Z', '2026-03-08T06:30:00.000Z', '2026-03-09T05:30:00.000Z']],
+    // ... and 02:30 does not exist on 8 Mar: that day is skipped.
+    ['New York skipped 02:30', ['cron(30 2 * * ? *)', '--tz', 'America/New_York', '--from', '2026-03-07T00:00:00Z', '-n', '3'],
+      ['2026-03-07T07:30:00.000Z', '2026-03-09T06:30:00.000Z', '2026-03-10T06:30:00.000Z']],
+    // Berlin falls back on Sun 25 Oct 2026 at 03:00 CEST -> 02:00 CET: 01:30 is CEST (UTC+2) that night, CET (UTC+1) after.
+    ['Berlin fall back', ['cron(30 1 * * ? *)', '--tz', 'Europe/Berlin', '--from', '2026-10-23T00:00:00Z', '-n', '3'],
+      ['2026-10-23T23:30:00.000Z', '2026-10-24T23:30:00.000Z', '2026-10-26T00:30:00.000Z']],
+    // ... and 02:30 happens twice on 25 Oct: it fires once, at the first (CEST) occurrence.
+    ['Berlin repeated 02:30', ['cron(30 2 * * ? *)', '--tz', 'Europe/Berlin', '--from', '2026-10-24T01:00:00Z', '-n', '3'],
+      ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z', '2026-10-27T01:30:00.000Z']],
+    ['rate', ['rate(15 minutes)', '--from', '2026-01-01T00:00:00Z', '-n', '2'],
+      ['2026-01-01T00:15:00.000Z', '2026-01-01T00:30:00.000Z']],
+  ])('%s', async (_name, args, expected) => {
+    // Prepare
+    const dir = tempDir();
+    // Act
+    const result = await stepcron(['next', ...args], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expect({ code: result.code, lines: result.stdout.trimEnd().split('\n'), stderr: result.stderr })
+      .toEqual({ code: 0, lines: expected, stderr: '' });
+  }, 20_000);
+});
+
+describe('mistakes exit 2 with one line and no stack trace', () => {
+  it('bad arguments, unknown jobs and bad --event files', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({ fine: { command: 'echo should not run' } }));
+    writeFileSync(join(dir, 'bad.json'), '{"input": ');
+    const cases: Array<[string[], RegExp]> = [
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['run', 'fine', '--bogus', ...catalog], /unknown option '--bogus'/],
+      [['run', ...catalog], /missing required argument 'job'/],
+      [['run', 'fine', '--ecs', 'nope', ...catalog], /--ecs.*'nope'.*process, container, aws/],
+      [['next', 'cron(bad)'], /^stepcron: cron: expected 6 fields/],
+      [['next', 'rate(1 minute)', '--from', 'yesterday'], /^stepcron: --from: 'yesterday'/],
+      [['next', 'rate(1 minute)', '-n', '0'], /^stepcron: --count: '0'/],
+      [['next', 'cron(0 1 * * ? *)', '--tz', 'Mars/Olympus_Mons'], /^stepcron: timezone: 'Mars\/Olympus_Mons'/],
+      [['run', 'nosuch', ...catalog], /^stepcron: .*no job named 'nosuch'.*fine/],
+      [['run', 'fine', '--event', 'missing.json', ...catalog], /^stepcron: --event: cannot read missing\.json \(ENOENT\)$/],
+      [['run', 'fine', '--event', 'bad.json', ...catalog], /^stepcron: --event: bad\.json is not valid JSON/],
+      [['run', 'fine', '--catalog', 'absent.yml'], /^stepcron: .*absent\.yml: cannot read the catalog: ENOENT$/],
+    ];
+    // Act
+    const results = await Promise.all(cases.map(([args]) => stepcron(args, { cwd: dir, timeoutMs: 15_000 })));
+    // Assess
+    results.forEach((result, i) => {
+      const [args, pattern] = cases[i]!;
+      try {
+        expectUsageError(result, pattern);
+      } catch (err) {
+        throw new Error(`stepcron ${args.join(' ')}: ${(err as Error).message}`);
+      }
+    });
+    // None of them started a run.
+    expect(existsSync(join(dir, '.stepcron'))).toBe(false);
+  }, 30_000);
+
+  it('a bad catalog: validate and run exit 2 naming jobs.<name>.schedule and jobs.<name>.timezone', async () => {
+    // Prepare
+    const { dir, catalog } = workspace([
+      'jobs:',
+      '  report:',
+      '    description: a job with two mistakes',
+      '    schedule: cron(0 25 * * ? *)',
+      '    timezone: Mars/Olympus',
+      '    image: busybox:latest',
+      "    command: [sh, -c, 'echo should not run']",
+      '',
+    ].join('\n'));
+    // Act
+    const [validate, run] = await Promise.all([
+      stepcron(['validate', ...catalog], { cwd: dir, timeoutMs: 15_000 }),
+      stepcron(['run', 'report', ...catalog], { cwd: dir, timeoutMs: 15_000 }),
+    ]);
+    // Assess
+    for (const result of [validate, run]) {
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^stepcron: .*jobs\.yml: 2 problems$/);
+      expect(lines.slice(1)).toEqual([
+        expect.stringMatching(/^ {2}- jobs\.report\.schedule: hours: 25 is out of range/),
+        expect.stringMatching(/^ {2}- jobs\.report\.timezone: must be an IANA time zone/),
+      ]);
+      expectNoStackTrace(result);
+    }
+    expect(existsSync(join(dir, '.stepcron'))).toBe(false);
+  }, 20_000);
+});
+
+describe('stepcron synth and validate on the sample catalog', () => {
+  it('synth <job> prints its definition with Precheck and RunTask; validate exits 0', async () => {
+    // Prepare: synth reads the stage params from ./serverless.yml, so it runs in the project (it writes nothing).
+    const dir = tempDir();
+    // Act
+    const [synth, validate] = await Promise.all([
+      stepcron(['synth', 'hourly-cleanup'], { cwd: root, timeoutMs: 15_000 }),
+      stepcron(['validate', '--catalog', join(root, 'workflows', 'jobs.yml')], { cwd: dir, timeoutMs: 15_000 }),
+    ]);
+    // Assess
+    expect(synth.code).toBe(0);
+    const definition = JSON.parse(synth.stdout) as { StartAt: string; States: Record<string, { Type: string; Resource?: string }> };
+    expect(definition.StartAt).toBe('Precheck');
+    expect(definition.States).toHaveProperty('Precheck');
+    expect(definition.States).toHaveProperty('RunTask');
+    expect(definition.States.RunTask).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.sync' });
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toMatch(/jobs\.yml: \d+ jobs valid for stage dev: .*hourly-cleanup/);
+    expect(validate.stderr).toBe('');
+  }, 20_000);
+});
+
+/** A PATH with node and sh only, so that neither podman nor docker can be found; undefined if it cannot be built. */
+function pathWithoutEngines(): string | undefined {
+  const sh = ['/bin/sh', '/usr/bin/sh'].find((p) => existsSync(p));
+  if (!sh) return undefined;
+  try {
+    const bin = join(mkdtempSync(join(tmpdir(), 'stepcron-cli-path-')), 'bin');
+    dirs.push(join(bin, '..'));
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    symlinkSync(sh, join(bin, 'sh'));
+    return bin;
+  } catch {
+    return undefined;
+  }
+}
+
+const isolatedPath = pathWithoutEngines();
+if (!isolatedPath) console.warn('cli --ecs container test skipped: cannot build a PATH without podman and docker');
+
+describe('stepcron run --ecs container', () => {
+  (isolatedPath ? it : it.skip)('exits 2 naming podman when no container engine answers', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({ fine: { command: 'echo should not run' } }));
+    // Act
+    const result = await stepcron(['run', 'fine', '--ecs', 'container', ...catalog], {
+      cwd: dir, env: { ...process.env, PATH: isolatedPath! }, timeoutMs: 20_000,
+    });
+    // Assess
+    expectUsageError(result, /^stepcron: --ecs container: .*podman/);
+    expect(existsSync(join(dir, '.stepcron'))).toBe(false);
+  }, 25_000);
+});
+
+describe('stepcron schedule', () => {
+  it('--for 3s prints the next fire time and stops by itself; SIGINT stops it cleanly', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({ tick: { command: 'echo tick' } }).replace('rate(1 hour)', 'rate(1 minute)'));
+    const before = Date.now();
+    // Act
+    const timed = start(['schedule', '--for', '3s', '--jobs', 'tick', ...catalog], { cwd: dir, timeoutMs: 20_000 });
+    const interrupted = start(['schedule', '--jobs', 'tick', ...catalog], { cwd: dir, timeoutMs: 20_000 });
+    await until(() => interrupted.stdout().includes('Ctrl-C stops'), 15_000, 'the scheduler to start');
+    await sleep(Math.max(0, interrupted.startedAt + 1000 - Date.now()));
+    interrupted.child.kill('SIGINT');
+    const [forResult, intResult] = await Promise.all([timed.done, interrupted.done]);
+    // Assess
+    expect({ code: forResult.code, signal: forResult.signal }).toEqual({ code: 0, signal: null });
+    const lines = forResult.stdout.trimEnd().split('\n');
+    const next = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: rate\(1 minute\) UTC, next (\S+)$/.exec(lines[0] ?? '');
+    expect(next).not.toBeNull();
+    const nextAt = Date.parse(next![1]!);
+    expect(nextAt).toBeGreaterThanOrEqual(before + 55_000);
+    expect(nextAt).toBeLessThanOrEqual(Date.now() + 61_000);
+    expect(lines.slice(1)).toEqual(['scheduling 1 job(s) for 3.00s; Ctrl-C stops', 'scheduler stopped']);
+    expect(forResult.ms).toBeGreaterThanOrEqual(3000);
+    expect(forResult.ms).toBeLessThan(12_000);
+    expectNoStackTrace(forResult);
+
+    expect({ code: intResult.code, signal: intResult.signal }).toEqual({ code: 0, signal: null });
+    expect(intResult.stdout.trimEnd().split('\n').at(-1)).toBe('scheduler stopped');
+    expect(intResult.ms).toBeLessThan(10_000);
+    expectNoStackTrace(intResult);
+    // Nothing was due within the test: no run fired.
+    expect(existsSync(join(dir, '.stepcron', 'runs'))).toBe(false);
+  }, 30_000);
+});
