@@ -1,7 +1,7 @@
 // `npx stepcron <command>`: validate, synth, run, next, schedule, history, demo. Usage and catalog mistakes exit 2
 // with one clear line each; a run exits 0 when SUCCEEDED or SKIPPED and 1 otherwise.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CatalogError, findJob, type Job, loadCatalog } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
@@ -21,13 +21,17 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('stepcron')
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      // One line per mistake: "stepcron: unknown option '--x' (see stepcron --help)".
+      outputError: (s, write) => write(`stepcron: ${s.trim().replace(/^error: /, '')} (see stepcron --help)\n`),
+    });
   let exitCode = 0;
   const common = (cmd: Command) => cmd
     .option('--catalog <file>', 'the job catalog', 'workflows/jobs.yml')
     .option('--stage <stage>', 'the stage whose settings apply', 'dev');
-  const jobsOf = (o: Common) => loadCatalog(resolve(o.catalog), { stage: o.stage });
+  const jobsOf = (o: Common) => loadCatalog(o.catalog, { stage: o.stage });
 
   common(program.command('validate').description('check the catalog; one line per problem'))
     .action((o: Common) => {
@@ -39,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('print the state machine definition (ASL) of each job, exactly as it deploys'))
     .action((name: string | undefined, o: Common) => {
       const jobs = jobsOf(o);
-      const params = readStageParams(o.stage);
+      const params = readStageParams(o.stage, serverlessFileFor(o.catalog));
       const picked = name ? [findJob(jobs, name, o.catalog)] : jobs;
       const out = Object.fromEntries(picked.map((j) => [j.name, compile(j, deployInfra(j, params))]));
       process.stdout.write(`${JSON.stringify(name ? out[name] : out, null, 2)}\n`);
@@ -100,7 +104,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('recent local runs, newest first, like the console\'s execution list')
     .option('-n, --count <n>', 'how many', '20'))
     .action((job: string | undefined, o: Common & { count: string }) => {
-      const rows = history().list(job).slice(0, Number(o.count) || 20);
+      const count = Number(o.count);
+      if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count: '${o.count}' must be a whole number of at least 1`);
+      const rows = history().list(job).slice(0, count);
       if (rows.length === 0) return void process.stdout.write('no local runs yet: try `npx stepcron run <job>`\n');
       process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} DURATION\n`);
       for (const r of rows) {
@@ -158,6 +164,12 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The serverless.yml beside the catalog's project (the catalog lives in <project>/workflows/), else the current one. */
+function serverlessFileFor(catalog: string): string {
+  const beside = resolve(dirname(resolve(catalog)), '..', 'serverless.yml');
+  return existsSync(beside) ? beside : 'serverless.yml';
 }
 
 function readEvent(file: string): unknown {

@@ -5,6 +5,8 @@ import type { EventLog } from './engine';
 export interface ProgressOptions {
   write: (text: string) => void;
   tty: boolean;
+  /** Waits are skipped (`--skip-waits`): say so instead of the wait the definition asks for. */
+  skipWaits?: boolean;
   now?: () => number;
 }
 
@@ -50,7 +52,8 @@ export class Progress {
         if (this.failed.delete(e.state.name)) return;
         if (e.state.name === 'PrepareRetry') {
           const retry = (e.state.output as { retry?: { attempt: number; delay: number } }).retry;
-          return this.line(`  ↻ retrying: attempt ${retry?.attempt} after ${retry?.delay}s`);
+          const wait = this.options.skipWaits ? `at once (--skip-waits; would wait ${retry?.delay}s)` : `after ${retry?.delay}s`;
+          return this.line(`  ↻ retrying: attempt ${retry?.attempt} ${wait}`);
         }
         if (e.state.type === 'Choice' || e.state.type === 'Pass') return;
         if (e.state.name === 'FanOut') this.drawBar(true);

@@ -57,7 +57,7 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   const { job, stage, backend, history } = options;
   const started = new Date();
   const execution = newExecution(job, stage, executionName(started), started);
-  const progress = new Progress({ write: options.err, tty: options.tty ?? false });
+  const progress = new Progress({ write: options.err, tty: options.tty ?? false, skipWaits: options.skipWaits ?? false });
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
