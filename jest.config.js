@@ -7,4 +7,5 @@ module.exports = {
   transform: { '^.+\\.(t|m?j)s$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
