@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the summary as one JSON object on the last line of stdout', false))
     .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; json: boolean }) => {
       const job = findJob(jobsOf(o), name, o.catalog);
-      const input = o.event ? readEvent(o.event) : {};
+      const input = o.event ? runInputOf(readEvent(o.event), o.event, job.name) : {};
       const summary = await runOnce(job, o, input, o);
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else process.stdout.write(formatSummary(summary));
@@ -170,6 +170,14 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
 function serverlessFileFor(catalog: string): string {
   const beside = resolve(dirname(resolve(catalog)), '..', 'serverless.yml');
   return existsSync(beside) ? beside : 'serverless.yml';
+}
+
+/** A precheck event (events/precheck-*.json) carries the run input it was started with: run with that. */
+function runInputOf(event: unknown, file: string, job: string): unknown {
+  const e = event as { job?: unknown; policy?: unknown; input?: unknown } | null;
+  if (!e || typeof e !== 'object' || e.policy === undefined || e.job === undefined) return event;
+  if (e.job !== job) throw new UsageError(`--event: ${file} is a precheck event for job '${String(e.job)}', not '${job}'`);
+  return e.input ?? {};
 }
 
 function readEvent(file: string): unknown {

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Summary } from '../cli/run';
 
 const root = join(__dirname, '..');
 const BIN = join(root, 'bin', 'stepcron.cjs');
@@ -80,20 +81,6 @@ function catalogOf(jobs: Record<string, { command: string; fields?: string[] }>)
       `    command: [sh, -c, ${JSON.stringify(spec.command)}]`, ...(spec.fields ?? []).map((f) => `    ${f}`));
   }
   return `${lines.join('\n')}\n`;
-}
-
-interface TaskReport { item?: unknown; exitCode: number | null; attempts: number; status: string }
-interface Summary {
-  job: string;
-  execution: string;
-  status: string;
-  durationMs: number;
-  transitions: number;
-  tasks: TaskReport[];
-  notifications: Array<{ status: string; subject: string; delivered: string[] }>;
-  reason?: string;
-  error?: string;
-  cause?: string;
 }
 
 /** The `--json` summary: the last line of stdout. */
@@ -527,6 +514,22 @@ describe('stepcron synth and validate on the sample catalog', () => {
     expect(validate.code).toBe(0);
     expect(validate.stdout).toMatch(/jobs\.yml: \d+ jobs valid for stage dev: .*hourly-cleanup/);
     expect(validate.stderr).toBe('');
+  }, 20_000);
+
+  it('run --event takes a sample precheck event\'s run input (the same files serve sls invoke local)', async () => {
+    // Prepare
+    const dir = tempDir();
+    const catalog = ['--catalog', join(root, 'workflows', 'jobs.yml')];
+    const event = join(root, 'events', 'precheck-skip-no-items.json');
+    // Act
+    const [skipped, wrongJob] = await Promise.all([
+      stepcron(['run', 'tenant-sync', ...catalog, '--event', event, '--json'], { cwd: dir, timeoutMs: 15_000 }),
+      stepcron(['run', 'nightly-report', ...catalog, '--event', event], { cwd: dir, timeoutMs: 15_000 }),
+    ]);
+    // Assess
+    expect(skipped.code).toBe(0);
+    expect(summaryOf(skipped)).toMatchObject({ status: 'SKIPPED', reason: 'no items to fan out', tasks: [] });
+    expectUsageError(wrongJob, /--event: .* is a precheck event for job 'tenant-sync', not 'nightly-report'/);
   }, 20_000);
 });
 

@@ -39,7 +39,8 @@ function describeIssue(issue: z.core.$ZodIssue, root: string, schema: z.ZodType)
     // Unknown keys are usually typos: list what the object does accept.
     const known = issue.path.length === 0 ? shapeKeys(schema) : [];
     const allowed = known.length ? ` (allowed: ${known.join(', ')})` : '';
-    return issue.keys.map((key) => `${where}.${key}: is not a known field${allowed}`);
+    if (issue.keys.length === 1) return [`${where}.${issue.keys[0]}: is not a known field${allowed}`];
+    return [`${where}: ${issue.keys.join(', ')} are not known fields${allowed}`];
   }
   // zod's own wording for wrong types ("Invalid input: expected number, received string") reads fine after the field.
   return [`${where}: ${issue.message.replace(/^Invalid input: /, '')}`];
