@@ -163,6 +163,8 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // Wait until every task of the run has really ended before the process exits.
+    await backend.stopAll('stepcron run ended');
   }
 }
 

@@ -75,57 +75,64 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   const printed: string[] = [];
   const printNotification: NotifyDeps = { print: (text) => printed.push(text) };
 
-  const outcome = await execute(compile(job, localInfra(job, stage)), options.input, execution, {
-    skipWaits: options.skipWaits ?? false,
-    signal: abort.signal,
-    onEvent: (event: EventLog) => {
-      history.event(record, event);
-      progress.event(event);
-    },
-    services: {
-      precheck: (event) => precheck(event, { executions: history.executions() }),
-      notify: async (event: NotifyEvent) => {
-        const { subject } = formatNotification(event);
-        try {
-          const result = await notify(event, options.notifyDeps ?? printNotification);
-          notifications.push({ status: event.status, subject, delivered: result.delivered });
-          return result;
-        } catch (err) {
-          notifications.push({ status: event.status, subject, delivered: [] });
-          throw err;
-        }
+  const secrets = localSecrets(job, progress);
+  let outcome: Awaited<ReturnType<typeof execute>>;
+  try {
+    outcome = await execute(compile(job, localInfra(job, stage)), options.input, execution, {
+      skipWaits: options.skipWaits ?? false,
+      signal: abort.signal,
+      onEvent: (event: EventLog) => {
+        history.event(record, event);
+        progress.event(event);
       },
-      runTask: async (params: RunTaskParams) => {
-        const env = Object.fromEntries(params.Overrides.ContainerOverrides[0]!.Environment.map((e) => [e.Name, e.Value]));
-        const item = env.STEPCRON_ITEM === undefined ? undefined : JSON.parse(env.STEPCRON_ITEM);
-        const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
-        const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
-        runs.set(params.StartedBy, run);
-        run.attempts++;
-        const task = await backend.run({
-          job,
-          cluster: params.Cluster,
-          taskDefinition: params.TaskDefinition,
-          startedBy: params.StartedBy,
-          ...(params.CapacityProviderStrategy?.[0] && { capacityProvider: params.CapacityProviderStrategy[0].CapacityProvider as 'FARGATE' | 'FARGATE_SPOT' }),
-          environment: { ...job.environment, ...localSecrets(job, progress), ...env },
-          command: job.command,
-          onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),
-        });
-        run.task = task;
-        return task;
+      services: {
+        precheck: (event) => precheck(event, { executions: history.executions() }),
+        notify: async (event: NotifyEvent) => {
+          const { subject } = formatNotification(event);
+          try {
+            const result = await notify(event, options.notifyDeps ?? printNotification);
+            notifications.push({ status: event.status, subject, delivered: result.delivered });
+            return result;
+          } catch (err) {
+            notifications.push({ status: event.status, subject, delivered: [] });
+            throw err;
+          }
+        },
+        runTask: async (params: RunTaskParams) => {
+          const env = Object.fromEntries(params.Overrides.ContainerOverrides[0]!.Environment.map((e) => [e.Name, e.Value]));
+          const item = env.STEPCRON_ITEM === undefined ? undefined : JSON.parse(env.STEPCRON_ITEM);
+          const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
+          const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
+          runs.set(params.StartedBy, run);
+          run.attempts++;
+          const task = await backend.run({
+            job,
+            cluster: params.Cluster,
+            taskDefinition: params.TaskDefinition,
+            startedBy: params.StartedBy,
+            ...(params.CapacityProviderStrategy?.[0] && { capacityProvider: params.CapacityProviderStrategy[0].CapacityProvider as 'FARGATE' | 'FARGATE_SPOT' }),
+            environment: { ...job.environment, ...secrets, ...env },
+            command: job.command,
+            onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),
+          });
+          run.task = task;
+          return task;
+        },
+        // Only the timed-out path looks tasks up by StartedBy (see FindTimedOutTasks).
+        listTasks: async (startedBy) => {
+          const run = runs.get(startedBy);
+          if (run) run.timedOut = true;
+          return backend.list(startedBy);
+        },
+        stopTask: (taskArn, reason) => backend.stop(taskArn, reason),
       },
-      // Only the timed-out path looks tasks up by StartedBy (see FindTimedOutTasks).
-      listTasks: async (startedBy) => {
-        const run = runs.get(startedBy);
-        if (run) run.timedOut = true;
-        return backend.list(startedBy);
-      },
-      stopTask: (taskArn, reason) => backend.stop(taskArn, reason),
-    },
-  });
-  options.signal?.removeEventListener('abort', onAbort);
-  await backend.stopAll('stepcron: the run ended');
+    });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    // Nothing of this run outlives it; a backend shared by the scheduler keeps other runs' tasks.
+    const leftovers = (await Promise.all([...runs.keys()].map((startedBy) => backend.list(startedBy)))).flat();
+    await Promise.all(leftovers.map((arn) => backend.stop(arn, 'stepcron: the run ended')));
+  }
   for (const text of printed) {
     progress.line(`  notification (printed, not sent; --notify aws publishes it):\n${text.split('\n').map((l) => `  │ ${l}`).join('\n')}`);
   }

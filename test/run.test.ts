@@ -1,0 +1,57 @@
+// runLocal with real child processes: what the scheduler relies on when several runs share one backend.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processBackend } from '../cli/backends/process';
+import { History } from '../cli/history';
+import { runLocal } from '../cli/run';
+import { jobFrom } from './support/workflow';
+
+const job = (name: string, command: string) => jobFrom(`
+jobs:
+  ${name}:
+    description: ${name}
+    schedule: rate(1 minute)
+    image: local:1
+    command: [sh, -c, '${command}']
+    retries: 0
+`);
+
+describe('runLocal', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'stepcron-run-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ending one run leaves the tasks of another run on the same backend alone', async () => {
+    // Prepare
+    const backend = processBackend();
+    const history = new History(join(dir, '.stepcron'));
+    const quiet = { err: () => undefined, out: () => undefined, history, backend, stage: 'test', input: {} };
+    // Act: the quick run ends while the slow one's task is still running
+    const [quick, slow] = await Promise.all([
+      runLocal({ ...quiet, job: job('quick', 'exit 0') }),
+      runLocal({ ...quiet, job: job('slow', 'sleep 1; exit 0') }),
+    ]);
+    // Assess
+    expect(quick.status).toBe('SUCCEEDED');
+    expect(slow).toMatchObject({ status: 'SUCCEEDED', tasks: [{ exitCode: 0, status: 'SUCCEEDED' }] });
+    expect(history.list().map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it('an aborted run stops its task and is recorded as ABORTED', async () => {
+    // Prepare
+    const backend = processBackend({ graceMs: 500 });
+    const history = new History(join(dir, '.stepcron'));
+    const stop = new AbortController();
+    // Act
+    const running = runLocal({ job: job('long', 'sleep 30'), stage: 'test', input: {}, backend, history, signal: stop.signal, err: () => undefined, out: () => undefined });
+    while ((await backend.list(history.list()[0]?.execution ?? 'none')).length === 0) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    const summary = await running;
+    await backend.stopAll('test');
+    // Assess
+    expect(summary.status).toBe('ABORTED');
+    expect(history.list()[0]).toMatchObject({ job: 'long', status: 'ABORTED' });
+    expect(await backend.list(summary.execution)).toEqual([]);
+  });
+});
