@@ -70,6 +70,8 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
 
   /** Per StartedBy (one per fan-out item): what ran, for the summary. */
   const runs = new Map<string, TaskRun>();
+  /** Tasks still running, per StartedBy. */
+  const pending = new Map<string, Promise<EcsTask>>();
   const notifications: Summary['notifications'] = [];
   // Printed after the run: the engine's event log trails the handlers, so printing now would jump ahead of it.
   const printed: string[] = [];
@@ -105,7 +107,7 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
           const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
           runs.set(params.StartedBy, run);
           run.attempts++;
-          const task = await backend.run({
+          const started = backend.run({
             job,
             cluster: params.Cluster,
             taskDefinition: params.TaskDefinition,
@@ -115,8 +117,13 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
             command: job.command,
             onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),
           });
-          run.task = task;
-          return task;
+          pending.set(params.StartedBy, started);
+          try {
+            run.task = await started;
+          } finally {
+            pending.delete(params.StartedBy);
+          }
+          return run.task;
         },
         // Only the timed-out path looks tasks up by StartedBy (see FindTimedOutTasks).
         listTasks: async (startedBy) => {
@@ -129,9 +136,11 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    // Nothing of this run outlives it; a backend shared by the scheduler keeps other runs' tasks.
-    const leftovers = (await Promise.all([...runs.keys()].map((startedBy) => backend.list(startedBy)))).flat();
+    // Nothing of this run outlives it (a timed-out task may still be stopping); a backend shared by the scheduler
+    // keeps other runs' tasks.
+    const leftovers = (await Promise.all([...pending.keys()].map((startedBy) => backend.list(startedBy)))).flat();
     await Promise.all(leftovers.map((arn) => backend.stop(arn, 'stepcron: the run ended')));
+    await Promise.allSettled(pending.values());
   }
   for (const text of printed) {
     progress.line(`  notification (printed, not sent; --notify aws publishes it):\n${text.split('\n').map((l) => `  │ ${l}`).join('\n')}`);
