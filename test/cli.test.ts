@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../cli/run';
+import { detectEngineSync } from '../cli/backends/container';
+import { buildBusyboxImage } from './support/busybox-image';
 
 const root = join(__dirname, '..');
 const BIN = join(root, 'bin', 'stepcron.cjs');
 /** A line of a stack trace, as Node prints one. */
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
-/** commander's hint after a usage error (showHelpAfterError): not part of the error line itself. */
-const HELP_HINT = '(add --help for usage)';
 
 interface Result {
   code: number | null;
@@ -96,7 +96,7 @@ function expectNoStackTrace(result: Result): void {
 
 /** A mistake: exit 2, nothing on stdout, one line on stderr saying what is wrong, no stack trace. */
 function expectUsageError(result: Result, pattern: RegExp): void {
-  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '' && l.trim() !== HELP_HINT);
+  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '');
   expect({ code: result.code, stdout: result.stdout, lines }).toEqual({ code: 2, stdout: '', lines: [expect.stringMatching(pattern)] });
   expectNoStackTrace(result);
 }
@@ -596,4 +596,36 @@ describe('stepcron schedule', () => {
     // Nothing was due within the test: no run fired.
     expect(existsSync(join(dir, '.stepcron', 'runs'))).toBe(false);
   }, 30_000);
+});
+
+const engine = detectEngineSync();
+const describeIfEngine = engine ? describe : describe.skip;
+if (!engine) console.warn('CLI container test skipped: no container engine answers (install podman: scripts/install-podman.sh)');
+
+describeIfEngine('stepcron run --ecs container', () => {
+  // The private store the container backend tests use, so the image is built once.
+  const env = { ...process.env, STEPCRON_PODMAN_ROOT: join(tmpdir(), 'stepcron-podman-test') };
+  let image: string;
+  beforeAll(async () => {
+    process.env['STEPCRON_PODMAN_ROOT'] = env.STEPCRON_PODMAN_ROOT;
+    image = await buildBusyboxImage(engine!.engine);
+  }, 60_000);
+
+  it('runs the job in its image, retried by STEPCRON_ATTEMPT, with the run input in STEPCRON_INPUT', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({
+      boxed: {
+        command: 'echo "in a container: $STEPCRON_INPUT"; [ "$STEPCRON_ATTEMPT" = 0 ] && exit 1 || exit 0',
+        fields: [`image: ${image}`, 'retries: 1', 'retryIntervalSeconds: 1'],
+      },
+    }));
+    writeFileSync(join(dir, 'event.json'), JSON.stringify({ input: { day: 'monday' } }));
+    // Act
+    const result = await stepcron(['run', 'boxed', ...catalog, '--ecs', 'container', '--event', 'event.json', '--json'], { cwd: dir, env, timeoutMs: 30_000 });
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('in a container: {"day":"monday"}');
+    expect(summaryOf(result)).toMatchObject({ status: 'SUCCEEDED', tasks: [{ exitCode: 0, attempts: 2, status: 'SUCCEEDED' }] });
+    expect(result.stderr).toMatch(/ecs container/);
+  }, 40_000);
 });
