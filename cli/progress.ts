@@ -26,50 +26,58 @@ export class Progress {
 
   /** A line from the job or from the runner, kept clear of the progress bar. */
   line(text: string): void {
-    if (!this.barShown) return this.options.write(`${text}\n`);
-    this.options.write(`\r\x1b[2K${text}\n`);
-    this.barShown = false;
-    this.drawBar();
+    if (this.barShown) {
+      this.options.write(`\r\x1b[2K${text}\n`);
+      this.barShown = false;
+      this.drawBar();
+    } else {
+      this.options.write(`${text}\n`);
+    }
   }
 
   event(e: EventLog): void {
+    if ('index' in e && e.index !== undefined && e.type !== 'MapIterationStarted') {
+      this.itemEvent(e);
+    } else if (e.type === 'MapIterationStarted') {
+      this.items.started++;
+      this.drawBar();
+    } else {
+      const text = this.describe(e);
+      if (text !== undefined) this.line(text);
+    }
+  }
+
+  /** The line for a state's event, if it deserves one (Choice and Pass states pass silently). */
+  private describe(e: EventLog): string | undefined {
     const at = e.timestamp;
-    if ('index' in e && e.index !== undefined && e.type !== 'MapIterationStarted') return this.itemEvent(e);
     switch (e.type) {
-      case 'MapIterationStarted':
-        this.items.started++;
-        return this.drawBar();
       case 'StateEntered':
         this.entered.set(e.state.name, at);
         if (e.state.type === 'Map' && e.state.name === 'FanOut') {
-          const input = e.state.input as { items?: unknown[] };
-          this.setTotalItems(input.items?.length ?? 0);
+          this.setTotalItems((e.state.input as { items?: unknown[] }).items?.length ?? 0);
         }
-        if (e.state.type === 'Task' || e.state.type === 'Map') this.line(`  → ${e.state.name}`);
-        return;
+        return e.state.type === 'Task' || e.state.type === 'Map' ? `  → ${e.state.name}` : undefined;
       case 'StateExited': {
         const started = this.entered.get(e.state.name) ?? at;
-        if (this.failed.delete(e.state.name)) return;
+        if (this.failed.delete(e.state.name)) return undefined;
         if (e.state.name === 'PrepareRetry') {
           const retry = (e.state.output as { retry?: { attempt: number; delay: number } }).retry;
           const wait = this.options.skipWaits ? `at once (--skip-waits; would wait ${retry?.delay}s)` : `after ${retry?.delay}s`;
-          return this.line(`  ↻ retrying: attempt ${retry?.attempt} ${wait}`);
+          return `  ↻ retrying: attempt ${retry?.attempt} ${wait}`;
         }
-        if (e.state.type === 'Choice' || e.state.type === 'Pass') return;
+        if (e.state.type === 'Choice' || e.state.type === 'Pass') return undefined;
         if (e.state.name === 'FanOut') this.drawBar(true);
-        return this.line(`  ✓ ${e.state.name.padEnd(18)} ${seconds(at - started)}${detail(e.state.name, e.state.output)}`);
+        return `  ✓ ${e.state.name.padEnd(18)} ${seconds(at - started)}${detail(e.state.name, e.state.output)}`;
       }
       case 'StateRetried':
-        return this.line(`  ↻ ${e.state.name} retry ${e.retry.attempt} (${e.retry.retrier.ErrorEquals.join(', ')})`);
+        return `  ↻ ${e.state.name} retry ${e.retry.attempt} (${e.retry.retrier.ErrorEquals.join(', ')})`;
       case 'StateFailed': {
         this.failed.add(e.state.name);
         const started = this.entered.get(e.state.name) ?? at;
-        return this.line(`  ✗ ${e.state.name.padEnd(18)} ${seconds(at - started)}  ${e.Error}${shortCause(e.Cause)}`);
+        return `  ✗ ${e.state.name.padEnd(18)} ${seconds(at - started)}  ${e.Error}${shortCause(e.Cause)}`;
       }
-      case 'StateCaught':
-        return;
       default:
-        return;
+        return undefined;
     }
   }
 

@@ -8,7 +8,7 @@ import type { Job } from '../workflows/catalog';
 import { buildBusyboxImage } from './support/busybox-image';
 
 // A private store, kept between runs as a cache: the tests never touch the machine's images or containers.
-process.env['STEPCRON_PODMAN_ROOT'] = join(tmpdir(), 'stepcron-podman-test');
+process.env.STEPCRON_PODMAN_ROOT = join(tmpdir(), 'stepcron-podman-test');
 
 const found = detectEngineSync();
 if (!found) console.warn('container tests skipped: no container engine answers (install podman: scripts/install-podman.sh)');

@@ -101,7 +101,7 @@ describe('process backend', () => {
   it('passes the request environment, with PATH/HOME but not the rest of the parent environment', async () => {
     // Prepare
     const input = JSON.stringify({ tenants: ['a b', "c'd"], quote: '"x"', nested: { n: 1 } });
-    process.env['STEPCRON_TEST_PARENT_ONLY'] = 'leaked';
+    process.env.STEPCRON_TEST_PARENT_ONLY = 'leaked';
     const { req, out } = request(
       ['sh', '-c', 'printf "%s\\n" "$STEPCRON_INPUT" "$GREETING" "${STEPCRON_TEST_PARENT_ONLY:-unset}" "${PATH:+has-path}"'],
       { environment: { STEPCRON_INPUT: input, GREETING: 'hello world' } },
@@ -109,7 +109,7 @@ describe('process backend', () => {
 
     // Act
     const task = await backend.run(req);
-    delete process.env['STEPCRON_TEST_PARENT_ONLY'];
+    delete process.env.STEPCRON_TEST_PARENT_ONLY;
 
     // Assess
     expect(task.Containers[0]?.ExitCode).toBe(0);

@@ -607,7 +607,7 @@ describeIfEngine('stepcron run --ecs container', () => {
   const env = { ...process.env, STEPCRON_PODMAN_ROOT: join(tmpdir(), 'stepcron-podman-test') };
   let image: string;
   beforeAll(async () => {
-    process.env['STEPCRON_PODMAN_ROOT'] = env.STEPCRON_PODMAN_ROOT;
+    process.env.STEPCRON_PODMAN_ROOT = env.STEPCRON_PODMAN_ROOT;
     image = await buildBusyboxImage(engine!.engine);
   }, 60_000);
 

@@ -6,6 +6,7 @@ import {
   ECSClient,
   ListTasksCommand,
   RunTaskCommand,
+  type RunTaskCommandOutput,
   StopTaskCommand,
   type Task,
   waitUntilTasksStopped,
@@ -28,7 +29,7 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
   return {
     name: 'aws',
     async run(request) {
-      let result;
+      let result: RunTaskCommandOutput;
       try {
         result = await client.send(new RunTaskCommand({
           cluster,

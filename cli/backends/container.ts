@@ -34,15 +34,15 @@ const TASK_ARN_LABEL = 'stepcron.taskArn';
 export function engineGlobalArgs(engine: Engine): string[] {
   if (engine !== 'podman') return [];
   const args: string[] = [];
-  const root = process.env['STEPCRON_PODMAN_ROOT'];
+  const root = process.env.STEPCRON_PODMAN_ROOT;
   if (root) args.push('--root', join(root, 'root'), '--runroot', join(root, 'runroot'));
-  if (!process.env['CONTAINERS_CONF'] && !unifiedCgroups()) args.push('--runtime', 'runc');
+  if (!process.env.CONTAINERS_CONF && !unifiedCgroups()) args.push('--runtime', 'runc');
   return args;
 }
 
 /** Options for `run` that this host needs: podman cannot raise rlimits here, so ask for limits it may set. */
 function hostRunArgs(engine: Engine): string[] {
-  if (engine !== 'podman' || process.env['CONTAINERS_CONF']) return [];
+  if (engine !== 'podman' || process.env.CONTAINERS_CONF) return [];
   return ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
 }
 
