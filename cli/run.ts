@@ -5,7 +5,8 @@ import type { Job } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
 import { type NotifyDeps, formatNotification, notify } from '../handlers/lib/notify';
 import { precheck } from '../handlers/lib/precheck';
-import type { NotifyEvent } from '../handlers/lib/contracts';
+import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../handlers/lib/contracts';
+import { parseOrThrow } from '../handlers/lib/errors';
 import type { EcsBackend, EcsTask } from './backends/types';
 import { type EventLog, execute, localInfra, newExecution, type RunStatus, type RunTaskParams } from './engine';
 import type { History, RunRecord } from './history';
@@ -88,8 +89,10 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
         progress.event(event);
       },
       services: {
-        precheck: (event) => precheck(event, { executions: history.executions() }),
-        notify: async (event: NotifyEvent) => {
+        // Payloads are parsed with the handlers' own schemas, as the Lambda entries do.
+        precheck: (event) => precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions: history.executions() }),
+        notify: async (payload: NotifyEvent) => {
+          const event = parseOrThrow(NotifyEventSchema, payload, 'event');
           const { subject } = formatNotification(event);
           try {
             const result = await notify(event, options.notifyDeps ?? printNotification);

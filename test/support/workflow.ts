@@ -4,7 +4,8 @@ import { parseCatalog, type Job } from '../../workflows/catalog';
 import { compile } from '../../workflows/compile';
 import { execute, localInfra, newExecution, type RunTaskParams, type Services } from '../../cli/engine';
 import type { EcsTask } from '../../cli/backends/types';
-import type { NotifyEvent, PrecheckEvent, PrecheckResult } from '../../handlers/lib/contracts';
+import { type NotifyEvent, NotifyEventSchema, type PrecheckEvent, PrecheckEventSchema, type PrecheckResult } from '../../handlers/lib/contracts';
+import { parseOrThrow } from '../../handlers/lib/errors';
 
 export function jobFrom(yaml: string, name?: string): Job {
   const jobs = parseCatalog(yaml, { stage: 'test' });
@@ -65,7 +66,9 @@ export async function runJob(job: Job, fakes: Fakes = {}, input: unknown = {}) {
   };
   const running = new Map<string, () => void>();
   const services: Services = {
+    // Every payload the definition builds must parse with the handler's schema, as it would in Lambda.
     precheck: async (e) => {
+      parseOrThrow(PrecheckEventSchema, e, 'event');
       calls.precheck.push(e);
       return (fakes.precheck ?? defaultPrecheck())(e);
     },
@@ -74,6 +77,7 @@ export async function runJob(job: Job, fakes: Fakes = {}, input: unknown = {}) {
       return (fakes.runTask ?? (() => ecsTask(0)))(p, calls.runTask.length - 1, running);
     },
     notify: async (e) => {
+      parseOrThrow(NotifyEventSchema, e, 'event');
       calls.notify.push(e);
       await fakes.notify?.(e);
       return { delivered: ['test'], subject: '', message: '' };
