@@ -9,7 +9,8 @@ import { deployInfra, ParamsError } from '../workflows/resources';
 import { nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
 import { History } from './history';
 import { formatSummary, runLocal, type Summary } from './run';
-import { makeBackend, UsageError } from './backends';
+import { makeBackend } from './backends';
+import { UsageError } from './errors';
 import { localScheduler, parseDuration } from './scheduler';
 import { readStageParams } from './stage';
 

@@ -159,7 +159,7 @@ export function compile(job: Job, infra: Infra): Definition {
  * The whole run's deadline, so a stuck run ends as TIMED_OUT (and alarms) instead of running for a year:
  * every attempt at its timeout plus the longest back-off, per wave of fan-out items, plus room for the Lambdas.
  */
-export function runTimeoutSeconds(job: Job): number {
+function runTimeoutSeconds(job: Job): number {
   const attempts = (job.retries + 1) * job.timeoutSeconds + job.retries * job.maxDelaySeconds;
   const items = job.fanOut?.items?.length ?? (job.fanOut ? 100 : 1);
   const waves = Math.ceil(items / (job.fanOut?.maxConcurrency ?? 1));

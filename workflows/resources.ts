@@ -1,7 +1,7 @@
 // The catalog -> CloudFormation: per job a task definition, a state machine (via serverless-step-functions), a
 // schedule, log groups, alarms and least-privilege roles. Pure: serverless.yml calls it through workflows/serverless.cjs.
 import { type Job, logicalId, SERVICE } from './catalog';
-import { compile, type Definition, type Infra, JOB_CONTAINER } from './compile';
+import { compile, type Infra, JOB_CONTAINER } from './compile';
 
 /** Per-stage values from serverless.yml `params:`. */
 export interface StageParams {
@@ -71,22 +71,18 @@ export function deployInfra(job: Job, params: StageParams): Infra {
   };
 }
 
-export function definitions(jobs: Job[], params: StageParams): Array<{ job: Job; definition: Definition }> {
-  return jobs.map((job) => ({ job, definition: compile(job, deployInfra(job, params)) }));
-}
-
 /** `stepFunctions.stateMachines` for serverless-step-functions, with our own roles instead of its `*` one. */
 export function stateMachines(jobs: Job[], params: StageParams): Cfn {
   checkParams(jobs, params);
   const out: Cfn = {};
-  for (const { job, definition } of definitions(jobs, params)) {
+  for (const job of jobs) {
     const id = logicalId(job.name);
     out[id] = {
       id: `${id}StateMachine`,
       name: stateMachineName(job, params.stage),
       type: 'STANDARD',
       role: getAtt(`${id}StateMachineRole`),
-      definition,
+      definition: compile(job, deployInfra(job, params)),
       loggingConfig: {
         level: 'ERROR',
         includeExecutionData: false,

@@ -6,7 +6,6 @@ import { containerBackend, detectEngine } from './container';
 import { processBackend } from './process';
 import type { EcsBackend } from './types';
 
-export { UsageError };
 
 export async function makeBackend(kind: string, stage: string): Promise<EcsBackend> {
   switch (kind) {
