@@ -132,6 +132,51 @@ describe('sls package', () => {
     }
   });
 
+  it('has no circular dependency between resources (CloudFormation would refuse the stack)', () => {
+    for (const t of [dev, prod]) {
+      // Prepare: edges from Ref, Fn::GetAtt, Fn::Sub ${X} / ${X.Attr} and DependsOn to other resources
+      const ids = new Set(Object.keys(t.Resources));
+      const edges = new Map<string, Set<string>>();
+      const visit = (from: string, node: unknown): void => {
+        if (Array.isArray(node)) {
+          for (const n of node) visit(from, n);
+          return;
+        }
+        if (typeof node !== 'object' || node === null) return;
+        for (const [key, value] of Object.entries(node)) {
+          const targets: string[] = [];
+          if (key === 'Ref' && typeof value === 'string') targets.push(value);
+          if (key === 'Fn::GetAtt') targets.push(Array.isArray(value) ? String(value[0]) : String(value).split('.')[0]!);
+          if (key === 'Fn::Sub') {
+            const text = Array.isArray(value) ? String(value[0]) : String(value);
+            for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(\.[A-Za-z]+)?\}/g)) targets.push(m[1]!);
+            if (Array.isArray(value)) visit(from, value[1]);
+          }
+          for (const target of targets) if (ids.has(target)) edges.get(from)!.add(target);
+          if (key !== 'Fn::Sub') visit(from, value);
+        }
+      };
+      for (const [id, resource] of Object.entries(t.Resources) as Array<[string, any]>) {
+        edges.set(id, new Set([resource.DependsOn ?? []].flat()));
+        visit(id, resource.Properties);
+      }
+      // Act: depth-first search for a back edge
+      const state = new Map<string, 'visiting' | 'done'>();
+      const cycle: string[] = [];
+      const dfs = (id: string, path: string[]): boolean => {
+        if (state.get(id) === 'done') return false;
+        if (state.get(id) === 'visiting') return cycle.push(...path, id) > 0;
+        state.set(id, 'visiting');
+        for (const next of edges.get(id) ?? []) if (dfs(next, [...path, id])) return true;
+        state.set(id, 'done');
+        return false;
+      };
+      for (const id of ids) dfs(id, []);
+      // Assess
+      expect(cycle).toEqual([]);
+    }
+  });
+
   it('uses the stage subnets in the task network configuration', () => {
     const definition = JSON.stringify(prod.Resources.NightlyReportStateMachine!.Properties.DefinitionString);
     expect(definition).toContain('subnet-0f1e2d3c4b5a60003');

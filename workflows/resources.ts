@@ -116,8 +116,13 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: jobs.map((j) => ({ Ref: `${logicalId(j.name)}StateMachine` })) },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('SchedulerDeadLetterQueue') },
     ]),
+    // By name, not Ref: the state machines reference the precheck function, which uses this role.
     PrecheckRole: role('lambda.amazonaws.com', [
-      { Effect: 'Allow', Action: 'states:ListExecutions', Resource: jobs.map((j) => ({ Ref: `${logicalId(j.name)}StateMachine` })) },
+      {
+        Effect: 'Allow',
+        Action: 'states:ListExecutions',
+        Resource: jobs.map((j) => arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stateMachineName(j, params.stage)}`)),
+      },
       {
         Effect: 'Allow',
         Action: 'states:StopExecution',
