@@ -241,6 +241,7 @@ function taskStates(job: Job, infra: Infra, exits: Exits, perItem: boolean): Sta
     Choices: [{
       And: [
         { Variable: '$.error.Error', StringEquals: 'States.TaskFailed' },
+        { Variable: '$.error.Cause', IsPresent: true },
         { Variable: '$.error.Cause', StringMatches: '{*' },
       ],
       Next: 'ReadTaskFailure',
