@@ -567,6 +567,21 @@ describe('stepcron run --ecs container', () => {
 });
 
 describe('stepcron schedule', () => {
+  it('fires a job at its time with the scheduled time in the run input, and records the run', async () => {
+    // Prepare: a one-time schedule 2 s from now (at() is local time in the job's zone, UTC here)
+    const at = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000);
+    const { dir, catalog } = workspace(catalogOf({ once: { command: 'echo "fired for $STEPCRON_SCHEDULED_TIME"' } })
+      .replace('rate(1 hour)', `at(${at.toISOString().slice(0, 19)})`));
+    // Act
+    const result = await stepcron(['schedule', '--for', '5s', ...catalog], { cwd: dir, timeoutMs: 20_000 });
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`once: start (scheduled ${at.toISOString()})`);
+    expect(result.stdout).toContain(`fired for ${at.toISOString()}`);
+    expect(result.stdout).toMatch(/once: SUCCEEDED in /);
+    expect(runRecords(dir, 'once').map((r) => r.status)).toEqual(['SUCCEEDED']);
+  }, 30_000);
+
   it('--for 3s prints the next fire time and stops by itself; SIGINT stops it cleanly', async () => {
     // Prepare
     const { dir, catalog } = workspace(catalogOf({ tick: { command: 'echo tick' } }).replace('rate(1 hour)', 'rate(1 minute)'));
