@@ -109,7 +109,8 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
           const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
           const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
           runs.set(params.StartedBy, run);
-          run.attempts++;
+          // Attempts of the job (STEPCRON_ATTEMPT + 1); a start failure retried by ECS is not another attempt.
+          run.attempts = Math.max(run.attempts, Number(env.STEPCRON_ATTEMPT ?? 0) + 1);
           const started = backend.run({
             job,
             cluster: params.Cluster,

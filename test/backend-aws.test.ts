@@ -199,18 +199,18 @@ describe('aws backend: RunTask', () => {
     await expect(run).rejects.toMatchObject({ name: 'AmazonECS.Unknown', message: 'RunTask started no task' });
   });
 
-  it('an SDK exception rejects as ECS.AmazonECSException naming the exception, as the runTask integration does', async () => {
+  it('an SDK exception rejects as ECS.<Exception> with its message, as the runTask integration names it', async () => {
     // Prepare
     ecs.on(RunTaskCommand).rejects(new ClientException({ message: 'TaskDefinition not found.', $metadata: {} }));
     const backend = awsBackend(params(), new ECSClient({ region: 'eu-west-1' }));
     // Act
     const run = backend.run(request().req);
     // Assess
-    await expect(run).rejects.toMatchObject({ name: 'ECS.AmazonECSException', message: 'ClientException: TaskDefinition not found.' });
+    await expect(run).rejects.toMatchObject({ name: 'ECS.ClientException', message: 'TaskDefinition not found.' });
     expect(ecs.commandCalls(DescribeTasksCommand)).toHaveLength(0);
   });
 
-  it('a task that vanished before DescribeTasks rejects as ECS.AmazonECSException', async () => {
+  it('a task that vanished before DescribeTasks rejects as ECS.ClientException', async () => {
     // Prepare: the waiter sees the task stopped, the final describe finds nothing.
     ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }] });
     ecs.on(DescribeTasksCommand)
@@ -220,7 +220,7 @@ describe('aws backend: RunTask', () => {
     // Act
     const run = backend.run(request().req);
     // Assess
-    await expect(run).rejects.toMatchObject({ name: 'ECS.AmazonECSException', message: `task ${TASK_ARN} not found` });
+    await expect(run).rejects.toMatchObject({ name: 'ECS.ClientException', message: `task ${TASK_ARN} not found` });
   });
 });
 
@@ -371,9 +371,25 @@ describe('aws backend under a local run', () => {
     expect(summary.status).toBe('SUCCEEDED');
   });
 
+  it('a throttled RunTask is retried as a start failure (ECS.AmazonECSException), not counted as an attempt', async () => {
+    // Prepare
+    ecs.on(RunTaskCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({ tasks: [{ taskArn: TASK_ARN }], failures: [] });
+    ecs.on(DescribeTasksCommand).resolves(describes(describedTask()));
+    const backend = awsBackend(params(), new ECSClient({ region: 'eu-west-1' }));
+    // Act
+    const summary = await runLocal({
+      job: job(), stage: 'prod', input: {}, backend, history: new History(join(dir, '.stepcron')),
+      skipWaits: true, err: () => undefined, out: () => undefined,
+    });
+    // Assess
+    expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(2);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', tasks: [{ attempts: 1, exitCode: 0 }] });
+  });
+
   it('a RunTask that ECS refuses outright fails the run as JobStartFailed and notifies', async () => {
-    // Prepare: the runTask integration reports every ECS API error as ECS.AmazonECSException, so the start retries
-    // run out first; then the run must end through MarkStartFailed (not as a task that ran).
+    // Prepare: not a transient start failure, so no retry helps; the run must end through MarkStartFailed.
     ecs.on(RunTaskCommand).rejects(new ClientException({ message: 'TaskDefinition not found.', $metadata: {} }));
     const backend = awsBackend(params(), new ECSClient({ region: 'eu-west-1' }));
     const output: string[] = [];
@@ -383,7 +399,7 @@ describe('aws backend under a local run', () => {
       history: new History(join(dir, '.stepcron')), skipWaits: true, err: (t) => output.push(t), out: (t) => output.push(t),
     });
     // Assess
-    expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(6);
+    expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
     expect(summary).toMatchObject({ status: 'FAILED', error: 'JobStartFailed' });
     expect(summary.cause).toContain('TaskDefinition not found.');
     expect(summary.notifications.map((n) => n.status)).toEqual(['FAILED']);

@@ -44,8 +44,12 @@ const CONTAINER_SLOTS = 3;
 export const ITEM_OK = 'ok';
 const succeededSome = (yes: boolean) => ({ Variable: '$.tally.anySucceeded', BooleanEquals: yes });
 
-/** Transient ECS start failures: throttling, placement and capacity. Retried with backoff and jitter. */
-export const START_FAILURES = ['ECS.AmazonECSException', 'AmazonECS.Unknown'];
+/**
+ * Transient ECS start failures, retried with backoff and jitter: throttling (ECS.AmazonECSException "Rate exceeded"),
+ * placement and capacity (AmazonECS.Unknown), ECS's own 5xx (ECS.ServerException). Other ECS.* errors, such as
+ * ECS.ClientException for a missing task definition, are mistakes no retry fixes: they fail the run at once.
+ */
+export const START_FAILURES = ['ECS.AmazonECSException', 'AmazonECS.Unknown', 'ECS.ServerException'];
 const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException'];
 
@@ -227,7 +231,7 @@ function taskStates(job: Job, infra: Infra, exits: Exits, perItem: boolean): Sta
   if (job.capacity === 'spot') {
     // Fargate Spot with no capacity fails placement (AmazonECS.Unknown): fall back to on-demand at once.
     states.RunTask = runTaskState(job, infra, 'FARGATE_SPOT', perItem, successNext, [
-      { ErrorEquals: ['ECS.AmazonECSException'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+      { ErrorEquals: ['ECS.AmazonECSException', 'ECS.ServerException'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
     ], [{ ErrorEquals: ['AmazonECS.Unknown'], ResultPath: '$.spotError', Next: 'RunTaskOnDemand' }, ...catches('FindTimedOutTasks')]);
     states.RunTaskOnDemand = runTaskState(job, infra, 'FARGATE', perItem, successNext, startRetry(), catches('FindTimedOutTasks'));
   } else {

@@ -22,7 +22,7 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
   const describe = async (taskArn: string): Promise<Task> => {
     const { tasks } = await client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
     const task = tasks?.[0];
-    if (!task) throw Object.assign(new Error(`task ${taskArn} not found`), { name: 'ECS.AmazonECSException' });
+    if (!task) throw Object.assign(new Error(`task ${taskArn} not found`), { name: 'ECS.ClientException' });
     return task;
   };
 
@@ -47,8 +47,9 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
           },
         }));
       } catch (err) {
-        // As the runTask integration reports ECS API errors (throttling included), so the start Retry applies.
-        throw Object.assign(new Error(`${(err as Error).name}: ${(err as Error).message}`), { name: 'ECS.AmazonECSException' });
+        // As the runTask integration names ECS API errors: ECS.<Exception>, throttling as ECS.AmazonECSException.
+        const name = (err as Error).name === 'ThrottlingException' ? 'AmazonECSException' : (err as Error).name;
+        throw Object.assign(new Error((err as Error).message), { name: `ECS.${name}` });
       }
       const taskArn = result.tasks?.[0]?.taskArn;
       if (!taskArn) {
