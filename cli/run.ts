@@ -146,6 +146,7 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     await Promise.all(leftovers.map((arn) => backend.stop(arn, 'stepcron: the run ended')));
     await Promise.allSettled(pending.values());
   }
+  if (outcome.status === 'ABORTED') progress.line('  ■ aborted: the run was stopped (Ctrl-C, SIGTERM, or a newer run under concurrency replace)');
   for (const text of printed) {
     progress.line(`  notification (printed, not sent; --notify aws publishes it):\n${text.split('\n').map((l) => `  │ ${l}`).join('\n')}`);
   }

@@ -252,6 +252,30 @@ describe('stepcron run', () => {
   }, 30_000);
 });
 
+describe('stepcron run: concurrency replace', () => {
+  it('a second run stops the first (ABORTED, its task killed) and runs to the end', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({
+      // Runs started once the file `quick` exists end at once; the first one sleeps.
+      latest: { command: 'echo "started $STEPCRON_EXECUTION"; [ -e quick ] || sleep 20; echo finished', fields: ['concurrency: replace', 'retries: 0'] },
+    }));
+    const first = start(['run', 'latest', ...catalog, '--json'], { cwd: dir, timeoutMs: 30_000 });
+    await until(() => first.stdout().includes('started'), 10_000, 'the first run\'s task to start');
+    writeFileSync(join(dir, 'quick'), '');
+    // Act
+    const second = await stepcron(['run', 'latest', ...catalog, '--json'], { cwd: dir, timeoutMs: 20_000 });
+    const firstResult = await first.done;
+    // Assess
+    expect(firstResult.code).toBe(1);
+    expect(summaryOf(firstResult)).toMatchObject({ status: 'ABORTED', tasks: [{ exitCode: 143 }] });
+    expect(firstResult.stdout).not.toContain('finished');
+    expect(second.code).toBe(0);
+    expect(summaryOf(second).status).toBe('SUCCEEDED');
+    expect(second.stderr).toMatch(/run: concurrency replace: stopped 1 running execution/);
+    expect(runRecords(dir, 'latest').map((r) => r.status).sort()).toEqual(['ABORTED', 'SUCCEEDED']);
+  }, 30_000);
+});
+
 describe('stepcron run: fan-out of 100 items', () => {
   const items = Array.from({ length: 100 }, (_, i) => i);
   const fanOutCatalog = (tolerated: number) => catalogOf({
