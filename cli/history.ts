@@ -1,6 +1,6 @@
 // Local run history under .stepcron/runs/<job>/<execution>/: run.json (status, like the console's execution list),
 // input.json, events.jsonl (the engine's event log) and summary.json. Files are replaced atomically.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionsPort } from '../handlers/lib/precheck';
 
@@ -18,11 +18,14 @@ export interface RunRecord {
   error?: string;
 }
 
+/** Finished runs kept per job; older ones are removed as new runs finish, so `stepcron schedule` can run for weeks. */
+export const KEEP_RUNS = 200;
+
 export class History {
   /** Runs of this process, so a `replace` can stop them without a signal. */
   private readonly live = new Map<string, (cause: string) => void>();
 
-  constructor(readonly root: string) {}
+  constructor(readonly root: string, private readonly keep = KEEP_RUNS) {}
 
   dir(job: string, execution: string): string {
     return join(this.root, 'runs', job, execution);
@@ -45,6 +48,26 @@ export class History {
     writeAtomic(join(dir, 'summary.json'), summary);
     writeAtomic(join(dir, 'run.json'), record);
     this.live.delete(record.executionArn);
+    this.prune(record.job);
+  }
+
+  /** Execution names start with their UTC start time, so name order is age order. */
+  private prune(job: string): void {
+    const jobDir = join(this.root, 'runs', job);
+    const old = readdirSync(jobDir).sort().reverse().slice(this.keep);
+    for (const execution of old) {
+      const record = this.read(join(jobDir, execution, 'run.json'));
+      if (record?.status !== 'RUNNING') rmSync(join(jobDir, execution), { recursive: true, force: true });
+    }
+  }
+
+  private read(file: string): RunRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+    } catch {
+      // Missing, or being replaced right now.
+      return undefined;
+    }
   }
 
   /** Newest first. A RUNNING record whose process is gone was cut off: it shows as ABORTED. */
@@ -57,24 +80,27 @@ export class History {
       const jobDir = join(runs, j);
       if (!existsSync(jobDir)) continue;
       for (const execution of readdirSync(jobDir)) {
-        const file = join(jobDir, execution, 'run.json');
-        if (!existsSync(file)) continue;
-        try {
-          const record = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
-          if (record.status === 'RUNNING' && !alive(record.pid)) record.status = 'ABORTED';
-          records.push(record);
-        } catch {
-          // A record being replaced right now: skip it this time.
-        }
+        const record = this.read(join(jobDir, execution, 'run.json'));
+        if (!record) continue;
+        if (record.status === 'RUNNING' && !alive(record.pid)) record.status = 'ABORTED';
+        records.push(record);
       }
     }
     return records.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   }
 
+  /** The jobs whose runs can belong to a state machine `stepcron-<stage>-<job>`: only their folders are read. */
+  private jobsOf(stateMachineArn: string): string[] {
+    const runs = join(this.root, 'runs');
+    if (!existsSync(runs)) return [];
+    const machine = stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1);
+    return readdirSync(runs).filter((job) => machine.endsWith(`-${job}`));
+  }
+
   /** The precheck's view of "other executions of this state machine", served from local history. */
   executions(): ExecutionsPort {
     return {
-      listRunning: async (stateMachineArn) => this.list()
+      listRunning: async (stateMachineArn) => this.jobsOf(stateMachineArn).flatMap((job) => this.list(job))
         .filter((r) => r.stateMachineArn === stateMachineArn && r.status === 'RUNNING')
         .map((r) => ({ executionArn: r.executionArn, name: r.execution, startDate: new Date(r.startedAt) })),
       stop: async (executionArn, cause) => {
