@@ -576,6 +576,26 @@ function pathWithoutEngines(): string | undefined {
 const isolatedPath = pathWithoutEngines();
 if (!isolatedPath) console.warn('cli --ecs container test skipped: cannot build a PATH without podman and docker');
 
+describe('stepcron run --ecs aws', () => {
+  it('without a region or credentials: exit 2 with one line saying what to set, and no task is tried', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({ remote: { command: 'true' } }));
+    // No AWS_* settings at all, then a region but nowhere to find credentials.
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+    const none = join(dir, 'none');
+    const noCredentials = { ...bare, AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_SHARED_CREDENTIALS_FILE: none, AWS_CONFIG_FILE: none };
+    // Act
+    const [noRegion, noCreds] = await Promise.all([
+      stepcron(['run', 'remote', ...catalog, '--ecs', 'aws'], { cwd: dir, env: bare, timeoutMs: 20_000 }),
+      stepcron(['run', 'remote', ...catalog, '--ecs', 'aws'], { cwd: dir, env: noCredentials, timeoutMs: 20_000 }),
+    ]);
+    // Assess
+    expectUsageError(noRegion, /^stepcron: --ecs aws: set AWS_REGION/);
+    expectUsageError(noCreds, /^stepcron: --ecs aws: no AWS credentials/);
+    expect(existsSync(join(dir, '.stepcron'))).toBe(false);
+  }, 30_000);
+});
+
 describe('stepcron run --ecs container', () => {
   (isolatedPath ? it : it.skip)('exits 2 naming podman when no container engine answers', async () => {
     // Prepare

@@ -1,4 +1,5 @@
 // Picks the ECS backend for `--ecs`: a local process (default), a container when an engine answers, or real ECS.
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { UsageError } from '../errors';
 import { readStageParams } from '../stage';
 import { awsBackend } from './aws';
@@ -19,8 +20,18 @@ export async function makeBackend(kind: string, stage: string): Promise<EcsBacke
       }
       return containerBackend({ engine: found.engine });
     }
-    case 'aws':
-      return awsBackend(readStageParams(stage));
+    case 'aws': {
+      // Checked up front: without them every RunTask would fail as a start failure, which says less.
+      const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+      if (!region) throw new UsageError('--ecs aws: set AWS_REGION to the region the stage is deployed in');
+      const client = new ECSClient({ region });
+      try {
+        await client.config.credentials();
+      } catch (err) {
+        throw new UsageError(`--ecs aws: no AWS credentials (${(err as Error).message.split('\n')[0]}); set AWS_PROFILE or sign in`);
+      }
+      return awsBackend(readStageParams(stage), client);
+    }
     default:
       throw new UsageError(`--ecs: '${kind}' is not a backend: use process, container or aws`);
   }
