@@ -13,6 +13,8 @@ import { makeBackend } from './backends';
 import { UsageError } from './errors';
 import { localScheduler, parseDuration } from './scheduler';
 import { readStageParams } from './stage';
+import { deliveryFromEnv } from '../handlers/lib/delivery';
+import { ConfigError } from '../handlers/lib/errors';
 
 const EXIT_USAGE = 2;
 
@@ -156,7 +158,7 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
   try {
     return await runLocal({
       job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal,
-      ...(flags.notify === 'aws' && { notifyDeps: (await import('../handlers/notify')).deliveryFromEnv() }),
+      ...(flags.notify === 'aws' && { notifyDeps: awsDelivery() }),
       err: (t) => process.stderr.write(t),
       out: (t) => process.stdout.write(t),
       tty: Boolean(process.stderr.isTTY),
@@ -166,6 +168,16 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
     process.off('SIGTERM', onSignal);
     // Wait until every task of the run has really ended before the process exits.
     await backend.stopAll('stepcron run ended');
+  }
+}
+
+/** `--notify aws`: the same channels the notify Lambda uses, configured by the same variables. */
+function awsDelivery() {
+  try {
+    return deliveryFromEnv();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`--notify aws: ${err.message}`);
+    throw err;
   }
 }
 

@@ -1,13 +1,9 @@
 // Lambda entry for the Notify* states: parse the event, format and deliver with handlers/lib/notify.ts.
 import middy from '@middy/core';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NotifyEventSchema, type NotifyResult } from './lib/contracts';
-import { ConfigError, parseOrThrow } from './lib/errors';
-import { notify, slackPoster, type NotifyDeps } from './lib/notify';
-
-const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/;
+import { deliveryFromEnv } from './lib/delivery';
+import { parseOrThrow } from './lib/errors';
+import { notify } from './lib/notify';
 
 const local = Boolean(process.env.IS_LOCAL) && process.env.STEPCRON_NOTIFY !== 'aws';
 const deps = local ? { print: (text: string) => console.log(text) } : deliveryFromEnv(() => functionArn);
@@ -18,41 +14,3 @@ export const handler = middy().handler(async (event: unknown, context: { invoked
   functionArn ||= context?.invokedFunctionArn ?? '';
   return notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps);
 });
-
-
-/**
- * The SNS and Slack channels the environment configures (also what `stepcron run --notify aws` delivers to).
- * NOTIFY_TOPIC_ARN is a topic ARN, or a topic name in the account and region of `arnOfCaller` (serverless.yml passes
- * the name: `sls invoke local` cannot resolve a CloudFormation Ref in an environment variable).
- */
-export function deliveryFromEnv(arnOfCaller: () => string = () => ''): NotifyDeps {
-  const topic = optionalEnv('NOTIFY_TOPIC_ARN');
-  const slackSecret = optionalEnv('SLACK_WEBHOOK_SECRET');
-  if (!topic && !slackSecret) {
-    throw new ConfigError('NOTIFY_TOPIC_ARN', 'is not set and neither is SLACK_WEBHOOK_SECRET: notifications have nowhere to go');
-  }
-  if (topic && !TOPIC_ARN.test(topic) && !TOPIC_NAME.test(topic)) {
-    throw new ConfigError('NOTIFY_TOPIC_ARN', `must be an SNS topic ARN or name, not '${topic}'`);
-  }
-  const deps: NotifyDeps = {};
-  if (topic) {
-    const sns = new SNSClient({});
-    deps.publish = async (subject, message) => {
-      await sns.send(new PublishCommand({ TopicArn: topicArn(topic, arnOfCaller()), Subject: subject, Message: message }));
-    };
-  }
-  if (slackSecret) deps.slack = slackPoster(slackSecret, new SecretsManagerClient({}));
-  return deps;
-}
-
-function topicArn(topic: string, caller: string): string {
-  if (TOPIC_ARN.test(topic)) return topic;
-  const [, partition, , region, account] = caller.split(':');
-  if (!region || !account) throw new ConfigError('NOTIFY_TOPIC_ARN', `is a topic name ('${topic}'): give the full ARN outside Lambda`);
-  return `arn:${partition}:sns:${region}:${account}:${topic}`;
-}
-
-/** An unset or empty variable means "not configured". */
-function optionalEnv(name: string): string | undefined {
-  return process.env[name]?.trim() || undefined;
-}

@@ -594,6 +594,13 @@ describe('stepcron run --ecs aws', () => {
     expectUsageError(noCreds, /^stepcron: --ecs aws: no AWS credentials/);
     expect(existsSync(join(dir, '.stepcron'))).toBe(false);
   }, 30_000);
+
+  it('--notify aws without a topic or Slack secret: exit 2 naming the variables', async () => {
+    const { dir, catalog } = workspace(catalogOf({ remote: { command: 'true' } }));
+    const env = { ...process.env, NOTIFY_TOPIC_ARN: '', SLACK_WEBHOOK_SECRET: '' };
+    const result = await stepcron(['run', 'remote', ...catalog, '--notify', 'aws'], { cwd: dir, env, timeoutMs: 20_000 });
+    expectUsageError(result, /^stepcron: --notify aws: environment variable NOTIFY_TOPIC_ARN is not set and neither is SLACK_WEBHOOK_SECRET/);
+  }, 30_000);
 });
 
 describe('stepcron run --ecs container', () => {
