@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CatalogError, findJob, type Job, loadCatalog } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
 import { deployInfra, ParamsError } from '../workflows/resources';
-import { nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
+import { isValidTimezone, nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
 import { History } from './history';
 import { formatSummary, runLocal, type Summary } from './run';
 import { makeBackend } from './backends';
@@ -82,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1 || count > 10000) throw new UsageError(`--count: '${o.count}' must be a whole number from 1 to 10000`);
       const timezone = o.tz ?? job?.timezone ?? 'UTC';
+      if (!isValidTimezone(timezone)) throw new UsageError(`--tz: '${timezone}' is not an IANA time zone such as Europe/Berlin or UTC`);
       const times = nextFireTimes(schedule, { timezone, from, count });
       process.stdout.write(times.map((t) => `${t.toISOString()}\n`).join(''));
     });
