@@ -10,6 +10,13 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** The parts of a state's data the progress lines read (see workflows/compile.ts). */
+interface ItemState {
+  item?: unknown;
+  retry?: { attempt: number; delay: number };
+  outcome?: { error?: string; exitCode?: number | null };
+}
+
 export class Progress {
   private readonly entered = new Map<string, number>();
   /** States whose failure was just printed: their StateExited (after a Catch) adds nothing. */
@@ -60,11 +67,7 @@ export class Progress {
       case 'StateExited': {
         const started = this.entered.get(e.state.name) ?? at;
         if (this.failed.delete(e.state.name)) return undefined;
-        if (e.state.name === 'PrepareRetry') {
-          const retry = (e.state.output as { retry?: { attempt: number; delay: number } }).retry;
-          const wait = this.options.skipWaits ? `at once (--skip-waits; would wait ${retry?.delay}s)` : `after ${retry?.delay}s`;
-          return `  ↻ retrying: attempt ${retry?.attempt} ${wait}`;
-        }
+        if (e.state.name === 'PrepareRetry') return `  ↻ ${this.retryText((e.state.output as ItemState).retry)}`;
         if (e.state.type === 'Choice' || e.state.type === 'Pass') return undefined;
         if (e.state.name === 'FanOut') this.drawBar(true);
         return `  ✓ ${e.state.name.padEnd(18)} ${seconds(at - started)}${detail(e.state.name, e.state.output)}`;
@@ -82,13 +85,27 @@ export class Progress {
   }
 
   private itemEvent(e: EventLog): void {
-    if (e.type !== 'StateEntered') return;
-    if (e.state.name === 'ItemSucceeded') this.items.done++;
-    else if (e.state.name === 'ItemFailed') {
+    const raw = e.type === 'StateExited' ? e.state.output : 'state' in e ? e.state.input : undefined;
+    // ItemSucceeded's output is the plain 'ok' string; every other item state carries the item's data.
+    const data = typeof raw === 'object' && raw !== null ? (raw as ItemState) : undefined;
+    const label = data && 'item' in data ? `[${typeof data.item === 'string' ? data.item : JSON.stringify(data.item)}] ` : '';
+    if (e.type === 'StateExited' && e.state.name === 'PrepareRetry') {
+      this.line(`${label}↻ ${this.retryText(data?.retry)}`);
+    } else if (e.type === 'StateEntered' && e.state.name === 'ItemSucceeded') {
+      this.items.done++;
+      this.drawBar();
+    } else if (e.type === 'StateEntered' && e.state.name === 'ItemFailed') {
       this.items.done++;
       this.items.failed++;
-    } else return;
-    this.drawBar();
+      const outcome = data?.outcome;
+      const exit = typeof outcome?.exitCode === 'number' ? ` (exit ${outcome.exitCode})` : '';
+      this.line(`${label}✗ ${outcome?.error ?? 'failed'}${exit}`);
+    }
+  }
+
+  private retryText(retry: { attempt: number; delay: number } | undefined): string {
+    const wait = this.options.skipWaits ? `at once (--skip-waits; would wait ${retry?.delay}s)` : `after ${retry?.delay}s`;
+    return `retrying: attempt ${retry?.attempt} ${wait}`;
   }
 
   private drawBar(final = false): void {
