@@ -23,12 +23,15 @@ export class Progress {
   private readonly failed = new Set<string>();
   private items = { total: 0, done: 0, failed: 0, started: 0 };
   private lastDecile = -1;
+  private barFinished = false;
+  private lastBar = '';
   private barShown = false;
 
   constructor(private readonly options: ProgressOptions) {}
 
   setTotalItems(total: number): void {
     this.items = { total, done: 0, failed: 0, started: 0 };
+    this.barFinished = false;
   }
 
   /** A line from the job or from the runner, kept clear of the progress bar. */
@@ -46,6 +49,7 @@ export class Progress {
     if ('index' in e && e.index !== undefined && e.type !== 'MapIterationStarted') {
       this.itemEvent(e);
     } else if (e.type === 'MapIterationStarted') {
+      if (this.barFinished) return;
       this.items.started++;
       this.drawBar();
     } else {
@@ -69,7 +73,7 @@ export class Progress {
         if (this.failed.delete(e.state.name)) return undefined;
         if (e.state.name === 'PrepareRetry') return `  ↻ ${this.retryText((e.state.output as ItemState).retry)}`;
         if (e.state.type === 'Choice' || e.state.type === 'Pass') return undefined;
-        if (e.state.name === 'FanOut') this.drawBar(true);
+        if (e.state.name === 'FanOut') this.finishBar(e.state.output);
         return `  ✓ ${e.state.name.padEnd(18)} ${seconds(at - started)}${detail(e.state.name, e.state.output)}`;
       }
       case 'StateRetried':
@@ -92,15 +96,29 @@ export class Progress {
     if (e.type === 'StateExited' && e.state.name === 'PrepareRetry') {
       this.line(`${label}↻ ${this.retryText(data?.retry)}`);
     } else if (e.type === 'StateEntered' && e.state.name === 'ItemSucceeded') {
+      if (this.barFinished) return;
       this.items.done++;
       this.drawBar();
     } else if (e.type === 'StateEntered' && e.state.name === 'ItemFailed') {
-      this.items.done++;
-      this.items.failed++;
+      if (!this.barFinished) {
+        this.items.done++;
+        this.items.failed++;
+      }
       const outcome = data?.outcome;
       const exit = typeof outcome?.exitCode === 'number' ? ` (exit ${outcome.exitCode})` : '';
       this.line(`${label}✗ ${outcome?.error ?? 'failed'}${exit}`);
     }
+  }
+
+  /**
+   * The engine may report an item's last states after the Map's own exit, so the final bar is drawn from the Map's
+   * results ('ok' or a failure per item), and later item events no longer change the counts.
+   */
+  private finishBar(output: unknown): void {
+    const results = (output as { results?: unknown[] } | undefined)?.results ?? [];
+    this.items = { total: results.length, done: results.length, failed: results.filter((r) => r !== 'ok').length, started: results.length };
+    this.drawBar(true);
+    this.barFinished = true;
   }
 
   private retryText(retry: { attempt: number; delay: number } | undefined): string {
@@ -121,8 +139,9 @@ export class Progress {
       return;
     }
     const decile = Math.floor((done / total) * 10);
-    if (decile !== this.lastDecile) {
+    if (decile !== this.lastDecile || (final && bar !== this.lastBar)) {
       this.lastDecile = decile;
+      this.lastBar = bar;
       this.options.write(`${bar}\n`);
     }
   }

@@ -47,6 +47,14 @@ function waitForLine(out: Captured, match: (line: string) => boolean): Promise<s
 }
 
 /** Alive means present and not a zombie (an orphan killed under a non-reaping init stays in the table as Z). */
+/** A signalled process takes a moment to exit; wait for it (up to 5 s) before calling it alive. */
+async function staysAlive(pid: number): Promise<boolean> {
+  for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+    if (!isAlive(pid)) return false;
+  }
+  return true;
+}
+
 function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -157,7 +165,7 @@ describe('process backend', () => {
       TaskArn: arn, StopCode: 'UserInitiated', StoppedReason: 'Task timed out: the job ran longer than 60 s',
     });
     expect(task.Containers[0]?.ExitCode).toBe(143);
-    expect(isAlive(childPid)).toBe(false);
+    expect(await staysAlive(childPid)).toBe(false);
   });
 
   it('stop() sends SIGKILL after the grace period to a job that ignores SIGTERM (exit 137)', async () => {
@@ -250,7 +258,7 @@ describe('process backend', () => {
     // Far less than the 30 s the background sleep would hold stdout open.
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(task.Containers[0]?.ExitCode).toBe(5);
-    expect(isAlive(Number(out.stdout[0]?.split(' ')[1]))).toBe(false);
+    expect(await staysAlive(Number(out.stdout[0]?.split(' ')[1]))).toBe(false);
   });
 
   it('a missing command resolves as TaskFailedToStart (CannotStartContainerError), not a rejection', async () => {

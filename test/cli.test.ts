@@ -465,7 +465,7 @@ describe('mistakes exit 2 with one line and no stack trace', () => {
       [['next', 'cron(bad)'], /^stepcron: cron: expected 6 fields/],
       [['next', 'rate(1 minute)', '--from', 'yesterday'], /^stepcron: --from: 'yesterday'/],
       [['next', 'rate(1 minute)', '-n', '0'], /^stepcron: --count: '0'/],
-      [['next', 'cron(0 1 * * ? *)', '--tz', 'Mars/Olympus_Mons'], /^stepcron: timezone: 'Mars\/Olympus_Mons'/],
+      [['next', 'cron(0 1 * * ? *)', '--tz', 'Mars/Olympus_Mons'], /^stepcron: --tz: 'Mars\/Olympus_Mons'/],
       [['run', 'nosuch', ...catalog], /^stepcron: .*no job named 'nosuch'.*fine/],
       [['run', 'fine', '--event', 'missing.json', ...catalog], /^stepcron: --event: cannot read missing\.json \(ENOENT\)$/],
       [['run', 'fine', '--event', 'bad.json', ...catalog], /^stepcron: --event: bad\.json is not valid JSON/],
