@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { PrecheckEventSchema, type PrecheckEvent, type PrecheckResult } from '../handlers/lib/contracts';
+import { PrecheckEventSchema, RunInputSchema, type PrecheckEvent, type PrecheckResult } from '../handlers/lib/contracts';
 import { InvalidInputError } from '../handlers/lib/errors';
 import { precheck, sfnExecutions, toRunId, type ExecutionsPort, type RunningExecution } from '../handlers/lib/precheck';
 import { loadEvent } from './events';
@@ -47,6 +47,14 @@ describe('sample events', () => {
     // Act
     const parsed = PrecheckEventSchema.safeParse(loadEvent(file.replace(/\.json$/, '')));
     // Assess
+    expect(parsed.error?.issues).toBeUndefined();
+  });
+
+  // What the scheduler and a person in the console start runs with.
+  const runInputs = readdirSync(join(__dirname, '..', 'events')).filter((f) => /^(schedule|console)-/.test(f));
+
+  it.each(runInputs)('%s is a valid run input', (file) => {
+    const parsed = RunInputSchema.safeParse(loadEvent(file.replace(/\.json$/, '')));
     expect(parsed.error?.issues).toBeUndefined();
   });
 });
