@@ -2,7 +2,7 @@
 // local stand-ins and every Task state served in-process, the way the real service integration would answer.
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import type { Job } from '../workflows/catalog';
-import { type Definition, FAILURE, type Infra } from '../workflows/compile';
+import { type Definition, FAILURE, type Infra, JOB_CONTAINER } from '../workflows/compile';
 import { stateMachineName, taskFamily, taskLogGroup } from '../workflows/resources';
 import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult } from '../handlers/lib/contracts';
 import type { EcsTask } from './backends/types';
@@ -153,10 +153,14 @@ export async function execute(definition: Definition, input: unknown, execution:
   }
 }
 
+/** The exit code of the job's own container (never a sidecar's); undefined if it never exited. */
+export function jobExitCode(task: { Containers?: Array<{ Name: string; ExitCode?: number }> }): number | undefined {
+  return task.Containers?.find((c) => c.Name === JOB_CONTAINER)?.ExitCode;
+}
+
 /** The `.sync` integration's rule: the state succeeds only when the task's essential container exited 0. */
 export function syncResult(task: EcsTask): EcsTask {
-  const job = task.Containers.find((c) => c.Name === 'job') ?? task.Containers[0];
-  if (task.StopCode === 'EssentialContainerExited' && job?.ExitCode === 0) return task;
+  if (task.StopCode === 'EssentialContainerExited' && jobExitCode(task) === 0) return task;
   throw Object.assign(new Error(JSON.stringify(task)), { name: 'States.TaskFailed' });
 }
 

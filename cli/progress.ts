@@ -1,6 +1,6 @@
 // Live progress on stderr: each state entered/exited/retried with timings, and a fan-out progress bar with
 // done/failed/running counts (redrawn in place on a terminal, printed at each tenth otherwise).
-import type { EventLog } from './engine';
+import { type EventLog, jobExitCode } from './engine';
 
 export interface ProgressOptions {
   write: (text: string) => void;
@@ -159,8 +159,8 @@ function shortCause(cause: unknown): string {
     // The ECS Task object of a failed task: say what the job's container did.
     try {
       const task = JSON.parse(text) as { StopCode?: string; StoppedReason?: string; Containers?: Array<{ Name: string; ExitCode?: number }> };
-      const job = task.Containers?.find((c) => c.Name === 'job');
-      return job?.ExitCode !== undefined ? ` (exit ${job.ExitCode})` : ` (${task.StopCode ?? ''}: ${task.StoppedReason ?? ''})`;
+      const exitCode = jobExitCode(task);
+      return exitCode !== undefined ? ` (exit ${exitCode})` : ` (${task.StopCode ?? ''}: ${task.StoppedReason ?? ''})`;
     } catch {
       return '';
     }

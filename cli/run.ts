@@ -8,7 +8,7 @@ import { precheck } from '../handlers/lib/precheck';
 import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../handlers/lib/contracts';
 import { parseOrThrow } from '../handlers/lib/errors';
 import type { EcsBackend, EcsTask } from './backends/types';
-import { type EventLog, execute, localInfra, newExecution, type RunStatus, type RunTaskParams } from './engine';
+import { type EventLog, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams } from './engine';
 import type { History, RunRecord } from './history';
 import { Progress, seconds } from './progress';
 
@@ -160,9 +160,9 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     transitions: outcome.events.filter((e) => e.type === 'StateEntered').length,
     tasks: [...runs.values()].map((r) => ({
       ...(r.item !== undefined && { item: r.item }),
-      exitCode: r.task?.Containers.find((c) => c.Name === 'job')?.ExitCode ?? null,
+      exitCode: (r.task && jobExitCode(r.task)) ?? null,
       attempts: r.attempts,
-      status: r.timedOut ? 'TIMED_OUT' : r.task?.Containers.find((c) => c.Name === 'job')?.ExitCode === 0 ? 'SUCCEEDED' : 'FAILED',
+      status: r.timedOut ? 'TIMED_OUT' : r.task && jobExitCode(r.task) === 0 ? 'SUCCEEDED' : 'FAILED',
     })),
     notifications,
     ...(outcome.status === 'SKIPPED' && { reason: (outcome.output as { reason?: string }).reason ?? '' }),

@@ -11,6 +11,7 @@ import {
   type Task,
   waitUntilTasksStopped,
 } from '@aws-sdk/client-ecs';
+import { JOB_CONTAINER } from '../../workflows/compile';
 import type { StageParams } from '../../workflows/resources';
 import { clusterName as stackCluster, taskFamily } from '../../workflows/resources';
 import type { EcsBackend, EcsTask } from './types';
@@ -43,7 +44,7 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
             awsvpcConfiguration: { subnets: params.subnets, securityGroups: params.securityGroups, assignPublicIp: params.assignPublicIp },
           },
           overrides: {
-            containerOverrides: [{ name: 'job', environment: Object.entries(request.environment).map(([name, value]) => ({ name, value })) }],
+            containerOverrides: [{ name: JOB_CONTAINER, environment: Object.entries(request.environment).map(([name, value]) => ({ name, value })) }],
           },
         }));
       } catch (err) {

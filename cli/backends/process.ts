@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
+import { JOB_CONTAINER } from '../../workflows/compile';
 import type { EcsBackend, EcsTask, TaskRequest } from './types';
 
 /** The account and region in local ARNs: obviously not AWS, still shaped like ECS's. */
@@ -50,7 +51,7 @@ export function stoppedTask(fields: {
   containerReason?: string | undefined;
 }): EcsTask {
   const { request } = fields;
-  const container: EcsTask['Containers'][number] = { Name: 'job', LastStatus: 'STOPPED' };
+  const container: EcsTask['Containers'][number] = { Name: JOB_CONTAINER, LastStatus: 'STOPPED' };
   if (fields.exitCode !== undefined) container.ExitCode = fields.exitCode;
   if (fields.containerReason !== undefined) container.Reason = fields.containerReason;
   const task: EcsTask = {
