@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ESSENTIAL_EXITED, exitCodeOf, forEachLine, localTaskArn, newTaskId, stoppedTask, taskIdOf,
-} from './process';
+} from './task';
 import { TaskStartError, type EcsBackend, type EcsTask, type TaskRequest } from './types';
 
 export type Engine = 'podman' | 'docker';
@@ -51,9 +51,7 @@ function unifiedCgroups(): boolean {
   return existsSync('/sys/fs/cgroup/cgroup.controllers');
 }
 
-const infoArgs = (engine: Engine) => [
-  ...engineGlobalArgs(engine), 'info', '--format', engine === 'podman' ? '{{.Version.Version}}' : '{{.ServerVersion}}',
-];
+const infoArgs = (engine: Engine) => ['info', '--format', engine === 'podman' ? '{{.Version.Version}}' : '{{.ServerVersion}}'];
 
 /**
  * The first engine that answers `info` (podman, then docker), with its server version. A docker client without a
@@ -63,11 +61,8 @@ export async function detectEngine(
   options: { engines?: Engine[] } = {},
 ): Promise<{ engine: Engine; version: string } | undefined> {
   for (const engine of options.engines ?? ['podman', 'docker']) {
-    const version = await new Promise<string | undefined>((resolve) => {
-      execFile(engine, infoArgs(engine), { timeout: DETECT_TIMEOUT_MS, killSignal: 'SIGKILL' }, (err, stdout) => {
-        resolve(err ? undefined : stdout.trim());
-      });
-    });
+    const info = await engineCommand(engine, infoArgs(engine), DETECT_TIMEOUT_MS);
+    const version = info.code === 0 ? info.stdout.trim() : '';
     if (version) return { engine, version };
   }
   return undefined;
@@ -76,15 +71,17 @@ export async function detectEngine(
 /** detectEngine for places that cannot await (choosing describe or describe.skip at a test file's top level). */
 export function detectEngineSync(options: { engines?: Engine[] } = {}): { engine: Engine; version: string } | undefined {
   for (const engine of options.engines ?? ['podman', 'docker']) {
-    const probe = spawnSync(engine, infoArgs(engine), { timeout: DETECT_TIMEOUT_MS, killSignal: 'SIGKILL', encoding: 'utf8' });
+    const probe = spawnSync(engine, [...engineGlobalArgs(engine), ...infoArgs(engine)], {
+      timeout: DETECT_TIMEOUT_MS, killSignal: 'SIGKILL', encoding: 'utf8',
+    });
     const version = probe.status === 0 ? probe.stdout.trim() : '';
     if (version) return { engine, version };
   }
   return undefined;
 }
 
-/** The `run` argv (without the engine binary) for one task: exported so the runner can print it with --dry-run. */
-export function runArgs(engine: Engine, request: TaskRequest, name: string, taskArn: string, extraArgs: string[] = []): string[] {
+/** The `run` argv (without the engine binary) for one task. */
+function runArgs(engine: Engine, request: TaskRequest, name: string, taskArn: string, extraArgs: string[] = []): string[] {
   const { job } = request;
   const args = [
     ...engineGlobalArgs(engine), 'run', '--rm', '--name', name,
@@ -238,7 +235,7 @@ function engineCommand(
   engine: Engine, args: string[], timeoutMs = 120_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(engine, [...engineGlobalArgs(engine), ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(engine, [...engineGlobalArgs(engine), ...args], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr: stderr || (err?.message ?? '') });
     });
