@@ -1,31 +1,33 @@
 // The payloads that cross the Lambda boundary, one schema each; the types are derived from them.
 // The state machine builds these payloads (workflows/compile.ts); keep the two in step.
-import { z } from 'zod';
+// zod/mini, not zod: the same checks and messages (English, configured in ./errors.ts) for ~30 KB of the Lambda bundle
+// instead of 750 KB (test/bundle.test.ts keeps it so). The catalog, outside the Lambdas, uses the full zod.
+import * as z from 'zod/mini';
 import { ITEM_OK } from '../../workflows/compile';
 
 /** What a person or the scheduler may start a run with. Unknown keys are refused: they are usually typos. */
 export const RunInputSchema = z.strictObject({
   /** Set by EventBridge Scheduler from <aws.scheduler.scheduled-time>; defaults to the execution's start time. */
-  scheduledTime: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time such as 2026-11-24T02:00:00Z' }).optional(),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time such as 2026-11-24T02:00:00Z' })),
   /** Merged over the job's default `input`, and passed to the container as STEPCRON_INPUT. */
-  input: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }).optional(),
+  input: z.optional(z.record(z.string(), z.unknown(), { error: 'must be a JSON object' })),
   /** Fan-out jobs only: the items to run, instead of the catalog's. */
-  items: z.array(z.unknown(), { error: 'must be a JSON array' }).optional(),
+  items: z.optional(z.array(z.unknown(), { error: 'must be a JSON array' })),
   /** Scheduler context, kept for the record. */
-  scheduleArn: z.string().optional(),
-  schedulerExecutionId: z.string().optional(),
-  attemptNumber: z.union([z.string(), z.number()], { error: 'must be a number or a string' }).optional(),
+  scheduleArn: z.optional(z.string()),
+  schedulerExecutionId: z.optional(z.string()),
+  attemptNumber: z.optional(z.union([z.string(), z.number()], { error: 'must be a number or a string' })),
 }, { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) });
 export type RunInput = z.infer<typeof RunInputSchema>;
 
 export const PolicySchema = z.object({
   concurrency: z.enum(['allow', 'forbid', 'replace']),
   input: z.record(z.string(), z.unknown()),
-  fanOut: z.object({
-    items: z.array(z.unknown()).optional(),
-    itemsPath: z.string().optional(),
-    toleratedFailurePercentage: z.number().min(0).max(100),
-  }).optional(),
+  fanOut: z.optional(z.object({
+    items: z.optional(z.array(z.unknown())),
+    itemsPath: z.optional(z.string()),
+    toleratedFailurePercentage: z.number().check(z.minimum(0), z.maximum(100)),
+  })),
 });
 
 export const PrecheckEventSchema = z.object({
@@ -58,11 +60,11 @@ const OutcomeSchema = z.object({
   status: z.enum(['FAILED', 'TIMED_OUT']),
   error: z.string(),
   /** A job failure's ECS Task object as JSON (what .sync puts in the Cause), a Lambda error's JSON, or plain text. */
-  cause: z.string().optional(),
+  cause: z.optional(z.string()),
   attempts: z.number(),
   /** Fan-out items (MarkJobFailed): the job container's exit code (null: it never exited) and the task. */
-  exitCode: z.number().nullable().optional(),
-  taskArn: z.string().optional(),
+  exitCode: z.optional(z.nullable(z.number())),
+  taskArn: z.optional(z.string()),
 });
 
 /** One entry of the FanOut Map's results: ITEM_OK, or the failed item with its outcome. */
@@ -80,12 +82,12 @@ export const NotifyEventSchema = z.object({
   startTime: z.string(),
   logGroup: z.string(),
   /** Failures: how the run ended; a fan-out over its tolerance carries every item's result. */
-  outcome: OutcomeSchema.extend({ results: z.array(ItemResultSchema).optional() }).optional(),
+  outcome: z.optional(z.extend(OutcomeSchema, { results: z.optional(z.array(ItemResultSchema)) })),
   /** Success of a single task; exitCode only when a sidecar failed the task and the job's own exit code was read. */
-  task: z.object({ taskArn: z.string(), exitCode: z.number().optional() }).optional(),
-  attempts: z.number().optional(),
+  task: z.optional(z.object({ taskArn: z.string(), exitCode: z.optional(z.number()) })),
+  attempts: z.optional(z.number()),
   /** Success of a fan-out: every item's result (a run may succeed with some failed, within the tolerance). */
-  results: z.array(ItemResultSchema).optional(),
+  results: z.optional(z.array(ItemResultSchema)),
 });
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 

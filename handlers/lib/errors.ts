@@ -1,6 +1,13 @@
 // Domain errors. Each `name` is set explicitly because the Lambda runtime reports it as the error type the state
 // machine matches (and a bundler's minifier would rename classes).
-import type { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini (what the handlers' schemas use, for a small bundle) loads no locale by itself: every issue would read
+// "Invalid input". describeIssue below builds on English zod's wording ("Invalid input: expected number, received
+// string"), so register English, the locale full zod registers by itself (the CLI, which loads both, is unchanged).
+// Only this locale is bundled.
+z.config(en());
 
 /** The run input (or the event) is not what the job accepts: one problem per field, naming what is allowed. */
 export class InvalidInputError extends Error {
@@ -27,13 +34,13 @@ export class DeliveryError extends Error {
 }
 
 /** Parses a payload at a boundary; on failure throws InvalidInputError with one line per field under `root`. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, root: string): z.output<S> {
-  const parsed = schema.safeParse(value);
+export function parseOrThrow<S extends z.core.$ZodType>(schema: S, value: unknown, root: string): z.core.output<S> {
+  const parsed = z.safeParse(schema, value);
   if (parsed.success) return parsed.data;
   throw new InvalidInputError(parsed.error.issues.flatMap((issue) => describeIssue(issue, root, schema)));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, root: string, schema: z.ZodType): string[] {
+function describeIssue(issue: z.core.$ZodIssue, root: string, schema: z.core.$ZodType): string[] {
   const where = [root, ...issue.path.map(String)].join('.');
   if (issue.code === 'unrecognized_keys') {
     // Unknown keys are usually typos: list what the object does accept.
@@ -46,7 +53,7 @@ function describeIssue(issue: z.core.$ZodIssue, root: string, schema: z.ZodType)
   return [`${where}: ${issue.message.replace(/^Invalid input: /, '')}`];
 }
 
-function shapeKeys(schema: z.ZodType): string[] {
+function shapeKeys(schema: z.core.$ZodType): string[] {
   const shape = (schema as { shape?: unknown }).shape;
   return shape && typeof shape === 'object' ? Object.keys(shape) : [];
 }
