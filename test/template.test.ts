@@ -1,29 +1,57 @@
 // `sls package` for two stages with the real CLI (osls) and plugin, offline and without credentials, and
-// assertions on the compiled CloudFormation.
+// assertions on the compiled CloudFormation: the main stack and the nested stacks the jobs are split into.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadCatalog } from '../workflows/catalog';
+import { loadCatalog, logicalId } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
 import { deployInfra } from '../workflows/resources';
+import { STACK_LIMITS, stackIndex, stackId } from '../workflows/stacks';
 import { readStageParams } from '../cli/stage';
 
-type Resource = { Type: string; Properties: Record<string, any> };
-type Template = { Resources: Record<string, Resource> };
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
+type Template = { Resources: Record<string, Resource>; Parameters?: Record<string, unknown> };
+/** What one `sls package` produced: the main template, each nested one (by logical id), and all resources merged. */
+interface Packaged { main: Template; nested: Record<string, Template>; bytes: Record<string, number>; all: Template }
 
 const root = resolve(__dirname, '..');
 const sls = join(root, 'node_modules/.bin/sls');
 const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'stepcron-none' };
 
-function packageStage(stage: string): Template {
+function packageStage(stage: string): Packaged {
   const out = mkdtempSync(join(tmpdir(), `stepcron-${stage}-`));
   try {
     execFileSync(sls, ['package', '--stage', stage, '--package', out], { cwd: root, env, stdio: 'pipe' });
-    return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+    const read = (file: string) => readFileSync(join(out, file), 'utf8');
+    const main = JSON.parse(read('cloudformation-template-update-stack.json')) as Template;
+    const nested: Record<string, Template> = {};
+    const bytes: Record<string, number> = { main: Buffer.byteLength(read('cloudformation-template-update-stack.json')) };
+    for (const file of readdirSync(out).filter((f) => /^stepcron-Jobs\d+-[0-9a-f]{64}\.json$/.test(f))) {
+      const id = file.split('-')[1]!;
+      nested[id] = JSON.parse(read(file));
+      bytes[id] = Buffer.byteLength(read(file));
+    }
+    const all = { Resources: Object.assign({}, main.Resources, ...Object.values(nested).map((t) => t.Resources)) };
+    return { main, nested, bytes, all };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** A nested resource with its stack parameters put back as the values the main stack passes. */
+function resolved(p: Packaged, id: string): Resource {
+  const stack = Object.keys(p.nested).find((s) => p.nested[s]!.Resources[id]);
+  if (!stack) return p.main.Resources[id]!;
+  const values = p.main.Resources[stack]!.Properties.Parameters ?? {};
+  return JSON.parse(JSON.stringify(p.nested[stack]!.Resources[id]), (_, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.Ref === 'string' && values[v.Ref] ? values[v.Ref] : v);
+}
+
+/** An alarm's actions as the main stack passes them (the topic is a parameter of the nested stack). */
+function resolvedAlarmActions(p: Packaged, alarm: Resource): unknown {
+  const id = Object.entries(p.all.Resources).find(([, r]) => r === alarm)![0];
+  return resolved(p, id).Properties.AlarmActions;
 }
 
 const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
@@ -32,8 +60,8 @@ const statements = (t: Template) => ofType(t, 'AWS::IAM::Role').flatMap(([id, r]
 const actions = (s: any): string[] => [s.Action].flat();
 const resources = (s: any): unknown[] => [s.Resource].flat();
 
-let dev: Template;
-let prod: Template;
+let dev: Packaged;
+let prod: Packaged;
 
 beforeAll(() => {
   dev = packageStage('dev');
@@ -41,20 +69,51 @@ beforeAll(() => {
 }, 120_000);
 
 describe('sls package', () => {
-  it('creates a state machine, schedule, task definition and three alarms per job', () => {
-    for (const t of [dev, prod]) {
-      expect(ofType(t, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
-      expect(ofType(t, 'AWS::Scheduler::Schedule')).toHaveLength(3);
-      expect(ofType(t, 'AWS::ECS::TaskDefinition')).toHaveLength(3);
-      const metrics = ofType(t, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties.MetricName);
-      for (const m of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
-        expect(metrics.filter((x) => x === m)).toHaveLength(3);
+  it('creates a state machine, schedule, task definition and one alarm per job, in nested stacks', () => {
+    for (const p of [dev, prod]) {
+      expect(ofType(p.all, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
+      expect(ofType(p.all, 'AWS::Scheduler::Schedule')).toHaveLength(3);
+      expect(ofType(p.all, 'AWS::ECS::TaskDefinition')).toHaveLength(3);
+      // Per job: failed, timed out and aborted runs in one alarm (metric math); plus the stage's missed-schedules alarm.
+      const alarms = ofType(p.all, 'AWS::CloudWatch::Alarm').filter(([id]) => id !== 'SchedulerDeadLetterAlarm');
+      expect(alarms).toHaveLength(3);
+      for (const [, alarm] of alarms) {
+        const metrics = alarm.Properties.Metrics.map((m: any) => m.MetricStat?.Metric.MetricName).filter(Boolean);
+        expect(metrics.sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+        expect(resolvedAlarmActions(p, alarm)).toEqual([{ Ref: 'NotificationTopic' }]);
+      }
+      // Nothing of a job stays in the main stack.
+      expect(ofType(p.main, 'AWS::StepFunctions::StateMachine')).toHaveLength(0);
+    }
+  });
+
+  it('puts each job in the nested stack its name hashes to, wired by parameters to the shared resources', () => {
+    for (const job of ['nightly-report', 'hourly-cleanup', 'tenant-sync']) {
+      // Prepare
+      const stack = stackId(stackIndex(job));
+      const nested = prod.nested[stack]!;
+      // Assess
+      expect(nested.Resources[`${logicalId(job)}StateMachine`]).toBeDefined();
+      expect(prod.main.Resources[stack]).toMatchObject({ Type: 'AWS::CloudFormation::Stack' });
+      const url = JSON.stringify(prod.main.Resources[stack]!.Properties.TemplateURL);
+      expect(url).toMatch(new RegExp(`ServerlessDeploymentBucket.*serverless/stepcron/prod/stepcron-stacks/stepcron-${stack}-[0-9a-f]{64}\\.json`));
+      // Every parameter the nested stack declares is passed, and every one passed is declared.
+      expect(Object.keys(prod.main.Resources[stack]!.Properties.Parameters).sort()).toEqual(Object.keys(nested.Parameters ?? {}).sort());
+    }
+  });
+
+  it('keeps every stack within CloudFormation quotas', () => {
+    for (const p of [dev, prod]) {
+      for (const [id, t] of Object.entries({ main: p.main, ...p.nested })) {
+        expect([id, Object.keys(t.Resources).length <= STACK_LIMITS.resources]).toEqual([id, true]);
+        expect([id, p.bytes[id]! <= STACK_LIMITS.bytes]).toEqual([id, true]);
+        expect([id, Object.keys(t.Parameters ?? {}).length <= STACK_LIMITS.parameters]).toEqual([id, true]);
       }
     }
   });
 
   it('schedules in the job time zone, with retries, a dead-letter queue and the scheduled time', () => {
-    const schedule = prod.Resources.NightlyReportSchedule!.Properties;
+    const schedule = resolved(prod, 'NightlyReportSchedule').Properties;
     expect(schedule).toMatchObject({
       ScheduleExpression: 'cron(30 2 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
@@ -63,68 +122,82 @@ describe('sls package', () => {
     });
     expect(schedule.Target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
     expect(schedule.Target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'Arn'] });
+    expect(schedule.Target.RoleArn).toEqual({ 'Fn::GetAtt': ['SchedulerRole', 'Arn'] });
     expect(JSON.parse(schedule.Target.Input)).toMatchObject({ scheduledTime: '<aws.scheduler.scheduled-time>' });
   });
 
   it('enables only the jobs the stage enables', () => {
-    const state = (t: Template, id: string) => t.Resources[`${id}Schedule`]!.Properties.State;
+    const state = (p: Packaged, id: string) => p.all.Resources[`${id}Schedule`]!.Properties.State;
     expect(['NightlyReport', 'HourlyCleanup', 'TenantSync'].map((id) => state(dev, id))).toEqual(['DISABLED', 'ENABLED', 'DISABLED']);
     expect(['NightlyReport', 'HourlyCleanup', 'TenantSync'].map((id) => state(prod, id))).toEqual(['ENABLED', 'ENABLED', 'ENABLED']);
   });
 
   it('names state machines per stage and turns logging on', () => {
-    const sm = prod.Resources.NightlyReportStateMachine!.Properties;
+    const sm = resolved(prod, 'NightlyReportStateMachine').Properties;
     expect(sm.StateMachineName).toBe('stepcron-prod-nightly-report');
     expect(sm.StateMachineType ?? 'STANDARD').toBe('STANDARD');
     expect(sm.LoggingConfiguration.Level).toBe('ERROR');
-    expect(sm.RoleArn).toEqual({ 'Fn::GetAtt': ['NightlyReportStateMachineRole', 'Arn'] });
+    expect(sm.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn).toEqual({ 'Fn::GetAtt': ['StateMachineLogGroup', 'Arn'] });
+    expect(sm.RoleArn).toEqual({ 'Fn::GetAtt': ['StateMachineRole', 'Arn'] });
   });
 
   it('grants no wildcard resource on ecs:RunTask, iam:PassRole or any states action', () => {
-    for (const t of [dev, prod]) {
-      const risky = statements(t).filter((s) => actions(s).some((a) => a === 'ecs:RunTask' || a === 'iam:PassRole' || a.startsWith('states:') || a === '*'));
+    for (const p of [dev, prod]) {
+      const risky = statements(p.all).filter((s) => actions(s).some((a) => a === 'ecs:RunTask' || a === 'iam:PassRole' || a.startsWith('states:') || a === '*'));
       expect(risky.length).toBeGreaterThan(0);
       for (const s of risky) {
         expect(resources(s)).not.toContain('*');
         for (const r of resources(s)) expect(JSON.stringify(r)).not.toMatch(/:\*"?$|"\*"/);
       }
       // Nothing generated by the plugin with its `*` policy.
-      expect(JSON.stringify(t)).not.toMatch(/"ecs:RunTask"[^\]]*"Resource":\s*"\*"/);
+      expect(JSON.stringify(p.all)).not.toMatch(/"ecs:RunTask"[^\]]*"Resource":\s*"\*"/);
     }
   });
 
-  it('scopes RunTask to the task family on the stage cluster and PassRole to ECS tasks', () => {
-    const s = statements(prod).filter((x) => x.role === 'NightlyReportStateMachineRole');
+  it('scopes RunTask to the stage task families on the stage cluster, and PassRole to the task roles path', () => {
+    const s = statements(prod.all).filter((x) => x.role === 'StateMachineRole');
     const runTask = s.find((x) => actions(x).includes('ecs:RunTask'));
-    expect(JSON.stringify(runTask.Resource)).toContain('task-definition/stepcron-prod-nightly-report:*');
+    expect(JSON.stringify(runTask.Resource)).toContain('task-definition/stepcron-prod-*:*');
     expect(JSON.stringify(runTask.Condition)).toContain('cluster/stepcron-prod');
     const passRole = s.find((x) => actions(x).includes('iam:PassRole'));
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
-    expect(passRole.Resource).toEqual([
-      { 'Fn::GetAtt': ['NightlyReportTaskRole', 'Arn'] }, { 'Fn::GetAtt': ['NightlyReportExecutionRole', 'Arn'] },
-    ]);
+    expect(JSON.stringify(passRole.Resource)).toContain(':role/stepcron/prod/tasks/*');
+    // Only the roles ECS tasks use live under that path.
+    const underPath = ofType(prod.all, 'AWS::IAM::Role').filter(([, r]) => r.Properties.Path === '/stepcron/prod/tasks/').map(([id]) => id);
+    expect(underPath.sort()).toEqual(['ExecutionRole', 'NightlyReportExecutionRole', 'TaskRole']);
+  });
+
+  it('gives a job with secrets its own execution role that reads only its secrets', () => {
+    const definition = resolved(prod, 'NightlyReportTaskDefinition').Properties;
+    expect(definition.ExecutionRoleArn).toEqual({ 'Fn::GetAtt': ['NightlyReportExecutionRole', 'Arn'] });
+    expect(definition.TaskRoleArn).toEqual({ 'Fn::GetAtt': ['TaskRole', 'Arn'] });
+    const own = statements(prod.all).filter((x) => x.role === 'NightlyReportExecutionRole');
+    expect(JSON.stringify(own.find((x) => actions(x).includes('ssm:GetParameters')).Resource)).toContain(':parameter/stepcron/reporting/db-password');
+    // The shared execution role reads no secret.
+    expect(statements(prod.all).filter((x) => x.role === 'ExecutionRole').flatMap(actions)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(resolved(prod, 'HourlyCleanupTaskDefinition').Properties.ExecutionRoleArn).toEqual({ 'Fn::GetAtt': ['ExecutionRole', 'Arn'] });
   });
 
   it('passes secrets as container secrets, never as plain environment values', () => {
-    const container = prod.Resources.NightlyReportTaskDefinition!.Properties.ContainerDefinitions[0];
+    const container = prod.all.Resources.NightlyReportTaskDefinition!.Properties.ContainerDefinitions[0];
     expect(container.Secrets).toEqual([{ Name: 'DB_PASSWORD', ValueFrom: expect.objectContaining({ 'Fn::Sub': expect.stringContaining(':parameter/stepcron/reporting/db-password') }) }]);
     expect(container.Environment.map((e: any) => e.Name)).not.toContain('DB_PASSWORD');
     expect(container).toMatchObject({ Name: 'job', Essential: true, Command: ['sh', 'jobs/nightly-report.sh'] });
-    expect(prod.Resources.NightlyReportTaskDefinition!.Properties).toMatchObject({ Cpu: '512', Memory: '1024' });
+    expect(container.LogConfiguration.Options).toMatchObject({ 'awslogs-group': '/stepcron/prod/jobs', 'awslogs-stream-prefix': 'nightly-report' });
+    expect(prod.all.Resources.NightlyReportTaskDefinition!.Properties).toMatchObject({ Cpu: '512', Memory: '1024' });
   });
 
   it('deploys the handlers on nodejs24.x with their own roles', () => {
     for (const id of ['PrecheckLambdaFunction', 'NotifyLambdaFunction']) {
-      expect(prod.Resources[id]!.Properties.Runtime).toBe('nodejs24.x');
+      expect(prod.main.Resources[id]!.Properties.Runtime).toBe('nodejs24.x');
     }
-    expect(prod.Resources.PrecheckLambdaFunction!.Properties.Role).toEqual({ 'Fn::GetAtt': ['PrecheckRole', 'Arn'] });
+    expect(prod.main.Resources.PrecheckLambdaFunction!.Properties.Role).toEqual({ 'Fn::GetAtt': ['PrecheckRole', 'Arn'] });
   });
 
   it('deploys exactly the definition `stepcron synth` prints (and the local runner executes)', () => {
     for (const job of loadCatalog(join(root, 'workflows/jobs.yml'), { stage: 'prod' })) {
-      // Prepare: undo the plugin's packaging (intrinsics as ${hash} placeholders, QueryLanguage on every state)
-      const id = job.name.split('-').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
-      const [text, refs] = prod.Resources[`${id}StateMachine`]!.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+      // Prepare: undo the packaging (intrinsics as ${hash} placeholders, stack parameters, QueryLanguage on every state)
+      const [text, refs] = resolved(prod, `${logicalId(job.name)}StateMachine`).Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
       const deployed = JSON.parse(text.replace(/"\$\{([0-9a-f]+)\}"/g, (_, hash: string) => JSON.stringify(refs[hash])),
         (key, value) => (key === 'QueryLanguage' ? undefined : value));
       // Assess
@@ -132,8 +205,8 @@ describe('sls package', () => {
     }
   });
 
-  it('has no circular dependency between resources (CloudFormation would refuse the stack)', () => {
-    for (const t of [dev, prod]) {
+  it('has no circular dependency between resources in any stack (CloudFormation would refuse it)', () => {
+    for (const t of [dev, prod].flatMap((p) => [p.main, ...Object.values(p.nested)])) {
       // Prepare: edges from Ref, Fn::GetAtt, Fn::Sub ${X} / ${X.Attr} and DependsOn to other resources
       const ids = new Set(Object.keys(t.Resources));
       const edges = new Map<string, Set<string>>();
@@ -178,7 +251,7 @@ describe('sls package', () => {
   });
 
   it('uses the stage subnets in the task network configuration', () => {
-    const definition = JSON.stringify(prod.Resources.NightlyReportStateMachine!.Properties.DefinitionString);
+    const definition = JSON.stringify(prod.all.Resources.NightlyReportStateMachine!.Properties.DefinitionString);
     expect(definition).toContain('subnet-0f1e2d3c4b5a60003');
     expect(definition).toContain('arn:aws:states:::ecs:runTask.sync');
   });

@@ -1,5 +1,6 @@
 // The catalog -> CloudFormation: per job a task definition, a state machine (via serverless-step-functions), a
-// schedule, log groups, alarms and least-privilege roles. Pure: serverless.yml calls it through workflows/serverless.cjs.
+// schedule and an alarm; per stage the roles, log groups, topic and queue every job shares, scoped by name prefix.
+// Pure: serverless.yml calls it through workflows/serverless.cjs; workflows/stacks.ts splits the result by job.
 import { type Job, logicalId, SERVICE } from './catalog';
 import { compile, type Infra, JOB_CONTAINER } from './compile';
 
@@ -54,7 +55,11 @@ export class ParamsError extends Error {
 export const clusterName = (p: StageParams) => p.cluster || `${SERVICE}-${p.stage}`;
 export const stateMachineName = (job: Job, stage: string) => `${SERVICE}-${stage}-${job.name}`;
 export const taskFamily = stateMachineName;
-export const taskLogGroup = (job: Job, stage: string) => `/${SERVICE}/${stage}/${job.name}`;
+/** One log group per stage for every job's containers; each job's streams start with its name. */
+export const jobsLogGroup = (stage: string) => `/${SERVICE}/${stage}/jobs`;
+export const taskLogGroup = (_job: Job, stage: string) => jobsLogGroup(stage);
+/** IAM path of the roles ECS tasks run with: the state machines may pass these roles, and only these. */
+export const taskRolePath = (stage: string) => `/${SERVICE}/${stage}/tasks/`;
 
 /** The infrastructure references a deployed state machine uses. */
 export function deployInfra(job: Job, params: StageParams): Infra {
@@ -71,7 +76,7 @@ export function deployInfra(job: Job, params: StageParams): Infra {
   };
 }
 
-/** `stepFunctions.stateMachines` for serverless-step-functions, with our own roles instead of its `*` one. */
+/** `stepFunctions.stateMachines` for serverless-step-functions, with our own role instead of its `*` one. */
 export function stateMachines(jobs: Job[], params: StageParams): Cfn {
   checkParams(jobs, params);
   const out: Cfn = {};
@@ -81,60 +86,88 @@ export function stateMachines(jobs: Job[], params: StageParams): Cfn {
       id: `${id}StateMachine`,
       name: stateMachineName(job, params.stage),
       type: 'STANDARD',
-      role: getAtt(`${id}StateMachineRole`),
+      role: getAtt('StateMachineRole'),
       definition: compile(job, deployInfra(job, params)),
       loggingConfig: {
         level: 'ERROR',
         includeExecutionData: false,
-        destinations: [getAtt(`${id}StateMachineLogGroup`)],
+        destinations: [getAtt('StateMachineLogGroup')],
       },
     };
   }
   return out;
 }
 
+/**
+ * The logical ids of one job's resources: a task definition, its state machine, schedule and alarm, and roles of its
+ * own only when it needs them (secrets to read, policies of its own). Everything else is shared by the stage, so a
+ * job costs 4-6 resources and the stage splits into nested stacks by job (workflows/stacks.ts).
+ */
+export function jobResourceIds(job: Job): string[] {
+  const id = logicalId(job.name);
+  return [
+    `${id}TaskDefinition`, `${id}StateMachine`, `${id}Schedule`, `${id}Alarm`,
+    ...(hasOwnExecutionRole(job) ? [`${id}ExecutionRole`] : []),
+    ...(hasOwnTaskRole(job) ? [`${id}TaskRole`] : []),
+  ];
+}
+
+const hasOwnExecutionRole = (job: Job) => Object.keys(job.secrets).length > 0;
+const hasOwnTaskRole = (job: Job) => job.taskPolicyArns.length > 0;
+
 /** Everything else the catalog implies, for `resources.Resources`. */
 export function resources(jobs: Job[], params: StageParams): Cfn {
   checkParams(jobs, params);
+  const { stage } = params;
+  const machines = arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}-*`);
+  const executions = arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${stage}-*:*`);
   const out: Cfn = {
     NotificationTopic: {
       Type: 'AWS::SNS::Topic',
       Properties: {
-        TopicName: `${SERVICE}-${params.stage}-notifications`,
+        TopicName: `${SERVICE}-${stage}-notifications`,
         Subscription: params.notifyEmails.map((email) => ({ Protocol: 'email', Endpoint: email })),
       },
     },
     SchedulerDeadLetterQueue: {
       Type: 'AWS::SQS::Queue',
-      Properties: { QueueName: `${SERVICE}-${params.stage}-schedule-dlq`, MessageRetentionPeriod: 1209600 },
+      Properties: { QueueName: `${SERVICE}-${stage}-schedule-dlq`, MessageRetentionPeriod: 1209600 },
     },
     // A schedule that could not start its run lands here: someone should hear about it.
-    SchedulerDeadLetterAlarm: alarm(`${SERVICE}-${params.stage}-missed-schedules`,
-      'A schedule could not start its workflow; the event is in the dead-letter queue',
-      'AWS/SQS', 'ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: getAtt('SchedulerDeadLetterQueue', 'QueueName') }], 'Maximum'),
+    SchedulerDeadLetterAlarm: alarm(`${SERVICE}-${stage}-missed-schedules`,
+      'A schedule could not start its workflow; the event is in the dead-letter queue', {
+        Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 300,
+        Dimensions: [{ Name: 'QueueName', Value: getAtt('SchedulerDeadLetterQueue', 'QueueName') }],
+      }),
+    // Scoped by name prefix, not by listing every state machine: one policy must fit 1,000 jobs (IAM allows 10 KB).
     SchedulerRole: role('scheduler.amazonaws.com', [
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: jobs.map((j) => ({ Ref: `${logicalId(j.name)}StateMachine` })) },
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: machines },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('SchedulerDeadLetterQueue') },
     ]),
     // By name, not Ref: the state machines reference the precheck function, which uses this role.
     PrecheckRole: role('lambda.amazonaws.com', [
-      {
-        Effect: 'Allow',
-        Action: 'states:ListExecutions',
-        Resource: jobs.map((j) => arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stateMachineName(j, params.stage)}`)),
-      },
-      {
-        Effect: 'Allow',
-        Action: 'states:StopExecution',
-        Resource: jobs.map((j) => arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName(j, params.stage)}:*`)),
-      },
-    ], true),
+      { Effect: 'Allow', Action: 'states:ListExecutions', Resource: machines },
+      { Effect: 'Allow', Action: 'states:StopExecution', Resource: executions },
+    ], { lambdaLogs: true }),
     NotifyRole: role('lambda.amazonaws.com', [
       { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'NotificationTopic' } },
       ...(params.slackWebhookSecret
         ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(params.slackWebhookSecret) }]
         : []),
-    ], true),
+    ], { lambdaLogs: true }),
+    StateMachineRole: stateMachineRole(params),
+    TaskLogGroup: {
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { LogGroupName: jobsLogGroup(stage), RetentionInDays: 30 },
+    },
+    StateMachineLogGroup: {
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { LogGroupName: `/aws/vendedlogs/states/${SERVICE}-${stage}`, RetentionInDays: 30 },
+    },
+    // What runs a job's container (pulls the image, writes its logs); a job with secrets has its own.
+    ExecutionRole: executionRole(stage, []),
+    // The identity of jobs with no taskPolicyArns: it may do nothing in AWS.
+    TaskRole: role('ecs-tasks.amazonaws.com', [], { path: taskRolePath(stage) }),
   };
   if (!params.cluster) {
     out.Cluster = {
@@ -150,44 +183,77 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
   return out;
 }
 
+/** The one role every job's state machine runs with, scoped to the stage's names. */
+function stateMachineRole(params: StageParams): Cfn {
+  const { stage } = params;
+  const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`);
+  return role('states.amazonaws.com', [
+    {
+      Effect: 'Allow',
+      Action: 'ecs:RunTask',
+      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${SERVICE}-${stage}-*:*`),
+      Condition: { ArnEquals: { 'ecs:cluster': clusterArn } },
+    },
+    {
+      Effect: 'Allow',
+      Action: ['ecs:StopTask', 'ecs:DescribeTasks', 'ecs:TagResource'],
+      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task/${clusterName(params)}/*`),
+    },
+    // ListTasks has no resource-level permissions; the condition pins it to the cluster.
+    { Effect: 'Allow', Action: 'ecs:ListTasks', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } },
+    {
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role${taskRolePath(stage)}*`),
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+    // The managed rule through which .sync learns that the task stopped.
+    {
+      Effect: 'Allow',
+      Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      Resource: arn('events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule'),
+    },
+    {
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: ['PrecheckLambdaFunction', 'NotifyLambdaFunction'].flatMap((f) => [getAtt(f), { 'Fn::Sub': `\${${f}.Arn}:*` }]),
+    },
+    // Vended log delivery for state machine logging has no resource-level permissions.
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+      Resource: '*',
+    },
+  ]);
+}
+
+function executionRole(stage: string, secretRefs: string[]): Cfn {
+  return role('ecs-tasks.amazonaws.com', [
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arn(`logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${jobsLogGroup(stage)}:*`),
+    },
+    ...secretStatements(secretRefs),
+  ], { path: taskRolePath(stage), managed: ['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy'] });
+}
+
 function jobResources(job: Job, params: StageParams): Cfn {
   const id = logicalId(job.name);
-  const family = taskFamily(job, params.stage);
-  const clusterTasks = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task/${clusterName(params)}/*`);
-  const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`);
-  const secretRefs = Object.values(job.secrets);
+  const { stage } = params;
   const enabled = job.enabled && (params.enabledJobs === '*' || params.enabledJobs.includes(job.name));
-  const smArn = { Ref: `${id}StateMachine` };
-
-  return {
-    [`${id}LogGroup`]: {
-      Type: 'AWS::Logs::LogGroup',
-      Properties: { LogGroupName: taskLogGroup(job, params.stage), RetentionInDays: 30 },
-    },
-    [`${id}StateMachineLogGroup`]: {
-      Type: 'AWS::Logs::LogGroup',
-      Properties: { LogGroupName: `/aws/vendedlogs/states/${stateMachineName(job, params.stage)}`, RetentionInDays: 30 },
-    },
-    [`${id}ExecutionRole`]: role('ecs-tasks.amazonaws.com', [
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: arn(`logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${taskLogGroup(job, params.stage)}:*`),
-      },
-      ...secretStatements(secretRefs),
-    ], false, ['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy']),
-    // The job's own identity: nothing by default; grant what the job needs with taskPolicyArns.
-    [`${id}TaskRole`]: role('ecs-tasks.amazonaws.com', [], false, job.taskPolicyArns),
+  const out: Cfn = {
     [`${id}TaskDefinition`]: {
       Type: 'AWS::ECS::TaskDefinition',
       Properties: {
-        Family: family,
+        Family: taskFamily(job, stage),
         RequiresCompatibilities: ['FARGATE'],
         NetworkMode: 'awsvpc',
         Cpu: String(job.cpu),
         Memory: String(job.memory),
-        ExecutionRoleArn: getAtt(`${id}ExecutionRole`),
-        TaskRoleArn: getAtt(`${id}TaskRole`),
+        ExecutionRoleArn: getAtt(hasOwnExecutionRole(job) ? `${id}ExecutionRole` : 'ExecutionRole'),
+        TaskRoleArn: getAtt(hasOwnTaskRole(job) ? `${id}TaskRole` : 'TaskRole'),
         ContainerDefinitions: [{
           Name: JOB_CONTAINER,
           Image: job.image,
@@ -199,50 +265,15 @@ function jobResources(job: Job, params: StageParams): Cfn {
           LogConfiguration: {
             LogDriver: 'awslogs',
             Options: {
-              'awslogs-group': taskLogGroup(job, params.stage),
+              'awslogs-group': taskLogGroup(job, stage),
               'awslogs-region': { Ref: 'AWS::Region' },
               'awslogs-stream-prefix': job.name,
             },
           },
         }],
-        Tags: [{ Key: 'stepcron:job', Value: job.name }, { Key: 'stepcron:stage', Value: params.stage }],
+        Tags: [{ Key: 'stepcron:job', Value: job.name }, { Key: 'stepcron:stage', Value: stage }],
       },
     },
-    [`${id}StateMachineRole`]: role('states.amazonaws.com', [
-      {
-        Effect: 'Allow',
-        Action: 'ecs:RunTask',
-        Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${family}:*`),
-        Condition: { ArnEquals: { 'ecs:cluster': clusterArn } },
-      },
-      { Effect: 'Allow', Action: ['ecs:StopTask', 'ecs:DescribeTasks', 'ecs:TagResource'], Resource: clusterTasks },
-      // ListTasks has no resource-level permissions; the condition pins it to the cluster.
-      { Effect: 'Allow', Action: 'ecs:ListTasks', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } },
-      {
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [getAtt(`${id}TaskRole`), getAtt(`${id}ExecutionRole`)],
-        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      },
-      // The managed rule through which .sync learns that the task stopped.
-      {
-        Effect: 'Allow',
-        Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        Resource: arn('events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule'),
-      },
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: ['PrecheckLambdaFunction', 'NotifyLambdaFunction'].flatMap((f) => [getAtt(f), { 'Fn::Sub': `\${${f}.Arn}:*` }]),
-      },
-      // Vended log delivery for state machine logging has no resource-level permissions.
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
-          'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
-        Resource: '*',
-      },
-    ]),
     [`${id}Schedule`]: {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
@@ -252,7 +283,7 @@ function jobResources(job: Job, params: StageParams): Cfn {
         State: enabled ? 'ENABLED' : 'DISABLED',
         FlexibleTimeWindow: { Mode: 'OFF' },
         Target: {
-          Arn: smArn,
+          Arn: { Ref: `${id}StateMachine` },
           RoleArn: getAtt('SchedulerRole'),
           // Scheduler fills these in per invocation; the precheck validates them like any run input.
           Input: JSON.stringify({
@@ -266,28 +297,41 @@ function jobResources(job: Job, params: StageParams): Cfn {
         },
       },
     },
-    [`${id}FailedAlarm`]: executionAlarm(job, params, 'ExecutionsFailed', 'failed'),
-    [`${id}TimedOutAlarm`]: executionAlarm(job, params, 'ExecutionsTimedOut', 'timed out'),
-    [`${id}AbortedAlarm`]: executionAlarm(job, params, 'ExecutionsAborted', 'was aborted'),
+    [`${id}Alarm`]: executionAlarm(job, stage),
   };
+  if (hasOwnExecutionRole(job)) out[`${id}ExecutionRole`] = executionRole(stage, Object.values(job.secrets));
+  // The job's own identity: what its taskPolicyArns grant.
+  if (hasOwnTaskRole(job)) out[`${id}TaskRole`] = role('ecs-tasks.amazonaws.com', [], { path: taskRolePath(stage), managed: job.taskPolicyArns });
+  return out;
 }
 
-function executionAlarm(job: Job, params: StageParams, metric: string, what: string): Cfn {
-  return alarm(`${stateMachineName(job, params.stage)}-${metric}`, `A run of ${job.name} ${what}`, 'AWS/States', metric,
-    [{ Name: 'StateMachineArn', Value: { Ref: `${logicalId(job.name)}StateMachine` } }], 'Sum');
+/** One alarm per job: any run that failed, timed out or was aborted in the last 5 minutes. */
+function executionAlarm(job: Job, stage: string): Cfn {
+  const metric = (id: string, name: string) => ({
+    Id: id,
+    MetricStat: {
+      Metric: { Namespace: 'AWS/States', MetricName: name, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: `${logicalId(job.name)}StateMachine` } }] },
+      Period: 300,
+      Stat: 'Sum',
+    },
+    ReturnData: false,
+  });
+  return alarm(`${stateMachineName(job, stage)}-runs-not-succeeded`, `A run of ${job.name} failed, timed out or was aborted`, {
+    Metrics: [
+      metric('failed', 'ExecutionsFailed'), metric('timedout', 'ExecutionsTimedOut'), metric('aborted', 'ExecutionsAborted'),
+      // SUM of the list counts a 5-minute period where only some of the three have data points.
+      { Id: 'problems', Expression: 'SUM([failed, timedout, aborted])', Label: 'runs failed, timed out or aborted', ReturnData: true },
+    ],
+  });
 }
 
-function alarm(name: string, description: string, namespace: string, metric: string, dimensions: unknown[], statistic: string): Cfn {
+function alarm(name: string, description: string, metric: Cfn): Cfn {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
       AlarmName: name,
       AlarmDescription: description,
-      Namespace: namespace,
-      MetricName: metric,
-      Dimensions: dimensions,
-      Statistic: statistic,
-      Period: 300,
+      ...metric,
       EvaluationPeriods: 1,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -297,14 +341,17 @@ function alarm(name: string, description: string, namespace: string, metric: str
   };
 }
 
-function role(service: string, statements: Cfn[], lambdaLogs = false, managed: string[] = []): Cfn {
+interface RoleOptions { lambdaLogs?: boolean; managed?: string[]; path?: string }
+
+function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cfn {
   const managedArns = [
-    ...(lambdaLogs ? ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'] : []),
-    ...managed,
+    ...(options.lambdaLogs ? ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'] : []),
+    ...(options.managed ?? []),
   ].map((a) => (a.startsWith('arn:aws:iam::aws:') ? arn(a.slice('arn:aws:'.length)) : a));
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
+      ...(options.path && { Path: options.path }),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],

@@ -4,22 +4,37 @@ require('tsx/cjs/api').register();
 const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
 const { stateMachines, resources, toStageParams, STAGE_PARAM_NAMES } = require('./resources.ts');
+const { validateDefinitions } = require('./validate.ts');
 
-async function build(resolveVariable, render) {
+/** Per stage: osls resolves `stateMachines` and `resources` separately; the catalog is read and checked once. */
+const built = new Map();
+
+async function build(resolveVariable) {
   const stage = await resolveVariable('sls:stage');
-  const raw = {};
-  for (const name of STAGE_PARAM_NAMES) raw[name] = await resolveVariable(`param:${name}`);
-  try {
-    const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage });
-    return render(jobs, toStageParams(stage, raw));
-  } catch (err) {
-    // osls prints a rejection's stack: make it the problem list alone, one line each, no trace.
-    const clean = new Error(err.message);
-    clean.stack = err.message;
-    throw clean;
+  if (!built.has(stage)) {
+    const raw = {};
+    for (const name of STAGE_PARAM_NAMES) raw[name] = await resolveVariable(`param:${name}`);
+    built.set(stage, (async () => {
+      try {
+        const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage });
+        const params = toStageParams(stage, raw);
+        const machines = stateMachines(jobs, params);
+        // serverless-step-functions' `validate: true` would build a schema compiler per state machine: minutes for
+        // 1,000 jobs. The same asl-validator, once per definition shape (workflows/validate.ts).
+        const problems = validateDefinitions(
+          Object.fromEntries(Object.values(machines).map((m) => [m.name, m.definition])), require('asl-validator'));
+        if (problems.length) throw new Error(`invalid state machine definitions:\n${problems.join('\n')}`);
+        return { machines, resources: resources(jobs, params) };
+      } catch (err) {
+        // osls prints a rejection's stack: make it the problem list alone, one line each, no trace.
+        const clean = new Error(err.message);
+        clean.stack = err.message;
+        throw clean;
+      }
+    })());
   }
+  return built.get(stage);
 }
 
-module.exports.stateMachines = ({ resolveVariable }) => build(resolveVariable, stateMachines);
-module.exports.resources = ({ resolveVariable }) =>
-  build(resolveVariable, (jobs, params) => ({ Resources: resources(jobs, params) }));
+module.exports.stateMachines = async ({ resolveVariable }) => (await build(resolveVariable)).machines;
+module.exports.resources = async ({ resolveVariable }) => ({ Resources: (await build(resolveVariable)).resources });

@@ -1,0 +1,116 @@
+// Serverless plugin: after packaging, moves each job's resources into one of the stage's nested stacks
+// (workflows/stacks.ts) so 1,000 jobs fit CloudFormation's per-stack quotas, and uploads the nested templates to the
+// deployment bucket during `sls deploy`, beside the main template. The nested templates are files in the package
+// folder (`.serverless/` or `--package`), named by their content's hash, so `sls deploy --package` deploys them too
+// and an unchanged catalog leaves the main template unchanged.
+require('tsx/cjs/api').register();
+const { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } = require('node:fs');
+const { join } = require('node:path');
+const { loadCatalog } = require('./catalog.ts');
+const { jobResourceIds } = require('./resources.ts');
+const { groupJobs, splitStacks, stackSize, stackProblems } = require('./stacks.ts');
+
+const FILE = /^stepcron-(Jobs\d+)-([0-9a-f]{64})\.json$/;
+
+class StepcronStacks {
+  constructor(serverless, options, utils) {
+    this.serverless = serverless;
+    this.options = options;
+    this.log = utils?.log ?? { notice: console.log, info: () => undefined };
+    this.hooks = {
+      'before:aws:package:finalize:saveServiceState': () => {
+        this.split();
+        this.slimState();
+      },
+      'after:aws:package:finalize:saveServiceState': () => this.restoreState(),
+      'after:aws:deploy:deploy:uploadArtifacts': () => this.upload(),
+    };
+  }
+
+  get provider() {
+    return this.serverless.getProvider('aws');
+  }
+
+  /** Where `sls package` leaves its files (osls moves them to --package afterwards). */
+  packageDir() {
+    return join(this.serverless.serviceDir, '.serverless');
+  }
+
+  /** S3 key of a nested template: content-addressed, beside the stage's deployments. */
+  key(file) {
+    const service = this.serverless.service.service;
+    return `${this.provider.getDeploymentPrefix()}/${service}/${this.provider.getStage()}/stepcron-stacks/${file}`;
+  }
+
+  templateUrl(file) {
+    const bucket = this.serverless.service.provider.deploymentBucket;
+    const name = typeof bucket === 'string' ? bucket : bucket?.name;
+    return name
+      ? { 'Fn::Sub': `https://${name}.s3.\${AWS::Region}.\${AWS::URLSuffix}/${this.key(file)}` }
+      : { 'Fn::Sub': `https://\${ServerlessDeploymentBucket}.s3.\${AWS::Region}.\${AWS::URLSuffix}/${this.key(file)}` };
+  }
+
+  split() {
+    const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+    const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage: this.provider.getStage() });
+    const fileOf = (stack) => `stepcron-${stack.id}-${stack.sha256}.json`;
+    const { main, nested } = splitStacks(template, groupJobs(jobs, jobResourceIds), (stack) => this.templateUrl(fileOf(stack)));
+
+    const sizes = [stackSize('main stack', main), ...nested.map((s) => stackSize(s.id, s.template, s.body))];
+    const problems = sizes.flatMap(stackProblems);
+    if (problems.length) {
+      throw new this.serverless.classes.Error(`stepcron: the stage does not fit CloudFormation's quotas:\n${problems.join('\n')}`);
+    }
+    const dir = this.packageDir();
+    mkdirSync(dir, { recursive: true });
+    for (const old of readdirSync(dir).filter((f) => FILE.test(f))) rmSync(join(dir, old));
+    for (const stack of nested) writeFileSync(join(dir, fileOf(stack)), stack.body);
+    this.serverless.service.provider.compiledCloudFormationTemplate = main;
+
+    const largest = sizes.slice(1).sort((a, b) => b.bytes - a.bytes)[0];
+    this.log.notice(`stepcron: ${jobs.length} jobs in ${nested.length} nested stacks` +
+      (largest ? `; largest ${largest.id}: ${largest.resources} resources, ${Math.round(largest.bytes / 1024)} KB` : '') +
+      `; main stack ${sizes[0].resources} resources`);
+  }
+
+  /**
+   * osls saves the whole service to serverless-state.json through json-cycle, whose search for repeated objects is
+   * quadratic: with every job's definition and resources in it, 1,000 jobs took minutes. What `sls deploy --package`
+   * reads back from it is the compiled template, the functions and the package settings; the catalog's state
+   * machines and resources are in the templates already, so they are left out of the file (and put back in memory).
+   */
+  slimState() {
+    const service = this.serverless.service;
+    this.stashed = { resources: service.resources, stepFunctions: service.stepFunctions, initial: service.initialServerlessConfig };
+    const note = 'in the compiled templates (stepcron leaves the catalog out of the saved state)';
+    service.resources = { Resources: {}, Description: note };
+    service.stepFunctions = { ...service.stepFunctions, stateMachines: {} };
+    service.initialServerlessConfig = {
+      ...service.initialServerlessConfig, resources: service.resources, stepFunctions: service.stepFunctions,
+    };
+  }
+
+  restoreState() {
+    if (!this.stashed) return;
+    const service = this.serverless.service;
+    service.resources = this.stashed.resources;
+    service.stepFunctions = this.stashed.stepFunctions;
+    service.initialServerlessConfig = this.stashed.initial;
+    this.stashed = undefined;
+  }
+
+  async upload() {
+    const dir = this.options.package || this.packageDir();
+    const files = readdirSync(dir).filter((f) => FILE.test(f));
+    if (files.length === 0) return;
+    const { S3Client, PutObjectCommand } = require('@aws-sdk/client-s3');
+    const s3 = new S3Client(await this.provider.getAwsSdkV3Config());
+    const bucket = await this.provider.getServerlessDeploymentBucketName();
+    this.log.info(`stepcron: uploading ${files.length} nested stack templates`);
+    await Promise.all(files.map((file) => s3.send(new PutObjectCommand({
+      Bucket: bucket, Key: this.key(file), Body: readFileSync(join(dir, file)), ContentType: 'application/json',
+    }))));
+  }
+}
+
+module.exports = StepcronStacks;
