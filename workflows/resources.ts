@@ -394,3 +394,30 @@ function checkParams(jobs: Job[], params: StageParams): void {
     throw new ParamsError(`stage ${params.stage} params: ${problems.join('; ')}`);
   }
 }
+
+/**
+ * The stage's whole template as `sls package` compiles it before the split: the resources above plus each state
+ * machine as serverless-step-functions writes it (definition as a JSON string inside Fn::Sub). For checks that must
+ * not wait for a package (`stepcron validate`) and for tests at sizes where packaging is slow.
+ */
+export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Record<string, Cfn> } {
+  const out: Record<string, Cfn> = { ...(resources(jobs, params) as Record<string, Cfn>) };
+  for (const machine of Object.values(stateMachines(jobs, params)) as Array<Record<string, any>>) {
+    out[machine.id] = {
+      Type: 'AWS::StepFunctions::StateMachine',
+      Properties: {
+        DefinitionString: { 'Fn::Sub': [JSON.stringify(machine.definition), {}] },
+        RoleArn: machine.role,
+        StateMachineName: machine.name,
+        StateMachineType: machine.type,
+        LoggingConfiguration: {
+          Level: machine.loggingConfig.level,
+          IncludeExecutionData: machine.loggingConfig.includeExecutionData,
+          Destinations: machine.loggingConfig.destinations.map((arn: unknown) => ({ CloudWatchLogsLogGroup: { LogGroupArn: arn } })),
+        },
+      },
+      DependsOn: ['StateMachineRole'],
+    };
+  }
+  return { Resources: out };
+}

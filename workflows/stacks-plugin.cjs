@@ -8,7 +8,7 @@ const { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } = require(
 const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
 const { jobResourceIds } = require('./resources.ts');
-const { groupJobs, splitStacks, stackSize, stackProblems } = require('./stacks.ts');
+const { planStacks } = require('./stacks.ts');
 
 const FILE = /^stepcron-(Jobs\d+)-([0-9a-f]{64})\.json$/;
 
@@ -54,10 +54,7 @@ class StepcronStacks {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage: this.provider.getStage() });
     const fileOf = (stack) => `stepcron-${stack.id}-${stack.sha256}.json`;
-    const { main, nested } = splitStacks(template, groupJobs(jobs, jobResourceIds), (stack) => this.templateUrl(fileOf(stack)));
-
-    const sizes = [stackSize('main stack', main), ...nested.map((s) => stackSize(s.id, s.template, s.body))];
-    const problems = sizes.flatMap(stackProblems);
+    const { main, nested, sizes, problems } = planStacks(template, jobs, jobResourceIds, (stack) => this.templateUrl(fileOf(stack)));
     if (problems.length) {
       throw new this.serverless.classes.Error(`stepcron: the stage does not fit CloudFormation's quotas:\n${problems.join('\n')}`);
     }

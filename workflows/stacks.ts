@@ -211,3 +211,11 @@ export function stackProblems(size: StackSize): string[] {
   over('outputs', 'outputs');
   return problems;
 }
+
+/** How a stage splits: the templates, every stack's size and, one line each, what exceeds a quota. */
+export function planStacks<J extends { name: string }>(template: Template, jobs: J[], resourceIds: (job: J) => string[],
+  templateUrl: (stack: NestedStack) => unknown = (s) => `https://example.invalid/${s.sha256}.json`) {
+  const { main, nested } = splitStacks(template, groupJobs(jobs, resourceIds), templateUrl);
+  const sizes = [stackSize('main stack', main), ...nested.map((s) => stackSize(s.id, s.template, s.body))];
+  return { main, nested, sizes, problems: sizes.flatMap(stackProblems) };
+}
