@@ -402,7 +402,8 @@ function checkParams(jobs: Job[], params: StageParams): void {
  */
 export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Record<string, Cfn> } {
   const out: Record<string, Cfn> = { ...(resources(jobs, params) as Record<string, Cfn>) };
-  for (const machine of Object.values(stateMachines(jobs, params)) as Array<Record<string, any>>) {
+  type Machine = { id: string; name: string; type: string; role: unknown; definition: unknown; loggingConfig: { level: string; includeExecutionData: boolean; destinations: unknown[] } };
+  for (const machine of Object.values(stateMachines(jobs, params)) as Machine[]) {
     out[machine.id] = {
       Type: 'AWS::StepFunctions::StateMachine',
       Properties: {
@@ -413,7 +414,7 @@ export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Re
         LoggingConfiguration: {
           Level: machine.loggingConfig.level,
           IncludeExecutionData: machine.loggingConfig.includeExecutionData,
-          Destinations: machine.loggingConfig.destinations.map((arn: unknown) => ({ CloudWatchLogsLogGroup: { LogGroupArn: arn } })),
+          Destinations: machine.loggingConfig.destinations.map((arn) => ({ CloudWatchLogsLogGroup: { LogGroupArn: arn } })),
         },
       },
       DependsOn: ['StateMachineRole'],

@@ -165,7 +165,10 @@ const paramName = (target: string, attribute: string) => `${target}${attribute.r
 export function references(template: Template): Array<{ from: string; target: string }> {
   const found: Array<{ from: string; target: string }> = [];
   const visit = (from: string, node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach((n) => visit(from, n));
+    if (Array.isArray(node)) {
+      for (const n of node) visit(from, n);
+      return;
+    }
     if (typeof node !== 'object' || node === null) return;
     for (const [key, value] of Object.entries(node)) {
       if (key === 'Ref' && typeof value === 'string') found.push({ from, target: value });
