@@ -3,18 +3,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { CatalogError, findJob, type Job, loadCatalog } from '../workflows/catalog';
-import { compile } from '../workflows/compile';
-import { deployInfra, ParamsError } from '../workflows/resources';
+import type { Job } from '../workflows/catalog';
 import { isValidTimezone, nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
 import { History } from './history';
-import { formatSummary, runLocal, type Summary } from './run';
-import { makeBackend } from './backends';
+import type { Summary } from './run';
 import { UsageError } from './errors';
-import { localScheduler, parseDuration } from './scheduler';
-import { readStageParams } from './stage';
-import { deliveryFromEnv } from '../handlers/lib/delivery';
-import { ConfigError } from '../handlers/lib/errors';
+
+// The rest loads when a command needs it, for a fast start: `--help` loads no catalog parser (YAML, zod), `validate`
+// none of the Step Functions engine, the backends or the AWS SDK.
+const catalog = () => import('../workflows/catalog');
+const resources = () => import('../workflows/resources');
+const run = () => import('./run');
 
 const EXIT_USAGE = 2;
 
@@ -34,18 +33,20 @@ export async function main(argv: string[]): Promise<number> {
   const common = (cmd: Command) => cmd
     .option('--catalog <file>', 'the job catalog', 'workflows/jobs.yml')
     .option('--stage <stage>', 'the stage whose settings apply', 'dev');
-  const jobsOf = (o: Common) => loadCatalog(o.catalog, { stage: o.stage });
+  const jobsOf = async (o: Common) => (await catalog()).loadCatalog(o.catalog, { stage: o.stage });
 
   common(program.command('validate').description('check the catalog; one line per problem'))
-    .action((o: Common) => {
-      const jobs = jobsOf(o);
+    .action(async (o: Common) => {
+      const jobs = await jobsOf(o);
       process.stdout.write(`${o.catalog}: ${jobs.length} jobs valid for stage ${o.stage}: ${jobs.map((j) => j.name).join(', ')}\n`);
     });
 
   common(program.command('synth').argument('[job]', 'one job (default: all)')
     .description('print the state machine definition (ASL) of each job, exactly as it deploys'))
-    .action((name: string | undefined, o: Common) => {
-      const jobs = jobsOf(o);
+    .action(async (name: string | undefined, o: Common) => {
+      const jobs = await jobsOf(o);
+      const [{ findJob }, { compile }, { deployInfra }, { readStageParams }] =
+        await Promise.all([catalog(), import('../workflows/compile'), resources(), import('./stage')]);
       const params = readStageParams(o.stage, serverlessFileFor(o.catalog));
       const picked = name ? [findJob(jobs, name, o.catalog)] : jobs;
       const out = Object.fromEntries(picked.map((j) => [j.name, compile(j, deployInfra(j, params))]));
@@ -60,11 +61,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--skip-waits', 'do not wait between retries (Wait states and retry intervals take 0 s)', false)
     .option('--json', 'print the summary as one JSON object on the last line of stdout', false))
     .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; json: boolean }) => {
-      const job = findJob(jobsOf(o), name, o.catalog);
+      const job = (await catalog()).findJob(await jobsOf(o), name, o.catalog);
       const input = o.event ? runInputOf(readEvent(o.event), o.event, job.name) : {};
       const summary = await runOnce(job, o, input, o);
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else process.stdout.write(formatSummary(summary));
+      else process.stdout.write((await run()).formatSummary(summary));
       exitCode = summary.status === 'SUCCEEDED' || summary.status === 'SKIPPED' ? 0 : 1;
     });
 
@@ -73,9 +74,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tz <zone>', 'IANA time zone (default: the job\'s, or UTC)')
     .option('--from <time>', 'ISO time to count from (default: now)')
     .option('-n, --count <n>', 'how many times', '5'))
-    .action((what: string, o: Common & { tz?: string; from?: string; count: string }) => {
+    .action(async (what: string, o: Common & { tz?: string; from?: string; count: string }) => {
       const isExpression = /^(cron|rate|at)\(/.test(what.trim());
-      const job = isExpression ? undefined : findJob(jobsOf(o), what, o.catalog);
+      const job = isExpression ? undefined : (await catalog()).findJob(await jobsOf(o), what, o.catalog);
       const schedule = parseSchedule(job ? job.schedule : what.trim());
       const from = o.from ? new Date(o.from) : new Date();
       if (Number.isNaN(from.getTime())) throw new UsageError(`--from: '${o.from}' is not an ISO time such as 2026-03-08T00:00:00Z`);
@@ -93,7 +94,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--jobs <names>', 'only these jobs (comma-separated)')
     .addOption(new Option('--ecs <backend>', 'what runs the ECS task').choices(['process', 'container', 'aws']).default('process')))
     .action(async (o: Common & { for?: string; jobs?: string; ecs: string }) => {
-      const all = jobsOf(o);
+      const all = await jobsOf(o);
+      const [{ findJob }, { localScheduler, parseDuration }, { makeBackend }] =
+        await Promise.all([catalog(), import('./scheduler'), import('./backends')]);
       const names = o.jobs?.split(',').map((s) => s.trim()).filter(Boolean);
       const jobs = names ? names.map((n) => findJob(all, n, o.catalog)) : all.filter((j) => j.enabled);
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
@@ -122,7 +125,8 @@ export async function main(argv: string[]): Promise<number> {
   common(program.command('demo').description('run each job of the catalog once, locally (process backend, no retry waits)'))
     .action(async (o: Common) => {
       const summaries: Summary[] = [];
-      for (const job of jobsOf(o)) {
+      const { formatSummary } = await run();
+      for (const job of await jobsOf(o)) {
         const summary = await runOnce(job, o, {}, { ecs: 'process', notify: 'print', skipWaits: true });
         process.stdout.write(formatSummary(summary));
         summaries.push(summary);
@@ -138,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
+    const [{ CatalogError }, { ParamsError }] = await Promise.all([catalog(), resources()]);
     if (err instanceof CatalogError || err instanceof UsageError || err instanceof ScheduleError || err instanceof ParamsError) {
       process.stderr.write(`stepcron: ${err.message}\n`);
       return EXIT_USAGE;
@@ -151,6 +156,7 @@ function history(): History {
 }
 
 async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string; notify: string; skipWaits: boolean }) {
+  const [{ runLocal }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
   const backend = await makeBackend(flags.ecs, o.stage);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -159,7 +165,7 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
   try {
     return await runLocal({
       job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal,
-      ...(flags.notify === 'aws' && { notifyDeps: awsDelivery() }),
+      ...(flags.notify === 'aws' && { notifyDeps: await awsDelivery() }),
       err: (t) => process.stderr.write(t),
       out: (t) => process.stdout.write(t),
       tty: Boolean(process.stderr.isTTY),
@@ -173,7 +179,9 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
 }
 
 /** `--notify aws`: the same channels the notify Lambda uses, configured by the same variables. */
-function awsDelivery() {
+async function awsDelivery() {
+  const [{ deliveryFromEnv }, { ConfigError }] =
+    await Promise.all([import('../handlers/lib/delivery'), import('../handlers/lib/errors')]);
   try {
     return deliveryFromEnv();
   } catch (err) {
