@@ -1,0 +1,16 @@
+// Builds the CLI that bin/stepcron.cjs runs: cli/main.ts bundled by esbuild into dist/stepcron.cjs (CommonJS, Node 20+).
+// `npm ci` runs it (the `prepare` script); the bin also rebuilds by itself whenever a source changed since.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cli from '../bin/cli-build.cjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const started = Date.now();
+try {
+  const built = cli.build(root);
+  console.log(`${built.file}: ${(built.bytes / 1024).toFixed(0)} KiB from ${built.inputs} files in ${Date.now() - started} ms`);
+} catch (err) {
+  // esbuild has printed its errors already.
+  if (!err.errors) console.error(`build-cli: ${err.message}`);
+  process.exitCode = 1;
+}
