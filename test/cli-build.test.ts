@@ -1,0 +1,205 @@
+// The compiled CLI (dist/stepcron.cjs): bin/stepcron.cjs runs the build, and rebuilds it first whenever a file it was
+// built from changed or it is missing. Each test works on its own copy of the project (sources, bin, build script,
+// with the real node_modules linked), so the real tree is never modified.
+import { execFile, spawnSync } from 'node:child_process';
+import {
+  cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BUNDLE, readBuild, snapshot, staleReason } from '../bin/cli-build.cjs';
+
+const root = join(__dirname, '..');
+const COPIED = ['bin', 'scripts/build-cli.mjs', 'cli', 'workflows', 'handlers', 'package.json', 'tsconfig.json'];
+const DESCRIPTION = 'Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally';
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A copy of the project without dist/. node_modules: the real one linked, or a folder linking each package but esbuild. */
+function project(options: { withoutEsbuild?: boolean } = {}): string {
+  const dir = tempDir('stepcron-build-');
+  for (const path of COPIED) cpSync(join(root, path), join(dir, path), { recursive: true });
+  if (options.withoutEsbuild) {
+    mkdirSync(join(dir, 'node_modules'));
+    for (const name of readdirSync(join(root, 'node_modules'))) {
+      symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name));
+    }
+  } else {
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  }
+  return dir;
+}
+
+/** `node bin/stepcron.cjs ...` in the project `dir`, as a user runs it. */
+function stepcron(dir: string, args: string[]) {
+  const result = spawnSync(process.execPath, [join(dir, 'bin', 'stepcron.cjs'), ...args], { cwd: dir, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function edit(file: string, from: string, to: string): void {
+  const text = readFileSync(file, 'utf8');
+  expect(text).toContain(from);
+  writeFileSync(file, text.replace(from, to));
+}
+
+function built(dir: string) {
+  const build = readBuild(dir);
+  if (!build?.stamp) throw new Error(`no build in ${dir}`);
+  return { ...build, stamp: build.stamp };
+}
+
+describe('bin/stepcron.cjs runs the compiled CLI', () => {
+  it('builds a missing dist/stepcron.cjs on the first start, and what runs is that file', () => {
+    // Prepare
+    const dir = project();
+    // Act
+    const first = stepcron(dir, ['--help']);
+    // Assess: built, fresh, and it answered.
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toContain(DESCRIPTION);
+    const build = built(dir);
+    expect(staleReason(dir, build.stamp)).toBeUndefined();
+    expect(build.stamp.files.map(([path]) => path)).toEqual(expect.arrayContaining([
+      'cli/main.ts', 'workflows/catalog.ts', 'package.json', 'tsconfig.json', expect.stringMatching(/node_modules\/zod\/package\.json$/),
+    ]));
+    // Act: the same text changed in the built file alone (its sources unchanged) shows in the next start.
+    edit(join(dir, BUNDLE), DESCRIPTION, 'Answered by the built file');
+    const second = stepcron(dir, ['--help']);
+    const validate = stepcron(dir, ['validate']);
+    // Assess
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('Answered by the built file');
+    expect(validate).toMatchObject({ code: 0, stderr: '' });
+    expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev: /);
+  });
+
+  it('rebuilds before running when a source changed, so the change is what runs', () => {
+    // Prepare
+    const dir = project();
+    expect(stepcron(dir, ['--help']).code).toBe(0);
+    const before = built(dir);
+    // Act
+    edit(join(dir, 'cli', 'main.ts'), `'${DESCRIPTION}'`, "'Changed since the last build'");
+    const reason = staleReason(dir, before.stamp);
+    const result = stepcron(dir, ['--help']);
+    // Assess
+    expect(reason).toBe('cli/main.ts changed');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Changed since the last build');
+    expect(result.stdout).not.toContain(DESCRIPTION);
+    const after = built(dir);
+    expect(after.stamp.hash).not.toBe(before.stamp.hash);
+    expect(staleReason(dir, after.stamp)).toBeUndefined();
+  });
+
+  it('rebuilds when a source was only touched, or a file was added next to the sources', () => {
+    // Prepare
+    const dir = project();
+    expect(stepcron(dir, ['validate']).code).toBe(0);
+    const before = built(dir);
+    // Act: touched (same content, new times).
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(dir, 'workflows', 'schedule.ts'), later, later);
+    const touched = staleReason(dir, before.stamp);
+    const result = stepcron(dir, ['validate']);
+    // Assess: rebuilt (a new file, the same code) and fresh again.
+    expect(touched).toBe('workflows/schedule.ts changed');
+    expect(result.code).toBe(0);
+    const after = built(dir);
+    expect(after.id).not.toBe(before.id);
+    expect(after.stamp.hash).toBe(before.stamp.hash);
+    expect(staleReason(dir, after.stamp)).toBeUndefined();
+    // Act: a new file in a source folder could change what an import resolves to.
+    writeFileSync(join(dir, 'cli', 'backends.ts'), 'export {};\n');
+    // Assess
+    expect(staleReason(dir, after.stamp)).toBe('files were added to or removed from cli/');
+  });
+
+  it('a source that does not compile: the start exits 1 with esbuild\'s message and runs nothing', () => {
+    // Prepare
+    const dir = project();
+    expect(stepcron(dir, ['validate']).code).toBe(0);
+    const errors = join(dir, 'cli', 'errors.ts');
+    const good = readFileSync(errors, 'utf8');
+    // Act
+    writeFileSync(errors, `${good}\nexport const broken = ;\n`);
+    const broken = stepcron(dir, ['validate']);
+    writeFileSync(errors, good);
+    const repaired = stepcron(dir, ['validate']);
+    // Assess
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toContain('cli/errors.ts');
+    expect(broken.stderr).toMatch(/stepcron: cannot build the CLI from its sources \(see above\)\n$/);
+    expect(repaired.code).toBe(0);
+    expect(repaired.stderr).toBe('');
+  });
+
+  it('starts at the same time after a change all run the new build', async () => {
+    // Prepare
+    const dir = project();
+    expect(stepcron(dir, ['--help']).code).toBe(0);
+    edit(join(dir, 'cli', 'main.ts'), `'${DESCRIPTION}'`, "'Rebuilt once or more'");
+    // Act
+    const run = promisify(execFile);
+    const results = await Promise.all([1, 2, 3].map(() => run(process.execPath, [join(dir, 'bin', 'stepcron.cjs'), '--help'], { cwd: dir })));
+    // Assess
+    for (const result of results) expect(result.stdout).toContain('Rebuilt once or more');
+    expect(staleReason(dir, built(dir).stamp)).toBeUndefined();
+  });
+
+  it('without esbuild (no devDependencies): a fresh build runs; a stale one is refused in one line', () => {
+    // Prepare: built while esbuild is there, then esbuild removed.
+    const dir = project({ withoutEsbuild: true });
+    expect(stepcron(dir, ['validate']).code).toBe(0);
+    unlinkSync(join(dir, 'node_modules', 'esbuild'));
+    // Act
+    const fresh = stepcron(dir, ['validate']);
+    edit(join(dir, 'cli', 'main.ts'), `'${DESCRIPTION}'`, "'Not built'");
+    const stale = stepcron(dir, ['--help']);
+    // Assess
+    expect(fresh).toMatchObject({ code: 0, stderr: '' });
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toBe('');
+    expect(stale.stderr).toBe('stepcron: dist/stepcron.cjs is missing or older than its sources (cli/main.ts changed), '
+      + 'and esbuild is not installed to rebuild it: run npm ci\n');
+  });
+});
+
+describe('staleReason', () => {
+  it('is undefined while every file and folder is as stamped, and names the first that is not', () => {
+    // Prepare
+    const dir = tempDir('stepcron-stamp-');
+    mkdirSync(join(dir, 'src'));
+    mkdirSync(join(dir, 'node_modules', 'pkg'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'a.ts'), 'export const a = 1;\n');
+    writeFileSync(join(dir, 'node_modules', 'pkg', 'package.json'), '{"version":"1.0.0"}');
+    const stamp = { format: 1, hash: 'x', ...snapshot(dir, ['src/a.ts', 'node_modules/pkg/package.json'], ['src']) };
+    // Act / Assess: as stamped.
+    expect(staleReason(dir, stamp)).toBeUndefined();
+    // A package reinstalled at another version of the same size, with npm's fixed file times: the ctime differs.
+    const pkg = join(dir, 'node_modules', 'pkg', 'package.json');
+    const { atime, mtime } = statSync(pkg);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // past the file clock's tick
+    writeFileSync(pkg, '{"version":"1.0.1"}');
+    utimesSync(pkg, atime, mtime);
+    expect(staleReason(dir, stamp)).toBe('node_modules/pkg/package.json changed');
+    // Deleted, or no stamp at all.
+    rmSync(join(dir, 'src', 'a.ts'));
+    expect(staleReason(dir, stamp)).toBe('src/a.ts is gone');
+    expect(staleReason(dir, undefined)).toMatch(/dist\/stepcron\.cjs is missing/);
+    expect(staleReason(dir, { ...stamp, format: 0 })).toMatch(/not built by bin\/cli-build\.cjs/);
+  });
+});
