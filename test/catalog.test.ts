@@ -62,7 +62,9 @@ describe('catalog validation', () => {
     ['a reserved variable', { environment: '{ STEPCRON_JOB: x }' }, /jobs\.job-a\.environment\.STEPCRON_JOB: .*reserved/],
     ['a plain-text secret', { secrets: '{ DB_PASSWORD: hunter2 }' }, /jobs\.job-a\.secrets\.DB_PASSWORD: must be an SSM parameter/],
     ['fan-out with both item sources', { fanOut: '{ items: [a], itemsPath: $.x }' }, /jobs\.job-a\.fanOut: give exactly one of items/],
-    ['fan-out concurrency above the inline Map limit', { fanOut: '{ items: [a], maxConcurrency: 100 }' }, /jobs\.job-a\.fanOut\.maxConcurrency: must be at most 40/],
+    ['fan-out concurrency above the Distributed Map limit', { fanOut: '{ items: [a], maxConcurrency: 10001 }' }, /jobs\.job-a\.fanOut\.maxConcurrency: must be at most 10000/],
+    ['items from S3 in an unknown format', { fanOut: '{ itemsFrom: s3://acme-items/tenants.xml }' }, /jobs\.job-a\.fanOut\.itemsFrom: must be s3:\/\/bucket\/key ending in \.json/],
+    ['items from S3 and a list', { fanOut: '{ items: [a], itemsFrom: s3://acme-items/t.json }' }, /jobs\.job-a\.fanOut: give exactly one of items/],
     ['a tolerated percentage above 100', { fanOut: '{ items: [a], toleratedFailurePercentage: 150 }' }, /jobs\.job-a\.fanOut\.toleratedFailurePercentage: must be 0-100/],
     ['an exit code both retried and failed', { exitCodes: '{ retry: [3], fail: [3] }' }, /jobs\.job-a\.exitCodes: codes 3 are both retried and failed/],
   ])('rejects %s', (_what, fields, expected) => {

@@ -75,6 +75,8 @@ describe('precheck: run input', () => {
       input: { format: 'pdf' },
       items: [],
       maxFailedItems: 0,
+      route: 'none',
+      source: null,
     });
   });
 
@@ -108,7 +110,7 @@ describe('precheck: run input', () => {
     expect(error.problems).toEqual([
       'input.scheduledTime: must be an ISO-8601 time such as 2026-11-24T02:00:00Z',
       'input.items: must be a JSON array',
-      'input.inputs: is not a known field (allowed: scheduledTime, input, items, scheduleArn, schedulerExecutionId, attemptNumber)',
+      'input.inputs: is not a known field (allowed: scheduledTime, input, items, itemsFrom, scheduleArn, schedulerExecutionId, attemptNumber)',
     ]);
     expect(error.message).toBe(error.problems.join('; '));
     expect(executions.listed).toEqual([]);
@@ -245,7 +247,7 @@ describe('precheck: fan-out', () => {
   it('reads a nested itemsPath, overridden by the run input', async () => {
     // Prepare
     const event = tenantSync();
-    event.policy.fanOut = { itemsPath: '$.crm.tenants', toleratedFailurePercentage: 0 };
+    event.policy.fanOut = { itemsPath: '$.crm.tenants', toleratedFailurePercentage: 0, itemsBuckets: [], inlineLimit: 1000 };
     event.input = { input: { crm: { tenants: [{ id: 'acme' }, { id: 'globex' }] } } };
     // Act
     const result = await precheck(event, { executions: new FakeExecutions() });
@@ -265,7 +267,7 @@ describe('precheck: fan-out', () => {
   it('uses the catalog items when the job lists them', async () => {
     // Prepare
     const event = tenantSync();
-    event.policy.fanOut = { items: [1, 2, 3], toleratedFailurePercentage: 50 };
+    event.policy.fanOut = { items: [1, 2, 3], toleratedFailurePercentage: 50, itemsBuckets: [], inlineLimit: 1000 };
     // Act
     const result = await precheck(event, { executions: new FakeExecutions() });
     // Assess
@@ -312,7 +314,7 @@ describe('precheck: fan-out', () => {
   ])('%i items with %i%% tolerated may have %i failures', async (count, tolerated, expected) => {
     // Prepare
     const event = { ...tenantSync(), input: { items: Array.from({ length: count }, (_, i) => i) } };
-    event.policy.fanOut = { itemsPath: '$.tenants', toleratedFailurePercentage: tolerated };
+    event.policy.fanOut = { itemsPath: '$.tenants', toleratedFailurePercentage: tolerated, itemsBuckets: [], inlineLimit: 1000 };
     // Act
     const result = await precheck(event, { executions: new FakeExecutions() });
     // Assess
@@ -446,5 +448,67 @@ describe('precheck handler', () => {
     await handler(nightly(), {} as never);
     // Assess
     expect(sfn.commandCalls(sdk.ListExecutionsCommand)).toHaveLength(1);
+  });
+});
+
+describe('precheck: how a fan-out reaches its items', () => {
+  const withFanOut = (fanOut: Partial<NonNullable<PrecheckEvent['policy']['fanOut']>>, input: unknown = {}) => {
+    const event = tenantSync();
+    event.policy.fanOut = { toleratedFailurePercentage: 10, itemsBuckets: ['acme-items', 'stepcron-dev-local'], inlineLimit: 3, ...fanOut };
+    event.input = input;
+    return event;
+  };
+
+  it('runs a short list inline and a list longer than one history holds on the Distributed Map', async () => {
+    // Act
+    const short = await precheck(withFanOut({ items: [1, 2, 3] }), { executions: new FakeExecutions() });
+    const long = await precheck(withFanOut({ items: [1, 2, 3, 4] }), { executions: new FakeExecutions() });
+    // Assess
+    expect([short.route, short.items]).toEqual(['inline', [1, 2, 3]]);
+    expect([long.route, long.items, long.source]).toEqual(['items', [1, 2, 3, 4], null]);
+  });
+
+  it.each([
+    ['s3://acme-items/tenants.json', 'json'],
+    ['s3://acme-items/2026/tenants.jsonl', 'jsonl'],
+    ['s3://acme-items/tenants.ndjson', 'jsonl'],
+    ['s3://stepcron-dev-local/uploads/tenants.csv', 'csv'],
+  ])('reads %s from S3 as %s, with no items in the state', async (url, route) => {
+    // Act
+    const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.json' }, { itemsFrom: url }), { executions: new FakeExecutions() });
+    // Assess
+    const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(url)!;
+    expect(result).toMatchObject({ run: true, route, source: { bucket, key }, items: [] });
+  });
+
+  it("uses the catalog's itemsFrom when the run names none", async () => {
+    const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.csv' }), { executions: new FakeExecutions() });
+    expect(result).toMatchObject({ route: 'csv', source: { bucket: 'acme-items', key: 'all.csv' } });
+  });
+
+  it.each([
+    [{ itemsFrom: 's3://elsewhere/t.json' }, /input\.itemsFrom: job may read items only from s3:\/\/acme-items\/ or s3:\/\/stepcron-dev-local\/ .*not s3:\/\/elsewhere\//],
+    [{ itemsFrom: 's3://acme-items/t.xml' }, /input\.itemsFrom: 's3:\/\/acme-items\/t\.xml' must be s3:\/\/bucket\/key ending in \.json/],
+    [{ itemsFrom: 's3://acme-items/t.json', items: [1] }, /input: give items or itemsFrom, not both/],
+  ])('refuses %j before any task starts', async (input, message) => {
+    await expect(precheck(withFanOut({ items: [1] }, input), { executions: new FakeExecutions() })).rejects.toThrow(message);
+  });
+
+  it('refuses itemsFrom for a job that does not fan out', async () => {
+    const event = nightly();
+    event.input = { itemsFrom: 's3://acme-items/t.json' };
+    await expect(precheck(event, { executions: new FakeExecutions() })).rejects.toThrow(/input\.itemsFrom: job nightly-report does not fan out/);
+  });
+
+  it('gives each container the run input without the list its items came from (the 8 KiB limit is per item)', async () => {
+    // Prepare: 500 tenants of 40 characters each: 20 KB as a list, far over ECS's 8 KiB overrides
+    const tenants = Array.from({ length: 500 }, (_, i) => `tenant-${String(i).padStart(33, '0')}`);
+    const event = withFanOut({ itemsPath: '$.crm.tenants', inlineLimit: 1000 }, { input: { crm: { tenants, region: 'eu' }, dryRun: true } });
+    event.policy.input = {};
+    // Act
+    const result = await precheck(event, { executions: new FakeExecutions() });
+    // Assess
+    expect(result.items).toHaveLength(500);
+    expect(result.input).toEqual({ crm: { region: 'eu' }, dryRun: true });
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isValidTimezone, scheduleProblem } from './schedule';
+import { S3_ITEMS } from './compile';
 
 export const SERVICE = 'stepcron';
 /** Step Functions limits state machine and execution names to 80 characters. */
@@ -49,11 +50,12 @@ const exitCode = z.number().int().min(1, 'exit codes are 1-255 (0 is success)').
 const FanOutSchema = z.strictObject({
   items: z.array(z.unknown()).min(1, 'must list at least one item').optional(),
   itemsPath: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "must be a path into the run input like '$.tenants'").optional(),
-  // Inline Map runs at most 40 iterations at once.
-  maxConcurrency: int(1, 40).default(10),
+  itemsFrom: z.string().regex(S3_ITEMS, 'must be s3://bucket/key ending in .json (an array), .jsonl or .csv (a header row)').optional(),
+  // Inline Map runs at most 40 iterations at once; a Distributed Map (long lists, S3) up to 10,000 child executions.
+  maxConcurrency: int(1, 10000).default(10),
   toleratedFailurePercentage: z.number().min(0, 'must be 0-100').max(100, 'must be 0-100').default(0),
-}).refine((f) => (f.items === undefined) !== (f.itemsPath === undefined), {
-  error: 'give exactly one of items (a static list) or itemsPath (a path into the run input)',
+}).refine((f) => [f.items, f.itemsPath, f.itemsFrom].filter((x) => x !== undefined).length === 1, {
+  error: 'give exactly one of items (a static list), itemsPath (a path into the run input) or itemsFrom (s3://bucket/key)',
 });
 
 export const JobSchema = z.strictObject({

@@ -24,6 +24,8 @@ export interface Infra {
   precheckFunction: Ref;
   notifyFunction: Ref;
   logGroup: Ref;
+  /** The stage's bucket for fan-out results (Distributed Map ResultWriter) and items uploaded for runs. */
+  resultsBucket: Ref;
 }
 
 /** The container that runs the job in every task definition; exit codes are judged on it, never on a sidecar. */
@@ -36,7 +38,39 @@ export const FAILURE = {
   startFailed: 'JobStartFailed',
   precheck: 'PrecheckFailed',
   tolerance: 'FanOutToleranceExceeded',
+  fanOut: 'FanOutFailed',
 } as const;
+
+/** How a fan-out run reaches its items (the precheck decides; `RouteFanOut` branches on it). */
+export const ROUTES = {
+  /** The items are in the state (a catalog list, the run's `items`, or `itemsPath`) and few enough for inline Map. */
+  inline: 'FanOut',
+  /** The same, but more than one execution's history holds: a Distributed Map over the state's items. */
+  items: 'FanOutDistributed',
+  /** An S3 object (catalog or run input `itemsFrom`), by format: a Distributed Map reading it (ItemReader). */
+  json: 'FanOutJson',
+  jsonl: 'FanOutJsonl',
+  csv: 'FanOutCsv',
+} as const;
+export type Route = keyof typeof ROUTES;
+
+/** Inline Map runs at most 40 iterations at once, whatever MaxConcurrency says. */
+export const INLINE_MAX_CONCURRENCY = 40;
+/** History events of one inline item, worst case: MapIteration events, the task's, and each retry's loop of states. */
+const ITEM_EVENTS = 12;
+const RETRY_EVENTS = 24;
+/** Events the run spends outside the Map (precheck, counting, notification), with room to spare. */
+const RUN_EVENTS = 200;
+/** A Standard execution fails at 25,000 history events (parent and each child execution counted apart). */
+const MAX_HISTORY_EVENTS = 25_000;
+
+/**
+ * The most items an inline Map can take in one execution's history if every item used all its retries. Longer lists
+ * take the Distributed Map, whose items each have their own child execution and history.
+ */
+export function inlineItemLimit(job: Job): number {
+  return Math.floor((MAX_HISTORY_EVENTS - RUN_EVENTS) / (ITEM_EVENTS + job.retries * RETRY_EVENTS));
+}
 
 /** How many container slots of the ECS Task to search for the job's container (the job, plus injected sidecars). */
 const CONTAINER_SLOTS = 3;
@@ -70,31 +104,31 @@ export function compile(job: Job, infra: Infra): Definition {
     PrecheckFailed: markOutcome('FAILED', FAILURE.precheck, { path: '$.error.Cause' }, failureExit, false),
     ShouldRun: {
       Type: 'Choice',
-      Choices: [{ Variable: '$.run', BooleanEquals: true, Next: fanOut ? 'FanOut' : 'RunTask' }],
+      Choices: [{ Variable: '$.run', BooleanEquals: true, Next: fanOut ? 'RouteFanOut' : 'RunTask' }],
       Default: 'Skipped',
     },
     Skipped: { Type: 'Succeed', Comment: 'The precheck decided not to run (see reason)' },
   };
 
   if (fanOut) {
+    states.RouteFanOut = {
+      Type: 'Choice',
+      Comment: 'The precheck chose the route: inline Map for short lists, Distributed Map for long lists and S3 objects',
+      Choices: (Object.keys(ROUTES) as Route[]).filter((r) => r !== 'inline')
+        .map((route) => ({ Variable: '$.route', StringEquals: route, Next: ROUTES[route] })),
+      Default: ROUTES.inline,
+    };
     Object.assign(states, {
       FanOut: {
         Type: 'Map',
         Comment: 'One task per item; every item ends in ItemSucceeded or ItemFailed, so none is dropped',
         ItemsPath: '$.items',
-        MaxConcurrency: fanOut.maxConcurrency,
-        ItemSelector: {
-          'runId.$': "States.Format('{}-{}', $.runId, $$.Map.Item.Index)",
-          'scheduledTime.$': '$.scheduledTime',
-          'input.$': '$.input',
-          'item.$': '$$.Map.Item.Value',
-          'index.$': '$$.Map.Item.Index',
-          retry: { attempt: 0, delay: 0 },
-        },
+        MaxConcurrency: Math.min(fanOut.maxConcurrency, INLINE_MAX_CONCURRENCY),
+        ItemSelector: itemSelector(),
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
           StartAt: 'RunTask',
-          States: taskStates(job, infra, { onSuccess: 'ItemSucceeded', onFailure: 'ItemFailed' }, true),
+          States: taskStates(job, infra, { onSuccess: 'ItemSucceeded', onFailure: 'ItemFailed' }, 'inline'),
         },
         ResultPath: '$.results',
         Next: 'CountFailures',
@@ -133,6 +167,7 @@ export function compile(job: Job, infra: Infra): Definition {
         Next: failureExit,
       },
     });
+    Object.assign(states, distributedStates(job, infra, failureExit));
     // A run that succeeded with some failed items is still reported, so no failure goes unseen.
     if (!job.notify.onSuccess) {
       states.AnyItemFailed = {
@@ -142,8 +177,9 @@ export function compile(job: Job, infra: Infra): Definition {
       };
     }
     states.NotifySuccess = notifyState(job, infra, 'SUCCEEDED', 'Succeeded');
+    states.NotifyItemsSucceeded = notifyState(job, infra, 'SUCCEEDED', 'Succeeded', true);
   } else {
-    Object.assign(states, taskStates(job, infra, { onSuccess: job.notify.onSuccess ? 'NotifySuccess' : 'Succeeded', onFailure: failureExit }, false));
+    Object.assign(states, taskStates(job, infra, { onSuccess: job.notify.onSuccess ? 'NotifySuccess' : 'Succeeded', onFailure: failureExit }, 'single'));
     if (job.notify.onSuccess) states.NotifySuccess = notifyState(job, infra, 'SUCCEEDED', 'Succeeded');
   }
 
@@ -156,6 +192,120 @@ export function compile(job: Job, infra: Infra): Definition {
     StartAt: 'Precheck',
     TimeoutSeconds: runTimeoutSeconds(job),
     States: states,
+  };
+}
+
+/** Where a Distributed Map's ResultWriter puts a run's results (under it: <map run id>/manifest.json, ...). */
+export function resultsLocation(job: Job, infra: Infra): State {
+  return { bucket: infra.resultsBucket, 'prefix.$': `States.Format('results/${job.name}/{}', $.runId)` };
+}
+
+/** An S3 object of items: JSON (an array), JSON Lines, or CSV with a header row, told apart by the key's ending. */
+export const S3_ITEMS = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+\.(json|jsonl|ndjson|csv))$/;
+
+/** `s3://bucket/key` -> `bucket`. */
+export const s3Bucket = (url: string) => url.slice('s3://'.length).split('/')[0]!;
+
+/** What each fan-out item's task states start from: the run's id and input, and the item with its index. */
+function itemSelector(): State {
+  return {
+    'runId.$': "States.Format('{}-{}', $.runId, $$.Map.Item.Index)",
+    'scheduledTime.$': '$.scheduledTime',
+    'input.$': '$.input',
+    'item.$': '$$.Map.Item.Value',
+    'index.$': '$$.Map.Item.Index',
+    retry: { attempt: 0, delay: 0 },
+  };
+}
+
+/**
+ * Long lists and S3 objects: a Distributed Map whose items are child executions (STANDARD, so `.sync` works) with
+ * their own histories. A failed item fails its child execution, so the native ToleratedFailurePercentage counts it;
+ * results go to the stage bucket (ResultWriter) instead of the state, and DescribeMapRun gives the counts.
+ */
+function distributedStates(job: Job, infra: Infra, failureExit: string): States {
+  const fanOut = job.fanOut!;
+  const processor = {
+    ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+    StartAt: 'RunTask',
+    States: taskStates(job, infra, { onSuccess: 'ItemSucceeded', onFailure: 'ItemFailed' }, 'distributed'),
+  };
+  const map = (reader: State | undefined): State => ({
+    Type: 'Map',
+    Comment: 'One child execution per item; a failed item fails its execution and counts against the tolerance',
+    ...(reader ? { ItemReader: reader } : { ItemsPath: '$.items' }),
+    ItemSelector: itemSelector(),
+    ItemProcessor: processor,
+    MaxConcurrency: fanOut.maxConcurrency,
+    ToleratedFailurePercentage: fanOut.toleratedFailurePercentage,
+    ResultWriter: {
+      Resource: 'arn:aws:states:::s3:putObject',
+      Parameters: { Bucket: infra.resultsBucket, 'Prefix.$': `States.Format('results/${job.name}/{}', $.runId)` },
+    },
+    ResultPath: '$.mapRun',
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.mapError', Next: 'FindMapRun' }],
+    Next: 'FindMapRun',
+  });
+  const s3Reader = (InputType: string): State => ({
+    Resource: 'arn:aws:states:::s3:getObject',
+    ReaderConfig: { InputType, ...(InputType === 'CSV' && { CSVHeaderLocation: 'FIRST_ROW' }) },
+    Parameters: { 'Bucket.$': '$.source.bucket', 'Key.$': '$.source.key' },
+  });
+  const counts: State = {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::aws-sdk:sfn:describeMapRun',
+    Parameters: { 'MapRunArn.$': '$.mapRunFound.arn' },
+    ResultSelector: {
+      known: true,
+      'total.$': '$.ItemCounts.Total',
+      'succeeded.$': '$.ItemCounts.Succeeded',
+      'failed.$': '$.ItemCounts.Failed',
+      'timedOut.$': '$.ItemCounts.TimedOut',
+      'aborted.$': '$.ItemCounts.Aborted',
+    },
+    ResultPath: '$.counts',
+    Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.countError', Next: 'CountsUnknown' }],
+    Next: 'DidFanOutFail',
+  };
+  const outcome = (error: string, cause: Record<string, string>): State => ({
+    Type: 'Pass',
+    Parameters: { status: 'FAILED', error, ...cause, attempts: 0, 'counts.$': '$.counts', resultsAt: resultsLocation(job, infra) },
+    ResultPath: '$.outcome',
+    Next: failureExit,
+  });
+  const anyFailed = { Variable: '$.counts.failed', NumericGreaterThan: 0 };
+  return {
+    [ROUTES.items]: map(undefined),
+    [ROUTES.json]: map(s3Reader('JSON')),
+    [ROUTES.jsonl]: map(s3Reader('JSONL')),
+    [ROUTES.csv]: map(s3Reader('CSV')),
+    // The Map's output (or its error) does not carry the counts: its map run does.
+    FindMapRun: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:sfn:listMapRuns',
+      Parameters: { 'ExecutionArn.$': '$$.Execution.Id' },
+      ResultSelector: { 'arn.$': '$.MapRuns[0].MapRunArn' },
+      ResultPath: '$.mapRunFound',
+      Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.countError', Next: 'CountsUnknown' }],
+      Next: 'CountItems',
+    },
+    CountItems: counts,
+    CountsUnknown: { Type: 'Pass', Result: { known: false }, ResultPath: '$.counts', Next: 'DidFanOutFail' },
+    DidFanOutFail: {
+      Type: 'Choice',
+      Choices: [
+        { And: [{ Variable: '$.mapError', IsPresent: true }, { Variable: '$.mapError.Error', StringEquals: 'States.ExceedToleratedFailureThreshold' }], Next: 'MarkToleranceExceeded' },
+        { Variable: '$.mapError', IsPresent: true, Next: 'MarkFanOutError' },
+        // A run that succeeded with some failed items is still reported, so no failure goes unseen.
+        ...(job.notify.onSuccess ? [] : [{ And: [{ Variable: '$.counts.known', BooleanEquals: true }, anyFailed], Next: 'NotifyItemsSucceeded' }]),
+      ],
+      Default: job.notify.onSuccess ? 'NotifyItemsSucceeded' : 'Succeeded',
+    },
+    MarkToleranceExceeded: outcome(FAILURE.tolerance, { cause: `more than ${fanOut.toleratedFailurePercentage}% of the items failed` }),
+    // The items could not be read or results not written (a missing object, bad CSV, no access): nothing ran.
+    MarkFanOutError: outcome(FAILURE.fanOut, { 'cause.$': "States.Format('{}: {}', $.mapError.Error, $.mapError.Cause)" }),
   };
 }
 
@@ -186,6 +336,10 @@ function precheckState(job: Job, infra: Infra): State {
             fanOut: {
               ...(job.fanOut.items && { items: job.fanOut.items }),
               ...(job.fanOut.itemsPath && { itemsPath: job.fanOut.itemsPath }),
+              ...(job.fanOut.itemsFrom && { itemsFrom: job.fanOut.itemsFrom }),
+              // Where a run may point `itemsFrom`: the catalog's bucket and the stage's own (what the role may read).
+              itemsBuckets: [...(job.fanOut.itemsFrom ? [s3Bucket(job.fanOut.itemsFrom)] : []), infra.resultsBucket],
+              inlineLimit: inlineItemLimit(job),
               toleratedFailurePercentage: job.fanOut.toleratedFailurePercentage,
             },
           }),
@@ -206,6 +360,8 @@ function precheckState(job: Job, infra: Infra): State {
       'input.$': '$.Payload.input',
       'items.$': '$.Payload.items',
       'maxFailedItems.$': '$.Payload.maxFailedItems',
+      'route.$': '$.Payload.route',
+      'source.$': '$.Payload.source',
       retry: { attempt: 0, delay: 0 },
     },
     Retry: [{ ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }],
@@ -217,7 +373,11 @@ function precheckState(job: Job, infra: Infra): State {
 interface Exits { onSuccess: string; onFailure: string }
 
 /** The states that run one task with its retry policy; shared by the single-task flow and each fan-out item. */
-function taskStates(job: Job, infra: Infra, exits: Exits, perItem: boolean): States {
+/** single: the run's own task; inline: an inline Map item; distributed: a Distributed Map item (a child execution). */
+type TaskMode = 'single' | 'inline' | 'distributed';
+
+function taskStates(job: Job, infra: Infra, exits: Exits, mode: TaskMode): States {
+  const perItem = mode !== 'single';
   const failureNext = perItem ? 'ItemFailed' : exits.onFailure;
   const states: States = {};
   // In a Catch, States.TaskFailed matches every error but States.Timeout, so it cannot tell a task that ran and
@@ -362,11 +522,19 @@ function taskStates(job: Job, infra: Infra, exits: Exits, perItem: boolean): Sta
   if (perItem) {
     // Successes are a plain 'ok' and failures carry their index, so counting distinct results counts failures.
     states.ItemSucceeded = { Type: 'Pass', Result: ITEM_OK, End: true };
-    states.ItemFailed = {
-      Type: 'Pass',
-      Parameters: { 'index.$': '$.index', 'item.$': '$.item', 'outcome.$': '$.outcome' },
-      End: true,
-    };
+    const failed = { 'index.$': '$.index', 'item.$': '$.item', 'outcome.$': '$.outcome' };
+    if (mode === 'inline') {
+      states.ItemFailed = { Type: 'Pass', Parameters: failed, End: true };
+    } else {
+      // A Distributed Map counts an item as failed only if its child execution fails.
+      states.ItemFailed = { Type: 'Pass', Parameters: failed, ResultPath: '$.failedItem', Next: 'DescribeItemFailure' };
+      states.DescribeItemFailure = {
+        Type: 'Pass',
+        Parameters: { 'error.$': '$.failedItem.outcome.error', 'cause.$': 'States.JsonToString($.failedItem)' },
+        Next: 'ItemFailedEnd',
+      };
+      states.ItemFailedEnd = { Type: 'Fail', ErrorPath: '$.error', CausePath: '$.cause' };
+    }
   }
   return states;
 }
@@ -430,7 +598,7 @@ function markOutcome(status: 'FAILED' | 'TIMED_OUT', error: string, cause: { pat
   };
 }
 
-function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', next: string): State {
+function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', next: string, distributed = false): State {
   const common = {
     job: job.name,
     stage: infra.stage,
@@ -440,9 +608,11 @@ function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', nex
   };
   const payload: State = status === 'FAILED'
     ? { ...common, 'status.$': '$.outcome.status', 'outcome.$': '$.outcome' }
-    : job.fanOut
-      ? { ...common, status, 'results.$': '$.results' }
-      : { ...common, status, 'task.$': '$.task', 'attempts.$': 'States.MathAdd($.retry.attempt, 1)' };
+    : distributed
+      ? { ...common, status, 'counts.$': '$.counts', resultsAt: resultsLocation(job, infra) }
+      : job.fanOut
+        ? { ...common, status, 'results.$': '$.results' }
+        : { ...common, status, 'task.$': '$.task', 'attempts.$': 'States.MathAdd($.retry.attempt, 1)' };
   return {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke',

@@ -73,6 +73,7 @@ export function deployInfra(job: Job, params: StageParams): Infra {
     precheckFunction: getAtt('PrecheckLambdaFunction'),
     notifyFunction: getAtt('NotifyLambdaFunction'),
     logGroup: taskLogGroup(job, params.stage),
+    resultsBucket: { Ref: 'FanOutBucket' },
   };
 }
 

@@ -3,7 +3,7 @@
 // zod/mini, not zod: the same checks and messages (English, configured in ./errors.ts) for ~30 KB of the Lambda bundle
 // instead of 750 KB (test/bundle.test.ts keeps it so). The catalog, outside the Lambdas, uses the full zod.
 import * as z from 'zod/mini';
-import { ITEM_OK } from '../../workflows/compile';
+import { ITEM_OK, type Route } from '../../workflows/compile';
 
 /** What a person or the scheduler may start a run with. Unknown keys are refused: they are usually typos. */
 export const RunInputSchema = z.strictObject({
@@ -13,6 +13,8 @@ export const RunInputSchema = z.strictObject({
   input: z.optional(z.record(z.string(), z.unknown(), { error: 'must be a JSON object' })),
   /** Fan-out jobs only: the items to run, instead of the catalog's. */
   items: z.optional(z.array(z.unknown(), { error: 'must be a JSON array' })),
+  /** Fan-out jobs only: an S3 object of items (.json array, .jsonl, .csv with a header row), instead of the catalog's. */
+  itemsFrom: z.optional(z.string({ error: 'must be s3://bucket/key' })),
   /** Scheduler context, kept for the record. */
   scheduleArn: z.optional(z.string()),
   schedulerExecutionId: z.optional(z.string()),
@@ -26,6 +28,11 @@ export const PolicySchema = z.object({
   fanOut: z.optional(z.object({
     items: z.optional(z.array(z.unknown())),
     itemsPath: z.optional(z.string()),
+    itemsFrom: z.optional(z.string()),
+    /** The buckets a run's `itemsFrom` may name (what the state machine's role may read). */
+    itemsBuckets: z.array(z.string()),
+    /** The longest list an inline Map can take in one execution's history; longer ones go distributed. */
+    inlineLimit: z.number(),
     toleratedFailurePercentage: z.number().check(z.minimum(0), z.maximum(100)),
   })),
 });
@@ -53,6 +60,10 @@ export interface PrecheckResult {
   items: unknown[];
   /** Fan-out: how many items may fail before the run fails (floor of total * tolerated%). */
   maxFailedItems: number;
+  /** Fan-out: which Map runs the items (workflows/compile.ts ROUTES); 'none' for a single task. */
+  route: Route | 'none';
+  /** An S3 route's object. */
+  source: { bucket: string; key: string } | null;
 }
 
 /** How a task (or one fan-out item) ended: what the Mark* states write to $.outcome. */
@@ -65,7 +76,21 @@ const OutcomeSchema = z.object({
   /** Fan-out items (MarkJobFailed): the job container's exit code (null: it never exited) and the task. */
   exitCode: z.optional(z.nullable(z.number())),
   taskArn: z.optional(z.string()),
+  /** A Distributed Map's item counts (known: false when DescribeMapRun could not be read). */
+  counts: z.optional(z.lazy(() => CountsSchema)),
+  resultsAt: z.optional(z.lazy(() => ResultsAtSchema)),
 });
+
+const CountsSchema = z.object({
+  known: z.boolean(),
+  total: z.optional(z.number()),
+  succeeded: z.optional(z.number()),
+  failed: z.optional(z.number()),
+  timedOut: z.optional(z.number()),
+  aborted: z.optional(z.number()),
+});
+/** Where a Distributed Map's ResultWriter wrote the run's results: s3://bucket/prefix/<map run id>/. */
+const ResultsAtSchema = z.object({ bucket: z.string(), prefix: z.string() });
 
 /** One entry of the FanOut Map's results: ITEM_OK, or the failed item with its outcome. */
 const ItemResultSchema = z.union([
@@ -88,6 +113,9 @@ export const NotifyEventSchema = z.object({
   attempts: z.optional(z.number()),
   /** Success of a fan-out: every item's result (a run may succeed with some failed, within the tolerance). */
   results: z.optional(z.array(ItemResultSchema)),
+  /** Success of a Distributed Map fan-out: the counts, and where the per-item results are. */
+  counts: z.optional(CountsSchema),
+  resultsAt: z.optional(ResultsAtSchema),
 });
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 

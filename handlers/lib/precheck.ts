@@ -3,6 +3,7 @@
 import { ListExecutionsCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { RunInputSchema, type PrecheckEvent, type PrecheckResult } from './contracts';
 import { InvalidInputError, parseOrThrow } from './errors';
+import { S3_ITEMS } from '../../workflows/compile';
 
 export interface RunningExecution {
   executionArn: string;
@@ -37,8 +38,15 @@ export async function precheck(event: PrecheckEvent, deps: PrecheckDeps): Promis
   if (run.items && !fanOut) {
     throw new InvalidInputError([`input.items: job ${event.job} does not fan out (no fanOut in the catalog): remove items`]);
   }
-  const input = { ...event.policy.input, ...run.input };
-  const items = fanOut ? resolveItems(fanOut, run.items, input) : [];
+  if (run.itemsFrom && !fanOut) {
+    throw new InvalidInputError([`input.itemsFrom: job ${event.job} does not fan out (no fanOut in the catalog): remove itemsFrom`]);
+  }
+  if (run.items && run.itemsFrom) throw new InvalidInputError(['input: give items or itemsFrom, not both']);
+  const merged = { ...event.policy.input, ...run.input };
+  const source = fanOut ? itemsSource(fanOut, run.items ? undefined : run.itemsFrom) : null;
+  const items = fanOut && !source ? resolveItems(fanOut, run.items, merged) : [];
+  // Each container gets its item and the run input, not the list it was cut from: the 8 KiB limit is per item.
+  const input = fanOut?.itemsPath && !run.items ? without(merged, fanOut.itemsPath) : merged;
   checkOverrideSize(input, items);
 
   // Every field is always present: the state machine's ResultSelector reads each one, even when the run is skipped.
@@ -48,9 +56,11 @@ export async function precheck(event: PrecheckEvent, deps: PrecheckDeps): Promis
     input,
     items,
     maxFailedItems: fanOut ? Math.floor((items.length * fanOut.toleratedFailurePercentage) / 100) : 0,
+    route: !fanOut ? 'none' : source ? source.format : items.length > fanOut.inlineLimit ? 'items' : 'inline',
+    source: source && { bucket: source.bucket, key: source.key },
   };
   // Checked before the concurrency policy so that a run with nothing to do never stops another.
-  if (fanOut && items.length === 0) return { run: false, reason: 'no items to fan out', ...result };
+  if (fanOut && !source && items.length === 0) return { run: false, reason: 'no items to fan out', ...result };
   return { ...(await applyConcurrency(event, deps)), ...result };
 }
 
@@ -115,6 +125,35 @@ function resolveItems(fanOut: FanOutPolicy, runItems: unknown[] | undefined, inp
   }
   if (fanOut.items) return fanOut.items;
   throw new InvalidInputError(['input.items: is required: the job has neither fanOut.items nor fanOut.itemsPath']);
+}
+
+/** The S3 object a run fans out over: the run's `itemsFrom`, else the catalog's; null when the items are inline. */
+function itemsSource(fanOut: FanOutPolicy, fromRun: string | undefined): { bucket: string; key: string; format: 'json' | 'jsonl' | 'csv' } | null {
+  const url = fromRun ?? fanOut.itemsFrom;
+  if (!url) return null;
+  const match = S3_ITEMS.exec(url);
+  if (!match) {
+    throw new InvalidInputError([`input.itemsFrom: '${url}' must be s3://bucket/key ending in .json (an array), .jsonl or .csv (with a header row)`]);
+  }
+  const [, bucket, key, ending] = match as unknown as [string, string, string, string];
+  if (!fanOut.itemsBuckets.includes(bucket)) {
+    throw new InvalidInputError([`input.itemsFrom: job may read items only from ${fanOut.itemsBuckets.map((b) => `s3://${b}/`).join(' or ')} ` +
+      `(its fanOut.itemsFrom bucket and the stage's bucket), not s3://${bucket}/`]);
+  }
+  return { bucket, key, format: ending === 'csv' ? 'csv' : ending === 'json' ? 'json' : 'jsonl' };
+}
+
+/** A copy of `root` without the value at `$.a.b`. */
+function without(root: Record<string, unknown>, path: string): Record<string, unknown> {
+  const [head, ...rest] = path.replace(/^\$\.?/, '').split('.');
+  if (!head || !Object.hasOwn(root, head)) return root;
+  const { [head]: value, ...others } = root;
+  if (rest.length === 0) return others;
+  return isObject(value) ? { ...others, [head]: without(value, `$.${rest.join('.')}`) } : root;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `$.a.b` in an object; own properties only, so a path cannot reach into prototypes. */
