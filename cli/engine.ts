@@ -3,6 +3,11 @@
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import type { Job } from '../workflows/catalog';
 import { type Definition, FAILURE, type Infra, JOB_CONTAINER } from '../workflows/compile';
+import {
+  DATA_LIMIT_ERROR, dataLimitCause, ECS_OVERRIDES_ERROR, ECS_OVERRIDES_LIMIT, ECS_OVERRIDES_MESSAGE, ecsOverridesLength,
+  executionNameError, HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyEventCount,
+  INLINE_MAP_MAX_CONCURRENCY, PAYLOAD_LIMIT_BYTES, payloadBytes, type StateType, type TaskKind, taskKind, type Transition,
+} from '../workflows/limits';
 import { stateMachineName, taskFamily, taskLogGroup } from '../workflows/resources';
 import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult } from '../handlers/lib/contracts';
 import type { EcsTask } from './backends/types';
@@ -61,6 +66,8 @@ export function localInfra(job: Job, stage: string): Infra {
     precheckFunction: localArn('lambda', `function:stepcron-${stage}-precheck`),
     notifyFunction: localArn('lambda', `function:stepcron-${stage}-notify`),
     logGroup: taskLogGroup(job, stage),
+    resultsBucket: `stepcron-${stage}-local`,
+    itemsPrefix: `s3://stepcron-${stage}-local/items/`,
   };
 }
 
@@ -78,7 +85,14 @@ export interface Outcome {
   output?: unknown;
   error?: string;
   cause?: string;
+  /** The engine's events, kept only with `keepEvents` (tests): a long run counts instead of storing them. */
   events: EventLog[];
+  /** States entered, Map iterations' included. */
+  transitions: number;
+  /** The largest AWS-equivalent history of any one execution of the run (see HistoryBudget). */
+  historyEvents: number;
+  /** The largest state or execution input/output seen, in bytes (UTF-8 JSON, as AWS counts). */
+  maxPayloadBytes: number;
 }
 
 export interface ExecuteOptions {
@@ -89,9 +103,32 @@ export interface ExecuteOptions {
   skipWaits?: boolean;
   /** Aborts the execution, like StopExecution. */
   signal?: AbortSignal;
+  /** Keep every engine event in Outcome.events (tests); off, only counts are kept, so memory stays flat. */
+  keepEvents?: boolean;
+}
+
+/** StartExecution refusing to start (InvalidName, ValidationException): no execution exists. */
+export class StartExecutionError extends Error {
+  constructor(readonly code: 'InvalidName' | 'ValidationException', message: string) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** What StartExecution checks before an execution exists: the name, and the input's size. Throws StartExecutionError. */
+export function checkStartExecution(name: string, input: unknown): void {
+  const bad = executionNameError(name);
+  if (bad) throw new StartExecutionError(bad.error, bad.message);
+  // The API's `input` member is limited to 262144; AWS hides the value in this message. Wording not recorded: ours.
+  if (payloadBytes(input) > PAYLOAD_LIMIT_BYTES) {
+    throw new StartExecutionError('ValidationException',
+      `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`);
+  }
 }
 
 export function newExecution(job: Job, stage: string, name: string, startTime = new Date()): Execution {
+  const bad = executionNameError(name);
+  if (bad) throw new StartExecutionError(bad.error, bad.message);
   const machine = stateMachineName(job, stage);
   return {
     name,
@@ -101,17 +138,73 @@ export function newExecution(job: Job, stage: string, name: string, startTime = 
   };
 }
 
+const validated = new Set<string>();
+
+/**
+ * Validates a definition as the engine does (asl-validator), once per distinct definition in this process: the
+ * validator compiles its schema on every call (0.3-0.7 s). Call it before taking an execution's start time: the engine
+ * sets $$.Execution.StartTime itself when it starts, and the precheck compares that with other runs' recorded start
+ * times, so a slow start between the two can make two runs each think the other started first.
+ */
+export function validateDefinition(definition: Definition): void {
+  const key = JSON.stringify(definition);
+  if (validated.has(key)) return;
+  // On a copy: asl-validator writes defaults (QueryLanguage) into what it validates.
+  new StateMachine(JSON.parse(key), { validationOptions: { checkArn: false } });
+  if (validated.size >= 200) validated.clear();
+  validated.add(key);
+}
+
+/** A limit of AWS's that ended the run: the execution fails with this error, which no Catch or Retry handles. */
+interface LimitFailure { error: string; cause: string }
+
+/** An error a Task handler throws for a limit: like AWS's, neither Retry nor Catch (not even States.ALL) matches it. */
+function terminalError(failure: LimitFailure): Error {
+  return Object.assign(new Error(failure.cause), { name: failure.error, isRetryable: false, isCatchable: false });
+}
+
 export async function execute(definition: Definition, input: unknown, execution: Execution, options: ExecuteOptions): Promise<Outcome> {
+  checkStartExecution(execution.name, input);
   const taskStates = collectTaskStates(definition.States);
+  const budget = new HistoryBudget(new Map(taskStates.map(([name, resource]) => [name, taskKind(resource)])));
+  let maxPayloadBytes = 0;
+  let failure: LimitFailure | undefined;
+  let run: ReturnType<StateMachine['run']> | undefined;
+  const fail = (limit: LimitFailure) => {
+    if (failure || options.signal?.aborted) return;
+    failure = limit;
+    budget.close();
+    run?.abort();
+  };
+  /** Fails the run if a payload is over the limit (a state's input or output, a task's result). */
+  const measure = (value: unknown, state: string, what: 'input' | 'result') => {
+    const bytes = payloadBytes(value);
+    if (bytes > maxPayloadBytes) maxPayloadBytes = bytes;
+    if (bytes > PAYLOAD_LIMIT_BYTES) fail({ error: DATA_LIMIT_ERROR, cause: dataLimitCause(state, what) });
+  };
+
   const handlers: Record<string, (input: never) => Promise<unknown>> = {};
   const zero: Record<string, number> = {};
   for (const [name, resource] of taskStates) {
-    handlers[name] = serviceFor(resource, options.services);
+    const serve = serviceFor(resource, options.services);
+    // The limits are checked where AWS checks them: the task's input after Parameters, and what the integration returns.
+    handlers[name] = async (taskInput: never) => {
+      // The event log trails the engine (it is read through async generators): one turn of the event loop lets it
+      // catch up, so no task starts after the point where AWS would already have failed the execution.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!failure) measure(taskInput, name, 'input');
+      if (failure) throw terminalError(failure);
+      const result = await serve(taskInput);
+      if (!failure) measure(result, name, 'result');
+      if (failure) throw terminalError(failure);
+      return result;
+    };
     zero[name] = 0;
   }
   const waits = options.skipWaits ? Object.fromEntries(collectStates(definition.States, 'Wait').map((n) => [n, 0])) : {};
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
-  const run = machine.run(input as never, {
+  validateDefinition(definition);
+  const machine = new StateMachine(withInlineMapLimit(definition) as never, { validationOptions: { noValidate: true } });
+  run = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       waitTimeOverrides: waits,
@@ -122,35 +215,158 @@ export async function execute(definition: Definition, input: unknown, execution:
       StateMachine: { Id: execution.stateMachineArn, Name: execution.stateMachineArn.split(':').at(-1) },
     } as never,
   });
-  const onAbort = () => run.abort();
+  // A handler may have failed the run before `run` existed (the first state is a Task).
+  if (failure) run.abort();
+  const started = run;
+  const onAbort = () => started.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const events: EventLog[] = [];
+  let transitions = 0;
+  let skipped = false;
+  let lastFailed: EventLog | undefined;
   const collecting = (async () => {
-    for await (const event of run.eventLogs) {
-      events.push(event);
+    for await (const event of started.eventLogs) {
+      if (options.keepEvents) events.push(event);
+      if (event.type === 'StateEntered') {
+        transitions++;
+        if (event.state.name === 'Skipped') skipped = true;
+      } else if (event.type === 'ExecutionFailed') {
+        lastFailed = event;
+      }
+      if (!failure) {
+        if (!budget.add(event)) fail({ error: HISTORY_LIMIT_ERROR, cause: HISTORY_LIMIT_CAUSE });
+        if (event.type === 'StateEntered') measure(event.state.input, event.state.name, 'input');
+        else if (event.type === 'StateExited') measure(event.state.output, event.state.name, 'result');
+        else if (event.type === 'ExecutionSucceeded') measure(event.output, 'execution output', 'result');
+      }
       options.onEvent?.(event);
     }
   })();
+  const outcome = (o: Pick<Outcome, 'status' | 'output' | 'error' | 'cause'>): Outcome => ({
+    ...o, events, transitions, historyEvents: budget.count, maxPayloadBytes,
+  });
   try {
-    const output = await run.result;
+    const output = await started.result;
     await collecting;
-    const skipped = events.some((e) => e.type === 'StateEntered' && e.state.name === 'Skipped');
-    return { status: skipped ? 'SKIPPED' : 'SUCCEEDED', output, events };
+    // The engine finished before its event log showed a limit passed: AWS would have failed it on the way.
+    if (failure) return outcome({ status: 'FAILED', error: failure.error, cause: failure.cause });
+    return outcome({ status: skipped ? 'SKIPPED' : 'SUCCEEDED', output });
   } catch (err) {
     await collecting.catch(() => undefined);
-    if (options.signal?.aborted) return { status: 'ABORTED', error: 'ExecutionAborted', events };
+    if (failure) return outcome({ status: 'FAILED', error: failure.error, cause: failure.cause });
+    if (options.signal?.aborted) return outcome({ status: 'ABORTED', error: 'ExecutionAborted' });
     if (err instanceof ExecutionTimeoutError) {
-      return { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'the run exceeded the state machine TimeoutSeconds', events };
+      return outcome({ status: 'TIMED_OUT', error: 'States.Timeout', cause: 'the run exceeded the state machine TimeoutSeconds' });
     }
-    const failed = [...events].reverse().find((e) => e.type === 'ExecutionFailed');
-    const error = failed && 'Error' in failed ? failed.Error : (err as Error).name;
-    const cause = failed && 'Cause' in failed ? String(failed.Cause ?? '') : (err as Error).message;
+    const failed = lastFailed as (EventLog & { Error?: string; Cause?: unknown }) | undefined;
+    const error = failed?.Error ?? (err as Error).name;
+    const cause = failed ? String(failed.Cause ?? '') : (err as Error).message;
     if (!(err instanceof ExecutionError) && !failed) throw err;
-    return { status: error === FAILURE.timedOut ? 'TIMED_OUT' : 'FAILED', error, cause, events };
+    return outcome({ status: error === FAILURE.timedOut ? 'TIMED_OUT' : 'FAILED', error, cause });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * One execution's history, counted in AWS's events (workflows/limits.ts) from the local engine's event log. Each
+ * execution owns one: an inline Map's iterations count in their parent's, a child execution (Distributed Map) would
+ * have its own. `add` says false once the execution would pass the limit: AWS then writes ExecutionFailed as event
+ * number `limit` (24,999 real events at most), so the count stops there.
+ */
+export class HistoryBudget {
+  count = 0;
+  exceeded = false;
+  private closed = false;
+  /** States (per Map iteration) whose error a Catch handled: their exit writes only TaskStateExited. */
+  private readonly caught = new Set<string>();
+
+  constructor(private readonly tasks: ReadonlyMap<string, TaskKind>, readonly limit = HISTORY_EVENT_LIMIT) {}
+
+  /** Counts an engine event; false if it took the execution past the limit (the execution fails there). */
+  add(event: EventLog): boolean {
+    if (this.closed) return !this.exceeded;
+    const transition = this.transition(event);
+    if (!transition) return true;
+    const n = historyEventCount(transition);
+    if (transition.kind.startsWith('execution') && transition.kind !== 'executionStarted') {
+      // The execution's last event: it always fits (the limit counts it).
+      this.count += n;
+      this.closed = true;
+      return true;
+    }
+    if (this.count + n > this.limit - 1) {
+      this.count = this.limit;
+      this.exceeded = true;
+      this.closed = true;
+      return false;
+    }
+    this.count += n;
+    return true;
+  }
+
+  /** The execution failed for another reason: ExecutionFailed is its last event. */
+  close(): void {
+    if (this.closed) return;
+    this.count = Math.min(this.count + 1, this.limit);
+    this.closed = true;
+  }
+
+  private transition(e: EventLog): Transition | undefined {
+    const state = 'state' in e ? e.state : undefined;
+    const type = state?.type as StateType | undefined;
+    const task = state && type === 'Task' ? this.tasks.get(state.name) : undefined;
+    const key = state ? `${'index' in e ? (e.index ?? '') : ''}/${state.name}` : '';
+    const withTask = task === undefined ? {} : { task };
+    switch (e.type) {
+      case 'ExecutionStarted': return { kind: 'executionStarted' };
+      case 'ExecutionSucceeded': return { kind: 'executionSucceeded' };
+      case 'ExecutionFailed': return { kind: 'executionFailed' };
+      case 'ExecutionAborted': return { kind: 'executionAborted' };
+      case 'ExecutionTimeout': return { kind: 'executionTimedOut' };
+      case 'MapIterationStarted': return { kind: 'mapIterationStarted' };
+      case 'MapIterationSucceeded': return { kind: 'mapIterationSucceeded' };
+      case 'MapIterationFailed': return { kind: 'mapIterationFailed' };
+      case 'ParallelBranchStarted':
+      case 'ParallelBranchSucceeded':
+      case 'ParallelBranchFailed':
+        return { kind: 'parallelBranch' };
+      case 'StateEntered': return { kind: 'stateEntered', state: type!, ...withTask };
+      case 'StateExited': return { kind: 'stateExited', state: type!, ...withTask, caught: this.caught.delete(key) };
+      case 'StateFailed': return { kind: 'stateFailed', state: type!, ...withTask, error: e.Error };
+      case 'StateRetried': return { kind: 'stateRetried', state: type!, ...withTask };
+      case 'StateCaught':
+        this.caught.add(key);
+        return { kind: 'stateCaught', state: type! };
+      default: return undefined;
+    }
+  }
+}
+
+/**
+ * The definition as AWS runs it: an inline Map (Mode INLINE, or no ProcessorConfig) runs at most 40 iterations at
+ * once, so a MaxConcurrency of 0 (unlimited) or above 40 becomes 40. The local engine would otherwise run them all.
+ * A MaxConcurrencyPath is resolved at run time and is left as is (the engine caps only an unset or 0 value at 40).
+ */
+export function withInlineMapLimit<D extends { States: Record<string, unknown> }>(definition: D): D {
+  const clamp = (states: StatesMap): StatesMap => Object.fromEntries(Object.entries(states).map(([name, state]) => {
+    const processor = (state.ItemProcessor ?? state.Iterator) as { States: StatesMap; ProcessorConfig?: { Mode?: string } } | undefined;
+    const branches = state.Branches as Array<{ States: StatesMap }> | undefined;
+    if (!processor && !branches) return [name, state];
+    const next: Record<string, unknown> = { ...state };
+    if (processor) {
+      const inline = (processor.ProcessorConfig?.Mode ?? 'INLINE') === 'INLINE';
+      const max = state.MaxConcurrency as number | undefined;
+      if (inline && state.MaxConcurrencyPath === undefined && (!max || max > INLINE_MAP_MAX_CONCURRENCY)) {
+        next.MaxConcurrency = INLINE_MAP_MAX_CONCURRENCY;
+      }
+      next[state.ItemProcessor ? 'ItemProcessor' : 'Iterator'] = { ...processor, States: clamp(processor.States) };
+    }
+    if (branches) next.Branches = branches.map((b) => ({ ...b, States: clamp(b.States) }));
+    return [name, next];
+  }));
+  return { ...definition, States: clamp(definition.States as StatesMap) };
 }
 
 /** The exit code of the job's own container (never a sidecar's); undefined if it never exited. */
@@ -175,7 +391,16 @@ function serviceFor(resource: string, services: Services): (input: never) => Pro
         return { StatusCode: 200, Payload: result };
       };
     case 'arn:aws:states:::ecs:runTask.sync':
-      return async (input: RunTaskParams) => syncResult(await services.runTask(input));
+      return async (input: RunTaskParams) => {
+        // ECS refuses the RunTask call itself: the state fails with the API error, which the definition may catch.
+        const length = ecsOverridesLength(input.Overrides);
+        if (length > ECS_OVERRIDES_LIMIT) {
+          throw Object.assign(
+            new Error(`${ECS_OVERRIDES_MESSAGE} (Service: AmazonECS; Status Code: 400; Error Code: InvalidParameterException; overrides are ${length} characters)`),
+            { name: ECS_OVERRIDES_ERROR });
+        }
+        return syncResult(await services.runTask(input));
+      };
     case 'arn:aws:states:::aws-sdk:ecs:listTasks':
       return async (input: { StartedBy: string }) => ({ TaskArns: await services.listTasks(input.StartedBy) });
     case 'arn:aws:states:::aws-sdk:ecs:stopTask':

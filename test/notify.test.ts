@@ -503,3 +503,26 @@ describe('notify handler', () => {
     expect(load).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(message) }));
   });
 });
+
+describe('notify: Distributed Map fan-outs', () => {
+  const base = { job: 'tenant-sync', stage: 'prod', execution: 'arn:aws:states:eu-west-1:123456789012:execution:stepcron-prod-tenant-sync:e1', startTime: '2026-11-24T02:00:00Z', logGroup: '/stepcron/prod/jobs' };
+  const resultsAt = { bucket: 'stepcron-prod-fanoutbucket-1', prefix: 'results/tenant-sync/e1' };
+
+  it('reports the counts and where the per-item results are when the run succeeded with failures', () => {
+    // Act
+    const { subject, message } = formatNotification({ ...base, status: 'SUCCEEDED', counts: { known: true, total: 100000, succeeded: 99988, failed: 12, timedOut: 0, aborted: 0 }, resultsAt }, new Date('2026-11-24T02:30:00Z'));
+    // Assess
+    expect(subject).toBe('[stepcron prod] tenant-sync SUCCEEDED, 12 of 100000 items failed');
+    expect(message).toContain('Items: 100000 (99988 succeeded, 12 failed)');
+    expect(message).toContain('Results: s3://stepcron-prod-fanoutbucket-1/results/tenant-sync/e1/ (FAILED_*.json lists each failed item)');
+  });
+
+  it('says so when the counts could not be read, and still names the failure', () => {
+    // Act
+    const { subject, message } = formatNotification({ ...base, status: 'FAILED', outcome: { status: 'FAILED', error: 'FanOutToleranceExceeded', cause: 'more than 10% of the items failed', attempts: 0, counts: { known: false }, resultsAt } });
+    // Assess
+    expect(subject).toBe('[stepcron prod] tenant-sync FAILED');
+    expect(message).toContain('Error: FanOutToleranceExceeded');
+    expect(message).toContain('Items: counts unavailable');
+  });
+});

@@ -247,7 +247,7 @@ describe('precheck: fan-out', () => {
   it('reads a nested itemsPath, overridden by the run input', async () => {
     // Prepare
     const event = tenantSync();
-    event.policy.fanOut = { itemsPath: '$.crm.tenants', toleratedFailurePercentage: 0, itemsBuckets: [], inlineLimit: 1000 };
+    event.policy.fanOut = { itemsPath: '$.crm.tenants', toleratedFailurePercentage: 0, itemsPrefixes: [], inlineLimit: 1000 };
     event.input = { input: { crm: { tenants: [{ id: 'acme' }, { id: 'globex' }] } } };
     // Act
     const result = await precheck(event, { executions: new FakeExecutions() });
@@ -267,7 +267,7 @@ describe('precheck: fan-out', () => {
   it('uses the catalog items when the job lists them', async () => {
     // Prepare
     const event = tenantSync();
-    event.policy.fanOut = { items: [1, 2, 3], toleratedFailurePercentage: 50, itemsBuckets: [], inlineLimit: 1000 };
+    event.policy.fanOut = { items: [1, 2, 3], toleratedFailurePercentage: 50, itemsPrefixes: [], inlineLimit: 1000 };
     // Act
     const result = await precheck(event, { executions: new FakeExecutions() });
     // Assess
@@ -314,7 +314,7 @@ describe('precheck: fan-out', () => {
   ])('%i items with %i%% tolerated may have %i failures', async (count, tolerated, expected) => {
     // Prepare
     const event = { ...tenantSync(), input: { items: Array.from({ length: count }, (_, i) => i) } };
-    event.policy.fanOut = { itemsPath: '$.tenants', toleratedFailurePercentage: tolerated, itemsBuckets: [], inlineLimit: 1000 };
+    event.policy.fanOut = { itemsPath: '$.tenants', toleratedFailurePercentage: tolerated, itemsPrefixes: [], inlineLimit: 1000 };
     // Act
     const result = await precheck(event, { executions: new FakeExecutions() });
     // Assess
@@ -454,7 +454,7 @@ describe('precheck handler', () => {
 describe('precheck: how a fan-out reaches its items', () => {
   const withFanOut = (fanOut: Partial<NonNullable<PrecheckEvent['policy']['fanOut']>>, input: unknown = {}) => {
     const event = tenantSync();
-    event.policy.fanOut = { toleratedFailurePercentage: 10, itemsBuckets: ['acme-items', 'stepcron-dev-local'], inlineLimit: 3, ...fanOut };
+    event.policy.fanOut = { toleratedFailurePercentage: 10, itemsPrefixes: ['s3://acme-items/', 's3://stepcron-dev-local/items/'], inlineLimit: 3, ...fanOut };
     event.input = input;
     return event;
   };
@@ -472,7 +472,7 @@ describe('precheck: how a fan-out reaches its items', () => {
     ['s3://acme-items/tenants.json', 'json'],
     ['s3://acme-items/2026/tenants.jsonl', 'jsonl'],
     ['s3://acme-items/tenants.ndjson', 'jsonl'],
-    ['s3://stepcron-dev-local/uploads/tenants.csv', 'csv'],
+    ['s3://stepcron-dev-local/items/tenants.csv', 'csv'],
   ])('reads %s from S3 as %s, with no items in the state', async (url, route) => {
     // Act
     const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.json' }, { itemsFrom: url }), { executions: new FakeExecutions() });
@@ -487,7 +487,8 @@ describe('precheck: how a fan-out reaches its items', () => {
   });
 
   it.each([
-    [{ itemsFrom: 's3://elsewhere/t.json' }, /input\.itemsFrom: job may read items only from s3:\/\/acme-items\/ or s3:\/\/stepcron-dev-local\/ .*not s3:\/\/elsewhere\//],
+    [{ itemsFrom: 's3://elsewhere/t.json' }, /input\.itemsFrom: 's3:\/\/elsewhere\/t\.json': this job may read items only under s3:\/\/acme-items\/ or s3:\/\/stepcron-dev-local\/items\/ .*upload the object there/],
+    [{ itemsFrom: 's3://stepcron-dev-local/results/t.json' }, /may read items only under/],
     [{ itemsFrom: 's3://acme-items/t.xml' }, /input\.itemsFrom: 's3:\/\/acme-items\/t\.xml' must be s3:\/\/bucket\/key ending in \.json/],
     [{ itemsFrom: 's3://acme-items/t.json', items: [1] }, /input: give items or itemsFrom, not both/],
   ])('refuses %j before any task starts', async (input, message) => {

@@ -26,6 +26,8 @@ export interface Infra {
   logGroup: Ref;
   /** The stage's bucket for fan-out results (Distributed Map ResultWriter) and items uploaded for runs. */
   resultsBucket: Ref;
+  /** `s3://<that bucket>/items/`: where a run's `itemsFrom` may point besides the catalog's own bucket. */
+  itemsPrefix: Ref;
 }
 
 /** The container that runs the job in every task definition; exit codes are judged on it, never on a sidecar. */
@@ -338,7 +340,7 @@ function precheckState(job: Job, infra: Infra): State {
               ...(job.fanOut.itemsPath && { itemsPath: job.fanOut.itemsPath }),
               ...(job.fanOut.itemsFrom && { itemsFrom: job.fanOut.itemsFrom }),
               // Where a run may point `itemsFrom`: the catalog's bucket and the stage's own (what the role may read).
-              itemsBuckets: [...(job.fanOut.itemsFrom ? [s3Bucket(job.fanOut.itemsFrom)] : []), infra.resultsBucket],
+              itemsPrefixes: [...(job.fanOut.itemsFrom ? [`s3://${s3Bucket(job.fanOut.itemsFrom)}/`] : []), infra.itemsPrefix],
               inlineLimit: inlineItemLimit(job),
               toleratedFailurePercentage: job.fanOut.toleratedFailurePercentage,
             },

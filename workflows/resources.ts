@@ -2,7 +2,7 @@
 // schedule and an alarm; per stage the roles, log groups, topic and queue every job shares, scoped by name prefix.
 // Pure: serverless.yml calls it through workflows/serverless.cjs; workflows/stacks.ts splits the result by job.
 import { type Job, logicalId, SERVICE } from './catalog';
-import { compile, type Infra, JOB_CONTAINER } from './compile';
+import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 
 /** Per-stage values from serverless.yml `params:`. */
 export interface StageParams {
@@ -74,6 +74,7 @@ export function deployInfra(job: Job, params: StageParams): Infra {
     notifyFunction: getAtt('NotifyLambdaFunction'),
     logGroup: taskLogGroup(job, params.stage),
     resultsBucket: { Ref: 'FanOutBucket' },
+    itemsPrefix: { 'Fn::Sub': 's3://${FanOutBucket}/items/' },
   };
 }
 
@@ -156,7 +157,18 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
         ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(params.slackWebhookSecret) }]
         : []),
     ], { lambdaLogs: true }),
-    StateMachineRole: stateMachineRole(params),
+    StateMachineRole: stateMachineRole(jobs, params),
+    // Fan-out results (Distributed Map ResultWriter, under results/) and item lists uploaded for runs (under items/).
+    FanOutBucket: {
+      Type: 'AWS::S3::Bucket',
+      Properties: {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: { Rules: [{ Id: 'expire-results', Status: 'Enabled', Prefix: 'results/', ExpirationInDays: 30 }] },
+        Tags: [{ Key: 'stepcron:stage', Value: stage }],
+      },
+    },
     TaskLogGroup: {
       Type: 'AWS::Logs::LogGroup',
       Properties: { LogGroupName: jobsLogGroup(stage), RetentionInDays: 30 },
@@ -185,10 +197,38 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
 }
 
 /** The one role every job's state machine runs with, scoped to the stage's names. */
-function stateMachineRole(params: StageParams): Cfn {
+function stateMachineRole(jobs: Job[], params: StageParams): Cfn {
   const { stage } = params;
   const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`);
+  const bucket = (path: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${FanOutBucket}${path}` });
+  const itemBuckets = [...new Set(jobs.flatMap((j) => (j.fanOut?.itemsFrom ? [s3Bucket(j.fanOut.itemsFrom)] : [])))];
+  // A Distributed Map runs its items as child executions of the job's own state machine, reads items from S3 and
+  // writes results to the stage bucket; redrive restarts its failed items.
+  const distributed = jobs.some((j) => j.fanOut) ? [
+    { Effect: 'Allow', Action: 'states:StartExecution', Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}-*`) },
+    {
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution', 'states:ListMapRuns'],
+      Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${stage}-*`),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['states:DescribeMapRun', 'states:UpdateMapRun'],
+      Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:mapRun:${SERVICE}-${stage}-*`),
+    },
+    {
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: [bucket('/items/*'), ...itemBuckets.map((b) => sub(`arn:\${AWS::Partition}:s3:::${b}/*`))],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+      Resource: bucket('/results/*'),
+    },
+  ] : [];
   return role('states.amazonaws.com', [
+    ...distributed,
     {
       Effect: 'Allow',
       Action: 'ecs:RunTask',

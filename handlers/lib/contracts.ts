@@ -29,8 +29,8 @@ export const PolicySchema = z.object({
     items: z.optional(z.array(z.unknown())),
     itemsPath: z.optional(z.string()),
     itemsFrom: z.optional(z.string()),
-    /** The buckets a run's `itemsFrom` may name (what the state machine's role may read). */
-    itemsBuckets: z.array(z.string()),
+    /** Where a run's `itemsFrom` may point, as s3:// prefixes (what the state machine's role may read). */
+    itemsPrefixes: z.array(z.string()),
     /** The longest list an inline Map can take in one execution's history; longer ones go distributed. */
     inlineLimit: z.number(),
     toleratedFailurePercentage: z.number().check(z.minimum(0), z.maximum(100)),

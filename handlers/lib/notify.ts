@@ -41,16 +41,20 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
   const results = event.results ?? outcome?.results;
   const failed = results?.filter((r): r is FailedItem => r !== ITEM_OK) ?? [];
   const attempts = event.attempts ?? outcome?.attempts;
+  // A Distributed Map fan-out reports counts and where its per-item results are, not the items themselves.
+  const counts = event.counts ?? outcome?.counts;
+  const resultsAt = event.resultsAt ?? outcome?.resultsAt;
   const started = Date.parse(event.startTime);
   const execution = executionUrl(event.execution);
   // A known task links its own stream; fan-out items (which name their task) and timeouts link the log group.
   const logs = report.taskArn ? logsUrl(event, report.taskArn)
-    : results || event.status === 'TIMED_OUT' ? logsUrl(event) : undefined;
+    : results || counts || event.status === 'TIMED_OUT' ? logsUrl(event) : undefined;
 
   const headline = [
     event.status,
     report.exitCode !== undefined && event.status !== 'SUCCEEDED' ? ` (exit ${report.exitCode})` : '',
     results && failed.length > 0 ? `, ${failed.length} of ${results.length} items failed` : '',
+    counts?.known && counts.failed ? `, ${counts.failed} of ${counts.total} items failed` : '',
   ].join('');
   const lines = [
     `Job: ${event.job}`,
@@ -62,6 +66,10 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
     outcome && `Error: ${outcome.error}`,
     report.text && `Cause: ${report.text}`,
     ...(results ? describeFailedItems(failed, results.length) : []),
+    counts && (counts.known
+      ? `Items: ${counts.total} (${counts.succeeded} succeeded, ${counts.failed} failed${counts.timedOut ? `, ${counts.timedOut} timed out` : ''}${counts.aborted ? `, ${counts.aborted} aborted` : ''})`
+      : 'Items: counts unavailable (DescribeMapRun failed); see the results'),
+    resultsAt && `Results: s3://${resultsAt.bucket}/${resultsAt.prefix}/ (FAILED_*.json lists each failed item)`,
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
   ];

@@ -136,9 +136,9 @@ function itemsSource(fanOut: FanOutPolicy, fromRun: string | undefined): { bucke
     throw new InvalidInputError([`input.itemsFrom: '${url}' must be s3://bucket/key ending in .json (an array), .jsonl or .csv (with a header row)`]);
   }
   const [, bucket, key, ending] = match as unknown as [string, string, string, string];
-  if (!fanOut.itemsBuckets.includes(bucket)) {
-    throw new InvalidInputError([`input.itemsFrom: job may read items only from ${fanOut.itemsBuckets.map((b) => `s3://${b}/`).join(' or ')} ` +
-      `(its fanOut.itemsFrom bucket and the stage's bucket), not s3://${bucket}/`]);
+  if (!fanOut.itemsPrefixes.some((prefix) => url.startsWith(prefix))) {
+    throw new InvalidInputError([`input.itemsFrom: '${url}': this job may read items only under ${fanOut.itemsPrefixes.join(' or ')} ` +
+      "(its fanOut.itemsFrom bucket and the stage bucket's items/ folder): upload the object there"]);
   }
   return { bucket, key, format: ending === 'csv' ? 'csv' : ending === 'json' ? 'json' : 'jsonl' };
 }
