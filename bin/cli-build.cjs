@@ -1,24 +1,34 @@
 // The compiled CLI: how it is built and how to tell it is fresh, for bin/stepcron.cjs and scripts/build-cli.mjs.
 //
-// esbuild bundles cli/main.ts (and what it imports) into one CommonJS file, dist/stepcron.cjs, whose first line is a
-// stamp: the size, mtime and ctime of every source file it was built from, of tsconfig.json, package.json and this
-// file, of the package.json of each package bundled in it (npm rewrites it whenever it installs the package; a hand
-// edit elsewhere inside node_modules goes unnoticed: `npm run build`), and the mtime of each source folder (a file
-// added next to a source can change what an import means). Checking freshness is one stat call per entry (about 40),
-// no reading or hashing. ctime is kept because only the kernel sets it: a file replaced by one of the same size with
-// its old mtime (git, npm's fixed tarball times) still differs.
+// esbuild bundles the CLI into one file, dist/stepcron.bundle: a stamp line, then two CommonJS modules, each wrapped as
+// a function: `main` (cli/main.ts, all it imports, and commander) and `vendor` (yaml and zod, which only the commands
+// that read a catalog load: `--help` reads and compiles main alone). Other packages load from node_modules when used.
+// One file, so that a build replaces it atomically: a start reads the old one or the new one, never a mix.
+//
+// The stamp holds the size, mtime and ctime of every source file the build was made from, of tsconfig.json,
+// package.json and this file, of the package.json of each package bundled (npm rewrites it whenever it installs the
+// package; a hand edit elsewhere inside node_modules goes unnoticed: `npm run build`), and the mtime of each source
+// folder (a file added next to a source can change what an import means). Checking freshness is one stat call per
+// entry (about 40), no reading or hashing. ctime is kept because only the kernel sets it: a file replaced by one of the
+// same size with its old mtime (git, npm's fixed tarball times) still differs.
 'use strict';
-const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative } = require('node:path');
 
-const BUNDLE = 'dist/stepcron.cjs';
+const BUNDLE = 'dist/stepcron.bundle';
 const CACHE_DIR = 'dist/cache';
 const STAMP = '//stepcron-build ';
-const FORMAT = 1;
-/** Packages loaded by `--help` and `validate`: bundled, so they load as part of one file. The others stay external. */
-const BUNDLED_PACKAGES = ['commander', 'yaml', 'zod'];
+const FORMAT = 2;
+/** Packages every command loads: bundled into main. */
+const MAIN_PACKAGES = ['commander'];
+/**
+ * Packages only the commands that read a catalog load: bundled into vendor (imported by their names only: a subpath
+ * such as 'zod/mini' would load from node_modules, a second copy). Other packages stay external.
+ */
+const VENDOR_PACKAGES = ['yaml', 'zod'];
 /** Files that shape the bundle without being imported by it. */
 const BUILD_FILES = ['package.json', 'tsconfig.json', 'bin/cli-build.cjs'];
+const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
 
 /** [size, mtimeMs, ctimeMs] of a file or folder, or null if there is none. */
 function fileState(path) {
@@ -49,17 +59,11 @@ function staleReason(root, stamp) {
   return undefined;
 }
 
-/** The stamp of a bundle's text, or undefined if it has none. */
-function readStamp(code) {
-  if (!code.startsWith(STAMP)) return undefined;
-  try {
-    return JSON.parse(code.slice(STAMP.length, code.indexOf('\n')));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The build as it is on disk: its text, its stamp and the file's identity; undefined if there is none. */
+/**
+ * The build on disk, read as far as its stamp: `{ stamp, id, segment(name) }`, undefined if there is none. `segment`
+ * reads a module's text when asked, from the same open file, so it belongs to this stamp even if a build replaces the
+ * file meanwhile; `id` is that file's identity. The file stays open until `close()` (or the process ends).
+ */
 function readBuild(root) {
   let fd;
   try {
@@ -67,15 +71,31 @@ function readBuild(root) {
   } catch {
     return undefined;
   }
-  try {
-    // One open file for both, so the identity is that of the text read even if a build replaces the file meanwhile.
-    const s = fstatSync(fd);
-    // The bundle is ASCII (see build): latin1 reads it faster than utf8, to the same string.
-    const code = readFileSync(fd, 'latin1');
-    return { code, stamp: readStamp(code), id: `${s.ino}-${s.size}-${s.mtimeMs}-${s.ctimeMs}` };
-  } finally {
-    closeSync(fd);
+  const s = fstatSync(fd);
+  const read = (position, length) => {
+    const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, s.size - position)));
+    const got = readSync(fd, buffer, 0, buffer.length, position);
+    // ASCII only (see build): latin1 decodes it faster than utf8, to the same string.
+    return buffer.toString('latin1', 0, got);
+  };
+  let head = read(0, 16384);
+  while (!head.includes('\n') && head.length < s.size) head = read(0, head.length * 4);
+  const end = head.indexOf('\n');
+  let stamp;
+  if (head.startsWith(STAMP) && end > 0) {
+    try {
+      stamp = JSON.parse(head.slice(STAMP.length, end));
+    } catch {}
   }
+  return {
+    stamp,
+    id: `${s.ino}-${s.size}-${s.mtimeMs}-${s.ctimeMs}`,
+    segment: (name) => {
+      const [offset, length, line] = stamp.segments[name];
+      return { code: read(end + 1 + offset, length), line };
+    },
+    close: () => closeSync(fd),
+  };
 }
 
 /** True if esbuild can be loaded (a devDependency: an install without them has none). */
@@ -100,31 +120,31 @@ function ascii(text) {
 }
 
 /**
- * Bundles cli/main.ts into dist/stepcron.cjs with its stamp, replacing the old bundle atomically (a CLI starting
- * meanwhile reads the old file or the new one, never half of one). Throws if esbuild fails; it has printed why.
+ * Bundles the CLI into dist/stepcron.bundle with its stamp, replacing the old file atomically. Throws if esbuild fails
+ * (it has printed why).
  */
 function build(root) {
   const esbuild = require(require.resolve('esbuild', { paths: [root] }));
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })
-    .filter((name) => !BUNDLED_PACKAGES.includes(name))
+  const external = (bundled) => Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })
+    .filter((name) => !bundled.includes(name))
     .flatMap((name) => [name, `${name}/*`]);
+  const options = { absWorkingDir: root, bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, metafile: true, logLevel: 'error' };
   for (let attempt = 1; ; attempt++) {
     const startedAt = Date.now();
-    const result = esbuild.buildSync({
-      absWorkingDir: root,
-      entryPoints: ['cli/main.ts'],
-      outfile: BUNDLE,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      external,
-      write: false,
-      metafile: true,
-      logLevel: 'error',
+    const main = esbuild.buildSync({ ...options, entryPoints: ['cli/main.ts'], outfile: 'dist/main.cjs', external: external(MAIN_PACKAGES) });
+    const vendor = esbuild.buildSync({
+      ...options,
+      stdin: {
+        contents: `${VENDOR_PACKAGES.map((p, i) => `import * as p${i} from '${p}';`).join('\n')}\n`
+          + `export const packages = { ${VENDOR_PACKAGES.map((p, i) => `'${p}': p${i}`).join(', ')} };\n`,
+        resolveDir: root,
+        sourcefile: 'vendor.js',
+      },
+      outfile: 'dist/vendor.cjs',
+      external: external(VENDOR_PACKAGES),
     });
-    const inputs = Object.keys(result.metafile.inputs);
+    const inputs = [...Object.keys(main.metafile.inputs), ...Object.keys(vendor.metafile.inputs)].filter((p) => p !== 'vendor.js');
     const sources = inputs.filter((p) => !packageOf(p));
     const packages = inputs.map(packageOf).filter(Boolean);
     const state = snapshot(
@@ -139,52 +159,80 @@ function build(root) {
     const unsettled = [...state.files.filter((f) => duringBuild(f[3])), ...state.dirs.filter((d) => duringBuild(d[1]))];
     if (unsettled.length > 0 && attempt < 5) continue;
     for (const entry of unsettled) entry[entry.length - 1] = -1; // still changing: the next start builds again
-    // ASCII only (esbuild escapes strings; this catches comments), so that a start can read it as latin1.
-    const code = ascii(result.outputFiles[0].text);
-    const hash = require('node:crypto').createHash('sha256').update(code).digest('hex').slice(0, 16);
+    // Each module wrapped as a CommonJS module function, in ASCII (esbuild escapes strings; this catches comments).
+    const modules = { main: main.outputFiles[0].text, vendor: vendor.outputFiles[0].text };
+    let body = '';
+    let line = 1; // the stamp's
+    const segments = {};
+    for (const [name, code] of Object.entries(modules)) {
+      const text = `${WRAPPER}${ascii(code)}\n})\n`;
+      segments[name] = [body.length, text.length, line];
+      body += text;
+      line += text.split('\n').length - 1;
+    }
+    const hash = require('node:crypto').createHash('sha256').update(body).digest('hex').slice(0, 16);
+    const stamp = { format: FORMAT, hash, segments, ...state };
     const out = join(root, BUNDLE);
     mkdirSync(dirname(out), { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${STAMP}${ascii(JSON.stringify({ format: FORMAT, hash, ...state }))}\n${code}`, 'latin1');
+    writeFileSync(tmp, `${STAMP}${ascii(JSON.stringify(stamp))}\n${body}`, 'latin1');
     renameSync(tmp, out);
     rmSync(join(root, CACHE_DIR), { recursive: true, force: true });
-    return { file: relative(root, out), bytes: code.length, inputs: state.files.length, hash };
+    return { file: relative(root, out), bytes: body.length, inputs: state.files.length, hash };
   }
 }
 
 /**
- * Runs a build's text as the CommonJS module it is and returns its exports. V8's code cache for it is kept in
- * dist/cache/, one per command, written after the first run of that command so that it holds every function the
- * command compiled (Node's compile cache, `module.enableCompileCache`, holds only what was compiled before running).
+ * Runs the build's main module and returns its exports; `require` of a vendor package runs the vendor module (once).
+ * V8's code cache of each is kept in dist/cache/, one per command, written after the first run of that command so that
+ * it holds every function the command compiled (Node's `module.enableCompileCache` keeps only what was compiled before
+ * the module ran).
  */
-function loadBundle(root, bundle, command) {
+function loadBuild(root, build, command) {
   const vm = require('node:vm');
-  const { createRequire } = require('node:module');
   const file = join(root, BUNDLE);
-  // V8 checks a cache against the length of the source only: the name carries the bundle file's identity.
-  const cacheFile = join(root, CACHE_DIR, `${bundle.stamp.hash}-${bundle.id}-${process.versions.v8}-${process.arch}-${command}.bin`);
-  let cachedData;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {}
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${bundle.code}\n})`, {
-    filename: file,
-    ...(cachedData && { cachedData }),
-  });
-  if (!cachedData || script.cachedDataRejected) {
-    process.once('exit', () => {
-      try {
-        mkdirSync(dirname(cacheFile), { recursive: true });
-        writeFileSync(`${cacheFile}.${process.pid}.tmp`, script.createCachedData());
-        renameSync(`${cacheFile}.${process.pid}.tmp`, cacheFile);
-      } catch {
-        // A read-only install runs without it.
-      }
-    });
-  }
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
-  return module.exports;
+  const run = (name, require) => {
+    // V8 checks a cache against the length of the source only: the name carries the bundle file's identity.
+    const cacheFile = join(root, CACHE_DIR, `${build.stamp.hash}-${build.id}-${process.versions.v8}-${process.arch}-${name}-${command}.bin`);
+    let cachedData;
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {}
+    const { code, line } = build.segment(name);
+    const script = new vm.Script(code, { filename: file, lineOffset: line, ...(cachedData && { cachedData }) });
+    if (!cachedData || script.cachedDataRejected) {
+      process.once('exit', () => {
+        try {
+          mkdirSync(dirname(cacheFile), { recursive: true });
+          writeFileSync(`${cacheFile}.${process.pid}.tmp`, script.createCachedData());
+          renameSync(`${cacheFile}.${process.pid}.tmp`, cacheFile);
+        } catch {
+          // A read-only install runs without it.
+        }
+      });
+    }
+    const module = { exports: {} };
+    script.runInThisContext()(module.exports, require, module, file, dirname(file));
+    return module.exports;
+  };
+  const { createRequire, enableCompileCache, isBuiltin } = require('node:module');
+  const nodeRequire = createRequire(file);
+  let vendor;
+  let external = false;
+  const mainRequire = (id) => {
+    if (VENDOR_PACKAGES.includes(id)) {
+      vendor ??= run('vendor', nodeRequire).packages;
+      return vendor[id];
+    }
+    if (!external && !isBuiltin(id)) {
+      // A package from node_modules (the AWS SDK, the local engine: hundreds of files): Node >= 22.1 caches their
+      // compiled code (about 0.1 s less for `run`). Enabled here, so that the commands that load none pay nothing.
+      external = true;
+      enableCompileCache?.();
+    }
+    return nodeRequire(id);
+  };
+  return run('main', Object.assign(mainRequire, { resolve: nodeRequire.resolve, cache: nodeRequire.cache }));
 }
 
-module.exports = { BUNDLE, build, canBuild, loadBundle, readBuild, readStamp, snapshot, staleReason };
+module.exports = { BUNDLE, build, canBuild, loadBuild, readBuild, snapshot, staleReason };

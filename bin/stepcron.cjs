@@ -1,13 +1,10 @@
 #!/usr/bin/env node
-// `npx stepcron`: runs the compiled CLI, dist/stepcron.cjs, which `npm ci` builds (scripts/build-cli.mjs). Each start
+// `npx stepcron`: runs the compiled CLI, dist/stepcron.bundle, which `npm ci` builds (scripts/build-cli.mjs). Each start
 // first checks, with stat calls only, that the build was made from the files as they are now; if one changed or the
 // build is missing, it is rebuilt before anything runs (see bin/cli-build.cjs). What runs is never older than the sources.
 'use strict';
 const { join } = require('node:path');
 const cli = require('./cli-build.cjs');
-
-// Node >= 22.1: reuse the compiled code of what loads from node_modules (the AWS SDK, the local engine).
-require('node:module').enableCompileCache?.();
 
 const root = join(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -17,8 +14,8 @@ function fail(message) {
   process.exit(1);
 }
 
-let bundle = cli.readBuild(root);
-let stale = cli.staleReason(root, bundle?.stamp);
+let build = cli.readBuild(root);
+let stale = cli.staleReason(root, build?.stamp);
 // More than one round only if sources change while the build runs (or another start's build replaces this one).
 for (let round = 0; stale && round < 3; round++) {
   if (!cli.canBuild(root)) fail(`${cli.BUNDLE} is missing or older than its sources (${stale}), and esbuild is not installed to rebuild it: run npm ci`);
@@ -28,13 +25,14 @@ for (let round = 0; stale && round < 3; round++) {
     // esbuild has printed its errors (file:line: message) just above.
     fail(err.errors ? 'cannot build the CLI from its sources (see above)' : `cannot build the CLI: ${err.message}`);
   }
-  bundle = cli.readBuild(root);
-  stale = cli.staleReason(root, bundle?.stamp);
+  build?.close();
+  build = cli.readBuild(root);
+  stale = cli.staleReason(root, build?.stamp);
 }
 if (stale) fail(`the CLI's sources keep changing while it is being built (${stale}): try again`);
 
 // One V8 code cache per command: the first word, if it looks like one.
 const command = /^[a-z][a-z-]{0,30}$/.test(argv[0] ?? '') ? argv[0] : 'default';
-cli.loadBundle(root, bundle, command).main(argv).then((code) => {
+cli.loadBuild(root, build, command).main(argv).then((code) => {
   process.exitCode = code;
 });

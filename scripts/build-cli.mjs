@@ -1,4 +1,4 @@
-// Builds the CLI that bin/stepcron.cjs runs: cli/main.ts bundled by esbuild into dist/stepcron.cjs (CommonJS, Node 20+).
+// Builds the CLI that bin/stepcron.cjs runs: cli/main.ts bundled by esbuild into dist/stepcron.bundle (CommonJS, Node 20+).
 // `npm ci` runs it (the `prepare` script); the bin also rebuilds by itself whenever a source changed since.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-// The compiled CLI (dist/stepcron.cjs): bin/stepcron.cjs runs the build, and rebuilds it first whenever a file it was
+// The compiled CLI (dist/stepcron.bundle): bin/stepcron.cjs runs the build, and rebuilds it first whenever a file it was
 // built from changed or it is missing. Each test works on its own copy of the project (sources, bin, build script,
 // with the real node_modules linked), so the real tree is never modified.
 import { execFile, spawnSync } from 'node:child_process';
@@ -53,14 +53,16 @@ function edit(file: string, from: string, to: string): void {
   writeFileSync(file, text.replace(from, to));
 }
 
+/** The build's stamp and file identity. */
 function built(dir: string) {
   const build = readBuild(dir);
+  build?.close();
   if (!build?.stamp) throw new Error(`no build in ${dir}`);
-  return { ...build, stamp: build.stamp };
+  return { id: build.id, stamp: build.stamp };
 }
 
 describe('bin/stepcron.cjs runs the compiled CLI', () => {
-  it('builds a missing dist/stepcron.cjs on the first start, and what runs is that file', () => {
+  it('builds a missing dist/stepcron.bundle on the first start, and what runs is that file', () => {
     // Prepare
     const dir = project();
     // Act
@@ -74,13 +76,13 @@ describe('bin/stepcron.cjs runs the compiled CLI', () => {
     expect(build.stamp.files.map(([path]) => path)).toEqual(expect.arrayContaining([
       'cli/main.ts', 'workflows/catalog.ts', 'package.json', 'tsconfig.json', expect.stringMatching(/node_modules\/zod\/package\.json$/),
     ]));
-    // Act: the same text changed in the built file alone (its sources unchanged) shows in the next start.
-    edit(join(dir, BUNDLE), DESCRIPTION, 'Answered by the built file');
+    // Act: a text changed in the built file alone (its sources unchanged, the same length) shows in the next start.
+    edit(join(dir, BUNDLE), DESCRIPTION, DESCRIPTION.toUpperCase());
     const second = stepcron(dir, ['--help']);
     const validate = stepcron(dir, ['validate']);
     // Assess
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('Answered by the built file');
+    expect(second.stdout).toContain(DESCRIPTION.toUpperCase());
     expect(validate).toMatchObject({ code: 0, stderr: '' });
     expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev: /);
   });
@@ -173,7 +175,7 @@ describe('bin/stepcron.cjs runs the compiled CLI', () => {
     expect(fresh).toMatchObject({ code: 0, stderr: '' });
     expect(stale.code).toBe(1);
     expect(stale.stdout).toBe('');
-    expect(stale.stderr).toBe('stepcron: dist/stepcron.cjs is missing or older than its sources (cli/main.ts changed), '
+    expect(stale.stderr).toBe(`stepcron: ${BUNDLE} is missing or older than its sources (cli/main.ts changed), `
       + 'and esbuild is not installed to rebuild it: run npm ci\n');
   });
 });
@@ -186,7 +188,7 @@ describe('staleReason', () => {
     mkdirSync(join(dir, 'node_modules', 'pkg'), { recursive: true });
     writeFileSync(join(dir, 'src', 'a.ts'), 'export const a = 1;\n');
     writeFileSync(join(dir, 'node_modules', 'pkg', 'package.json'), '{"version":"1.0.0"}');
-    const stamp = { format: 1, hash: 'x', ...snapshot(dir, ['src/a.ts', 'node_modules/pkg/package.json'], ['src']) };
+    const stamp = { format: 2, hash: 'x', segments: {}, ...snapshot(dir, ['src/a.ts', 'node_modules/pkg/package.json'], ['src']) };
     // Act / Assess: as stamped.
     expect(staleReason(dir, stamp)).toBeUndefined();
     // A package reinstalled at another version of the same size, with npm's fixed file times: the ctime differs.
@@ -199,7 +201,7 @@ describe('staleReason', () => {
     // Deleted, or no stamp at all.
     rmSync(join(dir, 'src', 'a.ts'));
     expect(staleReason(dir, stamp)).toBe('src/a.ts is gone');
-    expect(staleReason(dir, undefined)).toMatch(/dist\/stepcron\.cjs is missing/);
+    expect(staleReason(dir, undefined)).toBe(`${BUNDLE} is missing or was not built by bin/cli-build.cjs`);
     expect(staleReason(dir, { ...stamp, format: 0 })).toMatch(/not built by bin\/cli-build\.cjs/);
   });
 });
