@@ -24,7 +24,9 @@ export function definitionShape(definition: unknown): string {
     // In a path or intrinsic, numbers are arguments: `States.Array(30, 60)` and `States.Array(10)` parse alike.
     if (typeof node === 'string' && key.endsWith('.$')) return node.replace(/\d+(\.\d+)?/g, '1').replace(/1(, 1)+/g, '1');
     if (typeof node === 'string') return STRUCTURAL.has(key) || key.endsWith('Path') ? node : 's';
-    if (typeof node === 'number') return !Number.isInteger(node) ? 1.5 : Math.sign(node);
+    // Numbers keep what the schema checks: sign, integer or not, and its maxima (ToleratedFailurePercentage 100,
+    // MaxInputBytesPerBatch 262144).
+    if (typeof node === 'number') return Math.sign(node) * (!Number.isInteger(node) ? 1.5 : Math.abs(node) > 262_144 ? 262_145 : Math.abs(node) > 100 ? 101 : 1);
     return node;
   };
   return JSON.stringify(canonical(definition, ''));

@@ -1,0 +1,415 @@
+// The stage split into nested stacks (workflows/stacks.ts) and the ASL validation by definition shape
+// (workflows/validate.ts), without `sls package`: hand-written templates, the sample catalog and a 1,000-job catalog.
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { readStageParams } from '../cli/stage';
+import { type Job, loadCatalog, logicalId, parseCatalog } from '../workflows/catalog';
+import { jobResourceIds, stageTemplate, stateMachines, toStageParams } from '../workflows/resources';
+import {
+  groupJobs, JOB_STACKS, type NestedStack, planStacks, STACK_LIMITS, splitStacks, stackId, stackIndex, stackProblems,
+  stackSize, type Template,
+} from '../workflows/stacks';
+import { type AslValidator, definitionShape, validateDefinitions } from '../workflows/validate';
+import { bigCatalog } from './support/big-catalog';
+
+const asl: AslValidator = require('asl-validator');
+const root = resolve(__dirname, '..');
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+
+/** Shared resources (Topic, Queue, Role) and two jobs' worth of resources in groups JobsA and JobsB. */
+function handWritten(): Template {
+  return {
+    Description: 'hand-written',
+    Resources: {
+      Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
+      Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+      Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
+      AMachine: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        DependsOn: ['Role', 'ATask'],
+        Properties: {
+          RoleArn: getAtt('Role'),
+          RoleId: { 'Fn::GetAtt': 'Role.RoleId' },
+          TaskDefinition: { Ref: 'ATask' },
+          Region: { Ref: 'AWS::Region' },
+          Text: { 'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${Topic}|${Queue.Arn}|${ATask}|${!Literal}|${ATask.TaskDefinitionArn}' },
+          Mapped: { 'Fn::Sub': ['${queue}-${Role.Arn}-${own}', { queue: getAtt('Queue'), own: { Ref: 'ATask' } }] },
+          List: [{ Ref: 'Topic' }, 'plain', 7],
+        },
+      },
+      ATask: { Type: 'AWS::ECS::TaskDefinition', DependsOn: 'Topic', Properties: { Family: 'a' } },
+      BAlarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmActions: [{ Ref: 'Topic' }] } },
+    },
+  };
+}
+const groups = [{ id: 'JobsA', resourceIds: ['AMachine', 'ATask'] }, { id: 'JobsB', resourceIds: ['BAlarm'] }];
+
+describe('splitStacks', () => {
+  it('moves each group into a nested stack that reaches the main resources through parameters', () => {
+    // Prepare
+    const urls: NestedStack[] = [];
+    // Act
+    const { main, nested } = splitStacks(handWritten(), groups, (stack) => {
+      urls.push(stack);
+      return `https://bucket/${stack.sha256}.json`;
+    });
+    // Assess
+    const a = nested.find((s) => s.id === 'JobsA')!.template;
+    const machine = a.Resources.AMachine!.Properties as Record<string, unknown>;
+    expect(machine.RoleArn).toEqual({ Ref: 'RoleArn' }); // GetAtt X.Arn -> parameter XArn
+    expect(machine.RoleId).toEqual({ Ref: 'RoleRoleId' }); // the "X.Attr" string form too
+    expect(machine.TaskDefinition).toEqual({ Ref: 'ATask' }); // inside the nested stack: untouched
+    expect(machine.Region).toEqual({ Ref: 'AWS::Region' }); // pseudo parameters: untouched
+    expect(machine.Text).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${Topic}|${QueueArn}|${ATask}|${!Literal}|${ATask.TaskDefinitionArn}',
+    });
+    expect(machine.Mapped).toEqual({ 'Fn::Sub': ['${queue}-${RoleArn}-${own}', { queue: { Ref: 'QueueArn' }, own: { Ref: 'ATask' } }] });
+    expect(machine.List).toEqual([{ Ref: 'Topic' }, 'plain', 7]);
+    expect(a.Parameters).toEqual({
+      RoleArn: { Type: 'String' }, RoleRoleId: { Type: 'String' }, Topic: { Type: 'String' }, QueueArn: { Type: 'String' },
+    });
+    // A DependsOn inside the group stays; one on a main resource moves to the nested stack resource.
+    expect(a.Resources.AMachine!.DependsOn).toEqual(['ATask']);
+    expect(a.Resources.ATask!.DependsOn).toBeUndefined();
+    expect(main.Resources.JobsA!.DependsOn).toEqual(['Role', 'Topic']);
+    expect(main.Resources.JobsB!.DependsOn).toBeUndefined();
+    // The main stack passes exactly the declared parameters, with the values they stand for.
+    expect(main.Resources.JobsA!.Properties).toEqual({
+      TemplateURL: `https://bucket/${nested[0]!.sha256}.json`,
+      Parameters: { RoleArn: getAtt('Role'), RoleRoleId: getAtt('Role', 'RoleId'), Topic: { Ref: 'Topic' }, QueueArn: getAtt('Queue') },
+    });
+    const b = nested.find((s) => s.id === 'JobsB')!;
+    expect(Object.keys((main.Resources.JobsB!.Properties as any).Parameters)).toEqual(Object.keys(b.template.Parameters!));
+    // What stays in the main stack, and the nested stacks as resources.
+    expect(Object.keys(main.Resources).sort()).toEqual(['JobsA', 'JobsB', 'Queue', 'Role', 'Topic']);
+    expect(main.Resources.JobsA!.Type).toBe('AWS::CloudFormation::Stack');
+    expect(main.Description).toBe('hand-written');
+    // The URL callback sees the body as uploaded, and the hash is that body's.
+    for (const stack of urls) {
+      expect(stack.body).toBe(JSON.stringify(stack.template));
+      expect(stack.sha256).toBe(createHash('sha256').update(stack.body).digest('hex'));
+    }
+  });
+
+  it('refuses a main resource that still references a moved one, naming both', () => {
+    // Prepare
+    const template = handWritten();
+    template.Resources.Topic!.Properties = { DisplayName: { 'Fn::Sub': '${AMachine.Name}' } };
+    // Act + Assess
+    expect(() => splitStacks(template, groups, () => 'url')).toThrow(/main stack still references .*Topic -> AMachine/);
+  });
+
+  it('refuses a reference from one nested stack to another (it would be a parameter of a resource the main stack no longer has)', () => {
+    // Prepare
+    const template = handWritten();
+    template.Resources.BAlarm!.Properties = { AlarmActions: [{ Ref: 'ATask' }] };
+    // Act + Assess
+    expect(() => splitStacks(template, groups, () => 'url')).toThrow(/JobsB -> ATask/);
+  });
+
+  it('refuses a group that lists a resource the template does not have', () => {
+    expect(() => splitStacks(handWritten(), [{ id: 'JobsC', resourceIds: ['Missing'] }], () => 'url')).toThrow(/JobsC lists Missing/);
+  });
+});
+
+describe('stackIndex', () => {
+  it('is a pure function of the name, in range, and pinned (a changed hash would move deployed jobs between stacks)', () => {
+    for (const name of ['nightly-report', 'hourly-cleanup', 'tenant-sync', 'x', 'a-much-longer-job-name-0123456789']) {
+      expect(stackIndex(name)).toBe(stackIndex(name));
+      expect(stackIndex(name)).toBeGreaterThanOrEqual(0);
+      expect(stackIndex(name)).toBeLessThan(JOB_STACKS);
+    }
+    // Moving a named resource between stacks fails a deploy (create runs before delete): these must never change.
+    expect(['nightly-report', 'hourly-cleanup', 'tenant-sync'].map((n) => stackId(stackIndex(n)))).toEqual(['Jobs11', 'Jobs17', 'Jobs51']);
+  });
+
+  it('keeps every job in its stack when other jobs are added or removed', () => {
+    // Prepare
+    const jobs101 = parseCatalog(bigCatalog(101), { stage: 'prod' });
+    const jobs100 = jobs101.slice(0, 100);
+    const without50 = jobs101.filter((_, i) => i !== 50);
+    const stackOf = (jobs: Job[]) => new Map(groupJobs(jobs, (j) => [j.name]).flatMap((g) => g.resourceIds.map((name) => [name, g.id])));
+    // Act
+    const [a, b, c] = [stackOf(jobs100), stackOf(jobs101), stackOf(without50)];
+    // Assess
+    expect(a.size).toBe(100);
+    for (const [name, stack] of a) expect([name, b.get(name)]).toEqual([name, stack]);
+    for (const [name, stack] of c) expect([name, b.get(name)]).toEqual([name, stack]);
+  });
+
+  it('spreads 1,000 jobs over every stack, none holding more than 2.5 times the mean', () => {
+    // Prepare
+    const jobs = parseCatalog(bigCatalog(1000), { stage: 'prod' });
+    // Act
+    const counts = groupJobs(jobs, (j) => [j.name]).map((g) => g.resourceIds.length);
+    // Assess
+    expect(counts).toHaveLength(JOB_STACKS);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(2.5 * (1000 / JOB_STACKS));
+  });
+});
+
+describe('a 1,000-job stage', () => {
+  let jobs: Job[];
+  let template: { Resources: Record<string, any> };
+  let plan: ReturnType<typeof planStacks<Job>>;
+  /** Every template of the stage: the main one and each nested one. */
+  let stacks: Array<[string, Template]>;
+
+  beforeAll(() => {
+    jobs = parseCatalog(bigCatalog(1000), { stage: 'prod' });
+    template = stageTemplate(jobs, toStageParams('prod', { subnets: 'subnet-0a1b2c3d', securityGroups: 'sg-0a1b2c3d' }));
+    plan = planStacks(template, jobs, jobResourceIds);
+    stacks = [['main stack', plan.main], ...plan.nested.map((s): [string, Template] => [s.id, s.template])];
+  }, 60_000);
+
+  it('fits CloudFormation: no problems, every stack within every quota', () => {
+    expect(plan.problems).toEqual([]);
+    expect(plan.sizes).toHaveLength(1 + JOB_STACKS);
+    for (const size of plan.sizes) {
+      for (const quota of ['resources', 'bytes', 'parameters', 'outputs'] as const) {
+        expect([size.id, quota, size[quota] <= STACK_LIMITS[quota]]).toEqual([size.id, quota, true]);
+      }
+    }
+    // The sizes are those of the templates as uploaded.
+    for (const stack of plan.nested) expect(plan.sizes.find((s) => s.id === stack.id)!.bytes).toBe(Buffer.byteLength(stack.body));
+  });
+
+  it("has every job's state machine, task definition, schedule and alarm exactly once, in the job's nested stack", () => {
+    // Prepare
+    const where = new Map<string, string[]>();
+    for (const [id, t] of stacks) for (const resource of Object.keys(t.Resources)) where.set(resource, [...(where.get(resource) ?? []), id]);
+    // Assess
+    for (const job of jobs) {
+      const expected = stackId(stackIndex(job.name));
+      for (const suffix of ['StateMachine', 'TaskDefinition', 'Schedule', 'Alarm']) {
+        expect([job.name, suffix, where.get(`${logicalId(job.name)}${suffix}`)]).toEqual([job.name, suffix, [expected]]);
+      }
+      for (const id of jobResourceIds(job)) expect(where.get(id)).toEqual([expected]);
+    }
+    // Nothing lost or duplicated: every resource of the stage is in exactly one stack.
+    for (const id of Object.keys(template.Resources)) expect([id, where.get(id)?.length]).toEqual([id, 1]);
+  });
+
+  it('grants no "*" resource on ecs:RunTask, iam:PassRole or any states action, in any stack', () => {
+    // Prepare
+    const statements = stacks.flatMap(([stack, t]) => Object.entries(t.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .flatMap(([role, r]: [string, any]) => (r.Properties.Policies ?? []).flatMap((p: any) =>
+        [p.PolicyDocument.Statement].flat().map((s: any) => ({ stack, role, ...s })))));
+    const risky = statements.filter((s) => [s.Action].flat().some((a: string) =>
+      a === 'ecs:RunTask' || a === 'iam:PassRole' || a.startsWith('states:') || a === '*'));
+    // Assess
+    expect(risky.length).toBeGreaterThan(0);
+    for (const s of risky) expect([s.role, [s.Resource].flat()]).not.toEqual([s.role, expect.arrayContaining(['*'])]);
+  });
+
+  it("fits each role's inline policies in IAM's 10,240 characters, which a policy listing every job would not", () => {
+    // Prepare
+    const roles = stacks.flatMap(([, t]) => Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role')) as Array<[string, any]>;
+    // Act
+    const sizes = roles.map(([id, r]) => [id, policyCharacters((r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument))] as const);
+    // Assess
+    expect(sizes.length).toBeGreaterThan(5);
+    for (const [id, size] of sizes) expect([id, size <= IAM_INLINE_POLICY_CHARACTERS]).toEqual([id, true]);
+    // Why the shared roles are scoped by name prefix: one statement naming each state machine would not fit.
+    const perJob = { Effect: 'Allow', Action: 'states:StartExecution', Resource: jobs.map((j) => ({ Ref: `${logicalId(j.name)}StateMachine` })) };
+    expect(policyCharacters([{ Version: '2012-10-17', Statement: [perJob] }])).toBeGreaterThan(IAM_INLINE_POLICY_CHARACTERS);
+  });
+});
+
+/** IAM: the inline policies of one role, together, without whitespace. */
+const IAM_INLINE_POLICY_CHARACTERS = 10_240;
+
+/**
+ * Characters of policy documents as IAM sees them, after CloudFormation resolved the intrinsics: pseudo parameters as
+ * their longest values, any other reference (an ARN) as 200 characters, which is more than any ARN this stage has.
+ */
+function policyCharacters(documents: unknown[]): number {
+  const arn = 'a'.repeat(200);
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws-us-gov', 'AWS::Region': 'us-isob-east-1', 'AWS::AccountId': '123456789012', 'AWS::URLSuffix': 'amazonaws.com.cn',
+  };
+  const resolveNode = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resolveNode);
+    if (typeof node !== 'object' || node === null) return node;
+    const [key, value] = Object.entries(node)[0] ?? [];
+    if (key === 'Ref') return pseudo[value as string] ?? arn;
+    if (key === 'Fn::GetAtt') return arn;
+    if (key === 'Fn::Sub') {
+      const text = Array.isArray(value) ? String(value[0]) : String(value);
+      return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => pseudo[name] ?? arn);
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveNode(v)]));
+  };
+  return JSON.stringify(resolveNode(documents)).replace(/\s/g, '').length - 2; // the brackets of the list
+}
+
+describe('stackProblems', () => {
+  const template = (resources: number, extra: Partial<Template> = {}): Template => ({
+    Resources: Object.fromEntries(Array.from({ length: resources }, (_, i) => [`Topic${i}`, { Type: 'AWS::SNS::Topic' }])),
+    ...extra,
+  });
+
+  it('names the stack, the figure and the limit of each quota exceeded', () => {
+    // Prepare
+    const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`P${i}`, { Type: 'String' }]));
+    // Act
+    const resources = stackProblems(stackSize('Jobs07', template(501)));
+    const everything = stackProblems(stackSize('Jobs08', template(1, { Parameters: many(201), Outputs: many(201), Description: 'x'.repeat(1_000_001) })));
+    // Assess
+    expect(resources).toEqual(['Jobs07: 501 resources (CloudFormation allows 500)']);
+    expect(everything).toEqual([
+      expect.stringMatching(/^Jobs08: 10\d{5} bytes of template \(CloudFormation allows 1000000\)$/),
+      'Jobs08: 201 parameters (CloudFormation allows 200)',
+      'Jobs08: 201 outputs (CloudFormation allows 200)',
+    ]);
+  });
+
+  it('accepts a stack exactly at the quotas', () => {
+    expect(stackProblems({ id: 'Jobs09', ...STACK_LIMITS })).toEqual([]);
+    expect(stackProblems(stackSize('Jobs09', template(500)))).toEqual([]);
+  });
+
+  it('is what planStacks reports for a stage whose jobs do not fit', () => {
+    // Prepare: 600 resources for one job
+    const job = { name: 'huge' };
+    const big = template(600);
+    // Act
+    const { problems } = planStacks(big, [job], () => Object.keys(big.Resources));
+    // Assess
+    expect(problems).toEqual([`${stackId(stackIndex('huge'))}: 600 resources (CloudFormation allows 500)`]);
+  });
+});
+
+describe('validateDefinitions', () => {
+  /** n jobs that differ only in free text and numbers: one definition shape. */
+  const sameShape = (n: number) => parseCatalog([
+    'jobs:',
+    ...Array.from({ length: n }, (_, i) => [
+      `  j-${String(i).padStart(3, '0')}:`,
+      `    description: Job number ${i}, which does thing ${i * 7}`,
+      `    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:${i}`,
+      `    schedule: cron(${i % 60} ${i % 24} * * ? *)`,
+      `    timezone: ${['UTC', 'Europe/Berlin', 'Asia/Tokyo'][i % 3]}`,
+      `    command: [sh, jobs/${i}.sh, --day, '${i}']`,
+      `    timeoutSeconds: ${600 + i * 60}`,
+      `    environment: { TARGET: target-${i} }`,
+    ].join('\n')),
+    '',
+  ].join('\n'), { stage: 'prod' });
+  const definitions = (jobs: Job[]): Record<string, any> => Object.fromEntries(Object.values(stateMachines(jobs,
+    toStageParams('prod', { subnets: 'subnet-0a1b', securityGroups: 'sg-0a1b' })) as Record<string, any>)
+    .map((m) => [m.name, m.definition]));
+  const counting = () => {
+    const calls: unknown[] = [];
+    const validator: AslValidator = (definition) => {
+      calls.push(definition);
+      return asl(definition);
+    };
+    return { calls, validator };
+  };
+
+  it("finds the sample catalog's definitions valid", () => {
+    // Prepare
+    const jobs = loadCatalog(join(root, 'workflows/jobs.yml'), { stage: 'prod' });
+    const params = readStageParams('prod', join(root, 'serverless.yml'));
+    const defs = Object.fromEntries(Object.values(stateMachines(jobs, params) as Record<string, any>).map((m) => [m.name, m.definition]));
+    // Act + Assess
+    expect(Object.keys(defs)).toHaveLength(3);
+    expect(validateDefinitions(defs, asl)).toEqual([]);
+  });
+
+  it('calls the validator once for 200 jobs of the same shape', () => {
+    // Prepare
+    const { calls, validator } = counting();
+    const defs = definitions(sameShape(200));
+    // Act
+    const problems = validateDefinitions(defs, validator);
+    // Assess
+    expect(problems).toEqual([]);
+    expect(Object.keys(defs)).toHaveLength(200);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('reports a broken definition by its state machine name, even beside a valid job of the same shape', () => {
+    // Prepare: j-001 transitions to a missing state, j-002 has a misspelled state type; j-000 and j-003 are fine
+    const defs = definitions(sameShape(4));
+    const next = Object.values(defs['stepcron-prod-j-001'].States).find((s: any) => typeof s.Next === 'string') as any;
+    next.Next = 'NoSuchState';
+    const task = Object.values(defs['stepcron-prod-j-002'].States).find((s: any) => s.Type === 'Task') as any;
+    task.Type = 'Taks';
+    const { calls, validator } = counting();
+    // Act
+    const problems = validateDefinitions(defs, validator);
+    // Assess
+    expect(problems).toEqual([
+      expect.stringMatching(/^state machine stepcron-prod-j-001: .*NoSuchState/),
+      expect.stringMatching(/^state machine stepcron-prod-j-002: .*Type is invalid/),
+    ]);
+    // One call for the good shape, and for each broken job its shape, then its own definition for the message.
+    expect(calls).toHaveLength(5);
+  });
+
+  it('does not let a shape hide a number the ASL schema bounds (a maximum, a negative fraction)', () => {
+    // Prepare
+    const map = (percentage: number) => ({
+      StartAt: 'M',
+      States: {
+        M: {
+          Type: 'Map', ToleratedFailurePercentage: percentage, End: true,
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+        },
+      },
+    });
+    const retry = (interval: number) => ({
+      StartAt: 'T',
+      States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f' }, End: true, Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: interval }] } },
+    });
+    // Act
+    const problems = validateDefinitions({ ok: map(25), tooMany: map(150), okRetry: retry(0.5), negative: retry(-0.5) }, asl);
+    // Assess
+    expect(problems).toEqual([
+      expect.stringMatching(/^state machine tooMany: .*ToleratedFailurePercentage.*<= 100/),
+      expect.stringMatching(/^state machine negative: .*IntervalSeconds.*>= 0/),
+    ]);
+  });
+});
+
+describe('definitionShape', () => {
+  it('keeps state types, transitions, resources, paths and intrinsic names; generalises free text and numbers', () => {
+    // Prepare
+    const definition = (text: string, n: number, values: string) => ({
+      Comment: `job ${text}`,
+      StartAt: 'Run',
+      TimeoutSeconds: n * 100,
+      States: {
+        Run: {
+          Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.sync', InputPath: '$.input', ResultPath: '$.task', Next: 'Done',
+          Parameters: { Name: text, 'Delays.$': `States.Array(${values})`, 'Id.$': `States.Format('{}-${n}', $.runId)` },
+        },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    // Act
+    const a = JSON.parse(definitionShape(definition('nightly report', 36, '30, 60, 120')));
+    const b = definitionShape(definition('tenant sync', 9, '10'));
+    // Assess
+    expect(a).toEqual({
+      Comment: 's',
+      StartAt: 'Run',
+      TimeoutSeconds: expect.any(Number),
+      States: {
+        Run: {
+          Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.sync', InputPath: '$.input', ResultPath: '$.task', Next: 'Done',
+          Parameters: { Name: 's', 'Delays.$': 'States.Array(1)', 'Id.$': "States.Format('{}-1', $.runId)" },
+        },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    expect(JSON.stringify(a)).toBe(b);
+    // A different state type or transition is a different shape.
+    const other = definition('x', 1, '1');
+    other.States.Run.Next = 'Elsewhere';
+    expect(definitionShape(other)).not.toBe(b);
+  });
+});
