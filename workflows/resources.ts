@@ -1,6 +1,7 @@
 // The catalog -> CloudFormation: per job a task definition, a state machine (via serverless-step-functions), a
 // schedule and an alarm; per stage the roles, log groups, topic and queue every job shares, scoped by name prefix.
 // Pure: serverless.yml calls it through workflows/serverless.cjs; workflows/stacks.ts splits the result by job.
+import { createHash } from 'node:crypto';
 import { type Job, logicalId, SERVICE } from './catalog';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 
@@ -448,18 +449,39 @@ export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Re
     out[machine.id] = {
       Type: 'AWS::StepFunctions::StateMachine',
       Properties: {
-        DefinitionString: { 'Fn::Sub': [JSON.stringify(machine.definition), {}] },
+        DefinitionString: definitionString(machine.definition),
         RoleArn: machine.role,
-        StateMachineName: machine.name,
         StateMachineType: machine.type,
         LoggingConfiguration: {
           Level: machine.loggingConfig.level,
           IncludeExecutionData: machine.loggingConfig.includeExecutionData,
           Destinations: machine.loggingConfig.destinations.map((arn) => ({ CloudWatchLogsLogGroup: { LogGroupArn: arn } })),
         },
+        StateMachineName: machine.name,
       },
-      DependsOn: ['StateMachineRole'],
+      DependsOn: [],
     };
   }
   return { Resources: out };
+}
+
+/**
+ * A definition as serverless-step-functions 3.31 writes it: each intrinsic (Ref, Fn::*) becomes a `${md5}`
+ * placeholder filled by Fn::Sub, so the state machine references (and its nested stack takes parameters for) what the
+ * definition names, and the text is JSON indented by 2.
+ */
+function definitionString(definition: unknown): unknown {
+  const variables: Record<string, unknown> = {};
+  const replace = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(replace);
+    if (typeof node !== 'object' || node === null) return node;
+    if (Object.keys(node).some((k) => k === 'Ref' || k.startsWith('Fn::'))) {
+      const name = createHash('md5').update(JSON.stringify(node)).digest('hex');
+      variables[name] = node;
+      return `\${${name}}`;
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replace(v)]));
+  };
+  const text = JSON.stringify(replace(definition), undefined, 2);
+  return Object.keys(variables).length > 0 ? { 'Fn::Sub': [text, variables] } : text;
 }
