@@ -29,7 +29,12 @@ let prod: Packaged;
 beforeAll(() => {
   const out = mkdtempSync(join(tmpdir(), 'stepcron-spec-'));
   try {
-    execFileSync(sls, ['package', '--stage', 'prod', '--package', out], { cwd: root, env, stdio: 'pipe' });
+    try {
+      execFileSync(sls, ['package', '--stage', 'prod', '--package', out], { cwd: root, env, stdio: 'pipe' });
+    } catch (err) {
+      const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+      throw new Error(`sls package --stage prod failed:\n${`${stdout ?? ''}${stderr ?? ''}`.split('Error:').pop()!.trim().slice(0, 2000)}`);
+    }
     const read = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8'));
     const files = readdirSync(out).filter((f) => FILE.test(f)).sort();
     prod = {
