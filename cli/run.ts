@@ -8,7 +8,11 @@ import { precheck } from '../handlers/lib/precheck';
 import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../handlers/lib/contracts';
 import { parseOrThrow } from '../handlers/lib/errors';
 import type { EcsBackend, EcsTask } from './backends/types';
-import { type EventLog, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams } from './engine';
+import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../workflows/limits';
+import {
+  checkStartExecution, type EventLog, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
+  validateDefinition,
+} from './engine';
 import type { History, RunRecord } from './history';
 import { Progress, seconds } from './progress';
 
@@ -19,20 +23,46 @@ export interface TaskReport {
   status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
 }
 
+/** A fan-out item that ended failed (its last attempt failed, timed out, or never started). */
+export interface FailedItem {
+  index: number;
+  item: unknown;
+  exitCode: number | null;
+  attempts: number;
+  status: 'FAILED' | 'TIMED_OUT';
+}
+
 export interface Summary {
   job: string;
   execution: string;
   status: RunStatus;
   durationMs: number;
   transitions: number;
+  /** The largest history of any one execution of the run, in AWS's events (AWS fails an execution at 25,000). */
+  events: number;
+  /** The largest state or execution input/output seen, in bytes (AWS fails a state above 262,144). */
+  maxPayloadBytes: number;
+  /** The tasks run: every one for a single task; for a fan-out, those of the first 100 items started (see items). */
   tasks: TaskReport[];
+  /** Fan-out only: how the items ended (total counts items never started, e.g. when the run failed first). */
+  items?: { total: number; succeeded: number; failed: number };
+  /** Fan-out only: the failed items with the lowest indexes, at most 100. */
+  failedItems?: FailedItem[];
   notifications: Array<{ status: string; subject: string; delivered: string[] }>;
   reason?: string;
   error?: string;
   cause?: string;
 }
 
+/** How many per-item task reports and failed items a summary keeps, so a 100,000-item run's summary stays small. */
+export const SUMMARY_ITEMS = 100;
+/** How many failed items the text summary prints. */
+const PRINTED_FAILURES = 20;
+
 interface TaskRun { item?: unknown; attempts: number; task?: EcsTask; timedOut?: boolean }
+
+/** The parts of a fan-out item's state its last states carry (see workflows/compile.ts). */
+interface ItemData { runId?: string; index?: number; item?: unknown; outcome?: { status?: string; exitCode?: number | null; attempts?: number } }
 
 export interface LocalRunOptions {
   job: Job;
@@ -56,8 +86,13 @@ export function executionName(now = new Date()): string {
 
 export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   const { job, stage, backend, history } = options;
+  const definition = compile(job, localInfra(job, stage));
+  // Slow the first time: done before the start time that other runs' prechecks compare with this run's.
+  validateDefinition(definition);
   const started = new Date();
   const execution = newExecution(job, stage, executionName(started), started);
+  // StartExecution's own checks, before anything is recorded: a refused start is no run.
+  checkStartExecution(execution.name, options.input);
   const progress = new Progress({ write: options.err, tty: options.tty ?? false, skipWaits: options.skipWaits ?? false });
   const abort = new AbortController();
   const onAbort = () => abort.abort();
@@ -69,8 +104,11 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   history.start(record, options.input, () => abort.abort());
   progress.line(`▶ ${job.name}  ${execution.name}  (stage ${stage}, ecs ${backend.name})`);
 
-  /** Per StartedBy (one per fan-out item): what ran, for the summary. */
+  /** Per StartedBy (one per fan-out item): what ran, for the summary; the first SUMMARY_ITEMS items only. */
   const runs = new Map<string, TaskRun>();
+  const items = { total: 0, succeeded: 0, failed: 0 };
+  /** The failed items with the lowest indexes, sorted by index. */
+  const failedItems: FailedItem[] = [];
   /** Tasks still running, per StartedBy. */
   const pending = new Map<string, Promise<EcsTask>>();
   const notifications: Summary['notifications'] = [];
@@ -79,14 +117,40 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   const printNotification: NotifyDeps = { print: (text) => printed.push(text) };
 
   const secrets = localSecrets(job, progress);
+  /** Items end in ItemSucceeded or ItemFailed (see workflows/compile.ts): counted as they end, the failed ones kept. */
+  const countItem = (event: EventLog) => {
+    if (!job.fanOut || event.type !== 'StateEntered') return;
+    if (event.state.name === 'FanOut' && event.index === undefined) {
+      items.total = (event.state.input as { items?: unknown[] }).items?.length ?? 0;
+    } else if (event.state.name === 'ItemSucceeded' && event.index !== undefined) {
+      items.succeeded++;
+    } else if (event.state.name === 'ItemFailed' && event.index !== undefined) {
+      items.failed++;
+      const data = event.state.input as ItemData;
+      const index = data.index ?? event.index;
+      if (failedItems.length === SUMMARY_ITEMS && index > failedItems.at(-1)!.index) return;
+      const task = data.runId === undefined ? undefined : runs.get(data.runId)?.task;
+      failedItems.push({
+        index,
+        item: data.item,
+        exitCode: data.outcome?.exitCode ?? (task && jobExitCode(task)) ?? null,
+        attempts: data.outcome?.attempts ?? runs.get(data.runId ?? '')?.attempts ?? 0,
+        status: data.outcome?.status === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED',
+      });
+      failedItems.sort((a, b) => a.index - b.index);
+      if (failedItems.length > SUMMARY_ITEMS) failedItems.pop();
+    }
+  };
+
   let outcome: Awaited<ReturnType<typeof execute>>;
   try {
-    outcome = await execute(compile(job, localInfra(job, stage)), options.input, execution, {
+    outcome = await execute(definition, options.input, execution, {
       skipWaits: options.skipWaits ?? false,
       signal: abort.signal,
       onEvent: (event: EventLog) => {
-        history.event(record, event);
+        history.event(record, forHistory(event));
         progress.event(event);
+        countItem(event);
       },
       services: {
         // Payloads are parsed with the handlers' own schemas, as the Lambda entries do.
@@ -108,7 +172,7 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
           const item = env.STEPCRON_ITEM === undefined ? undefined : JSON.parse(env.STEPCRON_ITEM);
           const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
           const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
-          runs.set(params.StartedBy, run);
+          if (runs.size < SUMMARY_ITEMS) runs.set(params.StartedBy, run);
           // Attempts of the job (STEPCRON_ATTEMPT + 1); a start failure retried by ECS is not another attempt.
           run.attempts = Math.max(run.attempts, Number(env.STEPCRON_ATTEMPT ?? 0) + 1);
           const started = backend.run({
@@ -157,13 +221,16 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     execution: execution.name,
     status: outcome.status,
     durationMs: stopped.getTime() - started.getTime(),
-    transitions: outcome.events.filter((e) => e.type === 'StateEntered').length,
+    transitions: outcome.transitions,
+    events: outcome.historyEvents,
+    maxPayloadBytes: outcome.maxPayloadBytes,
     tasks: [...runs.values()].map((r) => ({
       ...(r.item !== undefined && { item: r.item }),
       exitCode: (r.task && jobExitCode(r.task)) ?? null,
       attempts: r.attempts,
       status: r.timedOut ? 'TIMED_OUT' : r.task && jobExitCode(r.task) === 0 ? 'SUCCEEDED' : 'FAILED',
     })),
+    ...(job.fanOut && { items, failedItems }),
     notifications,
     ...(outcome.status === 'SKIPPED' && { reason: (outcome.output as { reason?: string }).reason ?? '' }),
     ...(outcome.error !== undefined && { error: outcome.error }),
@@ -174,6 +241,16 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     ...(summary.error !== undefined && { error: summary.error }),
   }, summary);
   return summary;
+}
+
+/**
+ * The event as the history file keeps it. A Map iteration's event carries the whole Map input (every item) as its
+ * parentState: written for each iteration, that grows with the square of the items (54 MB for 2,400 items). AWS's
+ * MapIteration* events hold only the Map's name and the index, and so does the file.
+ */
+function forHistory(event: EventLog): unknown {
+  if (!('parentState' in event)) return event;
+  return { ...event, parentState: { name: event.parentState.name, type: event.parentState.type } };
 }
 
 /** Secrets come from Secrets Manager/SSM in ECS; locally, from the same-named variables of your shell, if set. */
@@ -194,18 +271,24 @@ export function formatSummary(s: Summary): string {
     `  duration     ${seconds(s.durationMs)}`,
     `  transitions  ${s.transitions}`,
   ];
+  if (s.events !== undefined) lines.push(`  history      ${s.events} events (AWS fails an execution at ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')})`);
+  if (s.maxPayloadBytes !== undefined) lines.push(`  max payload  ${kib(s.maxPayloadBytes)} (AWS fails a state above ${kib(PAYLOAD_LIMIT_BYTES)})`);
   if (s.reason) lines.push(`  reason       ${s.reason}`);
   if (s.error) lines.push(`  error        ${s.error}${s.cause && !s.cause.startsWith('{') ? `: ${s.cause}` : ''}`);
-  const fanned = s.tasks.some((t) => t.item !== undefined);
-  if (fanned) {
-    const failed = s.tasks.filter((t) => t.status !== 'SUCCEEDED');
-    lines.push(`  items        ${s.tasks.length - failed.length} succeeded, ${failed.length} failed`);
-    for (const t of s.tasks) {
-      lines.push(`    ${t.status.padEnd(9)} ${JSON.stringify(t.item).padEnd(20)} exit ${t.exitCode ?? '-'}  attempts ${t.attempts}`);
+  if (s.items) {
+    const { total, succeeded, failed } = s.items;
+    const unfinished = total - succeeded - failed;
+    lines.push(`  items        ${succeeded} succeeded, ${failed} failed of ${total}${unfinished > 0 ? ` (${unfinished} did not finish)` : ''}`);
+    const shown = (s.failedItems ?? []).slice(0, PRINTED_FAILURES);
+    for (const f of shown) {
+      lines.push(`    ${f.status.padEnd(9)} #${String(f.index).padEnd(6)} ${JSON.stringify(f.item).padEnd(20)} exit ${f.exitCode ?? '-'}  attempts ${f.attempts}`);
     }
+    if (failed > shown.length) lines.push(`    ... and ${failed - shown.length} more failed items (--json lists ${SUMMARY_ITEMS}; the run's events.jsonl has them all)`);
   } else {
     for (const t of s.tasks) lines.push(`  task         ${t.status}, exit ${t.exitCode ?? '-'}, attempts ${t.attempts}`);
   }
   for (const n of s.notifications) lines.push(`  notified     ${n.subject} -> ${n.delivered.join(', ') || 'not delivered'}`);
   return `${lines.join('\n')}\n`;
 }
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;

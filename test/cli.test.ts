@@ -352,13 +352,15 @@ describe('stepcron run --json', () => {
     ]);
     // Assess
     const good = summaryOf(ok);
-    expect(Object.keys(good).sort()).toEqual(['durationMs', 'execution', 'job', 'notifications', 'status', 'tasks', 'transitions']);
+    expect(Object.keys(good).sort()).toEqual(['durationMs', 'events', 'execution', 'job', 'maxPayloadBytes', 'notifications', 'status', 'tasks', 'transitions']);
     expect(good).toEqual({
       job: 'fine',
       execution: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/),
       status: 'SUCCEEDED',
       durationMs: expect.any(Number),
       transitions: expect.any(Number),
+      events: expect.any(Number),
+      maxPayloadBytes: expect.any(Number),
       tasks: [{ exitCode: 0, attempts: 1, status: 'SUCCEEDED' }],
       notifications: [],
     });
@@ -368,7 +370,7 @@ describe('stepcron run --json', () => {
 
     const bad = summaryOf(failed);
     expect(Object.keys(bad).sort()).toEqual(
-      ['cause', 'durationMs', 'error', 'execution', 'job', 'notifications', 'status', 'tasks', 'transitions']);
+      ['cause', 'durationMs', 'error', 'events', 'execution', 'job', 'maxPayloadBytes', 'notifications', 'status', 'tasks', 'transitions']);
     expect(bad).toMatchObject({ job: 'fails', status: 'FAILED', error: 'JobFailed', tasks: [{ exitCode: 4, attempts: 1, status: 'FAILED' }] });
     expect(typeof bad.cause).toBe('string');
     for (const n of bad.notifications) {

@@ -93,7 +93,7 @@ export async function runJob(job: Job, fakes: Fakes = {}, input: unknown = {}) {
   };
   const definition = compile(job, localInfra(job, 'test'));
   const execution = newExecution(job, 'test', 'run-1');
-  const outcome = await execute(definition, input, execution, { services, skipWaits: true });
+  const outcome = await execute(definition, input, execution, { services, skipWaits: true, keepEvents: true });
   return { outcome, calls, definition, running };
 }
 
