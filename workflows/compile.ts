@@ -208,6 +208,29 @@ export const S3_ITEMS = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+\.(json|
 /** `s3://bucket/key` -> `bucket`. */
 export const s3Bucket = (url: string) => url.slice('s3://'.length).split('/')[0]!;
 
+/** The states renamed `<name><suffix>`, with every transition (and nested Map) following the new names. */
+function withSuffix(states: States, suffix: string): States {
+  const rename = (name: unknown) => (typeof name === 'string' && name in states ? `${name}${suffix}` : name);
+  const follow = (node: unknown, key = ''): unknown => {
+    if (Array.isArray(node)) return node.map((n) => follow(n));
+    if (node === null || typeof node !== 'object') return ['Next', 'Default', 'StartAt'].includes(key) ? rename(node) : node;
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => {
+      // A nested Map's own states are renamed too: names are unique across the state machine, nested levels included.
+      if (k === 'ItemProcessor') {
+        const inner = v as { StartAt: string; States: States };
+        return [k, { ...inner, StartAt: `${inner.StartAt}${suffix}`, States: withSuffix(inner.States, suffix) }];
+      }
+      return [k, follow(v, k)];
+    }));
+  };
+  return Object.fromEntries(Object.entries(states).map(([name, state]) => [`${name}${suffix}`, follow(state) as State]));
+}
+
+/** The name a state has in the catalog's own terms: `RunTask-json` (a Distributed Map's copy) -> `RunTask`. */
+export function baseStateName(name: string): string {
+  return name.replace(new RegExp(`-(${Object.keys(ROUTES).join('|')})$`), '');
+}
+
 /** What each fan-out item's task states start from: the run's id and input, and the item with its index. */
 function itemSelector(): State {
   return {
@@ -227,17 +250,19 @@ function itemSelector(): State {
  */
 function distributedStates(job: Job, infra: Infra, failureExit: string): States {
   const fanOut = job.fanOut!;
-  const processor = {
+  const states = taskStates(job, infra, { onSuccess: 'ItemSucceeded', onFailure: 'ItemFailed' }, 'distributed');
+  // State names are unique across the whole state machine: each Map's item states carry its route (RunTask-json).
+  const processor = (route: Route) => ({
     ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-    StartAt: 'RunTask',
-    States: taskStates(job, infra, { onSuccess: 'ItemSucceeded', onFailure: 'ItemFailed' }, 'distributed'),
-  };
-  const map = (reader: State | undefined): State => ({
+    StartAt: `RunTask-${route}`,
+    States: withSuffix(states, `-${route}`),
+  });
+  const map = (route: Route, reader: State | undefined): State => ({
     Type: 'Map',
     Comment: 'One child execution per item; a failed item fails its execution and counts against the tolerance',
     ...(reader ? { ItemReader: reader } : { ItemsPath: '$.items' }),
     ItemSelector: itemSelector(),
-    ItemProcessor: processor,
+    ItemProcessor: processor(route),
     MaxConcurrency: fanOut.maxConcurrency,
     ToleratedFailurePercentage: fanOut.toleratedFailurePercentage,
     ResultWriter: {
@@ -278,10 +303,10 @@ function distributedStates(job: Job, infra: Infra, failureExit: string): States 
   });
   const anyFailed = { Variable: '$.counts.failed', NumericGreaterThan: 0 };
   return {
-    [ROUTES.items]: map(undefined),
-    [ROUTES.json]: map(s3Reader('JSON')),
-    [ROUTES.jsonl]: map(s3Reader('JSONL')),
-    [ROUTES.csv]: map(s3Reader('CSV')),
+    [ROUTES.items]: map('items', undefined),
+    [ROUTES.json]: map('json', s3Reader('JSON')),
+    [ROUTES.jsonl]: map('jsonl', s3Reader('JSONL')),
+    [ROUTES.csv]: map('csv', s3Reader('CSV')),
     // The Map's output (or its error) does not carry the counts: its map run does.
     FindMapRun: {
       Type: 'Task',
