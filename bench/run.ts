@@ -37,7 +37,7 @@ jobs:
 
 function services(runTask: Services['runTask']): Services {
   return {
-    precheck: async (e) => ({ run: true, reason: 'bench', runId: e.executionName, scheduledTime: e.startTime, input: {}, items: e.policy.fanOut?.items ?? [], maxFailedItems: 0 }),
+    precheck: async (e) => ({ run: true, reason: 'bench', runId: e.executionName, scheduledTime: e.startTime, input: {}, items: e.policy.fanOut?.items ?? [], maxFailedItems: 0, route: 'inline', source: null }),
     notify: async () => ({ delivered: [], subject: '', message: '' }),
     runTask, listTasks: async () => [], stopTask: async () => undefined,
   };

@@ -53,6 +53,8 @@ export function defaultPrecheck(items: unknown[] = [], maxFailedItems = 0) {
     input: event.policy.input,
     items,
     maxFailedItems,
+    route: event.policy.fanOut ? 'inline' : 'none',
+    source: null,
   });
 }
 
