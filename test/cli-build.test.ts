@@ -3,7 +3,7 @@
 // with the real node_modules linked), so the real tree is never modified.
 import { execFile, spawnSync } from 'node:child_process';
 import {
-  cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync,
+  cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
   dirs.push(dir);
   return dir;
 }
@@ -42,8 +42,8 @@ function project(options: { withoutEsbuild?: boolean } = {}): string {
 }
 
 /** `node bin/stepcron.cjs ...` in the project `dir`, as a user runs it. */
-function stepcron(dir: string, args: string[]) {
-  const result = spawnSync(process.execPath, [join(dir, 'bin', 'stepcron.cjs'), ...args], { cwd: dir, encoding: 'utf8' });
+function stepcron(dir: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const result = spawnSync(process.execPath, [join(dir, 'bin', 'stepcron.cjs'), ...args], { cwd: dir, env, encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -84,6 +84,24 @@ describe('bin/stepcron.cjs runs the compiled CLI', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(DESCRIPTION.toUpperCase());
     expect(validate).toMatchObject({ code: 0, stderr: '' });
+    expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev: /);
+  });
+
+  it('--help and validate load no file but the bin and the build: no engine, backend or AWS SDK', () => {
+    // Prepare
+    const dir = project();
+    expect(stepcron(dir, ['--help']).code).toBe(0);
+    const env = { ...process.env, NODE_DEBUG: 'module' }; // Node logs each file its module loader loads
+    // Act
+    const help = stepcron(dir, ['--help'], env);
+    const validate = stepcron(dir, ['validate'], env);
+    // Assess
+    for (const result of [help, validate]) {
+      expect(result.code).toBe(0);
+      const loaded = [...result.stderr.matchAll(/^MODULE \d+: load "([^"]+)"/gm)].map((m) => m[1]);
+      expect(loaded).toEqual([join(dir, 'bin', 'stepcron.cjs'), join(dir, 'bin', 'cli-build.cjs')]);
+    }
+    expect(help.stdout).toContain(DESCRIPTION);
     expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev: /);
   });
 
