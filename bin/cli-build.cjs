@@ -178,7 +178,7 @@ function build(root) {
     writeFileSync(tmp, `${STAMP}${ascii(JSON.stringify(stamp))}\n${body}`, 'latin1');
     renameSync(tmp, out);
     rmSync(join(root, CACHE_DIR), { recursive: true, force: true });
-    return { file: relative(root, out), bytes: body.length, inputs: state.files.length, hash };
+    return { file: relative(root, out), bytes: body.length, inputs: inputs.length, stamped: state.files.length, hash };
   }
 }
 

@@ -20,5 +20,5 @@ export function readBuild(root: string): Build | undefined;
 export function snapshot(root: string, files: string[], dirs: string[]): Pick<Stamp, 'files' | 'dirs'>;
 export function staleReason(root: string, stamp: Stamp | undefined): string | undefined;
 export function canBuild(root: string): boolean;
-export function build(root: string): { file: string; bytes: number; inputs: number; hash: string };
+export function build(root: string): { file: string; bytes: number; inputs: number; stamped: number; hash: string };
 export function loadBuild(root: string, build: Build, command: string): { main(argv: string[]): Promise<number> };

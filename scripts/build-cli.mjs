@@ -8,7 +8,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 try {
   const built = cli.build(root);
-  console.log(`${built.file}: ${(built.bytes / 1024).toFixed(0)} KiB from ${built.inputs} files in ${Date.now() - started} ms`);
+  console.log(`${built.file}: ${(built.bytes / 1024).toFixed(0)} KiB from ${built.inputs} files (${built.stamped} in its stamp) in ${Date.now() - started} ms`);
 } catch (err) {
   // esbuild has printed its errors already.
   if (!err.errors) console.error(`build-cli: ${err.message}`);
