@@ -2,7 +2,7 @@
 // local stand-ins and every Task state served in-process, the way the real service integration would answer.
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import type { Job } from '../workflows/catalog';
-import { type Definition, FAILURE, type Infra, JOB_CONTAINER } from '../workflows/compile';
+import { baseStateName, type Definition, FAILURE, type Infra, JOB_CONTAINER } from '../workflows/compile';
 import {
   DATA_LIMIT_ERROR, dataLimitCause, ECS_OVERRIDES_ERROR, ECS_OVERRIDES_LIMIT, ECS_OVERRIDES_MESSAGE, ecsOverridesLength,
   executionNameError, HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyEventCount,
@@ -11,6 +11,7 @@ import {
 import { stateMachineName, taskFamily, taskLogGroup } from '../workflows/resources';
 import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult } from '../handlers/lib/contracts';
 import type { EcsTask } from './backends/types';
+import { type ChildResult, describeMapRun, extractDistributedMaps, LOCAL_DISTRIBUTED_MAP, LocalS3, type MapRun, runDistributedMap } from './distributed';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22+); `npx` runs Node 24 from node_modules, but the bin
 // may also be started with an older system Node.
@@ -105,7 +106,16 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Keep every engine event in Outcome.events (tests); off, only counts are kept, so memory stays flat. */
   keepEvents?: boolean;
+  /** Where `s3://bucket/key` lives locally (Distributed Map ItemReader and ResultWriter): `<s3Dir>/<bucket>/<key>`. */
+  s3Dir?: string;
+  /** A Distributed Map's run as it starts and as it ends (its item counts), for progress and the summary. */
+  onMapRun?: (run: MapRun, phase: 'started' | 'ended') => void;
+  /** More of the context object ($$), e.g. $$.Map.Item for a Distributed Map's child execution. */
+  context?: Record<string, unknown>;
 }
+
+/** Where the local runner keeps `s3://` objects unless told otherwise (`--s3-dir`). */
+export const DEFAULT_S3_DIR = '.stepcron/s3';
 
 /** StartExecution refusing to start (InvalidName, ValidationException): no execution exists. */
 export class StartExecutionError extends Error {
@@ -165,7 +175,10 @@ function terminalError(failure: LimitFailure): Error {
 
 export async function execute(definition: Definition, input: unknown, execution: Execution, options: ExecuteOptions): Promise<Outcome> {
   checkStartExecution(execution.name, input);
-  const taskStates = collectTaskStates(definition.States);
+  validateDefinition(definition);
+  // The engine has no Distributed Map: those Map states are served by the runner (cli/distributed.ts).
+  const { definition: served, maps } = extractDistributedMaps(definition);
+  const taskStates = collectTaskStates(served.States);
   const budget = new HistoryBudget(new Map(taskStates.map(([name, resource]) => [name, taskKind(resource)])));
   let maxPayloadBytes = 0;
   let failure: LimitFailure | undefined;
@@ -183,10 +196,68 @@ export async function execute(definition: Definition, input: unknown, execution:
     if (bytes > PAYLOAD_LIMIT_BYTES) fail({ error: DATA_LIMIT_ERROR, cause: dataLimitCause(state, what) });
   };
 
+  // Child executions (Distributed Map items): their histories are their own; the run reports the largest.
+  const children = { transitions: 0, historyEvents: 0, maxPayloadBytes: 0 };
+  const mapRuns: MapRun[] = [];
+  const s3 = new LocalS3(options.s3Dir ?? DEFAULT_S3_DIR);
+  const runChild = async (childDefinition: { StartAt: string; States: StatesMap }, childInput: unknown,
+    child: Execution, context: Record<string, unknown>, signal: AbortSignal): Promise<ChildResult> => {
+    const index = (context.Map as { Item: { Index: number } }).Item.Index;
+    const result = await execute({ Comment: 'a Distributed Map item', TimeoutSeconds: definition.TimeoutSeconds, ...childDefinition } as Definition,
+      childInput, child, {
+        ...options,
+        signal,
+        context,
+        keepEvents: false,
+        // The item's events as an inline Map's would read: with its index, under the states' catalog names.
+        ...(options.onEvent && {
+          onEvent: (event: EventLog) => {
+            if (!('state' in event) || event.state.name === '__ItemSelector') return;
+            options.onEvent!({ ...event, index, state: { ...event.state, name: baseStateName(event.state.name) } } as EventLog);
+          },
+        }),
+      });
+    // The ItemSelector's Pass is the runner's way to evaluate it, not a state of the child's on AWS.
+    children.transitions += result.transitions - (childDefinition.StartAt === '__ItemSelector' ? 1 : 0);
+    children.historyEvents = Math.max(children.historyEvents, result.historyEvents);
+    children.maxPayloadBytes = Math.max(children.maxPayloadBytes, result.maxPayloadBytes);
+    if (result.status === 'SKIPPED') return { status: 'SUCCEEDED', output: result.output };
+    return { status: result.status, output: result.output, ...(result.error !== undefined && { error: result.error }), ...(result.cause !== undefined && { cause: result.cause }) };
+  };
+  const local: LocalServices = {
+    distributedMap: (name, params) => {
+      const map = maps.get(name)!;
+      return runDistributedMap(map, params as never, {
+        executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, s3, runChild,
+        ...(options.signal && { signal: options.signal }),
+        onItem: (item) => {
+          if (item.phase === 'started' && options.onEvent) {
+            options.onEvent({ type: 'MapIterationStarted', timestamp: Date.now(), index: item.index, parentState: { name, type: 'Map', input: {} } } as unknown as EventLog);
+          }
+        },
+      }, (mapRun) => {
+        mapRuns.push(mapRun);
+        options.onMapRun?.(mapRun, 'started');
+      }).finally(() => {
+        const mapRun = mapRuns.at(-1);
+        if (mapRun) options.onMapRun?.(mapRun, 'ended');
+      });
+    },
+    listMapRuns: async (executionArn) => ({
+      MapRuns: mapRuns.filter((r) => r.executionArn === executionArn).reverse()
+        .map((r) => ({ MapRunArn: r.mapRunArn, ExecutionArn: r.executionArn, StateMachineArn: r.stateMachineArn, StartDate: r.startDate.toISOString(), ...(r.stopDate && { StopDate: r.stopDate.toISOString() }) })),
+    }),
+    describeMapRun: async (mapRunArn) => {
+      const found = mapRuns.find((r) => r.mapRunArn === mapRunArn);
+      if (!found) throw Object.assign(new Error(`Map Run does not exist: ${mapRunArn}`), { name: 'SFN.ResourceNotFound' });
+      return describeMapRun(found);
+    },
+  };
+
   const handlers: Record<string, (input: never) => Promise<unknown>> = {};
   const zero: Record<string, number> = {};
   for (const [name, resource] of taskStates) {
-    const serve = serviceFor(resource, options.services);
+    const serve = serviceFor(name, resource, options.services, local);
     // The limits are checked where AWS checks them: the task's input after Parameters, and what the integration returns.
     handlers[name] = async (taskInput: never) => {
       // The event log trails the engine (it is read through async generators): one turn of the event loop lets it
@@ -202,8 +273,7 @@ export async function execute(definition: Definition, input: unknown, execution:
     zero[name] = 0;
   }
   const waits = options.skipWaits ? Object.fromEntries(collectStates(definition.States, 'Wait').map((n) => [n, 0])) : {};
-  validateDefinition(definition);
-  const machine = new StateMachine(withInlineMapLimit(definition) as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(withInlineMapLimit(served) as never, { validationOptions: { noValidate: true } });
   run = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
@@ -213,6 +283,7 @@ export async function execute(definition: Definition, input: unknown, execution:
     context: {
       Execution: { Id: execution.executionArn, Name: execution.name, StartTime: execution.startTime.toISOString() },
       StateMachine: { Id: execution.stateMachineArn, Name: execution.stateMachineArn.split(':').at(-1) },
+      ...options.context,
     } as never,
   });
   // A handler may have failed the run before `run` existed (the first state is a Task).
@@ -244,7 +315,11 @@ export async function execute(definition: Definition, input: unknown, execution:
     }
   })();
   const outcome = (o: Pick<Outcome, 'status' | 'output' | 'error' | 'cause'>): Outcome => ({
-    ...o, events, transitions, historyEvents: budget.count, maxPayloadBytes,
+    ...o,
+    events,
+    transitions: transitions + children.transitions,
+    historyEvents: Math.max(budget.count, children.historyEvents),
+    maxPayloadBytes: Math.max(maxPayloadBytes, children.maxPayloadBytes),
   });
   try {
     const output = await started.result;
@@ -380,8 +455,21 @@ export function syncResult(task: EcsTask): EcsTask {
   throw Object.assign(new Error(JSON.stringify(task)), { name: 'States.TaskFailed' });
 }
 
-function serviceFor(resource: string, services: Services): (input: never) => Promise<unknown> {
+/** What the runner itself serves: Distributed Maps, and the Step Functions calls about their map runs. */
+interface LocalServices {
+  distributedMap(state: string, params: unknown): Promise<unknown>;
+  listMapRuns(executionArn: string): Promise<unknown>;
+  describeMapRun(mapRunArn: string): Promise<unknown>;
+}
+
+function serviceFor(state: string, resource: string, services: Services, local: LocalServices): (input: never) => Promise<unknown> {
   switch (resource) {
+    case LOCAL_DISTRIBUTED_MAP:
+      return (params: unknown) => local.distributedMap(state, params);
+    case 'arn:aws:states:::aws-sdk:sfn:listMapRuns':
+      return (input: { ExecutionArn: string }) => local.listMapRuns(input.ExecutionArn);
+    case 'arn:aws:states:::aws-sdk:sfn:describeMapRun':
+      return (input: { MapRunArn: string }) => local.describeMapRun(input.MapRunArn);
     case 'arn:aws:states:::lambda:invoke':
       return async (input: { FunctionName: string; Payload: unknown }) => {
         const fn = String(input.FunctionName);

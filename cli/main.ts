@@ -59,8 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--ecs <backend>', 'what runs the ECS task').choices(['process', 'container', 'aws']).default('process'))
     .addOption(new Option('--notify <mode>', 'print notifications, or publish them for real').choices(['print', 'aws']).default('print'))
     .option('--skip-waits', 'do not wait between retries (Wait states and retry intervals take 0 s)', false)
+    .option('--s3-dir <dir>', 'where s3://bucket/key lives locally (fan-out itemsFrom, results): <dir>/<bucket>/<key>', '.stepcron/s3')
     .option('--json', 'print the summary as one JSON object on the last line of stdout', false))
-    .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; json: boolean }) => {
+    .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; s3Dir: string; json: boolean }) => {
       const job = (await catalog()).findJob(await jobsOf(o), name, o.catalog);
       const input = o.event ? runInputOf(readEvent(o.event), o.event, job.name) : {};
       const summary = await runOnce(job, o, input, o);
@@ -127,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
       const summaries: Summary[] = [];
       const { formatSummary } = await run();
       for (const job of await jobsOf(o)) {
-        const summary = await runOnce(job, o, {}, { ecs: 'process', notify: 'print', skipWaits: true });
+        const summary = await runOnce(job, o, {}, { ecs: 'process', notify: 'print', skipWaits: true, s3Dir: '.stepcron/s3' });
         process.stdout.write(formatSummary(summary));
         summaries.push(summary);
       }
@@ -155,7 +156,7 @@ function history(): History {
   return new History(resolve('.stepcron'));
 }
 
-async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string; notify: string; skipWaits: boolean }) {
+async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string }) {
   const [{ runLocal }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
   const backend = await makeBackend(flags.ecs, o.stage);
   const stop = new AbortController();
@@ -164,7 +165,7 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
   process.once('SIGTERM', onSignal);
   try {
     return await runLocal({
-      job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal,
+      job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal, s3Dir: resolve(flags.s3Dir),
       ...(flags.notify === 'aws' && { notifyDeps: await awsDelivery() }),
       err: (t) => process.stderr.write(t),
       out: (t) => process.stdout.write(t),

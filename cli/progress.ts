@@ -121,6 +121,14 @@ export class Progress {
     this.barFinished = true;
   }
 
+  /** A Distributed Map's final bar, from its map run's counts (items never started are not done). */
+  finishFanOut(counts: { Total: number; Succeeded: number; Failed: number; TimedOut: number; Aborted: number }): void {
+    const failed = counts.Failed + counts.TimedOut + counts.Aborted;
+    this.items = { total: counts.Total, done: counts.Succeeded + failed, failed, started: counts.Succeeded + failed };
+    this.drawBar(true);
+    this.barFinished = true;
+  }
+
   private retryText(retry: { attempt: number; delay: number } | undefined): string {
     const wait = this.options.skipWaits ? `at once (--skip-waits; would wait ${retry?.delay}s)` : `after ${retry?.delay}s`;
     return `retrying: attempt ${retry?.attempt} ${wait}`;

@@ -74,6 +74,8 @@ export interface LocalRunOptions {
   notifyDeps?: NotifyDeps;
   skipWaits?: boolean;
   signal?: AbortSignal;
+  /** Where `s3://bucket/key` lives locally (default .stepcron/s3). */
+  s3Dir?: string;
   /** Progress and the job's stderr; the job's stdout goes to `out`. */
   err: (text: string) => void;
   out: (text: string) => void;
@@ -147,6 +149,13 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     outcome = await execute(definition, options.input, execution, {
       skipWaits: options.skipWaits ?? false,
       signal: abort.signal,
+      ...(options.s3Dir && { s3Dir: options.s3Dir }),
+      // A Distributed Map's items are counted by its map run (the Map state's input does not hold them).
+      onMapRun: (mapRun, phase) => {
+        items.total = mapRun.itemCounts.Total;
+        if (phase === 'started') progress.setTotalItems(mapRun.itemCounts.Total);
+        else progress.finishFanOut(mapRun.itemCounts);
+      },
       onEvent: (event: EventLog) => {
         history.event(record, forHistory(event));
         progress.event(event);

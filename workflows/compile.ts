@@ -281,7 +281,7 @@ function distributedStates(job: Job, infra: Infra, failureExit: string): States 
   const counts: State = {
     Type: 'Task',
     Resource: 'arn:aws:states:::aws-sdk:sfn:describeMapRun',
-    Parameters: { 'MapRunArn.$': '$.mapRunFound.arn' },
+    Parameters: { 'MapRunArn.$': '$.mapRunFound.runs[0].MapRunArn' },
     ResultSelector: {
       known: true,
       'total.$': '$.ItemCounts.Total',
@@ -312,11 +312,18 @@ function distributedStates(job: Job, infra: Infra, failureExit: string): States 
       Type: 'Task',
       Resource: 'arn:aws:states:::aws-sdk:sfn:listMapRuns',
       Parameters: { 'ExecutionArn.$': '$$.Execution.Id' },
-      ResultSelector: { 'arn.$': '$.MapRuns[0].MapRunArn' },
+      // Not `$.MapRuns[0]` here: with no map run (the items could not be read) that path is a States.Runtime error,
+      // which no Catch handles; HasMapRun asks instead.
+      ResultSelector: { 'runs.$': '$.MapRuns' },
       ResultPath: '$.mapRunFound',
       Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.countError', Next: 'CountsUnknown' }],
-      Next: 'CountItems',
+      Next: 'HasMapRun',
+    },
+    HasMapRun: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.mapRunFound.runs[0].MapRunArn', IsPresent: true, Next: 'CountItems' }],
+      Default: 'CountsUnknown',
     },
     CountItems: counts,
     CountsUnknown: { Type: 'Pass', Result: { known: false }, ResultPath: '$.counts', Next: 'DidFanOutFail' },

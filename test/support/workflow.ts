@@ -2,7 +2,7 @@
 // waits and retry intervals at 0. What each service was asked is recorded for the assertions.
 import { parseCatalog, type Job } from '../../workflows/catalog';
 import { compile } from '../../workflows/compile';
-import { execute, localInfra, newExecution, type RunTaskParams, type Services } from '../../cli/engine';
+import { execute, type ExecuteOptions, localInfra, newExecution, type RunTaskParams, type Services } from '../../cli/engine';
 import type { EcsTask } from '../../cli/backends/types';
 import { type NotifyEvent, NotifyEventSchema, type PrecheckEvent, PrecheckEventSchema, type PrecheckResult } from '../../handlers/lib/contracts';
 import { parseOrThrow } from '../../handlers/lib/errors';
@@ -58,7 +58,7 @@ export function defaultPrecheck(items: unknown[] = [], maxFailedItems = 0) {
   });
 }
 
-export async function runJob(job: Job, fakes: Fakes = {}, input: unknown = {}) {
+export async function runJob(job: Job, fakes: Fakes = {}, input: unknown = {}, options: Partial<ExecuteOptions> = {}) {
   const calls = {
     precheck: [] as PrecheckEvent[],
     runTask: [] as RunTaskParams[],
@@ -95,7 +95,7 @@ export async function runJob(job: Job, fakes: Fakes = {}, input: unknown = {}) {
   };
   const definition = compile(job, localInfra(job, 'test'));
   const execution = newExecution(job, 'test', 'run-1');
-  const outcome = await execute(definition, input, execution, { services, skipWaits: true, keepEvents: true });
+  const outcome = await execute(definition, input, execution, { services, skipWaits: true, keepEvents: true, ...options });
   return { outcome, calls, definition, running };
 }
 

@@ -1,0 +1,104 @@
+// Distributed fan-out on the deployed definition: the real precheck routes the run (S3 object or a list longer than
+// one history holds), the local runner serves the Distributed Map, and counts, tolerance and notifications follow.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { precheck } from '../handlers/lib/precheck';
+import { inlineItemLimit } from '../workflows/compile';
+import { ecsTask, envOf, jobFrom, runJob } from './support/workflow';
+
+const job = (tolerated: number, fanOut = 'itemsFrom: s3://acme-items/tenants.csv') => jobFrom(`
+jobs:
+  sync:
+    description: per-tenant sync
+    schedule: rate(1 hour)
+    image: sync:1
+    command: [sh, sync.sh]
+    retries: 1
+    fanOut: { ${fanOut}, maxConcurrency: 8, toleratedFailurePercentage: ${tolerated} }
+`);
+const realPrecheck = { precheck: (e: Parameters<typeof precheck>[0]) => precheck(e, { executions: { listRunning: async () => [], stop: async () => undefined } }) };
+const itemOf = (p: Parameters<typeof envOf>[0]) => JSON.parse(envOf(p).STEPCRON_ITEM!);
+
+let s3Dir: string;
+beforeEach(() => {
+  s3Dir = mkdtempSync(join(tmpdir(), 'stepcron-s3-'));
+  mkdirSync(join(s3Dir, 'acme-items'));
+  writeFileSync(join(s3Dir, 'acme-items/tenants.csv'), `id,region\n${Array.from({ length: 200 }, (_, i) => `t${i},eu`).join('\n')}\n`);
+});
+afterEach(() => rmSync(s3Dir, { recursive: true, force: true }));
+
+describe('distributed fan-out', () => {
+  it("runs every row of the catalog's CSV once as a child execution, and the counts come from DescribeMapRun", async () => {
+    // Act
+    const { outcome, calls } = await runJob(job(0), realPrecheck, {}, { s3Dir });
+    // Assess
+    expect(outcome.status).toBe('SUCCEEDED');
+    const ids = calls.runTask.map((p) => itemOf(p).id);
+    expect(ids).toHaveLength(200);
+    expect(new Set(ids).size).toBe(200);
+    expect(itemOf(calls.runTask[0]!)).toEqual({ id: expect.stringMatching(/^t\d+$/), region: 'eu' });
+    expect(new Set(calls.runTask.map((p) => p.StartedBy)).size).toBe(200);
+    // Nothing failed and onSuccess is off: no notification
+    expect(calls.notify).toHaveLength(0);
+  });
+
+  it("reads a run's itemsFrom in JSON Lines from the stage bucket, and reports items that failed within the tolerance", async () => {
+    // Prepare
+    mkdirSync(join(s3Dir, 'stepcron-test-local/items'), { recursive: true });
+    writeFileSync(join(s3Dir, 'stepcron-test-local/items/run.jsonl'), ['a', 'b', 'c', 'd', 'e'].map((id) => JSON.stringify({ id })).join('\n'));
+    // Act: item c fails both attempts
+    const { outcome, calls } = await runJob(job(25), { ...realPrecheck, runTask: (p) => ecsTask(itemOf(p).id === 'c' ? 1 : 0) },
+      { itemsFrom: 's3://stepcron-test-local/items/run.jsonl' }, { s3Dir });
+    // Assess
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(calls.runTask.filter((p) => itemOf(p).id === 'c')).toHaveLength(2);
+    expect(calls.notify).toEqual([expect.objectContaining({
+      status: 'SUCCEEDED',
+      counts: { known: true, total: 5, succeeded: 4, failed: 1, timedOut: 0, aborted: 0 },
+      resultsAt: { bucket: 'stepcron-test-local', prefix: 'results/sync/run-1' },
+    })]);
+    // The failed item's record is where the notification says, with its error
+    const runDir = join(s3Dir, 'stepcron-test-local/results/sync/run-1');
+    const [mapRunId] = require('node:fs').readdirSync(runDir) as string[];
+    const failed = JSON.parse(readFileSync(join(runDir, mapRunId!, 'FAILED_0.json'), 'utf8'));
+    expect(failed).toEqual([expect.objectContaining({ Status: 'FAILED', Error: 'JobFailed', Input: '{"id":"c"}' })]);
+    expect(JSON.parse(failed[0].Cause)).toMatchObject({ index: 2, item: { id: 'c' }, outcome: { exitCode: 1, attempts: 2 } });
+  });
+
+  it('fails the run past the tolerance with FanOutToleranceExceeded, and notifies with the counts', async () => {
+    // Act: every item fails
+    const { outcome, calls } = await runJob(job(10), { ...realPrecheck, runTask: () => ecsTask(3) }, {}, { s3Dir });
+    // Assess
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'FanOutToleranceExceeded', cause: 'more than 10% of the items failed' });
+    expect(calls.notify).toHaveLength(1);
+    expect(calls.notify[0]!.outcome).toMatchObject({ error: 'FanOutToleranceExceeded', counts: { known: true, failed: expect.any(Number), total: 200 } });
+    // The map run stopped starting items once 21 had failed (8 at a time): far fewer than 200 ran
+    expect(calls.runTask.length).toBeLessThan(200 * 2);
+  });
+
+  it('fails with FanOutFailed naming States.ItemReaderFailed when the object is missing, before any task starts', async () => {
+    // Act
+    const { outcome, calls } = await runJob(job(0, 'itemsFrom: s3://acme-items/missing.json'), realPrecheck, {}, { s3Dir });
+    // Assess
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'FanOutFailed' });
+    expect(outcome.cause).toMatch(/^States\.ItemReaderFailed: NoSuchKey: s3:\/\/acme-items\/missing\.json/);
+    expect(calls.runTask).toHaveLength(0);
+    expect(calls.notify[0]).toMatchObject({ status: 'FAILED', outcome: { error: 'FanOutFailed' } });
+  });
+
+  it('takes a list longer than one inline history holds through the Distributed Map, each item in its own history', async () => {
+    // Prepare: one more item than inline Map may take with retries: 1
+    const fanOut = job(0, 'itemsPath: $.tenants');
+    const count = inlineItemLimit(fanOut) + 1;
+    const tenants = Array.from({ length: count }, (_, i) => `t${i}`);
+    // Act
+    const { outcome, calls } = await runJob(fanOut, realPrecheck, { input: { tenants } }, { s3Dir });
+    // Assess
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(calls.runTask).toHaveLength(count);
+    expect(outcome.events.some((e) => 'state' in e && e.state.name === 'FanOutDistributed')).toBe(true);
+    // The parent's history holds the Map, not its items
+    expect(outcome.historyEvents).toBeLessThan(200);
+  });
+});
