@@ -39,6 +39,21 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o: Common) => {
       const jobs = await jobsOf(o);
       process.stdout.write(`${o.catalog}: ${jobs.length} jobs valid for stage ${o.stage}: ${jobs.map((j) => j.name).join(', ')}\n`);
+      // Whether the stage fits CloudFormation once packaged: the same split `sls package` makes (workflows/stacks.ts).
+      const file = serverlessFileFor(o.catalog);
+      if (!existsSync(file)) return;
+      const [{ jobResourceIds, stageTemplate }, { planStacks }, { readStageParams }] =
+        await Promise.all([resources(), import('../workflows/stacks'), import('./stage')]);
+      const { sizes, problems } = planStacks(stageTemplate(jobs, readStageParams(o.stage, file)), jobs, jobResourceIds);
+      const [main, ...nested] = sizes;
+      const fullest = nested.sort((a, b) => b.bytes - a.bytes)[0];
+      process.stdout.write(`  deploys as ${nested.length} nested stacks under the main stack (${main!.resources} shared resources and the Lambdas)` +
+        (fullest ? `; the fullest, ${fullest.id}, holds ${fullest.resources} of 500 resources and ${Math.ceil(fullest.bytes / 1000)} of 1,000 KB\n` : '\n'));
+      if (problems.length) {
+        process.stderr.write(`stepcron: warning: stage ${o.stage} would not deploy: CloudFormation refuses a stack over its quotas:\n` +
+          `${problems.map((p) => `  - ${p}`).join('\n')}\n  split the catalog into stages, or shrink the jobs that share the stack (README: how far one stage goes)\n`);
+        exitCode = 1;
+      }
     });
 
   common(program.command('synth').argument('[job]', 'one job (default: all)')

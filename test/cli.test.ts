@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Summary } from '../cli/run';
 import { detectEngineSync } from '../cli/backends/container';
 import { buildBusyboxImage } from './support/busybox-image';
+import { stackIndex } from '../workflows/stacks';
 
 const root = join(__dirname, '..');
 const BIN = join(root, 'bin', 'stepcron.cjs');
@@ -541,6 +542,29 @@ describe('stepcron synth and validate on the sample catalog', () => {
     expect(validate.stdout).toMatch(/jobs\.yml: \d+ jobs valid for stage dev: .*hourly-cleanup/);
     expect(validate.stderr).toBe('');
   }, 20_000);
+
+  it('validate says how the stage splits into nested stacks, and warns (exit 1) when a stack would pass a quota', async () => {
+    // Prepare: a project whose serverless.yml sits beside workflows/, with 90 jobs whose names all hash to stack
+    // Jobs00 and that each read a secret and have policies of their own (6 resources each): 540 resources in one stack
+    const dir = tempDir();
+    mkdirSync(join(dir, 'workflows'));
+    writeFileSync(join(dir, 'serverless.yml'), readFileSync(join(root, 'serverless.yml')));
+    const names = Array.from({ length: 20_000 }, (_, i) => `job-${i}`).filter((n) => stackIndex(n) === 0).slice(0, 90);
+    const heavy = names.map((name, i) => `  ${name}:\n    description: heavy ${i}\n    schedule: rate(1 day)\n` +
+      `    secrets: { TOKEN: /stepcron/t${i} }\n    taskPolicyArns: [arn:aws:iam::123456789012:policy/p${i}]\n`).join('');
+    writeFileSync(join(dir, 'workflows/jobs.yml'), `defaults:\n  image: x:1\n  command: [run]\njobs:\n${heavy}`);
+    // Act
+    const [sample, tooBig] = await Promise.all([
+      stepcron(['validate'], { cwd: root, timeoutMs: 15_000 }),
+      stepcron(['validate', '--catalog', 'workflows/jobs.yml', '--stage', 'prod'], { cwd: dir, timeoutMs: 20_000 }),
+    ]);
+    // Assess
+    expect(sample.code).toBe(0);
+    expect(sample.stdout).toMatch(/deploys as 3 nested stacks under the main stack .*; the fullest, Jobs\d\d, holds \d+ of 500 resources and \d+ of 1,000 KB/);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stdout).toMatch(/90 jobs valid for stage prod/);
+    expect(tooBig.stderr).toMatch(/^stepcron: warning: stage prod would not deploy: CloudFormation refuses a stack over its quotas:\n {2}- Jobs00: 540 resources \(CloudFormation allows 500\)/);
+  }, 30_000);
 
   it('run --event takes a sample precheck event\'s run input (the same files serve sls invoke local)', async () => {
     // Prepare

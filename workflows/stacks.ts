@@ -218,7 +218,36 @@ export function stackProblems(size: StackSize): string[] {
 /** How a stage splits: the templates, every stack's size and, one line each, what exceeds a quota. */
 export function planStacks<J extends { name: string }>(template: Template, jobs: J[], resourceIds: (job: J) => string[],
   templateUrl: (stack: NestedStack) => unknown = (s) => `https://example.invalid/${s.sha256}.json`) {
-  const { main, nested } = splitStacks(template, groupJobs(jobs, resourceIds), templateUrl);
+  const { main, nested } = splitStacks(compactDefinitions(template), groupJobs(jobs, resourceIds), templateUrl);
   const sizes = [stackSize('main stack', main), ...nested.map((s) => stackSize(s.id, s.template, s.body))];
   return { main, nested, sizes, problems: sizes.flatMap(stackProblems) };
+}
+
+/**
+ * State machine definitions without the indentation serverless-step-functions writes them with: the same JSON, about
+ * half the bytes, so a stack of fan-out jobs stays well under 1 MB. A definition that is not JSON text (a Wait with an
+ * intrinsic number) is left as it is.
+ */
+export function compactDefinitions(template: Template): Template {
+  const resources: Record<string, Cfn> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const properties = resource.Properties as { DefinitionString?: unknown } | undefined;
+    const sub = (properties?.DefinitionString as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
+    const text = Array.isArray(sub) ? sub[0] : typeof sub === 'string' ? sub : properties?.DefinitionString;
+    let compact: string | undefined;
+    if (resource.Type === 'AWS::StepFunctions::StateMachine' && typeof text === 'string') {
+      try {
+        compact = JSON.stringify(JSON.parse(text));
+      } catch {
+        compact = undefined;
+      }
+    }
+    if (compact === undefined) {
+      resources[id] = resource;
+      continue;
+    }
+    const definition = Array.isArray(sub) ? { 'Fn::Sub': [compact, sub[1]] } : typeof sub === 'string' ? { 'Fn::Sub': compact } : compact;
+    resources[id] = { ...resource, Properties: { ...properties, DefinitionString: definition } };
+  }
+  return { ...template, Resources: resources };
 }
