@@ -1,11 +1,17 @@
 // Distributed fan-out on the deployed definition: the real precheck routes the run (S3 object or a list longer than
 // one history holds), the local runner serves the Distributed Map, and counts, tolerance and notifications follow.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { precheck } from '../handlers/lib/precheck';
-import { inlineItemLimit } from '../workflows/compile';
+import { localInfra } from '../cli/engine';
+import { compile, inlineItemLimit } from '../workflows/compile';
+import { loadEvent } from './events';
 import { ecsTask, envOf, jobFrom, runJob } from './support/workflow';
+import type { PrecheckEvent } from '../handlers/lib/contracts';
+import type { AslValidator } from '../workflows/validate';
+
+const validateAsl = require('asl-validator') as (definition: unknown, options: object) => ReturnType<AslValidator>;
 
 const job = (tolerated: number, fanOut = 'itemsFrom: s3://acme-items/tenants.csv') => jobFrom(`
 jobs:
@@ -60,7 +66,7 @@ describe('distributed fan-out', () => {
     })]);
     // The failed item's record is where the notification says, with its error
     const runDir = join(s3Dir, 'stepcron-test-local/results/sync/run-1');
-    const [mapRunId] = require('node:fs').readdirSync(runDir) as string[];
+    const [mapRunId] = readdirSync(runDir);
     const failed = JSON.parse(readFileSync(join(runDir, mapRunId!, 'FAILED_0.json'), 'utf8'));
     expect(failed).toEqual([expect.objectContaining({ Status: 'FAILED', Error: 'JobFailed', Input: '{"id":"c"}' })]);
     expect(JSON.parse(failed[0].Cause)).toMatchObject({ index: 2, item: { id: 'c' }, outcome: { exitCode: 1, attempts: 2 } });
@@ -100,5 +106,47 @@ describe('distributed fan-out', () => {
     expect(outcome.events.some((e) => 'state' in e && e.state.name === 'FanOutDistributed')).toBe(true);
     // The parent's history holds the Map, not its items
     expect(outcome.historyEvents).toBeLessThan(200);
+  });
+});
+
+describe('the deployed definition of an S3 fan-out', () => {
+  it('is a valid Distributed Map per format: STANDARD child executions, the job\'s concurrency and tolerance, results to S3', () => {
+    // Prepare
+    const fanOut = jobFrom(`
+jobs:
+  sync:
+    description: 100,000 tenants from S3
+    schedule: rate(1 day)
+    image: sync:1
+    command: [sh, sync.sh]
+    fanOut: { itemsFrom: s3://acme-items/tenants.jsonl, maxConcurrency: 1000, toleratedFailurePercentage: 1 }
+`);
+    // Act
+    const definition = compile(fanOut, localInfra(fanOut, 'prod'));
+    const { isValid, errorsText } = validateAsl(structuredClone(definition), { checkArn: true, checkPaths: true });
+    // Assess
+    expect([isValid, isValid ? '' : errorsText()]).toEqual([true, '']);
+    for (const [state, inputType] of [['FanOutJson', 'JSON'], ['FanOutJsonl', 'JSONL'], ['FanOutCsv', 'CSV']] as const) {
+      expect(definition.States[state]).toMatchObject({
+        Type: 'Map',
+        ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: inputType } },
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: `RunTask-${state.slice('FanOut'.length).toLowerCase()}` },
+        MaxConcurrency: 1000,
+        ToleratedFailurePercentage: 1,
+        ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'stepcron-prod-local' } },
+      });
+    }
+    // Inline Map is capped at 40 whatever the job allows
+    expect(definition.States.FanOut).toMatchObject({ MaxConcurrency: 40, ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' } } });
+  });
+
+  it('routes a 100,000-line JSON Lines object to the JSONL reader without reading it in the precheck', async () => {
+    // Prepare
+    const event = { ...loadEvent<PrecheckEvent>('precheck-tenant-sync'), input: { itemsFrom: 's3://stepcron-dev-local/items/100k.jsonl' } };
+    // Act
+    const result = await precheck(event, { executions: { listRunning: async () => [], stop: async () => undefined } });
+    // Assess
+    expect(result).toMatchObject({ run: true, route: 'jsonl', items: [], source: { bucket: 'stepcron-dev-local', key: 'items/100k.jsonl' } });
+    expect(JSON.stringify(result).length).toBeLessThan(2000);
   });
 });
