@@ -10,6 +10,7 @@
 //                  |           (fan-out: FanOut Map of the same task states per item -> CountFailures -> TooManyFailures)
 //                  \-> Skipped (Succeed, with the reason)
 import type { Job } from './catalog';
+import { HISTORY_EVENT_LIMIT, INLINE_MAP_MAX_CONCURRENCY } from './limits';
 
 /** A value in the definition: a literal, or a CloudFormation intrinsic the deploy resolves. */
 export type Ref = string | { Ref: string } | { 'Fn::GetAtt': [string, string] } | { 'Fn::Sub': string };
@@ -56,22 +57,18 @@ export const ROUTES = {
 } as const;
 export type Route = keyof typeof ROUTES;
 
-/** Inline Map runs at most 40 iterations at once, whatever MaxConcurrency says. */
-export const INLINE_MAX_CONCURRENCY = 40;
 /** History events of one inline item, worst case: MapIteration events, the task's, and each retry's loop of states. */
 const ITEM_EVENTS = 12;
 const RETRY_EVENTS = 24;
 /** Events the run spends outside the Map (precheck, counting, notification), with room to spare. */
 const RUN_EVENTS = 200;
-/** A Standard execution fails at 25,000 history events (parent and each child execution counted apart). */
-const MAX_HISTORY_EVENTS = 25_000;
 
 /**
  * The most items an inline Map can take in one execution's history if every item used all its retries. Longer lists
  * take the Distributed Map, whose items each have their own child execution and history.
  */
 export function inlineItemLimit(job: Job): number {
-  return Math.floor((MAX_HISTORY_EVENTS - RUN_EVENTS) / (ITEM_EVENTS + job.retries * RETRY_EVENTS));
+  return Math.floor((HISTORY_EVENT_LIMIT - RUN_EVENTS) / (ITEM_EVENTS + job.retries * RETRY_EVENTS));
 }
 
 /** How many container slots of the ECS Task to search for the job's container (the job, plus injected sidecars). */
@@ -125,7 +122,7 @@ export function compile(job: Job, infra: Infra): Definition {
         Type: 'Map',
         Comment: 'One task per item; every item ends in ItemSucceeded or ItemFailed, so none is dropped',
         ItemsPath: '$.items',
-        MaxConcurrency: Math.min(fanOut.maxConcurrency, INLINE_MAX_CONCURRENCY),
+        MaxConcurrency: Math.min(fanOut.maxConcurrency, INLINE_MAP_MAX_CONCURRENCY),
         ItemSelector: itemSelector(),
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
