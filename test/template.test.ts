@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { loadCatalog, logicalId } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
 import { deployInfra } from '../workflows/resources';
-import { STACK_LIMITS, stackIndex, stackId } from '../workflows/stacks';
+import { references, STACK_LIMITS, stackIndex, stackId, type Template as StackTemplate } from '../workflows/stacks';
 import { readStageParams } from '../cli/stage';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -209,30 +209,8 @@ describe('sls package', () => {
     for (const t of [dev, prod].flatMap((p) => [p.main, ...Object.values(p.nested)])) {
       // Prepare: edges from Ref, Fn::GetAtt, Fn::Sub ${X} / ${X.Attr} and DependsOn to other resources
       const ids = new Set(Object.keys(t.Resources));
-      const edges = new Map<string, Set<string>>();
-      const visit = (from: string, node: unknown): void => {
-        if (Array.isArray(node)) {
-          for (const n of node) visit(from, n);
-          return;
-        }
-        if (typeof node !== 'object' || node === null) return;
-        for (const [key, value] of Object.entries(node)) {
-          const targets: string[] = [];
-          if (key === 'Ref' && typeof value === 'string') targets.push(value);
-          if (key === 'Fn::GetAtt') targets.push(Array.isArray(value) ? String(value[0]) : String(value).split('.')[0]!);
-          if (key === 'Fn::Sub') {
-            const text = Array.isArray(value) ? String(value[0]) : String(value);
-            for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(\.[A-Za-z]+)?\}/g)) targets.push(m[1]!);
-            if (Array.isArray(value)) visit(from, value[1]);
-          }
-          for (const target of targets) if (ids.has(target)) edges.get(from)!.add(target);
-          if (key !== 'Fn::Sub') visit(from, value);
-        }
-      };
-      for (const [id, resource] of Object.entries(t.Resources) as Array<[string, any]>) {
-        edges.set(id, new Set([resource.DependsOn ?? []].flat()));
-        visit(id, resource.Properties);
-      }
+      const edges = new Map<string, Set<string>>([...ids].map((id) => [id, new Set<string>()]));
+      for (const { from, target } of references(t as StackTemplate)) if (ids.has(from) && ids.has(target)) edges.get(from)!.add(target);
       // Act: depth-first search for a back edge
       const state = new Map<string, 'visiting' | 'done'>();
       const cycle: string[] = [];
