@@ -178,6 +178,7 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const { StartExecutionError } = await import('./engine');
   try {
     return await runLocal({
       job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal, s3Dir: resolve(flags.s3Dir),
@@ -186,6 +187,10 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
       out: (t) => process.stdout.write(t),
       tty: Boolean(process.stderr.isTTY),
     });
+  } catch (err) {
+    // Step Functions refuses to start it (the input over 256 KiB, a bad name): nothing ran, say why in one line.
+    if (err instanceof StartExecutionError) throw new UsageError(`run: StartExecution would refuse this run: ${err.name}: ${err.message}`);
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

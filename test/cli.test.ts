@@ -566,6 +566,17 @@ describe('stepcron synth and validate on the sample catalog', () => {
     expect(tooBig.stderr).toMatch(/^stepcron: warning: stage prod would not deploy: CloudFormation refuses a stack over its quotas:\n {2}- Jobs00: 540 resources \(CloudFormation allows 500\)/);
   }, 30_000);
 
+  it('run refuses, in one line and exit 2, an input Step Functions would not start (over 256 KiB)', async () => {
+    // Prepare
+    const dir = tempDir();
+    writeFileSync(join(dir, 'big.json'), JSON.stringify({ items: Array.from({ length: 3000 }, () => 'x'.repeat(100)) }));
+    // Act
+    const result = await stepcron(['run', 'tenant-sync', '--catalog', join(root, 'workflows', 'jobs.yml'), '--event', join(dir, 'big.json')], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expectUsageError(result, /run: StartExecution would refuse this run: ValidationException: .*less than or equal to 262144/);
+    expect(existsSync(join(dir, '.stepcron', 'runs'))).toBe(false);
+  }, 20_000);
+
   it('run --event takes a sample precheck event\'s run input (the same files serve sls invoke local)', async () => {
     // Prepare
     const dir = tempDir();
