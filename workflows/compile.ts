@@ -10,7 +10,7 @@
 //                  |           (fan-out: FanOut Map of the same task states per item -> CountFailures -> TooManyFailures)
 //                  \-> Skipped (Succeed, with the reason)
 import type { Job } from './catalog';
-import { HISTORY_EVENT_LIMIT, INLINE_MAP_MAX_CONCURRENCY } from './limits';
+import { HISTORY_EVENT_LIMIT, historyEventCount, INLINE_MAP_MAX_CONCURRENCY, iterationEvents } from './limits';
 
 /** A value in the definition: a literal, or a CloudFormation intrinsic the deploy resolves. */
 export type Ref = string | { Ref: string } | { 'Fn::GetAtt': [string, string] } | { 'Fn::Sub': string };
@@ -57,9 +57,17 @@ export const ROUTES = {
 } as const;
 export type Route = keyof typeof ROUTES;
 
-/** History events of one inline item, worst case: MapIteration events, the task's, and each retry's loop of states. */
-const ITEM_EVENTS = 12;
-const RETRY_EVENTS = 24;
+/** History events of one inline item that succeeds at once: MapIteration events, the `.sync` task's, ItemSucceeded's. */
+const ITEM_EVENTS = iterationEvents([{ state: 'Task', task: 'sync' }, { state: 'Pass' }]);
+/**
+ * Each retry adds a failed attempt (entered, failed, exited after the Catch) and the loop back to RunTask:
+ * IsTaskFailure, ReadTaskFailure, FindJobContainer, ReadExitCode<n>, ShouldRetry, PrepareRetry, WaitToRetry.
+ */
+const RETRY_EVENTS = historyEventCount({ kind: 'stateEntered', state: 'Task', task: 'sync' })
+  + historyEventCount({ kind: 'stateFailed', state: 'Task', task: 'sync', error: 'States.TaskFailed' })
+  + historyEventCount({ kind: 'stateExited', state: 'Task', task: 'sync', caught: true })
+  + (['Choice', 'Pass', 'Choice', 'Pass', 'Choice', 'Pass', 'Wait'] as const)
+    .reduce((n, state) => n + historyEventCount({ kind: 'stateEntered', state }) + historyEventCount({ kind: 'stateExited', state }), 0);
 /** Events the run spends outside the Map (precheck, counting, notification), with room to spare. */
 const RUN_EVENTS = 200;
 
