@@ -165,6 +165,14 @@ export function validateDefinition(definition: Definition): void {
   validated.add(key);
 }
 
+/** The longest a timer can wait: setTimeout fires at once past 2^31 - 1 ms. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
+/** How long the engine lets a served Distributed Map run: the execution's TimeoutSeconds, at most what a timer holds. */
+function mapTimeoutSeconds(definition: { TimeoutSeconds?: number }): number {
+  return Math.min(definition.TimeoutSeconds || MAX_TIMER_SECONDS, MAX_TIMER_SECONDS);
+}
+
 /** A limit of AWS's that ended the run: the execution fails with this error, which no Catch or Retry handles. */
 interface LimitFailure { error: string; cause: string }
 
@@ -178,6 +186,9 @@ export async function execute(definition: Definition, input: unknown, execution:
   validateDefinition(definition);
   // The engine has no Distributed Map: those Map states are served by the runner (cli/distributed.ts).
   const { definition: served, maps } = extractDistributedMaps(definition);
+  // A Map state has no timeout of its own (the execution's bounds it), but the engine gives a Task without
+  // TimeoutSeconds 60 s: a served Distributed Map running longer than a minute failed with States.Timeout.
+  for (const name of maps.keys()) served.States[name] = { ...served.States[name], TimeoutSeconds: mapTimeoutSeconds(definition) };
   const taskStates = collectTaskStates(served.States);
   const budget = new HistoryBudget(new Map(taskStates.map(([name, resource]) => [name, taskKind(resource)])));
   let maxPayloadBytes = 0;
