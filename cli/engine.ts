@@ -284,7 +284,9 @@ export async function execute(definition: Definition, input: unknown, execution:
     zero[name] = 0;
   }
   const waits = options.skipWaits ? Object.fromEntries(collectStates(definition.States, 'Wait').map((n) => [n, 0])) : {};
-  const machine = new StateMachine(withInlineMapLimit(served) as never, { validationOptions: { noValidate: true } });
+  // Node's timers hold at most 2^31-1 ms (24.8 days); a longer TimeoutSeconds would fire at once instead.
+  const timeout = served.TimeoutSeconds === undefined ? {} : { TimeoutSeconds: Math.min(served.TimeoutSeconds, MAX_TIMER_SECONDS) };
+  const machine = new StateMachine(withInlineMapLimit({ ...served, ...timeout }) as never, { validationOptions: { noValidate: true } });
   run = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,

@@ -348,15 +348,25 @@ function distributedStates(job: Job, infra: Infra, failureExit: string): States 
   };
 }
 
+/** How many items a fan-out whose items come with the run (itemsPath, items, itemsFrom) is sized for. */
+export const RUNTIME_ITEMS = 100_000;
+/** A Standard execution runs for at most a year. */
+const MAX_RUN_SECONDS = 365 * 24 * 3600;
+
 /**
  * The whole run's deadline, so a stuck run ends as TIMED_OUT (and alarms) instead of running for a year:
  * every attempt at its timeout plus the longest back-off, per wave of fan-out items, plus room for the Lambdas.
+ * A catalog list gives the waves exactly; items that come with the run are counted as RUNTIME_ITEMS at the job's
+ * Distributed Map concurrency (a short list runs in fewer waves, so it always fits).
  */
-function runTimeoutSeconds(job: Job): number {
+export function runTimeoutSeconds(job: Job): number {
   const attempts = (job.retries + 1) * job.timeoutSeconds + job.retries * job.maxDelaySeconds;
-  const items = job.fanOut?.items?.length ?? (job.fanOut ? 100 : 1);
-  const waves = Math.ceil(items / (job.fanOut?.maxConcurrency ?? 1));
-  return attempts * waves + 900;
+  const waves = !job.fanOut ? 1
+    : Math.max(
+      Math.ceil((job.fanOut.items?.length ?? 0) / Math.min(job.fanOut.maxConcurrency, INLINE_MAP_MAX_CONCURRENCY)),
+      Math.ceil(RUNTIME_ITEMS / job.fanOut.maxConcurrency),
+    );
+  return Math.min(MAX_RUN_SECONDS, attempts * waves + 900);
 }
 
 function precheckState(job: Job, infra: Infra): State {
