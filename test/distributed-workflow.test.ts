@@ -155,7 +155,7 @@ describe('the run deadline', () => {
   it('covers every attempt of a single task, and a fan-out sized for 100,000 items at its concurrency, at most a year', () => {
     // Prepare
     const single = jobFrom('jobs:\n  one:\n    description: d\n    schedule: rate(1 day)\n    image: i:1\n    command: [x]\n    timeoutSeconds: 600\n    retries: 2\n    maxDelaySeconds: 120\n');
-    const wide = jobFrom('jobs:\n  wide:\n    description: d\n    schedule: rate(1 day)\n    image: i:1\n    command: [x]\n    timeoutSeconds: 60\n    retries: 0\n    fanOut: { itemsFrom: s3://b/k.json, maxConcurrency: 1000 }\n');
+    const wide = jobFrom('jobs:\n  wide:\n    description: d\n    schedule: rate(1 day)\n    image: i:1\n    command: [x]\n    timeoutSeconds: 60\n    retries: 0\n    fanOut: { itemsFrom: s3://acme-items/k.json, maxConcurrency: 1000 }\n');
     const narrow = jobFrom('jobs:\n  slow:\n    description: d\n    schedule: rate(1 day)\n    image: i:1\n    command: [x]\n    timeoutSeconds: 3600\n    fanOut: { itemsPath: $.t, maxConcurrency: 1 }\n');
     // Act / Assess: 3 attempts of 600 s, 2 back-offs of at most 120 s, 900 s for the Lambdas
     expect(runTimeoutSeconds(single)).toBe(3 * 600 + 2 * 120 + 900);
