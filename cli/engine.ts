@@ -181,9 +181,19 @@ function terminalError(failure: LimitFailure): Error {
   return Object.assign(new Error(failure.cause), { name: failure.error, isRetryable: false, isCatchable: false });
 }
 
+/**
+ * Inputs of Distributed Map child executions: the parent's state, one object per map run, measured by the parent inside
+ * the Map's own input (so within the limit, and counted in the run's largest payload). Measured again by each child
+ * (its start and its first state), the state's list made a 10,000-item map run quadratic.
+ */
+const measuredChildInputs = new WeakSet<object>();
+/** A map run's child definition (built once per map run, never changed), once one child has validated it. */
+const validatedChildDefinitions = new WeakSet<Definition>();
+
 export async function execute(definition: Definition, input: unknown, execution: Execution, options: ExecuteOptions): Promise<Outcome> {
-  checkStartExecution(execution.name, input);
-  validateDefinition(definition);
+  const inputMeasured = typeof input === 'object' && input !== null && measuredChildInputs.has(input);
+  checkStartExecution(execution.name, inputMeasured ? null : input);
+  if (!validatedChildDefinitions.has(definition)) validateDefinition(definition);
   // The engine has no Distributed Map: those Map states are served by the runner (cli/distributed.ts).
   const { definition: served, maps } = extractDistributedMaps(definition);
   // A Map state has no timeout of its own (the execution's bounds it), but the engine gives a Task without
@@ -211,23 +221,32 @@ export async function execute(definition: Definition, input: unknown, execution:
   const children = { transitions: 0, historyEvents: 0, maxPayloadBytes: 0 };
   const mapRuns: MapRun[] = [];
   const s3 = new LocalS3(options.s3Dir ?? DEFAULT_S3_DIR);
+  // Per map run (runDistributedMap builds its child definition once): the definition every child executes.
+  const childDefinitions = new WeakMap<object, Definition>();
   const runChild = async (childDefinition: { StartAt: string; States: StatesMap }, childInput: unknown,
     child: Execution, context: Record<string, unknown>, signal: AbortSignal): Promise<ChildResult> => {
     const index = (context.Map as { Item: { Index: number } }).Item.Index;
-    const result = await execute({ Comment: 'a Distributed Map item', TimeoutSeconds: definition.TimeoutSeconds, ...childDefinition } as Definition,
-      childInput, child, {
-        ...options,
-        signal,
-        context,
-        keepEvents: false,
-        // The item's events as an inline Map's would read: with its index, under the states' catalog names.
-        ...(options.onEvent && {
-          onEvent: (event: EventLog) => {
-            if (!('state' in event) || event.state.name === '__ItemSelector') return;
-            options.onEvent!({ ...event, index, state: { ...event.state, name: baseStateName(event.state.name) } } as EventLog);
-          },
-        }),
-      });
+    if (typeof childInput === 'object' && childInput !== null) measuredChildInputs.add(childInput);
+    let itemDefinition = childDefinitions.get(childDefinition);
+    if (!itemDefinition) {
+      itemDefinition = { Comment: 'a Distributed Map item', TimeoutSeconds: definition.TimeoutSeconds, ...childDefinition } as Definition;
+      childDefinitions.set(childDefinition, itemDefinition);
+    }
+    const result = await execute(itemDefinition, childInput, child, {
+      ...options,
+      signal,
+      context,
+      keepEvents: false,
+      // The item's events as an inline Map's would read: with its index, under the states' catalog names.
+      ...(options.onEvent && {
+        onEvent: (event: EventLog) => {
+          if (!('state' in event) || event.state.name === '__ItemSelector') return;
+          options.onEvent!({ ...event, index, state: { ...event.state, name: baseStateName(event.state.name) } } as EventLog);
+        },
+      }),
+    });
+    // execute() returned: the definition passed validation.
+    validatedChildDefinitions.add(itemDefinition);
     // The ItemSelector's Pass is the runner's way to evaluate it, not a state of the child's on AWS.
     children.transitions += result.transitions - (childDefinition.StartAt === '__ItemSelector' ? 1 : 0);
     children.historyEvents = Math.max(children.historyEvents, result.historyEvents);
@@ -309,6 +328,8 @@ export async function execute(definition: Definition, input: unknown, execution:
   let transitions = 0;
   let skipped = false;
   let lastFailed: EventLog | undefined;
+  // The first state's input is the execution's.
+  let firstEntered = inputMeasured;
   const collecting = (async () => {
     for await (const event of started.eventLogs) {
       if (options.keepEvents) events.push(event);
@@ -320,8 +341,10 @@ export async function execute(definition: Definition, input: unknown, execution:
       }
       if (!failure) {
         if (!budget.add(event)) fail({ error: HISTORY_LIMIT_ERROR, cause: HISTORY_LIMIT_CAUSE });
-        if (event.type === 'StateEntered') measure(event.state.input, event.state.name, 'input');
-        else if (event.type === 'StateExited') measure(event.state.output, event.state.name, 'result');
+        if (event.type === 'StateEntered') {
+          if (firstEntered) firstEntered = false;
+          else measure(event.state.input, event.state.name, 'input');
+        } else if (event.type === 'StateExited') measure(event.state.output, event.state.name, 'result');
         else if (event.type === 'ExecutionSucceeded') measure(event.output, 'execution output', 'result');
       }
       options.onEvent?.(event);
