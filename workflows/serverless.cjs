@@ -37,4 +37,8 @@ async function build(resolveVariable) {
 }
 
 module.exports.stateMachines = async ({ resolveVariable }) => (await build(resolveVariable)).machines;
-module.exports.resources = async ({ resolveVariable }) => ({ Resources: (await build(resolveVariable)).resources });
+module.exports.resources = async ({ resolveVariable }) => ({
+  Resources: (await build(resolveVariable)).resources,
+  // Where runs' item lists go (`itemsFrom: s3://<it>/items/...`): `sls info` shows it.
+  Outputs: { FanOutBucketName: { Description: "The stage's fan-out bucket: items/ for runs' itemsFrom, results/ for Distributed Map results", Value: { Ref: 'FanOutBucket' } } },
+});
