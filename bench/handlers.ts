@@ -159,13 +159,13 @@ function asStrings(value: unknown): string[] {
 
 /**
  * Each handler's bundle size (bytes) and module init time (ms: `require` of the bundle in a new `node`, which loads and
- * constructs its SDK clients), next to emptyInitMs: the same for an empty handler bundled the same way with the same SDK
- * clients (the baseline). initMs - emptyInitMs is what the handler's own code adds to a cold start.
+ * constructs its SDK clients), next to emptyBytes and emptyInitMs: the same for an empty handler bundled the same way
+ * with the same SDK clients (the baseline). initMs - emptyInitMs is what the handler's own code adds to a cold start.
  * Each time is the fastest of `runs`: on a shared machine, the run least disturbed by other work (medians of the same
  * runs moved by tens of ms from one measurement to the next when other jobs were running).
  */
 export async function measureHandlers(root: string, { runs = 11 }: { runs?: number } = {}): Promise<
-  Array<{ handler: string; bytes: number; initMs: number; emptyInitMs: number }>
+  Array<{ handler: string; bytes: number; emptyBytes: number; initMs: number; emptyInitMs: number }>
 > {
   const dir = mkdtempSync(join(tmpdir(), 'stepcron-handlers-'));
   try {
@@ -183,7 +183,10 @@ export async function measureHandlers(root: string, { runs = 11 }: { runs?: numb
         init.push(timeRequire(bundle.file, env));
         empty.push(timeRequire(baseline, env));
       }
-      results.push({ handler: bundle.handler, bytes: bundle.bytes, initMs: Math.min(...init), emptyInitMs: Math.min(...empty) });
+      results.push({
+        handler: bundle.handler, bytes: bundle.bytes, emptyBytes: statSync(baseline).size,
+        initMs: Math.min(...init), emptyInitMs: Math.min(...empty),
+      });
     }
     return results;
   } finally {
@@ -195,7 +198,7 @@ if (require.main === module) {
   const root = join(__dirname, '..');
   measureHandlers(root).then((rows) => {
     for (const r of rows) {
-      console.log(`${r.handler}: ${r.bytes} bytes, init ${r.initMs.toFixed(1)} ms ` +
+      console.log(`${r.handler}: ${r.bytes} bytes (empty handler ${r.emptyBytes}), init ${r.initMs.toFixed(1)} ms ` +
         `(empty handler with its SDK clients ${r.emptyInitMs.toFixed(1)} ms, own ${(r.initMs - r.emptyInitMs).toFixed(1)} ms)`);
     }
   }, (error: unknown) => {
