@@ -229,6 +229,7 @@ export async function runDistributedMap(state: MapState, params: { input: unknow
   const byCount = state.ToleratedFailureCount;
   const tolerated = byPercent === undefined && byCount === undefined ? 0
     : Math.min(byPercent ?? Number.POSITIVE_INFINITY, byCount ?? Number.POSITIVE_INFINITY);
+  const childInput = withoutItems(state, params.input);
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   context.signal?.addEventListener('abort', onAbort, { once: true });
@@ -250,7 +251,7 @@ export async function runDistributedMap(state: MapState, params: { input: unknow
       counts.Pending--;
       counts.Running++;
       context.onItem?.({ index, phase: 'started' });
-      const result = await context.runChild(childDefinition, params.input, execution, { Map: { Item: { Index: index, Value: items[index] } } }, stop.signal)
+      const result = await context.runChild(childDefinition, childInput, execution, { Map: { Item: { Index: index, Value: items[index] } } }, stop.signal)
         .catch((err: Error): ChildResult => ({ status: 'FAILED', error: err.name || 'States.Runtime', cause: err.message }));
       counts.Running--;
       counts[({ SUCCEEDED: 'Succeeded', FAILED: 'Failed', TIMED_OUT: 'TimedOut', ABORTED: 'Aborted' } as const)[result.status]]++;
@@ -284,6 +285,38 @@ export async function runDistributedMap(state: MapState, params: { input: unknow
       `The specified tolerated failure threshold was exceeded: ${counts.Failed + counts.TimedOut} of ${total} items failed (${tolerated} tolerated)`);
   }
   return output;
+}
+
+/**
+ * What each child execution starts from: the Map's input, which its ItemSelector reads. A list of items (ItemsPath
+ * `$.<field>`) rides in that input, and every child's engine would copy all of it again (10,000 children, 10,000 copies
+ * of the list); when the selector's paths provably read other top-level fields only (each `$` starts `$.<name>`,
+ * `$$` being the context object), the list is left out. Anything else keeps the input whole.
+ */
+function withoutItems(state: MapState, input: unknown): unknown {
+  const field = /^\$\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(state.ItemsPath ?? '')?.[1];
+  if (!field || !state.ItemSelector || typeof input !== 'object' || input === null || Array.isArray(input) || !(field in input)) return input;
+  const paths: unknown[] = [];
+  const collect = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(collect);
+    else if (node !== null && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key.endsWith('.$')) paths.push(value);
+        else collect(value);
+      }
+    }
+  };
+  collect(state.ItemSelector);
+  for (const path of paths) {
+    if (typeof path !== 'string') return input;
+    for (const match of path.matchAll(/\$+/g)) {
+      if (match[0].length > 1) continue;
+      const name = /^\.([A-Za-z_][A-Za-z0-9_]*)/.exec(path.slice(match.index + 1))?.[1];
+      if (name === undefined || name === field) return input;
+    }
+  }
+  const { [field]: _items, ...rest } = input as Json;
+  return rest;
 }
 
 function readItems(state: MapState, params: { items?: unknown; reader?: { Bucket?: string; Key?: string } }, s3: LocalS3): unknown[] {
