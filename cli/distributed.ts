@@ -251,7 +251,9 @@ export async function runDistributedMap(state: MapState, params: { input: unknow
       counts.Pending--;
       counts.Running++;
       context.onItem?.({ index, phase: 'started' });
-      const result = await context.runChild(childDefinition, childInput, execution, { Map: { Item: { Index: index, Value: items[index] } } }, stop.signal)
+      // Without an ItemSelector a child starts from its item, as on AWS; with one, from the Map's input it reads.
+      const input = state.ItemSelector ? childInput : items[index];
+      const result = await context.runChild(childDefinition, input, execution, { Map: { Item: { Index: index, Value: items[index] } } }, stop.signal)
         .catch((err: Error): ChildResult => ({ status: 'FAILED', error: err.name || 'States.Runtime', cause: err.message }));
       counts.Running--;
       counts[({ SUCCEEDED: 'Succeeded', FAILED: 'Failed', TIMED_OUT: 'TimedOut', ABORTED: 'Aborted' } as const)[result.status]]++;

@@ -220,6 +220,11 @@ export async function execute(definition: Definition, input: unknown, execution:
   // Child executions (Distributed Map items): their histories are their own; the run reports the largest.
   const children = { transitions: 0, historyEvents: 0, maxPayloadBytes: 0 };
   const mapRuns: MapRun[] = [];
+  // A map run ends with its execution (aborted, timed out, failed by a limit): its children stop with it.
+  const mapRunsStop = new AbortController();
+  const activeMapRuns = new Set<Promise<unknown>>();
+  const stopMapRuns = () => mapRunsStop.abort();
+  options.signal?.addEventListener('abort', stopMapRuns, { once: true });
   const s3 = new LocalS3(options.s3Dir ?? DEFAULT_S3_DIR);
   // Per map run (runDistributedMap builds its child definition once): the definition every child executes.
   const childDefinitions = new WeakMap<object, Definition>();
@@ -257,9 +262,9 @@ export async function execute(definition: Definition, input: unknown, execution:
   const local: LocalServices = {
     distributedMap: (name, params) => {
       const map = maps.get(name)!;
-      return runDistributedMap(map, params as never, {
+      const running = runDistributedMap(map, params as never, {
         executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, s3, runChild,
-        ...(options.signal && { signal: options.signal }),
+        signal: mapRunsStop.signal,
         onItem: (item) => {
           if (item.phase === 'started' && options.onEvent) {
             options.onEvent({ type: 'MapIterationStarted', timestamp: Date.now(), index: item.index, parentState: { name, type: 'Map', input: {} } } as unknown as EventLog);
@@ -269,9 +274,12 @@ export async function execute(definition: Definition, input: unknown, execution:
         mapRuns.push(mapRun);
         options.onMapRun?.(mapRun, 'started');
       }).finally(() => {
+        activeMapRuns.delete(running);
         const mapRun = mapRuns.at(-1);
         if (mapRun) options.onMapRun?.(mapRun, 'ended');
       });
+      activeMapRuns.add(running);
+      return running;
     },
     listMapRuns: async (executionArn) => ({
       MapRuns: mapRuns.filter((r) => r.executionArn === executionArn).reverse()
@@ -377,6 +385,11 @@ export async function execute(definition: Definition, input: unknown, execution:
     return outcome({ status: error === FAILURE.timedOut ? 'TIMED_OUT' : 'FAILED', error, cause });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    options.signal?.removeEventListener('abort', stopMapRuns);
+    if (activeMapRuns.size > 0) {
+      mapRunsStop.abort();
+      await Promise.allSettled([...activeMapRuns]);
+    }
   }
 }
 

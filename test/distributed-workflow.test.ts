@@ -164,3 +164,35 @@ describe('the run deadline', () => {
     expect(runTimeoutSeconds(narrow)).toBe(365 * 24 * 3600);
   });
 });
+
+describe('a Distributed Map ends with its execution', () => {
+  it('starts no item once the run has timed out', async () => {
+    // Prepare: 100 items of 300 ms, 2 at a time, in a run that times out after 1 s
+    const fanOut = job(0, 'itemsPath: $.tenants');
+    const tenants = Array.from({ length: inlineItemLimit(fanOut) + 100 }, (_, i) => `t${i}`);
+    let startedAfterEnd = 0;
+    let ended = false;
+    const slow = async () => {
+      if (ended) startedAfterEnd++;
+      await new Promise((done) => setTimeout(done, 300));
+      return ecsTask(0);
+    };
+    const definition = { ...compile(fanOut, localInfra(fanOut, 'test')), TimeoutSeconds: 1 };
+    definition.States.FanOutDistributed = { ...definition.States.FanOutDistributed, MaxConcurrency: 2 };
+    // Act
+    const { execute, newExecution } = await import('../cli/engine');
+    const outcome = await execute(definition, { input: { tenants } }, newExecution(fanOut, 'test', 'timeout-1'), {
+      services: {
+        ...realPrecheck,
+        notify: async () => ({ delivered: [], subject: '', message: '' }),
+        runTask: slow, listTasks: async () => [], stopTask: async () => undefined,
+      },
+      s3Dir,
+    });
+    ended = true;
+    await new Promise((done) => setTimeout(done, 700));
+    // Assess: the tasks that were running are stopped by the run's own clean-up (cli/run.ts), none is started after
+    expect(outcome.status).toBe('TIMED_OUT');
+    expect(startedAfterEnd).toBe(0);
+  });
+});

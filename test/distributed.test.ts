@@ -156,3 +156,20 @@ describe('runDistributedMap', () => {
     expect(() => new LocalS3(dir).path('b', '../../etc/passwd')).toThrow(/leaves the local S3 folder/);
   });
 });
+
+describe('runDistributedMap without an ItemSelector', () => {
+  it('starts each child from its item, as AWS does', async () => {
+    // Prepare
+    const inputs: unknown[] = [];
+    const child: MapRunContext['runChild'] = async (_d, input) => {
+      inputs.push(input);
+      return { status: 'SUCCEEDED', output: input };
+    };
+    // Act
+    const output = await runDistributedMap({ ItemsPath: '$.items', ItemProcessor: processor, MaxConcurrency: 1 },
+      { input: { items: ['a', 'b'], other: 1 }, items: ['a', 'b'] }, context(child), () => undefined);
+    // Assess
+    expect(inputs).toEqual(['a', 'b']);
+    expect(output).toEqual(['a', 'b']);
+  });
+});
