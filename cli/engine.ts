@@ -43,12 +43,12 @@ export interface RunTaskParams {
   Overrides: { ContainerOverrides: Array<{ Name: string; Environment: Array<{ Name: string; Value: string }> }> };
 }
 
-/** What serves each kind of Task state. */
+/** What serves each kind of Task state. `state` is the Task state calling (fault injection keys on it). */
 export interface Services {
-  precheck(payload: PrecheckEvent): Promise<PrecheckResult>;
-  notify(payload: NotifyEvent): Promise<NotifyResult>;
+  precheck(payload: PrecheckEvent, state?: string): Promise<PrecheckResult>;
+  notify(payload: NotifyEvent, state?: string): Promise<NotifyResult>;
   /** Runs the task to its end; the engine applies the `.sync` rules to the Task it returns. */
-  runTask(params: RunTaskParams): Promise<EcsTask>;
+  runTask(params: RunTaskParams, state?: string): Promise<EcsTask>;
   listTasks(startedBy: string): Promise<string[]>;
   stopTask(taskArn: string, reason: string): Promise<void>;
 }
@@ -523,8 +523,8 @@ function serviceFor(state: string, resource: string, services: Services, local: 
       return async (input: { FunctionName: string; Payload: unknown }) => {
         const fn = String(input.FunctionName);
         const result = fn.endsWith('-precheck')
-          ? await services.precheck(input.Payload as PrecheckEvent)
-          : await services.notify(input.Payload as NotifyEvent);
+          ? await services.precheck(input.Payload as PrecheckEvent, state)
+          : await services.notify(input.Payload as NotifyEvent, state);
         return { StatusCode: 200, Payload: result };
       };
     case 'arn:aws:states:::ecs:runTask.sync':
@@ -536,7 +536,7 @@ function serviceFor(state: string, resource: string, services: Services, local: 
             new Error(`${ECS_OVERRIDES_MESSAGE} (Service: AmazonECS; Status Code: 400; Error Code: InvalidParameterException; overrides are ${length} characters)`),
             { name: ECS_OVERRIDES_ERROR });
         }
-        return syncResult(await services.runTask(input));
+        return syncResult(await services.runTask(input, state));
       };
     case 'arn:aws:states:::aws-sdk:ecs:listTasks':
       return async (input: { StartedBy: string }) => ({ TaskArns: await services.listTasks(input.StartedBy) });

@@ -75,11 +75,15 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--notify <mode>', 'print notifications, or publish them for real').choices(['print', 'aws']).default('print'))
     .option('--skip-waits', 'do not wait between retries (Wait states and retry intervals take 0 s)', false)
     .option('--s3-dir <dir>', 'where s3://bucket/key lives locally (fan-out itemsFrom, results): <dir>/<bucket>/<key>', '.stepcron/s3')
-    .option('--json', 'print the summary as one JSON object on the last line of stdout', false))
-    .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; s3Dir: string; json: boolean }) => {
+    .option('--json', 'print the summary as one JSON object on the last line of stdout', false)
+    .option('--fault <State=fault[:times]>',
+      'inject a failure into a Task state, through the real Retry/Catch (repeatable): start-failure, throttle, exit:<code>, timeout, spot-interruption, lambda-error; e.g. RunTask=exit:1:2',
+      (value: string, previous: string[]) => [...previous, value], [] as string[]))
+    .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; s3Dir: string; json: boolean; fault: string[] }) => {
       const job = (await catalog()).findJob(await jobsOf(o), name, o.catalog);
       const input = o.event ? runInputOf(readEvent(o.event), o.event, job.name) : {};
-      const summary = await runOnce(job, o, input, o);
+      const faults = o.fault.length === 0 ? [] : await faultsFor(job, o.stage, o.fault);
+      const summary = await runOnce(job, o, input, { ...o, faults });
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else process.stdout.write((await run()).formatSummary(summary));
       exitCode = summary.status === 'SUCCEEDED' || summary.status === 'SKIPPED' ? 0 : 1;
@@ -171,7 +175,14 @@ function history(): History {
   return new History(resolve('.stepcron'));
 }
 
-async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string }) {
+/** `--fault` values checked against the job's own definition (unknown state or fault: UsageError, exit 2). */
+async function faultsFor(job: Job, stage: string, specs: string[]) {
+  const [{ parseFaults }, { compile }, { localInfra }] = await Promise.all([import('./faults'), import('../workflows/compile'), import('./engine')]);
+  return parseFaults(specs, compile(job, localInfra(job, stage)));
+}
+
+async function runOnce(job: Job, o: Common, input: unknown,
+  flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string; faults?: import('./faults').Fault[] }) {
   const [{ runLocal }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
   const backend = await makeBackend(flags.ecs, o.stage);
   const stop = new AbortController();
@@ -182,6 +193,7 @@ async function runOnce(job: Job, o: Common, input: unknown, flags: { ecs: string
   try {
     return await runLocal({
       job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal, s3Dir: resolve(flags.s3Dir),
+      ...(flags.faults?.length && { faults: flags.faults }),
       ...(flags.notify === 'aws' && { notifyDeps: await awsDelivery() }),
       err: (t) => process.stderr.write(t),
       out: (t) => process.stdout.write(t),

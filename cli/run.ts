@@ -11,8 +11,9 @@ import type { EcsBackend, EcsTask } from './backends/types';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../workflows/limits';
 import {
   checkStartExecution, type EventLog, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
-  validateDefinition,
+  type Services, validateDefinition,
 } from './engine';
+import { type Fault, type Injection, withFaults } from './faults';
 import type { History, RunRecord } from './history';
 import { Progress, seconds } from './progress';
 
@@ -49,6 +50,8 @@ export interface Summary {
   /** Fan-out only: the failed items with the lowest indexes, at most 100. */
   failedItems?: FailedItem[];
   notifications: Array<{ status: string; subject: string; delivered: string[] }>;
+  /** With `--fault`: every fault injected, in order. */
+  faults?: Injection[];
   reason?: string;
   error?: string;
   cause?: string;
@@ -80,6 +83,8 @@ export interface LocalRunOptions {
   err: (text: string) => void;
   out: (text: string) => void;
   tty?: boolean;
+  /** `--fault`: failures injected into the Task states (cli/faults.ts), through the real definition. */
+  faults?: Fault[];
 }
 
 export function executionName(now = new Date()): string {
@@ -144,6 +149,73 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     }
   };
 
+  /** Records an attempt of a RunTask for the summary: per StartedBy, the first SUMMARY_ITEMS items only. */
+  const trackAttempt = (params: RunTaskParams) => {
+    const env = Object.fromEntries(params.Overrides.ContainerOverrides[0]!.Environment.map((e) => [e.Name, e.Value]));
+    const item = env.STEPCRON_ITEM === undefined ? undefined : JSON.parse(env.STEPCRON_ITEM);
+    const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
+    const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
+    if (runs.size < SUMMARY_ITEMS) runs.set(params.StartedBy, run);
+    // Attempts of the job (STEPCRON_ATTEMPT + 1); a start failure retried by ECS is not another attempt.
+    run.attempts = Math.max(run.attempts, Number(env.STEPCRON_ATTEMPT ?? 0) + 1);
+    return { env, label, run };
+  };
+  const services: Services = {
+    // Payloads are parsed with the handlers' own schemas, as the Lambda entries do.
+    precheck: (event) => precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions: history.executions() }),
+    notify: async (payload: NotifyEvent) => {
+      const event = parseOrThrow(NotifyEventSchema, payload, 'event');
+      const { subject } = formatNotification(event);
+      try {
+        const result = await notify(event, options.notifyDeps ?? printNotification);
+        notifications.push({ status: event.status, subject, delivered: result.delivered });
+        return result;
+      } catch (err) {
+        notifications.push({ status: event.status, subject, delivered: [] });
+        throw err;
+      }
+    },
+    runTask: async (params: RunTaskParams) => {
+      const { env, label, run } = trackAttempt(params);
+      const started = backend.run({
+        job,
+        cluster: params.Cluster,
+        taskDefinition: params.TaskDefinition,
+        startedBy: params.StartedBy,
+        ...(params.CapacityProviderStrategy?.[0] && { capacityProvider: params.CapacityProviderStrategy[0].CapacityProvider as 'FARGATE' | 'FARGATE_SPOT' }),
+        environment: { ...job.environment, ...secrets, ...env },
+        command: job.command,
+        onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),
+      });
+      pending.set(params.StartedBy, started);
+      try {
+        run.task = await started;
+      } finally {
+        pending.delete(params.StartedBy);
+      }
+      return run.task;
+    },
+    // Only the timed-out path looks tasks up by StartedBy (see FindTimedOutTasks).
+    listTasks: async (startedBy) => {
+      const run = runs.get(startedBy);
+      if (run) run.timedOut = true;
+      return backend.list(startedBy);
+    },
+    stopTask: (taskArn, reason) => backend.stop(taskArn, reason),
+  };
+  // Faults answer before the backend is asked, the way the real service would fail: same error names and causes.
+  const faulty = options.faults?.length ? withFaults(services, options.faults, {
+    job,
+    skipWaits: options.skipWaits ?? false,
+    onInject: (injection) => {
+      progress.line(`  ⚡ fault ${injection.state}=${injection.fault} (attempt ${injection.attempt}${injection.startedBy && job.fanOut ? `, ${injection.startedBy}` : ''}): ${injection.error}`);
+      // A faulted RunTask attempt counts in the summary like a real one (a timed-out one is marked by listTasks).
+      if (!injection.params) return;
+      const { run } = trackAttempt(injection.params);
+      if (injection.task) run.task = injection.task;
+    },
+  }) : undefined;
+
   let outcome: Awaited<ReturnType<typeof execute>>;
   try {
     outcome = await execute(definition, options.input, execution, {
@@ -161,58 +233,11 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
         progress.event(event);
         countItem(event);
       },
-      services: {
-        // Payloads are parsed with the handlers' own schemas, as the Lambda entries do.
-        precheck: (event) => precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions: history.executions() }),
-        notify: async (payload: NotifyEvent) => {
-          const event = parseOrThrow(NotifyEventSchema, payload, 'event');
-          const { subject } = formatNotification(event);
-          try {
-            const result = await notify(event, options.notifyDeps ?? printNotification);
-            notifications.push({ status: event.status, subject, delivered: result.delivered });
-            return result;
-          } catch (err) {
-            notifications.push({ status: event.status, subject, delivered: [] });
-            throw err;
-          }
-        },
-        runTask: async (params: RunTaskParams) => {
-          const env = Object.fromEntries(params.Overrides.ContainerOverrides[0]!.Environment.map((e) => [e.Name, e.Value]));
-          const item = env.STEPCRON_ITEM === undefined ? undefined : JSON.parse(env.STEPCRON_ITEM);
-          const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
-          const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
-          if (runs.size < SUMMARY_ITEMS) runs.set(params.StartedBy, run);
-          // Attempts of the job (STEPCRON_ATTEMPT + 1); a start failure retried by ECS is not another attempt.
-          run.attempts = Math.max(run.attempts, Number(env.STEPCRON_ATTEMPT ?? 0) + 1);
-          const started = backend.run({
-            job,
-            cluster: params.Cluster,
-            taskDefinition: params.TaskDefinition,
-            startedBy: params.StartedBy,
-            ...(params.CapacityProviderStrategy?.[0] && { capacityProvider: params.CapacityProviderStrategy[0].CapacityProvider as 'FARGATE' | 'FARGATE_SPOT' }),
-            environment: { ...job.environment, ...secrets, ...env },
-            command: job.command,
-            onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),
-          });
-          pending.set(params.StartedBy, started);
-          try {
-            run.task = await started;
-          } finally {
-            pending.delete(params.StartedBy);
-          }
-          return run.task;
-        },
-        // Only the timed-out path looks tasks up by StartedBy (see FindTimedOutTasks).
-        listTasks: async (startedBy) => {
-          const run = runs.get(startedBy);
-          if (run) run.timedOut = true;
-          return backend.list(startedBy);
-        },
-        stopTask: (taskArn, reason) => backend.stop(taskArn, reason),
-      },
+      services: faulty?.services ?? services,
     });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    faulty?.close();
     // Nothing of this run outlives it (a timed-out task may still be stopping); a backend shared by the scheduler
     // keeps other runs' tasks.
     const leftovers = (await Promise.all([...pending.keys()].map((startedBy) => backend.list(startedBy)))).flat();
@@ -241,6 +266,7 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     })),
     ...(job.fanOut && { items, failedItems }),
     notifications,
+    ...(faulty && { faults: faulty.injected.map(({ task: _task, params: _params, ...rest }) => rest) }),
     ...(outcome.status === 'SKIPPED' && { reason: (outcome.output as { reason?: string }).reason ?? '' }),
     ...(outcome.error !== undefined && { error: outcome.error }),
     ...(outcome.cause !== undefined && { cause: outcome.cause }),
