@@ -67,6 +67,10 @@ describe('catalog validation', () => {
     ['items from S3 and a list', { fanOut: '{ items: [a], itemsFrom: s3://acme-items/t.json }' }, /jobs\.job-a\.fanOut: give exactly one of items/],
     ['a tolerated percentage above 100', { fanOut: '{ items: [a], toleratedFailurePercentage: 150 }' }, /jobs\.job-a\.fanOut\.toleratedFailurePercentage: must be 0-100/],
     ['an exit code both retried and failed', { exitCodes: '{ retry: [3], fail: [3] }' }, /jobs\.job-a\.exitCodes: codes 3 are both retried and failed/],
+    // Input and items are written into the definition as they are: a '.$' key is a path, and asl-validator refuses some list items.
+    ['an input key ending in .$', { input: "{ 'tenant.$': $.x }" }, /jobs\.job-a\.input\.tenant\.\$: keys ending in '\.\$' are read as paths/],
+    ['null in an input list', { input: '{ ids: [1, null] }' }, /jobs\.job-a\.input\.ids\.1: null in a list cannot be written into the state machine/],
+    ['an empty string in fan-out items', { fanOut: "{ items: [a, ''] }" }, /jobs\.job-a\.fanOut\.items\.1: an empty, multi-line or '\{% '-prefixed string in a list/],
   ])('rejects %s', (_what, fields, expected) => {
     // Act
     const found = problems(catalog(fields));
@@ -99,6 +103,11 @@ describe('catalog validation', () => {
   it('reports a bad cpu/memory pair alongside other field errors', () => {
     const found = problems(catalog({ timezone: 'Nowhere', cpu: '256', memory: '4096' }));
     expect(found).toEqual([expect.stringMatching(/^jobs\.job-a\.timezone: /), expect.stringMatching(/^jobs\.job-a\.memory: 4096 MiB/)]);
+  });
+
+  it('keeps each problem on one line whatever a name holds', () => {
+    const found = problems('jobs:\n  "a\\nb": { description: d }\n');
+    expect(found).toEqual([expect.stringMatching(/^jobs\.a\\nb: job names use lowercase letters/)]);
   });
 
   it('reports YAML syntax errors with the line', () => {

@@ -1,6 +1,6 @@
 // The job catalog: one schema (zod) from which the Job type is derived, defaults merged under every job,
 // and validation that reports one line per problem naming the job, the field and what is allowed.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isValidTimezone, scheduleProblem } from './schedule';
@@ -9,6 +9,18 @@ import { S3_ITEMS } from './compile';
 export const SERVICE = 'stepcron';
 /** Step Functions limits state machine and execution names to 80 characters. */
 const MAX_STATE_MACHINE_NAME = 80;
+/**
+ * The largest catalog text read. A 1,000-job catalog is ~230 KB; parsing YAML costs ~2.5 s and ~300 MB per MiB
+ * (measured with yaml 2.9.1), so 10 MiB would take half a minute and gigabytes before the first error. 1 MiB is four
+ * times the largest catalog the stacks are planned for.
+ */
+export const MAX_CATALOG_BYTES = 1024 * 1024;
+/**
+ * yaml's `maxAliasCount`: how many nodes alias expansion may produce (each use of an alias counts the aliases inside
+ * what it names), so a "billion laughs" catalog is refused in milliseconds instead of exhausting memory. yaml's default
+ * is the same 100; it is set here so the message can name it.
+ */
+export const MAX_YAML_ALIASES = 100;
 
 /** Fargate task sizes: cpu units -> allowed memory (MiB). */
 export const FARGATE_SIZES: Record<number, number[]> = {
@@ -117,11 +129,42 @@ function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string
   if (typeof interval === 'number' && typeof maxDelay === 'number' && maxDelay < interval) {
     problems.push({ path: 'maxDelaySeconds', message: 'must be at least retryIntervalSeconds' });
   }
+  // The catalog's input and items are written into the state machine definition as they are (the Precheck state's
+  // Parameters), where a key ending in '.$' is a path and asl-validator, which packaging runs, refuses some list items.
+  if (isPlainObject(spec.input)) problems.push(...templateProblems(spec.input, 'input'));
+  const items = isPlainObject(spec.fanOut) ? spec.fanOut.items : undefined;
+  if (Array.isArray(items)) problems.push(...templateProblems(items, 'fanOut.items'));
   const codes = spec.exitCodes as { retry?: unknown; fail?: unknown } | undefined;
   if (codes && Array.isArray(codes.retry) && Array.isArray(codes.fail)) {
     const both = codes.retry.filter((c) => (codes.fail as unknown[]).includes(c));
     if (both.length) problems.push({ path: 'exitCodes', message: `codes ${both.join(', ')} are both retried and failed` });
   }
+  return problems;
+}
+
+/** What cannot be written verbatim into a definition's Parameters: the first few, each at its own path. */
+function templateProblems(root: unknown, rootPath: string): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  const walk = (value: unknown, path: string) => {
+    if (problems.length >= 5) return;
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        const at = `${path}.${i}`;
+        // asl-validator's payload template allows in a list only objects, lists, numbers, booleans and strings of one
+        // line that are not JSONata ('{% ...').
+        if (item === null) problems.push({ path: at, message: 'null in a list cannot be written into the state machine (asl-validator refuses it): leave it out or wrap it in an object' });
+        else if (typeof item === 'string' && (item === '' || /[\n\r\u2028\u2029]/.test(item) || item.startsWith('{% '))) {
+          problems.push({ path: at, message: "an empty, multi-line or '{% '-prefixed string in a list cannot be written into the state machine (asl-validator refuses it): wrap it in an object" });
+        } else walk(item, at);
+      });
+    } else if (isPlainObject(value)) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.endsWith('.$')) problems.push({ path: `${path}.${key}`, message: "keys ending in '.$' are read as paths by Step Functions: rename it" });
+        else walk(item, `${path}.${key}`);
+      }
+    }
+  };
+  walk(root, rootPath);
   return problems;
 }
 
@@ -141,11 +184,21 @@ export type FanOut = NonNullable<Job['fanOut']>;
 
 export class CatalogError extends Error {
   override name = 'CatalogError';
-  constructor(readonly file: string, readonly problems: string[]) {
-    super(problems.length === 1
-      ? `${file}: ${problems[0]}`
-      : `${file}: ${problems.length} problems\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  readonly problems: string[];
+  constructor(readonly file: string, problems: string[]) {
+    // One line per problem, whatever a job name or key holds.
+    const lines = problems.map(oneLine);
+    super(lines.length === 1
+      ? `${file}: ${lines[0]}`
+      : `${file}: ${lines.length} problems\n${lines.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = lines;
   }
+}
+
+/** Line breaks (and other control characters) written as escapes, so a problem stays on one line. */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return text.replace(/[\u0000-\u001f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
 export interface CatalogOptions {
@@ -158,10 +211,16 @@ export interface CatalogOptions {
 /** Parses and validates catalog text; throws CatalogError listing every problem. */
 export function parseCatalog(text: string, options: CatalogOptions): Job[] {
   const file = options.file ?? 'jobs.yml';
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CATALOG_BYTES) throw new CatalogError(file, [tooLarge(bytes)]);
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
+    if (err instanceof ReferenceError && /excessive alias count/i.test(err.message)) {
+      throw new CatalogError(file, [`(catalog): uses YAML aliases more than ${MAX_YAML_ALIASES} times ` +
+        '(counting the aliases inside what each one names): write the values out, or use fewer aliases']);
+    }
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
     if (err instanceof YAMLParseError && err.code === 'DUPLICATE_KEY' && line) {
       const key = text.split('\n')[line - 1]?.trim().split(':')[0] ?? '?';
@@ -210,11 +269,21 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
 export function loadCatalog(file: string, options: CatalogOptions): Job[] {
   let text: string;
   try {
+    // Checked before reading, so a huge file is not loaded into memory only to be refused.
+    const { size } = statSync(file);
+    if (size > MAX_CATALOG_BYTES) throw new CatalogError(file, [tooLarge(size)]);
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof CatalogError) throw err;
     throw new CatalogError(file, [`cannot read the catalog: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
   }
   return parseCatalog(text, { ...options, file });
+}
+
+function tooLarge(bytes: number): string {
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `(catalog): is ${mib(bytes)}; the limit is ${mib(MAX_CATALOG_BYTES)} (a 1,000-job catalog is ~0.2 MiB): ` +
+    'is this the right file? Split the jobs over stages or services';
 }
 
 export function findJob(jobs: Job[], name: string, file = 'catalog'): Job {
