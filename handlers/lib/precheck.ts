@@ -173,7 +173,15 @@ function describe(value: unknown): string {
 }
 
 function checkOverrideSize(input: Record<string, unknown>, items: unknown[]): void {
-  const inJson = (value: unknown) => JSON.stringify(JSON.stringify(value)).length;
+  const inJson = (value: unknown) => {
+    try {
+      return JSON.stringify(JSON.stringify(value)).length;
+    } catch (err) {
+      // A few thousand levels of nesting fit in Step Functions' 256 KB input but overflow JSON.stringify's stack.
+      if (err instanceof RangeError) throw new InvalidInputError(['input: is nested too deeply to pass to the container: flatten it, or pass an S3 key instead']);
+      throw err;
+    }
+  };
   const largestItem = items.reduce<number>((max, item) => Math.max(max, inJson(item)), 0);
   const size = inJson(input) + largestItem;
   if (size > MAX_OVERRIDE_CHARS) {
