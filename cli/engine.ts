@@ -257,7 +257,10 @@ export async function execute(definition: Definition, input: unknown, execution:
     children.historyEvents = Math.max(children.historyEvents, result.historyEvents);
     children.maxPayloadBytes = Math.max(children.maxPayloadBytes, result.maxPayloadBytes);
     if (result.status === 'SKIPPED') return { status: 'SUCCEEDED', output: result.output };
-    return { status: result.status, output: result.output, ...(result.error !== undefined && { error: result.error }), ...(result.cause !== undefined && { cause: result.cause }) };
+    // The runner reports a run that ended in JobTimedOut as TIMED_OUT; to Step Functions that child ended in a Fail
+    // state, FAILED, and DescribeMapRun counts it under Failed. Only the execution's own deadline is TIMED_OUT.
+    const status = result.status === 'TIMED_OUT' && result.error !== 'States.Timeout' ? 'FAILED' : result.status;
+    return { status, output: result.output, ...(result.error !== undefined && { error: result.error }), ...(result.cause !== undefined && { cause: result.cause }) };
   };
   const local: LocalServices = {
     distributedMap: (name, params) => {

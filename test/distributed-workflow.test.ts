@@ -7,7 +7,7 @@ import { precheck } from '../handlers/lib/precheck';
 import { localInfra } from '../cli/engine';
 import { compile, inlineItemLimit, runTimeoutSeconds } from '../workflows/compile';
 import { loadEvent } from './events';
-import { ecsTask, envOf, jobFrom, runJob } from './support/workflow';
+import { ecsTask, envOf, hangingTask, jobFrom, runJob } from './support/workflow';
 import type { PrecheckEvent } from '../handlers/lib/contracts';
 import type { AslValidator } from '../workflows/validate';
 
@@ -194,5 +194,29 @@ describe('a Distributed Map ends with its execution', () => {
     // Assess: the tasks that were running are stopped by the run's own clean-up (cli/run.ts), none is started after
     expect(outcome.status).toBe('TIMED_OUT');
     expect(startedAfterEnd).toBe(0);
+  });
+});
+
+describe('a Distributed Map item that times out', () => {
+  it('counts under failed (its child execution ended in the JobTimedOut Fail state), as DescribeMapRun would', async () => {
+    // Prepare: two items whose tasks never end; each attempt times out after 1 s and is stopped
+    const fanOut = jobFrom(`
+jobs:
+  sync:
+    description: per-tenant sync
+    schedule: rate(1 hour)
+    image: sync:1
+    command: [sh, sync.sh]
+    retries: 0
+    timeoutSeconds: 1
+    fanOut: { itemsFrom: s3://acme-items/two.json, toleratedFailurePercentage: 100 }
+`);
+    writeFileSync(join(s3Dir, 'acme-items/two.json'), '["a","b"]');
+    // Act
+    const { outcome, calls } = await runJob(fanOut, { ...realPrecheck, runTask: hangingTask }, {}, { s3Dir });
+    // Assess
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(calls.stopTask).toHaveLength(2);
+    expect(calls.notify[0]!.counts).toEqual({ known: true, total: 2, succeeded: 0, failed: 2, timedOut: 0, aborted: 0 });
   });
 });

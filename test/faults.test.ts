@@ -596,7 +596,6 @@ describe('fault matrix', () => {
       const counts = (calls.notify[0]?.outcome as { counts?: Record<string, number> } | undefined)?.counts;
       expect(counts).toMatchObject({ known: true, total: shape.items, succeeded: 0 });
       expect(counts!.failed! + counts!.aborted! + counts!.timedOut!).toBe(shape.items);
-      // (An item ended by the definition's JobTimedOut counts as timedOut locally; see the README's matrix notes.)
       expect(counts!.failed! + counts!.timedOut!).toBeGreaterThan(shape.tolerated);
     }
     for (const [, itemEvents] of byItem) {
@@ -627,11 +626,20 @@ describe('fault matrix', () => {
     expect(calls.notify).toEqual([]);
   });
 
-  // Known gap (issue 7): a run input that is not an object fails inside the definition (States.ResultPathMatchFailure,
-  // or States.Runtime for null) before the precheck can reject it, so no notification goes out. `it.failing` keeps the
-  // expectation here: it turns red once the gap is fixed, to be made a plain `it`.
-  it.failing.each([[[1, 2]], ['hello'], [null], [42]])('a run input %j reaches PrecheckFailed and a notification', async (input) => {
+  // A run input that is not an object has no room for a Catch's `$.error`: Precheck's Catch replaces the state with
+  // the error instead, so the input is refused by the precheck and reported like any bad input.
+  it.each([[[1, 2]], ['hello'], [42], [true]])('a run input %j reaches PrecheckFailed and a notification', async (input) => {
     const { outcome, calls } = await runWithFaults(sample('nightly-report'), [], { input });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'PrecheckFailed' });
+    expect(outcome.cause).toMatch(/InvalidInputError|must be a JSON object/);
+    expect(calls.notify).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+  });
+
+  // Known gap: the local engine cannot evaluate `$` on a `null` input (States.Runtime "Path expression '$' does not
+  // point to a value") before the precheck sees it; AWS's behaviour for a null input is not recorded. `it.failing`
+  // turns red once that changes.
+  it.failing('a run input null reaches PrecheckFailed and a notification', async () => {
+    const { outcome, calls } = await runWithFaults(sample('nightly-report'), [], { input: null });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'PrecheckFailed' });
     expect(calls.notify).toEqual([expect.objectContaining({ status: 'FAILED' })]);
   });

@@ -108,7 +108,7 @@ export function compile(job: Job, infra: Infra): Definition {
   const failureExit = job.notify.onFailure ? 'NotifyFailure' : 'Failed';
   const states: States = {
     Precheck: precheckState(job, infra),
-    PrecheckFailed: markOutcome('FAILED', FAILURE.precheck, { path: '$.error.Cause' }, failureExit, false),
+    PrecheckFailed: markOutcome('FAILED', FAILURE.precheck, { path: '$.Cause' }, failureExit, false),
     ShouldRun: {
       Type: 'Choice',
       Choices: [{ Variable: '$.run', BooleanEquals: true, Next: fanOut ? 'RouteFanOut' : 'RunTask' }],
@@ -414,7 +414,9 @@ function precheckState(job: Job, infra: Infra): State {
       retry: { attempt: 0, delay: 0 },
     },
     Retry: [{ ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }],
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'PrecheckFailed' }],
+    // No ResultPath: the error replaces the state. A run input that is not an object ([1,2], "x", null) has nowhere to
+    // take `$.error` (States.ResultPathMatchFailure, which no Catch handles), so the run would end unreported.
+    Catch: [{ ErrorEquals: ['States.ALL'], Next: 'PrecheckFailed' }],
     Next: 'ShouldRun',
   };
 }
