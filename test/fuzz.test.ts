@@ -2,7 +2,7 @@
 // Validation may only ever answer with field-level lines naming the job (or run input) and the field, never another
 // exception; the precheck refuses malformed input before it looks at other runs; and every catalog the generator
 // produces compiles to definitions asl-validator accepts and to a template with no "*" on the risky IAM actions.
-// Seeded and bounded so the file runs in a few seconds: FUZZ_SEED and FUZZ_RUNS override (fast-check prints the seed
+// Seeded and bounded so the file runs in ~15 s: FUZZ_SEED, FUZZ_RUNS and FUZZ_ASL_SAMPLE override (fast-check prints the seed
 // and the counterexample's path on failure; rerun with that seed to reproduce).
 import fc from 'fast-check';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -18,7 +18,8 @@ const asl: AslValidator = require('asl-validator');
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
-const settings = (numRuns = RUNS): fc.Parameters<unknown> => ({ seed: SEED, numRuns, endOnFailure: false });
+/** FUZZ_PATH (with jest -t naming the one failing test) replays a printed counterexample directly. */
+const settings = (numRuns = RUNS): fc.Parameters<unknown> => ({ seed: SEED, numRuns, ...(process.env.FUZZ_PATH && { path: process.env.FUZZ_PATH }) });
 
 type Json = unknown;
 type Obj = Record<string, unknown>;
