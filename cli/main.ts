@@ -16,12 +16,22 @@ const resources = () => import('../workflows/resources');
 const run = () => import('./run');
 
 const EXIT_USAGE = 2;
+/** A bug in stepcron, not in the job or the catalog: told apart from a failed run (1). */
+const EXIT_INTERNAL = 3;
+const EXIT_CODES = `
+Exit codes:
+  0  the run succeeded or was skipped (or the command did its work)
+  1  the run failed, timed out or was aborted; validate: the stage would not deploy
+  2  a bad catalog, argument or run input (one line says what to fix)
+  3  an internal error in stepcron (please report it with the lines printed)
+`;
 
 interface Common { catalog: string; stage: string }
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('stepcron')
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
+    .addHelpText('after', EXIT_CODES)
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
@@ -81,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       (value: string, previous: string[]) => [...previous, value], [] as string[]))
     .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; s3Dir: string; json: boolean; fault: string[] }) => {
       const job = (await catalog()).findJob(await jobsOf(o), name, o.catalog);
-      const input = o.event ? runInputOf(readEvent(o.event), o.event, job.name) : {};
+      const input = o.event ? await checkedRunInput(runInputOf(readEvent(o.event), o.event, job.name), o.event) : {};
       const faults = o.fault.length === 0 ? [] : await faultsFor(job, o.stage, o.fault);
       const summary = await runOnce(job, o, input, { ...o, faults });
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -166,6 +176,22 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CatalogError || err instanceof UsageError || err instanceof ScheduleError || err instanceof ParamsError) {
       process.stderr.write(`stepcron: ${err.message}\n`);
       return EXIT_USAGE;
+    }
+    process.stderr.write(`stepcron: internal error (a bug in stepcron, not in your job or catalog): ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+/** A run input the precheck would refuse ([1,2], null, unknown fields) is a usage mistake: exit 2 before any run. */
+async function checkedRunInput(input: unknown, file: string): Promise<unknown> {
+  const [{ RunInputSchema }, { InvalidInputError, parseOrThrow }] =
+    await Promise.all([import('../handlers/lib/contracts'), import('../handlers/lib/errors')]);
+  try {
+    parseOrThrow(RunInputSchema, input, 'input');
+    return input;
+  } catch (err) {
+    if (err instanceof InvalidInputError) {
+      throw new UsageError(`--event: ${file}: ${err.problems.join('; ')} (a run input is a JSON object such as {"input": {...}}; see events/console-*.json)`);
     }
     throw err;
   }

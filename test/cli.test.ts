@@ -566,6 +566,24 @@ describe('stepcron synth and validate on the sample catalog', () => {
     expect(tooBig.stderr).toMatch(/^stepcron: warning: stage prod would not deploy: CloudFormation refuses a stack over its quotas:\n {2}- Jobs00: 540 resources \(CloudFormation allows 500\)/);
   }, 30_000);
 
+  it.each([['[1,2]', /input: must be a JSON object/], ['null', /input: must be a JSON object/], ['{"inputs":{}}', /input\.inputs: is not a known field/]])(
+    'run --event %s: exit 2 with the precheck\'s own line, and no run recorded', async (text, message) => {
+      // Prepare
+      const dir = tempDir();
+      writeFileSync(join(dir, 'event.json'), text);
+      // Act
+      const result = await stepcron(['run', 'hourly-cleanup', '--catalog', join(root, 'workflows', 'jobs.yml'), '--event', join(dir, 'event.json')], { cwd: dir, timeoutMs: 15_000 });
+      // Assess
+      expectUsageError(result, new RegExp(`^stepcron: --event: .*event\\.json: ${message.source}`));
+      expect(existsSync(join(dir, '.stepcron', 'runs'))).toBe(false);
+    }, 20_000);
+
+  it('--help lists the exit codes', async () => {
+    const result = await stepcron(['--help'], { cwd: root, timeoutMs: 15_000 });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 {2}an internal error/);
+  });
+
   it('run refuses, in one line and exit 2, an input Step Functions would not start (over 256 KiB)', async () => {
     // Prepare
     const dir = tempDir();
