@@ -149,6 +149,8 @@ export function newExecution(job: Job, stage: string, name: string, startTime = 
 }
 
 const validated = new Set<string>();
+/** Definitions already validated, by identity: a Distributed Map's children share one, and skip re-serialising it. */
+const validatedObjects = new WeakSet<Definition>();
 
 /**
  * Validates a definition as the engine does (asl-validator), once per distinct definition in this process: the
@@ -157,21 +159,21 @@ const validated = new Set<string>();
  * times, so a slow start between the two can make two runs each think the other started first.
  */
 export function validateDefinition(definition: Definition): void {
+  if (validatedObjects.has(definition)) return;
   const key = JSON.stringify(definition);
-  if (validated.has(key)) return;
+  if (validated.has(key)) {
+    validatedObjects.add(definition);
+    return;
+  }
   // On a copy: asl-validator writes defaults (QueryLanguage) into what it validates.
   new StateMachine(JSON.parse(key), { validationOptions: { checkArn: false } });
   if (validated.size >= 200) validated.clear();
   validated.add(key);
+  validatedObjects.add(definition);
 }
 
-/** The longest a timer can wait: setTimeout fires at once past 2^31 - 1 ms. */
+/** The longest a timer can wait: setTimeout fires at once past 2^31 - 1 ms (24.8 days). */
 const MAX_TIMER_SECONDS = 2_147_483;
-
-/** How long the engine lets a served Distributed Map run: the execution's TimeoutSeconds, at most what a timer holds. */
-function mapTimeoutSeconds(definition: { TimeoutSeconds?: number }): number {
-  return Math.min(definition.TimeoutSeconds || MAX_TIMER_SECONDS, MAX_TIMER_SECONDS);
-}
 
 /** A limit of AWS's that ended the run: the execution fails with this error, which no Catch or Retry handles. */
 interface LimitFailure { error: string; cause: string }
@@ -187,18 +189,18 @@ function terminalError(failure: LimitFailure): Error {
  * (its start and its first state), the state's list made a 10,000-item map run quadratic.
  */
 const measuredChildInputs = new WeakSet<object>();
-/** A map run's child definition (built once per map run, never changed), once one child has validated it. */
-const validatedChildDefinitions = new WeakSet<Definition>();
 
 export async function execute(definition: Definition, input: unknown, execution: Execution, options: ExecuteOptions): Promise<Outcome> {
   const inputMeasured = typeof input === 'object' && input !== null && measuredChildInputs.has(input);
   checkStartExecution(execution.name, inputMeasured ? null : input);
-  if (!validatedChildDefinitions.has(definition)) validateDefinition(definition);
+  validateDefinition(definition);
   // The engine has no Distributed Map: those Map states are served by the runner (cli/distributed.ts).
   const { definition: served, maps } = extractDistributedMaps(definition);
-  // A Map state has no timeout of its own (the execution's bounds it), but the engine gives a Task without
-  // TimeoutSeconds 60 s: a served Distributed Map running longer than a minute failed with States.Timeout.
-  for (const name of maps.keys()) served.States[name] = { ...served.States[name], TimeoutSeconds: mapTimeoutSeconds(definition) };
+  // The run's deadline as the engine can keep it (Node's timers hold at most 24.8 days). A Map state has no timeout of
+  // its own (the execution's bounds it), but the engine gives a Task without TimeoutSeconds 60 s: a served
+  // Distributed Map gets the run's deadline.
+  const deadline = Math.min(definition.TimeoutSeconds || MAX_TIMER_SECONDS, MAX_TIMER_SECONDS);
+  for (const name of maps.keys()) served.States[name] = { ...served.States[name], TimeoutSeconds: deadline };
   const taskStates = collectTaskStates(served.States);
   const budget = new HistoryBudget(new Map(taskStates.map(([name, resource]) => [name, taskKind(resource)])));
   let maxPayloadBytes = 0;
@@ -250,8 +252,6 @@ export async function execute(definition: Definition, input: unknown, execution:
         },
       }),
     });
-    // execute() returned: the definition passed validation.
-    validatedChildDefinitions.add(itemDefinition);
     // The ItemSelector's Pass is the runner's way to evaluate it, not a state of the child's on AWS.
     children.transitions += result.transitions - (childDefinition.StartAt === '__ItemSelector' ? 1 : 0);
     children.historyEvents = Math.max(children.historyEvents, result.historyEvents);
@@ -265,6 +265,7 @@ export async function execute(definition: Definition, input: unknown, execution:
   const local: LocalServices = {
     distributedMap: (name, params) => {
       const map = maps.get(name)!;
+      let thisRun: MapRun | undefined;
       const running = runDistributedMap(map, params as never, {
         executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, s3, runChild,
         signal: mapRunsStop.signal,
@@ -274,12 +275,12 @@ export async function execute(definition: Definition, input: unknown, execution:
           }
         },
       }, (mapRun) => {
+        thisRun = mapRun;
         mapRuns.push(mapRun);
         options.onMapRun?.(mapRun, 'started');
       }).finally(() => {
         activeMapRuns.delete(running);
-        const mapRun = mapRuns.at(-1);
-        if (mapRun) options.onMapRun?.(mapRun, 'ended');
+        if (thisRun) options.onMapRun?.(thisRun, 'ended');
       });
       activeMapRuns.add(running);
       return running;
@@ -314,8 +315,7 @@ export async function execute(definition: Definition, input: unknown, execution:
     zero[name] = 0;
   }
   const waits = options.skipWaits ? Object.fromEntries(collectStates(definition.States, 'Wait').map((n) => [n, 0])) : {};
-  // Node's timers hold at most 2^31-1 ms (24.8 days); a longer TimeoutSeconds would fire at once instead.
-  const timeout = served.TimeoutSeconds === undefined ? {} : { TimeoutSeconds: Math.min(served.TimeoutSeconds, MAX_TIMER_SECONDS) };
+  const timeout = definition.TimeoutSeconds === undefined ? {} : { TimeoutSeconds: deadline };
   const machine = new StateMachine(withInlineMapLimit({ ...served, ...timeout }) as never, { validationOptions: { noValidate: true } });
   run = machine.run(input as never, {
     overrides: {
