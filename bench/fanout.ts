@@ -12,7 +12,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { parseCatalog, type Job } from '../workflows/catalog';
+import type { Job } from '../workflows/catalog';
+import { benchJob } from './jobs';
 import { compile, type Definition, inlineItemLimit } from '../workflows/compile';
 import { execute, localInfra, newExecution, type RunTaskParams, type Services, syncResult, withInlineMapLimit } from '../cli/engine';
 import { processBackend } from '../cli/backends/process';
@@ -69,30 +70,14 @@ class Seen {
   }
 }
 
-const listJob = (n: number) => parseCatalog(`
-jobs:
-  bench:
-    description: bench
-    schedule: rate(1 hour)
-    image: bench:1
-    command: ["true"]
-    retries: 0
-    fanOut: { items: ${JSON.stringify(Array.from({ length: n }, (_, i) => `item-${i}`))}, maxConcurrency: 40 }
-`, { stage: 'bench' })[0]!;
+const listJob = (n: number) => benchJob(`    retries: 0
+    fanOut: { items: ${JSON.stringify(Array.from({ length: n }, (_, i) => `item-${i}`))}, maxConcurrency: 40 }`);
 
 /** The most items the precheck sends down the inline Map for the engine benchmark's job; more take the Distributed Map. */
 export const engineInlineLimit = () => inlineItemLimit(listJob(1));
 
-const s3Job = () => parseCatalog(`
-jobs:
-  bench:
-    description: bench
-    schedule: rate(1 hour)
-    image: bench:1
-    command: ["true"]
-    retries: 0
-    fanOut: { itemsFrom: s3://${BUCKET}/${ITEMS_KEY}, maxConcurrency: 40 }
-`, { stage: 'bench' })[0]!;
+const s3Job = () => benchJob(`    retries: 0
+    fanOut: { itemsFrom: s3://${BUCKET}/${ITEMS_KEY}, maxConcurrency: 40 }`);
 
 /** A local S3 folder holding `s3://bench/items.jsonl` with n items ({"id": "item-<i>"}). */
 export function writeItems(n: number): string {

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { parseCatalog, type Job } from '../workflows/catalog';
+import type { Job } from '../workflows/catalog';
+import { benchJob } from './jobs';
 import { compile, type Route } from '../workflows/compile';
 import { execute, localInfra, newExecution, type RunTaskParams, type Services } from '../cli/engine';
 import type { EcsTask } from '../cli/backends/types';
@@ -25,15 +26,6 @@ const task = (exitCode: number): EcsTask => ({
   StoppedAt: '', Containers: [{ Name: 'job', ExitCode: exitCode, LastStatus: 'STOPPED' }],
 });
 
-const jobOf = (extra: string) => parseCatalog(`
-jobs:
-  bench:
-    description: bench
-    schedule: rate(1 hour)
-    image: bench:1
-    command: ["true"]
-${extra}
-`, { stage: 'bench' })[0]!;
 
 /** Runs a compiled job with instant tasks (the route and items chosen here); its transitions. */
 async function stepcronTransitions(job: Job, options: { items?: unknown[]; route?: Route | 'none'; exitCodes?: number[] } = {}): Promise<number> {
@@ -137,8 +129,8 @@ export interface TransitionCounts {
 }
 
 export async function countTransitions(): Promise<TransitionCounts> {
-  const single = jobOf('    retries: 2');
-  const fanOut = jobOf(`    retries: 0
+  const single = benchJob('    retries: 2');
+  const fanOut = benchJob(`    retries: 0
     fanOut: { itemsPath: $.items, maxConcurrency: 40 }`);
   const items = (n: number) => Array.from({ length: n }, (_, i) => `item-${i}`);
   const perItem = async (count: (n: number) => Promise<number>) => ((await count(20)) - (await count(10))) / 10;
