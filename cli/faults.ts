@@ -225,8 +225,8 @@ export function withFaults(inner: Services, faults: Fault[], options: FaultOptio
           return exited;
         }
         case 'spot-interruption': {
-          // StopCode SpotInterruption (not in the local backends' union), and no exit code for the job container.
-          const interrupted = task(params, { stopCode: 'SpotInterruption' as EcsTask['StopCode'], reason: SPOT_REASON });
+          // StopCode SpotInterruption, and no exit code for the job container.
+          const interrupted = task(params, { stopCode: 'SpotInterruption', reason: SPOT_REASON });
           note(fault, name, params, 'States.TaskFailed', interrupted);
           return interrupted;
         }

@@ -26,7 +26,7 @@ export interface EcsTask {
   StartedBy: string;
   LastStatus: 'STOPPED';
   DesiredStatus: 'STOPPED';
-  StopCode: 'EssentialContainerExited' | 'TaskFailedToStart' | 'UserInitiated';
+  StopCode: 'EssentialContainerExited' | 'TaskFailedToStart' | 'UserInitiated' | 'SpotInterruption';
   StoppedReason: string;
   CreatedAt: string;
   StartedAt?: string;
