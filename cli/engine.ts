@@ -9,7 +9,8 @@ import {
   INLINE_MAP_MAX_CONCURRENCY, PAYLOAD_LIMIT_BYTES, payloadBytes, type StateType, type TaskKind, taskKind, type Transition,
 } from '../workflows/limits';
 import { stateMachineName, taskFamily, taskLogGroup } from '../workflows/resources';
-import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult } from '../handlers/lib/contracts';
+import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult, WarningEvent } from '../handlers/lib/contracts';
+import type { WarningResult } from '../handlers/lib/warnings';
 import type { EcsTask } from './backends/types';
 import { type ChildResult, describeMapRun, extractDistributedMaps, LOCAL_DISTRIBUTED_MAP, LocalS3, type MapRun, runDistributedMap } from './distributed';
 
@@ -47,6 +48,9 @@ export interface RunTaskParams {
 export interface Services {
   precheck(payload: PrecheckEvent, state?: string): Promise<PrecheckResult>;
   notify(payload: NotifyEvent, state?: string): Promise<NotifyResult>;
+  /** The notify function's runtime warning (arm, then check): handlers/lib/warnings.ts. */
+  /** Without it, arming fails (Lambda.Unknown), which the definition catches: the run goes on unwarned. */
+  warning?(payload: WarningEvent, state?: string): Promise<WarningResult>;
   /** Runs the task to its end; the engine applies the `.sync` rules to the Task it returns. */
   runTask(params: RunTaskParams, state?: string): Promise<EcsTask>;
   listTasks(startedBy: string): Promise<string[]>;
@@ -525,9 +529,12 @@ function serviceFor(state: string, resource: string, services: Services, local: 
     case 'arn:aws:states:::lambda:invoke':
       return async (input: { FunctionName: string; Payload: unknown }) => {
         const fn = String(input.FunctionName);
+        const kind = (input.Payload as { kind?: unknown } | null)?.kind;
         const result = fn.endsWith('-precheck')
           ? await services.precheck(input.Payload as PrecheckEvent, state)
-          : await services.notify(input.Payload as NotifyEvent, state);
+          : kind !== undefined
+            ? await warn(services, input.Payload as WarningEvent, state)
+            : await services.notify(input.Payload as NotifyEvent, state);
         return { StatusCode: 200, Payload: result };
       };
     case 'arn:aws:states:::ecs:runTask.sync':
@@ -551,6 +558,11 @@ function serviceFor(state: string, resource: string, services: Services, local: 
     default:
       throw new Error(`no local service for Task resource ${resource}`);
   }
+}
+
+function warn(services: Services, payload: WarningEvent, state: string): Promise<WarningResult> {
+  if (!services.warning) throw Object.assign(new Error('no runtime warning service in this run'), { name: 'Lambda.Unknown' });
+  return services.warning(payload, state);
 }
 
 type StatesMap = Record<string, Record<string, unknown>>;

@@ -3,16 +3,17 @@
 // Ctrl-C stops the running jobs and records them before it exits.
 import type { Job } from '../workflows/catalog';
 import { nextFireTimes, parseSchedule } from '../workflows/schedule';
+import { stateMachineName } from '../workflows/resources';
 import type { EcsBackend } from './backends/types';
 import { UsageError } from './errors';
-import type { History } from './history';
+import type { Store } from './store';
 import { runLocal, type Summary } from './run';
 import { seconds } from './progress';
 
 export interface SchedulerOptions {
   jobs: Job[];
   stage: string;
-  history: History;
+  history: Store;
   backend: EcsBackend;
   /** Stop after this long; undefined: until SIGINT/SIGTERM. */
   forMs?: number | undefined;
@@ -67,13 +68,39 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
       if (s.status !== 'SUCCEEDED' && s.status !== 'SKIPPED') failures++;
       const why = s.reason ?? s.error ?? '';
       out(`${stamp(now())} ${job.name}: ${s.status} in ${seconds(s.durationMs)}${why ? ` (${why})` : ''}\n`);
+      if (s.status === 'SUCCEEDED') watchDeadline(job, now());
     }, (err: Error) => {
       failures++;
       out(`${stamp(now())} ${job.name}: could not run: ${err.message}\n`);
     }).finally(() => running.delete(run));
   };
 
+  /** successDeadlineMinutes: what the deployed alarm does, told as it happens (once per miss, and on recovery). */
+  const missed = new Set<string>();
+  const deadlines = new Map<string, NodeJS.Timeout>();
+  const watchDeadline = (job: Job, since: Date) => {
+    const minutes = job.successDeadlineMinutes;
+    if (minutes === undefined) return;
+    clearTimeout(deadlines.get(job.name));
+    if (missed.delete(job.name)) out(`${stamp(now())} ${job.name}: succeeded again, within its success deadline\n`);
+    const due = since.getTime() + minutes * 60_000;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (stop.signal.aborted) return;
+      if (now().getTime() < due) return watchDeadline(job, since);
+      missed.add(job.name);
+      out(`${stamp(now())} ${job.name}: MISSED DEADLINE: no run has succeeded since ${stamp(since)} ` +
+        `(successDeadlineMinutes ${minutes}); on AWS the alarm ${stateMachineName(job, options.stage)}-no-success goes off\n`);
+    }, Math.min(Math.max(0, due - now().getTime()), 2 ** 31 - 1));
+    deadlines.set(job.name, timer);
+    timers.add(timer);
+  };
+
   for (const job of options.jobs) {
+    // From the job's last local success, or from now: a job this scheduler has never seen succeed gets a full window.
+    const lastSuccess = job.successDeadlineMinutes === undefined ? undefined
+      : options.history.list(job.name).find((r) => r.status === 'SUCCEEDED');
+    watchDeadline(job, lastSuccess?.stoppedAt ? new Date(lastSuccess.stoppedAt) : now());
     const [next] = nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: now(), count: 1 });
     out(`${stamp(now())} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? next.toISOString() : 'never'}\n`);
     arm(job, now());

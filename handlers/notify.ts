@@ -1,16 +1,27 @@
-// Lambda entry for the Notify* states: parse the event, format and deliver with handlers/lib/notify.ts.
+// Lambda entry for the Notify* states (format and deliver with handlers/lib/notify.ts) and for the runtime warning
+// (arm it, and check it when its schedule calls back: handlers/lib/warnings.ts).
 import middy from '@middy/core';
-import { NotifyEventSchema, type NotifyResult } from './lib/contracts';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { NotifyEventSchema, type NotifyResult, WarningEventSchema } from './lib/contracts';
 import { deliveryFromEnv } from './lib/delivery';
 import { parseOrThrow } from './lib/errors';
 import { notify } from './lib/notify';
+import { awsWarnings, runtimeWarning, type WarningResult } from './lib/warnings';
 
 const local = Boolean(process.env.IS_LOCAL) && process.env.STEPCRON_NOTIFY !== 'aws';
 const deps = local ? { print: (text: string) => console.log(text) } : deliveryFromEnv(() => functionArn);
 /** This function's ARN, from the first invocation: a topic given by name lives in the same account and region. */
 let functionArn = '';
+// `sls invoke local` has no schedule to create and no execution to describe: print what would be scheduled.
+const warnings = local
+  ? { schedule: async (at: Date) => console.log(`runtime warning check scheduled for ${at.toISOString()}`), isRunning: async () => true }
+  : awsWarnings(new SchedulerClient({}), new SFNClient({}), () => functionArn);
 
-export const handler = middy().handler(async (event: unknown, context: { invokedFunctionArn?: string }): Promise<NotifyResult> => {
+export const handler = middy().handler(async (event: unknown, context: { invokedFunctionArn?: string }): Promise<NotifyResult | WarningResult> => {
   functionArn ||= context?.invokedFunctionArn ?? '';
+  if (typeof event === 'object' && event !== null && 'kind' in event) {
+    return runtimeWarning(parseOrThrow(WarningEventSchema, event, 'event'), { ...deps, ...warnings });
+  }
   return notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps);
 });

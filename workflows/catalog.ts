@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isValidTimezone, scheduleProblem } from './schedule';
+import { alertProblems, MAX_SUCCESS_DEADLINE_MINUTES } from './alerts';
 import { S3_ITEMS } from './compile';
 
 export const SERVICE = 'stepcron';
@@ -102,13 +103,21 @@ export const JobSchema = z.strictObject({
     retry: z.array(exitCode).optional(),
     fail: z.array(exitCode).optional(),
   }).default({}),
-  concurrency: z.enum(['allow', 'forbid', 'replace'], { error: 'must be allow, forbid or replace' }).default('forbid'),
+  // buffer: a run due while another is in progress waits for it (one at most; later ones skip), as Temporal's BUFFER_ONE.
+  concurrency: z.enum(['allow', 'forbid', 'replace', 'buffer'], { error: 'must be allow, forbid, replace or buffer' }).default('forbid'),
   notify: z.strictObject({
     onFailure: z.boolean().default(true),
     onSuccess: z.boolean().default(false),
   }).default({ onFailure: true, onSuccess: false }),
   input: z.record(z.string(), z.unknown()).default({}),
   fanOut: FanOutSchema.optional(),
+  // Alerts (workflows/alerts.ts): what cron monitors sell separately.
+  /** An alarm when no run has succeeded for this long: a job that stops being started is noticed too. */
+  successDeadlineMinutes: int(1, MAX_SUCCESS_DEADLINE_MINUTES).optional(),
+  /** A notification (not a stop) when a run is still going this long after it started. */
+  runtimeWarningSeconds: int(1, 365 * 24 * 3600).optional(),
+  /** A notification when a run succeeds faster than this: the job that silently does nothing. */
+  minRuntimeSeconds: int(1, 365 * 24 * 3600).optional(),
 });
 
 /**
@@ -134,6 +143,20 @@ function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string
   if (isPlainObject(spec.input)) problems.push(...templateProblems(spec.input, 'input'));
   const items = isPlainObject(spec.fanOut) ? spec.fanOut.items : undefined;
   if (Array.isArray(items)) problems.push(...templateProblems(items, 'fanOut.items'));
+  if (['successDeadlineMinutes', 'runtimeWarningSeconds', 'minRuntimeSeconds'].some((k) => typeof spec[k] === 'number')) {
+    const whole = (key: string, fallback: number) => (Number.isInteger(num(key, fallback)) ? num(key, fallback) as number : undefined);
+    const [timeoutSeconds, retries] = [whole('timeoutSeconds', 3600), whole('retries', 2)];
+    const timezone = spec.timezone ?? 'UTC';
+    if (typeof spec.schedule === 'string' && typeof timezone === 'string' && isValidTimezone(timezone) && timeoutSeconds && retries !== undefined) {
+      const field = (key: string) => (Number.isInteger(spec[key]) ? spec[key] as number : undefined);
+      problems.push(...alertProblems({
+        schedule: spec.schedule, timezone, timeoutSeconds, retries,
+        successDeadlineMinutes: field('successDeadlineMinutes'),
+        runtimeWarningSeconds: field('runtimeWarningSeconds'),
+        minRuntimeSeconds: field('minRuntimeSeconds'),
+      }));
+    }
+  }
   const codes = spec.exitCodes as { retry?: unknown; fail?: unknown } | undefined;
   if (codes && Array.isArray(codes.retry) && Array.isArray(codes.fail)) {
     const both = codes.retry.filter((c) => (codes.fail as unknown[]).includes(c));

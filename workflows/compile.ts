@@ -8,7 +8,13 @@
 //                  |            |                 -> ShouldRetry -> PrepareRetry -> WaitToRetry -> RunTask   |
 //                  |            |                              \-> MarkJobFailed ---------------------------+-> NotifyFailure? -> Failed
 //                  |           (fan-out: FanOut Map of the same task states per item -> CountFailures -> TooManyFailures)
-//                  \-> Skipped (Succeed, with the reason)
+//                  \-> Skipped (Succeed, with the reason: duplicate of the run that claimed the scheduled time,
+//                      no items, concurrency forbid/replace, or buffered)
+//   concurrency buffer, outside the definition (no SendTaskSuccess: IAM cannot scope it to a resource): a run skipped
+//   as buffered holds the job's waiting place; when the run ahead ends, EventBridge (Execution Status Change) ->
+//   precheck function (startBuffered) -> StartExecution with bufferedFrom -> Precheck takes over its place and time.
+//   (runtimeWarningSeconds: ShouldRun -> ArmRuntimeWarning -> RunTask/RouteFanOut; minRuntimeSeconds: success goes
+//    through NotifySuccess, which reports only a too-fast run unless notify.onSuccess)
 import type { Job } from './catalog';
 import { HISTORY_EVENT_LIMIT, historyEventCount, INLINE_MAP_MAX_CONCURRENCY, iterationEvents } from './limits';
 
@@ -111,9 +117,10 @@ export function compile(job: Job, infra: Infra): Definition {
     PrecheckFailed: markOutcome('FAILED', FAILURE.precheck, { path: '$.Cause' }, failureExit, false),
     ShouldRun: {
       Type: 'Choice',
-      Choices: [{ Variable: '$.run', BooleanEquals: true, Next: fanOut ? 'RouteFanOut' : 'RunTask' }],
+      Choices: [{ Variable: '$.run', BooleanEquals: true, Next: job.runtimeWarningSeconds ? 'ArmRuntimeWarning' : fanOut ? 'RouteFanOut' : 'RunTask' }],
       Default: 'Skipped',
     },
+    ...(job.runtimeWarningSeconds && { ArmRuntimeWarning: armRuntimeWarningState(job, infra, fanOut ? 'RouteFanOut' : 'RunTask') }),
     Skipped: { Type: 'Succeed', Comment: 'The precheck decided not to run (see reason)' },
   };
 
@@ -159,7 +166,7 @@ export function compile(job: Job, infra: Infra): Definition {
           { And: [succeededSome(true), { Variable: '$.tally.distinct', NumericGreaterThanPath: '$.tally.limit' }], Next: 'MarkFanOutFailed' },
           { And: [succeededSome(false), { Variable: '$.tally.total', NumericGreaterThanPath: '$.maxFailedItems' }], Next: 'MarkFanOutFailed' },
         ],
-        Default: job.notify.onSuccess ? 'NotifySuccess' : 'AnyItemFailed',
+        Default: reportsSuccess(job) ? 'NotifySuccess' : 'AnyItemFailed',
       },
       MarkFanOutFailed: {
         Type: 'Pass',
@@ -176,7 +183,7 @@ export function compile(job: Job, infra: Infra): Definition {
     });
     Object.assign(states, distributedStates(job, infra, failureExit));
     // A run that succeeded with some failed items is still reported, so no failure goes unseen.
-    if (!job.notify.onSuccess) {
+    if (!reportsSuccess(job)) {
       states.AnyItemFailed = {
         Type: 'Choice',
         Choices: [{ Or: [succeededSome(false), { Variable: '$.tally.distinct', NumericGreaterThan: 1 }], Next: 'NotifySuccess' }],
@@ -186,8 +193,8 @@ export function compile(job: Job, infra: Infra): Definition {
     states.NotifySuccess = notifyState(job, infra, 'SUCCEEDED', 'Succeeded');
     states.NotifyItemsSucceeded = notifyState(job, infra, 'SUCCEEDED', 'Succeeded', true);
   } else {
-    Object.assign(states, taskStates(job, infra, { onSuccess: job.notify.onSuccess ? 'NotifySuccess' : 'Succeeded', onFailure: failureExit }, 'single'));
-    if (job.notify.onSuccess) states.NotifySuccess = notifyState(job, infra, 'SUCCEEDED', 'Succeeded');
+    Object.assign(states, taskStates(job, infra, { onSuccess: reportsSuccess(job) ? 'NotifySuccess' : 'Succeeded', onFailure: failureExit }, 'single'));
+    if (reportsSuccess(job)) states.NotifySuccess = notifyState(job, infra, 'SUCCEEDED', 'Succeeded');
   }
 
   if (job.notify.onFailure) states.NotifyFailure = notifyState(job, infra, 'FAILED', 'Failed');
@@ -338,9 +345,9 @@ function distributedStates(job: Job, infra: Infra, failureExit: string): States 
         { And: [{ Variable: '$.mapError', IsPresent: true }, { Variable: '$.mapError.Error', StringEquals: 'States.ExceedToleratedFailureThreshold' }], Next: 'MarkToleranceExceeded' },
         { Variable: '$.mapError', IsPresent: true, Next: 'MarkFanOutError' },
         // A run that succeeded with some failed items is still reported, so no failure goes unseen.
-        ...(job.notify.onSuccess ? [] : [{ And: [{ Variable: '$.counts.known', BooleanEquals: true }, anyFailed], Next: 'NotifyItemsSucceeded' }]),
+        ...(reportsSuccess(job) ? [] : [{ And: [{ Variable: '$.counts.known', BooleanEquals: true }, anyFailed], Next: 'NotifyItemsSucceeded' }]),
       ],
-      Default: job.notify.onSuccess ? 'NotifyItemsSucceeded' : 'Succeeded',
+      Default: reportsSuccess(job) ? 'NotifyItemsSucceeded' : 'Succeeded',
     },
     MarkToleranceExceeded: outcome(FAILURE.tolerance, { cause: `more than ${fanOut.toleratedFailurePercentage}% of the items failed` }),
     // The items could not be read or results not written (a missing object, bad CSV, no access): nothing ran.
@@ -380,6 +387,8 @@ function precheckState(job: Job, infra: Infra): State {
         stage: infra.stage,
         policy: {
           concurrency: job.concurrency,
+          // How long a buffered run may wait: the run ahead has ended by its deadline.
+          ...(job.concurrency === 'buffer' && { runTimeoutSeconds: runTimeoutSeconds(job) }),
           input: job.input,
           ...(job.fanOut && {
             fanOut: {
@@ -649,6 +658,41 @@ function markOutcome(status: 'FAILED' | 'TIMED_OUT', error: string, cause: { pat
   };
 }
 
+/**
+ * Asks the notify function for a warning if the run is still going runtimeWarningSeconds after it started (it arms a
+ * one-time schedule; handlers/lib/warnings.ts). A warning that cannot be armed never fails the run.
+ */
+function armRuntimeWarningState(job: Job, infra: Infra, next: string): State {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: {
+      FunctionName: infra.notifyFunction,
+      Payload: {
+        kind: 'armRuntimeWarning',
+        job: job.name,
+        stage: infra.stage,
+        logGroup: infra.logGroup,
+        'execution.$': '$$.Execution.Id',
+        'startTime.$': '$$.Execution.StartTime',
+        runtimeWarningSeconds: job.runtimeWarningSeconds,
+      },
+    },
+    ResultPath: null,
+    Retry: [{ ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.runtimeWarningError', Next: next }],
+    Next: next,
+  };
+}
+
+/**
+ * Whether a successful run goes through NotifySuccess: when the job notifies on success, or has a minRuntimeSeconds
+ * (the notify function then reports only a too-fast run, or failed items).
+ */
+function reportsSuccess(job: Job): boolean {
+  return job.notify.onSuccess || job.minRuntimeSeconds !== undefined;
+}
+
 function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', next: string, distributed = false): State {
   const common = {
     job: job.name,
@@ -656,6 +700,8 @@ function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', nex
     logGroup: infra.logGroup,
     'execution.$': '$$.Execution.Id',
     'startTime.$': '$$.Execution.StartTime',
+    ...(status === 'SUCCEEDED' && job.minRuntimeSeconds !== undefined
+      && { onSuccess: job.notify.onSuccess, minRuntimeSeconds: job.minRuntimeSeconds }),
   };
   const payload: State = status === 'FAILED'
     ? { ...common, 'status.$': '$.outcome.status', 'outcome.$': '$.outcome' }

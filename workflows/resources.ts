@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { type Job, logicalId, SERVICE } from './catalog';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
+import { deadlineWindow } from './alerts';
 
 /** Per-stage values from serverless.yml `params:`. */
 export interface StageParams {
@@ -61,6 +62,9 @@ export const jobsLogGroup = (stage: string) => `/${SERVICE}/${stage}/jobs`;
 export const taskLogGroup = (_job: Job, stage: string) => jobsLogGroup(stage);
 /** IAM path of the roles ECS tasks run with: the state machines may pass these roles, and only these. */
 export const taskRolePath = (stage: string) => `/${SERVICE}/${stage}/tasks/`;
+/** Where runtime warnings' one-time schedules live, and the path of the role they run with. */
+export const warningGroup = (stage: string) => `${SERVICE}-${stage}-warnings`;
+const warningRolePath = (stage: string) => `/${SERVICE}/${stage}/scheduler/`;
 
 /** The infrastructure references a deployed state machine uses. */
 export function deployInfra(job: Job, params: StageParams): Infra {
@@ -110,6 +114,7 @@ export function jobResourceIds(job: Job): string[] {
   const id = logicalId(job.name);
   return [
     `${id}TaskDefinition`, `${id}StateMachine`, `${id}Schedule`, `${id}Alarm`,
+    ...(job.successDeadlineMinutes !== undefined ? [`${id}DeadlineAlarm`] : []),
     ...(hasOwnExecutionRole(job) ? [`${id}ExecutionRole`] : []),
     ...(hasOwnTaskRole(job) ? [`${id}TaskRole`] : []),
   ];
@@ -151,14 +156,48 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     PrecheckRole: role('lambda.amazonaws.com', [
       { Effect: 'Allow', Action: 'states:ListExecutions', Resource: machines },
       { Effect: 'Allow', Action: 'states:StopExecution', Resource: executions },
+      // Claims (handlers/lib/precheck.ts dynamoClaims): conditional put, conditional delete, consistent read.
+      { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'], Resource: getAtt('ClaimsTable') },
+      ...bufferStatements(jobs, stage),
     ], { lambdaLogs: true }),
+    // One run per scheduled time, and each buffer job's waiting place (handlers/lib/precheck.ts claimKeys). Items
+    // expire by themselves: the claim conditions treat an expired item as free, TTL deletes it within days.
+    ClaimsTable: {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: claimsTable(stage),
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        Tags: [{ Key: 'stepcron:stage', Value: stage }],
+      },
+    },
     NotifyRole: role('lambda.amazonaws.com', [
       { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'NotificationTopic' } },
+      // The runtime warning (handlers/lib/warnings.ts): a one-time schedule in the stage's group, run with the role
+      // below, and a look at whether the execution is still running when it fires.
+      { Effect: 'Allow', Action: 'scheduler:CreateSchedule', Resource: arn(`scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${warningGroup(stage)}/*`) },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role${warningRolePath(stage)}*`),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+      { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: executions },
       ...(params.slackWebhookSecret
         ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(params.slackWebhookSecret) }]
         : []),
     ], { lambdaLogs: true }),
     StateMachineRole: stateMachineRole(jobs, params),
+    WarningScheduleGroup: { Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: warningGroup(stage) } },
+    // What a runtime warning's schedule runs as: it may only call the notify function back (named, not Ref'd: the
+    // function's role passes this role, so a reference would be a cycle).
+    WarningSchedulerRole: role('scheduler.amazonaws.com', [{
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: arn(`lambda:\${AWS::Region}:\${AWS::AccountId}:function:${SERVICE}-${stage}-notify`),
+    }], { path: warningRolePath(stage), name: warningGroup(stage) }),
     // Fan-out results (Distributed Map ResultWriter, under results/) and item lists uploaded for runs (under items/).
     FanOutBucket: {
       Type: 'AWS::S3::Bucket',
@@ -193,8 +232,75 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
       },
     };
   }
+  Object.assign(out, bufferResources(jobs, stage));
   for (const job of jobs) Object.assign(out, jobResources(job, params));
   return out;
+}
+
+/** The table the precheck claims scheduled times and waiting places in (the function gets its name: CLAIMS_TABLE). */
+export const claimsTable = (stage: string) => `${SERVICE}-${stage}-claims`;
+
+/**
+ * Up to this many buffer jobs are named one by one (in the precheck's policy and the rule's pattern); more would
+ * outgrow the role's 10 KB of policy, so the stage's name prefix is used instead, as for the other states actions.
+ */
+const BUFFER_JOBS_LISTED = 20;
+
+/** The state machines of the buffer jobs: by name, or all the stage's when there are too many to list. */
+function bufferMachines(jobs: Job[], stage: string): Array<{ name: string; prefix: boolean }> {
+  const names = jobs.filter((j) => j.concurrency === 'buffer').map((j) => stateMachineName(j, stage));
+  if (names.length <= BUFFER_JOBS_LISTED) return names.map((name) => ({ name, prefix: false }));
+  return [{ name: `${SERVICE}-${stage}-`, prefix: true }];
+}
+
+/**
+ * concurrency buffer: the precheck function starts a buffered run again when the run ahead ends. It reads the
+ * buffered execution's input and starts the new run on the same state machine. SendTaskSuccess is not used: IAM
+ * cannot scope it to a resource.
+ */
+function bufferStatements(jobs: Job[], stage: string): Cfn[] {
+  const machines = bufferMachines(jobs, stage);
+  if (machines.length === 0) return [];
+  const states = (kind: string, m: { name: string; prefix: boolean }, suffix: string) =>
+    arn(`states:\${AWS::Region}:\${AWS::AccountId}:${kind}:${m.name}${m.prefix ? '*' : ''}${suffix}`);
+  return [
+    { Effect: 'Allow', Action: 'states:StartExecution', Resource: machines.map((m) => states('stateMachine', m, '')) },
+    { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: machines.map((m) => states('execution', m, ':*')) },
+  ];
+}
+
+/** EventBridge calls the precheck function when a run of a buffer job ends, however it ends. */
+function bufferResources(jobs: Job[], stage: string): Cfn {
+  const machines = bufferMachines(jobs, stage);
+  if (machines.length === 0) return {};
+  const machineArn = (m: { name: string; prefix: boolean }) => {
+    const value = arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${m.name}`);
+    return m.prefix ? { prefix: value } : value;
+  };
+  return {
+    BufferedRunsRule: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Name: `${SERVICE}-${stage}-buffered-runs`,
+        Description: 'A run of a concurrency buffer job ended: start the run waiting for it',
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: machines.map(machineArn) },
+        },
+        Targets: [{ Id: 'precheck', Arn: getAtt('PrecheckLambdaFunction') }],
+      },
+    },
+    BufferedRunsPermission: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt('PrecheckLambdaFunction'),
+        Principal: 'events.amazonaws.com',
+        SourceArn: getAtt('BufferedRunsRule'),
+      },
+    },
+  };
 }
 
 /** The one role every job's state machine runs with, scoped to the stage's names. */
@@ -340,6 +446,7 @@ function jobResources(job: Job, params: StageParams): Cfn {
       },
     },
     [`${id}Alarm`]: executionAlarm(job, stage),
+    ...(job.successDeadlineMinutes !== undefined && { [`${id}DeadlineAlarm`]: deadlineAlarm(job, stage, enabled) }),
   };
   if (hasOwnExecutionRole(job)) out[`${id}ExecutionRole`] = executionRole(stage, Object.values(job.secrets));
   // The job's own identity: what its taskPolicyArns grant.
@@ -367,6 +474,36 @@ function executionAlarm(job: Job, stage: string): Cfn {
   });
 }
 
+/**
+ * successDeadlineMinutes: no run succeeded in that window. Missing data breaches, so a job that is no longer started
+ * at all (schedule disabled, stack rolled back, IAM broken) alarms too; OK again after the next success. Off (no
+ * actions) while the job is disabled on the stage.
+ */
+function deadlineAlarm(job: Job, stage: string, enabled: boolean): Cfn {
+  const minutes = job.successDeadlineMinutes!;
+  const { periodSeconds, evaluationPeriods } = deadlineWindow(minutes);
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `${stateMachineName(job, stage)}-no-success`,
+      AlarmDescription: `No run of ${job.name} has succeeded in the last ${minutes} minutes (successDeadlineMinutes)`,
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsSucceeded',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: `${logicalId(job.name)}StateMachine` } }],
+      Statistic: 'Sum',
+      Period: periodSeconds,
+      EvaluationPeriods: evaluationPeriods,
+      DatapointsToAlarm: evaluationPeriods,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      ActionsEnabled: enabled,
+      AlarmActions: [{ Ref: 'NotificationTopic' }],
+      OKActions: [{ Ref: 'NotificationTopic' }],
+    },
+  };
+}
+
 function alarm(name: string, description: string, metric: Cfn): Cfn {
   return {
     Type: 'AWS::CloudWatch::Alarm',
@@ -383,7 +520,7 @@ function alarm(name: string, description: string, metric: Cfn): Cfn {
   };
 }
 
-interface RoleOptions { lambdaLogs?: boolean; managed?: string[]; path?: string }
+interface RoleOptions { lambdaLogs?: boolean; managed?: string[]; path?: string; name?: string }
 
 function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cfn {
   const managedArns = [
@@ -394,6 +531,7 @@ function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cf
     Type: 'AWS::IAM::Role',
     Properties: {
       ...(options.path && { Path: options.path }),
+      ...(options.name && { RoleName: options.name }),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],

@@ -19,11 +19,18 @@ export const RunInputSchema = z.strictObject({
   scheduleArn: z.optional(z.string()),
   schedulerExecutionId: z.optional(z.string()),
   attemptNumber: z.optional(z.union([z.string(), z.number()], { error: 'must be a number or a string' })),
+  /**
+   * Set by stepcron when it starts a run that waited (concurrency buffer): the buffered delivery's execution ARN. The
+   * run takes over that delivery's place in the buffer and its claim on the scheduled time.
+   */
+  bufferedFrom: z.optional(z.string({ error: 'must be the execution ARN of the buffered run' })),
 }, { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) });
 export type RunInput = z.infer<typeof RunInputSchema>;
 
 export const PolicySchema = z.object({
-  concurrency: z.enum(['allow', 'forbid', 'replace']),
+  concurrency: z.enum(['allow', 'forbid', 'replace', 'buffer']),
+  /** concurrency buffer: the run's deadline (the definition's TimeoutSeconds), how long a buffered run may wait. */
+  runTimeoutSeconds: z.optional(z.number()),
   input: z.record(z.string(), z.unknown()),
   fanOut: z.optional(z.object({
     items: z.optional(z.array(z.unknown())),
@@ -64,7 +71,24 @@ export interface PrecheckResult {
   route: Route | 'none';
   /** An S3 route's object. */
   source: { bucket: string; key: string } | null;
+  /**
+   * concurrency buffer, a skipped run: it waits in the job's buffer for this execution (ARN) to end, and is started
+   * again then. Not read by the state machine; the local runner waits on it.
+   */
+  bufferedBehind?: string;
 }
+
+/** EventBridge's event for a run that ended; the precheck function starts a buffered run from it (concurrency buffer). */
+export const RunEndedEventSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string(),
+    stateMachineArn: z.string(),
+    status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+  }),
+});
+export type RunEndedEvent = z.infer<typeof RunEndedEventSchema>;
 
 /** How a task (or one fan-out item) ended: what the Mark* states write to $.outcome. */
 const OutcomeSchema = z.object({
@@ -116,8 +140,27 @@ export const NotifyEventSchema = z.object({
   /** Success of a Distributed Map fan-out: the counts, and where the per-item results are. */
   counts: z.optional(CountsSchema),
   resultsAt: z.optional(ResultsAtSchema),
+  /** Success: false when the job does not notify on success, so only a too-fast run (or failed items) is reported. */
+  onSuccess: z.optional(z.boolean()),
+  /** Success faster than this is reported as suspicious (the catalog's minRuntimeSeconds). */
+  minRuntimeSeconds: z.optional(z.number()),
 });
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
+
+/**
+ * The runtime warning (the catalog's runtimeWarningSeconds): `arm` comes from the run's ArmRuntimeWarning state and
+ * schedules `check` for startTime + runtimeWarningSeconds, which notifies if the run is still going.
+ */
+export const WarningEventSchema = z.object({
+  kind: z.enum(['armRuntimeWarning', 'runtimeWarning']),
+  job: z.string(),
+  stage: z.string(),
+  execution: z.string(),
+  startTime: z.string(),
+  logGroup: z.string(),
+  runtimeWarningSeconds: z.number(),
+});
+export type WarningEvent = z.infer<typeof WarningEventSchema>;
 
 export interface NotifyResult {
   /** Where the message went: 'sns', 'slack', 'stdout'. */

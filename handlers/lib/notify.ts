@@ -45,6 +45,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
   const counts = event.counts ?? outcome?.counts;
   const resultsAt = event.resultsAt ?? outcome?.resultsAt;
   const started = Date.parse(event.startTime);
+  const fast = tooFast(event, now);
   const execution = executionUrl(event.execution);
   // A known task links its own stream; fan-out items (which name their task) and timeouts link the log group.
   const logs = report.taskArn ? logsUrl(event, report.taskArn)
@@ -55,12 +56,14 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
     report.exitCode !== undefined && event.status !== 'SUCCEEDED' ? ` (exit ${report.exitCode})` : '',
     results && failed.length > 0 ? `, ${failed.length} of ${results.length} items failed` : '',
     counts?.known && counts.failed ? `, ${counts.failed} of ${counts.total} items failed` : '',
+    fast ? ', suspiciously fast' : '',
   ].join('');
   const lines = [
     `Job: ${event.job}`,
     `Stage: ${event.stage}`,
     `Status: ${event.status}`,
     Number.isNaN(started) ? undefined : `Duration: ${formatDuration(now.getTime() - started)}`,
+    fast ? `Warning: succeeded in less than minRuntimeSeconds (${event.minRuntimeSeconds} s): did it do its work?` : undefined,
     attempts ? `Attempts: ${attempts}` : undefined,
     ...describeTask(report),
     outcome && `Error: ${outcome.error}`,
@@ -79,9 +82,20 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
   };
 }
 
-/** Sends to every configured channel; throws only when all of them failed, so one outage never hides a run. */
+/**
+ * Formats and delivers the run's outcome. A success is delivered when the job notifies on success, when some items
+ * failed (within the tolerance), or when it was faster than minRuntimeSeconds; otherwise it is only returned.
+ */
 export async function notify(event: NotifyEvent, deps: NotifyDeps): Promise<NotifyResult> {
   const { subject, message } = formatNotification(event, deps.now?.());
+  const quiet = event.status === 'SUCCEEDED' && event.onSuccess === false && !tooFast(event, deps.now?.() ?? new Date())
+    && !anyItemFailed(event);
+  if (quiet) return { delivered: [], subject, message };
+  return deliver(subject, message, deps);
+}
+
+/** Sends to every configured channel; throws only when all of them failed, so one outage never hides a run. */
+export async function deliver(subject: string, message: string, deps: NotifyDeps): Promise<NotifyResult> {
   const { publish, slack, print } = deps;
   const channels: Array<[string, () => Promise<void>]> = [];
   if (publish) channels.push(['sns', () => publish(subject, message)]);
@@ -213,8 +227,19 @@ function readCause(cause: string): TaskReport {
   return { text: shorten(JSON.stringify(parsed), MAX_CAUSE) };
 }
 
+/** A success faster than the job's minRuntimeSeconds: the job that silently does nothing. */
+function tooFast(event: NotifyEvent, now: Date): boolean {
+  const started = Date.parse(event.startTime);
+  return event.status === 'SUCCEEDED' && event.minRuntimeSeconds !== undefined && !Number.isNaN(started)
+    && now.getTime() - started < event.minRuntimeSeconds * 1000;
+}
+
+function anyItemFailed(event: NotifyEvent): boolean {
+  return Boolean(event.results?.some((r) => r !== ITEM_OK) || (event.counts?.known && event.counts.failed));
+}
+
 /** `arn:aws:states:<region>:<account>:execution:...` -> the Step Functions console page of the execution. */
-function executionUrl(executionArn: string): string | undefined {
+export function executionUrl(executionArn: string): string | undefined {
   const region = /^arn:aws:states:([a-z0-9-]+):\d{12}:execution:/.exec(executionArn)?.[1];
   return region && `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
@@ -223,7 +248,7 @@ function executionUrl(executionArn: string): string | undefined {
  * The CloudWatch console page of the job's log group or, given a task, of the task's awslogs stream
  * (prefix = job name, then the container name and the task id).
  */
-function logsUrl(event: NotifyEvent, taskArn?: string): string | undefined {
+export function logsUrl(event: Pick<NotifyEvent, 'execution' | 'logGroup' | 'job'>, taskArn?: string): string | undefined {
   const region = /^arn:aws:[a-z]+:([a-z0-9-]+):\d{12}:/.exec(taskArn ?? event.execution)?.[1];
   if (!region || !event.logGroup) return undefined;
   const group = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` +
@@ -241,7 +266,7 @@ function consoleEncode(value: string): string {
   return encodeURIComponent(encodeURIComponent(value)).replace(/%/g, '$');
 }
 
-function toSubject(text: string): string {
+export function toSubject(text: string): string {
   const ascii = text.replace(/\s+/g, ' ').replace(/[^\x20-\x7E]/g, '?').trim();
   return ascii.length <= MAX_SUBJECT ? ascii : `${ascii.slice(0, MAX_SUBJECT - 3)}...`;
 }

@@ -1,0 +1,108 @@
+// The alerts a cron monitor sells, as pure translations: a success deadline becomes a CloudWatch alarm's window, and
+// the catalog's alert fields are checked against the job's schedule and timeouts so an alert never fires on a healthy
+// job (or can never fire at all).
+import { nextFireTimes, parseSchedule } from './schedule';
+
+/** CloudWatch evaluates an alarm over at most 7 days (Period x EvaluationPeriods), 1 day when the period is < 1 hour. */
+export const ALARM_WINDOW_MAX_SECONDS = 7 * 24 * 3600;
+const SHORT_PERIOD_WINDOW_MAX_SECONDS = 24 * 3600;
+export const MAX_SUCCESS_DEADLINE_MINUTES = ALARM_WINDOW_MAX_SECONDS / 60;
+
+/**
+ * The alarm window for "no run succeeded in the last `minutes`": N periods of P seconds, all N without a success.
+ * The window slides by one period, so it is `minutes` rounded up to the period: 5 minutes up to a day, 1 hour beyond.
+ */
+export function deadlineWindow(minutes: number): { periodSeconds: number; evaluationPeriods: number } {
+  const periodSeconds = minutes * 60 <= SHORT_PERIOD_WINDOW_MAX_SECONDS ? 300 : 3600;
+  return { periodSeconds, evaluationPeriods: Math.ceil((minutes * 60) / periodSeconds) };
+}
+
+/** How far ahead the schedule is searched for its longest gap: past a year's DST changes and month ends. */
+const GAP_HORIZON_MS = 400 * 24 * 3600 * 1000;
+/** ... or this many fire times, for schedules that fire every few minutes (their gaps repeat within days). */
+const GAP_FIRES = 50_000;
+
+/**
+ * The longest wait between two consecutive fire times in the coming year (in the job's time zone, DST included), or
+ * undefined for a one-time `at()` schedule. Stops early at the first gap longer than `stopAbove` ms.
+ */
+export function longestGap(schedule: string, timezone: string, from: Date, stopAbove = Number.POSITIVE_INFINITY):
+  { ms: number; after: Date } | undefined {
+  const parsed = parseSchedule(schedule);
+  if (parsed.kind === 'at') return undefined;
+  if (parsed.kind === 'rate') return { ms: parsed.seconds * 1000, after: from };
+  const end = from.getTime() + GAP_HORIZON_MS;
+  let longest = { ms: 0, after: from };
+  let previous: Date | undefined;
+  let seen = 0;
+  let cursor = from;
+  while (seen < GAP_FIRES) {
+    const batch = nextFireTimes(parsed, { timezone, from: cursor, count: 1000 });
+    for (const time of batch) {
+      if (previous && time.getTime() - previous.getTime() > longest.ms) {
+        longest = { ms: time.getTime() - previous.getTime(), after: previous };
+        if (longest.ms > stopAbove) return longest;
+      }
+      previous = time;
+    }
+    seen += batch.length;
+    if (batch.length < 1000 || !previous || previous.getTime() > end) break;
+    cursor = previous;
+  }
+  return longest;
+}
+
+export interface AlertFields {
+  schedule: string;
+  timezone: string;
+  timeoutSeconds: number;
+  retries: number;
+  successDeadlineMinutes?: number | undefined;
+  runtimeWarningSeconds?: number | undefined;
+  minRuntimeSeconds?: number | undefined;
+}
+
+/** Problems with a job's alert fields, each at its field; `now` anchors the schedule search. */
+export function alertProblems(job: AlertFields, now = new Date()): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  const { successDeadlineMinutes: deadline, runtimeWarningSeconds: warning, minRuntimeSeconds: minimum } = job;
+  // The longest a run can last: every attempt running to its timeout (retry delays apart).
+  const budget = job.timeoutSeconds * (job.retries + 1);
+  if (warning !== undefined && warning >= budget) {
+    problems.push({
+      path: 'runtimeWarningSeconds',
+      message: `${warning} s is not below the run's hard limit (timeoutSeconds ${job.timeoutSeconds} x ${job.retries + 1} attempts = ${budget} s): ` +
+        'the run would be stopped before the warning; use a smaller value or raise timeoutSeconds',
+    });
+  }
+  if (minimum !== undefined && minimum >= job.timeoutSeconds) {
+    problems.push({
+      path: 'minRuntimeSeconds',
+      message: `${minimum} s is not below timeoutSeconds (${job.timeoutSeconds}): every successful run would be reported as too fast`,
+    });
+  } else if (minimum !== undefined && warning !== undefined && minimum >= warning) {
+    problems.push({ path: 'minRuntimeSeconds', message: `${minimum} s must be below runtimeWarningSeconds (${warning})` });
+  }
+  if (deadline !== undefined) {
+    let gap: ReturnType<typeof longestGap>;
+    try {
+      gap = longestGap(job.schedule, job.timezone, now, deadline * 60_000);
+    } catch {
+      return problems; // The schedule's own problem is reported at schedule.
+    }
+    if (!gap) {
+      problems.push({ path: 'successDeadlineMinutes', message: 'a one-time at() schedule has no next run to miss: remove it' });
+    } else if (gap.ms >= deadline * 60_000) {
+      const gapMinutes = Math.ceil(gap.ms / 60_000);
+      problems.push({
+        path: 'successDeadlineMinutes',
+        message: gapMinutes > MAX_SUCCESS_DEADLINE_MINUTES
+          ? `the schedule waits up to ${gapMinutes} min between runs (after ${gap.after.toISOString()}), longer than the ` +
+            `${MAX_SUCCESS_DEADLINE_MINUTES} min (7 days) a CloudWatch alarm can look back: a job this rare cannot have a success deadline; remove it (its failure alarm still reports failed runs)`
+          : `${deadline} min is not longer than the schedule's longest wait between runs (${gapMinutes} min, after ` +
+            `${gap.after.toISOString()}): the alarm would go off between healthy runs; use at least ${gapMinutes} plus a run's usual duration`,
+      });
+    }
+  }
+  return problems;
+}
