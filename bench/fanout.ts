@@ -20,7 +20,7 @@ import { processBackend } from '../cli/backends/process';
 import type { EcsBackend, EcsTask } from '../cli/backends/types';
 import { runLocal } from '../cli/run';
 import { History } from '../cli/history';
-import { precheck } from '../handlers/lib/precheck';
+import { memoryClaims, precheck } from '../handlers/lib/precheck';
 import type { PrecheckEvent, PrecheckResult } from '../handlers/lib/contracts';
 import { parseItems } from '../cli/distributed';
 
@@ -87,7 +87,7 @@ export function writeItems(n: number): string {
   return dir;
 }
 
-const realPrecheck = (e: PrecheckEvent) => precheck(e, { executions: { listRunning: async () => [], stop: async () => undefined } });
+const realPrecheck = (e: PrecheckEvent) => precheck(e, { executions: { listRunning: async () => [], stop: async () => undefined }, claims: memoryClaims() });
 
 /** The bare engine: the definition (its inline Map capped at 40 as AWS runs it), these handlers, the event log drained. */
 async function runRaw(definition: Definition, handlers: Record<string, (input: never) => Promise<unknown>>) {

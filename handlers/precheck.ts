@@ -1,14 +1,34 @@
-// Lambda entry for the Precheck state: parse the event, decide with handlers/lib/precheck.ts.
+// Lambda entry for the Precheck state: parse the event, decide with handlers/lib/precheck.ts. EventBridge also calls
+// it when a run of a buffer job ends ("Step Functions Execution Status Change"), to start the run that waited.
 import middy from '@middy/core';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { PrecheckEventSchema, type PrecheckResult } from './lib/contracts';
-import { parseOrThrow } from './lib/errors';
-import { precheck, sfnExecutions, type ExecutionsPort } from './lib/precheck';
+import { PrecheckEventSchema, type PrecheckResult, RunEndedEventSchema } from './lib/contracts';
+import { ConfigError, parseOrThrow } from './lib/errors';
+import {
+  type ClaimsPort, dynamoClaims, type ExecutionsPort, memoryClaims, precheck, type RestartPort, sfnExecutions, sfnRestart,
+  startBuffered,
+} from './lib/precheck';
 
 const local = Boolean(process.env.IS_LOCAL) && process.env.STEPCRON_PRECHECK !== 'aws';
-// `sls invoke local` has no deployed state machine to list: behave as if no other run were in progress.
+// `sls invoke local` has no deployed state machine to list and no table: behave as if no other run were in progress
+// and nothing had been claimed.
 const noExecutions: ExecutionsPort = { listRunning: async () => [], stop: async () => {} };
-const executions = local ? noExecutions : sfnExecutions(new SFNClient({}));
+const noRestart: RestartPort = { input: async () => ({}), start: async () => {} };
+const sfn = local ? undefined : new SFNClient({});
+const executions = sfn ? sfnExecutions(sfn) : noExecutions;
+const restart = sfn ? sfnRestart(sfn) : noRestart;
+const claims: ClaimsPort = local ? memoryClaims() : dynamoClaims(new DynamoDBClient({}), claimsTable());
 
-export const handler = middy().handler(async (event: unknown): Promise<PrecheckResult> =>
-  precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions }));
+function claimsTable(): string {
+  const table = process.env.CLAIMS_TABLE;
+  if (!table) throw new ConfigError('CLAIMS_TABLE');
+  return table;
+}
+
+export const handler = middy().handler(async (event: unknown): Promise<PrecheckResult | Awaited<ReturnType<typeof startBuffered>>> => {
+  if (typeof event === 'object' && event !== null && 'detail-type' in event) {
+    return startBuffered(parseOrThrow(RunEndedEventSchema, event, 'event'), { executions, claims, restart });
+  }
+  return precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions, claims });
+});

@@ -56,7 +56,7 @@ describe('catalog validation', () => {
     ['too many retries', { retries: '50' }, /jobs\.job-a\.retries: must be at most 10/],
     ['a zero timeout', { timeoutSeconds: '0' }, /jobs\.job-a\.timeoutSeconds: must be at least 1/],
     ['a fractional timeout', { timeoutSeconds: '1.5' }, /jobs\.job-a\.timeoutSeconds: must be a whole number/],
-    ['an unknown concurrency', { concurrency: 'queue' }, /jobs\.job-a\.concurrency: must be allow, forbid or replace/],
+    ['an unknown concurrency', { concurrency: 'queue' }, /jobs\.job-a\.concurrency: must be allow, forbid, replace or buffer/],
     ['an unknown capacity', { capacity: 'ec2' }, /jobs\.job-a\.capacity: must be fargate or spot/],
     ['an unknown field', { retry: '3' }, /jobs\.job-a: .*retry/],
     ['a reserved variable', { environment: '{ STEPCRON_JOB: x }' }, /jobs\.job-a\.environment\.STEPCRON_JOB: .*reserved/],

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { precheck } from '../handlers/lib/precheck';
+import { memoryClaims, precheck } from '../handlers/lib/precheck';
 import { localInfra } from '../cli/engine';
 import { compile, inlineItemLimit, runTimeoutSeconds } from '../workflows/compile';
 import { loadEvent } from './events';
@@ -23,7 +23,7 @@ jobs:
     retries: 1
     fanOut: { ${fanOut}, maxConcurrency: 8, toleratedFailurePercentage: ${tolerated} }
 `);
-const realPrecheck = { precheck: (e: Parameters<typeof precheck>[0]) => precheck(e, { executions: { listRunning: async () => [], stop: async () => undefined } }) };
+const realPrecheck = { precheck: (e: Parameters<typeof precheck>[0]) => precheck(e, { executions: { listRunning: async () => [], stop: async () => undefined }, claims: memoryClaims() }) };
 const itemOf = (p: Parameters<typeof envOf>[0]) => JSON.parse(envOf(p).STEPCRON_ITEM!);
 
 let s3Dir: string;
@@ -144,7 +144,7 @@ jobs:
     // Prepare
     const event = { ...loadEvent<PrecheckEvent>('precheck-tenant-sync'), input: { itemsFrom: 's3://stepcron-dev-local/items/100k.jsonl' } };
     // Act
-    const result = await precheck(event, { executions: { listRunning: async () => [], stop: async () => undefined } });
+    const result = await precheck(event, { executions: { listRunning: async () => [], stop: async () => undefined }, claims: memoryClaims() });
     // Assess
     expect(result).toMatchObject({ run: true, route: 'jsonl', items: [], source: { bucket: 'stepcron-dev-local', key: 'items/100k.jsonl' } });
     expect(JSON.stringify(result).length).toBeLessThan(2000);

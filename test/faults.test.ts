@@ -12,7 +12,7 @@ import { CAPACITY_REASON, type Fault, parseFaults, SPOT_REASON, withFaults } fro
 import type { Summary } from '../cli/run';
 import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../handlers/lib/contracts';
 import { parseOrThrow } from '../handlers/lib/errors';
-import { precheck } from '../handlers/lib/precheck';
+import { memoryClaims, precheck } from '../handlers/lib/precheck';
 import { type Job, loadCatalog } from '../workflows/catalog';
 import { compile, retryDelays } from '../workflows/compile';
 import { jobFrom } from './support/workflow';
@@ -37,6 +37,7 @@ function fakeServices() {
   const services: Services = {
     precheck: (event) => precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), {
       executions: { listRunning: async () => [], stop: async () => undefined },
+      claims: memoryClaims(),
     }),
     notify: async (payload) => {
       calls.notify.push(parseOrThrow(NotifyEventSchema, payload, 'event'));

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { PrecheckEvent } from '../handlers/lib/contracts';
 import { InvalidInputError } from '../handlers/lib/errors';
-import { type ExecutionsPort, precheck, type RunningExecution } from '../handlers/lib/precheck';
+import { type ExecutionsPort, memoryClaims, precheck, type RunningExecution } from '../handlers/lib/precheck';
 import { CatalogError, FARGATE_SIZES, type Job, logicalId, MAX_CATALOG_BYTES, MAX_YAML_ALIASES, oneLine, parseCatalog } from '../workflows/catalog';
 import { stageTemplate, stateMachines, toStageParams } from '../workflows/resources';
 import type { AslValidator } from '../workflows/validate';
@@ -483,7 +483,7 @@ function isPlainObject(v: unknown): v is Obj {
 
 async function expectRefusedOrRun(event: PrecheckEvent, malformed: boolean): Promise<void> {
   const executions = new RecordingExecutions();
-  const outcome = await precheck(event, { executions, now: () => new Date('2026-11-24T01:30:05Z') })
+  const outcome = await precheck(event, { executions, claims: memoryClaims(), now: () => new Date('2026-11-24T01:30:05Z') })
     .then((result) => ({ result }), (error: unknown) => ({ error }));
   if ('result' in outcome) {
     if (malformed) throw new Error(`malformed input was accepted: ${JSON.stringify(event.input)?.slice(0, 300)}`);
@@ -507,7 +507,7 @@ describe('fuzz: the precheck refuses malformed run input with InvalidInputError 
   it.each([['a single-task job', 'single'], ['a fan-out job', 'fanOut']] as const)('accepts valid run inputs of %s', async (_what, kind) => {
     await fc.assert(fc.asyncProperty(validRunInput(kind === 'fanOut'), async (input) => {
       const executions = new RecordingExecutions();
-      const result = await precheck({ ...events[kind](), input }, { executions });
+      const result = await precheck({ ...events[kind](), input }, { executions, claims: memoryClaims() });
       expect(result.run).toBe(true);
     }), settings());
   });

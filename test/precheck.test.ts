@@ -1,20 +1,25 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PrecheckEventSchema, RunInputSchema, type PrecheckEvent, type PrecheckResult } from '../handlers/lib/contracts';
 import { InvalidInputError } from '../handlers/lib/errors';
-import { precheck, sfnExecutions, toRunId, type ExecutionsPort, type RunningExecution } from '../handlers/lib/precheck';
+import {
+  bufferedRunName, claimKeys, dynamoClaims, memoryClaims, precheck, RUN_CLAIM_TTL_MS, type RestartPort, sfnExecutions, sfnRestart,
+  startBuffered, toRunId, type ExecutionsPort, type RunningExecution,
+} from '../handlers/lib/precheck';
 import { loadEvent } from './events';
 
 /** A Step Functions stand-in that records what the precheck asked of it. */
 class FakeExecutions implements ExecutionsPort {
   readonly listed: string[] = [];
   readonly stopped: Array<{ executionArn: string; cause: string }> = [];
-  constructor(private readonly running: RunningExecution[] = []) {}
+  /** `running` at the first look; `later` (if given) at every look after it. */
+  constructor(private readonly running: RunningExecution[] = [], private readonly later?: RunningExecution[]) {}
   async listRunning(stateMachineArn: string): Promise<RunningExecution[]> {
     this.listed.push(stateMachineArn);
-    return this.running;
+    return this.listed.length > 1 && this.later ? this.later : this.running;
   }
   async stop(executionArn: string, cause: string): Promise<void> {
     this.stopped.push({ executionArn, cause });
@@ -65,7 +70,7 @@ describe('precheck: run input', () => {
     const event = nightly();
     const executions = new FakeExecutions([self(event)]);
     // Act
-    const result = await precheck(event, { executions, now: NOW });
+    const result = await precheck(event, { claims: memoryClaims(), executions, now: NOW });
     // Assess
     expect(result).toEqual<PrecheckResult>({
       run: true,
@@ -84,7 +89,7 @@ describe('precheck: run input', () => {
     // Prepare
     const event = { ...nightly(), input: null };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.scheduledTime).toBe(event.startTime);
     expect(result.input).toEqual({ format: 'pdf' });
@@ -94,7 +99,7 @@ describe('precheck: run input', () => {
     // Prepare
     const event = { ...nightly(), input: { input: { format: 'csv', region: 'emea' } } };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.input).toEqual({ format: 'csv', region: 'emea' });
   });
@@ -104,13 +109,13 @@ describe('precheck: run input', () => {
     const event = loadEvent<PrecheckEvent>('precheck-invalid-input');
     const executions = new FakeExecutions();
     // Act
-    const error = await invalidInput(precheck(event, { executions }));
+    const error = await invalidInput(precheck(event, { claims: memoryClaims(), executions }));
     // Assess
     expect(error.name).toBe('InvalidInputError');
     expect(error.problems).toEqual([
       'input.scheduledTime: must be an ISO-8601 time such as 2026-11-24T02:00:00Z',
       'input.items: must be a JSON array',
-      'input.inputs: is not a known field (allowed: scheduledTime, input, items, itemsFrom, scheduleArn, schedulerExecutionId, attemptNumber)',
+      'input.inputs: is not a known field (allowed: scheduledTime, input, items, itemsFrom, scheduleArn, schedulerExecutionId, attemptNumber, bufferedFrom)',
     ]);
     expect(error.message).toBe(error.problems.join('; '));
     expect(executions.listed).toEqual([]);
@@ -118,14 +123,14 @@ describe('precheck: run input', () => {
 
   it('refuses a run input that is not an object', async () => {
     // Act
-    const error = await invalidInput(precheck({ ...nightly(), input: ['pdf'] }, { executions: new FakeExecutions() }));
+    const error = await invalidInput(precheck({ ...nightly(), input: ['pdf'] }, { claims: memoryClaims(), executions: new FakeExecutions() }));
     // Assess
     expect(error.message).toBe('input: must be a JSON object');
   });
 
   it('refuses items for a job that does not fan out', async () => {
     // Act
-    const error = await invalidInput(precheck({ ...nightly(), input: { items: ['a'] } }, { executions: new FakeExecutions() }));
+    const error = await invalidInput(precheck({ ...nightly(), input: { items: ['a'] } }, { claims: memoryClaims(), executions: new FakeExecutions() }));
     // Assess
     expect(error.message).toMatch(/^input\.items: job nightly-report does not fan out/);
   });
@@ -134,7 +139,7 @@ describe('precheck: run input', () => {
     // Prepare
     const event = { ...nightly(), input: { input: { blob: 'x'.repeat(8000) } } };
     // Act
-    const error = await invalidInput(precheck(event, { executions: new FakeExecutions() }));
+    const error = await invalidInput(precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() }));
     // Assess
     expect(error.message).toMatch(/^input: is \d+ characters as container overrides .*8 KiB/);
   });
@@ -150,7 +155,7 @@ describe('precheck: concurrency', () => {
       execution(event, 'older', '2026-11-23T23:30:05Z'),
     ]);
     // Act
-    const result = await precheck(event, { executions, now: NOW });
+    const result = await precheck(event, { claims: memoryClaims(), executions, now: NOW });
     // Assess
     expect(result.run).toBe(false);
     expect(result.reason).toBe('concurrency forbid: older has been running since 2026-11-23T23:30:05.000Z (120 min)');
@@ -165,7 +170,7 @@ describe('precheck: concurrency', () => {
     const event = nightly();
     const executions = new FakeExecutions([self(event), execution(event, 'duplicate', '2026-11-24T01:30:00.900Z')]);
     // Act
-    const result = await precheck(event, { executions });
+    const result = await precheck(event, { claims: memoryClaims(), executions });
     // Assess
     expect(result.run).toBe(true);
     expect(result.reason).toBe('concurrency forbid: duplicate started after this run and will skip');
@@ -177,7 +182,7 @@ describe('precheck: concurrency', () => {
     const second = { ...nightly(), executionName: 'b-run', execution: nightly().execution.replace(/[^:]+$/, 'b-run') };
     const running = [self(first), self(second)];
     // Act
-    const results = await Promise.all([first, second].map((e) => precheck(e, { executions: new FakeExecutions(running) })));
+    const results = await Promise.all([first, second].map((e) => precheck(e, { claims: memoryClaims(), executions: new FakeExecutions(running) })));
     // Assess
     expect(results.map((r) => r.run)).toEqual([true, false]);
   });
@@ -191,7 +196,7 @@ describe('precheck: concurrency', () => {
       execution(event, 'older-2', '2026-11-23T23:30:00Z'),
     ]);
     // Act
-    const result = await precheck(event, { executions });
+    const result = await precheck(event, { claims: memoryClaims(), executions });
     // Assess
     expect(result.run).toBe(true);
     expect(result.reason).toBe('concurrency replace: stopped 2 running executions (older-2, older-1)');
@@ -207,7 +212,7 @@ describe('precheck: concurrency', () => {
     const event = { ...nightly(), policy: { ...nightly().policy, concurrency: 'replace' as const } };
     const executions = new FakeExecutions([self(event), execution(event, 'newer', '2026-11-24T01:31:00Z')]);
     // Act
-    const result = await precheck(event, { executions });
+    const result = await precheck(event, { claims: memoryClaims(), executions });
     // Assess
     expect(result).toEqual(expect.objectContaining({ run: false, reason: 'concurrency replace: newer started after this run and replaces it' }));
     expect(executions.stopped).toEqual([]);
@@ -217,7 +222,7 @@ describe('precheck: concurrency', () => {
     // Prepare
     const event = { ...nightly(), policy: { ...nightly().policy, concurrency: 'replace' as const } };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions([self(event)]) });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions([self(event)]) });
     // Assess
     expect(result.reason).toBe('no other run in progress');
   });
@@ -227,7 +232,7 @@ describe('precheck: concurrency', () => {
     const event = { ...nightly(), policy: { ...nightly().policy, concurrency: 'allow' as const } };
     const executions = new FakeExecutions([execution(event, 'older', '2026-11-24T00:30:00Z')]);
     // Act
-    const result = await precheck(event, { executions });
+    const result = await precheck(event, { claims: memoryClaims(), executions });
     // Assess
     expect(result).toEqual(expect.objectContaining({ run: true, reason: 'concurrency allow' }));
     expect(executions.listed).toEqual([]);
@@ -237,7 +242,7 @@ describe('precheck: concurrency', () => {
 describe('precheck: fan-out', () => {
   it('reads the items at itemsPath in the merged input', async () => {
     // Act
-    const result = await precheck(tenantSync(), { executions: new FakeExecutions() });
+    const result = await precheck(tenantSync(), { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.items).toEqual(['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'wonka']);
     expect(result.maxFailedItems).toBe(2);
@@ -250,7 +255,7 @@ describe('precheck: fan-out', () => {
     event.policy.fanOut = { itemsPath: '$.crm.tenants', toleratedFailurePercentage: 0, itemsPrefixes: [], inlineLimit: 1000 };
     event.input = { input: { crm: { tenants: [{ id: 'acme' }, { id: 'globex' }] } } };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.items).toEqual([{ id: 'acme' }, { id: 'globex' }]);
   });
@@ -259,7 +264,7 @@ describe('precheck: fan-out', () => {
     // Prepare
     const event = { ...tenantSync(), input: { items: ['hooli'] } };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.items).toEqual(['hooli']);
   });
@@ -269,7 +274,7 @@ describe('precheck: fan-out', () => {
     const event = tenantSync();
     event.policy.fanOut = { items: [1, 2, 3], toleratedFailurePercentage: 50, itemsPrefixes: [], inlineLimit: 1000 };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result).toEqual(expect.objectContaining({ items: [1, 2, 3], maxFailedItems: 1 }));
   });
@@ -283,7 +288,7 @@ describe('precheck: fan-out', () => {
     event.policy.input = {};
     event.input = runInput;
     // Act
-    const error = await invalidInput(precheck(event, { executions: new FakeExecutions() }));
+    const error = await invalidInput(precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() }));
     // Assess
     expect(error.message).toContain('input.input.tenants: must be a JSON array');
     expect(error.message).toContain('$.tenants');
@@ -296,7 +301,7 @@ describe('precheck: fan-out', () => {
     event.policy.concurrency = 'replace';
     const executions = new FakeExecutions([execution(event, 'older', '2026-11-24T10:00:00Z')]);
     // Act
-    const result = await precheck(event, { executions });
+    const result = await precheck(event, { claims: memoryClaims(), executions });
     // Assess
     expect(result).toEqual(expect.objectContaining({ run: false, reason: 'no items to fan out', items: [], maxFailedItems: 0 }));
     expect(executions.listed).toEqual([]);
@@ -316,7 +321,7 @@ describe('precheck: fan-out', () => {
     const event = { ...tenantSync(), input: { items: Array.from({ length: count }, (_, i) => i) } };
     event.policy.fanOut = { itemsPath: '$.tenants', toleratedFailurePercentage: tolerated, itemsPrefixes: [], inlineLimit: 1000 };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.maxFailedItems).toBe(expected);
   });
@@ -327,7 +332,7 @@ describe('precheck: runId', () => {
     // Prepare
     const event = { ...nightly(), executionName: 'rerun.2026-11-24+v2@ops=1' };
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.runId).toBe('rerun-2026-11-24-v2-ops-1');
   });
@@ -340,10 +345,390 @@ describe('precheck: runId', () => {
   });
 });
 
-describe('sfnExecutions', () => {
+/** The nightly event as another execution of the same state machine: its own name, ARN and start time. */
+function another(event: PrecheckEvent, name: string, startTime: string, input: unknown = event.input): PrecheckEvent {
+  return { ...event, executionName: name, execution: event.execution.replace(event.executionName, name), startTime, input };
+}
+
+const withPolicy = (event: PrecheckEvent, concurrency: PrecheckEvent['policy']['concurrency']): PrecheckEvent =>
+  ({ ...event, policy: { ...event.policy, concurrency, runTimeoutSeconds: 3 * 3600 } });
+
+describe('precheck: one run per scheduled time', () => {
+  it.each(['forbid', 'replace', 'allow'] as const)('%s: a second delivery of the same scheduled time is a duplicate of the first, which goes on', async (policy) => {
+    // Prepare: Scheduler delivered the 01:30 run twice; the first is running
+    const first = withPolicy(nightly(), policy);
+    const second = withPolicy(another(nightly(), 'redelivered', '2026-11-24T01:30:02Z'), policy);
+    const claims = memoryClaims();
+    // Act
+    const ran = await precheck(first, { claims, executions: new FakeExecutions([self(first)]) });
+    const executions = new FakeExecutions([self(first), self(second)]);
+    const duplicate = await precheck(second, { claims, executions });
+    // Assess
+    expect(ran.run).toBe(true);
+    expect(duplicate).toMatchObject({
+      run: false, reason: `duplicate of ${first.executionName}: it has already claimed scheduled time 2026-11-24T01:30:00.000Z`,
+    });
+    // A duplicate never stops the run it duplicates (replace), nor waits behind it.
+    expect(executions.stopped).toEqual([]);
+    expect(duplicate.bufferedBehind).toBeUndefined();
+  });
+
+  it.each([
+    ...(['forbid', 'replace', 'allow', 'buffer'] as const).flatMap((policy) => [[policy, 'earlier'], [policy, 'later']] as const),
+  ])('%s: two deliveries of one time in flight at once, the %s one checked first: exactly one goes ahead', async (policy, firstChecked) => {
+    // Prepare: both started and listed as running when each precheck looks
+    const claims = memoryClaims();
+    const earlier = withPolicy(nightly(), policy);
+    const later = withPolicy(another(nightly(), 'redelivered', '2026-11-24T01:30:00.100Z'), policy);
+    const running = [self(earlier), self(later)];
+    const order = firstChecked === 'earlier' ? [earlier, later] : [later, earlier];
+    // Act
+    const results = [];
+    for (const event of order) results.push(await precheck(event, { claims, executions: new FakeExecutions(running) }));
+    // Assess: one runs now, or (buffer) waits to run when the other has ended; the other is a duplicate or yields
+    const ahead = results.filter((r) => r.run || r.bufferedBehind !== undefined);
+    expect(ahead).toHaveLength(1);
+    expect(await claims.holder(claimKeys.run(earlier.stateMachine, '2026-11-24T01:30:00Z')))
+      .toBe(order[results.indexOf(ahead[0]!)]!.execution);
+  });
+
+  it('knows a scheduled time however it is written', async () => {
+    // Prepare
+    const claims = memoryClaims();
+    const first = withPolicy({ ...nightly(), input: { scheduledTime: '2026-11-24T02:30:00+01:00' } }, 'allow');
+    const second = withPolicy(another(nightly(), 'again', '2026-11-24T01:30:02Z', { scheduledTime: '2026-11-24T01:30:00.000Z' }), 'allow');
+    // Act
+    await precheck(first, { claims, executions: new FakeExecutions() });
+    const result = await precheck(second, { claims, executions: new FakeExecutions() });
+    // Assess
+    expect(result.reason).toMatch(/^duplicate of /);
+  });
+
+  it('lets the same execution claim again (a retried precheck), and other times and runs by hand run', async () => {
+    // Prepare
+    const claims = memoryClaims();
+    const event = withPolicy(nightly(), 'allow');
+    const nextHour = withPolicy(another(nightly(), 'next-hour', '2026-11-24T02:30:00Z', { scheduledTime: '2026-11-24T02:30:00Z' }), 'allow');
+    const byHand = [1, 2].map((n) => withPolicy(another(nightly(), `by-hand-${n}`, '2026-11-24T01:31:00Z', {}), 'allow'));
+    // Act
+    const results = [];
+    for (const e of [event, event, nextHour, ...byHand]) results.push(await precheck(e, { claims, executions: new FakeExecutions() }));
+    // Assess
+    expect(results.map((r) => r.run)).toEqual([true, true, true, true, true]);
+    expect(await claims.holder(claimKeys.run(event.stateMachine, '2026-11-24T01:30:00Z'))).toBe(event.execution);
+  });
+
+  it('frees a scheduled time after 90 days, longer than Scheduler retries a delivery', async () => {
+    // Prepare
+    let now = Date.parse('2026-11-24T01:30:05Z');
+    const claims = memoryClaims(() => now);
+    const first = withPolicy(nightly(), 'allow');
+    const late = withPolicy(another(nightly(), 'late', '2026-11-25T01:30:00Z'), 'allow');
+    await precheck(first, { claims, executions: new FakeExecutions() });
+    // Act
+    now += 24 * 3600 * 1000;
+    const withinRetries = await precheck(late, { claims, executions: new FakeExecutions() });
+    now += RUN_CLAIM_TTL_MS;
+    const afterExpiry = await precheck(late, { claims, executions: new FakeExecutions() });
+    // Assess
+    expect(RUN_CLAIM_TTL_MS).toBe(90 * 24 * 3600 * 1000);
+    expect([withinRetries.run, afterExpiry.run]).toEqual([false, true]);
+  });
+});
+
+describe('precheck: concurrency buffer', () => {
+  const NOW_RUNNING = '2026-11-24T00:30:00Z';
+  const buffered = () => withPolicy(nightly(), 'buffer');
+
+  it('runs when nothing else runs', async () => {
+    const event = buffered();
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions([self(event)]) });
+    expect(result).toMatchObject({ run: true, reason: 'no other run in progress' });
+  });
+
+  it('takes the waiting place behind a run in progress and ends, saying what it waits for', async () => {
+    // Prepare
+    const event = buffered();
+    const claims = memoryClaims();
+    const ahead = execution(event, 'ahead', NOW_RUNNING);
+    // Act
+    const result = await precheck(event, { claims, executions: new FakeExecutions([ahead, self(event)]) });
+    // Assess
+    expect(result).toMatchObject({ run: false, reason: 'buffered: starts when ahead ends', bufferedBehind: ahead.executionArn });
+    expect(await claims.holder(claimKeys.buffer(event.stateMachine))).toBe(event.execution);
+  });
+
+  it('skips a third run while one waits, naming the waiting and the running execution', async () => {
+    // Prepare
+    const claims = memoryClaims();
+    const waiting = buffered();
+    const third = withPolicy(another(nightly(), 'third', '2026-11-24T02:30:00Z', { scheduledTime: '2026-11-24T02:30:00Z' }), 'buffer');
+    const ahead = execution(waiting, 'ahead', NOW_RUNNING);
+    await precheck(waiting, { claims, executions: new FakeExecutions([ahead]) });
+    // Act
+    const result = await precheck(third, { claims, executions: new FakeExecutions([ahead, self(third)]) });
+    // Assess
+    expect(result).toMatchObject({ run: false, reason: `concurrency buffer: ${waiting.executionName} is already waiting for ahead; at most one run waits` });
+    expect(result.bufferedBehind).toBeUndefined();
+    expect(await claims.holder(claimKeys.buffer(waiting.stateMachine))).toBe(waiting.execution);
+  });
+
+  it('runs after all when the run ahead ended while it took the place, and frees the place', async () => {
+    // Prepare: listed running at the first look, gone at the second
+    const event = buffered();
+    const claims = memoryClaims();
+    const executions = new FakeExecutions([execution(event, 'ahead', NOW_RUNNING), self(event)], [self(event)]);
+    // Act
+    const result = await precheck(event, { claims, executions });
+    // Assess
+    expect(result).toMatchObject({ run: true, reason: 'concurrency buffer: ahead ended while this run took the waiting place' });
+    expect(await claims.holder(claimKeys.buffer(event.stateMachine))).toBeUndefined();
+  });
+
+  it('does not run when, in that moment, the ended run already had it started again', async () => {
+    // Prepare: the place is taken over (released) by the new run between the two looks
+    const event = buffered();
+    const claims = memoryClaims();
+    const executions = new FakeExecutions([execution(event, 'ahead', NOW_RUNNING)], []);
+    const release = claims.release.bind(claims);
+    let first = true;
+    claims.release = async (key, owner) => {
+      if (first) {
+        first = false;
+        await release(key, owner);
+        return false;
+      }
+      return release(key, owner);
+    };
+    // Act
+    const result = await precheck(event, { claims, executions });
+    // Assess
+    expect(result).toMatchObject({ run: false, reason: 'buffered: ahead ended and this run was started again' });
+  });
+
+  it('keeps the place only as long as the run ahead can last (the run timeout)', async () => {
+    // Prepare
+    let now = Date.parse('2026-11-24T01:30:05Z');
+    const claims = memoryClaims(() => now);
+    const event = buffered();
+    await precheck(event, { claims, executions: new FakeExecutions([execution(event, 'ahead', NOW_RUNNING)]) });
+    // Act
+    now += 3 * 3600 * 1000 - 1;
+    const before = await claims.holder(claimKeys.buffer(event.stateMachine));
+    now += 2;
+    const after = await claims.holder(claimKeys.buffer(event.stateMachine));
+    // Assess
+    expect([before, after]).toEqual([event.execution, undefined]);
+  });
+
+  it('refuses an event without the run timeout, which the compiler always sends for buffer jobs', async () => {
+    const event = { ...buffered(), policy: { ...nightly().policy, concurrency: 'buffer' as const } };
+    await expect(precheck(event, { claims: memoryClaims(), executions: new FakeExecutions([execution(event, 'ahead', NOW_RUNNING)]) }))
+      .rejects.toThrow('event.policy.runTimeoutSeconds: is required with concurrency buffer');
+  });
+});
+
+/** Step Functions' starting side, recording what was started. */
+class FakeRestart implements RestartPort {
+  readonly started: Array<{ stateMachineArn: string; name: string; input: Record<string, unknown> }> = [];
+  constructor(private readonly inputs: Record<string, unknown>) {}
+  async input(executionArn: string): Promise<unknown> {
+    return this.inputs[executionArn];
+  }
+  async start(stateMachineArn: string, name: string, input: Record<string, unknown>): Promise<void> {
+    this.started.push({ stateMachineArn, name, input });
+  }
+}
+
+const ended = (event: PrecheckEvent, executionArn: string, status = 'SUCCEEDED' as const) => ({
+  source: 'aws.states' as const,
+  'detail-type': 'Step Functions Execution Status Change' as const,
+  detail: { executionArn, stateMachineArn: event.stateMachine, status },
+});
+
+describe('startBuffered: when the run ahead ends', () => {
+  it('starts the waiting run again with its input and scheduled time; the new run takes its place and its time', async () => {
+    // Prepare: a buffered 01:30 delivery waits behind `ahead`
+    const claims = memoryClaims();
+    const waiting = withPolicy(nightly(), 'buffer');
+    const ahead = execution(waiting, 'ahead', '2026-11-24T00:30:00Z');
+    await precheck(waiting, { claims, executions: new FakeExecutions([ahead]) });
+    const restart = new FakeRestart({ [waiting.execution]: waiting.input });
+    // Act: `ahead` ends (timed out: the event covers every end)
+    const start = await startBuffered(ended(waiting, ahead.executionArn, 'TIMED_OUT' as 'SUCCEEDED'), { claims, executions: new FakeExecutions([ahead]), restart });
+    // Assess
+    const name = bufferedRunName(waiting.execution);
+    expect(start).toEqual({ started: name, reason: `${waiting.executionName} waited for ahead: started as ${name}` });
+    expect(restart.started).toEqual([{ stateMachineArn: waiting.stateMachine, name, input: { ...(waiting.input as object), bufferedFrom: waiting.execution } }]);
+    expect(restart.started[0]!.input).toMatchObject({ scheduledTime: '2026-11-24T01:30:00Z' });
+
+    // Act: the new run's precheck; then Scheduler's late second delivery of 01:30
+    const resumed = withPolicy(another(nightly(), name, '2026-11-24T04:00:00Z', restart.started[0]!.input), 'buffer');
+    const result = await precheck(resumed, { claims, executions: new FakeExecutions([self(resumed)]) });
+    const late = withPolicy(another(nightly(), 'late', '2026-11-24T04:01:00Z'), 'buffer');
+    const duplicate = await precheck(late, { claims, executions: new FakeExecutions([self(resumed), self(late)]) });
+    // Assess
+    expect(result).toMatchObject({ run: true, scheduledTime: '2026-11-24T01:30:00Z' });
+    expect(await claims.holder(claimKeys.buffer(waiting.stateMachine))).toBeUndefined();
+    expect(duplicate.reason).toMatch(new RegExp(`^duplicate of ${name}:`));
+  });
+
+  it('starts nothing while another run is still in progress, or when nobody waits', async () => {
+    // Prepare
+    const claims = memoryClaims();
+    const waiting = withPolicy(nightly(), 'buffer');
+    const [ahead, other] = [execution(waiting, 'ahead', '2026-11-24T00:30:00Z'), execution(waiting, 'other', '2026-11-24T00:40:00Z')];
+    const restart = new FakeRestart({ [waiting.execution]: waiting.input });
+    // Act
+    const nobody = await startBuffered(ended(waiting, ahead.executionArn), { claims, executions: new FakeExecutions([other]), restart });
+    await precheck(waiting, { claims, executions: new FakeExecutions([ahead]) });
+    // The waiting run's own end (it ended skipped) while `ahead` still runs; then `ahead` ends while `other` runs.
+    const ownEnd = await startBuffered(ended(waiting, waiting.execution), { claims, executions: new FakeExecutions([ahead, self(waiting)]), restart });
+    const stillOther = await startBuffered(ended(waiting, ahead.executionArn), { claims, executions: new FakeExecutions([ahead, other]), restart });
+    // Assess
+    expect(nobody).toEqual({ started: null, reason: 'no run waits' });
+    expect(ownEnd).toEqual({ started: null, reason: `${waiting.executionName} waits for ahead` });
+    expect(stillOther).toEqual({ started: null, reason: `${waiting.executionName} waits for other` });
+    expect(restart.started).toEqual([]);
+  });
+
+  it('a run started for one that already went itself is its duplicate, with or without a scheduled time', async () => {
+    // Prepare: the buffered run found the job free on its re-check and ran (its place is gone)
+    const claims = memoryClaims();
+    const went = withPolicy(nightly(), 'buffer');
+    await precheck(went, { claims, executions: new FakeExecutions() });
+    const name = bufferedRunName(went.execution);
+    const resumed = withPolicy(another(nightly(), name, '2026-11-24T04:00:00Z', { scheduledTime: '2026-11-24T01:30:00Z', bufferedFrom: went.execution }), 'buffer');
+    const byHand = withPolicy(another(nightly(), `${name}-2`, '2026-11-24T04:00:00Z', { bufferedFrom: went.execution }), 'buffer');
+    // Act
+    const results = await Promise.all([resumed, byHand].map((e) => precheck(e, { claims, executions: new FakeExecutions([self(e)]) })));
+    // Assess
+    expect(results.map((r) => [r.run, r.reason.split(':')[0]])).toEqual([[false, `duplicate of ${went.executionName}`], [false, `duplicate of ${went.executionName}`]]);
+  });
+
+  it('names the new run after the buffered one, within the 80 characters Step Functions allows', () => {
+    // Prepare
+    const arn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:stepcron-prod-nightly-report:${name}`;
+    // Act
+    const names = [bufferedRunName(arn('a'.repeat(80))), bufferedRunName(arn('a'.repeat(80).replace(/a$/, 'b'))), bufferedRunName(arn('0f1e2d3c'))];
+    // Assess
+    expect(names.every((n) => n.length <= 80 && /^[A-Za-z0-9_-]+$/.test(n))).toBe(true);
+    expect(new Set(names).size).toBe(3);
+    expect(names[2]).toMatch(/^0f1e2d3c-buffered-[0-9a-f]{8}$/);
+    expect(bufferedRunName(arn('0f1e2d3c'))).toBe(names[2]);
+  });
+});
+
+describe('dynamoClaims', () => {
+  const ddb = mockClient(DynamoDBClient);
+  afterEach(() => ddb.reset());
+  const NOW_MS = Date.parse('2026-11-24T01:30:05Z');
+  const claims = () => dynamoClaims(new DynamoDBClient({ region: 'eu-west-1' }), 'stepcron-prod-claims', () => NOW_MS);
+  const refused = (item?: Record<string, unknown>) => new ConditionalCheckFailedException({
+    message: 'The conditional request failed', $metadata: {}, ...(item && { Item: item as never }),
+  });
+
+  it('claims with a conditional put: free, expired, already the owner\'s; the TTL in epoch seconds', async () => {
+    // Prepare
+    ddb.on(PutItemCommand).resolves({});
+    // Act
+    const holder = await claims().claim('run#stepcron-prod-nightly-report#2026-11-24T01:30:00.000Z', 'arn:exec-1', RUN_CLAIM_TTL_MS);
+    // Assess
+    expect(holder).toBe('arn:exec-1');
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([{
+      TableName: 'stepcron-prod-claims',
+      Item: {
+        pk: { S: 'run#stepcron-prod-nightly-report#2026-11-24T01:30:00.000Z' },
+        owner: { S: 'arn:exec-1' },
+        expiresAt: { N: String(NOW_MS / 1000 + 90 * 24 * 3600) },
+      },
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner',
+      ExpressionAttributeNames: { '#owner': 'owner' },
+      ExpressionAttributeValues: { ':now': { N: String(NOW_MS / 1000) }, ':owner': { S: 'arn:exec-1' } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }]);
+  });
+
+  it('answers a refused claim with the holder DynamoDB returns (ConditionalCheckFailedException.Item)', async () => {
+    // Prepare
+    ddb.on(PutItemCommand).rejects(refused({ pk: { S: 'k' }, owner: { S: 'arn:exec-1' }, expiresAt: { N: '1795000000' } }));
+    // Act
+    const holder = await claims().claim('k', 'arn:exec-2', 1000);
+    // Assess
+    expect(holder).toBe('arn:exec-1');
+  });
+
+  it('accepts a hand-over from the named holder', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    await claims().claim('k', 'arn:new', 1000, 'arn:buffered');
+    const input = ddb.commandCalls(PutItemCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner OR #owner = :from');
+    expect(input.ExpressionAttributeValues?.[':from']).toEqual({ S: 'arn:buffered' });
+  });
+
+  it('passes other errors on, and a refusal without the holder is an error too', async () => {
+    ddb.on(PutItemCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' })).rejectsOnce(refused());
+    await expect(claims().claim('k', 'o', 1)).rejects.toThrow('Rate exceeded');
+    await expect(claims().claim('k', 'o', 1)).rejects.toThrow('claim k: DynamoDB refused the write but returned no holder');
+  });
+
+  it('releases with a conditional delete: true if this owner held it, false if not', async () => {
+    // Prepare
+    ddb.on(DeleteItemCommand).resolvesOnce({}).rejectsOnce(refused());
+    // Act
+    const results = [await claims().release('k', 'arn:exec-1'), await claims().release('k', 'arn:exec-1')];
+    // Assess
+    expect(results).toEqual([true, false]);
+    expect(ddb.commandCalls(DeleteItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'stepcron-prod-claims',
+      Key: { pk: { S: 'k' } },
+      ConditionExpression: '#owner = :owner AND expiresAt >= :now',
+      ExpressionAttributeNames: { '#owner': 'owner' },
+      ExpressionAttributeValues: { ':owner': { S: 'arn:exec-1' }, ':now': { N: String(NOW_MS / 1000) } },
+    });
+  });
+
+  it('reads the holder consistently; an expired item (not yet deleted by TTL) is nobody\'s', async () => {
+    // Prepare
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: { pk: { S: 'k' }, owner: { S: 'arn:exec-1' }, expiresAt: { N: String(NOW_MS / 1000) } } })
+      .resolvesOnce({ Item: { pk: { S: 'k' }, owner: { S: 'arn:exec-1' }, expiresAt: { N: String(NOW_MS / 1000 - 1) } } })
+      .resolvesOnce({});
+    // Act
+    const holders = [await claims().holder('k'), await claims().holder('k'), await claims().holder('k')];
+    // Assess
+    expect(holders).toEqual(['arn:exec-1', undefined, undefined]);
+    expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({ TableName: 'stepcron-prod-claims', Key: { pk: { S: 'k' } }, ConsistentRead: true });
+  });
+});
+
+describe('sfnExecutions and sfnRestart', () => {
   const sfn = mockClient(SFNClient);
   afterEach(() => sfn.reset());
   const machine = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepcron-dev-nightly-report';
+  const restart = () => sfnRestart(new SFNClient({ region: 'eu-west-1' }));
+
+  it('reads an execution\'s input and starts a named execution', async () => {
+    // Prepare
+    sfn.on(DescribeExecutionCommand).resolves({ input: '{"scheduledTime":"2026-11-24T01:30:00Z"}' });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${machine}:x`, startDate: new Date() });
+    // Act
+    const input = await restart().input(`${machine}:w`);
+    await restart().start(machine, 'w-buffered-00000000', { scheduledTime: '2026-11-24T01:30:00Z', bufferedFrom: 'arn:w' });
+    // Assess
+    expect(input).toEqual({ scheduledTime: '2026-11-24T01:30:00Z' });
+    expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input).toEqual({
+      stateMachineArn: machine, name: 'w-buffered-00000000', input: '{"scheduledTime":"2026-11-24T01:30:00Z","bufferedFrom":"arn:w"}',
+    });
+  });
+
+  it('counts an execution already started under that name as started (the event came twice)', async () => {
+    sfn.on(StartExecutionCommand).rejectsOnce(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }))
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(restart().start(machine, 'n', {})).resolves.toBeUndefined();
+    await expect(restart().start(machine, 'n', {})).rejects.toThrow('Rate exceeded');
+  });
+
   const item = (name: string) => ({
     executionArn: `arn:aws:states:eu-west-1:123456789012:execution:stepcron-dev-nightly-report:${name}`,
     stateMachineArn: machine, name, status: 'RUNNING' as const, startDate: new Date('2026-11-24T00:00:00Z'),
@@ -379,6 +764,7 @@ describe('sfnExecutions', () => {
 
 describe('precheck handler', () => {
   type Sdk = typeof import('@aws-sdk/client-sfn');
+  type DynamoSdk = typeof import('@aws-sdk/client-dynamodb');
   type Handler = typeof import('../handlers/precheck')['handler'];
   const savedEnv = { ...process.env };
   afterEach(() => {
@@ -389,20 +775,23 @@ describe('precheck handler', () => {
   function loadHandler(env: Record<string, string>) {
     delete process.env.IS_LOCAL;
     delete process.env.STEPCRON_PRECHECK;
-    Object.assign(process.env, { AWS_REGION: 'eu-west-1' }, env);
-    let loaded!: { handler: Handler; sdk: Sdk; sfn: ReturnType<typeof mockClient> };
+    Object.assign(process.env, { AWS_REGION: 'eu-west-1', CLAIMS_TABLE: 'stepcron-dev-claims' }, env);
+    let loaded!: { handler: Handler; sdk: Sdk; sfn: ReturnType<typeof mockClient>; dynamo: DynamoSdk; ddb: ReturnType<typeof mockClient> };
     jest.isolateModules(() => {
       const sdk = require('@aws-sdk/client-sfn') as Sdk;
       const sfn = mockClient(sdk.SFNClient);
+      const dynamo = require('@aws-sdk/client-dynamodb') as DynamoSdk;
+      const ddb = mockClient(dynamo.DynamoDBClient);
       const { handler } = require('../handlers/precheck') as typeof import('../handlers/precheck');
-      loaded = { handler, sdk, sfn };
+      loaded = { handler, sdk, sfn, dynamo, ddb };
     });
     return loaded;
   }
 
-  it('replaces an older run through Step Functions', async () => {
+  it('replaces an older run through Step Functions, once it has claimed the scheduled time in the table', async () => {
     // Prepare
-    const { handler, sdk, sfn } = loadHandler({});
+    const { handler, sdk, sfn, dynamo, ddb } = loadHandler({});
+    ddb.on(dynamo.PutItemCommand).resolves({});
     const event = { ...nightly(), policy: { ...nightly().policy, concurrency: 'replace' as const } };
     const older = execution(event, 'older', '2026-11-24T00:30:00Z');
     sfn.on(sdk.ListExecutionsCommand).resolves({
@@ -417,6 +806,48 @@ describe('precheck handler', () => {
     // Assess
     expect(result.run).toBe(true);
     expect(sfn.commandCalls(sdk.StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([older.executionArn]);
+    expect(ddb.commandCalls(dynamo.PutItemCommand).map((c) => c.args[0].input)).toEqual([expect.objectContaining({
+      TableName: 'stepcron-dev-claims', Item: expect.objectContaining({ pk: { S: 'run#stepcron-dev-nightly-report#2026-11-24T01:30:00.000Z' } }),
+    })]);
+  });
+
+  it('skips a second delivery as the duplicate DynamoDB names, stopping nothing', async () => {
+    // Prepare
+    const { handler, sdk, sfn, dynamo, ddb } = loadHandler({});
+    const event = { ...nightly(), policy: { ...nightly().policy, concurrency: 'replace' as const } };
+    const first = 'arn:aws:states:eu-west-1:123456789012:execution:stepcron-dev-nightly-report:first-delivery';
+    sfn.on(sdk.ListExecutionsCommand).resolves({ executions: [] });
+    ddb.on(dynamo.PutItemCommand).rejects(new dynamo.ConditionalCheckFailedException({
+      message: 'The conditional request failed', $metadata: {}, Item: { pk: { S: 'k' }, owner: { S: first }, expiresAt: { N: '1800000000' } },
+    }));
+    // Act
+    const result = await handler(event, {} as never) as PrecheckResult;
+    // Assess
+    expect(result).toMatchObject({ run: false, reason: 'duplicate of first-delivery: it has already claimed scheduled time 2026-11-24T01:30:00.000Z' });
+    expect(sfn.commandCalls(sdk.StopExecutionCommand)).toHaveLength(0);
+  });
+
+  it('starts the run that waited when EventBridge says the run ahead ended', async () => {
+    // Prepare
+    const { handler, sdk, sfn, dynamo, ddb } = loadHandler({});
+    const machine = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepcron-dev-nightly-report';
+    const waiting = 'arn:aws:states:eu-west-1:123456789012:execution:stepcron-dev-nightly-report:waiting';
+    ddb.on(dynamo.GetItemCommand).resolves({ Item: { pk: { S: 'buffer#stepcron-dev-nightly-report' }, owner: { S: waiting }, expiresAt: { N: '4102444800' } } });
+    sfn.on(sdk.ListExecutionsCommand).resolves({ executions: [] });
+    sfn.on(sdk.DescribeExecutionCommand).resolves({ input: '{"scheduledTime":"2026-11-24T01:30:00Z"}' });
+    sfn.on(sdk.StartExecutionCommand).resolves({ executionArn: 'x', startDate: new Date() });
+    const event = {
+      version: '0', id: 'e', source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', account: '123456789012',
+      region: 'eu-west-1', time: '2026-11-24T03:00:00Z', resources: ['arn:…:ahead'],
+      detail: { executionArn: `${machine.replace('stateMachine', 'execution')}:ahead`, stateMachineArn: machine, name: 'ahead', status: 'FAILED', input: '{}' },
+    };
+    // Act
+    const result = await handler(event, {} as never);
+    // Assess
+    expect(result).toEqual({ started: bufferedRunName(waiting), reason: `waiting waited for ahead: started as ${bufferedRunName(waiting)}` });
+    expect(sfn.commandCalls(sdk.StartExecutionCommand).map((c) => c.args[0].input)).toEqual([{
+      stateMachineArn: machine, name: bufferedRunName(waiting), input: JSON.stringify({ scheduledTime: '2026-11-24T01:30:00Z', bufferedFrom: waiting }),
+    }]);
   });
 
   it('refuses a malformed event with InvalidInputError naming the field', async () => {
@@ -461,8 +892,8 @@ describe('precheck: how a fan-out reaches its items', () => {
 
   it('runs a short list inline and a list longer than one history holds on the Distributed Map', async () => {
     // Act
-    const short = await precheck(withFanOut({ items: [1, 2, 3] }), { executions: new FakeExecutions() });
-    const long = await precheck(withFanOut({ items: [1, 2, 3, 4] }), { executions: new FakeExecutions() });
+    const short = await precheck(withFanOut({ items: [1, 2, 3] }), { claims: memoryClaims(), executions: new FakeExecutions() });
+    const long = await precheck(withFanOut({ items: [1, 2, 3, 4] }), { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect([short.route, short.items]).toEqual(['inline', [1, 2, 3]]);
     expect([long.route, long.items, long.source]).toEqual(['items', [1, 2, 3, 4], null]);
@@ -475,14 +906,14 @@ describe('precheck: how a fan-out reaches its items', () => {
     ['s3://stepcron-dev-local/items/tenants.csv', 'csv'],
   ])('reads %s from S3 as %s, with no items in the state', async (url, route) => {
     // Act
-    const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.json' }, { itemsFrom: url }), { executions: new FakeExecutions() });
+    const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.json' }, { itemsFrom: url }), { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(url)!;
     expect(result).toMatchObject({ run: true, route, source: { bucket, key }, items: [] });
   });
 
   it("uses the catalog's itemsFrom when the run names none", async () => {
-    const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.csv' }), { executions: new FakeExecutions() });
+    const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.csv' }), { claims: memoryClaims(), executions: new FakeExecutions() });
     expect(result).toMatchObject({ route: 'csv', source: { bucket: 'acme-items', key: 'all.csv' } });
   });
 
@@ -492,13 +923,13 @@ describe('precheck: how a fan-out reaches its items', () => {
     [{ itemsFrom: 's3://acme-items/t.xml' }, /input\.itemsFrom: 's3:\/\/acme-items\/t\.xml' must be s3:\/\/bucket\/key ending in \.json/],
     [{ itemsFrom: 's3://acme-items/t.json', items: [1] }, /input: give items or itemsFrom, not both/],
   ])('refuses %j before any task starts', async (input, message) => {
-    await expect(precheck(withFanOut({ items: [1] }, input), { executions: new FakeExecutions() })).rejects.toThrow(message);
+    await expect(precheck(withFanOut({ items: [1] }, input), { claims: memoryClaims(), executions: new FakeExecutions() })).rejects.toThrow(message);
   });
 
   it('refuses itemsFrom for a job that does not fan out', async () => {
     const event = nightly();
     event.input = { itemsFrom: 's3://acme-items/t.json' };
-    await expect(precheck(event, { executions: new FakeExecutions() })).rejects.toThrow(/input\.itemsFrom: job nightly-report does not fan out/);
+    await expect(precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() })).rejects.toThrow(/input\.itemsFrom: job nightly-report does not fan out/);
   });
 
   it('gives each container the run input without the list its items came from (the 8 KiB limit is per item)', async () => {
@@ -507,7 +938,7 @@ describe('precheck: how a fan-out reaches its items', () => {
     const event = withFanOut({ itemsPath: '$.crm.tenants', inlineLimit: 1000 }, { input: { crm: { tenants, region: 'eu' }, dryRun: true } });
     event.policy.input = {};
     // Act
-    const result = await precheck(event, { executions: new FakeExecutions() });
+    const result = await precheck(event, { claims: memoryClaims(), executions: new FakeExecutions() });
     // Assess
     expect(result.items).toHaveLength(500);
     expect(result.input).toEqual({ crm: { region: 'eu' }, dryRun: true });
