@@ -1,0 +1,763 @@
+// The local run store: one SQLite database, .stepcron/store.db (node:sqlite, WAL), shared by every `stepcron` process
+// started in the project. It keeps each run (status, input, summary), its events and its job's output, answers the
+// precheck's "other running executions" and hands out claims. Nothing else reads or writes it.
+//
+// A RUNNING run holds a lease: its owner process (pid and that process's start time, so a reused pid is not taken for
+// it), an expiry past the run's own deadline, and the process groups of the tasks it started. Whoever next starts or
+// lists runs recovers a run whose owner is gone: its groups are killed and it ends ABORTED, saying why.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { ClaimsPort, ExecutionsPort } from '../handlers/lib/precheck';
+import { UsageError } from './errors';
+
+export interface RunRecord {
+  job: string;
+  stage: string;
+  execution: string;
+  executionArn: string;
+  stateMachineArn: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'SKIPPED' | 'ABORTED';
+  pid: number;
+  startedAt: string;
+  stoppedAt?: string;
+  durationMs?: number;
+  error?: string;
+  /** Why a run was recovered (its stepcron process died). */
+  reason?: string;
+}
+
+export type Stream = 'stdout' | 'stderr';
+
+/** Finished runs kept per job; older ones are removed as new runs finish, so `stepcron schedule` can run for weeks. */
+export const KEEP_RUNS = 200;
+/** Job output kept per run and stream: the last 1 MiB (the front is dropped as more arrives). */
+export const LOG_CAP_BYTES = 1024 * 1024;
+/** A stored event's field (a state's input or output, a cause) longer than this, as JSON, is cut to its head. */
+export const EVENT_FIELD_CAP = 4 * 1024;
+/** The newest schema this stepcron reads and writes: the number of MIGRATIONS. */
+export const SCHEMA_VERSION = 1;
+/** Between a run's deadline (the state machine's TimeoutSeconds) and its lease's expiry. */
+export const LEASE_SLACK_MS = 5 * 60_000;
+
+/** Events and output are written once per tick (or sooner when this much waits), not once per line. */
+const FLUSH_MS = 200;
+const FLUSH_EVENTS = 1000;
+const FLUSH_BYTES = 256 * 1024;
+/** How long a write waits for another stepcron process's transaction before it gives up. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY,
+     job TEXT NOT NULL,
+     stage TEXT NOT NULL,
+     execution TEXT NOT NULL UNIQUE,
+     execution_arn TEXT NOT NULL UNIQUE,
+     state_machine_arn TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'ABORTED')),
+     pid INTEGER NOT NULL,
+     started_at TEXT NOT NULL,
+     stopped_at TEXT,
+     duration_ms INTEGER,
+     error TEXT,
+     reason TEXT,
+     input TEXT,
+     summary TEXT,
+     stdout_dropped INTEGER NOT NULL DEFAULT 0,
+     stderr_dropped INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX runs_by_job ON runs (job, started_at);
+   CREATE INDEX runs_running ON runs (state_machine_arn) WHERE status = 'RUNNING';
+   -- A RUNNING run's owner: pid + its start time (/proc/<pid>/stat field 22; '' where unknown) and the lease's end.
+   CREATE TABLE leases (
+     run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+     owner_pid INTEGER NOT NULL,
+     owner_start TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   -- The process groups a RUNNING run's tasks run in, with their leader's start time (a pgid can be reused too).
+   CREATE TABLE lease_groups (
+     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     pgid INTEGER NOT NULL,
+     leader_start TEXT NOT NULL,
+     PRIMARY KEY (run_id, pgid)
+   ) WITHOUT ROWID;
+   -- Events in batches: raw-deflated JSON lines, one row per write (a 10,000-item run is a few hundred rows).
+   CREATE TABLE events (
+     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   ) WITHOUT ROWID;
+   -- Job output in chunks, stdout and stderr in the order they came; the oldest are cut past LOG_CAP_BYTES.
+   CREATE TABLE logs (
+     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     stream TEXT NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+     data TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   ) WITHOUT ROWID;
+   CREATE INDEX logs_by_stream ON logs (run_id, stream, seq);
+   CREATE TABLE claims (
+     key TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX claims_by_expiry ON claims (expires_at);`,
+];
+
+/** A store that cannot be used as it is: exit 2 with this one line (what is wrong, what to do). */
+export class StoreError extends UsageError {
+  override name = 'StoreError';
+}
+
+export interface OpenOptions {
+  /**
+   * What to do with a store.db that is not a stepcron store (garbage, another program's database): 'fail' says so
+   * (history, logs); 'replace' moves it aside to store.db.corrupt-<time> with a warning and starts a new one (run).
+   */
+  broken?: 'fail' | 'replace';
+  /** Warnings, one line each (default: stderr). */
+  warn?: (line: string) => void;
+  /** Finished runs kept per job. */
+  keep?: number;
+}
+
+export interface LogChunk {
+  stream: Stream;
+  text: string;
+}
+
+/** The part of a run's output the store still holds, and how much of each stream's front it dropped. */
+export interface RunLogs {
+  chunks: LogChunk[];
+  dropped: Record<Stream, number>;
+}
+
+/** What a run of this process is writing: batched until the next tick. */
+interface Writer {
+  id: number;
+  abort: (cause: string) => void;
+  events: string[];
+  eventSeq: number;
+  logs: LogChunk[];
+  logBytes: number;
+  logSeq: number;
+  /** Bytes of each stream held in the store (for the cap), and dropped from its front so far. */
+  held: Record<Stream, number>;
+  dropped: Record<Stream, number>;
+  exited: Set<number>;
+}
+
+interface Row {
+  [column: string]: unknown;
+}
+
+export class Store {
+  private readonly writers = new Map<string, Writer>();
+  private readonly statements = new Map<string, StatementSync>();
+  private timer: NodeJS.Timeout | undefined;
+  private warnedWrite = false;
+  /** This process, as a lease names its owner. */
+  private readonly self = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    /** The folder the store is in (.stepcron). */
+    readonly root: string,
+    readonly file: string,
+    private readonly keep: number,
+    private readonly warn: (line: string) => void,
+  ) {}
+
+  /** Opens (creating or upgrading) `<root>/store.db`. Throws StoreError with one line when it cannot. */
+  static open(root: string, options: OpenOptions = {}): Store {
+    const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
+    const { DatabaseSync } = sqlite();
+    const shown = displayPath(root);
+    try {
+      mkdirSync(root, { recursive: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') {
+        throw new StoreError(`${shown} is a file, not a folder: move it aside (mv ${shown} ${shown}.old) so stepcron can keep its runs there`);
+      }
+      throw new StoreError(`cannot create ${shown} (${code}): check the permissions of the folder it is in`);
+    }
+    const file = join(root, 'store.db');
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      throw new StoreError(`${displayPath(file)} is a folder, not a stepcron run store: move it aside (mv ${displayPath(file)} ${displayPath(file)}.old)`);
+    }
+    // .stepcron/runs/ is where stepcron kept runs before the store; a stray file of that name is nothing of ours.
+    const old = join(root, 'runs');
+    if (existsSync(old) && statSync(old).isDirectory()) {
+      warn(`stepcron: note: ${displayPath(old)}/ holds runs of an older stepcron, which this one no longer reads (runs are in ${displayPath(file)} now): delete it (rm -r ${displayPath(old)}) when you no longer need them`);
+    }
+    const attempt = () => {
+      const db = new DatabaseSync(file);
+      try {
+        configure(db);
+        migrate(db, file);
+        return db;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    };
+    let db: DatabaseSync;
+    try {
+      db = attempt();
+    } catch (err) {
+      const broken = brokenReason(err);
+      if (!broken) throw storeError(err, file);
+      if (options.broken !== 'replace') {
+        throw new StoreError(`${displayPath(file)} is not a stepcron run store (${broken}): delete it (rm ${displayPath(file)}) to start a new one`);
+      }
+      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+      }
+      warn(`stepcron: warning: ${displayPath(file)} was not a stepcron run store (${broken}): moved it to ${displayPath(aside)} and started a new one`);
+      try {
+        db = attempt();
+      } catch (again) {
+        throw storeError(again, file);
+      }
+    }
+    return new Store(db, root, file, options.keep ?? KEEP_RUNS, warn);
+  }
+
+  /**
+   * Records a new RUNNING run of this process and its lease, after recovering runs whose owner died. The start time
+   * is the record's, moved just past the latest running run of the same state machine if that one was recorded
+   * first: the precheck orders runs by start time, so the order runs are recorded in is the order they start in, and
+   * of two runs started at once the second to be recorded always sees the first.
+   */
+  start(record: RunRecord, input: unknown, abort: (cause: string) => void, options: { leaseMs?: number } = {}): RunRecord {
+    return this.guard(() => {
+      let started = record.startedAt;
+      const id = this.transaction(() => {
+        this.recoverDead();
+        const last = this.sql("SELECT MAX(started_at) AS last FROM runs WHERE state_machine_arn = ? AND status = 'RUNNING'")
+          .get(record.stateMachineArn)?.last;
+        if (typeof last === 'string' && last >= started) started = new Date(Date.parse(last) + 1).toISOString();
+        const { lastInsertRowid } = this.sql(`INSERT INTO runs (job, stage, execution, execution_arn, state_machine_arn, status,
+            pid, started_at, input) VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)`)
+          .run(record.job, record.stage, record.execution, record.executionArn, record.stateMachineArn, record.pid, started,
+            JSON.stringify(input) ?? null);
+        const expires = Date.now() + (options.leaseMs ?? 24 * 3_600_000) + LEASE_SLACK_MS;
+        this.sql('INSERT INTO leases (run_id, owner_pid, owner_start, expires_at) VALUES (?, ?, ?, ?)')
+          .run(lastInsertRowid, this.self.pid, this.self.start, expires);
+        return Number(lastInsertRowid);
+      });
+      this.writers.set(record.executionArn, {
+        id, abort, events: [], eventSeq: 0, logs: [], logBytes: 0, logSeq: 0,
+        held: { stdout: 0, stderr: 0 }, dropped: { stdout: 0, stderr: 0 }, exited: new Set(),
+      });
+      this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
+      return { ...record, startedAt: started };
+    });
+  }
+
+  /** An engine event, stored compactly (see compactEvent) with the next batch. */
+  event(record: RunRecord, event: unknown): void {
+    const writer = this.writers.get(record.executionArn);
+    if (!writer) return;
+    writer.events.push(JSON.stringify(compactEvent(event)));
+    if (writer.events.length >= FLUSH_EVENTS) this.flush();
+  }
+
+  /** A line of the job's output, as labelled by the runner (fan-out item, attempt). */
+  output(record: RunRecord, stream: Stream, line: string): void {
+    const writer = this.writers.get(record.executionArn);
+    if (!writer) return;
+    const text = `${line}\n`;
+    const last = writer.logs.at(-1);
+    if (last?.stream === stream) last.text += text;
+    else writer.logs.push({ stream, text });
+    writer.logBytes += text.length;
+    if (writer.logBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  /** A task of the run started in process group `pgid`: written at once, so a kill -9 right after cannot lose it. */
+  spawned(record: RunRecord, pgid: number): void {
+    const writer = this.writers.get(record.executionArn);
+    if (!writer) return;
+    writer.exited.delete(pgid);
+    this.write(() => this.sql('INSERT OR REPLACE INTO lease_groups (run_id, pgid, leader_start) VALUES (?, ?, ?)')
+      .run(writer.id, pgid, processStartTime(pgid) ?? ''));
+  }
+
+  /** The task's group is gone: forgotten with the next batch (recovery checks a group's leader before killing it). */
+  exited(record: RunRecord, pgid: number): void {
+    this.writers.get(record.executionArn)?.exited.add(pgid);
+  }
+
+  finish(record: RunRecord, summary: unknown): void {
+    const writer = this.writers.get(record.executionArn);
+    this.flush();
+    this.writers.delete(record.executionArn);
+    if (this.writers.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    if (!writer) return;
+    this.guard(() => this.transaction(() => {
+      // A run recovered meanwhile (its lease expired) stays ABORTED with its reason; its summary is kept all the same.
+      this.sql(`UPDATE runs SET status = CASE WHEN status = 'RUNNING' THEN ? ELSE status END, stopped_at = ?,
+          duration_ms = ?, error = ?, summary = ? WHERE id = ?`)
+        .run(record.status, record.stoppedAt ?? new Date().toISOString(), record.durationMs ?? null, record.error ?? null,
+          JSON.stringify(summary) ?? null, writer.id);
+      this.sql('DELETE FROM leases WHERE run_id = ?').run(writer.id);
+      this.sql('DELETE FROM lease_groups WHERE run_id = ?').run(writer.id);
+      this.prune(record.job);
+    }));
+  }
+
+  /** Runs newest first, after recovering those whose stepcron process died. */
+  list(job?: string): RunRecord[] {
+    return this.guard(() => {
+      this.recover();
+      const rows = job === undefined
+        ? this.sql(`SELECT ${RECORD_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC`).all()
+        : this.sql(`SELECT ${RECORD_COLUMNS} FROM runs WHERE job = ? ORDER BY started_at DESC, id DESC`).all(job);
+      return rows.map(toRecord);
+    });
+  }
+
+  /** One run of a job: the given execution, or the latest. */
+  find(job: string, execution?: string): RunRecord | undefined {
+    return this.guard(() => {
+      this.recover();
+      const row = execution === undefined
+        ? this.sql(`SELECT ${RECORD_COLUMNS} FROM runs WHERE job = ? ORDER BY started_at DESC, id DESC LIMIT 1`).get(job)
+        : this.sql(`SELECT ${RECORD_COLUMNS} FROM runs WHERE job = ? AND execution = ?`).get(job, execution);
+      return row && toRecord(row);
+    });
+  }
+
+  /** The output a run's job wrote, in order, as far as the store keeps it (the last LOG_CAP_BYTES per stream). */
+  logs(execution: string): RunLogs {
+    return this.guard(() => {
+      this.flush();
+      const run = this.sql('SELECT id, stdout_dropped, stderr_dropped FROM runs WHERE execution = ?').get(execution);
+      if (!run) return { chunks: [], dropped: { stdout: 0, stderr: 0 } };
+      const chunks = this.sql('SELECT stream, data FROM logs WHERE run_id = ? ORDER BY seq').all(run.id as number)
+        .map((r) => ({ stream: r.stream === 'stderr' ? 'stderr' : 'stdout', text: String(r.data) }) satisfies LogChunk);
+      return { chunks, dropped: { stdout: Number(run.stdout_dropped) || 0, stderr: Number(run.stderr_dropped) || 0 } };
+    });
+  }
+
+  /** A run's stored events, in order; a batch that cannot be read is reported in its place, never thrown. */
+  events(execution: string): unknown[] {
+    return this.guard(() => {
+      this.flush();
+      const rows = this.sql('SELECT e.data FROM events e JOIN runs r ON r.id = e.run_id WHERE r.execution = ? ORDER BY e.seq')
+        .all(execution);
+      return rows.flatMap((row) => {
+        try {
+          return inflateRawSync(row.data as Uint8Array).toString('utf8').split('\n').filter(Boolean).map(parseOr);
+        } catch (err) {
+          return [{ unreadable: `an event batch could not be read (${(err as Error).message})` }];
+        }
+      });
+    });
+  }
+
+  /** The precheck's view of "other executions of this state machine", served from the store. */
+  executions(): ExecutionsPort {
+    return {
+      listRunning: async (stateMachineArn) => this.guard(() => {
+        this.recover();
+        return this.sql(`SELECT execution_arn, execution, started_at FROM runs WHERE state_machine_arn = ? AND status = 'RUNNING'`)
+          .all(stateMachineArn)
+          .map((r) => ({ executionArn: String(r.execution_arn), name: String(r.execution), startDate: new Date(String(r.started_at)) }));
+      }),
+      stop: async (executionArn, cause) => {
+        const local = this.writers.get(executionArn);
+        if (local) return local.abort(cause);
+        const owner = this.guard(() => this.sql(`SELECT l.owner_pid, l.owner_start FROM leases l JOIN runs r ON r.id = l.run_id
+            WHERE r.execution_arn = ? AND r.status = 'RUNNING'`).get(executionArn));
+        // Another `stepcron` process: SIGTERM makes it abort its run and stop its tasks.
+        if (owner && ownerAlive(Number(owner.owner_pid), String(owner.owner_start))) process.kill(Number(owner.owner_pid), 'SIGTERM');
+      },
+    };
+  }
+
+  /**
+   * Claims `key` for `owner` until `ttlMs` from now, if nobody holds an unexpired claim on it, or `owner` does (that
+   * renews it), or `from` does (a hand-over). Returns the owner holding it afterwards: `owner` when the claim was won.
+   */
+  claim(key: string, owner: string, ttlMs: number, from?: string): string {
+    return this.guard(() => this.transaction(() => {
+      const now = Date.now();
+      this.sql('DELETE FROM claims WHERE expires_at <= ?').run(now);
+      const held = this.sql('SELECT owner FROM claims WHERE key = ?').get(key);
+      if (held && held.owner !== owner && (from === undefined || held.owner !== from)) return String(held.owner);
+      this.sql('INSERT OR REPLACE INTO claims (key, owner, expires_at) VALUES (?, ?, ?)').run(key, owner, now + ttlMs);
+      return owner;
+    }));
+  }
+
+  /** Gives up `owner`'s claim on `key`: false if `owner` did not hold it (another owner's claim is left alone). */
+  release(key: string, owner: string): boolean {
+    return this.guard(() => this.sql('DELETE FROM claims WHERE key = ? AND owner = ? AND expires_at > ?')
+      .run(key, owner, Date.now()).changes > 0);
+  }
+
+  /** Who holds `key` now (an expired claim is nobody's). */
+  holder(key: string): string | undefined {
+    return this.guard(() => {
+      const held = this.sql('SELECT owner FROM claims WHERE key = ? AND expires_at > ?').get(key, Date.now());
+      return held === undefined ? undefined : String(held.owner);
+    });
+  }
+
+  /** The precheck's claims (one run per scheduled time, the buffer's waiting place), served from the store. */
+  claimsPort(): ClaimsPort {
+    return {
+      claim: async (key, owner, ttlMs, from) => this.claim(key, owner, ttlMs, from),
+      release: async (key, owner) => this.release(key, owner),
+      holder: async (key) => this.holder(key),
+    };
+  }
+
+  close(): void {
+    this.flush();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.db.close();
+  }
+
+  /** Writes what the runs of this process have batched, in one transaction. */
+  private flush(): void {
+    const busy = [...this.writers.values()].filter((w) => w.events.length || w.logs.length || w.exited.size);
+    if (busy.length === 0) return;
+    this.write(() => this.transaction(() => {
+      for (const writer of busy) {
+        if (writer.events.length) {
+          this.sql('INSERT INTO events (run_id, seq, count, data) VALUES (?, ?, ?, ?)')
+            .run(writer.id, writer.eventSeq, writer.events.length, deflateRawSync(`${writer.events.join('\n')}\n`));
+          writer.eventSeq += writer.events.length;
+        }
+        for (const chunk of writer.logs) this.appendLog(writer, chunk);
+        for (const pgid of writer.exited) this.sql('DELETE FROM lease_groups WHERE run_id = ? AND pgid = ?').run(writer.id, pgid);
+      }
+    }));
+    // Written or given up on: either way it is not written twice.
+    for (const writer of busy) {
+      writer.events = [];
+      writer.logs = [];
+      writer.logBytes = 0;
+      writer.exited.clear();
+    }
+  }
+
+  /** Appends a chunk of a stream, then drops that stream's oldest output beyond LOG_CAP_BYTES. */
+  private appendLog(writer: Writer, chunk: LogChunk): void {
+    const { stream } = chunk;
+    const cut = tail(chunk.text, LOG_CAP_BYTES, true);
+    writer.dropped[stream] += cut.dropped;
+    this.sql('INSERT INTO logs (run_id, seq, stream, data) VALUES (?, ?, ?, ?)').run(writer.id, writer.logSeq++, stream, cut.text);
+    writer.held[stream] += Buffer.byteLength(cut.text);
+    while (writer.held[stream] > LOG_CAP_BYTES) {
+      const oldest = this.sql('SELECT seq, data FROM logs WHERE run_id = ? AND stream = ? ORDER BY seq LIMIT 1').get(writer.id, stream);
+      if (!oldest) break;
+      const bytes = Buffer.byteLength(String(oldest.data));
+      const excess = writer.held[stream] - LOG_CAP_BYTES;
+      if (excess >= bytes) {
+        this.sql('DELETE FROM logs WHERE run_id = ? AND seq = ?').run(writer.id, oldest.seq as number);
+        writer.held[stream] -= bytes;
+        writer.dropped[stream] += bytes;
+      } else {
+        // The oldest chunk loses its front, up to the next whole line (its last line cut in half goes too).
+        const kept = tail(String(oldest.data), bytes - excess, false);
+        if (kept.text) this.sql('UPDATE logs SET data = ? WHERE run_id = ? AND seq = ?').run(kept.text, writer.id, oldest.seq as number);
+        else this.sql('DELETE FROM logs WHERE run_id = ? AND seq = ?').run(writer.id, oldest.seq as number);
+        writer.held[stream] -= kept.dropped;
+        writer.dropped[stream] += kept.dropped;
+      }
+    }
+    this.sql(`UPDATE runs SET ${stream}_dropped = ? WHERE id = ?`).run(writer.dropped[stream], writer.id);
+  }
+
+  /** Keeps the newest `keep` finished runs of a job; their events and output go with them. */
+  private prune(job: string): void {
+    this.sql(`DELETE FROM runs WHERE job = ? AND status != 'RUNNING' AND id NOT IN (
+        SELECT id FROM runs WHERE job = ? AND status != 'RUNNING' ORDER BY started_at DESC, id DESC LIMIT ?)`)
+      .run(job, job, this.keep);
+  }
+
+  /** Recovers dead runs if there are any; a read when there are none. */
+  private recover(): void {
+    if (this.deadRuns().length) this.transaction(() => this.recoverDead());
+  }
+
+  /** Inside a write transaction: every RUNNING run whose owner died or whose lease expired ends ABORTED. */
+  private recoverDead(): void {
+    const now = new Date();
+    for (const run of this.deadRuns(now.getTime())) {
+      for (const group of this.sql('SELECT pgid, leader_start FROM lease_groups WHERE run_id = ?').all(run.id)) {
+        killGroup(Number(group.pgid), String(group.leader_start));
+      }
+      const reason = run.expired && run.alive
+        ? `the run's lease expired at ${new Date(run.expiresAt).toISOString()} (its stepcron process, pid ${run.pid}, outlived the run's deadline): run recovered at ${now.toISOString()}`
+        : `the stepcron process (pid ${run.pid}) died: run recovered at ${now.toISOString()}`;
+      this.sql(`UPDATE runs SET status = 'ABORTED', stopped_at = ?, reason = ?, error = 'stepcron.OwnerDied' WHERE id = ? AND status = 'RUNNING'`)
+        .run(now.toISOString(), reason, run.id);
+      this.sql('DELETE FROM leases WHERE run_id = ?').run(run.id);
+      this.sql('DELETE FROM lease_groups WHERE run_id = ?').run(run.id);
+    }
+  }
+
+  private deadRuns(now = Date.now()) {
+    const running = this.sql(`SELECT r.id, r.pid, l.owner_pid, l.owner_start, l.expires_at FROM runs r
+        LEFT JOIN leases l ON l.run_id = r.id WHERE r.status = 'RUNNING'`).all();
+    return running.map((r) => {
+      const pid = Number(r.owner_pid ?? r.pid);
+      const expiresAt = Number(r.expires_at ?? 0);
+      const alive = r.owner_pid !== null && ownerAlive(pid, String(r.owner_start));
+      return { id: Number(r.id), pid, alive, expiresAt, expired: expiresAt <= now };
+    }).filter((r) => !r.alive || r.expired);
+  }
+
+  /** Statements are compiled once per store: compiling is most of the cost of a small one. */
+  private sql(text: string): StatementSync {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** A write made while a run goes on: if it fails (disk full, locked too long), the run goes on unrecorded. */
+  private write(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (this.warnedWrite) return;
+      this.warnedWrite = true;
+      this.warn(`stepcron: warning: could not write to ${displayPath(this.file)} (${(err as Error).message}): the run goes on, but its events, output or tasks may be missing there`);
+    }
+  }
+
+  /** SQLite's failures as one line each. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(err, this.file);
+    }
+  }
+}
+
+const RECORD_COLUMNS = 'job, stage, execution, execution_arn, state_machine_arn, status, pid, started_at, stopped_at, duration_ms, error, reason';
+
+/** A row as a RunRecord; typed columns are CHECKed by the schema, but a hand-edited row still must not break a listing. */
+function toRecord(row: Row): RunRecord {
+  const text = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
+  return {
+    job: String(row.job),
+    stage: String(row.stage),
+    execution: String(row.execution),
+    executionArn: String(row.execution_arn),
+    stateMachineArn: String(row.state_machine_arn),
+    // Shown as it is, whatever it is: only RUNNING means anything to the precheck, and it is matched in SQL.
+    status: String(row.status) as RunRecord['status'],
+    pid: Number(row.pid),
+    startedAt: String(row.started_at),
+    ...(text(row.stopped_at) !== undefined && { stoppedAt: text(row.stopped_at)! }),
+    ...(typeof row.duration_ms === 'number' && { durationMs: row.duration_ms }),
+    ...(text(row.error) !== undefined && { error: text(row.error)! }),
+    ...(text(row.reason) !== undefined && { reason: text(row.reason)! }),
+  };
+}
+
+function parseOr(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { unreadable: line.slice(0, 200) };
+  }
+}
+
+/**
+ * An event as the store keeps it: every field of the event and of its state longer than EVENT_FIELD_CAP as JSON is
+ * replaced by `{ cutBytes, head }`, so one event stays a few KB whatever the Map's items; a StateExited keeps its
+ * output only (the input is in the StateEntered before it), as AWS's *StateExited events do.
+ */
+export function compactEvent(event: unknown): unknown {
+  if (!isObject(event)) return capped(event);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (key === 'state' && isObject(value)) {
+      out.state = Object.fromEntries(Object.entries(value)
+        .filter(([k]) => !(k === 'input' && event.type === 'StateExited'))
+        .map(([k, v]) => [k, capped(v)]));
+      continue;
+    }
+    out[key] = capped(value);
+  }
+  return out;
+}
+
+function capped(value: unknown): unknown {
+  const json = JSON.stringify(value);
+  if (json === undefined || json.length <= EVENT_FIELD_CAP) return value;
+  return { cutBytes: Buffer.byteLength(json), head: json.slice(0, EVENT_FIELD_CAP / 4) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * At most the last `max` bytes of `text`, from the start of a line. When no line starts in them (one long last line),
+ * `partial` keeps that line's end from a whole character; otherwise nothing is kept.
+ */
+function tail(text: string, max: number, partial: boolean): { text: string; dropped: number } {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= max) return { text, dropped: 0 };
+  let start = bytes.length - max;
+  if (bytes[start - 1] !== 0x0a) {
+    const newline = bytes.indexOf(0x0a, start);
+    if (newline !== -1 && newline + 1 < bytes.length) start = newline + 1;
+    else if (!partial) start = bytes.length;
+    else while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  }
+  return { text: bytes.subarray(start).toString('utf8'), dropped: start };
+}
+
+/** Linux: every process has a /proc/<pid>/stat; elsewhere only kill(pid, 0) tells whether a pid is alive. */
+const hasProc = existsSync('/proc/self/stat');
+
+/**
+ * A process's start time in clock ticks since boot (Linux: field 22 of /proc/<pid>/stat), which tells a process from
+ * a later one that got its pid; '' where it cannot be told (no /proc); undefined when there is no such process.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2, the command name, is in parentheses and may hold spaces: count from after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie has exited; only its parent has not collected it yet.
+    if (fields[0] === 'Z') return undefined;
+    return fields[19] ?? '';
+  } catch {
+    if (hasProc) return undefined;
+    try {
+      process.kill(pid, 0);
+      return '';
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM' ? '' : undefined;
+    }
+  }
+}
+
+/** The lease's owner still runs: its pid is alive and is the same process (same start time, where that is known). */
+export function ownerAlive(pid: number, start: string): boolean {
+  const now = processStartTime(pid);
+  return now !== undefined && (start === '' || now === '' || now === start);
+}
+
+/**
+ * SIGKILLs a dead run's process group, unless its leader's pid now names another process: Linux reuses no pid while
+ * a group of that id has members, so then the group is gone and the pid belongs to someone else.
+ */
+function killGroup(pgid: number, leaderStart: string): void {
+  const now = processStartTime(pgid);
+  if (now !== undefined && now !== '' && leaderStart !== '' && now !== leaderStart) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is gone already.
+  }
+}
+
+/** node:sqlite, loaded when a store is opened: it exists on Node >= 22.13 only (the project's Node is 24). */
+function sqlite(): typeof import('node:sqlite') {
+  const found = process.getBuiltinModule?.('node:sqlite') as typeof import('node:sqlite') | undefined;
+  if (!found) {
+    throw new StoreError(`the run store needs node:sqlite (Node 22.13 or later) and this is Node ${process.version}: run stepcron through npx or npm scripts, which use the project's Node 24`);
+  }
+  return found;
+}
+
+function configure(db: DatabaseSync): void {
+  // Before anything else: two stepcron processes opening a new store at once wait for each other, not fail.
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.prepare('PRAGMA journal_mode = WAL').get();
+  // In WAL mode NORMAL loses nothing when a process is killed (only on power loss), and spares an fsync per commit.
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = ON');
+}
+
+/** Schema changes, numbered by PRAGMA user_version, applied in one transaction. */
+function migrate(db: DatabaseSync, file: string): void {
+  const version = () => Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+  const found = version();
+  if (found > MIGRATIONS.length) {
+    throw new StoreError(`${displayPath(file)} was written by a newer stepcron (store schema ${found}; this one knows up to ${MIGRATIONS.length}): use that stepcron, or move the file aside (mv ${displayPath(file)} ${displayPath(file)}.newer) to start a new one`);
+  }
+  if (found === MIGRATIONS.length) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const now = version();
+    if (now === 0 && Number(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").get()?.n) > 0) {
+      throw new NotAStore('it is an SQLite database of another program');
+    }
+    for (let v = now; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+class NotAStore extends Error {}
+
+/** Why the file is no store at all (garbage, another program's database), or undefined for other failures. */
+function brokenReason(err: unknown): string | undefined {
+  if (err instanceof NotAStore) return err.message;
+  const { errcode, errstr } = err as { errcode?: number; errstr?: string };
+  // SQLITE_CORRUPT, SQLITE_NOTADB (and their extended codes)
+  const base = (errcode ?? 0) & 0xff;
+  if (base === 11 || base === 26) return errstr ?? 'file is not a database';
+  return undefined;
+}
+
+function storeError(err: unknown, file: string): Error {
+  if (err instanceof StoreError) return err;
+  const { errcode, errstr } = err as { errcode?: number; errstr?: string };
+  if (errcode === undefined) return err as Error;
+  const shown = displayPath(file);
+  const base = errcode & 0xff;
+  if (base === 11 || base === 26) return new StoreError(`${shown} is damaged (${errstr}): delete it (rm ${shown}) to start a new one`);
+  if (base === 5 || base === 6) return new StoreError(`${shown} stayed locked by another stepcron process for ${BUSY_TIMEOUT_MS / 1000} s (${errstr}): try again when it has finished writing`);
+  if (base === 8 || base === 14 || base === 23) return new StoreError(`cannot open ${shown} for writing (${errstr}): check the permissions of it and of its folder`);
+  if (base === 13) return new StoreError(`cannot write ${shown}: the disk is full`);
+  return new StoreError(`${shown}: ${errstr ?? (err as Error).message}`);
+}
+
+/** A path as the user would type it: relative to the current folder when inside it. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
