@@ -3,7 +3,8 @@
 import { type EventLog, jobExitCode } from './engine';
 
 export interface ProgressOptions {
-  write: (text: string) => void;
+  /** A returned promise means the stream is full (back-pressure); line() hands it on. */
+  write: (text: string) => unknown;
   tty: boolean;
   /** Waits are skipped (`--skip-waits`): say so instead of the wait the definition asks for. */
   skipWaits?: boolean;
@@ -34,15 +35,13 @@ export class Progress {
     this.barFinished = false;
   }
 
-  /** A line from the job or from the runner, kept clear of the progress bar. */
-  line(text: string): void {
-    if (this.barShown) {
-      this.options.write(`\r\x1b[2K${text}\n`);
-      this.barShown = false;
-      this.drawBar();
-    } else {
-      this.options.write(`${text}\n`);
-    }
+  /** A line from the job or from the runner, kept clear of the progress bar; a promise while the stream is full. */
+  line(text: string): unknown {
+    if (!this.barShown) return this.options.write(`${text}\n`);
+    const written = this.options.write(`\r\x1b[2K${text}\n`);
+    this.barShown = false;
+    this.drawBar();
+    return written;
   }
 
   event(e: EventLog): void {

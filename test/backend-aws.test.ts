@@ -18,7 +18,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsBackend, toEcsTask } from '../cli/backends/aws';
 import type { TaskRequest } from '../cli/backends/types';
-import { History } from '../cli/history';
+import { Store } from '../cli/store';
 import { runLocal } from '../cli/run';
 import type { Job } from '../workflows/catalog';
 import type { StageParams } from '../workflows/resources';
@@ -58,7 +58,7 @@ function request(overrides: Partial<TaskRequest> = {}): { req: TaskRequest; line
     startedBy: '20261124T163716Z-8a54',
     environment: { STEPCRON_JOB: 'nightly', STEPCRON_ATTEMPT: '0', LOG_LEVEL: 'info' },
     command: ['sh', 'run.sh'],
-    onOutput: (stream, line) => lines.push(`${stream}:${line}`),
+    onOutput: (stream, line) => { lines.push(`${stream}:${line}`); },
     ...overrides,
   };
   return { req, lines };
@@ -361,8 +361,8 @@ describe('aws backend under a local run', () => {
     const output: string[] = [];
     // Act
     const summary = await runLocal({
-      job: job({ capacity: 'spot' }), stage: 'prod', input: {}, backend, history: new History(join(dir, '.stepcron')),
-      skipWaits: true, err: (t) => output.push(t), out: (t) => output.push(t),
+      job: job({ capacity: 'spot' }), stage: 'prod', input: {}, backend, history: Store.open(join(dir, '.stepcron')),
+      skipWaits: true, err: (t) => { output.push(t); }, out: (t) => { output.push(t); },
     });
     // Assess
     const providers = ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input.capacityProviderStrategy?.[0]?.capacityProvider);
@@ -380,7 +380,7 @@ describe('aws backend under a local run', () => {
     const backend = awsBackend(params(), new ECSClient({ region: 'eu-west-1' }));
     // Act
     const summary = await runLocal({
-      job: job(), stage: 'prod', input: {}, backend, history: new History(join(dir, '.stepcron')),
+      job: job(), stage: 'prod', input: {}, backend, history: Store.open(join(dir, '.stepcron')),
       skipWaits: true, err: () => undefined, out: () => undefined,
     });
     // Assess
@@ -396,7 +396,7 @@ describe('aws backend under a local run', () => {
     // Act
     const summary = await runLocal({
       job: job({ notify: { onFailure: true, onSuccess: false } }), stage: 'prod', input: {}, backend,
-      history: new History(join(dir, '.stepcron')), skipWaits: true, err: (t) => output.push(t), out: (t) => output.push(t),
+      history: Store.open(join(dir, '.stepcron')), skipWaits: true, err: (t) => { output.push(t); }, out: (t) => { output.push(t); },
     });
     // Assess
     expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(1);

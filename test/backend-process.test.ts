@@ -1,8 +1,9 @@
 // The process backend with real child processes (sh -c): what the state machine sees must match ECS's Task object.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processBackend } from '../cli/backends/process';
+import { cutMarker, MAX_LINE_BYTES } from '../cli/backends/task';
 import type { EcsBackend, EcsTask, TaskRequest } from '../cli/backends/types';
 import type { Job } from '../workflows/catalog';
 
@@ -306,5 +307,85 @@ describe('process backend', () => {
 
     // Assess
     expect(out.stdout).toEqual([dir]);
+  });
+
+  it('passes a line of MAX_LINE_BYTES whole and cuts a longer one at a character boundary, saying how long it was', async () => {
+    // Prepare: lines of exact sizes; 'é' (\303\251) is two bytes and straddles the cap in the third line.
+    const script = `a() { head -c "$1" /dev/zero | tr '\\0' a; }
+      a ${MAX_LINE_BYTES}; echo
+      a ${MAX_LINE_BYTES}; printf '\\r\\n'
+      a ${MAX_LINE_BYTES - 1}; printf '\\303\\251\\n'
+      a ${MAX_LINE_BYTES}; echo tail
+      echo next`;
+    const { req, out } = request(['sh', '-c', script]);
+
+    // Act
+    const task = await backend.run(req);
+
+    // Assess
+    const full = 'a'.repeat(MAX_LINE_BYTES);
+    expect(task.Containers[0]?.ExitCode).toBe(0);
+    expect(out.stdout).toEqual([
+      full,
+      full,
+      `${full.slice(1)}${cutMarker(MAX_LINE_BYTES + 1)}`,
+      `${full}${cutMarker(MAX_LINE_BYTES + 4)}`,
+      'next',
+    ]);
+  });
+
+  it('stops reading while onOutput holds back (the job blocks on its writes), and loses no line', async () => {
+    // Prepare: 20,000 lines (~200 KB, more than a pipe holds), then a file saying the job got to its end.
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-backpressure-'));
+    let release!: () => void;
+    let held: Promise<void> | undefined = new Promise((resolve) => { release = resolve; });
+    const lines: string[] = [];
+    const { req } = request(['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do echo "line $i"; i=$((i+1)); done; touch finished'], {
+      onOutput: (_stream, line) => {
+        lines.push(line);
+        return held;
+      },
+    });
+    const inDir = processBackend({ cwd: dir });
+
+    // Act
+    const running = inDir.run(req);
+    await new Promise((r) => setTimeout(r, 1000));
+    const whileHeld = { lines: lines.length, finished: existsSync(join(dir, 'finished')) };
+    held = undefined;
+    release();
+    const task = await running;
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess: one chunk was taken (its lines all delivered), then nothing until the release.
+    expect(whileHeld.finished).toBe(false);
+    expect(whileHeld.lines).toBeGreaterThan(0);
+    expect(whileHeld.lines).toBeLessThan(20000);
+    expect(task.Containers[0]?.ExitCode).toBe(0);
+    expect(lines).toEqual(Array.from({ length: 20000 }, (_, i) => `line ${i}`));
+  });
+
+  it('keeps what a job wrote before exiting while the reader was held back past the abandon delay', async () => {
+    // Prepare: ~40 KB fits in the pipe, so the job exits while its output is still unread.
+    let release!: () => void;
+    let held: Promise<void> | undefined = new Promise((resolve) => { release = resolve; });
+    const lines: string[] = [];
+    const { req } = request(['sh', '-c', 'i=0; while [ $i -lt 4000 ]; do echo "line $i"; i=$((i+1)); done'], {
+      onOutput: (_stream, line) => {
+        lines.push(line);
+        return held;
+      },
+    });
+
+    // Act: held for 1.5 s, three times the 500 ms after which a pipe kept open by an escaped process is abandoned.
+    const running = backend.run(req);
+    await new Promise((r) => setTimeout(r, 1500));
+    held = undefined;
+    release();
+    const task = await running;
+
+    // Assess
+    expect(task.Containers[0]?.ExitCode).toBe(0);
+    expect(lines).toEqual(Array.from({ length: 4000 }, (_, i) => `line ${i}`));
   });
 });

@@ -74,8 +74,8 @@ export function processBackend(options: { graceMs?: number; cwd?: string } = {})
     let settled = false;
     let abandonTimer: NodeJS.Timeout | undefined;
 
-    const flushOut = forEachLine(child.stdout!, (line) => request.onOutput('stdout', line));
-    const flushErr = forEachLine(child.stderr!, (line) => request.onOutput('stderr', line));
+    const out = forEachLine(child.stdout!, (line) => request.onOutput('stdout', line));
+    const err = forEachLine(child.stderr!, (line) => request.onOutput('stderr', line));
 
     const finish = (result: EcsTask) => {
       if (settled) return;
@@ -86,7 +86,11 @@ export function processBackend(options: { graceMs?: number; cwd?: string } = {})
       resolveDone(result);
     };
 
-    child.on('spawn', () => { startedAt = new Date(); });
+    child.on('spawn', () => {
+      startedAt = new Date();
+      // detached: the child leads its own group, whose id is its pid.
+      request.onSpawn?.(child.pid!);
+    });
 
     child.on('error', (err: NodeJS.ErrnoException) => {
       // ENOENT/EACCES: the command could not be started; ECS reports that as a task, not as a RunTask error.
@@ -101,15 +105,21 @@ export function processBackend(options: { graceMs?: number; cwd?: string } = {})
       exit = { code, signal };
       // The essential container exited, so the task stops: whatever else the job left running dies with it (as in ECS).
       killGroup(child, 'SIGKILL');
-      // A process that escaped the group (setsid) may still hold our pipes open: do not wait for it for long.
-      abandonTimer = setTimeout(() => {
-        flushOut();
-        flushErr();
+      request.onExit?.(child.pid!);
+      // A process that escaped the group (setsid) may still hold our pipes open: do not wait for it for long. While
+      // the reader holds the pipes paused (back-pressure), what is left in them is the job's own output: keep it.
+      const abandon = () => {
+        if (out.waiting || err.waiting) {
+          abandonTimer = setTimeout(abandon, 500).unref();
+          return;
+        }
+        out.flush();
+        err.flush();
         child.stdout?.destroy();
         child.stderr?.destroy();
         complete();
-      }, 500);
-      abandonTimer.unref();
+      };
+      abandonTimer = setTimeout(abandon, 500).unref();
     });
 
     // 'close' comes after 'exit' once both pipes have ended, so every output line has been delivered by then.

@@ -1,8 +1,7 @@
 // What the local backends share: task ids and ARNs, the stopped ECS Task object they report, exit codes as Docker and
-// ECS give them, and line-by-line output.
+// ECS give them, and line-by-line output (bounded lines, with back-pressure).
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { JOB_CONTAINER } from '../../workflows/compile';
 import { localArn } from '../engine';
@@ -68,28 +67,99 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
 }
 
 /**
- * Calls onLine for every complete line of a stream, and for the unterminated rest when the stream ends.
- * Returns a function that flushes that rest early (used when a stream is abandoned).
+ * The longest output line passed on whole, in bytes. A longer line keeps its first MAX_LINE_BYTES (cut at a character
+ * boundary) and says how long it was; the rest is dropped as it streams, so one huge line costs no more memory than this.
  */
-export function forEachLine(stream: Readable, onLine: (line: string) => void): () => void {
-  // A decoder keeps a multi-byte character split across chunks in one piece.
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/** What a cut line ends with: its whole length, so the reader knows how much was dropped. */
+export const cutMarker = (bytes: number) => `… [line cut: ${bytes} bytes]`;
+
+/** What forEachLine returns: flush() emits the unterminated rest early (an abandoned stream). */
+export interface LineReader {
+  flush(): void;
+  /** True while the stream is paused because onLine asked to wait (back-pressure). */
+  readonly waiting: boolean;
+}
+
+/**
+ * Calls onLine for every complete line of a stream, and for the unterminated rest when the stream ends. Each byte is
+ * looked at once and a line is decoded once, so time is linear in the output; a line over MAX_LINE_BYTES is cut (see
+ * there). When onLine returns a promise, the stream is paused until it settles: a consumer that cannot keep up (a
+ * slow reader of the CLI's stdout) makes the job block on its writes, as a pipe would, instead of piling output up here.
+ * The lines already read are all delivered; only reading stops.
+ */
+export function forEachLine(stream: Readable, onLine: (line: string) => void | Promise<void>): LineReader {
+  /** The current line's bytes, up to MAX_LINE_BYTES; `length` counts all of them, kept or not. */
+  let parts: Buffer[] = [];
+  let kept = 0;
+  let length = 0;
+  let lastByte = -1;
   let flushed = false;
-  const emit = (text: string) => {
-    const lines = (rest + text).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+  let waits: Array<Promise<void>> = [];
+  let waiting = false;
+
+  const take = (bytes: Buffer) => {
+    if (bytes.length === 0) return;
+    length += bytes.length;
+    lastByte = bytes[bytes.length - 1]!;
+    if (kept >= MAX_LINE_BYTES) return;
+    const part = bytes.length > MAX_LINE_BYTES - kept ? bytes.subarray(0, MAX_LINE_BYTES - kept) : bytes;
+    parts.push(part);
+    kept += part.length;
+  };
+  const emit = () => {
+    const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts, kept);
+    // A CRLF line ends like an LF one: the \r is not part of the line, nor of its length.
+    const size = lastByte === 0x0d ? length - 1 : length;
+    parts = [];
+    kept = 0;
+    length = 0;
+    lastByte = -1;
+    const text = size > MAX_LINE_BYTES ? `${utf8Prefix(line)}${cutMarker(size)}` : line.toString('utf8', 0, size);
+    const wait = onLine(text);
+    if (wait) waits.push(wait);
   };
   const flush = () => {
     if (flushed) return;
     flushed = true;
-    emit(decoder.end());
-    if (rest !== '') onLine(rest);
-    rest = '';
+    if (length > 0) emit();
   };
-  stream.on('data', (chunk: Buffer) => emit(decoder.write(chunk)));
+
+  stream.on('data', (chunk: Buffer) => {
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      take(chunk.subarray(start, end));
+      emit();
+      start = end + 1;
+    }
+    if (start < chunk.length) take(chunk.subarray(start));
+    if (waits.length === 0) return;
+    // Resume once every line of this chunk has been taken; a consumer that failed is not waited for twice.
+    const pending = waits;
+    waits = [];
+    waiting = true;
+    stream.pause();
+    void Promise.allSettled(pending).then(() => {
+      waiting = false;
+      stream.resume();
+    });
+  });
   stream.on('end', flush);
   stream.on('close', flush);
-  return flush;
+  return { flush, get waiting() { return waiting; } };
+}
+
+/** The bytes as text, without a last character cut in half (its lead byte and continuation bytes are left out). */
+function utf8Prefix(bytes: Buffer): string {
+  let end = bytes.length;
+  // Step back over continuation bytes (10xxxxxx) to the last lead byte, then keep it only if its sequence is whole.
+  let lead = end - 1;
+  while (lead >= 0 && lead > end - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+  if (lead >= 0) {
+    const byte = bytes[lead]!;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    if (lead + needed > end) end = lead;
+  }
+  return bytes.toString('utf8', 0, end);
 }

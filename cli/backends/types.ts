@@ -14,8 +14,16 @@ export interface TaskRequest {
   /** The job's environment merged with the container overrides (STEPCRON_* variables) from the state. */
   environment: Record<string, string>;
   command: string[];
-  /** Where the job's output lines go (the runner prefixes them with the fan-out item). */
-  onOutput(stream: 'stdout' | 'stderr', line: string): void;
+  /**
+   * Where the job's output lines go (the runner prefixes them with the fan-out item), one call per line; a line over
+   * MAX_LINE_BYTES (backends/task.ts) arrives cut, with its length. Returning a promise is back-pressure: the backend
+   * reads no more of the job's output until it settles (the job then blocks on its writes), and loses no line.
+   */
+  onOutput(stream: 'stdout' | 'stderr', line: string): void | Promise<void>;
+  /** The task's process group started (process backend): the run store's lease records it, to kill it if the runner dies. */
+  onSpawn?(pgid: number): void;
+  /** That process group is gone. */
+  onExit?(pgid: number): void;
 }
 
 /** The parts of an ECS Task object the state machine and the summary read (PascalCase, as .sync returns it). */
