@@ -3,6 +3,8 @@
 // first checks, with stat calls only, that the build was made from the files as they are now; if one changed or the
 // build is missing, it is rebuilt before anything runs (see bin/cli-build.cjs). What runs is never older than the sources.
 'use strict';
+// Read first: if the parent (npx's shell) dies while the CLI starts, the CLI must still see that it changed.
+const parentPid = process.ppid;
 const { join } = require('node:path');
 const cli = require('./cli-build.cjs');
 
@@ -33,6 +35,6 @@ if (stale) fail(`the CLI's sources keep changing while it is being built (${stal
 
 // One V8 code cache per command: the first word, if it looks like one.
 const command = /^[a-z][a-z-]{0,30}$/.test(argv[0] ?? '') ? argv[0] : 'default';
-cli.loadBuild(root, build, command).main(argv).then((code) => {
+cli.loadBuild(root, build, command).main(argv, { parentPid }).then((code) => {
   process.exitCode = code;
 });

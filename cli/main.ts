@@ -1,11 +1,11 @@
-// `npx stepcron <command>`: validate, synth, run, next, schedule, history, demo. Usage and catalog mistakes exit 2
+// `npx stepcron <command>`: validate, synth, run, next, schedule, history, logs, demo. Usage and catalog mistakes exit 2
 // with one clear line each; a run exits 0 when SUCCEEDED or SKIPPED and 1 otherwise.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
 import { isValidTimezone, nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
-import { History } from './history';
+import { Store } from './store';
 import type { Summary } from './run';
 import { UsageError } from './errors';
 
@@ -22,13 +22,14 @@ const EXIT_CODES = `
 Exit codes:
   0  the run succeeded or was skipped (or the command did its work)
   1  the run failed, timed out or was aborted; validate: the stage would not deploy
-  2  a bad catalog, argument or run input (one line says what to fix)
+  2  a bad catalog, argument, run input or run store (one line says what to fix)
   3  an internal error in stepcron (please report it with the lines printed)
 `;
 
 interface Common { catalog: string; stage: string }
 
-export async function main(argv: string[]): Promise<number> {
+/** `parentPid`: the parent when the process started (bin/stepcron.cjs reads it first): a change means it died. */
+export async function main(argv: string[], context: { parentPid?: number } = {}): Promise<number> {
   const program = new Command('stepcron')
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
     .addHelpText('after', EXIT_CODES)
@@ -44,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--catalog <file>', 'the job catalog', 'workflows/jobs.yml')
     .option('--stage <stage>', 'the stage whose settings apply', 'dev');
   const jobsOf = async (o: Common) => (await catalog()).loadCatalog(o.catalog, { stage: o.stage });
+  /** SIGINT, SIGTERM, SIGHUP or the parent exiting stop what the command runs (cli/signals.ts). */
+  const stopOnSignals = async () => (await import('./signals')).stopOnSignals({
+    err: (t) => process.stderr.write(t), parentPid: context.parentPid,
+  });
 
   common(program.command('validate').description('check the catalog; one line per problem'))
     .action(async (o: Common) => {
@@ -93,7 +98,12 @@ export async function main(argv: string[]): Promise<number> {
       const job = (await catalog()).findJob(await jobsOf(o), name, o.catalog);
       const input = o.event ? await checkedRunInput(runInputOf(readEvent(o.event), o.event, job.name), o.event) : {};
       const faults = o.fault.length === 0 ? [] : await faultsFor(job, o.stage, o.fault);
-      const summary = await runOnce(job, o, input, { ...o, faults });
+      const stop = await stopOnSignals();
+      const summary = await runOnce(job, o, input, { ...o, faults }, stop.signal).finally(() => stop.dispose());
+      if (!summary) {
+        exitCode = 1;
+        return;
+      }
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else process.stdout.write((await run()).formatSummary(summary));
       exitCode = summary.status === 'SUCCEEDED' || summary.status === 'SKIPPED' ? 0 : 1;
@@ -130,20 +140,23 @@ export async function main(argv: string[]): Promise<number> {
       const names = o.jobs?.split(',').map((s) => s.trim()).filter(Boolean);
       const jobs = names ? names.map((n) => findJob(all, n, o.catalog)) : all.filter((j) => j.enabled);
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
+      const backend = await makeBackend(o.ecs, o.stage);
+      const stop = await stopOnSignals();
       exitCode = await localScheduler({
-        jobs, stage: o.stage, history: history(), forMs,
-        backend: await makeBackend(o.ecs, o.stage),
-        out: (t: string) => process.stdout.write(t),
-      });
+        jobs, stage: o.stage, history: history(), forMs, backend, signal: stop.signal,
+        out: (await run()).writeTo(process.stdout),
+      }).finally(() => stop.dispose());
     });
 
   common(program.command('history').argument('[job]', 'one job (default: all)')
     .description('recent local runs, newest first, like the console\'s execution list')
-    .option('-n, --count <n>', 'how many', '20'))
-    .action((job: string | undefined, o: Common & { count: string }) => {
+    .option('-n, --count <n>', 'how many', '20')
+    .option('--json', 'print the runs as one JSON array (with stoppedAt, error and, for a recovered run, reason)', false))
+    .action((job: string | undefined, o: Common & { count: string; json: boolean }) => {
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count: '${o.count}' must be a whole number of at least 1`);
-      const rows = history().list(job).slice(0, count);
+      const rows = history('fail').list(job).slice(0, count);
+      if (o.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
       if (rows.length === 0) return void process.stdout.write('no local runs yet: try `npx stepcron run <job>`\n');
       process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} DURATION\n`);
       for (const r of rows) {
@@ -152,17 +165,52 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
 
+  common(program.command('logs').argument('<job>', 'the job').argument('[execution]', 'one of its runs (default: the latest; see stepcron history)')
+    .description("print what a local run's job wrote: stdout to stdout, stderr to stderr (the last 1 MiB of each)")
+    .addOption(new Option('--stream <stream>', 'only this stream, printed to stdout').choices(['stdout', 'stderr']))
+    .option('--json', 'print one JSON object: the run, its stdout and stderr text, and the bytes dropped from each', false))
+    .action((job: string, execution: string | undefined, o: Common & { stream?: 'stdout' | 'stderr'; json: boolean }) => {
+      const store = history('fail');
+      const found = store.find(job, execution);
+      if (!found) {
+        throw new UsageError(execution === undefined ? `logs: job '${job}' has no local runs (see stepcron history)`
+          : `logs: job '${job}' has no local run '${execution}' (see stepcron history ${job})`);
+      }
+      const { chunks, dropped } = store.logs(found.execution);
+      const text = (stream: 'stdout' | 'stderr') => chunks.filter((c) => c.stream === stream).map((c) => c.text).join('');
+      if (o.json) {
+        const { job: _job, ...run } = found;
+        return void process.stdout.write(`${JSON.stringify({ job, ...run, stdout: text('stdout'), stderr: text('stderr'), droppedBytes: dropped })}\n`);
+      }
+      const streams = o.stream ? [o.stream] : (['stdout', 'stderr'] as const);
+      for (const stream of streams) {
+        if (dropped[stream] > 0) process.stderr.write(`stepcron: note: the first ${dropped[stream]} bytes of ${stream} were dropped (a run keeps the last 1 MiB of each stream)\n`);
+      }
+      const shown = chunks.filter((c) => streams.includes(c.stream));
+      for (const chunk of shown) (chunk.stream === 'stderr' && !o.stream ? process.stderr : process.stdout).write(chunk.text);
+      if (shown.length === 0) process.stderr.write(`stepcron: ${found.execution} (${found.status}) wrote nothing to ${streams.join(' or ')}\n`);
+    });
+
   common(program.command('demo').description('run each job of the catalog once, locally (process backend, no retry waits)'))
     .action(async (o: Common) => {
       const summaries: Summary[] = [];
       const { formatSummary } = await run();
-      for (const job of await jobsOf(o)) {
-        const summary = await runOnce(job, o, {}, { ecs: 'process', notify: 'print', skipWaits: true, s3Dir: '.stepcron/s3' });
-        process.stdout.write(formatSummary(summary));
-        summaries.push(summary);
+      const jobs = await jobsOf(o);
+      const stop = await stopOnSignals();
+      try {
+        // Stopped: the job that was running is aborted, and the next ones do not start.
+        for (const job of jobs) {
+          if (stop.signal.aborted) break;
+          const summary = await runOnce(job, o, {}, { ecs: 'process', notify: 'print', skipWaits: true, s3Dir: '.stepcron/s3' }, stop.signal);
+          if (!summary) break;
+          process.stdout.write(formatSummary(summary));
+          summaries.push(summary);
+        }
+      } finally {
+        stop.dispose();
       }
       process.stdout.write(`\n${summaries.map((s) => `${s.job}: ${s.status}`).join(' · ')}\n`);
-      exitCode = summaries.every((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED') ? 0 : 1;
+      exitCode = summaries.length === jobs.length && summaries.every((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED') ? 0 : 1;
     });
 
   try {
@@ -197,8 +245,14 @@ async function checkedRunInput(input: unknown, file: string): Promise<unknown> {
   }
 }
 
-function history(): History {
-  return new History(resolve('.stepcron'));
+/**
+ * The run store (.stepcron/store.db), opened once per process. `history` and `logs` open it with 'fail': a store.db
+ * that is no store is one line and exit 2. Runs open it with 'replace': such a file is moved aside and the run goes on.
+ */
+let opened: Store | undefined;
+function history(broken: 'fail' | 'replace' = 'replace'): Store {
+  opened ??= Store.open(resolve('.stepcron'), { broken });
+  return opened;
 }
 
 /** `--fault` values checked against the job's own definition (unknown state or fault: UsageError, exit 2). */
@@ -207,22 +261,23 @@ async function faultsFor(job: Job, stage: string, specs: string[]) {
   return parseFaults(specs, compile(job, localInfra(job, stage)));
 }
 
+/** Runs the job once; undefined if stopped before it started (nothing ran, nothing is recorded). */
 async function runOnce(job: Job, o: Common, input: unknown,
-  flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string; faults?: import('./faults').Fault[] }) {
-  const [{ runLocal }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
+  flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string; faults?: import('./faults').Fault[] },
+  signal: AbortSignal): Promise<Summary | undefined> {
+  const [{ runLocal, writeTo }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
   const backend = await makeBackend(flags.ecs, o.stage);
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const { StartExecutionError } = await import('./engine');
+  const notifyDeps = flags.notify === 'aws' ? await awsDelivery() : undefined;
+  if (signal.aborted) return undefined;
   try {
     return await runLocal({
-      job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal: stop.signal, s3Dir: resolve(flags.s3Dir),
+      job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal, s3Dir: resolve(flags.s3Dir),
       ...(flags.faults?.length && { faults: flags.faults }),
-      ...(flags.notify === 'aws' && { notifyDeps: await awsDelivery() }),
-      err: (t) => process.stderr.write(t),
-      out: (t) => process.stdout.write(t),
+      ...(notifyDeps && { notifyDeps }),
+      // Back-pressure: a reader that falls behind pauses the job's output instead of the CLI buffering it.
+      err: writeTo(process.stderr),
+      out: writeTo(process.stdout),
       tty: Boolean(process.stderr.isTTY),
     });
   } catch (err) {
@@ -230,8 +285,6 @@ async function runOnce(job: Job, o: Common, input: unknown,
     if (err instanceof StartExecutionError) throw new UsageError(`run: StartExecution would refuse this run: ${err.name}: ${err.message}`);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     // Wait until every task of the run has really ended before the process exits.
     await backend.stopAll('stepcron run ended');
   }

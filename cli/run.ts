@@ -1,20 +1,22 @@
 // `stepcron run <job>`: the job's deployed state machine, executed locally. Lambda states call the real handler
 // logic in-process, the ECS state is served by a backend (process, container or aws), and every run is recorded.
 import { randomBytes } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { Job } from '../workflows/catalog';
-import { compile } from '../workflows/compile';
+import { compile, runTimeoutSeconds } from '../workflows/compile';
 import { type NotifyDeps, formatNotification, notify } from '../handlers/lib/notify';
-import { precheck } from '../handlers/lib/precheck';
-import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../handlers/lib/contracts';
+import { bufferedRunName, type ClaimsPort, claimKeys, precheck, startWaiting } from '../handlers/lib/precheck';
+import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema, WarningEventSchema } from '../handlers/lib/contracts';
+import { runtimeWarning, type WarningDeps } from '../handlers/lib/warnings';
 import { parseOrThrow } from '../handlers/lib/errors';
 import type { EcsBackend, EcsTask } from './backends/types';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../workflows/limits';
 import {
-  checkStartExecution, type EventLog, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
+  checkStartExecution, type EventLog, type Execution, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
   type Services, validateDefinition,
 } from './engine';
 import { type Fault, type Injection, withFaults } from './faults';
-import type { History, RunRecord } from './history';
+import type { RunRecord, Store } from './store';
 import { Progress, seconds } from './progress';
 
 export interface TaskReport {
@@ -55,6 +57,8 @@ export interface Summary {
   reason?: string;
   error?: string;
   cause?: string;
+  /** concurrency buffer: this run waited; the execution that took the waiting place, and for what. */
+  buffered?: { execution: string; behind: string; waitedMs: number };
 }
 
 /** How many per-item task reports and failed items a summary keeps, so a 100,000-item run's summary stays small. */
@@ -72,7 +76,7 @@ export interface LocalRunOptions {
   stage: string;
   input: unknown;
   backend: EcsBackend;
-  history: History;
+  history: Store;
   /** Publish notifications for real (SNS/Slack, from the handler's environment) instead of printing them. */
   notifyDeps?: NotifyDeps;
   skipWaits?: boolean;
@@ -80,35 +84,124 @@ export interface LocalRunOptions {
   /** Where `s3://bucket/key` lives locally (default .stepcron/s3). */
   s3Dir?: string;
   /** Progress and the job's stderr; the job's stdout goes to `out`. */
-  err: (text: string) => void;
-  out: (text: string) => void;
+  /** A returned promise is back-pressure (the stream is full): the job's output is not read until it settles. */
+  err: (text: string) => unknown;
+  out: (text: string) => unknown;
   tty?: boolean;
   /** `--fault`: failures injected into the Task states (cli/faults.ts), through the real definition. */
   faults?: Fault[];
+  /** concurrency buffer: how often a waiting run looks whether the run ahead has ended (default 250 ms). */
+  pollMs?: number;
 }
+
+/** A local waiting place is renewed while its run waits, so one whose process died is free again this soon. */
+const LOCAL_PLACE_TTL_MS = 30_000;
 
 export function executionName(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * Runs the job once. Under concurrency buffer a run skipped into the waiting place waits here for the run ahead to
+ * end, then starts again as a new execution (what EventBridge and the precheck function's startBuffered do on AWS),
+ * and that run's summary is returned.
+ */
 export async function runLocal(options: LocalRunOptions): Promise<Summary> {
+  const claims = options.history.claimsPort();
+  let next: { input: unknown; name?: string; waited?: Omit<NonNullable<Summary['buffered']>, 'waitedMs'> & { since: number } } = { input: options.input };
+  for (;;) {
+    const run = await runExecution(options, claims, next.input, next.name);
+    const summary = next.waited ? { ...run.summary, buffered: { execution: next.waited.execution, behind: next.waited.behind, waitedMs: Date.now() - next.waited.since } } : run.summary;
+    if (run.summary.status !== 'SKIPPED' || !run.bufferedBehind) return summary;
+    const since = Date.now();
+    const input = await waitInBuffer(options, claims, run.execution, run.bufferedBehind, run.input);
+    if (!input) return summary;
+    next = { input, name: bufferedRunName(run.execution.executionArn), waited: { execution: run.execution.name, behind: nameOf(run.bufferedBehind), since } };
+  }
+}
+
+/**
+ * Waits in the job's waiting place until no other run is in progress, then does what startBuffered does when the run
+ * ahead ends; resolves with the input of the run to start (null: stopped, or the place was lost).
+ */
+async function waitInBuffer(options: LocalRunOptions, claims: ClaimsPort, execution: Execution, behind: string,
+  input: unknown): Promise<Record<string, unknown> | null> {
+  const executions = options.history.executions();
+  const key = claimKeys.buffer(execution.stateMachineArn);
+  const me = execution.executionArn;
+  options.err(`  ⏸ waiting for ${nameOf(behind)} to end (concurrency buffer): ${execution.name} holds the waiting place\n`);
+  let started: Record<string, unknown> | null = null;
+  try {
+    while (!options.signal?.aborted) {
+      // Renewed as it waits: a place whose process died is free again within LOCAL_PLACE_TTL_MS.
+      const holder = await claims.claim(key, me, LOCAL_PLACE_TTL_MS);
+      if (holder !== me) {
+        options.err(`  ! the waiting place is now ${nameOf(holder)}'s: ${execution.name} does not run\n`);
+        return null;
+      }
+      const running = (await executions.listRunning(execution.stateMachineArn)).filter((e) => e.executionArn !== me);
+      if (running.length === 0) {
+        const result = await startWaiting(execution.stateMachineArn, me, behind, {
+          executions, claims,
+          restart: { input: async () => input, start: async (_machine, _name, runInput) => { started = runInput; } },
+        });
+        if (started) {
+          options.err(`  ▶ ${result.reason}\n`);
+          return started;
+        }
+      }
+      await sleep(options.pollMs ?? 250, options.signal);
+    }
+    return null;
+  } finally {
+    // Stopped while waiting: leave the place to the next run.
+    if (!started) await claims.release(key, me);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+const nameOf = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
+
+interface ExecutionRun {
+  summary: Summary;
+  execution: Execution;
+  input: unknown;
+  /** concurrency buffer: the run took the waiting place behind this execution. */
+  bufferedBehind?: string;
+}
+
+async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input: unknown, name?: string): Promise<ExecutionRun> {
   const { job, stage, backend, history } = options;
   const definition = compile(job, localInfra(job, stage));
   // Slow the first time: done before the start time that other runs' prechecks compare with this run's.
   validateDefinition(definition);
   const started = new Date();
-  const execution = newExecution(job, stage, executionName(started), started);
+  const execution = newExecution(job, stage, name ?? executionName(started), started);
+  let bufferedBehind: string | undefined;
   // StartExecution's own checks, before anything is recorded: a refused start is no run.
-  checkStartExecution(execution.name, options.input);
+  checkStartExecution(execution.name, input);
   const progress = new Progress({ write: options.err, tty: options.tty ?? false, skipWaits: options.skipWaits ?? false });
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const record: RunRecord = {
+  // The lease outlives the run's own deadline: an owner still alive past it is stuck, and its run is recovered.
+  const record: RunRecord = history.start({
     job: job.name, stage, execution: execution.name, executionArn: execution.executionArn,
     stateMachineArn: execution.stateMachineArn, status: 'RUNNING', pid: process.pid, startedAt: started.toISOString(),
-  };
-  history.start(record, options.input, () => abort.abort());
+  }, input, () => abort.abort(), { leaseMs: runTimeoutSeconds(job) * 1000 });
+  // The store starts a run just after one recorded before it, if need be: the precheck orders runs by this time.
+  execution.startTime = new Date(record.startedAt);
   progress.line(`▶ ${job.name}  ${execution.name}  (stage ${stage}, ecs ${backend.name})`);
 
   /** Per StartedBy (one per fan-out item): what ran, for the summary; the first SUMMARY_ITEMS items only. */
@@ -160,15 +253,39 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     run.attempts = Math.max(run.attempts, Number(env.STEPCRON_ATTEMPT ?? 0) + 1);
     return { env, label, run };
   };
+  /** Runtime warnings armed and not yet due; `ended` once the run is over (a due warning then stays quiet). */
+  const warningTimers = new Set<NodeJS.Timeout>();
+  let ended = false;
+  // The runtime warning's one-time schedule is a timer here: the check goes out as it falls due, while the run goes on.
+  const warningDeps: WarningDeps = {
+    ...(options.notifyDeps ?? { print: (text) => progress.line(`  ⚠ ${text.split('\n')[0]}`) }),
+    isRunning: async () => !ended,
+    schedule: async (at, check) => {
+      const timer = setTimeout(() => {
+        warningTimers.delete(timer);
+        runtimeWarning(check, warningDeps).then(({ notification: n }) => {
+          if (n) notifications.push({ status: 'RUNNING', subject: n.subject, delivered: n.delivered });
+        }, (err: Error) => progress.line(`  ! runtime warning not delivered: ${err.message}`));
+      }, Math.max(0, at.getTime() - Date.now()));
+      timer.unref();
+      warningTimers.add(timer);
+    },
+  };
   const services: Services = {
     // Payloads are parsed with the handlers' own schemas, as the Lambda entries do.
-    precheck: (event) => precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions: history.executions() }),
+    precheck: async (event) => {
+      const result = await precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions: history.executions(), claims });
+      bufferedBehind = result.bufferedBehind;
+      return result;
+    },
+    warning: (payload) => runtimeWarning(parseOrThrow(WarningEventSchema, payload, 'event'), warningDeps),
     notify: async (payload: NotifyEvent) => {
       const event = parseOrThrow(NotifyEventSchema, payload, 'event');
       const { subject } = formatNotification(event);
       try {
         const result = await notify(event, options.notifyDeps ?? printNotification);
-        notifications.push({ status: event.status, subject, delivered: result.delivered });
+        // Nothing delivered without an error: a success the job reports only when too fast (minRuntimeSeconds).
+        if (result.delivered.length) notifications.push({ status: event.status, subject, delivered: result.delivered });
         return result;
       } catch (err) {
         notifications.push({ status: event.status, subject, delivered: [] });
@@ -176,7 +293,12 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
       }
     },
     runTask: async (params: RunTaskParams) => {
+      // Stopping (Ctrl-C, SIGTERM): the engine may still reach a queued fan-out item or a retry; none of them starts.
+      if (abort.signal.aborted) throw stopping();
       const { env, label, run } = trackAttempt(params);
+      // The stored output says which item and which attempt wrote each line.
+      const attempt = Number(env.STEPCRON_ATTEMPT ?? 0) + 1;
+      const stored = `${label}${attempt > 1 ? `(attempt ${attempt}) ` : ''}`;
       const started = backend.run({
         job,
         cluster: params.Cluster,
@@ -185,7 +307,12 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
         ...(params.CapacityProviderStrategy?.[0] && { capacityProvider: params.CapacityProviderStrategy[0].CapacityProvider as 'FARGATE' | 'FARGATE_SPOT' }),
         environment: { ...job.environment, ...secrets, ...env },
         command: job.command,
-        onOutput: (stream, line) => (stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`)),
+        onOutput: (stream, line) => {
+          history.output(record, stream, `${stored}${line}`);
+          return waitFor(stream === 'stdout' && !label ? options.out(`${line}\n`) : progress.line(`${label}${line}`));
+        },
+        onSpawn: (pgid) => history.spawned(record, pgid),
+        onExit: (pgid) => history.exited(record, pgid),
       });
       pending.set(params.StartedBy, started);
       try {
@@ -218,7 +345,7 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
 
   let outcome: Awaited<ReturnType<typeof execute>>;
   try {
-    outcome = await execute(definition, options.input, execution, {
+    outcome = await execute(definition, input, execution, {
       skipWaits: options.skipWaits ?? false,
       signal: abort.signal,
       ...(options.s3Dir && { s3Dir: options.s3Dir }),
@@ -238,6 +365,8 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     faulty?.close();
+    ended = true;
+    for (const timer of warningTimers) clearTimeout(timer);
     // Nothing of this run outlives it (a timed-out task may still be stopping); a backend shared by the scheduler
     // keeps other runs' tasks.
     const leftovers = (await Promise.all([...pending.keys()].map((startedBy) => backend.list(startedBy)))).flat();
@@ -275,13 +404,49 @@ export async function runLocal(options: LocalRunOptions): Promise<Summary> {
     ...record, status: summary.status, stoppedAt: stopped.toISOString(), durationMs: summary.durationMs,
     ...(summary.error !== undefined && { error: summary.error }),
   }, summary);
-  return summary;
+  return { summary, execution, input, ...(bufferedBehind !== undefined && { bufferedBehind }) };
 }
 
 /**
- * The event as the history file keeps it. A Map iteration's event carries the whole Map input (every item) as its
+ * Writes to the CLI's stdout or stderr with back-pressure: while the stream's buffer is full (its reader is slow), the
+ * promise returned settles at 'drain', and until then the job's output is not read (TaskRequest.onOutput), so memory
+ * stays bounded and the job waits on its writes as it would on a pipe. A stream that closed holds nothing up.
+ */
+export function writeTo(stream: Writable): (text: string) => void | Promise<void> {
+  let full: Promise<void> | undefined;
+  return (text) => {
+    if (stream.destroyed || stream.writableEnded) return undefined;
+    if (stream.write(text)) return undefined;
+    full ??= new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        full = undefined;
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
+    return full;
+  };
+}
+
+/** A writer's promise (back-pressure), if it returned one. */
+const waitFor = (written: unknown) => (written instanceof Promise ? (written as Promise<void>) : undefined);
+
+/**
+ * What a Task state gets once its run is stopping: no Retry or Catch handles it (not even States.ALL), since on AWS no
+ * state runs after StopExecution. The run reports ABORTED; this error is never its outcome.
+ */
+function stopping(): Error {
+  return Object.assign(new Error('the run is stopping (Ctrl-C, SIGTERM): no task starts'),
+    { name: 'ExecutionAborted', isRetryable: false, isCatchable: false });
+}
+
+/**
+ * The event as the run store keeps it (which also cuts long fields, see compactEvent). A Map iteration's event carries the whole Map input (every item) as its
  * parentState: written for each iteration, that grows with the square of the items (54 MB for 2,400 items). AWS's
- * MapIteration* events hold only the Map's name and the index, and so does the file.
+ * MapIteration* events hold only the Map's name and the index, and so does the store.
  */
 function forHistory(event: EventLog): unknown {
   if (!('parentState' in event)) return event;
@@ -309,6 +474,7 @@ export function formatSummary(s: Summary): string {
   if (s.events !== undefined) lines.push(`  history      ${s.events} events (AWS fails an execution at ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')})`);
   if (s.maxPayloadBytes !== undefined) lines.push(`  max payload  ${kib(s.maxPayloadBytes)} (AWS fails a state above ${kib(PAYLOAD_LIMIT_BYTES)})`);
   if (s.reason) lines.push(`  reason       ${s.reason}`);
+  if (s.buffered) lines.push(`  buffered     waited ${seconds(s.buffered.waitedMs)} for ${s.buffered.behind} (as ${s.buffered.execution})`);
   if (s.error) lines.push(`  error        ${s.error}${s.cause && !s.cause.startsWith('{') ? `: ${s.cause}` : ''}`);
   if (s.items) {
     const { total, succeeded, failed } = s.items;
@@ -318,7 +484,7 @@ export function formatSummary(s: Summary): string {
     for (const f of shown) {
       lines.push(`    ${f.status.padEnd(9)} #${String(f.index).padEnd(6)} ${JSON.stringify(f.item).padEnd(20)} exit ${f.exitCode ?? '-'}  attempts ${f.attempts}`);
     }
-    if (failed > shown.length) lines.push(`    ... and ${failed - shown.length} more failed items (--json lists ${SUMMARY_ITEMS}; the run's events.jsonl has them all)`);
+    if (failed > shown.length) lines.push(`    ... and ${failed - shown.length} more failed items (--json lists ${SUMMARY_ITEMS}; the run's events in .stepcron/store.db have them all)`);
   } else {
     for (const t of s.tasks) lines.push(`  task         ${t.status}, exit ${t.exitCode ?? '-'}, attempts ${t.attempts}`);
   }

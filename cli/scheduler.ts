@@ -1,6 +1,6 @@
 // `stepcron schedule`: a local EventBridge Scheduler. Fires every job at its times in its time zone (the scheduled
 // time goes into the run input, as the real schedule's target input does), leaves overlap to the precheck, and on
-// Ctrl-C stops the running jobs and records them before it exits.
+// a stop (Ctrl-C, SIGTERM, SIGHUP: see cli/signals.ts) aborts the running jobs and records them before it exits.
 import type { Job } from '../workflows/catalog';
 import { nextFireTimes, parseSchedule } from '../workflows/schedule';
 import { stateMachineName } from '../workflows/resources';
@@ -15,9 +15,12 @@ export interface SchedulerOptions {
   stage: string;
   history: Store;
   backend: EcsBackend;
-  /** Stop after this long; undefined: until SIGINT/SIGTERM. */
+  /** Stop after this long; undefined: until `signal`. */
   forMs?: number | undefined;
-  out: (text: string) => void;
+  /** Stops the scheduler and aborts its running jobs (the CLI's SIGINT/SIGTERM/SIGHUP). */
+  signal?: AbortSignal;
+  /** A returned promise is back-pressure (see LocalRunOptions.out). */
+  out: (text: string) => unknown;
   now?: () => Date;
 }
 
@@ -41,13 +44,19 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
 
   const arm = (job: Job, after: Date) => {
     const [next] = nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: after, count: 1 });
-    if (!next) return out(`${stamp(now())} ${job.name}: no more fire times\n`);
+    if (!next) {
+      out(`${stamp(now())} ${job.name}: no more fire times\n`);
+      return;
+    }
     // setTimeout cannot wait longer than ~24.8 days: re-arm in steps.
     const wait = Math.min(next.getTime() - now().getTime(), 2 ** 31 - 1);
     const timer = setTimeout(() => {
       timers.delete(timer);
       if (stop.signal.aborted) return;
-      if (now().getTime() < next.getTime()) return arm(job, new Date(next.getTime() - 1));
+      if (now().getTime() < next.getTime()) {
+        arm(job, new Date(next.getTime() - 1));
+        return;
+      }
       fire(job, next);
       arm(job, next);
     }, Math.max(0, wait));
@@ -108,17 +117,16 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   out(`scheduling ${options.jobs.length} job(s)${options.forMs ? ` for ${seconds(options.forMs)}` : ''}; Ctrl-C stops\n`);
 
   await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    if (options.signal?.aborted) return resolve();
     const limit = options.forMs === undefined ? undefined : setTimeout(done, options.forMs);
-    stop.signal.addEventListener('abort', () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      if (limit) clearTimeout(limit);
-    });
-    // The promise resolving triggers the abort below.
+    options.signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(limit);
+      options.signal?.removeEventListener('abort', done);
+      resolve();
+    }
   });
+  // Its runs are aborted: their tasks get SIGTERM, then SIGKILL after the grace period.
   stop.abort();
   for (const t of timers) clearTimeout(t);
   if (running.size) out(`stopping ${running.size} running job(s)...\n`);

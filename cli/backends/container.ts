@@ -112,6 +112,24 @@ export function containerBackend(options: ContainerBackendOptions): EcsBackend {
   // `stop` itself takes up to the grace period; give the engine a margin before giving up on it.
   const stopTimeoutMs = (graceSeconds + 60) * 1000;
 
+  // If the runner exits before its containers are gone (a second Ctrl-C, a forced exit), the engine would keep them
+  // running: remove them by force, synchronously, on the way out. Killing the `run` clients would not stop them.
+  const removeAllOnExit = () => {
+    const names = [...tasks.values()].filter((t) => !t.ended).map((t) => t.name);
+    if (names.length === 0) return;
+    // podman's rm -f would first wait the container's stop timeout (10 s); docker's kills at once and has no -t.
+    const now = engine === 'podman' ? ['-t', '0'] : [];
+    spawnSync(engine, [...engineGlobalArgs(engine), 'rm', '-f', ...now, ...names], { timeout: 10_000, killSignal: 'SIGKILL', stdio: 'ignore' });
+  };
+  const track = (task: RunningContainer) => {
+    if (tasks.size === 0) process.on('exit', removeAllOnExit);
+    tasks.set(task.arn, task);
+  };
+  const untrack = (task: RunningContainer) => {
+    tasks.delete(task.arn);
+    if (tasks.size === 0) process.off('exit', removeAllOnExit);
+  };
+
   function run(request: TaskRequest): Promise<EcsTask> {
     const id = newTaskId();
     const name = `${NAME_PREFIX}${id}`;
@@ -126,29 +144,30 @@ export function containerBackend(options: ContainerBackendOptions): EcsBackend {
     let rejectDone!: (err: Error) => void;
     const done = new Promise<EcsTask>((resolve, reject) => { resolveDone = resolve; rejectDone = reject; });
     const task: RunningContainer = { arn, name, startedBy: request.startedBy, ended: false, done };
-    tasks.set(arn, task);
+    track(task);
 
     // The engine's own messages arrive on stderr after the job's: keep the last few to explain a start failure.
     const lastErrLines: string[] = [];
+    // Back-pressure reaches the container through the engine client: paused, it stops reading the container's output.
     forEachLine(child.stdout!, (line) => request.onOutput('stdout', line));
     forEachLine(child.stderr!, (line) => {
       lastErrLines.push(line);
       if (lastErrLines.length > 5) lastErrLines.shift();
-      request.onOutput('stderr', line);
+      return request.onOutput('stderr', line);
     });
 
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     child.on('error', (err) => {
       // The engine binary itself is missing: a backend failure, as RunTask failing, not a task that failed to start.
       task.ended = true;
-      tasks.delete(arn);
+      untrack(task);
       rejectDone(new TaskStartError(`cannot run ${engine}: ${err.message}`));
     });
     child.on('exit', (code, signal) => { exit = { code, signal }; });
     child.on('close', () => {
       if (!exit) return;
       task.ended = true;
-      tasks.delete(arn);
+      untrack(task);
       const exitCode = exitCodeOf(exit.code, exit.signal);
       const failure = startFailure(exitCode, lastErrLines);
       if (failure) {
