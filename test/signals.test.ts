@@ -2,10 +2,14 @@
 // through `npx`, which does not pass SIGTERM on), a second signal, a fan-out interrupted after its first batch, and the
 // scheduler. Jobs write their pid to a file; the process backend makes each task the leader of its own process group,
 // so that pid is the group checked for survivors (in /proc, zombies left out).
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { detectEngineSync, engineGlobalArgs } from '../cli/backends/container';
 import { DEFAULT_GRACE_MS } from '../cli/backends/process';
 import type { Summary } from '../cli/run';
+import { buildBusyboxImage } from './support/busybox-image';
 import { cleanUp, groupMembers, isRunning, procStat, readPid, sleep, startCli, until, workspace } from './support/cli';
 
 /** Time for a stopped CLI to be gone and its jobs with it: the grace period the tasks get after SIGTERM. */
@@ -176,4 +180,40 @@ describe('stepcron schedule, stopped by a signal', () => {
     expect(await statuses(polite, 'tick')).toEqual(['ABORTED']);
     expect(await statuses(stubborn, 'tick')).toEqual(['ABORTED']);
   }, 40_000);
+});
+
+const engine = detectEngineSync();
+if (!engine) console.warn('container signal test skipped: no container engine answers (install podman: scripts/install-podman.sh)');
+
+(engine ? describe : describe.skip)('stepcron run --ecs container, stopped by a signal', () => {
+  let image: string;
+  beforeAll(async () => {
+    // The private store the container tests share, so the image is built once.
+    process.env.STEPCRON_PODMAN_ROOT = join(tmpdir(), 'stepcron-podman-test');
+    image = await buildBusyboxImage(engine!.engine);
+  }, 60_000);
+
+  it('a second SIGINT removes a container that ignores SIGTERM at once', async () => {
+    // Prepare: a container's hostname is its id.
+    const dir = workspace({ boxed: { command: "trap '' TERM; echo \"started $(hostname)\"; sleep 60", fields: [`image: ${image}`] } });
+    const cli = startCli(['run', 'boxed', '--catalog', 'jobs.yml', '--ecs', 'container'], { cwd: dir });
+    await until(() => /started \w+/.test(cli.stdout()), 30_000, 'the container to start');
+    const id = /started (\w+)/.exec(cli.stdout())![1]!;
+    const containers = () => execFileSync(engine!.engine, [...engineGlobalArgs(engine!.engine), 'ps', '-a', '-q', '--filter', `id=${id}`], { encoding: 'utf8' }).trim();
+    const before = containers();
+
+    // Act
+    cli.child.kill('SIGINT');
+    await sleep(500);
+    const secondAt = Date.now();
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    const exitedAfter = Date.now() - secondAt;
+
+    // Assess: without the exit hook the engine keeps the container running after the CLI is gone.
+    expect(before).not.toBe('');
+    expect(result.code).toBe(1);
+    expect(exitedAfter).toBeLessThan(GRACE / 2);
+    expect(containers()).toBe('');
+  }, 60_000);
 });

@@ -31,7 +31,8 @@ const dirs: string[] = [];
  */
 export function startCli(args: string[], options: { cwd: string; npx?: boolean; timeoutMs?: number; readStdout?: boolean }): Cli {
   const [file, argv] = options.npx ? ['npx', ['--no-install', 'stepcron', ...args]] : [process.execPath, [BIN, ...args]];
-  const child = spawn(file, argv, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The test's process.env, not the one spawn would take by default (jest gives each test file its own copy).
+  const child = spawn(file, argv, { cwd: options.cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   started.add(child);
   const out: Buffer[] = [];
   let err = '';
