@@ -193,14 +193,17 @@ if (!engine) console.warn('container signal test skipped: no container engine an
     image = await buildBusyboxImage(engine!.engine);
   }, 60_000);
 
-  it('a second SIGINT removes a container that ignores SIGTERM at once', async () => {
-    // Prepare: a container's hostname is its id.
-    const dir = workspace({ boxed: { command: "trap '' TERM; echo \"started $(hostname)\"; sleep 60", fields: [`image: ${image}`] } });
+  it('a second SIGINT kills and removes a container that ignores SIGTERM at once', async () => {
+    // Prepare: a container's hostname is its id; its sleep, seen from the host, is found by its unusual length.
+    const seconds = 60_000 + Math.floor(Math.random() * 10_000);
+    const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && isRunning(Number(p)))
+      .filter((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\0${seconds}\0`; } catch { return false; } });
+    const dir = workspace({ boxed: { command: `trap '' TERM; echo "started $(hostname)"; sleep ${seconds}`, fields: [`image: ${image}`] } });
     const cli = startCli(['run', 'boxed', '--catalog', 'jobs.yml', '--ecs', 'container'], { cwd: dir });
     await until(() => /started \w+/.test(cli.stdout()), 30_000, 'the container to start');
     const id = /started (\w+)/.exec(cli.stdout())![1]!;
     const containers = () => execFileSync(engine!.engine, [...engineGlobalArgs(engine!.engine), 'ps', '-a', '-q', '--filter', `id=${id}`], { encoding: 'utf8' }).trim();
-    const before = containers();
+    const before = { container: containers(), sleeping: sleeping().length };
 
     // Act
     cli.child.kill('SIGINT');
@@ -211,9 +214,10 @@ if (!engine) console.warn('container signal test skipped: no container engine an
     const exitedAfter = Date.now() - secondAt;
 
     // Assess: without the exit hook the engine keeps the container running after the CLI is gone.
-    expect(before).not.toBe('');
+    expect(before).toEqual({ container: expect.stringMatching(/^\w+$/), sleeping: 1 });
     expect(result.code).toBe(1);
     expect(exitedAfter).toBeLessThan(GRACE / 2);
     expect(containers()).toBe('');
+    await until(() => sleeping().length === 0, 2000, "the container's processes to be gone");
   }, 60_000);
 });

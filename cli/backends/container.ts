@@ -1,7 +1,7 @@
 // The `container` backend: runs the job's image with podman or docker through their command line, with the job's
 // cpu/memory as limits, and describes the result as the ECS Task object `ecs:runTask.sync` returns.
 // The CLI, never the Docker-compatible socket: podman 4.3's API reports exit code 0 for `run --rm` whatever happened.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -101,6 +101,8 @@ interface RunningContainer {
   stopReason?: string;
   /** True once the `run` client has exited: nothing left to stop. */
   ended: boolean;
+  /** The `run` client (its own process group). */
+  client: ChildProcess;
   done: Promise<EcsTask>;
 }
 
@@ -112,22 +114,27 @@ export function containerBackend(options: ContainerBackendOptions): EcsBackend {
   // `stop` itself takes up to the grace period; give the engine a margin before giving up on it.
   const stopTimeoutMs = (graceSeconds + 60) * 1000;
 
-  // If the runner exits before its containers are gone (a second Ctrl-C, a forced exit), the engine would keep them
-  // running: remove them by force, synchronously, on the way out. Killing the `run` clients would not stop them.
-  const removeAllOnExit = () => {
-    const names = [...tasks.values()].filter((t) => !t.ended).map((t) => t.name);
-    if (names.length === 0) return;
-    // podman's rm -f would first wait the container's stop timeout (10 s); docker's kills at once and has no -t.
-    const now = engine === 'podman' ? ['-t', '0'] : [];
-    spawnSync(engine, [...engineGlobalArgs(engine), 'rm', '-f', ...now, ...names], { timeout: 10_000, killSignal: 'SIGKILL', stdio: 'ignore' });
+  // If the runner exits before its containers are gone (a second Ctrl-C, a forced exit), the engine keeps them running
+  // (killing a `run` client does not stop its container): stop them by force, synchronously, on the way out. The
+  // clients go first, so none goes on to create its container; then each container is killed, then removed. Not
+  // `rm -f` alone: during a `stop` still waiting out its grace, podman 4.3's rm -f drops the container from its list
+  // and leaves its processes running.
+  const killAllOnExit = () => {
+    const live = [...tasks.values()].filter((t) => !t.ended);
+    if (live.length === 0) return;
+    for (const task of live) killGroup(task.client);
+    const names = live.map((t) => t.name);
+    const sync = { timeout: 10_000, killSignal: 'SIGKILL', stdio: 'ignore' } as const;
+    spawnSync(engine, [...engineGlobalArgs(engine), 'kill', '-s', 'KILL', ...names], sync);
+    spawnSync(engine, [...engineGlobalArgs(engine), 'rm', '-f', ...names], sync);
   };
   const track = (task: RunningContainer) => {
-    if (tasks.size === 0) process.on('exit', removeAllOnExit);
+    if (tasks.size === 0) process.on('exit', killAllOnExit);
     tasks.set(task.arn, task);
   };
   const untrack = (task: RunningContainer) => {
     tasks.delete(task.arn);
-    if (tasks.size === 0) process.off('exit', removeAllOnExit);
+    if (tasks.size === 0) process.off('exit', killAllOnExit);
   };
 
   function run(request: TaskRequest): Promise<EcsTask> {
@@ -143,7 +150,7 @@ export function containerBackend(options: ContainerBackendOptions): EcsBackend {
     let resolveDone!: (task: EcsTask) => void;
     let rejectDone!: (err: Error) => void;
     const done = new Promise<EcsTask>((resolve, reject) => { resolveDone = resolve; rejectDone = reject; });
-    const task: RunningContainer = { arn, name, startedBy: request.startedBy, ended: false, done };
+    const task: RunningContainer = { arn, name, startedBy: request.startedBy, ended: false, client: child, done };
     track(task);
 
     // The engine's own messages arrive on stderr after the job's: keep the last few to explain a start failure.
@@ -247,6 +254,16 @@ function startFailure(exitCode: number, lastErrLines: string[]): string | undefi
   const message = line.replace(/^(Error: |docker: )/, '');
   const pull = exitCode === 125 && /image not known|pull|initializing source|short-name|manifest unknown|No such image/i.test(message);
   return `${pull ? 'CannotPullContainerError' : 'CannotStartContainerError'}: ${message}`;
+}
+
+/** SIGKILLs a `run` client's process group; one already gone is not an error. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // ESRCH: gone already.
+  }
 }
 
 /** Runs `<engine> <global args> <args>` to completion; never rejects. */
