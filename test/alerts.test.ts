@@ -1,0 +1,242 @@
+// The alerts cron monitors sell: a success deadline (alarm; `stepcron schedule` locally), a runtime warning (a
+// notification while the run goes on) and a minimum runtime (a too-fast success is reported). Catalog checks, the
+// template, the AWS calls (mocked SDK), and local runs with real child processes through the deployed definition.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { deadlineWindow, longestGap } from '../workflows/alerts';
+import { type CatalogError, parseCatalog } from '../workflows/catalog';
+import { compile } from '../workflows/compile';
+import { resources, toStageParams } from '../workflows/resources';
+import { awsWarnings, runtimeWarning, warningScheduleName } from '../handlers/lib/warnings';
+import { notify } from '../handlers/lib/notify';
+import { processBackend } from '../cli/backends/process';
+import { Store } from '../cli/store';
+import { localInfra } from '../cli/engine';
+import { runLocal } from '../cli/run';
+import { localScheduler } from '../cli/scheduler';
+import { jobFrom } from './support/workflow';
+
+process.env.AWS_REGION = 'eu-west-1';
+process.env.AWS_ACCESS_KEY_ID = 'test';
+process.env.AWS_SECRET_ACCESS_KEY = 'test';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+
+const job = (fields: string, command = 'exit 0') => jobFrom(`
+jobs:
+  watched:
+    description: a watched job
+    schedule: cron(0 * * * ? *)
+    image: local:1
+    command: [sh, -c, '${command}']
+    retries: 0
+    timeoutSeconds: 60
+${fields.split('\n').filter(Boolean).map((l) => `    ${l.trim()}`).join('\n')}
+`);
+
+const problems = (fields: string, schedule = 'cron(0 * * * ? *)') => {
+  try {
+    parseCatalog(`jobs:\n  watched:\n    description: d\n    schedule: ${schedule}\n    image: i\n    command: [x]\n    retries: 1\n    timeoutSeconds: 600\n${fields}`, { stage: 'dev' });
+    return [];
+  } catch (err) {
+    return (err as CatalogError).problems;
+  }
+};
+
+describe('catalog checks', () => {
+  it('accepts a deadline longer than the schedule\'s longest wait', () => {
+    expect(problems('    successDeadlineMinutes: 90\n')).toEqual([]);
+  });
+
+  it('refuses a deadline the schedule itself would miss, naming the longest wait', () => {
+    // Weekdays at 08:00: Friday to Monday is a 72-hour wait.
+    const [problem] = problems('    successDeadlineMinutes: 1500\n', 'cron(0 8 ? * MON-FRI *)');
+    expect(problem).toMatch(/^jobs\.watched\.successDeadlineMinutes: 1500 min is not longer than the schedule's longest wait between runs \(4320 min, after .*\): the alarm would go off between healthy runs/);
+  });
+
+  it('refuses a deadline on a job rarer than CloudWatch can look back, and on a one-time schedule', () => {
+    expect(problems('    successDeadlineMinutes: 10080\n', 'cron(0 8 1 * ? *)')[0]).toMatch(/longer than the 10080 min \(7 days\) a CloudWatch alarm can look back/);
+    expect(problems('    successDeadlineMinutes: 60\n', 'at(2030-01-01T00:00:00)')[0]).toMatch(/one-time at\(\) schedule has no next run to miss/);
+    expect(problems('    successDeadlineMinutes: 10081\n')[0]).toBe('jobs.watched.successDeadlineMinutes: must be at most 10080');
+  });
+
+  it('refuses a runtime warning the hard timeout would beat, and a minimum runtime no run could pass', () => {
+    expect(problems('    runtimeWarningSeconds: 1200\n')[0]).toMatch(/^jobs\.watched\.runtimeWarningSeconds: 1200 s is not below the run's hard limit \(timeoutSeconds 600 x 2 attempts = 1200 s\)/);
+    expect(problems('    minRuntimeSeconds: 600\n')[0]).toMatch(/^jobs\.watched\.minRuntimeSeconds: 600 s is not below timeoutSeconds \(600\)/);
+    expect(problems('    minRuntimeSeconds: 300\n    runtimeWarningSeconds: 300\n')[0]).toMatch(/minRuntimeSeconds: 300 s must be below runtimeWarningSeconds \(300\)/);
+  });
+
+  it('finds the longest wait across a DST change, in the job\'s time zone', () => {
+    // 02:30 every day in Berlin does not exist on 2027-03-28, so that day has no run: 47 hours from 01:30Z to 00:30Z (CET, then CEST).
+    const gap = longestGap('cron(30 2 * * ? *)', 'Europe/Berlin', new Date('2027-03-01T00:00:00Z'));
+    expect(gap && gap.ms / 3_600_000).toBe(47);
+  });
+});
+
+describe('template', () => {
+  const params = toStageParams('dev', { subnets: 'subnet-1', securityGroups: 'sg-1' });
+
+  it('the deadline alarm breaches on missing data, over a window CloudWatch accepts', () => {
+    const day = deadlineWindow(1440);
+    const week = deadlineWindow(10080);
+    expect(day).toEqual({ periodSeconds: 300, evaluationPeriods: 288 });
+    expect(week).toEqual({ periodSeconds: 3600, evaluationPeriods: 168 });
+    expect(deadlineWindow(61)).toEqual({ periodSeconds: 300, evaluationPeriods: 13 });
+
+    const cfn = resources([job('successDeadlineMinutes: 90')], params) as Record<string, { Properties: Record<string, unknown> }>;
+    expect(cfn.WatchedDeadlineAlarm!.Properties).toMatchObject({
+      MetricName: 'ExecutionsSucceeded', Statistic: 'Sum', Period: 300, EvaluationPeriods: 18, DatapointsToAlarm: 18,
+      ComparisonOperator: 'LessThanThreshold', Threshold: 1, TreatMissingData: 'breaching', ActionsEnabled: true,
+    });
+    const disabled = resources([{ ...job('successDeadlineMinutes: 90'), enabled: false }], params) as typeof cfn;
+    expect(disabled.WatchedDeadlineAlarm!.Properties.ActionsEnabled).toBe(false);
+    expect(resources([job('')], params)).not.toHaveProperty('WatchedDeadlineAlarm');
+  });
+
+  it('the runtime warning\'s schedule may only call the notify function back; notify may only create schedules in its group', () => {
+    const cfn = resources([job('runtimeWarningSeconds: 30')], params) as Record<string, { Properties: Record<string, any> }>;
+    const statements = (id: string) => cfn[id]!.Properties.Policies[0].PolicyDocument.Statement as Array<Record<string, any>>;
+    expect(statements('WarningSchedulerRole')).toEqual([{
+      Effect: 'Allow', Action: 'lambda:InvokeFunction',
+      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:stepcron-dev-notify' },
+    }]);
+    expect(cfn.WarningSchedulerRole!.Properties).toMatchObject({ Path: '/stepcron/dev/scheduler/', RoleName: 'stepcron-dev-warnings' });
+    const notifyRole = statements('NotifyRole');
+    expect(notifyRole.find((s) => s.Action === 'scheduler:CreateSchedule')!.Resource)
+      .toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/stepcron-dev-warnings/*' });
+    expect(notifyRole.find((s) => s.Action === 'iam:PassRole')).toMatchObject({
+      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/stepcron/dev/scheduler/*' },
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+    expect(cfn.WarningScheduleGroup).toEqual({ Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: 'stepcron-dev-warnings' } });
+  });
+
+  it('only jobs with the fields get the extra states', () => {
+    const plain = compile(job(''), localInfra(job(''), 'dev'));
+    expect(plain.States).not.toHaveProperty('ArmRuntimeWarning');
+    expect(plain.States).not.toHaveProperty('NotifySuccess');
+    const watched = job('runtimeWarningSeconds: 30\nminRuntimeSeconds: 5');
+    const definition = compile(watched, localInfra(watched, 'dev'));
+    expect(definition.States.ShouldRun).toMatchObject({ Choices: [{ Next: 'ArmRuntimeWarning' }] });
+    expect(definition.States.ArmRuntimeWarning).toMatchObject({ Next: 'RunTask', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'RunTask' }] });
+    expect(definition.States.NotifySuccess).toMatchObject({ Parameters: { Payload: { onSuccess: false, minRuntimeSeconds: 5 } } });
+  });
+});
+
+describe('the notify function', () => {
+  const event = {
+    kind: 'armRuntimeWarning' as const, job: 'watched', stage: 'dev', logGroup: '/stepcron/dev/watched', runtimeWarningSeconds: 900,
+    execution: 'arn:aws:states:eu-west-1:123456789012:execution:stepcron-dev-watched:20261125T100000Z-ab12',
+    startTime: '2026-11-25T10:00:00.000Z',
+  };
+  const scheduler = mockClient(SchedulerClient);
+  const sfn = mockClient(SFNClient);
+  const self = 'arn:aws:lambda:eu-west-1:123456789012:function:stepcron-dev-notify';
+  beforeEach(() => {
+    scheduler.reset();
+    sfn.reset();
+    process.env.WARNING_SCHEDULE_GROUP = 'stepcron-dev-warnings';
+    process.env.WARNING_SCHEDULER_ROLE = 'stepcron/dev/scheduler/stepcron-dev-warnings';
+  });
+
+  it('arms a one-time schedule at start + runtimeWarningSeconds that calls it back with the check', async () => {
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/stepcron-dev-warnings/x' });
+    const aws = awsWarnings(new SchedulerClient({}), new SFNClient({}), () => self);
+    const result = await runtimeWarning(event, { ...aws, print: () => undefined });
+    expect(result).toEqual({ due: '2026-11-25T10:15:00.000Z' });
+    const input = scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      Name: warningScheduleName(event.execution), GroupName: 'stepcron-dev-warnings',
+      ScheduleExpression: 'at(2026-11-25T10:15:00)', ScheduleExpressionTimezone: 'UTC', ActionAfterCompletion: 'DELETE',
+      Target: { Arn: self, RoleArn: 'arn:aws:iam::123456789012:role/stepcron/dev/scheduler/stepcron-dev-warnings' },
+    });
+    expect(input.Name).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
+    expect(JSON.parse(input.Target!.Input!)).toEqual({ ...event, kind: 'runtimeWarning' });
+  });
+
+  it('warns only while the execution is still RUNNING', async () => {
+    const printed: string[] = [];
+    const aws = awsWarnings(new SchedulerClient({}), new SFNClient({}), () => self);
+    const check = { ...event, kind: 'runtimeWarning' as const };
+    const now = () => new Date('2026-11-25T10:15:30Z');
+    sfn.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolvesOnce({ status: 'SUCCEEDED' });
+    const running = await runtimeWarning(check, { ...aws, now, print: (t) => printed.push(t) });
+    const ended = await runtimeWarning(check, { ...aws, now, print: (t) => printed.push(t) });
+    expect(running).toMatchObject({ warned: true, notification: { subject: '[stepcron dev] watched still running after 15m 30s', delivered: ['stdout'] } });
+    expect(ended).toEqual({ warned: false });
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toContain('Running for: 15m 30s (runtimeWarningSeconds: 900); the run is not stopped');
+  });
+
+  it('reports a success only when it was faster than minRuntimeSeconds, unless the job notifies every success', async () => {
+    const success = {
+      job: 'watched', stage: 'dev', status: 'SUCCEEDED' as const, execution: event.execution, startTime: event.startTime,
+      logGroup: event.logGroup, task: { taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/1' }, attempts: 1,
+      onSuccess: false, minRuntimeSeconds: 60,
+    };
+    const printed: string[] = [];
+    const deps = (at: string) => ({ now: () => new Date(at), print: (t: string) => printed.push(t) });
+    const fast = await notify(success, deps('2026-11-25T10:00:05Z'));
+    const normal = await notify(success, deps('2026-11-25T10:05:00Z'));
+    const always = await notify({ ...success, onSuccess: true }, deps('2026-11-25T10:05:00Z'));
+    expect(fast.delivered).toEqual(['stdout']);
+    expect(fast.subject).toBe('[stepcron dev] watched SUCCEEDED, suspiciously fast');
+    expect(fast.message).toContain('Warning: succeeded in less than minRuntimeSeconds (60 s): did it do its work?');
+    expect(normal.delivered).toEqual([]);
+    expect(always.delivered).toEqual(['stdout']);
+    expect(printed).toHaveLength(2);
+  });
+});
+
+describe('local runs', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'stepcron-alerts-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (j: ReturnType<typeof job>) => {
+    const lines: string[] = [];
+    const summary = await runLocal({
+      job: j, stage: 'dev', input: {}, backend: processBackend(), history: Store.open(join(dir, '.stepcron')),
+      err: (t) => lines.push(t), out: (t) => lines.push(t),
+    });
+    return { summary, text: lines.join('') };
+  };
+
+  it('a run past its runtime budget prints the warning and goes on to succeed; a quicker run does not', async () => {
+    const slow = await run(job('runtimeWarningSeconds: 1', 'sleep 2'));
+    expect(slow.summary.status).toBe('SUCCEEDED');
+    expect(slow.text).toMatch(/⚠ \[stepcron dev\] watched still running after [12]s/);
+    expect(slow.summary.notifications).toEqual([expect.objectContaining({ status: 'RUNNING', delivered: ['stdout'] })]);
+
+    const quick = await run(job('runtimeWarningSeconds: 5', 'exit 0'));
+    expect(quick.summary.status).toBe('SUCCEEDED');
+    expect(quick.text).not.toContain('still running');
+    expect(quick.summary.notifications).toEqual([]);
+  });
+
+  it('a success faster than minRuntimeSeconds is notified; a long enough one is not', async () => {
+    const fast = await run(job('minRuntimeSeconds: 30', 'exit 0'));
+    expect(fast.summary.notifications).toEqual([{ status: 'SUCCEEDED', subject: '[stepcron dev] watched SUCCEEDED, suspiciously fast', delivered: ['stdout'] }]);
+    const enough = await run(job('minRuntimeSeconds: 1', 'sleep 1.2'));
+    expect(enough.summary).toMatchObject({ status: 'SUCCEEDED', notifications: [] });
+  });
+
+  it('`stepcron schedule` reports a job whose last success is older than its deadline', async () => {
+    const history = Store.open(join(dir, '.stepcron'));
+    const watched = job('successDeadlineMinutes: 90');
+    const first = await runLocal({ job: watched, stage: 'dev', input: {}, backend: processBackend(), history, err: () => undefined, out: () => undefined });
+    expect(first.status).toBe('SUCCEEDED');
+    // Two hours later by the scheduler's clock: the last success is past the 90-minute deadline.
+    const later = () => new Date(Date.now() + 2 * 3_600_000);
+    const out: string[] = [];
+    const code = await localScheduler({ jobs: [watched], stage: 'dev', history, backend: processBackend(), forMs: 300, out: (t) => out.push(t), now: later });
+    expect(code).toBe(0);
+    expect(out.join('')).toMatch(/watched: MISSED DEADLINE: no run has succeeded since \S+ \(successDeadlineMinutes 90\); on AWS the alarm stepcron-dev-watched-no-success goes off/);
+
+    const fresh: string[] = [];
+    await localScheduler({ jobs: [watched], stage: 'dev', history, backend: processBackend(), forMs: 300, out: (t) => fresh.push(t) });
+    expect(fresh.join('')).not.toContain('MISSED');
+  });
+});
