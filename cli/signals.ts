@@ -1,8 +1,10 @@
 // How the CLI is stopped: SIGINT, SIGTERM and SIGHUP, and its parent process going away. Under `npx` (and `npm run`)
 // a SIGTERM reaches npm only: npm passes it to the `sh -c` it started the CLI with, the shell dies, npm exits, and the
-// CLI is left orphaned without a signal; so losing the parent counts as a SIGTERM. The first stop aborts the run: its
+// CLI is left orphaned without a signal; so losing the parent counts as a SIGTERM. A SIGHUP npm does not pass on: npm
+// dies alone and the shell lives on, so under npm the shell's parent is watched too. The first stop aborts the run: its
 // tasks get SIGTERM, then SIGKILL after the grace period, and it is recorded ABORTED. A second signal, or a stop that
 // outlasts the grace period, exits at once; the backends' exit hooks then SIGKILL every job's process group.
+import { readFileSync } from 'node:fs';
 import { DEFAULT_GRACE_MS } from './backends/process';
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -56,10 +58,12 @@ export function stopOnSignals(options: StopOptions): Stop {
 
   // Reparented (to init or a subreaper): whoever started the CLI is gone and cannot stop it any more.
   const parent = options.parentPid ?? process.ppid;
+  const launcher = npmOf(parent);
   const watch = parent > 1 ? setInterval(() => {
-    if (process.ppid === parent) return;
+    const gone = process.ppid !== parent ? parent : launcher !== undefined && parentOf(parent) !== launcher ? launcher : undefined;
+    if (gone === undefined) return;
     clearInterval(watch);
-    request(`the parent process (pid ${parent}) exited`);
+    request(`the parent process (pid ${gone}) exited`);
   }, PARENT_POLL_MS).unref() : undefined;
 
   return {
@@ -69,4 +73,29 @@ export function stopOnSignals(options: StopOptions): Stop {
       clearInterval(watch);
     },
   };
+}
+
+/**
+ * npm, when it started the CLI through a shell (`sh -c`, as npx and npm run do): the shell outlives npm when npm alone
+ * is signalled. Read from /proc (Linux); undefined elsewhere, or when npm did not start the CLI.
+ */
+function npmOf(parent: number): number | undefined {
+  if (!process.env.npm_execpath) return undefined;
+  const stat = statOf(parent);
+  return stat && /^(sh|dash|bash|ash|zsh)$/.test(stat.name) && stat.ppid > 1 ? stat.ppid : undefined;
+}
+
+/** A process's parent now, or undefined if it is gone. */
+function parentOf(pid: number): number | undefined {
+  return statOf(pid)?.ppid;
+}
+
+function statOf(pid: number): { name: string; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The name is in parentheses and may hold spaces: the fields after it start past the last ')'.
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) };
+  } catch {
+    return undefined;
+  }
 }

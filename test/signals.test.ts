@@ -41,25 +41,32 @@ async function statuses(dir: string, job: string): Promise<string[]> {
 }
 
 describe('stepcron run, stopped by a signal', () => {
-  it('SIGTERM to `npx stepcron run` (npm does not pass it on) stops the job and the CLI within the grace period', async () => {
+  it.each<[NodeJS.Signals, string]>([
+    // npm passes SIGTERM to the shell only, which dies and leaves the CLI orphaned.
+    ['SIGTERM', 'the shell'],
+    // npm does not pass SIGHUP on: npm dies, the shell lives on and the CLI's parent stays the same.
+    ['SIGHUP', 'npm'],
+  ])('%s to `npx stepcron run` (it reaches npm only) stops the job and the CLI within the grace period: %s is seen gone', async (signal, gone) => {
     // Prepare
     const dir = workspace({ sleeper: { command: 'echo $$ > job.pid; exec sleep 60' } });
     const npx = startCli(['run', 'sleeper', '--catalog', 'jobs.yml', '--json'], { cwd: dir, npx: true });
     const job = await jobPid(dir);
     const cliPid = procStat(job)!.ppid;
-    // npm -> sh -c -> the CLI: npm sends SIGTERM to the shell only, which dies and leaves the CLI orphaned.
-    expect(procStat(procStat(cliPid)!.ppid)?.ppid).toBe(npx.child.pid);
+    // npm -> sh -c -> the CLI.
+    const shell = procStat(cliPid)!.ppid;
+    expect(procStat(shell)?.ppid).toBe(npx.child.pid);
 
     // Act
     const stoppedAt = Date.now();
-    npx.child.kill('SIGTERM');
+    npx.child.kill(signal);
     await allGone(cliPid, [job], GRACE);
     const elapsed = Date.now() - stoppedAt;
     const result = await npx.done;
 
     // Assess
     expect(elapsed).toBeLessThan(GRACE);
-    expect(result.stderr).toMatch(/stepcron: the parent process \(pid \d+\) exited: stopping the run/);
+    const seenGone = gone === 'npm' ? npx.child.pid : shell;
+    expect(result.stderr).toContain(`stepcron: the parent process (pid ${seenGone}) exited: stopping the run`);
     expect(summaryOf(result.stdout)).toMatchObject({ status: 'ABORTED', tasks: [{ exitCode: 143 }] });
     expect(await statuses(dir, 'sleeper')).toEqual(['ABORTED']);
   }, 40_000);
