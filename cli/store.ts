@@ -266,7 +266,7 @@ export class Store {
   event(record: RunRecord, event: unknown): void {
     const writer = this.writers.get(record.executionArn);
     if (!writer) return;
-    writer.events.push(JSON.stringify(compactEvent(event)));
+    writer.events.push(compactEvent(event));
     if (writer.events.length >= FLUSH_EVENTS) this.flush();
   }
 
@@ -598,23 +598,23 @@ function parseOr(line: string): unknown {
 }
 
 /**
- * An event as the store keeps it: every field of the event and of its state longer than EVENT_FIELD_CAP as JSON is
- * replaced by `{ cutBytes, head }`, so one event stays a few KB whatever the Map's items; a StateExited keeps its
- * output only (the input is in the StateEntered before it), as AWS's *StateExited events do.
+ * An event as the store keeps it, as JSON: every field of the event and of its state longer than EVENT_FIELD_CAP as
+ * JSON is replaced by `{ cutBytes, head }`, so one event stays a few KB whatever the Map's items; a StateExited keeps
+ * its output only (the input is in the StateEntered before it), as AWS's *StateExited events do.
  */
-export function compactEvent(event: unknown): unknown {
-  if (!isObject(event)) return capped(event);
+export function compactEvent(event: unknown): string {
+  if (!isObject(event)) return JSON.stringify(capped(event)) ?? 'null';
+  const state = event.state;
+  const shown = event.type === 'StateExited' && isObject(state) && 'input' in state
+    ? { ...event, state: Object.fromEntries(Object.entries(state).filter(([k]) => k !== 'input')) } : event;
+  // Most events are small: one stringify, and only a long one is taken apart.
+  const json = JSON.stringify(shown);
+  if (json.length <= EVENT_FIELD_CAP) return json;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event)) {
-    if (key === 'state' && isObject(value)) {
-      out.state = Object.fromEntries(Object.entries(value)
-        .filter(([k]) => !(k === 'input' && event.type === 'StateExited'))
-        .map(([k, v]) => [k, capped(v)]));
-      continue;
-    }
-    out[key] = capped(value);
+  for (const [key, value] of Object.entries(shown)) {
+    out[key] = key === 'state' && isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, capped(v)])) : capped(value);
   }
-  return out;
+  return JSON.stringify(out);
 }
 
 function capped(value: unknown): unknown {
