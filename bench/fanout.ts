@@ -19,7 +19,7 @@ import { execute, localInfra, newExecution, type RunTaskParams, type Services, s
 import { processBackend } from '../cli/backends/process';
 import type { EcsBackend, EcsTask } from '../cli/backends/types';
 import { runLocal } from '../cli/run';
-import { History } from '../cli/history';
+import { Store } from '../cli/store';
 import { memoryClaims, precheck } from '../handlers/lib/precheck';
 import type { PrecheckEvent, PrecheckResult } from '../handlers/lib/contracts';
 import { parseItems } from '../cli/distributed';
@@ -192,7 +192,7 @@ export async function distributedStepcron(n: number, via: 'execute' | 'runLocal'
       };
       const t = performance.now();
       const summary = await runLocal({
-        job, stage: 'bench', input: {}, backend, history: new History(join(home, '.stepcron')), s3Dir,
+        job, stage: 'bench', input: {}, backend, history: Store.open(join(home, '.stepcron')), s3Dir,
         err: () => undefined, out: () => undefined, tty: false,
       });
       return {

@@ -1,10 +1,11 @@
 // `npx stepcron` end to end, spawned exactly as a user runs it (node bin/stepcron.cjs ...), each test in its own
 // temporary directory with its own catalog and its own .stepcron/ history. Jobs are `sh -c '...'`, so no files needed.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../cli/run';
+import { type RunRecord, Store } from '../cli/store';
 import { detectEngineSync } from '../cli/backends/container';
 import { buildBusyboxImage } from './support/busybox-image';
 import { stackIndex } from '../workflows/stacks';
@@ -102,17 +103,15 @@ function expectUsageError(result: Result, pattern: RegExp): void {
   expectNoStackTrace(result);
 }
 
-/** The run.json records under .stepcron/runs/<job>/. */
-function runRecords(dir: string, job: string): Array<{ status: string; execution: string }> {
-  const jobDir = join(dir, '.stepcron', 'runs', job);
-  if (!existsSync(jobDir)) return [];
-  return readdirSync(jobDir).flatMap((execution) => {
-    try {
-      return [JSON.parse(readFileSync(join(jobDir, execution, 'run.json'), 'utf8')) as { status: string; execution: string }];
-    } catch {
-      return [];
-    }
-  });
+/** The runs recorded in .stepcron/store.db (of one job, or all), newest first; none when there is no store. */
+function runRecords(dir: string, job?: string): RunRecord[] {
+  if (!existsSync(join(dir, '.stepcron', 'store.db'))) return [];
+  const store = Store.open(join(dir, '.stepcron'), { broken: 'fail' });
+  try {
+    return store.list(job);
+  } finally {
+    store.close();
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -164,9 +163,11 @@ describe('stepcron run', () => {
     expect(result.stderr).toMatch(/^▶ hello {2}\S+ {2}\(stage dev, ecs process\)$/m);
     const summary = summaryOf(result);
     expect(summary).toMatchObject({ job: 'hello', status: 'SUCCEEDED', tasks: [{ exitCode: 0, attempts: 1, status: 'SUCCEEDED' }], notifications: [] });
-    const files = readdirSync(join(dir, '.stepcron', 'runs', 'hello', summary.execution)).sort();
-    expect(files).toEqual(['events.jsonl', 'input.json', 'run.json', 'summary.json']);
     expect(runRecords(dir, 'hello')).toEqual([expect.objectContaining({ status: 'SUCCEEDED', execution: summary.execution })]);
+    const store = Store.open(join(dir, '.stepcron'));
+    expect(store.events(summary.execution)).toContainEqual(expect.objectContaining({ type: 'ExecutionSucceeded' }));
+    expect(store.logs(summary.execution).chunks).toEqual([{ stream: 'stdout', text: 'hello from the job\n' }, { stream: 'stderr', text: 'to stderr\n' }]);
+    store.close();
     expectNoStackTrace(result);
   }, 20_000);
 
@@ -367,7 +368,7 @@ describe('stepcron run --json', () => {
     });
     expect(Number.isInteger(good.durationMs) && good.durationMs >= 0).toBe(true);
     expect(Number.isInteger(good.transitions) && good.transitions > 0).toBe(true);
-    expect(existsSync(join(dir, '.stepcron', 'runs', 'fine', good.execution, 'summary.json'))).toBe(true);
+    expect(runRecords(dir, 'fine')).toContainEqual(expect.objectContaining({ execution: good.execution, status: 'SUCCEEDED' }));
 
     const bad = summaryOf(failed);
     expect(Object.keys(bad).sort()).toEqual(
@@ -575,7 +576,7 @@ describe('stepcron synth and validate on the sample catalog', () => {
       const result = await stepcron(['run', 'hourly-cleanup', '--catalog', join(root, 'workflows', 'jobs.yml'), '--event', join(dir, 'event.json')], { cwd: dir, timeoutMs: 15_000 });
       // Assess
       expectUsageError(result, new RegExp(`^stepcron: --event: .*event\\.json: ${message.source}`));
-      expect(existsSync(join(dir, '.stepcron', 'runs'))).toBe(false);
+      expect(runRecords(dir)).toEqual([]);
     }, 20_000);
 
   it('--help lists the exit codes', async () => {
@@ -592,7 +593,7 @@ describe('stepcron synth and validate on the sample catalog', () => {
     const result = await stepcron(['run', 'tenant-sync', '--catalog', join(root, 'workflows', 'jobs.yml'), '--event', join(dir, 'big.json')], { cwd: dir, timeoutMs: 15_000 });
     // Assess
     expectUsageError(result, /run: StartExecution would refuse this run: ValidationException: .*less than or equal to 262144/);
-    expect(existsSync(join(dir, '.stepcron', 'runs'))).toBe(false);
+    expect(runRecords(dir)).toEqual([]);
   }, 20_000);
 
   it('run --event takes a sample precheck event\'s run input (the same files serve sls invoke local)', async () => {
@@ -715,7 +716,7 @@ describe('stepcron schedule', () => {
     expect(intResult.stdout.trimEnd().split('\n').at(-1)).toBe('scheduler stopped');
     expectNoStackTrace(intResult);
     // Nothing was due within the test: no run fired.
-    expect(existsSync(join(dir, '.stepcron', 'runs'))).toBe(false);
+    expect(runRecords(dir)).toEqual([]);
   }, 30_000);
 });
 

@@ -10,7 +10,7 @@ import {
 } from '../workflows/limits';
 import { execute, HistoryBudget, localInfra, newExecution, type Services, StartExecutionError, withInlineMapLimit } from '../cli/engine';
 import { formatSummary, runLocal } from '../cli/run';
-import { History } from '../cli/history';
+import { Store } from '../cli/store';
 import type { EcsBackend } from '../cli/backends/types';
 import { defaultPrecheck, ecsTask, jobFrom, runJob } from './support/workflow';
 
@@ -296,7 +296,7 @@ describe('the run summary of a fan-out', () => {
       stop: async () => undefined,
       stopAll: async () => undefined,
     };
-    const history = new History(join(dir, '.stepcron'));
+    const history = Store.open(join(dir, '.stepcron'));
     // Act
     const summary = await runLocal({
       job: fanOutJob(items, '    notify: { onFailure: false }'), stage: 'test', input: {}, backend, history, skipWaits: true,
@@ -323,7 +323,7 @@ describe('the run summary of a fan-out', () => {
 
   it('a run refused at StartExecution (input over 256 KiB) records nothing', async () => {
     // Prepare
-    const history = new History(join(dir, '.stepcron'));
+    const history = Store.open(join(dir, '.stepcron'));
     const backend = { name: 'process' } as EcsBackend;
     // Act
     const run = runLocal({ job: singleJob(), stage: 'test', input: { blob: 'x'.repeat(PAYLOAD_LIMIT_BYTES) }, backend, history, err: () => undefined, out: () => undefined });
