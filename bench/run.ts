@@ -152,7 +152,7 @@ function distributed() {
   t.notes.push(
     `stepcron: the catalog job \`fanOut: { itemsFrom: s3://bench/items.jsonl, maxConcurrency: 40 }\`, retries 0, command \`true\`; ${int(n)} JSON Lines items in a local S3 folder (\`s3Dir\`); ` +
     'the real precheck routes it to the Distributed Map (FanOutJsonl): the runner reads the object and runs each item as a child execution, at most 40 at once, results written to the local S3 folder. ' +
-    'Tasks are served by the real process backend (cli/backends/process.ts). `stepcron run` = runLocal (cli/run.ts: history files, progress, summary) minus the CLI\'s start; execute() = the engine alone.',
+    'Tasks are served by the real process backend (cli/backends/process.ts). `stepcron run` = runLocal (cli/run.ts: the run store, progress, summary) minus the CLI\'s start; execute() = the engine alone.',
     'Baseline: aws-local-stepfunctions\' `new StateMachine()` running the same compiled item states as an inline Map (the route a short list takes; MaxConcurrency 40) over the same items, ' +
     'read and parsed from the same file; its RunTask handler calls the same process backend (not a bare `spawn`: row 4 gives the backend\'s own cost), so the ratio is the runner\'s overhead.',
     `Verified per side: RunTask calls counted by STEPCRON_ITEM and StartedBy (each item once, none lost), and the run's own counts (runLocal's summary, execute()'s map run, the raw Map's results) say ${int(n)} succeeded. ` +

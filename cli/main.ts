@@ -161,12 +161,14 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} DURATION\n`);
       for (const r of rows) {
         const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(1)}s`;
-        process.stdout.write(`${r.status.padEnd(10)} ${r.job.padEnd(18)} ${r.execution.padEnd(24)} ${r.startedAt.padEnd(24)} ${duration}\n`);
+        // A recovered run says why it ended (its stepcron process died) after its row.
+        const why = r.reason ? `  ${r.reason}` : '';
+        process.stdout.write(`${r.status.padEnd(10)} ${r.job.padEnd(18)} ${r.execution.padEnd(24)} ${r.startedAt.padEnd(24)} ${duration}${why}\n`);
       }
     });
 
   common(program.command('logs').argument('<job>', 'the job').argument('[execution]', 'one of its runs (default: the latest; see stepcron history)')
-    .description("print what a local run's job wrote: stdout to stdout, stderr to stderr (the last 1 MiB of each)")
+    .description("print what a local run's job wrote (the last 1 MiB of each stream)")
     .addOption(new Option('--stream <stream>', 'only this stream, printed to stdout').choices(['stdout', 'stderr']))
     .option('--json', 'print one JSON object: the run, its stdout and stderr text, and the bytes dropped from each', false))
     .action((job: string, execution: string | undefined, o: Common & { stream?: 'stdout' | 'stderr'; json: boolean }) => {

@@ -306,11 +306,13 @@ export class Store {
     }
     if (!writer) return;
     this.guard(() => this.transaction(() => {
-      // A run recovered meanwhile (its lease expired) stays ABORTED with its reason; its summary is kept all the same.
-      this.sql(`UPDATE runs SET status = CASE WHEN status = 'RUNNING' THEN ? ELSE status END, stopped_at = ?,
-          duration_ms = ?, error = ?, summary = ? WHERE id = ?`)
+      const summaryJson = JSON.stringify(summary) ?? null;
+      const { changes } = this.sql(`UPDATE runs SET status = ?, stopped_at = ?, duration_ms = ?, error = ?, summary = ?
+          WHERE id = ? AND status = 'RUNNING'`)
         .run(record.status, record.stoppedAt ?? new Date().toISOString(), record.durationMs ?? null, record.error ?? null,
-          JSON.stringify(summary) ?? null, writer.id);
+          summaryJson, writer.id);
+      // A run recovered meanwhile (its lease expired) stays ABORTED with its reason; its summary is kept all the same.
+      if (changes === 0) this.sql('UPDATE runs SET summary = ? WHERE id = ?').run(summaryJson, writer.id);
       this.sql('DELETE FROM leases WHERE run_id = ?').run(writer.id);
       this.sql('DELETE FROM lease_groups WHERE run_id = ?').run(writer.id);
       this.prune(record.job);

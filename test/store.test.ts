@@ -212,7 +212,7 @@ describe('Store: runs, leases and recovery', () => {
     // Assess: the owner's late finish does not bring it back
     expect(run).toMatchObject({ status: 'ABORTED' });
     expect(run!.reason).toMatch(/^the run's lease expired at .* \(its stepcron process, pid \d+, outlived the run's deadline\)/);
-    expect(store.list('stuck')[0]).toMatchObject({ status: 'ABORTED' });
+    expect(store.list('stuck')[0]).toMatchObject({ status: 'ABORTED', error: 'stepcron.OwnerDied', reason: run!.reason });
     store.close();
   });
 
@@ -503,7 +503,7 @@ describe('stepcron with the store', () => {
     expect(gone(pgid)).toBe(false);
     // Act
     const second = await stepcron(['run', 'slow', ...CATALOG, '--json'], dir);
-    const history = await stepcron(['history', 'slow', ...CATALOG, '--json'], dir);
+    const [history, table] = await Promise.all([stepcron(['history', 'slow', ...CATALOG, '--json'], dir), stepcron(['history', ...CATALOG], dir)]);
     // Assess
     expect(second.code).toBe(0);
     expect(summaryOf(second).status).toBe('SUCCEEDED');
@@ -512,15 +512,19 @@ describe('stepcron with the store', () => {
     const runs = JSON.parse(history.stdout) as RunRecord[];
     expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'ABORTED']);
     expect(runs[1]!.reason).toMatch(new RegExp(`^the stepcron process \\(pid ${first.child.pid}\\) died: run recovered at `));
+    expect(table.stdout.split('\n')[2]).toMatch(new RegExp(`^ABORTED +slow +${runs[1]!.execution} .* {2}the stepcron process \\(pid ${first.child.pid}\\) died: run recovered at `));
   }, 40_000);
 
   it('two `stepcron run` of a forbid job started together: in each round exactly one runs, the other skips', async () => {
-    // Long enough that two CLIs started together overlap on a busy machine.
-    const dir = workspace({ exclusive: { command: 'sleep 1.5; echo ran', fields: ['concurrency: forbid', 'retries: 0'] } });
-    for (let round = 0; round < 3; round++) {
-      // Act
-      const results = await Promise.all([stepcron(['run', 'exclusive', ...CATALOG, '--json'], dir), stepcron(['run', 'exclusive', ...CATALOG, '--json'], dir)]);
-      // Assess
+    // Prepare: three rounds at once, each in a workspace of its own (sleep long enough that the two of a round overlap
+    // on a busy machine)
+    const dirs = [0, 1, 2].map(() => workspace({ exclusive: { command: 'sleep 1.5; echo ran', fields: ['concurrency: forbid', 'retries: 0'] } }));
+    // Act
+    const rounds = await Promise.all(dirs.map((dir) => Promise.all([
+      stepcron(['run', 'exclusive', ...CATALOG, '--json'], dir), stepcron(['run', 'exclusive', ...CATALOG, '--json'], dir),
+    ])));
+    // Assess
+    for (const results of rounds) {
       expect(results.map((r) => r.code)).toEqual([0, 0]);
       expect(results.map((r) => summaryOf(r).status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
     }
