@@ -4,11 +4,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadCatalog, logicalId } from '../workflows/catalog';
+import { loadCatalog, logicalId, parseCatalog } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
-import { deployInfra } from '../workflows/resources';
+import { deployInfra, stageTemplate, toStageParams } from '../workflows/resources';
 import { references, STACK_LIMITS, stackIndex, stackId, type Template as StackTemplate } from '../workflows/stacks';
 import { readStageParams } from '../cli/stage';
+import { specProblems } from './support/cfn-spec';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Template = { Resources: Record<string, Resource>; Parameters?: Record<string, unknown> };
@@ -60,6 +61,25 @@ const statements = (t: Template) => ofType(t, 'AWS::IAM::Role').flatMap(([id, r]
 const actions = (s: any): string[] => [s.Action].flat();
 const resources = (s: any): unknown[] => [s.Resource].flat();
 
+/** A dependency cycle among the template's resources (Ref, Fn::GetAtt, Fn::Sub, DependsOn), or [] if there is none. */
+function findCycle(t: Template): string[] {
+  const ids = new Set(Object.keys(t.Resources));
+  const edges = new Map<string, Set<string>>([...ids].map((id) => [id, new Set<string>()]));
+  for (const { from, target } of references(t as StackTemplate)) if (ids.has(from) && ids.has(target)) edges.get(from)!.add(target);
+  const state = new Map<string, 'visiting' | 'done'>();
+  const cycle: string[] = [];
+  const dfs = (id: string, path: string[]): boolean => {
+    if (state.get(id) === 'done') return false;
+    if (state.get(id) === 'visiting') return cycle.push(...path, id) > 0;
+    state.set(id, 'visiting');
+    for (const next of edges.get(id) ?? []) if (dfs(next, [...path, id])) return true;
+    state.set(id, 'done');
+    return false;
+  };
+  for (const id of ids) dfs(id, []);
+  return cycle;
+}
+
 let dev: Packaged;
 let prod: Packaged;
 
@@ -74,8 +94,11 @@ describe('sls package', () => {
       expect(ofType(p.all, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
       expect(ofType(p.all, 'AWS::Scheduler::Schedule')).toHaveLength(3);
       expect(ofType(p.all, 'AWS::ECS::TaskDefinition')).toHaveLength(3);
-      // Per job: failed, timed out and aborted runs in one alarm (metric math); plus the stage's missed-schedules alarm.
-      const alarms = ofType(p.all, 'AWS::CloudWatch::Alarm').filter(([id]) => id !== 'SchedulerDeadLetterAlarm');
+      // Per job: failed, timed out and aborted runs in one alarm (metric math); plus the stage's missed-schedules alarm
+      // and a no-success alarm for the job with a successDeadlineMinutes (test/alerts.test.ts).
+      const all = ofType(p.all, 'AWS::CloudWatch::Alarm');
+      expect(all.filter(([id]) => id.endsWith('DeadlineAlarm')).map(([id]) => id)).toEqual(['HourlyCleanupDeadlineAlarm']);
+      const alarms = all.filter(([id]) => id !== 'SchedulerDeadLetterAlarm' && !id.endsWith('DeadlineAlarm'));
       expect(alarms).toHaveLength(3);
       for (const [, alarm] of alarms) {
         const metrics = alarm.Properties.Metrics.map((m: any) => m.MetricStat?.Metric.MetricName).filter(Boolean);
@@ -206,32 +229,127 @@ describe('sls package', () => {
   });
 
   it('has no circular dependency between resources in any stack (CloudFormation would refuse it)', () => {
-    for (const t of [dev, prod].flatMap((p) => [p.main, ...Object.values(p.nested)])) {
-      // Prepare: edges from Ref, Fn::GetAtt, Fn::Sub ${X} / ${X.Attr} and DependsOn to other resources
-      const ids = new Set(Object.keys(t.Resources));
-      const edges = new Map<string, Set<string>>([...ids].map((id) => [id, new Set<string>()]));
-      for (const { from, target } of references(t as StackTemplate)) if (ids.has(from) && ids.has(target)) edges.get(from)!.add(target);
-      // Act: depth-first search for a back edge
-      const state = new Map<string, 'visiting' | 'done'>();
-      const cycle: string[] = [];
-      const dfs = (id: string, path: string[]): boolean => {
-        if (state.get(id) === 'done') return false;
-        if (state.get(id) === 'visiting') return cycle.push(...path, id) > 0;
-        state.set(id, 'visiting');
-        for (const next of edges.get(id) ?? []) if (dfs(next, [...path, id])) return true;
-        state.set(id, 'done');
-        return false;
-      };
-      for (const id of ids) dfs(id, []);
-      // Assess
-      expect(cycle).toEqual([]);
-    }
+    for (const t of [dev, prod].flatMap((p) => [p.main, ...Object.values(p.nested)])) expect(findCycle(t)).toEqual([]);
   });
 
   it('uses the stage subnets in the task network configuration', () => {
     const definition = JSON.stringify(prod.all.Resources.NightlyReportStateMachine!.Properties.DefinitionString);
     expect(definition).toContain('subnet-0f1e2d3c4b5a60003');
     expect(definition).toContain('arn:aws:states:::ecs:runTask.sync');
+  });
+});
+
+describe('one run per scheduled time: the claims table', () => {
+  it('is a PAY_PER_REQUEST table keyed by pk with TTL on expiresAt, named in the precheck function\'s CLAIMS_TABLE', () => {
+    for (const [stage, p] of [['dev', dev], ['prod', prod]] as const) {
+      const table = p.main.Resources.ClaimsTable!;
+      expect(table).toMatchObject({
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          TableName: `stepcron-${stage}-claims`,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        },
+      });
+      expect(p.main.Resources.PrecheckLambdaFunction!.Properties.Environment.Variables.CLAIMS_TABLE).toBe(table.Properties.TableName);
+    }
+  });
+
+  it('lets only the precheck role use it, with the three item actions it calls, on the table\'s ARN', () => {
+    for (const p of [dev, prod]) {
+      const dynamo = statements(p.all).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo).toEqual([{
+        role: 'PrecheckRole', Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        Resource: { 'Fn::GetAtt': ['ClaimsTable', 'Arn'] },
+      }]);
+    }
+  });
+
+  it('adds nothing for concurrency buffer when no job uses it', () => {
+    for (const p of [dev, prod]) {
+      expect(Object.keys(p.all.Resources).filter((id) => id.startsWith('BufferedRuns'))).toEqual([]);
+      expect(statements(p.all).filter((s) => s.role === 'PrecheckRole').flatMap(actions))
+        .toEqual(['states:ListExecutions', 'states:StopExecution', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem']);
+    }
+  });
+});
+
+describe('concurrency buffer: the rule and the permissions that start a waiting run', () => {
+  const job = (name: string, concurrency: string) =>
+    `  ${name}:\n    description: ${name}\n    schedule: rate(1 hour)\n    image: busybox\n    command: ['true']\n    concurrency: ${concurrency}\n`;
+  const stage = (jobs: string) => stageTemplate(parseCatalog(`jobs:\n${jobs}`, { stage: 'prod' }),
+    toStageParams('prod', { subnets: 'subnet-0a1b2c3d', securityGroups: 'sg-0a1b2c3d' }));
+  const machine = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:stepcron-prod-${name}` });
+
+  it('calls the precheck function when a run of a buffer job ends, however it ends', () => {
+    // Act
+    const t = stage(job('ingest', 'buffer') + job('export', 'buffer') + job('report', 'forbid'));
+    // Assess
+    expect(t.Resources.BufferedRunsRule).toEqual({
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Name: 'stepcron-prod-buffered-runs',
+        Description: expect.any(String),
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [machine('ingest'), machine('export')] },
+        },
+        Targets: [{ Id: 'precheck', Arn: { 'Fn::GetAtt': ['PrecheckLambdaFunction', 'Arn'] } }],
+      },
+    });
+    expect(t.Resources.BufferedRunsPermission).toEqual({
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': ['PrecheckLambdaFunction', 'Arn'] },
+        Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['BufferedRunsRule', 'Arn'] },
+      },
+    });
+    // The buffer jobs' definitions tell the precheck how long a waiting place is held (the run's deadline).
+    const definition = JSON.stringify((t.Resources.IngestStateMachine!.Properties as any).DefinitionString);
+    expect(definition).toMatch(/\\"concurrency\\": \\"buffer\\",\\n\s*\\"runTimeoutSeconds\\": \d+/);
+    expect(JSON.stringify((t.Resources.ReportStateMachine!.Properties as any).DefinitionString)).not.toContain('runTimeoutSeconds');
+  });
+
+  it('lets the precheck role start and describe runs of the buffer jobs\' state machines only, and never SendTaskSuccess', () => {
+    // Act
+    const t = stage(job('ingest', 'buffer') + job('report', 'replace'));
+    // Assess
+    const precheck = statements({ Resources: t.Resources as never }).filter((s) => s.role === 'PrecheckRole');
+    expect(precheck.find((s) => actions(s).includes('states:StartExecution'))).toEqual({
+      role: 'PrecheckRole', Effect: 'Allow', Action: 'states:StartExecution', Resource: [machine('ingest')],
+    });
+    expect(precheck.find((s) => actions(s).includes('states:DescribeExecution'))?.Resource).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:stepcron-prod-ingest:*' },
+    ]);
+    for (const s of statements({ Resources: t.Resources as never })) {
+      expect(actions(s).filter((a) => a.startsWith('states:SendTask'))).toEqual([]);
+      if (actions(s).some((a) => a.startsWith('states:') || a.startsWith('dynamodb:'))) expect(resources(s)).not.toContain('*');
+    }
+  });
+
+  it('names the stage prefix instead of each job beyond 20 buffer jobs, so the role stays within 10 KB of policy', () => {
+    // Act
+    const t = stage(Array.from({ length: 21 }, (_, i) => job(`job-${i}`, 'buffer')).join(''));
+    // Assess
+    const prefix = { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:stepcron-prod-' };
+    expect((t.Resources.BufferedRunsRule!.Properties as any).EventPattern.detail.stateMachineArn).toEqual([{ prefix }]);
+    const start = statements({ Resources: t.Resources as never }).find((s) => s.role === 'PrecheckRole' && actions(s).includes('states:StartExecution'));
+    expect(start.Resource).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:stepcron-prod-*' }]);
+    expect(JSON.stringify(t.Resources.PrecheckRole).length).toBeLessThan(10_240);
+  });
+
+  it('passes the CloudFormation specification and has no dependency cycle, with the functions osls adds', () => {
+    // Prepare: the stage's resources with what osls adds around them (the functions the rule and roles name)
+    const t = stage(job('ingest', 'buffer'));
+    const osls = Object.fromEntries(Object.entries(prod.main.Resources).filter(([, r]) => r.Type !== 'AWS::CloudFormation::Stack'));
+    const template = { ...prod.main, Resources: { ...osls, ...(t.Resources as Record<string, Resource>) } };
+    // Assess
+    expect(specProblems(template)).toEqual([]);
+    expect(findCycle(template)).toEqual([]);
   });
 });
 
