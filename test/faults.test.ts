@@ -109,7 +109,7 @@ describe('parseFaults', () => {
 
   it.each([
     ['RunTask', /is not <State>=<fault>\[:<times>\]/],
-    ['Nope=exit:1', /no Task state 'Nope' in this job \(valid states: RunTask, Precheck, NotifySuccess, NotifyFailure\)/],
+    ['Nope=exit:1', /no Task state 'Nope' in this job \(valid states: RunTask, Precheck, ArmRuntimeWarning, NotifySuccess, NotifyFailure\)/],
     ['RunTask=boom', /unknown fault 'boom' \(faults: start-failure, throttle, exit:<code>, timeout, spot-interruption, lambda-error\)/],
     ['RunTask=exit', /exit needs a code from 0 to 255/],
     ['RunTask=exit:256', /exit needs a code from 0 to 255/],
@@ -117,7 +117,7 @@ describe('parseFaults', () => {
     ['RunTask=throttle:0', /<times> must be a whole number of at least 1/],
     ['RunTask=timeout:x', /<times> must be a whole number of at least 1/],
     ['Precheck=exit:1', /exit applies to ECS RunTask states only \(RunTask\)/],
-    ['RunTask=lambda-error', /lambda-error applies to Lambda states only \(Precheck, NotifySuccess, NotifyFailure\)/],
+    ['RunTask=lambda-error', /lambda-error applies to Lambda states only \(Precheck, ArmRuntimeWarning, NotifySuccess, NotifyFailure\)/],
     ['FindTimedOutTasks=throttle', /throttle applies to ECS RunTask states only/],
   ])('refuses %s with one line naming what is valid', (spec, message) => {
     // Act

@@ -678,10 +678,11 @@ function armRuntimeWarningState(job: Job, infra: Infra, next: string): State {
         runtimeWarningSeconds: job.runtimeWarningSeconds,
       },
     },
-    ResultPath: null,
     Retry: [{ ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }],
     Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.runtimeWarningError', Next: next }],
     Next: next,
+    // Last, as packaging writes it (serverless-step-functions moves null ResultPaths), so synth and package agree.
+    ResultPath: null,
   };
 }
 
