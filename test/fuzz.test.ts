@@ -89,7 +89,7 @@ const optionalFields = fc.record({
   retry: retryTiming,
   backoffRate: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.double({ min: 1, max: 10, noNaN: true })),
   exitCodes,
-  concurrency: fc.constantFrom('allow', 'forbid', 'replace'),
+  concurrency: fc.constantFrom('allow', 'forbid', 'replace', 'buffer'),
   notify: fc.record({ onFailure: fc.boolean(), onSuccess: fc.boolean() }, { requiredKeys: [] }),
   input: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), payloadJson, { maxKeys: 3 }).map(writable),
   fanOut,

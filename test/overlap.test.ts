@@ -10,6 +10,8 @@ import { runLocal, type Summary } from '../cli/run';
 import { localScheduler } from '../cli/scheduler';
 import { Store } from '../cli/store';
 import { claimKeys } from '../handlers/lib/precheck';
+import { compile, runTimeoutSeconds } from '../workflows/compile';
+import { localInfra } from '../cli/engine';
 import { jobFrom } from './support/workflow';
 
 const BIN = join(__dirname, '..', 'bin', 'stepcron.cjs');
@@ -86,6 +88,22 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 /** Resolves once the job's task has started (its first log line), i.e. the run is past its precheck. */
 const taskStarted = (execution?: () => string | undefined) =>
   until(() => logLines().some((l) => l.startsWith('start ') && (!execution || l.includes(execution() ?? '\0'))), 'a task to start');
+
+describe('the definitions', () => {
+  it('are the same for every policy but for what the precheck is told: buffer adds no state and no transition', () => {
+    // Prepare
+    const definitions = Object.fromEntries(['allow', 'forbid', 'replace', 'buffer'].map((policy) => {
+      const j = job('same', policy);
+      return [policy, { j, definition: compile(j, localInfra(j, 'test')) }];
+    }));
+    const withoutPolicy = (d: ReturnType<typeof compile>) => JSON.parse(JSON.stringify(d), (key, value) => (key === 'policy' ? undefined : value));
+    // Assess
+    for (const policy of ['allow', 'replace', 'buffer']) expect(withoutPolicy(definitions[policy]!.definition)).toEqual(withoutPolicy(definitions.forbid!.definition));
+    const { j, definition } = definitions.buffer!;
+    expect((definition.States.Precheck as any).Parameters.Payload.policy).toEqual({ concurrency: 'buffer', runTimeoutSeconds: runTimeoutSeconds(j), input: {} });
+    expect((definitions.forbid!.definition.States.Precheck as any).Parameters.Payload.policy).toEqual({ concurrency: 'forbid', input: {} });
+  });
+});
 
 describe('one run per scheduled time (local runs)', () => {
   it.each(['forbid', 'replace', 'allow'])('%s: a second run for the same scheduled time is SKIPPED as a duplicate, during and after the first', async (policy) => {
