@@ -9,6 +9,7 @@ import { bufferedRunName, type ClaimsPort, claimKeys, precheck, startWaiting } f
 import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema, WarningEventSchema } from '../handlers/lib/contracts';
 import { runtimeWarning, type WarningDeps } from '../handlers/lib/warnings';
 import { parseOrThrow } from '../handlers/lib/errors';
+import { type Cost, emptyUsage, formatCost, priceRun } from '../workflows/cost';
 import type { EcsBackend, EcsTask } from './backends/types';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../workflows/limits';
 import {
@@ -54,6 +55,8 @@ export interface Summary {
   notifications: Array<{ status: string; subject: string; delivered: string[] }>;
   /** With `--fault`: every fault injected, in order. */
   faults?: Injection[];
+  /** What the run cost on AWS at list prices (workflows/cost.ts: the formula and the price table). */
+  cost: Cost;
   reason?: string;
   error?: string;
   cause?: string;
@@ -271,19 +274,31 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
       warningTimers.add(timer);
     },
   };
+  /** What the run used, priced for the summary and the notification (workflows/cost.ts). */
+  const usage = emptyUsage();
+  /** A Lambda call: counted, with the handler's own time as its billed duration (no cold start: a lower bound). */
+  const billed = async <T>(call: () => Promise<T>): Promise<T> => {
+    const begun = performance.now();
+    try {
+      return await call();
+    } finally {
+      usage.lambda.invocations++;
+      usage.lambda.billedMs += Math.max(1, Math.ceil(performance.now() - begun));
+    }
+  };
   const services: Services = {
     // Payloads are parsed with the handlers' own schemas, as the Lambda entries do.
-    precheck: async (event) => {
+    precheck: (event) => billed(async () => {
       const result = await precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions: history.executions(), claims });
       bufferedBehind = result.bufferedBehind;
       return result;
-    },
-    warning: (payload) => runtimeWarning(parseOrThrow(WarningEventSchema, payload, 'event'), warningDeps),
-    notify: async (payload: NotifyEvent) => {
+    }),
+    warning: (payload) => billed(() => runtimeWarning(parseOrThrow(WarningEventSchema, payload, 'event'), warningDeps)),
+    notify: (payload: NotifyEvent) => billed(async () => {
       const event = parseOrThrow(NotifyEventSchema, payload, 'event');
       const { subject } = formatNotification(event);
       try {
-        const result = await notify(event, options.notifyDeps ?? printNotification);
+        const result = await notify(event, { ...(options.notifyDeps ?? printNotification), cost: async () => priceRun(usage) });
         // Nothing delivered without an error: a success the job reports only when too fast (minRuntimeSeconds).
         if (result.delivered.length) notifications.push({ status: event.status, subject, delivered: result.delivered });
         return result;
@@ -291,7 +306,7 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
         notifications.push({ status: event.status, subject, delivered: [] });
         throw err;
       }
-    },
+    }),
     runTask: async (params: RunTaskParams) => {
       // Stopping (Ctrl-C, SIGTERM): the engine may still reach a queued fan-out item or a retry; none of them starts.
       if (abort.signal.aborted) throw stopping();
@@ -317,6 +332,10 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
       pending.set(params.StartedBy, started);
       try {
         run.task = await started;
+        const ran = run.task.StartedAt && Date.parse(run.task.StoppedAt) - Date.parse(run.task.StartedAt);
+        if (typeof ran === 'number' && !Number.isNaN(ran)) {
+          usage.tasks.push({ cpu: job.cpu, memoryMiB: job.memory, seconds: ran / 1000, spot: params.CapacityProviderStrategy?.[0]?.CapacityProvider === 'FARGATE_SPOT' });
+        }
       } finally {
         pending.delete(params.StartedBy);
       }
@@ -359,6 +378,8 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
         history.event(record, forHistory(event));
         progress.event(event);
         countItem(event);
+        // Transitions so far, for a notification sent before the run ends; the summary takes the engine's count.
+        if (event.type === 'StateEntered') usage.transitions++;
       },
       services: faulty?.services ?? services,
     });
@@ -395,6 +416,7 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     })),
     ...(job.fanOut && { items, failedItems }),
     notifications,
+    cost: priceRun({ ...usage, transitions: outcome.transitions }),
     ...(faulty && { faults: faulty.injected.map(({ task: _task, params: _params, ...rest }) => rest) }),
     ...(outcome.status === 'SKIPPED' && { reason: (outcome.output as { reason?: string }).reason ?? '' }),
     ...(outcome.error !== undefined && { error: outcome.error }),
@@ -473,6 +495,7 @@ export function formatSummary(s: Summary): string {
   ];
   if (s.events !== undefined) lines.push(`  history      ${s.events} events (AWS fails an execution at ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')})`);
   if (s.maxPayloadBytes !== undefined) lines.push(`  max payload  ${kib(s.maxPayloadBytes)} (AWS fails a state above ${kib(PAYLOAD_LIMIT_BYTES)})`);
+  if (s.cost) lines.push(`  cost         ${formatCost(s.cost)}`);
   if (s.reason) lines.push(`  reason       ${s.reason}`);
   if (s.buffered) lines.push(`  buffered     waited ${seconds(s.buffered.waitedMs)} for ${s.buffered.behind} (as ${s.buffered.execution})`);
   if (s.error) lines.push(`  error        ${s.error}${s.cause && !s.cause.startsWith('{') ? `: ${s.cause}` : ''}`);

@@ -6,17 +6,19 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { NotifyEventSchema, type NotifyResult, WarningEventSchema } from './lib/contracts';
 import { deliveryFromEnv } from './lib/delivery';
 import { parseOrThrow } from './lib/errors';
-import { notify } from './lib/notify';
+import { historyCost, type NotifyDeps, notify } from './lib/notify';
 import { awsWarnings, runtimeWarning, type WarningResult } from './lib/warnings';
 
 const local = Boolean(process.env.IS_LOCAL) && process.env.STEPCRON_NOTIFY !== 'aws';
-const deps = local ? { print: (text: string) => console.log(text) } : deliveryFromEnv(() => functionArn);
+const sfn = new SFNClient({});
+// A sample event names no execution that exists: `sls invoke local` prices nothing.
+const deps: NotifyDeps = local ? { print: (text: string) => console.log(text) } : { ...deliveryFromEnv(() => functionArn), cost: historyCost(sfn) };
 /** This function's ARN, from the first invocation: a topic given by name lives in the same account and region. */
 let functionArn = '';
 // `sls invoke local` has no schedule to create and no execution to describe: print what would be scheduled.
 const warnings = local
   ? { schedule: async (at: Date) => console.log(`runtime warning check scheduled for ${at.toISOString()}`), isRunning: async () => true }
-  : awsWarnings(new SchedulerClient({}), new SFNClient({}), () => functionArn);
+  : awsWarnings(new SchedulerClient({}), sfn, () => functionArn);
 
 export const handler = middy().handler(async (event: unknown, context: { invokedFunctionArn?: string }): Promise<NotifyResult | WarningResult> => {
   functionArn ||= context?.invokedFunctionArn ?? '';

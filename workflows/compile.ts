@@ -64,12 +64,14 @@ export const ROUTES = {
 export type Route = keyof typeof ROUTES;
 
 /** History events of one inline item that succeeds at once: MapIteration events, the `.sync` task's, ItemSucceeded's. */
-const ITEM_EVENTS = iterationEvents([{ state: 'Task', task: 'sync' }, { state: 'Pass' }]);
+// Functions, not constants computed at load: the Lambda bundles import this module for a few names and leave the
+// event model (workflows/limits.ts) out only if nothing runs it when they load.
+const itemEvents = () => iterationEvents([{ state: 'Task', task: 'sync' }, { state: 'Pass' }]);
 /**
  * Each retry adds a failed attempt (entered, failed, exited after the Catch) and the loop back to RunTask:
  * IsTaskFailure, ReadTaskFailure, FindJobContainer, ReadExitCode<n>, ShouldRetry, PrepareRetry, WaitToRetry.
  */
-const RETRY_EVENTS = historyEventCount({ kind: 'stateEntered', state: 'Task', task: 'sync' })
+const retryEvents = () => historyEventCount({ kind: 'stateEntered', state: 'Task', task: 'sync' })
   + historyEventCount({ kind: 'stateFailed', state: 'Task', task: 'sync', error: 'States.TaskFailed' })
   + historyEventCount({ kind: 'stateExited', state: 'Task', task: 'sync', caught: true })
   + (['Choice', 'Pass', 'Choice', 'Pass', 'Choice', 'Pass', 'Wait'] as const)
@@ -82,7 +84,7 @@ const RUN_EVENTS = 200;
  * take the Distributed Map, whose items each have their own child execution and history.
  */
 export function inlineItemLimit(job: Job): number {
-  return Math.floor((HISTORY_EVENT_LIMIT - RUN_EVENTS) / (ITEM_EVENTS + job.retries * RETRY_EVENTS));
+  return Math.floor((HISTORY_EVENT_LIMIT - RUN_EVENTS) / (itemEvents() + job.retries * retryEvents()));
 }
 
 /** How many container slots of the ECS Task to search for the job's container (the job, plus injected sidecars). */
@@ -701,6 +703,7 @@ function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', nex
     logGroup: infra.logGroup,
     'execution.$': '$$.Execution.Id',
     'startTime.$': '$$.Execution.StartTime',
+    taskSize: { cpu: job.cpu, memoryMiB: job.memory },
     ...(status === 'SUCCEEDED' && job.minRuntimeSeconds !== undefined
       && { onSuccess: job.notify.onSuccess, minRuntimeSeconds: job.minRuntimeSeconds }),
   };

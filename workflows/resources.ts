@@ -184,7 +184,8 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
         Resource: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role${warningRolePath(stage)}*`),
         Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       },
-      { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: executions },
+      // ... and the run's history, to price it for the notification (workflows/cost.ts).
+      { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:GetExecutionHistory'], Resource: executions },
       ...(params.slackWebhookSecret
         ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(params.slackWebhookSecret) }]
         : []),

@@ -144,6 +144,8 @@ export const NotifyEventSchema = z.object({
   onSuccess: z.optional(z.boolean()),
   /** Success faster than this is reported as suspicious (the catalog's minRuntimeSeconds). */
   minRuntimeSeconds: z.optional(z.number()),
+  /** The job's Fargate size, to price the run's tasks (workflows/cost.ts). */
+  taskSize: z.optional(z.object({ cpu: z.number(), memoryMiB: z.number() })),
 });
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 

@@ -3,8 +3,12 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { ITEM_OK, JOB_CONTAINER } from '../../workflows/compile';
 import type { ItemResult, NotifyEvent, NotifyResult } from './contracts';
 import { DeliveryError } from './errors';
+import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { type Cost, formatCost, type HistoryEvent, priceRun, usageFromHistory } from '../../workflows/cost';
 
 export interface NotifyDeps {
+  /** What the run cost so far (workflows/cost.ts); a failure to price it leaves the line out, never the message. */
+  cost?: (event: NotifyEvent) => Promise<Cost | undefined>;
   publish?: (subject: string, message: string) => Promise<void>;
   slack?: (text: string) => Promise<void>;
   print?: (text: string) => void;
@@ -32,7 +36,7 @@ interface TaskReport {
   text?: string;
 }
 
-export function formatNotification(event: NotifyEvent, now: Date = new Date()): { subject: string; message: string } {
+export function formatNotification(event: NotifyEvent, now: Date = new Date(), cost?: Cost): { subject: string; message: string } {
   const outcome = event.outcome;
   const report: TaskReport = {
     ...(event.task && { taskArn: event.task.taskArn, ...defined('exitCode', event.task.exitCode) }),
@@ -73,6 +77,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
       ? `Items: ${counts.total} (${counts.succeeded} succeeded, ${counts.failed} failed${counts.timedOut ? `, ${counts.timedOut} timed out` : ''}${counts.aborted ? `, ${counts.aborted} aborted` : ''})`
       : 'Items: counts unavailable (DescribeMapRun failed); see the results'),
     resultsAt && `Results: s3://${resultsAt.bucket}/${resultsAt.prefix}/ (FAILED_*.json lists each failed item)`,
+    cost && `Cost: ${formatCost(cost)}`,
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
   ];
@@ -87,10 +92,15 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date()): 
  * failed (within the tolerance), or when it was faster than minRuntimeSeconds; otherwise it is only returned.
  */
 export async function notify(event: NotifyEvent, deps: NotifyDeps): Promise<NotifyResult> {
-  const { subject, message } = formatNotification(event, deps.now?.());
-  const quiet = event.status === 'SUCCEEDED' && event.onSuccess === false && !tooFast(event, deps.now?.() ?? new Date())
+  const now = deps.now?.();
+  const quiet = event.status === 'SUCCEEDED' && event.onSuccess === false && !tooFast(event, now ?? new Date())
     && !anyItemFailed(event);
-  if (quiet) return { delivered: [], subject, message };
+  if (quiet) return { delivered: [], ...formatNotification(event, now) };
+  const cost = await deps.cost?.(event).catch((err: Error) => {
+    console.error(`stepcron notify: cannot price the run: ${err.message}`);
+    return undefined;
+  });
+  const { subject, message } = formatNotification(event, now, cost);
   return deliver(subject, message, deps);
 }
 
@@ -118,6 +128,25 @@ export async function deliver(subject: string, message: string, deps: NotifyDeps
   });
   if (delivered.length === 0) throw new DeliveryError(failures);
   return { delivered, subject, message };
+}
+
+/** Pages of history read to price a run: a run's history holds at most 25,000 events (AWS's limit). */
+const MAX_HISTORY_PAGES = 25;
+
+/** Prices a run on AWS from its execution history (workflows/cost.ts usageFromHistory). */
+export function historyCost(sfn: SFNClient): NonNullable<NotifyDeps['cost']> {
+  return async (event) => {
+    if (!event.taskSize) return undefined;
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+      const result = await sfn.send(new GetExecutionHistoryCommand({ executionArn: event.execution, maxResults: 1000, nextToken }));
+      events.push(...(result.events ?? []) as HistoryEvent[]);
+      nextToken = result.nextToken;
+      if (!nextToken) break;
+    }
+    return priceRun(usageFromHistory(events, event.taskSize));
+  };
 }
 
 /**
