@@ -138,7 +138,14 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const [{ findJob }, { localScheduler, parseDuration }, { makeBackend }] =
         await Promise.all([catalog(), import('./scheduler'), import('./backends')]);
       const names = o.jobs?.split(',').map((s) => s.trim()).filter(Boolean);
-      const jobs = names ? names.map((n) => findJob(all, n, o.catalog)) : all.filter((j) => j.enabled);
+      const named = names ? names.map((n) => findJob(all, n, o.catalog)) : all.filter((j) => j.enabled);
+      // A job paused with `stepcron pause` is not fired until `stepcron resume` (cli/ops/).
+      const paused = history().paused(o.stage);
+      for (const j of named) {
+        const p = paused.get(j.name);
+        if (p) process.stderr.write(`stepcron: ${j.name} is paused (by ${p.by} at ${p.at}: ${p.note}): not scheduled; stepcron resume ${j.name} to schedule it\n`);
+      }
+      const jobs = named.filter((j) => !paused.has(j.name));
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
       const backend = await makeBackend(o.ecs, o.stage);
       const stop = await stopOnSignals();
@@ -170,8 +177,14 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   common(program.command('logs').argument('<job>', 'the job').argument('[execution]', 'one of its runs (default: the latest; see stepcron history)')
     .description("print what a local run's job wrote (the last 1 MiB of each stream)")
     .addOption(new Option('--stream <stream>', 'only this stream, printed to stdout').choices(['stdout', 'stderr']))
-    .option('--json', 'print one JSON object: the run, its stdout and stderr text, and the bytes dropped from each', false))
-    .action((job: string, execution: string | undefined, o: Common & { stream?: 'stdout' | 'stderr'; json: boolean }) => {
+    .option('--json', 'print one JSON object: the run, its stdout and stderr text, and the bytes dropped from each', false)
+    .option('--follow', 'keep printing until the run ends', false))
+    .addOption(new Option('--aws', 'from the deployed stage (--stage): CloudWatch Logs of every task of the run, by attempt and item'))
+    .option('--region <region>', 'with --aws: the AWS region')
+    .option('--profile <profile>', 'with --aws: the AWS profile')
+    .action(async (job: string, execution: string | undefined, o: Common & { stream?: 'stdout' | 'stderr'; json: boolean; follow: boolean; aws?: boolean; region?: string; profile?: string }) => {
+      // A stage's logs, or following a local run: the day-2 port (cli/ops/).
+      if (o.aws || o.follow) return (await import('./ops/register')).opsLogs(opsDeps, job, execution, { ...o, aws: Boolean(o.aws) });
       const store = history('fail');
       const found = store.find(job, execution);
       if (!found) {
@@ -214,6 +227,19 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       process.stdout.write(`\n${summaries.map((s) => `${s.job}: ${s.status}`).join(' · ')}\n`);
       exitCode = summaries.length === jobs.length && summaries.every((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED') ? 0 : 1;
     });
+
+  // `import crontab`: cli/import.ts (the translation itself is workflows/crontab.ts).
+  (await import('./import')).addImportCommand(program, (code) => { exitCode = code; });
+
+  // Day-2 commands: status, runs, start, pause, resume, backfill, redrive (cli/ops/), locally or on a stage (--aws).
+  const opsDeps: import('./ops/register').OpsDeps = {
+    setExit: (code) => { exitCode = code; },
+    common, jobsOf, store: () => history('fail'), stopOnSignals,
+    findJob: async (jobs, name, file) => (await catalog()).findJob(jobs, name, file),
+    runLocal: (job, o, input, signal) => runOnce(job, o, input, { ecs: 'process', notify: 'print', skipWaits: false, s3Dir: '.stepcron/s3' }, signal),
+    readInput: async (file, job) => await checkedRunInput(runInputOf(readEvent(file), file, job.name), file) as Record<string, unknown>,
+  };
+  (await import('./ops/register')).addOpsCommands(program, opsDeps);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -30,6 +30,13 @@ export interface RunRecord {
 
 export type Stream = 'stdout' | 'stderr';
 
+/** A paused job: who paused it, when (ISO time) and why. */
+export interface Pause {
+  by: string;
+  at: string;
+  note: string;
+}
+
 /** Finished runs kept per job; older ones are removed as new runs finish, so `stepcron schedule` can run for weeks. */
 export const KEEP_RUNS = 200;
 /** Job output kept per run and stream: the last 1 MiB (the front is dropped as more arrives). */
@@ -37,7 +44,7 @@ export const LOG_CAP_BYTES = 1024 * 1024;
 /** A stored event's field (a state's input or output, a cause) longer than this, as JSON, is cut to its head. */
 export const EVENT_FIELD_CAP = 4 * 1024;
 /** The newest schema this stepcron reads and writes: the number of MIGRATIONS. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** Between a run's deadline (the state machine's TimeoutSeconds) and its lease's expiry. */
 export const LEASE_SLACK_MS = 5 * 60_000;
 
@@ -107,6 +114,15 @@ const MIGRATIONS: string[] = [
      expires_at INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX claims_by_expiry ON claims (expires_at);`,
+  // `stepcron pause`: a paused job is not fired by `stepcron schedule` until `stepcron resume`; who, when and why.
+  `CREATE TABLE pauses (
+     stage TEXT NOT NULL,
+     job TEXT NOT NULL,
+     paused_by TEXT NOT NULL,
+     paused_at TEXT NOT NULL,
+     note TEXT NOT NULL,
+     PRIMARY KEY (stage, job)
+   ) WITHOUT ROWID;`,
 ];
 
 /** A store that cannot be used as it is: exit 2 with this one line (what is wrong, what to do). */
@@ -353,6 +369,14 @@ export class Store {
     });
   }
 
+  /** The summary a finished run was recorded with (cli/run.ts Summary), or undefined while it runs. */
+  summary(execution: string): unknown {
+    return this.guard(() => {
+      const row = this.sql('SELECT summary FROM runs WHERE execution = ?').get(execution);
+      return typeof row?.summary === 'string' ? parseOr(row.summary) : undefined;
+    });
+  }
+
   /** A run's stored events, in order; a batch that cannot be read is reported in its place, never thrown. */
   events(execution: string): unknown[] {
     return this.guard(() => {
@@ -425,6 +449,27 @@ export class Store {
       release: async (key, owner) => this.release(key, owner),
       holder: async (key) => this.holder(key),
     };
+  }
+
+  /** Pauses a job on a stage (again: the newer note replaces the older). */
+  pause(stage: string, job: string, pause: Pause): void {
+    this.guard(() => this.sql('INSERT OR REPLACE INTO pauses (stage, job, paused_by, paused_at, note) VALUES (?, ?, ?, ?, ?)')
+      .run(stage, job, pause.by, pause.at, pause.note));
+  }
+
+  /** Resumes a job: the pause it had, or undefined if it was not paused. */
+  resume(stage: string, job: string): Pause | undefined {
+    return this.guard(() => this.transaction(() => {
+      const found = this.paused(stage).get(job);
+      this.sql('DELETE FROM pauses WHERE stage = ? AND job = ?').run(stage, job);
+      return found;
+    }));
+  }
+
+  /** The stage's paused jobs, by name. */
+  paused(stage: string): Map<string, Pause> {
+    return this.guard(() => new Map(this.sql('SELECT job, paused_by, paused_at, note FROM pauses WHERE stage = ?').all(stage)
+      .map((r) => [String(r.job), { by: String(r.paused_by), at: String(r.paused_at), note: String(r.note) }])));
   }
 
   close(): void {

@@ -1,0 +1,416 @@
+// The day-2 port over a deployed stage: EventBridge Scheduler for the job's schedule (and its pause), Step Functions
+// for its runs, CloudWatch Logs for its containers' output, the claims table for "has this scheduled time run".
+//
+// A pause lives in the schedule itself: State DISABLED, and a first line `stepcron-pause:{"by","at","note"}` in front
+// of its Description (Scheduler has no tags on schedules; the Description survives everything but a deploy that
+// changes the schedule, which the deploy guard refuses while a job is paused: see cli/ops/deploy-guard.cjs).
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetScheduleCommand, type GetScheduleCommandOutput, ListSchedulesCommand, SchedulerClient, UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
+import {
+  DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionListItem, GetExecutionHistoryCommand, type HistoryEvent,
+  ListExecutionsCommand, ListMapRunsCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Job } from '../../workflows/catalog';
+import { JOB_CONTAINER } from '../../workflows/compile';
+import { claimsTable, jobsLogGroup, stateMachineName } from '../../workflows/resources';
+import { claimKeys, dynamoClaims } from '../../handlers/lib/precheck';
+import { priceRun, usageFromHistory } from '../../workflows/cost';
+import { executionName } from '../run';
+import { type Ended, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus, type ScheduleState } from './types';
+
+export interface AwsOpsOptions {
+  stage: string;
+  region?: string | undefined;
+  profile?: string | undefined;
+  /** How often `start --wait` and `logs --follow` look again (default 3 s). */
+  pollMs?: number;
+}
+
+/** Every call gives up within a few seconds: a wrong region or no network is one line, not a hang. */
+const CLIENT_CONFIG = { maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000 } };
+/** RedriveExecution's window: executions that ended in the last 14 days. */
+const REDRIVE_DAYS = 14;
+const PAUSE_PREFIX = 'stepcron-pause:';
+/** Terminal statuses a run can be redriven from. */
+const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+type CostEvent = Parameters<typeof usageFromHistory>[0][number];
+
+export interface AwsClients {
+  sfn: SFNClient;
+  scheduler: SchedulerClient;
+  logs: CloudWatchLogsClient;
+  sts: STSClient;
+  dynamodb: DynamoDBClient;
+}
+
+export function awsClients(options: AwsOpsOptions): AwsClients {
+  const config = { ...CLIENT_CONFIG, ...(options.region && { region: options.region }), ...(options.profile && { profile: options.profile }) };
+  return {
+    sfn: new SFNClient(config), scheduler: new SchedulerClient(config), logs: new CloudWatchLogsClient(config),
+    sts: new STSClient(config), dynamodb: new DynamoDBClient(config),
+  };
+}
+
+export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(options)): OpsPort & { close(): void } {
+  const { stage } = options;
+  const pollMs = options.pollMs ?? 3000;
+  let identity: Promise<{ account: string; arn: string; region: string }> | undefined;
+  /** Who calls, in which account and region: asked once, and the first call that fails says what is missing. */
+  const whoami = () => {
+    identity ??= (async () => {
+      const region = await call('resolve the AWS region', () => clients.sts.config.region());
+      const found = await call('sts:GetCallerIdentity', () => clients.sts.send(new GetCallerIdentityCommand({})));
+      return { account: found.Account ?? '', arn: found.Arn ?? '', region };
+    })();
+    return identity;
+  };
+  const partition = (region: string) => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+  const machineArn = async (job: Job) => {
+    const { account, region } = await whoami();
+    return `arn:${partition(region)}:states:${region}:${account}:stateMachine:${stateMachineName(job, stage)}`;
+  };
+  const executionArn = async (job: Job, execution: string) => {
+    if (execution.startsWith('arn:')) return execution;
+    const { account, region } = await whoami();
+    return `arn:${partition(region)}:states:${region}:${account}:execution:${stateMachineName(job, stage)}:${execution}`;
+  };
+  const link = async (arn: string) => {
+    const { region } = await whoami();
+    return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${arn}`;
+  };
+
+  /** The job's schedule: the one in the default group whose target is the job's state machine (CloudFormation names it). */
+  let schedules: Promise<Map<string, string>> | undefined;
+  const findSchedule = async (job: Job): Promise<GetScheduleCommandOutput | undefined> => {
+    schedules ??= (async () => {
+      const byTarget = new Map<string, string>();
+      let NextToken: string | undefined;
+      do {
+        const page = await call('scheduler:ListSchedules', () => clients.scheduler.send(new ListSchedulesCommand({ MaxResults: 100, ...(NextToken && { NextToken }) })));
+        for (const s of page.Schedules ?? []) if (s.Target?.Arn && s.Name) byTarget.set(s.Target.Arn, s.Name);
+        NextToken = page.NextToken;
+      } while (NextToken);
+      return byTarget;
+    })();
+    const name = (await schedules).get(await machineArn(job));
+    if (!name) return undefined;
+    return call('scheduler:GetSchedule', () => clients.scheduler.send(new GetScheduleCommand({ Name: name })));
+  };
+  const requireSchedule = async (job: Job) => {
+    const found = await findSchedule(job);
+    if (!found) throw new OpsError(`${job.name} has no schedule on stage ${stage} in ${(await whoami()).region}: is it deployed there (sls deploy --stage ${stage})?`);
+    return found;
+  };
+  const updateSchedule = async (s: GetScheduleCommandOutput, State: 'ENABLED' | 'DISABLED', Description: string) => {
+    // UpdateSchedule replaces the whole schedule: everything else goes back as it was.
+    await call('scheduler:UpdateSchedule', () => clients.scheduler.send(new UpdateScheduleCommand({
+      Name: s.Name!, GroupName: s.GroupName, ScheduleExpression: s.ScheduleExpression!, Target: s.Target!,
+      FlexibleTimeWindow: s.FlexibleTimeWindow!, State, Description,
+      ...(s.ScheduleExpressionTimezone && { ScheduleExpressionTimezone: s.ScheduleExpressionTimezone }),
+      ...(s.StartDate && { StartDate: s.StartDate }),
+      ...(s.EndDate && { EndDate: s.EndDate }),
+      ...(s.KmsKeyArn && { KmsKeyArn: s.KmsKeyArn }),
+      ...(s.ActionAfterCompletion && { ActionAfterCompletion: s.ActionAfterCompletion }),
+    })));
+  };
+
+  const describe = (arn: string) => call('states:DescribeExecution', () => clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn })));
+
+  const port: OpsPort & { close(): void } = {
+    where: `stage ${stage} (AWS${options.region ? ` ${options.region}` : ''})`,
+    who: async () => (await whoami()).arn,
+    async schedule(job): Promise<ScheduleState> {
+      const found = await findSchedule(job);
+      if (!found) return { enabled: false, missing: `no schedule on stage ${stage}: not deployed` };
+      const pause = readPause(found.Description);
+      return { enabled: found.State === 'ENABLED', ...(pause && { pause }) };
+    },
+    async runs(job, query) {
+      const stateMachineArn = await machineArn(job);
+      const rows: RunRow[] = [];
+      let priced = 0;
+      let nextToken: string | undefined;
+      // AWS filters by its own statuses; SKIPPED runs are SUCCEEDED ones whose output says so.
+      const statusFilter = query.status === 'SKIPPED' ? 'SUCCEEDED' : query.status;
+      pages: do {
+        const page = await call('states:ListExecutions', () => clients.sfn.send(new ListExecutionsCommand({
+          stateMachineArn, maxResults: Math.min(100, Math.max(query.limit, 10)), ...(statusFilter && { statusFilter }), ...(nextToken && { nextToken }),
+        })), `state machine ${stateMachineName(job, stage)}`);
+        for (const item of page.executions ?? []) {
+          // Newest first: the first run older than --since ends the listing.
+          if (query.since && item.startDate && item.startDate.getTime() < query.since.getTime()) break pages;
+          const row = await toRow(job, item, item.status === 'SUCCEEDED' || item.status === 'FAILED' || item.status === 'TIMED_OUT'
+            ? await describe(item.executionArn!) : undefined);
+          if (query.status && row.status !== query.status) continue;
+          // Priced from the run's history, as the notify function prices it (workflows/cost.ts).
+          const price = (query.priced ?? 0) > priced && FINISHED.has(row.status);
+          if (price) priced++;
+          const cost = price ? priceRun(usageFromHistory(await history(item.executionArn!) as CostEvent[], { cpu: job.cpu, memoryMiB: job.memory })).totalUsd : undefined;
+          rows.push({ ...row, link: await link(item.executionArn!), ...(cost !== undefined && { cost }) });
+          if (rows.length >= query.limit) break pages;
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return rows;
+    },
+    async start(job, input, { wait, progress }) {
+      const stateMachineArn = await machineArn(job);
+      const started = await call('states:StartExecution', () => clients.sfn.send(new StartExecutionCommand({
+        stateMachineArn, name: executionName(), input: JSON.stringify(input),
+      })), `state machine ${stateMachineName(job, stage)}`);
+      const arn = started.executionArn!;
+      const execution = arn.slice(arn.lastIndexOf(':') + 1);
+      const url = await link(arn);
+      if (!wait) return { execution, link: url };
+      progress(`▶ ${job.name}  ${execution}  (stage ${stage})\n  ${url}`);
+      return { execution, link: url, ended: await follow(arn, progress) };
+    },
+    async claimedBy(job, scheduledTime) {
+      const holder = await call('dynamodb:GetItem', () => dynamoClaims(clients.dynamodb, claimsTable(stage))
+        .holder(claimKeys.run(stateMachineName(job, stage), scheduledTime.toISOString())), `table ${claimsTable(stage)}`);
+      return holder?.slice(holder.lastIndexOf(':') + 1);
+    },
+    async pause(job, pause) {
+      const s = await requireSchedule(job);
+      await updateSchedule(s, 'DISABLED', writePause(pause, s.Description));
+    },
+    async resume(job) {
+      const s = await requireSchedule(job);
+      const pause = readPause(s.Description);
+      if (!pause && s.State === 'ENABLED') return undefined;
+      await updateSchedule(s, 'ENABLED', withoutPause(s.Description));
+      return pause ?? { by: 'unknown (disabled outside stepcron)', at: '', note: '' };
+    },
+    async logs(job, execution, options) {
+      const arn = execution ? await executionArn(job, execution) : await latest(job);
+      const read = new Map<string, string | undefined>();
+      for (;;) {
+        const running = (await describe(arn)).status === 'RUNNING';
+        for (const task of await tasksOf(arn)) {
+          const stream = `${job.name}/${JOB_CONTAINER}/${task.taskId}`;
+          let token = read.get(stream);
+          for (;;) {
+            const page = await call('logs:GetLogEvents', () => clients.logs.send(new GetLogEventsCommand({
+              logGroupName: jobsLogGroup(stage), logStreamName: stream, startFromHead: true, ...(token && { nextToken: token }),
+            })).catch((err: Error) => {
+              // A task that never started (or has not written yet) has no stream.
+              if (err.name === 'ResourceNotFoundException') return { events: [], nextForwardToken: token };
+              throw err;
+            }), `log group ${jobsLogGroup(stage)}`);
+            for (const e of page.events ?? []) {
+              options.write({ label: task.label, ...(e.timestamp && { at: new Date(e.timestamp).toISOString() }), text: e.message ?? '' });
+            }
+            // The same token back: the end of what the stream holds for now.
+            const done = !page.nextForwardToken || page.nextForwardToken === token;
+            token = page.nextForwardToken;
+            if (done) break;
+          }
+          read.set(stream, token);
+        }
+        if (!options.follow || !running) break;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+      return { execution: arn.slice(arn.lastIndexOf(':') + 1) };
+    },
+    async redrive(job, execution) {
+      const arn = await executionArn(job, execution);
+      const found = await call('states:DescribeExecution', () => clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn })), `execution ${execution}`);
+      const refuse = redriveRefusal(found);
+      if (refuse) throw new OpsError(`redrive: ${execution} cannot be redriven: ${refuse}`);
+      await call('states:RedriveExecution', () => clients.sfn.send(new RedriveExecutionCommand({ executionArn: arn })), `execution ${execution}`);
+      return { execution: arn.slice(arn.lastIndexOf(':') + 1), link: await link(arn) };
+    },
+    close() {
+      for (const client of Object.values(clients)) client.destroy();
+    },
+  };
+
+  async function latest(job: Job): Promise<string> {
+    const listed = await port.runs(job, { limit: 1 });
+    if (!listed[0]) throw new OpsError(`logs: ${job.name} has no runs on stage ${stage} (see stepcron runs ${job.name} --aws)`);
+    return executionArn(job, listed[0].execution);
+  }
+
+  /** The ECS tasks of a run and its Distributed Map children, labelled by fan-out item and attempt. */
+  async function tasksOf(arn: string): Promise<Array<{ taskId: string; label: string }>> {
+    const tasks = tasksIn(await history(arn));
+    const maps = await call('states:ListMapRuns', () => clients.sfn.send(new ListMapRunsCommand({ executionArn: arn })));
+    for (const mapRun of maps.mapRuns ?? []) {
+      let nextToken: string | undefined;
+      do {
+        const page = await call('states:ListExecutions', () => clients.sfn.send(new ListExecutionsCommand({ mapRunArn: mapRun.mapRunArn, ...(nextToken && { nextToken }) })));
+        for (const child of page.executions ?? []) tasks.push(...tasksIn(await history(child.executionArn!)));
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    return tasks;
+  }
+
+  async function history(arn: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call('states:GetExecutionHistory', () => clients.sfn.send(new GetExecutionHistoryCommand({
+        executionArn: arn, maxResults: 1000, ...(nextToken && { nextToken }),
+      })));
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return events;
+  }
+
+  /** `start --wait`: the run's states as they are entered, until it ends. */
+  async function follow(arn: string, progress: (line: string) => void): Promise<Ended> {
+    let seen = 0;
+    for (;;) {
+      const found = await describe(arn);
+      const events = await history(arn);
+      for (const e of events) {
+        if (e.id! <= seen) continue;
+        seen = e.id!;
+        if (e.stateEnteredEventDetails?.name) progress(`  → ${e.stateEnteredEventDetails.name}`);
+        if (e.type === 'TaskFailed') progress(`  ! ${e.taskFailedEventDetails?.error ?? 'task failed'}`);
+      }
+      if (found.status !== 'RUNNING') return ended(found);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  async function toRow(job: Job, item: ExecutionListItem, detail: DescribeExecutionCommandOutput | undefined): Promise<RunRow> {
+    const end = detail ? ended(detail) : undefined;
+    return {
+      job: job.name,
+      execution: item.name!,
+      status: end?.status ?? (item.status as RunStatus),
+      startedAt: item.startDate!.toISOString(),
+      ...(item.stopDate && { stoppedAt: item.stopDate.toISOString(), durationMs: item.stopDate.getTime() - item.startDate!.getTime() }),
+      ...(end?.exitCode !== undefined && { exitCode: end.exitCode }),
+      ...(end?.error && { error: end.error }),
+      ...(end?.reason && { reason: end.reason }),
+    };
+  }
+
+  return port;
+}
+
+/** How an execution ended, as a local run reports it: SUCCEEDED runs the precheck skipped are SKIPPED with its reason. */
+export function ended(found: DescribeExecutionCommandOutput): Ended {
+  const output = parse(found.output) as { run?: boolean; reason?: string; outcome?: { exitCode?: number | null } } | undefined;
+  const cause = parse(found.cause) as { exitCode?: number | null } | undefined;
+  const skipped = found.status === 'SUCCEEDED' && output?.run === false;
+  const exitCode = output?.outcome?.exitCode ?? cause?.exitCode;
+  return {
+    execution: found.name!,
+    status: skipped ? 'SKIPPED' : (found.status as RunStatus),
+    ...(skipped && output?.reason && { reason: output.reason }),
+    ...(found.error && { error: found.error }),
+    ...(exitCode !== undefined && { exitCode }),
+  };
+}
+
+/** Why AWS would refuse to redrive this execution, or undefined if it would not (AWS-FACTS: Redrive). */
+export function redriveRefusal(found: DescribeExecutionCommandOutput, now = new Date()): string | undefined {
+  if (!REDRIVABLE.has(found.status ?? '')) {
+    return `it is ${found.status}; only a FAILED, TIMED_OUT or ABORTED run can be redriven${found.status === 'RUNNING' ? ' (wait for it to end)' : ''}`;
+  }
+  if (found.stopDate && now.getTime() - found.stopDate.getTime() > REDRIVE_DAYS * 86_400_000) {
+    return `it ended on ${found.stopDate.toISOString()}, more than ${REDRIVE_DAYS} days ago (Step Functions redrives runs that ended in the last ${REDRIVE_DAYS} days); start a new run instead`;
+  }
+  if (found.redriveStatus === 'NOT_REDRIVABLE') return `Step Functions says it is not redrivable: ${found.redriveStatusReason ?? 'no reason given'}`;
+  return undefined;
+}
+
+/** The tasks a run's history started: ECS task ids, labelled by the item and attempt from the RunTask parameters. */
+function tasksIn(events: HistoryEvent[]): Array<{ taskId: string; label: string }> {
+  const byId = new Map(events.map((e) => [e.id!, e]));
+  const tasks: Array<{ taskId: string; label: string }> = [];
+  const seen = new Set<string>();
+  for (const e of events) {
+    const text = e.taskSubmittedEventDetails?.output ?? e.taskSucceededEventDetails?.output ?? e.taskFailedEventDetails?.cause;
+    const match = text && /"TaskArn"\s*:\s*"arn:[^"]*:task\/[^/"]+\/([0-9a-f]+)"/i.exec(text);
+    if (!match || seen.has(match[1]!)) continue;
+    seen.add(match[1]!);
+    // Back along the chain to the TaskScheduled event: its parameters carry the attempt and the item.
+    let at: HistoryEvent | undefined = e;
+    while (at && at.type !== 'TaskScheduled') at = byId.get(at.previousEventId ?? -1);
+    tasks.push({ taskId: match[1]!, label: labelOf(at?.taskScheduledEventDetails?.parameters) });
+  }
+  return tasks;
+}
+
+function labelOf(parameters: string | undefined): string {
+  const params = parse(parameters) as { Overrides?: { ContainerOverrides?: Array<{ Environment?: Array<{ Name?: string; Value?: string }> }> } } | undefined;
+  const env = Object.fromEntries((params?.Overrides?.ContainerOverrides?.[0]?.Environment ?? []).map((v) => [v.Name, v.Value]));
+  const attempt = `attempt ${Number(env.STEPCRON_ATTEMPT ?? 0) + 1}`;
+  return env.STEPCRON_ITEM === undefined ? attempt : `[${env.STEPCRON_ITEM.replace(/^"(.*)"$/, '$1')}] ${attempt}`;
+}
+
+export function readPause(description: string | undefined): Pause | undefined {
+  if (!description?.startsWith(PAUSE_PREFIX)) return undefined;
+  const found = parse(description.slice(PAUSE_PREFIX.length).split('\n')[0]) as Partial<Pause> | undefined;
+  return found && { by: String(found.by ?? ''), at: String(found.at ?? ''), note: String(found.note ?? '') };
+}
+
+export function withoutPause(description: string | undefined): string {
+  if (!description?.startsWith(PAUSE_PREFIX)) return description ?? '';
+  const newline = description.indexOf('\n');
+  return newline === -1 ? '' : description.slice(newline + 1);
+}
+
+/** The pause first, then the schedule's own description; the note is cut so the whole fits Scheduler's 512 characters. */
+export function writePause(pause: Pause, description: string | undefined): string {
+  const rest = withoutPause(description);
+  const line = (note: string) => `${PAUSE_PREFIX}${JSON.stringify({ ...pause, note })}`;
+  let note = pause.note;
+  while (note && line(note).length + 1 + rest.length > 512) note = note.slice(0, -8);
+  return `${line(note)}\n${rest}`.slice(0, 512);
+}
+
+function parse(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one AWS call and turns its failure into one line saying what to fix: no credentials, no region, no network,
+ * access denied, a resource that is not there. `what` names the resource for "not found".
+ */
+export async function call<T>(action: string, fn: () => Promise<T>, what = ''): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw awsError(err, action, what);
+  }
+}
+
+export function awsError(err: unknown, action: string, what: string): Error {
+  if (err instanceof OpsError) return err;
+  const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e?.name ?? '';
+  const message = (e?.message ?? String(err)).split('\n')[0] ?? '';
+  if (name === 'CredentialsProviderError' || (/credential/i.test(message) && !e.$metadata?.httpStatusCode)) {
+    return new OpsError(`no AWS credentials: set AWS_PROFILE (after aws sso login) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile (${message})`);
+  }
+  if (/region is missing/i.test(message)) return new OpsError('no AWS region: pass --region or set AWS_REGION (or a region in your AWS profile)');
+  const network = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH'].includes(network ?? '') || name === 'TimeoutError' || name === 'RequestTimeout') {
+    return new OpsError(`cannot reach AWS for ${action} (${network ?? name}): check the network and --region`);
+  }
+  if (name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'ExpiredTokenException' || name === 'ExpiredToken' || name === 'InvalidSignatureException') {
+    return new OpsError(`AWS refused the credentials (${name}): refresh them (aws sso login) or check AWS_PROFILE/--profile`);
+  }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied') return new OpsError(`AWS denied ${action}${what ? ` on ${what}` : ''}: your identity needs that permission (${message})`);
+  if (name === 'StateMachineDoesNotExist' || name === 'ExecutionDoesNotExist' || name === 'ResourceNotFoundException') {
+    return new OpsError(`${what || action}: not found (${name}): is the stage deployed in this region and account, and the name right?`);
+  }
+  return new OpsError(`${action} failed: ${name}: ${message}`);
+}

@@ -1,0 +1,266 @@
+// The day-2 commands' bodies: each takes the port (local store or stage, cli/ops/types.ts), the job(s) and its options,
+// writes text (an aligned table on a terminal, tab-separated when piped) or one JSON value, and returns the exit code.
+// cli/main.ts parses the flags and picks the port.
+import type { Job } from '../../workflows/catalog';
+import { nextFireTimes, parseSchedule } from '../../workflows/schedule';
+import { UsageError } from '../errors';
+import { seconds } from '../progress';
+import { type Ended, type LogLine, OpsError, type OpsPort, RUN_STATUSES, type RunStatus } from './types';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** An aligned table when true, tab-separated columns otherwise. */
+  tty: boolean;
+  now?: () => Date;
+}
+
+/** The monthly estimate from an average cost per run (workflows/cost.ts monthlyEstimate, injected by cli/ops/register.ts). */
+export interface CostHook {
+  monthly: (job: Job, costPerRun: number) => number;
+}
+/** How many of the newest finished runs `status` prices for the average (a stage reads each one's history). */
+export const PRICED_RUNS = 5;
+
+/** The most scheduled times one backfill starts: more is almost always a wrong --from. */
+export const MAX_BACKFILL = 1000;
+const OK: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'SKIPPED']);
+const FINISHED: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** An OpsError (AWS refused, no credentials, nothing to redrive) is one line and exit 1, never a stack trace. */
+export async function guarded(io: Io, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof OpsError) {
+      io.err(`stepcron: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export interface StatusRow {
+  job: string;
+  state: 'enabled' | 'paused' | 'disabled';
+  pause?: { by: string; at: string; note: string };
+  schedule: string;
+  timezone: string;
+  next: string[];
+  lastRun?: { execution: string; status: RunStatus; startedAt: string; durationMs?: number; exitCode?: number | null };
+  successRate: { succeeded: number; finished: number; percent: number | null };
+  costPerRun?: number;
+  monthlyEstimate?: number;
+}
+
+export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last: number; cost?: CostHook }, io: Io): Promise<number> {
+  const now = io.now?.() ?? new Date();
+  const rows: StatusRow[] = [];
+  for (const job of jobs) {
+    const [schedule, runs] = await Promise.all([ops.schedule(job), ops.runs(job, { limit: o.last, priced: PRICED_RUNS })]);
+    const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : 'disabled';
+    const next = state === 'enabled' ? nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: now, count: 3 }).map((t) => t.toISOString()) : [];
+    const finished = runs.filter((r) => FINISHED.has(r.status));
+    const succeeded = finished.filter((r) => r.status === 'SUCCEEDED').length;
+    const last = runs[0];
+    // The average of the newest priced runs: what a run costs now, not what it cost months ago.
+    const costs = finished.flatMap((r) => (r.cost === undefined ? [] : [r.cost])).slice(0, PRICED_RUNS);
+    const costPerRun = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : undefined;
+    rows.push({
+      job: job.name, state, ...(schedule.pause && { pause: schedule.pause }), schedule: job.schedule, timezone: job.timezone, next,
+      ...(last && { lastRun: {
+        execution: last.execution, status: last.status, startedAt: last.startedAt,
+        ...(last.durationMs !== undefined && { durationMs: last.durationMs }), ...(last.exitCode !== undefined && { exitCode: last.exitCode }),
+      } }),
+      successRate: { succeeded, finished: finished.length, percent: finished.length ? Math.round((100 * succeeded) / finished.length) : null },
+      ...(costPerRun !== undefined && { costPerRun, ...(o.cost && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
+    });
+  }
+  if (o.json) {
+    io.out(`${JSON.stringify(rows)}\n`);
+    return 0;
+  }
+  const short = (iso: string, zone: string) => shortTime(new Date(iso), zone);
+  io.out(table(io.tty, ['JOB', 'STATE', 'SCHEDULE', 'NEXT', 'LAST RUN', `SUCCESS (last ${o.last})`, 'COST/RUN', 'MONTHLY'], rows.map((r) => [
+    r.job, r.state, `${r.schedule} ${r.timezone}`, r.next.map((t) => short(t, r.timezone)).join(', ') || '-',
+    r.lastRun ? `${r.lastRun.status} ${short(r.lastRun.startedAt, r.timezone)}${r.lastRun.durationMs !== undefined ? ` ${seconds(r.lastRun.durationMs)}` : ''}${r.lastRun.exitCode !== undefined && r.lastRun.exitCode !== null ? ` exit ${r.lastRun.exitCode}` : ''}` : '-',
+    r.successRate.percent === null ? '-' : `${r.successRate.percent}% (${r.successRate.succeeded}/${r.successRate.finished})`,
+    r.costPerRun === undefined ? '-' : `$${r.costPerRun.toFixed(6)}`,
+    r.monthlyEstimate === undefined ? '-' : `$${r.monthlyEstimate.toFixed(2)}`,
+  ])));
+  for (const r of rows) if (r.pause) io.out(`${r.job}: paused by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);
+  return 0;
+}
+
+export async function runs(ops: OpsPort, job: Job, o: { status?: string; since?: string; limit: number; json: boolean }, io: Io): Promise<number> {
+  const now = io.now?.() ?? new Date();
+  const status = o.status === undefined ? undefined : parseStatus(o.status);
+  const since = o.since === undefined ? undefined : parseSince(o.since, now);
+  const rows = await ops.runs(job, { limit: o.limit, ...(status && { status }), ...(since && { since }) });
+  if (o.json) {
+    io.out(`${JSON.stringify(rows)}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    io.out(`no runs of ${job.name}${status ? ` ${status}` : ''}${since ? ` since ${since.toISOString()}` : ''} (${ops.where})\n`);
+    return 0;
+  }
+  io.out(table(io.tty, ['STATUS', 'EXECUTION', 'STARTED', 'DURATION', 'EXIT', 'ERROR/REASON'], rows.map((r) => [
+    r.status, r.execution, r.startedAt, r.durationMs === undefined ? '-' : seconds(r.durationMs),
+    r.exitCode === undefined || r.exitCode === null ? '-' : String(r.exitCode), r.reason ?? r.error ?? '',
+  ])));
+  return 0;
+}
+
+export async function start(ops: OpsPort, job: Job, input: Record<string, unknown>, o: { wait: boolean; json: boolean }, io: Io): Promise<number> {
+  const started = await ops.start(job, input, { wait: o.wait, progress: (line) => io.err(`${line}\n`) });
+  if (o.json) io.out(`${JSON.stringify(started)}\n`);
+  else if (!started.ended) io.out(`started ${job.name} ${started.execution}\n${started.link ? `  ${started.link}\n` : ''}`);
+  else io.out(`${formatEnded(started.ended)}\n${started.link ? `  ${started.link}\n` : ''}`);
+  return started.ended ? exitCode(started.ended) : 0;
+}
+
+export async function logs(ops: OpsPort, job: Job, execution: string | undefined, o: { follow: boolean; json: boolean }, io: Io): Promise<number> {
+  const lines: LogLine[] = [];
+  const found = await ops.logs(job, execution, { follow: o.follow, write: (line) => (o.json ? lines.push(line) : io.out(`${line.label} | ${line.text}\n`)) });
+  if (o.json) io.out(`${JSON.stringify({ job: job.name, execution: found.execution, lines })}\n`);
+  return 0;
+}
+
+export async function pause(ops: OpsPort, job: Job, note: string, io: Io): Promise<number> {
+  if (!note.trim()) throw new UsageError('pause: --note must say why (it is shown by stepcron status until resume)');
+  const at = (io.now?.() ?? new Date()).toISOString();
+  const by = await ops.who();
+  await ops.pause(job, { by, at, note: note.trim() });
+  io.out(`paused ${job.name} (${ops.where}) by ${by} at ${at}: ${note.trim()}\n`);
+  return 0;
+}
+
+export async function resume(ops: OpsPort, job: Job, o: { catchUp: boolean; maxConcurrent: number; json: boolean }, io: Io): Promise<number> {
+  const was = await ops.resume(job);
+  const now = io.now?.() ?? new Date();
+  if (!was) {
+    io.out(`${job.name} was not paused (${ops.where})\n`);
+    return 0;
+  }
+  io.out(`resumed ${job.name} (${ops.where}); it was paused by ${was.by} at ${was.at}${was.note ? `: ${was.note}` : ''}\n`);
+  if (!o.catchUp) return 0;
+  const from = new Date(was.at);
+  if (Number.isNaN(from.getTime())) throw new OpsError(`resume --catch-up: the pause does not say when it began: run stepcron backfill ${job.name} --from T --to T`);
+  return backfillTimes(ops, job, timesBetween(job, from, now), { dryRun: false, maxConcurrent: o.maxConcurrent, json: o.json }, io);
+}
+
+export async function backfill(ops: OpsPort, job: Job, o: { from: string; to: string; dryRun: boolean; maxConcurrent: number; json: boolean }, io: Io): Promise<number> {
+  const from = parseTime('--from', o.from);
+  const to = parseTime('--to', o.to);
+  if (to.getTime() < from.getTime()) throw new UsageError(`backfill: --to (${o.to}) is before --from (${o.from})`);
+  if (to.getTime() > (io.now?.() ?? new Date()).getTime()) throw new UsageError(`backfill: --to (${o.to}) is in the future: a backfill runs times that have passed`);
+  return backfillTimes(ops, job, timesBetween(job, from, to), o, io);
+}
+
+/** The job's fire times in [from, to], in its time zone (what its schedule would have started). */
+export function timesBetween(job: Job, from: Date, to: Date): Date[] {
+  const times = nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: new Date(from.getTime() - 1), count: MAX_BACKFILL + 1 })
+    .filter((t) => t.getTime() <= to.getTime());
+  if (times.length > MAX_BACKFILL) {
+    throw new UsageError(`backfill: more than ${MAX_BACKFILL} scheduled times of ${job.name} from ${from.toISOString()} to ${to.toISOString()}: narrow the window`);
+  }
+  return times;
+}
+
+interface BackfillRow { scheduledTime: string; status: RunStatus | 'ALREADY_RAN' | 'WOULD_RUN'; execution?: string; reason?: string }
+
+async function backfillTimes(ops: OpsPort, job: Job, times: Date[], o: { dryRun: boolean; maxConcurrent: number; json: boolean }, io: Io): Promise<number> {
+  if (!Number.isInteger(o.maxConcurrent) || o.maxConcurrent < 1) throw new UsageError(`--max-concurrent: '${o.maxConcurrent}' must be a whole number of at least 1`);
+  const rows: BackfillRow[] = [];
+  for (const t of times) {
+    // The precheck would skip a claimed time as a duplicate anyway; looking first spares a run and says which ran it.
+    const holder = await ops.claimedBy(job, t);
+    rows.push(holder ? { scheduledTime: t.toISOString(), status: 'ALREADY_RAN', execution: holder } : { scheduledTime: t.toISOString(), status: 'WOULD_RUN' });
+  }
+  const todo = rows.filter((r) => r.status === 'WOULD_RUN');
+  if (!o.dryRun) {
+    io.err(`backfill ${job.name} (${ops.where}): ${todo.length} of ${rows.length} scheduled times to run, ${o.maxConcurrent} at a time\n`);
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const row = todo[next++]!;
+        const started = await ops.start(job, { scheduledTime: row.scheduledTime }, { wait: true, progress: (line) => io.err(`${line}\n`) });
+        const end: Ended = started.ended ?? { execution: started.execution, status: 'RUNNING' };
+        Object.assign(row, { status: end.status, execution: end.execution, ...(end.reason && { reason: end.reason }), ...(end.error && { reason: end.error }) });
+        if (!o.json) io.err(`  ${row.scheduledTime} ${formatEnded(end)}\n`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.maxConcurrent, todo.length) }, worker));
+  }
+  if (o.json) io.out(`${JSON.stringify(rows)}\n`);
+  else {
+    if (rows.length === 0) io.out(`no scheduled times of ${job.name} in that window (${job.schedule} ${job.timezone})\n`);
+    else io.out(table(io.tty, ['SCHEDULED', 'STATUS', 'EXECUTION', 'REASON'], rows.map((r) => [r.scheduledTime, r.status, r.execution ?? '-', r.reason ?? ''])));
+    if (o.dryRun && rows.length) io.out(`dry run: ${todo.length} would run, ${rows.length - todo.length} already ran; nothing was started\n`);
+  }
+  // A time the job's concurrency policy skipped (another run was in progress) did not run and is not claimed: a later
+  // backfill runs it. Only a duplicate's skip means the time has run.
+  const notRun = rows.filter((r) => r.status === 'SKIPPED' && !r.reason?.startsWith('duplicate of'));
+  if (notRun.length) {
+    io.err(`stepcron: ${notRun.length} scheduled time(s) were skipped by ${job.name}'s concurrency policy (${job.concurrency}), not run: backfill them again${o.maxConcurrent > 1 ? ' with --max-concurrent 1' : ' when no other run is in progress'}\n`);
+  }
+  const ok = (r: BackfillRow) => r.status === 'WOULD_RUN' || r.status === 'ALREADY_RAN' || (OK.has(r.status as RunStatus) && !notRun.includes(r));
+  return rows.every(ok) ? 0 : 1;
+}
+
+export async function redrive(ops: OpsPort, job: Job, execution: string, o: { json: boolean }, io: Io): Promise<number> {
+  const started = await ops.redrive(job, execution);
+  if (o.json) io.out(`${JSON.stringify(started)}\n`);
+  else io.out(`redriving ${job.name} ${started.execution} from its failed state\n${started.link ? `  ${started.link}\n` : ''}`);
+  return 0;
+}
+
+/** 0 when it succeeded or was skipped, 1 otherwise: a local run's exit codes. */
+export function exitCode(ended: Ended): number {
+  return OK.has(ended.status) ? 0 : 1;
+}
+
+function formatEnded(e: Ended): string {
+  const exit = e.exitCode === undefined || e.exitCode === null ? '' : ` exit ${e.exitCode}`;
+  const why = e.reason ?? e.error;
+  return `${e.status} ${e.execution}${exit}${why ? ` (${why})` : ''}`;
+}
+
+export function parseStatus(text: string): RunStatus {
+  const status = text.toUpperCase() as RunStatus;
+  if (!RUN_STATUSES.includes(status)) throw new UsageError(`--status: '${text}' is not one of ${RUN_STATUSES.join(', ')}`);
+  return status;
+}
+
+/** `7d`, `12h`, `30m` ago, or an ISO time. */
+export function parseSince(text: string, now: Date): Date {
+  const match = /^(\d+)([dhm])$/.exec(text.trim());
+  if (match) return new Date(now.getTime() - Number(match[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as 'd' | 'h' | 'm']);
+  return parseTime('--since', text, '7d, 12h, 30m or ');
+}
+
+function parseTime(flag: string, text: string, also = ''): Date {
+  const at = new Date(text);
+  if (!/^\d{4}-\d\d-\d\d/.test(text) || Number.isNaN(at.getTime())) {
+    throw new UsageError(`${flag}: '${text}' is not ${also}an ISO time such as 2026-11-24T02:00:00Z`);
+  }
+  return at;
+}
+
+/** `11-25 14:00` in the job's time zone (its schedule's own clock). */
+function shortTime(at: Date, zone: string): string {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(at).map((p) => [p.type, p.value]));
+  return `${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+/** Columns padded to their widest cell on a terminal; tab-separated (for cut, awk) when piped. */
+export function table(tty: boolean, head: string[], rows: string[][]): string {
+  if (!tty) return [head, ...rows].map((r) => `${r.join('\t')}\n`).join('');
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [head, ...rows].map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`).join('');
+}
+
+export type { LogLine };

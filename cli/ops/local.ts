@@ -1,0 +1,118 @@
+// The day-2 port over the local run store (.stepcron/store.db): runs as `stepcron history` lists them, pauses in the
+// store's pauses table (which `stepcron schedule` reads), claims as the local precheck takes them.
+import { hostname, userInfo } from 'node:os';
+import type { Job } from '../../workflows/catalog';
+import { claimKeys } from '../../handlers/lib/precheck';
+import { newExecution } from '../engine';
+import type { Summary } from '../run';
+import type { RunRecord, Store } from '../store';
+import { type Ended, type LogLine, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus } from './types';
+
+export interface LocalOpsDeps {
+  stage: string;
+  store: () => Store;
+  /** `stepcron run`: runs the job once here, resolving with its summary (undefined: stopped before it started). */
+  run: (job: Job, input: Record<string, unknown>) => Promise<Summary | undefined>;
+  /** How often `logs --follow` looks for more output (default 500 ms). */
+  pollMs?: number;
+}
+
+export function localOps(deps: LocalOpsDeps): OpsPort {
+  const { stage } = deps;
+  const machineArn = (job: Job) => newExecution(job, stage, 'x').stateMachineArn;
+  return {
+    where: 'local (.stepcron/store.db)',
+    who: async () => `${userInfo().username}@${hostname()}`,
+    async schedule(job) {
+      const pause = deps.store().paused(stage).get(job.name);
+      return {
+        enabled: job.enabled && !pause,
+        ...(pause && { pause }),
+        ...(!job.enabled && { missing: 'disabled in the catalog (enabled: false)' }),
+      };
+    },
+    async runs(job, query) {
+      const store = deps.store();
+      const rows: RunRow[] = [];
+      for (const record of store.list(job.name)) {
+        if (query.since && Date.parse(record.startedAt) < query.since.getTime()) break;
+        if (query.status && record.status !== query.status) continue;
+        rows.push(toRow(record, store.summary(record.execution) as Summary | undefined));
+        if (rows.length >= query.limit) break;
+      }
+      return rows;
+    },
+    async start(job, input) {
+      const summary = await deps.run(job, input);
+      if (!summary) throw new OpsError(`start: ${job.name} was stopped before it started: nothing ran`);
+      return { execution: summary.execution, ended: ended(summary) };
+    },
+    async claimedBy(job, scheduledTime) {
+      const holder = deps.store().holder(claimKeys.run(machineArn(job), scheduledTime.toISOString()));
+      return holder?.slice(holder.lastIndexOf(':') + 1);
+    },
+    async pause(job, pause: Pause) {
+      deps.store().pause(stage, job.name, pause);
+    },
+    async resume(job) {
+      return deps.store().resume(stage, job.name);
+    },
+    async logs(job, execution, options) {
+      const store = deps.store();
+      const found = store.find(job.name, execution);
+      if (!found) {
+        throw new OpsError(execution === undefined ? `logs: job '${job.name}' has no local runs (see stepcron history)`
+          : `logs: job '${job.name}' has no local run '${execution}' (see stepcron runs ${job.name})`);
+      }
+      // Stored lines already carry their item and attempt (cli/run.ts labels them); the label here is the stream.
+      let shown = 0;
+      for (;;) {
+        const { chunks } = store.logs(found.execution);
+        for (const chunk of chunks.slice(shown)) {
+          for (const text of chunk.text.replace(/\n$/, '').split('\n')) options.write({ label: chunk.stream, text });
+        }
+        shown = chunks.length;
+        if (!options.follow || store.find(job.name, found.execution)?.status !== 'RUNNING') break;
+        await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 500));
+      }
+      return { execution: found.execution };
+    },
+    async redrive(job) {
+      throw new OpsError(`redrive: not supported locally: the local engine cannot resume a run at its failed state with its earlier states' results (that is Step Functions' RedriveExecution); start a new run instead (stepcron run ${job.name}), or redrive on a stage with --aws`);
+    },
+  };
+}
+
+function toRow(record: RunRecord, summary: Summary | undefined): RunRow {
+  const exitCode = summary && !summary.items && summary.tasks.length ? summary.tasks.at(-1)!.exitCode : undefined;
+  const reason = summary?.reason ?? record.reason;
+  return {
+    job: record.job,
+    execution: record.execution,
+    status: record.status as RunStatus,
+    startedAt: record.startedAt,
+    ...(record.stoppedAt !== undefined && { stoppedAt: record.stoppedAt }),
+    ...(record.durationMs !== undefined && { durationMs: record.durationMs }),
+    ...(exitCode !== undefined && { exitCode }),
+    ...(record.error !== undefined && { error: record.error }),
+    ...(reason && { reason }),
+    // The run summary's cost (workflows/cost.ts), in USD at list prices.
+    ...(typeof summary?.cost?.totalUsd === 'number' && { cost: summary.cost.totalUsd }),
+  };
+}
+
+function ended(summary: Summary): Ended {
+  const exitCode = !summary.items && summary.tasks.length ? summary.tasks.at(-1)!.exitCode : undefined;
+  return {
+    execution: summary.execution,
+    status: summary.status,
+    ...(summary.reason && { reason: summary.reason }),
+    ...(summary.error !== undefined && { error: summary.error }),
+    ...(exitCode !== undefined && { exitCode }),
+  };
+}
+
+/** Labels a log line for printing: `stdout` lines as they are, `stderr` ones marked. */
+export function formatLogLine(line: LogLine): string {
+  return line.label === 'stdout' ? line.text : `${line.label} | ${line.text}`;
+}
