@@ -1,0 +1,238 @@
+// The day-2 commands against the local run store, for real: the CLI as a child process in a temporary directory,
+// `sh -c` jobs run by the process backend, and what they record read back from .stepcron/store.db.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../cli/store';
+import { startCli } from './support/cli';
+
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A workspace whose catalog holds `ok` (hourly, Europe/Berlin), `bad` (exits 3) and `slow` (prints, sleeps, prints). */
+function workspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stepcron-ops-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'jobs.yml'), [
+    'defaults:', '  image: busybox:latest', '  retries: 0', 'jobs:',
+    '  ok:', '    description: succeeds', '    schedule: cron(0 * * * ? *)', '    timezone: Europe/Berlin',
+    '    command: [sh, -c, "echo ran $STEPCRON_INPUT"]',
+    '  bad:', '    description: fails', '    schedule: rate(1 hour)', '    command: [sh, -c, "echo failing >&2; exit 3"]',
+    '  slow:', '    description: slow', '    schedule: rate(1 hour)', '    command: [sh, -c, "echo first; sleep 1.5; echo second"]',
+    '',
+  ].join('\n'));
+  return dir;
+}
+
+function stepcron(dir: string, ...args: string[]) {
+  return startCli([...args, '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 20_000 }).done;
+}
+
+function store<T>(dir: string, fn: (s: Store) => T): T {
+  const s = Store.open(join(dir, '.stepcron'), { broken: 'fail' });
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+describe('stepcron start / status / runs, locally', () => {
+  const dir = workspace();
+
+  it('start runs the job here and exits as stepcron run does: 0 when it succeeds, 1 when it fails', async () => {
+    // Act
+    const ok = await stepcron(dir, 'start', 'ok');
+    const bad = await stepcron(dir, 'start', 'bad', '--json');
+
+    // Assess
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^ran \{\}$/m);
+    expect(ok.stdout).toMatch(/^SUCCEEDED \d{8}T\d{6}Z-[0-9a-f]{4} exit 0$/m);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout.trim().split('\n').at(-1)!)).toMatchObject({ ended: { status: 'FAILED', exitCode: 3, error: expect.any(String) } });
+  });
+
+  it('start --event refuses an input the precheck would refuse, before anything runs (exit 2)', async () => {
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ inputt: {} }));
+    const before = store(dir, (s) => s.list('ok').length);
+
+    const result = await stepcron(dir, 'start', 'ok', '--event', 'typo.json');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--event: typo\.json: .*inputt/);
+    expect(store(dir, (s) => s.list('ok').length)).toBe(before);
+  });
+
+  it('status: one row per job with its state, next 3 times in its zone, last run, success rate and cost; --json', async () => {
+    const result = await stepcron(dir, 'status', '--json');
+
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.stdout) as Array<Record<string, any>>;
+    const ok = rows.find((r) => r.job === 'ok')!;
+    const bad = rows.find((r) => r.job === 'bad')!;
+    expect(rows.map((r) => r.job)).toEqual(['ok', 'bad', 'slow']);
+    expect(ok).toMatchObject({ state: 'enabled', schedule: 'cron(0 * * * ? *)', timezone: 'Europe/Berlin', lastRun: { status: 'SUCCEEDED', exitCode: 0 }, successRate: { succeeded: 1, finished: 1, percent: 100 } });
+    // On the hour, one hour apart.
+    expect(ok.next).toHaveLength(3);
+    for (const t of ok.next) expect(t).toMatch(/T\d\d:00:00\.000Z$/);
+    expect(Date.parse(ok.next[1]) - Date.parse(ok.next[0])).toBe(3_600_000);
+    expect(ok.costPerRun).toBeGreaterThan(0);
+    // ~720 hourly runs in 30 days.
+    expect(ok.monthlyEstimate).toBeCloseTo(ok.costPerRun * 720, 2);
+    expect(bad).toMatchObject({ lastRun: { status: 'FAILED', exitCode: 3 }, successRate: { succeeded: 0, finished: 1, percent: 0 } });
+    expect(rows.find((r) => r.job === 'slow')).toMatchObject({ successRate: { finished: 0, percent: null } });
+    expect(rows.find((r) => r.job === 'slow')!.lastRun).toBeUndefined();
+  });
+
+  it('status as text: a header and one tab-separated row per job when piped', async () => {
+    const result = await stepcron(dir, 'status');
+
+    const lines = result.stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(lines[0]).toEqual(['JOB', 'STATE', 'SCHEDULE', 'NEXT', 'LAST RUN', 'SUCCESS (last 20)', 'COST/RUN', 'MONTHLY']);
+    expect(lines.slice(1).map((l) => [l[0], l[1], l[5]])).toEqual([['ok', 'enabled', '100% (1/1)'], ['bad', 'enabled', '0% (0/1)'], ['slow', 'enabled', '-']]);
+  });
+
+  it('runs: newest first, filtered by --status and --since', async () => {
+    await stepcron(dir, 'start', 'bad');
+
+    const all = JSON.parse((await stepcron(dir, 'runs', 'bad', '--json')).stdout) as Array<{ status: string; startedAt: string }>;
+    const failed = JSON.parse((await stepcron(dir, 'runs', 'bad', '--status', 'failed', '--json', '-n', '1')).stdout) as unknown[];
+    const none = await stepcron(dir, 'runs', 'bad', '--status', 'SUCCEEDED');
+    const future = await stepcron(dir, 'runs', 'bad', '--since', new Date(Date.now() + 60_000).toISOString());
+    const wrong = await stepcron(dir, 'runs', 'bad', '--status', 'BROKEN');
+
+    expect(all.map((r) => r.status)).toEqual(['FAILED', 'FAILED']);
+    expect(all[0]!.startedAt > all[1]!.startedAt).toBe(true);
+    expect(failed).toHaveLength(1);
+    expect(none.stdout).toMatch(/^no runs of bad SUCCEEDED/);
+    expect(future.stdout).toMatch(/^no runs of bad since/);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--status: 'BROKEN' is not one of RUNNING, SUCCEEDED/);
+  });
+
+  it('redrive says locally what it cannot do, in one line (exit 1)', async () => {
+    const result = await stepcron(dir, 'redrive', 'bad', 'any');
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^stepcron: redrive: not supported locally: the local engine cannot resume a run at its failed state/)]);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('logs --follow prints a running run\'s output as it comes, until the run ends', async () => {
+    const run = startCli(['start', 'slow', '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 20_000 });
+    // The run is recorded before its task starts.
+    for (let i = 0; i < 200 && !run.stderr().includes('RunTask'); i++) await new Promise((r) => setTimeout(r, 25));
+
+    const follow = await stepcron(dir, 'logs', 'slow', '--follow');
+    await run.done;
+
+    expect(follow.code).toBe(0);
+    expect(follow.stdout).toBe('stdout | first\nstdout | second\n');
+  });
+});
+
+describe('stepcron pause / resume, locally', () => {
+  it('pause records who, when and why; status shows it; schedule does not fire the job; resume clears it', async () => {
+    const dir = workspace();
+
+    const paused = await stepcron(dir, 'pause', 'ok', '--note', 'database migration INC-42');
+    const status = JSON.parse((await stepcron(dir, 'status', 'ok', '--json')).stdout) as Array<Record<string, any>>;
+    const schedule = await stepcron(dir, 'schedule', '--for', '300ms', '--jobs', 'ok,bad');
+    const resumed = await stepcron(dir, 'resume', 'ok');
+    const again = await stepcron(dir, 'resume', 'ok');
+
+    expect(paused.code).toBe(0);
+    expect(status[0]).toMatchObject({ state: 'paused', next: [], pause: { note: 'database migration INC-42', by: expect.stringContaining('@') } });
+    expect(Date.now() - Date.parse(status[0]!.pause.at)).toBeLessThan(60_000);
+    expect(schedule.stderr).toMatch(/ok is paused \(by .* database migration INC-42\): not scheduled/);
+    expect(schedule.stdout).toMatch(/^\S+ bad: rate\(1 hour\)/m);
+    expect(schedule.stdout).not.toMatch(/ ok: /);
+    expect(resumed.stdout).toMatch(/^resumed ok .*database migration INC-42$/m);
+    expect(again.stdout).toMatch(/^ok was not paused/);
+    expect(store(dir, (s) => s.paused('dev').size)).toBe(0);
+  });
+
+  it('pause needs a note', async () => {
+    const dir = workspace();
+    const result = await stepcron(dir, 'pause', 'ok');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/required option '--note <text>'/);
+  });
+
+  it('resume --catch-up runs each hour missed since the pause, once, with its scheduledTime', async () => {
+    const dir = workspace();
+    // Paused 3 h 10 min ago: the three last top-of-the-hour times were missed.
+    const at = new Date(Date.now() - (3 * 60 + 10) * 60_000);
+    store(dir, (s) => s.pause('dev', 'ok', { by: 'tester', at: at.toISOString(), note: 'held' }));
+
+    const result = await stepcron(dir, 'resume', 'ok', '--catch-up', '--json');
+
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Array<{ scheduledTime: string; status: string }>;
+    expect(rows).toHaveLength(3);
+    expect(rows.every((r) => r.status === 'SUCCEEDED' && r.scheduledTime.endsWith(':00:00.000Z'))).toBe(true);
+    expect(store(dir, (s) => s.list('ok').length)).toBe(3);
+  });
+});
+
+describe('stepcron backfill, locally', () => {
+  it('--dry-run lists the times in the job\'s zone; the backfill runs each once; a second one finds them all ran', async () => {
+    const dir = workspace();
+    const window = ['--from', '2026-03-29T00:30:00Z', '--to', '2026-03-29T03:00:00Z'];
+
+    const dry = await stepcron(dir, 'backfill', 'ok', ...window, '--dry-run');
+    const run = await stepcron(dir, 'backfill', 'ok', ...window, '--max-concurrent', '1', '--json');
+    const second = await stepcron(dir, 'backfill', 'ok', ...window, '--dry-run', '--json');
+    // A start for one of those times by hand is a duplicate: the precheck's claim, not the backfill's listing.
+    writeFileSync(join(dir, 'time.json'), JSON.stringify({ scheduledTime: '2026-03-29T02:00:00+01:00' }));
+    const duplicate = await stepcron(dir, 'start', 'ok', '--event', 'time.json', '--json');
+
+    // Assess: hourly on the hour, whatever the zone's DST change that night (Europe/Berlin, 29 March 2026).
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('dry run: 3 would run, 0 already ran; nothing was started');
+    expect(dry.stdout.split('\n').filter((l) => l.endsWith('WOULD_RUN\t-\t')).map((l) => l.split('\t')[0]))
+      .toEqual(['2026-03-29T01:00:00.000Z', '2026-03-29T02:00:00.000Z', '2026-03-29T03:00:00.000Z']);
+    expect(run.code).toBe(0);
+    const ran = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Array<{ status: string; execution: string }>;
+    expect(ran.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    const again = JSON.parse(second.stdout) as Array<{ status: string; execution: string }>;
+    expect(again).toEqual(ran.map((r) => ({ scheduledTime: expect.any(String), status: 'ALREADY_RAN', execution: r.execution })));
+    expect(duplicate.code).toBe(0);
+    expect(JSON.parse(duplicate.stdout.trim().split('\n').at(-1)!).ended).toMatchObject({ status: 'SKIPPED', reason: `duplicate of ${ran[0]!.execution}: it has already claimed scheduled time 2026-03-29T01:00:00.000Z` });
+  });
+
+  it('refuses a window in the future, one ending before it starts, or too many times', async () => {
+    const dir = workspace();
+
+    const future = await stepcron(dir, 'backfill', 'ok', '--from', '2026-01-01T00:00:00Z', '--to', '2999-01-01T00:00:00Z', '--dry-run');
+    const reversed = await stepcron(dir, 'backfill', 'ok', '--from', '2026-01-02T00:00:00Z', '--to', '2026-01-01T00:00:00Z');
+    const huge = await stepcron(dir, 'backfill', 'ok', '--from', '2020-01-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z', '--dry-run');
+
+    expect([future.code, reversed.code, huge.code]).toEqual([2, 2, 2]);
+    expect(future.stderr).toMatch(/--to .* is in the future/);
+    expect(reversed.stderr).toMatch(/--to .* is before --from/);
+    expect(huge.stderr).toMatch(/more than 1000 scheduled times of ok/);
+  });
+});
+
+describe('--help of each day-2 command', () => {
+  it.each([
+    ['status', /--last <n>.*--json.*--aws.*--region.*--profile/s],
+    ['runs', /--status <status>.*--since <when>.*--json.*--aws/s],
+    ['start', /--event <file>.*--wait.*--aws/s],
+    ['pause', /--note <text>.*--aws/s],
+    ['resume', /--catch-up.*--aws/s],
+    ['backfill', /--from <time>.*--to <time>.*--dry-run.*--max-concurrent <n>/s],
+    ['redrive', /<execution>.*--aws/s],
+    ['logs', /--follow.*--aws/s],
+  ])('%s --help', async (command, options) => {
+    const result = await startCli([command, '--help'], { cwd: tmpdir() }).done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(options);
+    expect(result.stdout).toMatch(/--catalog <file>.*--stage <stage>/s);
+  });
+});
