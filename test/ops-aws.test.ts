@@ -191,7 +191,7 @@ describe('pause / resume on a stage', () => {
   });
 
   it('resume enables it and gives the Description back; a long note is cut to fit 512 characters', async () => {
-    const { writePause, readPause } = await import('../cli/ops/aws');
+    const { writePause, readPause } = await import('../cli/ops/pause-note');
     const paused = writePause({ by: 'bob', at: NOW.toISOString(), note: 'x'.repeat(2000) }, 'ok: hourly sync');
     scheduler.on(GetScheduleCommand).resolves(schedule('DISABLED', paused));
     scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'x' });
@@ -329,5 +329,64 @@ describe('the CLI without credentials, region or network', () => {
     } finally {
       process.env = previous;
     }
+  });
+});
+
+describe('sls deploy and paused jobs (cli/ops/deploy-guard.cjs)', () => {
+  /** The plugin as osls loads it, on stage prod, with these CLI options. */
+  function plugin(options: Record<string, unknown> = {}) {
+    const Guard = require('../cli/ops/deploy-guard.cjs');
+    const logged: string[] = [];
+    const serverless = {
+      classes: { Error: class ServerlessError extends Error {} },
+      getProvider: () => ({ getStage: () => 'prod', getAwsSdkV3Config: async () => ({ region: 'eu-west-1' }) }),
+    };
+    const log = { notice: (t: string) => logged.push(t), warning: (t: string) => logged.push(t) };
+    return { guard: new Guard(serverless, options, { log }), logged };
+  }
+  const pausedNote = 'stepcron-pause:{"by":"bob","at":"2026-11-24T09:00:00.000Z","note":"upstream API down"}\nok: hourly sync';
+
+  beforeEach(() => {
+    scheduler.on(ListSchedulesCommand).resolves({ Schedules: [
+      { Name: 'stepcron-prod-OkSchedule-1A2B3C', GroupName: 'default', State: 'DISABLED', Target: { Arn: MACHINE } },
+      // Disabled by the catalog (enabled: false), not paused; and another stage's paused job.
+      { Name: 'stepcron-prod-OffSchedule-9Z', GroupName: 'default', State: 'DISABLED', Target: { Arn: MACHINE.replace('-ok', '-off') } },
+      { Name: 'stepcron-dev-OkSchedule-7Y', GroupName: 'default', State: 'DISABLED', Target: { Arn: MACHINE.replace('-prod-', '-dev-') } },
+    ] });
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-OkSchedule-1A2B3C' }).resolves(schedule('DISABLED', pausedNote));
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-OffSchedule-9Z' }).resolves({ ...schedule('DISABLED', 'off: not yet'), Name: 'stepcron-prod-OffSchedule-9Z' });
+    scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'x' });
+  });
+
+  it('stops the deploy, naming the paused jobs of the stage and what to do', async () => {
+    const { guard } = plugin();
+
+    await expect(guard.hooks['before:deploy:deploy']()).rejects.toThrow(
+      /^stage prod has paused jobs; a deploy that changes their schedules would enable them again:\n {2}- ok: paused by bob at 2026-11-24T09:00:00.000Z: upstream API down\nresume them first .* or deploy with --param="pausedJobs=keep"/);
+    expect(scheduler.commandCalls(ListSchedulesCommand)[0]!.args[0].input).toMatchObject({ State: 'DISABLED' });
+  });
+
+  it('with --param pausedJobs=keep, goes on and pauses again, with its note, a job the deploy enabled', async () => {
+    const { guard, logged } = plugin({ param: ['pausedJobs=keep'] });
+    await guard.hooks['before:deploy:deploy']();
+    // The deploy changed the schedule: CloudFormation sent State ENABLED and the template's Description.
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-OkSchedule-1A2B3C' }).resolves(schedule('ENABLED', 'ok: hourly sync'));
+
+    await guard.hooks['after:deploy:deploy']();
+
+    const calls = scheduler.commandCalls(UpdateScheduleCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ Name: 'stepcron-prod-OkSchedule-1A2B3C', State: 'DISABLED', Description: pausedNote });
+    expect(logged.join('\n')).toMatch(/the deploy enabled ok: paused again with their notes/);
+  });
+
+  it('leaves a deploy alone when nothing is paused', async () => {
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-OkSchedule-1A2B3C' }).resolves(schedule('DISABLED', 'ok: hourly sync'));
+    const { guard } = plugin();
+
+    await guard.hooks['before:deploy:deploy']();
+    await guard.hooks['after:deploy:deploy']();
+
+    expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
   });
 });

@@ -20,7 +20,8 @@ import { claimsTable, jobsLogGroup, stateMachineName } from '../../workflows/res
 import { claimKeys, dynamoClaims } from '../../handlers/lib/precheck';
 import { priceRun, usageFromHistory } from '../../workflows/cost';
 import { executionName } from '../run';
-import { type Ended, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus, type ScheduleState } from './types';
+import { readPause, withoutPause, writePause } from './pause-note';
+import { type Ended, OpsError, type OpsPort, type RunRow, type RunStatus, type ScheduleState } from './types';
 
 export interface AwsOpsOptions {
   stage: string;
@@ -34,7 +35,6 @@ export interface AwsOpsOptions {
 const CLIENT_CONFIG = { maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000 } };
 /** RedriveExecution's window: executions that ended in the last 14 days. */
 const REDRIVE_DAYS = 14;
-const PAUSE_PREFIX = 'stepcron-pause:';
 /** Terminal statuses a run can be redriven from. */
 const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -348,27 +348,6 @@ function labelOf(parameters: string | undefined): string {
   const env = Object.fromEntries((params?.Overrides?.ContainerOverrides?.[0]?.Environment ?? []).map((v) => [v.Name, v.Value]));
   const attempt = `attempt ${Number(env.STEPCRON_ATTEMPT ?? 0) + 1}`;
   return env.STEPCRON_ITEM === undefined ? attempt : `[${env.STEPCRON_ITEM.replace(/^"(.*)"$/, '$1')}] ${attempt}`;
-}
-
-export function readPause(description: string | undefined): Pause | undefined {
-  if (!description?.startsWith(PAUSE_PREFIX)) return undefined;
-  const found = parse(description.slice(PAUSE_PREFIX.length).split('\n')[0]) as Partial<Pause> | undefined;
-  return found && { by: String(found.by ?? ''), at: String(found.at ?? ''), note: String(found.note ?? '') };
-}
-
-export function withoutPause(description: string | undefined): string {
-  if (!description?.startsWith(PAUSE_PREFIX)) return description ?? '';
-  const newline = description.indexOf('\n');
-  return newline === -1 ? '' : description.slice(newline + 1);
-}
-
-/** The pause first, then the schedule's own description; the note is cut so the whole fits Scheduler's 512 characters. */
-export function writePause(pause: Pause, description: string | undefined): string {
-  const rest = withoutPause(description);
-  const line = (note: string) => `${PAUSE_PREFIX}${JSON.stringify({ ...pause, note })}`;
-  let note = pause.note;
-  while (note && line(note).length + 1 + rest.length > 512) note = note.slice(0, -8);
-  return `${line(note)}\n${rest}`.slice(0, 512);
 }
 
 function parse(text: string | undefined): unknown {
