@@ -354,7 +354,7 @@ describe('stepcron run --json', () => {
     ]);
     // Assess
     const good = summaryOf(ok);
-    expect(Object.keys(good).sort()).toEqual(['durationMs', 'events', 'execution', 'job', 'maxPayloadBytes', 'notifications', 'status', 'tasks', 'transitions']);
+    expect(Object.keys(good).sort()).toEqual(['cost', 'durationMs', 'events', 'execution', 'job', 'maxPayloadBytes', 'notifications', 'status', 'tasks', 'transitions']);
     expect(good).toEqual({
       job: 'fine',
       execution: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/),
@@ -365,6 +365,10 @@ describe('stepcron run --json', () => {
       maxPayloadBytes: expect.any(Number),
       tasks: [{ exitCode: 0, attempts: 1, status: 'SUCCEEDED' }],
       notifications: [],
+      cost: {
+        region: 'us-east-1', transitions: good.transitions, transitionsUsd: expect.any(Number), vcpuSeconds: 15, gbSeconds: 30,
+        fargateUsd: expect.any(Number), lambdaInvocations: 1, lambdaUsd: expect.any(Number), totalUsd: expect.any(Number),
+      },
     });
     expect(Number.isInteger(good.durationMs) && good.durationMs >= 0).toBe(true);
     expect(Number.isInteger(good.transitions) && good.transitions > 0).toBe(true);
@@ -372,7 +376,7 @@ describe('stepcron run --json', () => {
 
     const bad = summaryOf(failed);
     expect(Object.keys(bad).sort()).toEqual(
-      ['cause', 'durationMs', 'error', 'events', 'execution', 'job', 'maxPayloadBytes', 'notifications', 'status', 'tasks', 'transitions']);
+      ['cause', 'cost', 'durationMs', 'error', 'events', 'execution', 'job', 'maxPayloadBytes', 'notifications', 'status', 'tasks', 'transitions']);
     expect(bad).toMatchObject({ job: 'fails', status: 'FAILED', error: 'JobFailed', tasks: [{ exitCode: 4, attempts: 1, status: 'FAILED' }] });
     expect(typeof bad.cause).toBe('string');
     for (const n of bad.notifications) {
