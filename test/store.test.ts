@@ -411,7 +411,7 @@ describe('Store: damaged, old and odd stores', () => {
     // Assess: a newer store's runs may matter to the newer stepcron, so even a run does not replace it
     for (const refused of [failNewer, replaceNewer]) {
       expect(refused).toBeInstanceOf(StoreError);
-      expect(refused.message).toMatch(/store\.db was written by a newer stepcron \(store schema 7; this one knows up to 1\): use that stepcron, or move the file aside \(mv .*\)/);
+      expect(refused.message).toMatch(/store\.db was written by a newer stepcron \(store schema 7; this one knows up to \d+\): use that stepcron, or move the file aside \(mv .*\)/);
     }
     expect(readdirSync(newer).filter((f) => f.includes('corrupt'))).toEqual([]);
     expect(failForeign.message).toMatch(/store\.db is not a stepcron run store \(it is an SQLite database of another program\): delete it/);
