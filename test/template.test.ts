@@ -357,7 +357,7 @@ describe('sls package with a bad catalog', () => {
   it('fails with the catalog problems and no stack trace', () => {
     // Prepare: a copy of the project with a broken catalog (node_modules linked, not copied)
     const dir = mkdtempSync(join(tmpdir(), 'stepcron-bad-'));
-    for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows']) cpSync(join(root, f), join(dir, f), { recursive: true });
+    for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows', 'cli']) cpSync(join(root, f), join(dir, f), { recursive: true });
     execFileSync('ln', ['-s', join(root, 'node_modules'), join(dir, 'node_modules')]);
     writeFileSync(join(dir, 'workflows/jobs.yml'), 'jobs:\n  broken:\n    description: x\n    schedule: cron(0 2 * * * *)\n    timezone: Mars/Base\n    command: [run]\n');
     // Act

@@ -68,18 +68,20 @@ export function priceRun(usage: Usage): Cost {
     gbSeconds += gb;
     fargateUsd += (vcpu * PRICES.fargateVcpuSecond + gb * PRICES.fargateGbSecond) * (task.spot ? PRICES.spotFactor : 1);
   }
-  const transitionsUsd = usage.transitions * PRICES.transition;
-  const lambdaUsd = usage.lambda.invocations * PRICES.lambdaRequest
-    + (usage.lambda.billedMs / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond;
+  const transitionsUsd = round(usage.transitions * PRICES.transition);
+  const lambdaUsd = round(usage.lambda.invocations * PRICES.lambdaRequest
+    + (usage.lambda.billedMs / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond);
+  fargateUsd = round(fargateUsd);
+  // The total of the parts as they are shown, so the line adds up.
   return {
     region: PRICES.region,
     transitions: usage.transitions,
-    transitionsUsd: round(transitionsUsd),
+    transitionsUsd,
     vcpuSeconds: round(vcpuSeconds, 3),
     gbSeconds: round(gbSeconds, 3),
-    fargateUsd: round(fargateUsd),
+    fargateUsd,
     lambdaInvocations: usage.lambda.invocations,
-    lambdaUsd: round(lambdaUsd),
+    lambdaUsd,
     totalUsd: round(transitionsUsd + fargateUsd + lambdaUsd),
   };
 }
