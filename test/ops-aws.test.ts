@@ -330,6 +330,24 @@ describe('the CLI without credentials, region or network', () => {
       process.env = previous;
     }
   });
+
+  it('an endpoint that accepts the connection and never answers: one line, exit 1, no hang', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const previous = process.env;
+    process.env = { ...bare, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` };
+    try {
+      // Killed at 10 s (code null) if it hangs.
+      const result = await startCli(['status', '--aws', '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 10_000 }).done;
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^stepcron: cannot reach AWS for \S+ \((ETIMEDOUT|TimeoutError)\): check the network and --region$/)]);
+    } finally {
+      process.env = previous;
+      silent.close();
+    }
+  });
 });
 
 describe('sls deploy and paused jobs (cli/ops/deploy-guard.cjs)', () => {

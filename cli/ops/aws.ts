@@ -31,8 +31,11 @@ export interface AwsOpsOptions {
   pollMs?: number;
 }
 
-/** Every call gives up within a few seconds: a wrong region or no network is one line, not a hang. */
-const CLIENT_CONFIG = { maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000 } };
+/**
+ * Every call gives up within seconds: a wrong region or no network is one line, not a hang. The first call is always
+ * STS's, so a command that cannot reach AWS ends within 2 attempts x (2 s to connect + 2.5 s without an answer).
+ */
+const CLIENT_CONFIG = { maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 2500, throwOnRequestTimeout: true } };
 /** RedriveExecution's window: executions that ended in the last 14 days. */
 const REDRIVE_DAYS = 14;
 /** Terminal statuses a run can be redriven from. */
