@@ -203,7 +203,7 @@ describe('pause / resume on a stage', () => {
     expect(readPause(paused)!.note.length).toBeGreaterThan(300);
     const input = scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ State: 'ENABLED', Description: 'ok: hourly sync', ScheduleExpressionTimezone: 'Europe/Berlin' });
-    expect(stdout.join('')).toMatch(/^resumed ok \(stage prod \(AWS\)\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\n$/);
+    expect(stdout.join('')).toMatch(/^resumed ok \(stage prod on AWS\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\n$/);
   });
 });
 

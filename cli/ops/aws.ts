@@ -141,7 +141,7 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
   const describe = (arn: string) => call('states:DescribeExecution', () => clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn })));
 
   const port: OpsPort & { close(): void } = {
-    where: `stage ${stage} (AWS${options.region ? ` ${options.region}` : ''})`,
+    where: `stage ${stage} on AWS${options.region ? ` ${options.region}` : ''}`,
     who: async () => (await whoami()).arn,
     async schedule(job): Promise<ScheduleState> {
       const found = await findSchedule(job);

@@ -21,7 +21,7 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
   const { stage } = deps;
   const machineArn = (job: Job) => newExecution(job, stage, 'x').stateMachineArn;
   return {
-    where: 'local (.stepcron/store.db)',
+    where: 'local store .stepcron/store.db',
     who: async () => `${userInfo().username}@${hostname()}`,
     async schedule(job) {
       const pause = deps.store().paused(stage).get(job.name);

@@ -76,7 +76,7 @@ export interface LogLine {
 }
 
 export interface OpsPort {
-  /** Where the port looks, for messages: `local (.stepcron/store.db)` or `stage prod (eu-west-1)`. */
+  /** Where the port looks, for messages: `local store .stepcron/store.db` or `stage prod on AWS`. */
   readonly where: string;
   /** The caller, for a pause's `by`: the OS user locally, the AWS caller identity on a stage. */
   who(): Promise<string>;
