@@ -330,6 +330,9 @@ export async function execute(definition: Definition, input: unknown, execution:
     context: {
       Execution: { Id: execution.executionArn, Name: execution.name, StartTime: execution.startTime.toISOString() },
       StateMachine: { Id: execution.stateMachineArn, Name: execution.stateMachineArn.split(':').at(-1) },
+      // The engine's context is fixed for the run; a getter gives $$.State.EnteredTime as the time the path is read,
+      // which is when the state's Parameters are built, right after it was entered (the notify payload's endTime).
+      State: { get EnteredTime() { return new Date().toISOString(); } },
       ...options.context,
     } as never,
   });

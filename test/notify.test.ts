@@ -41,7 +41,7 @@ describe('formatNotification', () => {
       'Attempts: 1',
       `Execution: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${NIGHTLY_EXECUTION}`,
       'Logs: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/' +
-        `$252Fstepcron$252Fdev$252Fnightly-report/log-events/nightly-report$252Fjob$252F${NIGHTLY_TASK_ID}`,
+        `$252Fstepcron$252Fdev$252Fjobs/log-events/nightly-report$252Fjob$252F${NIGHTLY_TASK_ID}`,
     ]);
   });
 
@@ -154,7 +154,7 @@ describe('formatNotification', () => {
       'Status: TIMED_OUT',
       'Error: JobTimedOut',
       'Cause: the task ran longer than timeoutSeconds (900) and was stopped',
-      'Logs: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fstepcron$252Fdev$252Fhourly-cleanup',
+      'Logs: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fstepcron$252Fdev$252Fjobs',
     ]));
   });
 
@@ -230,9 +230,10 @@ describe('formatNotification', () => {
     [252_000, '4m 12s'],
     [3_723_000, '1h 2m'],
     [93_600_000, '1d 2h'],
-  ])('after %i ms the duration reads %s', (ms, text) => {
+  ])('after %i ms the duration reads %s (a payload without endTime counts to now)', (ms, text) => {
     // Prepare
     const success = event('notify-success');
+    delete success.endTime;
     // Act
     const { message } = formatNotification(success, new Date(Date.parse(success.startTime) + ms));
     // Assess

@@ -129,6 +129,8 @@ export const NotifyEventSchema = z.object({
   status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT']),
   execution: z.string(),
   startTime: z.string(),
+  /** When the notify state was entered ($$.State.EnteredTime): the run's end, for its duration. Absent: now. */
+  endTime: z.optional(z.string()),
   logGroup: z.string(),
   /** Failures: how the run ended; a fan-out over its tolerance carries every item's result. */
   outcome: z.optional(z.extend(OutcomeSchema, { results: z.optional(z.array(ItemResultSchema)) })),

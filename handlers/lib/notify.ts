@@ -50,6 +50,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), c
   const resultsAt = event.resultsAt ?? outcome?.resultsAt;
   const started = Date.parse(event.startTime);
   const fast = tooFast(event, now);
+  const ended = endOf(event, now);
   const execution = executionUrl(event.execution);
   // A known task links its own stream; fan-out items (which name their task) and timeouts link the log group.
   const logs = report.taskArn ? logsUrl(event, report.taskArn)
@@ -66,7 +67,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), c
     `Job: ${event.job}`,
     `Stage: ${event.stage}`,
     `Status: ${event.status}`,
-    Number.isNaN(started) ? undefined : `Duration: ${formatDuration(now.getTime() - started)}`,
+    Number.isNaN(started) ? undefined : `Duration: ${formatDuration(ended - started)}`,
     fast ? `Warning: succeeded in less than minRuntimeSeconds (${event.minRuntimeSeconds} s): did it do its work?` : undefined,
     attempts ? `Attempts: ${attempts}` : undefined,
     ...describeTask(report),
@@ -260,7 +261,16 @@ function readCause(cause: string): TaskReport {
 function tooFast(event: NotifyEvent, now: Date): boolean {
   const started = Date.parse(event.startTime);
   return event.status === 'SUCCEEDED' && event.minRuntimeSeconds !== undefined && !Number.isNaN(started)
-    && now.getTime() - started < event.minRuntimeSeconds * 1000;
+    && endOf(event, now) - started < event.minRuntimeSeconds * 1000;
+}
+
+/**
+ * When the run ended: the event's own endTime (the notify state's entered time), so a sample event or a retried
+ * notification reports the run's duration, not the time since it started; now only when the payload has none.
+ */
+function endOf(event: NotifyEvent, now: Date): number {
+  const end = event.endTime === undefined ? Number.NaN : Date.parse(event.endTime);
+  return Number.isNaN(end) ? now.getTime() : end;
 }
 
 function anyItemFailed(event: NotifyEvent): boolean {
