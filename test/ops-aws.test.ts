@@ -162,10 +162,11 @@ describe('start on a stage', () => {
     sfn.on(DescribeExecutionCommand)
       .resolvesOnce({ executionArn: exec('w'), name: 'w', status: 'RUNNING', stateMachineArn: MACHINE, startDate: NOW })
       .resolves({ executionArn: exec('w'), name: 'w', status: 'FAILED', stateMachineArn: MACHINE, startDate: NOW, error: 'JobFailed', cause: '{"exitCode":2}' });
-    sfn.on(GetExecutionHistoryCommand)
-      .resolvesOnce({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: NOW }, { id: 2, type: 'TaskStateEntered', timestamp: NOW, stateEnteredEventDetails: { name: 'Precheck' } }] })
-      .resolves({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: NOW }, { id: 2, type: 'TaskStateEntered', timestamp: NOW, stateEnteredEventDetails: { name: 'Precheck' } },
-        { id: 3, type: 'TaskStateEntered', timestamp: NOW, stateEnteredEventDetails: { name: 'RunTask' } }] });
+    // Asked newest first (reverseOrder), as AWS then answers.
+    const started: HistoryEvent = { id: 1, type: 'ExecutionStarted', timestamp: NOW };
+    const precheck: HistoryEvent = { id: 2, type: 'TaskStateEntered', timestamp: NOW, stateEnteredEventDetails: { name: 'Precheck' } };
+    const runTask: HistoryEvent = { id: 3, type: 'TaskStateEntered', timestamp: NOW, stateEnteredEventDetails: { name: 'RunTask' } };
+    sfn.on(GetExecutionHistoryCommand, { reverseOrder: true }).resolvesOnce({ events: [precheck, started] }).resolves({ events: [runTask, precheck, started] });
     const { io: out, out: stdout, err } = io();
 
     const code = await commands.start(ops(), job!, {}, { wait: true, json: false }, out);
@@ -204,6 +205,17 @@ describe('pause / resume on a stage', () => {
     const input = scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ State: 'ENABLED', Description: 'ok: hourly sync', ScheduleExpressionTimezone: 'Europe/Berlin' });
     expect(stdout.join('')).toMatch(/^resumed ok \(stage prod on AWS\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\n$/);
+  });
+
+  it('resume leaves alone a schedule the catalog disabled (no pause note), saying so', async () => {
+    scheduler.on(GetScheduleCommand).resolves(schedule('DISABLED', 'ok: hourly sync'));
+    const { io: out, err } = io();
+
+    const code = await commands.guarded(out, () => commands.resume(ops(), job!, { catchUp: false, maxConcurrent: 1, json: false }, out));
+
+    expect(code).toBe(1);
+    expect(err.join('')).toMatch(/disabled by the catalog .* not paused: enable it there and deploy/);
+    expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
   });
 });
 

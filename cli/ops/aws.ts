@@ -206,9 +206,13 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
     async resume(job) {
       const s = await requireSchedule(job);
       const pause = readPause(s.Description);
-      if (!pause && s.State === 'ENABLED') return undefined;
+      // Disabled without a pause note is the catalog's doing (enabled: false, enabledJobs): a deploy changes that, not resume.
+      if (!pause) {
+        if (s.State === 'DISABLED') throw new OpsError(`resume: ${job.name}'s schedule on stage ${stage} is disabled by the catalog (enabled, or the stage's enabledJobs), not paused: enable it there and deploy`);
+        return undefined;
+      }
       await updateSchedule(s, 'ENABLED', withoutPause(s.Description));
-      return pause ?? { by: 'unknown (disabled outside stepcron)', at: '', note: '' };
+      return pause;
     },
     async logs(job, execution, options) {
       const arn = execution ? await executionArn(job, execution) : await latest(job);
@@ -288,12 +292,27 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
     return events;
   }
 
+  /** The events after `seen`, oldest first: read newest first and stopped at `seen`, so a poll costs one page. */
+  async function newEvents(arn: string, seen: number): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call('states:GetExecutionHistory', () => clients.sfn.send(new GetExecutionHistoryCommand({
+        executionArn: arn, reverseOrder: true, maxResults: 100, ...(nextToken && { nextToken }),
+      })));
+      const fresh = (page.events ?? []).filter((e) => (e.id ?? 0) > seen);
+      events.push(...fresh);
+      nextToken = fresh.length === (page.events ?? []).length ? page.nextToken : undefined;
+    } while (nextToken);
+    return events.reverse();
+  }
+
   /** `start --wait`: the run's states as they are entered, until it ends. */
   async function follow(arn: string, progress: (line: string) => void): Promise<Ended> {
     let seen = 0;
     for (;;) {
       const found = await describe(arn);
-      const events = await history(arn);
+      const events = await newEvents(arn, seen);
       for (const e of events) {
         if (e.id! <= seen) continue;
         seen = e.id!;
