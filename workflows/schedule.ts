@@ -4,6 +4,8 @@
 // DST rule implemented (EventBridge Scheduler user guide, "Daylight savings time"): a wall-clock time skipped by a
 // spring-forward does not fire that day; a wall-clock time that occurs twice at fall-back fires once, at its first occurrence.
 
+import { closest } from './names';
+
 /** Day-of-month field: '?', explicit days (numbers, ranges, steps, '*'), 'L', 'LW' or 'nW'. */
 export type DayOfMonthRule =
   | { kind: 'any' }
@@ -312,6 +314,13 @@ export function isValidTimezone(zone: string): boolean {
   }
 }
 
+/** Why a time zone is refused, repeating it, with the closest IANA name when one is near (Europe/Berln, europe/berlin). */
+export function timezoneProblem(zone: string): string {
+  canonicalZones ??= new Set(Intl.supportedValuesOf('timeZone'));
+  const near = typeof zone === 'string' ? closest(zone, ['UTC', ...canonicalZones]) : undefined;
+  return `${quote(String(zone))} is not an IANA time zone such as Europe/Berlin or UTC${near ? `: did you mean ${near}?` : ''}`;
+}
+
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -370,7 +379,7 @@ export function nextFireTimes(schedule: Schedule | string, options: FireTimeOpti
   const parsed = typeof schedule === 'string' ? parseSchedule(schedule) : schedule;
   const zone = options.timezone ?? 'UTC';
   if (!isValidTimezone(zone)) {
-    throw new ScheduleError(`timezone: ${quote(zone)} is not an IANA time zone such as Europe/Berlin or UTC`);
+    throw new ScheduleError(`timezone: ${timezoneProblem(zone)}`);
   }
   const from = options.from.getTime();
   if (Number.isNaN(from)) throw new ScheduleError('from: must be a valid Date');
