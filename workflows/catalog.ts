@@ -3,9 +3,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { isValidTimezone, scheduleProblem } from './schedule';
+import { isValidTimezone, scheduleProblem, timezoneProblem } from './schedule';
 import { alertProblems, MAX_SUCCESS_DEADLINE_MINUTES } from './alerts';
 import { S3_ITEMS } from './compile';
+import { awsSchedulesFor, CrontabError } from './crontab';
+import { closest, stageProblem } from './names';
 
 export const SERVICE = 'stepcron';
 /** Step Functions limits state machine and execution names to 80 characters. */
@@ -40,12 +42,20 @@ function range(from: number, to: number, step: number): number[] {
   return out;
 }
 
+/**
+ * A field's type error as a sentence: a missing field says it is required and what goes there, a value of the wrong
+ * type what is expected (formatIssue adds the value given).
+ */
+const expects = (what: string, required = `is required: ${what}`) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? required : `must be ${what}`),
+});
+
 const int = (min: number, max: number) =>
   z.number({ error: `must be a whole number from ${min} to ${max}` }).int(`must be a whole number from ${min} to ${max}`)
     .min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
 /** A map keyed by environment variable names; each bad name is reported at its own path. */
-const envMap = <V extends z.ZodType>(value: V) => z.record(z.string(), value).superRefine((map, ctx) => {
+const envMap = <V extends z.ZodType>(value: V, what: string) => z.record(z.string(), value, expects(`a map of NAME: ${what}`)).superRefine((map, ctx) => {
   for (const key of Object.keys(map)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a valid environment variable name' });
     else if (key.startsWith('STEPCRON_')) ctx.addIssue({ code: 'custom', path: [key], message: 'names starting with STEPCRON_ are reserved for stepcron' });
@@ -53,63 +63,76 @@ const envMap = <V extends z.ZodType>(value: V) => z.record(z.string(), value).su
 });
 
 /** SSM parameter (ARN or /name) or Secrets Manager secret ARN: what ECS accepts in a container's `secrets.valueFrom`. */
-const secretRef = z.string().regex(
+const secretRef = z.string(expects('an SSM parameter ARN or /name, or a Secrets Manager secret ARN')).regex(
   /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|\/[A-Za-z0-9_.\-/]+)$/,
   'must be an SSM parameter ARN or /name, or a Secrets Manager secret ARN',
 );
 
-const exitCode = z.number().int().min(1, 'exit codes are 1-255 (0 is success)').max(255, 'exit codes are 1-255');
+const exitCode = z.number({ error: 'exit codes are whole numbers 1-255' }).int().min(1, 'exit codes are 1-255 (0 is success)').max(255, 'exit codes are 1-255');
 
 const FanOutSchema = z.strictObject({
-  items: z.array(z.unknown()).min(1, 'must list at least one item').optional(),
-  itemsPath: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "must be a path into the run input like '$.tenants'").optional(),
-  itemsFrom: z.string().regex(S3_ITEMS, 'must be s3://bucket/key ending in .json (an array), .jsonl or .csv (a header row)').optional(),
+  items: z.array(z.unknown(), expects('a list of items, one run of the command each')).min(1, 'must list at least one item').optional(),
+  itemsPath: z.string(expects("a path into the run input like '$.tenants'")).regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "must be a path into the run input like '$.tenants'").optional(),
+  itemsFrom: z.string(expects('s3://bucket/key (.json, .jsonl or .csv)')).regex(S3_ITEMS, 'must be s3://bucket/key ending in .json (an array), .jsonl or .csv (a header row)').optional(),
   // Inline Map runs at most 40 iterations at once; a Distributed Map (long lists, S3) up to 10,000 child executions.
   maxConcurrency: int(1, 10000).default(10),
-  toleratedFailurePercentage: z.number().min(0, 'must be 0-100').max(100, 'must be 0-100').default(0),
-}).refine((f) => [f.items, f.itemsPath, f.itemsFrom].filter((x) => x !== undefined).length === 1, {
+  toleratedFailurePercentage: z.number({ error: 'must be a number from 0 to 100' }).min(0, 'must be 0-100').max(100, 'must be 0-100').default(0),
+}, expects('a map with items, itemsPath or itemsFrom')).refine((f) => [f.items, f.itemsPath, f.itemsFrom].filter((x) => x !== undefined).length === 1, {
   error: 'give exactly one of items (a static list), itemsPath (a path into the run input) or itemsFrom (s3://bucket/key)',
 });
 
+const ExitCodesSchema = z.strictObject({
+  retry: z.array(exitCode, expects('a list of exit codes to retry, e.g. [75]')).optional(),
+  fail: z.array(exitCode, expects('a list of exit codes that fail at once, e.g. [2]')).optional(),
+}, expects('a map with retry: and/or fail: lists of exit codes'));
+
+const NotifySchema = z.strictObject({
+  onFailure: z.boolean({ error: 'must be true or false' }).default(true),
+  onSuccess: z.boolean({ error: 'must be true or false' }).default(false),
+}, expects('a map with onFailure: and onSuccess: true/false'));
+
+const DESCRIPTION = 'one line saying what the job does';
+
 export const JobSchema = z.strictObject({
-  description: z.string().min(1, 'must describe the job'),
-  schedule: z.string({ error: "is required: cron(...), rate(...) or at(...)" }).superRefine((expr, ctx) => {
+  description: z.string(expects(`text: ${DESCRIPTION}`, `is required: ${DESCRIPTION}`)).min(1, `is required: ${DESCRIPTION}`),
+  schedule: z.string(expects("cron(...), rate(...) or at(...) in quotes", 'is required: cron(...), rate(...) or at(...)')).superRefine((expr, ctx) => {
     const problem = scheduleProblem(expr);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    if (problem) ctx.addIssue({ code: 'custom', message: crontabAdvice(expr) ?? problem });
   }),
-  timezone: z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+  timezone: z.string(expects('an IANA time zone such as Europe/Berlin or UTC')).superRefine((zone, ctx) => {
+    if (!isValidTimezone(zone)) ctx.addIssue({ code: 'custom', message: timezoneProblem(zone) });
+  }).default('UTC'),
   enabled: z.union([z.boolean(), z.record(z.string(), z.boolean())], {
     error: 'must be true, false, or a map of stage -> true/false (key default for other stages)',
   }).default(true),
-  image: z.string({ error: 'is required: the container image to run' }).min(1, 'is required: the container image to run'),
-  command: z.array(z.string(), { error: 'is required: the command as a list of strings' })
-    .min(1, 'is required: the command as a list of strings'),
-  cpu: z.number().refine((c) => c in FARGATE_SIZES, `must be a Fargate cpu size: ${Object.keys(FARGATE_SIZES).join(', ')}`)
+  image: z.string(expects('the container image to run, e.g. ghcr.io/acme/jobs:1.4', 'is required: the container image to run')).min(1, 'is required: the container image to run'),
+  command: z.array(z.string(expects('a string (quote numbers)')),
+    expects("a list of strings, e.g. [sh, -c, './report.sh']", "is required: the command as a list of strings, e.g. [sh, -c, './report.sh']"))
+    .min(1, "is required: the command as a list of strings, e.g. [sh, -c, './report.sh']"),
+  cpu: z.number({ error: `must be a Fargate cpu size: ${Object.keys(FARGATE_SIZES).join(', ')}` }).refine((c) => c in FARGATE_SIZES, `must be a Fargate cpu size: ${Object.keys(FARGATE_SIZES).join(', ')}`)
     .default(256),
   memory: int(512, 122880).default(512),
-  environment: envMap(z.string({ error: 'values must be strings (quote numbers)' })).default({}),
-  secrets: envMap(secretRef).default({}),
+  environment: envMap(z.string({ error: 'values must be strings (quote numbers)' }), 'value').default({}),
+  secrets: envMap(secretRef, 'SSM parameter or Secrets Manager ARN').default({}),
   /** Managed policies for the job's task role (what the job itself may do in AWS). */
-  taskPolicyArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, 'must be IAM managed policy ARNs'))
+  taskPolicyArns: z.array(z.string(expects('an IAM managed policy ARN')).regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, 'must be IAM managed policy ARNs'), expects('a list of IAM managed policy ARNs'))
     .default([]),
   capacity: z.enum(['fargate', 'spot'], { error: 'must be fargate or spot' }).default('fargate'),
   // Standard workflows run for at most a year; a task that long is a service, not a cron job.
   timeoutSeconds: int(1, 7 * 24 * 3600).default(3600),
   retries: int(0, 10).default(2),
+  // A failed task is retried (up to retries); a timed-out one only when listed here, after its task is stopped: a job
+  // that ran out of time may well run out again, so the default is no retry, as Kubernetes and AWS Batch do.
+  retryOn: z.array(z.enum(['timeout'], { error: 'the only value is timeout (failed tasks are always retried up to retries)' }),
+    { error: 'must be a list: [timeout] retries a run that timed out' }).default([]),
   retryIntervalSeconds: int(1, 86400).default(30),
-  backoffRate: z.number().min(1, 'must be 1-10').max(10, 'must be 1-10').default(2),
+  backoffRate: z.number({ error: 'must be a number from 1 to 10' }).min(1, 'must be 1-10').max(10, 'must be 1-10').default(2),
   maxDelaySeconds: int(1, 86400).default(900),
-  exitCodes: z.strictObject({
-    retry: z.array(exitCode).optional(),
-    fail: z.array(exitCode).optional(),
-  }).default({}),
+  exitCodes: ExitCodesSchema.default({}),
   // buffer: a run due while another is in progress waits for it (one at most; later ones skip), as Temporal's BUFFER_ONE.
   concurrency: z.enum(['allow', 'forbid', 'replace', 'buffer'], { error: 'must be allow, forbid, replace or buffer' }).default('forbid'),
-  notify: z.strictObject({
-    onFailure: z.boolean().default(true),
-    onSuccess: z.boolean().default(false),
-  }).default({ onFailure: true, onSuccess: false }),
-  input: z.record(z.string(), z.unknown()).default({}),
+  notify: NotifySchema.default({ onFailure: true, onSuccess: false }),
+  input: z.record(z.string(), z.unknown(), expects('a map: the default run input (a run\'s own input is merged over it)')).default({}),
   fanOut: FanOutSchema.optional(),
   // Alerts (workflows/alerts.ts): what cron monitors sell separately.
   /** An alarm when no run has succeeded for this long: a job that stops being started is noticed too. */
@@ -137,6 +160,9 @@ function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string
   const maxDelay = num('maxDelaySeconds', 900);
   if (typeof interval === 'number' && typeof maxDelay === 'number' && maxDelay < interval) {
     problems.push({ path: 'maxDelaySeconds', message: 'must be at least retryIntervalSeconds' });
+  }
+  if (Array.isArray(spec.retryOn) && spec.retryOn.includes('timeout') && num('retries', 2) === 0) {
+    problems.push({ path: 'retryOn', message: 'timeout is retried only up to retries, and retries is 0: set retries: 1 or more, or remove retryOn' });
   }
   // The catalog's input and items are written into the state machine definition as they are (the Precheck state's
   // Parameters), where a key ending in '.$' is a path and asl-validator, which packaging runs, refuses some list items.
@@ -196,9 +222,19 @@ function describeSizes(sizes: number[]): string {
 }
 
 const CatalogSchema = z.strictObject({
-  defaults: z.record(z.string(), z.unknown()).default({}),
-  jobs: z.record(z.string(), z.record(z.string(), z.unknown()), { error: 'must be a map of job name -> job' }),
+  defaults: z.record(z.string(), z.unknown(), expects('a map of field -> value, applied under every job')).default({}),
+  jobs: z.record(z.string(), z.record(z.string(), z.unknown(), expects('a map of fields: description, schedule, image, command, ...')),
+    { error: 'must be a map of job name -> job' }),
 });
+
+/** The fields each part of the catalog takes, for "did you mean" on an unknown key (paths below `jobs.<name>`). */
+const FIELDS: Record<string, string[]> = {
+  '': Object.keys(JobSchema.shape),
+  fanOut: Object.keys(FanOutSchema.shape),
+  exitCodes: Object.keys(ExitCodesSchema.shape),
+  notify: Object.keys(NotifySchema.shape),
+};
+const TOP_FIELDS = Object.keys(CatalogSchema.shape);
 
 export type JobSpec = z.output<typeof JobSchema>;
 /** A job as the compiler and the runner see it: every default applied, enabled resolved for one stage. */
@@ -245,18 +281,27 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
         '(counting the aliases inside what each one names): write the values out, or use fewer aliases']);
     }
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
+    // Named by where it is (jobs.<job>.<field>), found from the line: the text has no tree to ask.
+    const at = line ? locate(text, line) : undefined;
+    const where = at ? `${at.path}: ` : '';
     if (err instanceof YAMLParseError && err.code === 'DUPLICATE_KEY' && line) {
       const key = text.split('\n')[line - 1]?.trim().split(':')[0] ?? '?';
-      throw new CatalogError(file, [`'${key}' is defined twice (line ${line}): each job and field may appear once`]);
+      throw new CatalogError(file, [`${where}'${key}' is defined twice (line ${line}): each job and field may appear once`]);
     }
-    throw new CatalogError(file, [`not valid YAML (line ${line ?? '?'}): ${(err as Error).message.split('\n')[0]}`]);
+    // `schedule: */15 * * * *` unquoted: YAML reads '*' as an alias and '@' as reserved, before any field is checked.
+    const advice = at?.field === 'schedule' && at.value !== undefined ? crontabAdvice(at.value, true) : undefined;
+    if (advice) throw new CatalogError(file, [`${where}${advice}`]);
+    throw new CatalogError(file, [`${where}not valid YAML (line ${line ?? '?'}): ${(err as Error).message.split('\n')[0]}`]);
   }
-  const catalog = CatalogSchema.safeParse(raw ?? {});
-  if (!catalog.success) throw new CatalogError(file, catalog.error.issues.map((i) => formatIssue(i.path, i.message)));
+  const catalog = CatalogSchema.safeParse(raw ?? {}, { reportInput: true });
+  if (!catalog.success) throw new CatalogError(file, catalog.error.issues.flatMap((i) => formatIssue(i, [], TOP_FIELDS)));
 
   const problems: string[] = [];
   const jobs: Job[] = [];
   const stage = options.stage;
+  // The stage is part of every resource name: a bad one fails every job alike, so it is said once, first.
+  const badStage = stageProblem(stage);
+  if (badStage) throw new CatalogError(file, [`(stage): ${badStage}`]);
   const prefix = `${options.service ?? SERVICE}-${stage}-`;
   const names = Object.keys(catalog.data.jobs);
   if (names.length === 0) problems.push('jobs: the catalog defines no jobs');
@@ -276,16 +321,24 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
     if (twin) problems.push(`jobs.${name}: duplicates job '${twin}' (the same resource names): rename one of them`);
     seen.set(id, name);
 
-    const spec = mergeDefaults(catalog.data.defaults, catalog.data.jobs[name]!);
-    const parsed = JobSchema.safeParse(spec);
-    const crossField = crossFieldProblems(spec).map((p) => formatIssue(['jobs', name, p.path], p.message));
+    const own = catalog.data.jobs[name]!;
+    const spec = mergeDefaults(catalog.data.defaults, own);
+    const parsed = JobSchema.safeParse(spec, { reportInput: true });
+    const crossField = crossFieldProblems(spec).map((p) => `jobs.${name}.${p.path}: ${p.message}`);
     if (!parsed.success || crossField.length) {
-      problems.push(...(parsed.error?.issues ?? []).map((i) => formatIssue(['jobs', name, ...i.path], i.message)), ...crossField);
+      for (const issue of parsed.error?.issues ?? []) {
+        // A value that comes from defaults: (and not the job) is fixed there: named there, once.
+        const rootOf = (path: PropertyKey[]) => (fromDefaults(catalog.data.defaults, own, path) ? ['defaults'] : ['jobs', name]);
+        const known = FIELDS[issue.path.join('.')] ?? [];
+        if (issue.code !== 'unrecognized_keys') problems.push(...formatIssue(issue, rootOf(issue.path), known));
+        else for (const key of issue.keys) problems.push(...formatIssue({ ...issue, keys: [key] }, rootOf([...issue.path, key]), known));
+      }
+      problems.push(...crossField);
       continue;
     }
     jobs.push({ ...parsed.data, name, enabled: enabledFor(parsed.data.enabled, stage) });
   }
-  if (problems.length) throw new CatalogError(file, problems);
+  if (problems.length) throw new CatalogError(file, [...new Set(problems)]);
   return jobs;
 }
 
@@ -311,8 +364,31 @@ function tooLarge(bytes: number): string {
 
 export function findJob(jobs: Job[], name: string, file = 'catalog'): Job {
   const job = jobs.find((j) => j.name === name);
-  if (!job) throw new CatalogError(file, [`no job named '${name}': the catalog has ${jobs.map((j) => j.name).join(', ')}`]);
+  if (!job) throw new CatalogError(file, [noSuchJob(jobs.map((j) => j.name), name)]);
   return job;
+}
+
+/** "no job named 'nightly-reprt': did you mean nightly-report?", or the names there are (the first 10). */
+export function noSuchJob(names: string[], name: string): string {
+  const near = closest(name, names);
+  if (near) return `no job named '${name}': did you mean ${near}?`;
+  const shown = names.slice(0, 10).join(', ') + (names.length > 10 ? `, and ${names.length - 10} more (stepcron validate lists them)` : '');
+  return `no job named '${name}': the catalog has ${shown || 'no jobs'}`;
+}
+
+/**
+ * Why a job does not fire on a stage, or undefined when it does: its catalog `enabled:` (resolved for the stage) and
+ * the stage's `enabledJobs` param. The deploy writes this as the schedule's State (workflows/resources.ts); `stepcron
+ * validate`, `schedule` and `status` apply the same rule, so local and deployed agree.
+ */
+export function offReason(job: Pick<Job, 'name' | 'enabled'>, enabledJobs: string[] | '*'): 'enabled: false' | 'not in enabledJobs' | undefined {
+  if (!job.enabled) return 'enabled: false';
+  return enabledJobs === '*' || enabledJobs.includes(job.name) ? undefined : 'not in enabledJobs';
+}
+
+/** The job's schedule is ENABLED on the stage whose `enabledJobs` this is. */
+export function scheduledOnStage(job: Pick<Job, 'name' | 'enabled'>, enabledJobs: string[] | '*'): boolean {
+  return offReason(job, enabledJobs) === undefined;
 }
 
 /** `nightly-report` -> `NightlyReport`: the prefix of every CloudFormation logical id for the job. */
@@ -340,8 +416,104 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function formatIssue(path: PropertyKey[], message: string): string {
-  const where = path.map(String).join('.') || '(catalog)';
+/**
+ * One line per problem: where (root + the issue's path), what is wrong and the value given; an unknown key names the
+ * closest field (`known`: the fields at that place).
+ */
+function formatIssue(issue: z.core.$ZodIssue, root: string[], known: string[]): string[] {
+  const path = [...root, ...issue.path.map(String)];
+  const where = (key?: string) => [...path, ...(key === undefined ? [] : [key])].join('.') || '(catalog)';
+  if (issue.code === 'unrecognized_keys' && path.length === 0) {
+    return issue.keys.map((key) => {
+      const near = closest(key, known);
+      return `(catalog): '${key}' is not a section of the catalog: ${near ? `did you mean ${near}?` : `it has ${known.map((k) => `${k}:`).join(' and ')}`}`;
+    });
+  }
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const near = closest(key, known);
+      return `${where(key)}: unknown field: ${near ? `did you mean ${near}?` : `the fields here are ${known.join(', ')}`}`;
+    });
+  }
   // zod's own wording for wrong types ("Invalid input: expected number, received string") reads fine after the field.
-  return `${where}: ${message.replace(/^Invalid input: /, '')}`;
+  const message = issue.message.replace(/^Invalid input: /, '');
+  // A list or map given is worth saying only where it is the wrong type (a refinement of a map would just say 'a map').
+  const given = !('input' in issue) || (typeof issue.input === 'object' && issue.input !== null && issue.code !== 'invalid_type')
+    ? undefined : shown(issue.input);
+  return [`${where()}: ${message}${given && !message.includes(given) ? ` (got ${given})` : ''}`];
+}
+
+/** A value as a message repeats it: scalars as written (strings quoted, long ones cut), lists and maps by kind. */
+function shown(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'a map';
+  if (typeof value !== 'string') return String(value);
+  return `'${value.length > 60 ? `${value.slice(0, 59)}…` : value}'`;
+}
+
+/** The problem's value is set in defaults: and not in the job itself (top-level field, or an entry of a merged map). */
+function fromDefaults(defaults: Record<string, unknown>, own: Record<string, unknown>, path: PropertyKey[]): boolean {
+  const [top, entry] = path.map(String);
+  if (top === undefined || !(top in defaults)) return false;
+  if (!(top in own)) return true;
+  const [d, o] = [defaults[top], own[top]];
+  return entry !== undefined && isPlainObject(d) && isPlainObject(o) && entry in d && !(entry in o);
+}
+
+/**
+ * A crontab schedule (what people paste: `*\/15 * * * *`, `0 3 * * 1-5`, `@daily`, or five fields inside cron(...))
+ * answered with its AWS form, or undefined when the expression is no crontab schedule. `unquoted`: it broke the YAML.
+ */
+function crontabAdvice(expression: string, unquoted = false): string | undefined {
+  const body = /^cron\((.*)\)$/s.exec(expression.trim())?.[1] ?? expression;
+  if (!/^\s*(@[a-z]+|\S+(\s+\S+){4})\s*$/.test(body)) return undefined;
+  let schedules: string[];
+  try {
+    schedules = awsSchedulesFor(body);
+  } catch (err) {
+    // Not crontab after all (AWS fields such as '?', a bad value): the schedule's own message says what is wrong.
+    if (err instanceof CrontabError) return undefined;
+    throw err;
+  }
+  const quoting = !unquoted ? '' : expression.trim().startsWith('@')
+    ? " (in quotes: YAML reserves '@' at the start of a value)" : ' (in quotes: YAML reads a value starting with * as an alias)';
+  const crontab = `'${expression.trim()}' is crontab syntax; EventBridge Scheduler takes cron(minutes hours day-of-month month day-of-week year)`;
+  if (schedules.length === 1) return `${crontab}: use schedule: '${schedules[0]}'${quoting}`;
+  return `${crontab}, and cron runs this line when either day field matches while AWS needs '?' in one of them: ` +
+    `make it two jobs, with schedule: '${schedules[0]}' and schedule: '${schedules[1]}'${quoting} (stepcron import crontab does that)`;
+}
+
+/**
+ * Where a line of catalog text is: `jobs.<job>.<field>` (or `defaults.<field>`, `jobs.<job>`), from the indentation
+ * of the keys above it, and the field's value as written on that line. For YAML errors, which come with a line only.
+ */
+function locate(text: string, lineNumber: number): { path: string; field?: string; value?: string | undefined } | undefined {
+  const lines = text.split('\n').slice(0, lineNumber);
+  const keyAt = (i: number) => /^(\s*)("[^"]*"|'[^']*'|[^\s#'"][^:#]*?)\s*:(?:\s+(.*))?$/.exec(lines[i] ?? '');
+  const indent = (i: number) => keyAt(i)?.[1]?.length;
+  const unquote = (k: string) => k.replace(/^(["'])(.*)\1$/, '$2');
+  // The section: the last top-level key at or above the line.
+  let top = lines.length - 1;
+  while (top >= 0 && indent(top) !== 0) top--;
+  const section = top >= 0 ? unquote(keyAt(top)![2]!) : undefined;
+  if (section !== 'jobs' && section !== 'defaults') return undefined;
+  // Keys one level in (jobs: the job names; defaults: the fields), and one further under a job (its fields).
+  const levels: number[] = [];
+  for (let i = top + 1; i < lines.length && levels.length < (section === 'jobs' ? 2 : 1); i++) {
+    const n = indent(i);
+    if (n !== undefined && n > (levels.at(-1) ?? 0)) levels.push(n);
+  }
+  const nearest = (level: number | undefined, from: number) => {
+    for (let i = lines.length - 1; i > from; i--) if (level !== undefined && indent(i) === level) return i;
+    return undefined;
+  };
+  const first = nearest(levels[0], top);
+  if (first === undefined) return undefined;
+  const name = unquote(keyAt(first)![2]!);
+  if (section === 'defaults') return { path: `defaults.${name}`, field: name, value: keyAt(first)![3] };
+  const second = nearest(levels[1], first);
+  if (second === undefined) return { path: `jobs.${name}` };
+  const field = unquote(keyAt(second)![2]!);
+  return { path: `jobs.${name}.${field}`, field, value: keyAt(second)![3] };
 }

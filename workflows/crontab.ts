@@ -247,6 +247,29 @@ function awsDays(entry: CronEntry, fields: string[]): { pairs: Array<[string, st
   return { pairs: [[dom(), '?'], ['?', awsWeekdays(entry.weekdays)]] };
 }
 
+function awsCron({ minutes, hours, months }: CronEntry, [dom, dow]: [string, string]): string {
+  return `cron(${awsList(minutes, FIELDS[0]!)} ${awsList(hours, FIELDS[1]!)} ${dom} ${awsList(months, FIELDS[3]!)} ${dow} *)`;
+}
+
+/**
+ * The AWS cron expression(s) for one crontab schedule (five fields, or a nickname such as @daily): one, or two (the
+ * days of the month, the weekdays) where cron runs the line when either day field matches. Throws CrontabError saying
+ * what cannot be translated. The catalog uses it to answer a crontab line pasted into `schedule:`.
+ */
+export function awsSchedulesFor(spec: string): string[] {
+  const text = spec.trim();
+  const nickname = /^@(\S+)$/.exec(text);
+  const fields = nickname ? NICKNAMES[nickname[1]!]?.split(' ') : text.split(/\s+/);
+  if (fields?.length !== 5) throw new CrontabError([`'${spec}' is not a crontab schedule (five fields, or @hourly, @daily, @weekly, ...)`]);
+  try {
+    const cron = parseEntry(fields);
+    return awsDays(cron, fields).pairs.map((pair) => awsCron(cron, pair));
+  } catch (err) {
+    if (err instanceof FieldError) throw new CrontabError([err.message]);
+    throw err;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // The crontab, line by line.
 
@@ -379,10 +402,9 @@ export function importCrontab(text: string, options: CrontabOptions = {}): Cront
     const split = days.pairs.length === 2;
     const base = uniqueName(prefix + nameFor(entry.command), taken, split ? ['-dom', '-dow'] : ['']);
     const names = split ? [`${base}-dom`, `${base}-dow`] : [base];
-    const { minutes, hours, months } = entry.cron;
     const description = clip(entry.comment.length ? entry.comment.join(' ') : entry.command, DESCRIPTION_MAX);
     days.pairs.forEach(([dom, dow], i) => {
-      const schedule = `cron(${awsList(minutes, FIELDS[0]!)} ${awsList(hours, FIELDS[1]!)} ${dom} ${awsList(months, FIELDS[3]!)} ${dow} *)`;
+      const schedule = awsCron(entry.cron, [dom, dow]);
       // The translation writes only what schedule.ts accepts; anything else is a bug here, not in the crontab.
       const problem = scheduleProblem(schedule);
       if (problem) throw new Error(`crontab import produced an invalid schedule ${schedule} for line ${entry.line}: ${problem}`);

@@ -2,7 +2,7 @@
 // schedule and an alarm; per stage the roles, log groups, topic and queue every job shares, scoped by name prefix.
 // Pure: serverless.yml calls it through workflows/serverless.cjs; workflows/stacks.ts splits the result by job.
 import { createHash } from 'node:crypto';
-import { type Job, logicalId, SERVICE } from './catalog';
+import { type Job, logicalId, scheduledOnStage, SERVICE } from './catalog';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
 
@@ -391,7 +391,7 @@ function executionRole(stage: string, secretRefs: string[]): Cfn {
 function jobResources(job: Job, params: StageParams): Cfn {
   const id = logicalId(job.name);
   const { stage } = params;
-  const enabled = job.enabled && (params.enabledJobs === '*' || params.enabledJobs.includes(job.name));
+  const enabled = scheduledOnStage(job, params.enabledJobs);
   const out: Cfn = {
     [`${id}TaskDefinition`]: {
       Type: 'AWS::ECS::TaskDefinition',
