@@ -8,6 +8,8 @@ export interface ProgressOptions {
   tty: boolean;
   /** Waits are skipped (`--skip-waits`): say so instead of the wait the definition asks for. */
   skipWaits?: boolean;
+  /** The job's timeoutSeconds: a RunTask that times out says after how long. */
+  timeoutSeconds?: number;
   now?: () => number;
 }
 
@@ -80,7 +82,8 @@ export class Progress {
       case 'StateFailed': {
         this.failed.add(e.state.name);
         const started = this.entered.get(e.state.name) ?? at;
-        return `  ✗ ${e.state.name.padEnd(18)} ${seconds(at - started)}  ${e.Error}${shortCause(e.Cause)}`;
+        const what = e.Error === 'States.Timeout' ? this.timeoutText() : `${e.Error}${shortCause(e.Cause)}`;
+        return `  ✗ ${e.state.name.padEnd(18)} ${seconds(at - started)}  ${what}`;
       }
       default:
         return undefined;
@@ -126,6 +129,12 @@ export class Progress {
     this.items = { total: counts.Total, done: counts.Succeeded + failed, failed, started: counts.Succeeded + failed };
     this.drawBar(true);
     this.barFinished = true;
+  }
+
+  /** A state's TimeoutSeconds passing (States.Timeout, whose cause says only that) as a sentence. */
+  private timeoutText(): string {
+    const limit = this.options.timeoutSeconds === undefined ? '' : ` after ${this.options.timeoutSeconds}s`;
+    return `timed out${limit} (timeoutSeconds); stopping the task`;
   }
 
   private retryText(retry: { attempt: number; delay: number } | undefined): string {

@@ -194,7 +194,9 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
   let bufferedBehind: string | undefined;
   // StartExecution's own checks, before anything is recorded: a refused start is no run.
   checkStartExecution(execution.name, input);
-  const progress = new Progress({ write: options.err, tty: options.tty ?? false, skipWaits: options.skipWaits ?? false });
+  const progress = new Progress({
+    write: options.err, tty: options.tty ?? false, skipWaits: options.skipWaits ?? false, timeoutSeconds: job.timeoutSeconds,
+  });
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -254,6 +256,8 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     if (runs.size < SUMMARY_ITEMS) runs.set(params.StartedBy, run);
     // Attempts of the job (STEPCRON_ATTEMPT + 1); a start failure retried by ECS is not another attempt.
     run.attempts = Math.max(run.attempts, Number(env.STEPCRON_ATTEMPT ?? 0) + 1);
+    // A new attempt after a timeout (retryOn: [timeout]) is judged on its own.
+    run.timedOut = false;
     return { env, label, run };
   };
   /** Runtime warnings armed and not yet due; `ended` once the run is over (a due warning then stays quiet). */

@@ -33,7 +33,7 @@ function job(overrides: Partial<Job> = {}): Job {
   return {
     name: 'nightly', description: 'test job', schedule: 'rate(1 day)', timezone: 'UTC', enabled: true,
     image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/jobs:1', command: ['sh', 'run.sh'], cpu: 256, memory: 512,
-    environment: {}, secrets: {}, taskPolicyArns: [], capacity: 'fargate', timeoutSeconds: 60, retries: 0,
+    environment: {}, secrets: {}, taskPolicyArns: [], capacity: 'fargate', timeoutSeconds: 60, retries: 0, retryOn: [],
     retryIntervalSeconds: 1, backoffRate: 1, maxDelaySeconds: 1, exitCodes: {}, concurrency: 'allow',
     notify: { onFailure: false, onSuccess: false }, input: {},
     ...overrides,

@@ -18,7 +18,7 @@ function job(image: string, command: string[], memory = 512): Job {
   return {
     name: 'nightly', description: 'test job', schedule: 'rate(1 day)', timezone: 'UTC', enabled: true,
     image, command, cpu: 256, memory, environment: {}, secrets: {}, taskPolicyArns: [],
-    capacity: 'fargate', timeoutSeconds: 60, retries: 0, retryIntervalSeconds: 1, backoffRate: 1, maxDelaySeconds: 1,
+    capacity: 'fargate', timeoutSeconds: 60, retries: 0, retryOn: [], retryIntervalSeconds: 1, backoffRate: 1, maxDelaySeconds: 1,
     exitCodes: {}, concurrency: 'allow', notify: { onFailure: false, onSuccess: false }, input: {},
   };
 }

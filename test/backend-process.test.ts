@@ -13,7 +13,7 @@ function job(command: string[]): Job {
   return {
     name: 'nightly', description: 'test job', schedule: 'rate(1 day)', timezone: 'UTC', enabled: true,
     image: 'localhost/stepcron-busybox:latest', command, cpu: 256, memory: 512, environment: {}, secrets: {}, taskPolicyArns: [],
-    capacity: 'fargate', timeoutSeconds: 60, retries: 0, retryIntervalSeconds: 1, backoffRate: 1, maxDelaySeconds: 1,
+    capacity: 'fargate', timeoutSeconds: 60, retries: 0, retryOn: [], retryIntervalSeconds: 1, backoffRate: 1, maxDelaySeconds: 1,
     exitCodes: {}, concurrency: 'allow', notify: { onFailure: false, onSuccess: false }, input: {},
   };
 }

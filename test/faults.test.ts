@@ -14,7 +14,7 @@ import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../han
 import { parseOrThrow } from '../handlers/lib/errors';
 import { memoryClaims, precheck } from '../handlers/lib/precheck';
 import { type Job, loadCatalog } from '../workflows/catalog';
-import { compile, retryDelays } from '../workflows/compile';
+import { compile, retriesTimeouts, retryDelays } from '../workflows/compile';
 import { jobFrom } from './support/workflow';
 
 const root = join(__dirname, '..');
@@ -459,6 +459,17 @@ describe('fault matrix', () => {
     { name: 'inline fan-out (tenant-sync, 8 tenants)', job: tenants, items: 8, input: {}, tolerated: 2 },
     { name: 'distributed fan-out (tenant-sync, itemsFrom S3, 4 items)', job: tenants, items: 4,
       input: { itemsFrom: 's3://stepcron-test-local/items/tenants.json' }, tolerated: 1, distributed: true },
+    { name: 'single task retrying timeouts (retryOn: [timeout], retries 2)', job: jobFrom(`
+jobs:
+  report:
+    description: a report whose slow runs are worth another try
+    schedule: rate(1 day)
+    image: report:1
+    command: [sh, report.sh]
+    retries: 2
+    retryOn: [timeout]
+`), items: 0, input: {}, tolerated: 0 },
+    { name: 'inline fan-out retrying timeouts (tenant-sync with retryOn: [timeout])', job: { ...tenants, retryOn: ['timeout'] }, items: 8, input: {}, tolerated: 2 },
   ];
 
   /** How one cell ends: per attempt of each item, and for the run. */
@@ -535,12 +546,26 @@ describe('fault matrix', () => {
         : { status: 'SUCCEEDED', attempts: 2, backendRuns: n(shape) }),
     },
     {
-      fault: 'timeout',
+      // A timeout is not retried unless the job says retryOn: [timeout]; either way the task is stopped first.
+      fault: 'timeout once',
       specs: () => ['RunTask=timeout'],
-      expect: (shape) => ({
-        status: shape.items ? 'FAILED' : 'TIMED_OUT', error: allFailed(shape, 'JobTimedOut'), itemsFail: true,
-        attempts: 1, stopped: n(shape), backendRuns: 0,
-      }),
+      expect: (shape) => (retriesTimeouts(shape.job)
+        ? { status: 'SUCCEEDED', attempts: 2, stopped: n(shape), backendRuns: n(shape) }
+        : {
+            status: shape.items ? 'FAILED' : 'TIMED_OUT', error: allFailed(shape, 'JobTimedOut'), itemsFail: true,
+            attempts: 1, stopped: n(shape), backendRuns: 0,
+          }),
+    },
+    {
+      fault: 'timeout on every attempt',
+      specs: (shape) => [`RunTask=timeout:${attemptsOf(shape)}`],
+      expect: (shape) => {
+        const attempts = retriesTimeouts(shape.job) ? attemptsOf(shape) : 1;
+        return {
+          status: shape.items ? 'FAILED' : 'TIMED_OUT', error: allFailed(shape, 'JobTimedOut'), itemsFail: true,
+          attempts, stopped: n(shape) * attempts, backendRuns: 0,
+        };
+      },
     },
     {
       fault: 'spot-interruption once',

@@ -14,7 +14,8 @@
 //   as buffered holds the job's waiting place; when the run ahead ends, EventBridge (Execution Status Change) ->
 //   precheck function (startBuffered) -> StartExecution with bufferedFrom -> Precheck takes over its place and time.
 //   (runtimeWarningSeconds: ShouldRun -> ArmRuntimeWarning -> RunTask/RouteFanOut; minRuntimeSeconds: success goes
-//    through NotifySuccess, which reports only a too-fast run unless notify.onSuccess)
+//    through NotifySuccess, which reports only a too-fast run unless notify.onSuccess; retryOn: [timeout]:
+//    StopTimedOutTasks -> ShouldRetryTimeout -> PrepareRetry while retries are left, else MarkTimedOut)
 import type { Job } from './catalog';
 import { HISTORY_EVENT_LIMIT, historyEventCount, INLINE_MAP_MAX_CONCURRENCY, iterationEvents } from './limits';
 
@@ -76,6 +77,18 @@ const retryEvents = () => historyEventCount({ kind: 'stateEntered', state: 'Task
   + historyEventCount({ kind: 'stateExited', state: 'Task', task: 'sync', caught: true })
   + (['Choice', 'Pass', 'Choice', 'Pass', 'Choice', 'Pass', 'Wait'] as const)
     .reduce((n, state) => n + historyEventCount({ kind: 'stateEntered', state }) + historyEventCount({ kind: 'stateExited', state }), 0);
+/**
+ * A timed-out attempt that is retried (retryOn: [timeout]): RunTask times out and is caught, FindTimedOutTasks,
+ * StopTimedOutTasks stopping one task (a Map of one iteration), then ShouldRetryTimeout, PrepareRetry, WaitToRetry.
+ */
+const timeoutRetryEvents = () => historyEventCount({ kind: 'stateEntered', state: 'Task', task: 'sync' })
+  + historyEventCount({ kind: 'stateFailed', state: 'Task', task: 'sync', error: 'States.Timeout' })
+  + historyEventCount({ kind: 'stateExited', state: 'Task', task: 'sync', caught: true })
+  + historyEventCount({ kind: 'stateEntered', state: 'Task', task: 'request' }) + historyEventCount({ kind: 'stateExited', state: 'Task', task: 'request' })
+  + historyEventCount({ kind: 'stateEntered', state: 'Map' }) + iterationEvents([{ state: 'Task', task: 'request' }])
+  + historyEventCount({ kind: 'stateExited', state: 'Map' })
+  + (['Choice', 'Pass', 'Wait'] as const)
+    .reduce((n, state) => n + historyEventCount({ kind: 'stateEntered', state }) + historyEventCount({ kind: 'stateExited', state }), 0);
 /** Events the run spends outside the Map (precheck, counting, notification), with room to spare. */
 const RUN_EVENTS = 200;
 
@@ -84,7 +97,8 @@ const RUN_EVENTS = 200;
  * take the Distributed Map, whose items each have their own child execution and history.
  */
 export function inlineItemLimit(job: Job): number {
-  return Math.floor((HISTORY_EVENT_LIMIT - RUN_EVENTS) / (itemEvents() + job.retries * retryEvents()));
+  const perRetry = retriesTimeouts(job) ? Math.max(retryEvents(), timeoutRetryEvents()) : retryEvents();
+  return Math.floor((HISTORY_EVENT_LIMIT - RUN_EVENTS) / (itemEvents() + job.retries * perRetry));
 }
 
 /** How many container slots of the ECS Task to search for the job's container (the job, plus injected sidecars). */
@@ -561,9 +575,18 @@ function taskStates(job: Job, infra: Infra, exits: Exits, mode: TaskMode): State
       },
     },
     ResultPath: '$.timedOut.stopped',
+    // Finding or stopping the task failed: it may still be running, so the run ends without starting another.
     Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stopError', Next: 'MarkTimedOut' }],
-    Next: 'MarkTimedOut',
+    Next: retriesTimeouts(job) ? 'ShouldRetryTimeout' : 'MarkTimedOut',
   };
+  if (retriesTimeouts(job)) {
+    // retryOn: [timeout]: the stopped attempt counts against the same retries, with the same back-off, as a failure.
+    states.ShouldRetryTimeout = {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.retry.attempt', NumericLessThan: job.retries, Next: 'PrepareRetry' }],
+      Default: 'MarkTimedOut',
+    };
+  }
 
   states.MarkTimedOut = markOutcome('TIMED_OUT', FAILURE.timedOut,
     { text: `the task ran longer than timeoutSeconds (${job.timeoutSeconds}) and was stopped` }, failureNext);
@@ -599,6 +622,11 @@ function taskStates(job: Job, infra: Infra, exits: Exits, mode: TaskMode): State
     }
   }
   return states;
+}
+
+/** Whether a timed-out attempt is retried (the catalog's retryOn: [timeout], with retries left to use). */
+export function retriesTimeouts(job: Job): boolean {
+  return job.retryOn.includes('timeout') && job.retries > 0;
 }
 
 function startRetry(): State[] {
@@ -703,6 +731,8 @@ function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', nex
     logGroup: infra.logGroup,
     'execution.$': '$$.Execution.Id',
     'startTime.$': '$$.Execution.StartTime',
+    // The run's end as the notification reports it: a notify retried minutes later still gives the run's duration.
+    'endTime.$': '$$.State.EnteredTime',
     taskSize: { cpu: job.cpu, memoryMiB: job.memory },
     ...(status === 'SUCCEEDED' && job.minRuntimeSeconds !== undefined
       && { onSuccess: job.notify.onSuccess, minRuntimeSeconds: job.minRuntimeSeconds }),

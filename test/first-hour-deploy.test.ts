@@ -1,0 +1,122 @@
+// Issue 9, items 2, 5, 6 and 7, as a newcomer meets them: `sls package`/`sls deploy` with a bad catalog or the
+// README's example ids (the real osls CLI, offline, with no way to reach AWS), a run that times out and may retry
+// (the real CLI and engine, a real child process), and the sample notify events (sls invoke local).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type NotifyEvent, NotifyEventSchema } from '../handlers/lib/contracts';
+import { formatNotification } from '../handlers/lib/notify';
+import { CatalogError } from '../workflows/catalog';
+import { inlineItemLimit } from '../workflows/compile';
+import { loadEvent } from './events';
+import { cleanUp, ROOT, startCli, workspace } from './support/cli';
+import { ecsTask, jobFrom, runJob } from './support/workflow';
+
+const sls = join(ROOT, 'node_modules/.bin/sls');
+/** No credentials that work and no metadata service: nothing osls or a plugin might ask AWS can succeed. */
+const slsEnv = {
+  ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'not-a-secret', AWS_PROFILE: '',
+};
+
+afterEach(cleanUp);
+
+describe('timeouts: retryOn: [timeout]', () => {
+  /** Its first attempt sleeps past the 1 s timeout; later attempts (a marker file exists) finish at once. */
+  const slowOnce = (fields: string[]) => workspace({
+    slow: { command: 'if [ -e attempted ]; then echo second attempt; else touch attempted; sleep 30; fi', fields: ['timeoutSeconds: 1', 'retryIntervalSeconds: 1', ...fields] },
+  });
+
+  it('retries a timed-out run after stopping its task, and the step line reads like a sentence', async () => {
+    // Prepare
+    const dir = slowOnce(['retries: 1', 'retryOn: [timeout]']);
+    // Act
+    const result = await startCli(['run', 'slow', '--catalog', 'jobs.yml', '--json'], { cwd: dir }).done;
+    // Assess
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+    expect(result.code).toBe(0);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED' });
+    expect(result.stdout).toContain('second attempt');
+    expect(result.stderr).toMatch(/✗ RunTask +\d+\.\d+s {2}timed out after 1s \(timeoutSeconds\); stopping the task\n/);
+    expect(result.stderr).not.toContain('States.Timeout: States.Timeout');
+    // The first task was stopped before the retry started.
+    expect(result.stderr.indexOf('✓ StopTimedOutTasks')).toBeGreaterThan(result.stderr.indexOf('timed out after'));
+    expect(result.stderr.indexOf('↻ retrying: attempt 1')).toBeGreaterThan(result.stderr.indexOf('✓ StopTimedOutTasks'));
+  }, 30_000);
+
+  it('by default a timed-out run is not retried, whatever retries says (as in Kubernetes and AWS Batch)', async () => {
+    // Prepare
+    const dir = slowOnce(['retries: 1']);
+    // Act
+    const result = await startCli(['run', 'slow', '--catalog', 'jobs.yml'], { cwd: dir }).done;
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^TIMED_OUT +slow/m);
+    expect(result.stderr).not.toContain('retrying');
+    expect(result.stdout).not.toContain('second attempt');
+  }, 30_000);
+
+  it('refuses retryOn values it does not know, and retryOn: [timeout] with nothing to retry', () => {
+    const catalog = (fields: string) => `jobs:\n  a:\n    description: a\n    schedule: rate(1 hour)\n    image: a:1\n    command: [run]\n${fields}`;
+    expect(() => jobFrom(catalog('    retryOn: [exit]\n'))).toThrow(/jobs\.a\.retryOn\.0: .*timeout/);
+    expect(() => jobFrom(catalog('    retryOn: timeout\n'))).toThrow(/jobs\.a\.retryOn: must be a list: \[timeout\]/);
+    expect(() => jobFrom(catalog('    retries: 0\n    retryOn: [timeout]\n'))).toThrow(CatalogError);
+    expect(() => jobFrom(catalog('    retries: 0\n    retryOn: [timeout]\n'))).toThrow(/jobs\.a\.retryOn: .*retries is 0/);
+  });
+
+  it('a fan-out that retries timeouts plans its inline limit for the longer retry path', () => {
+    const yaml = (retryOn: string) => `jobs:\n  f:\n    description: f\n    schedule: rate(1 hour)\n    image: f:1\n    command: [run]\n    retries: 2\n${retryOn}    fanOut:\n      itemsPath: $.items\n`;
+    expect(inlineItemLimit(jobFrom(yaml('    retryOn: [timeout]\n')))).toBeLessThan(inlineItemLimit(jobFrom(yaml(''))));
+  });
+});
+
+describe('sample events: durations from the event itself', () => {
+  const files = readdirSync(join(ROOT, 'events')).filter((f) => f.startsWith('notify-')).map((f) => f.replace(/\.json$/, ''));
+
+  it.each(files)('%s ends after it starts, and its notification says how long it ran, not how long ago', (name) => {
+    // Prepare
+    const event = NotifyEventSchema.parse(loadEvent<NotifyEvent>(name));
+    // Act: formatted a year after the sample run
+    const { message } = formatNotification(event, new Date(Date.parse(event.startTime) + 365 * 86_400_000));
+    // Assess
+    const ran = Date.parse(event.endTime!) - Date.parse(event.startTime);
+    expect(ran).toBeGreaterThan(0);
+    expect(ran).toBeLessThan(86_400_000);
+    expect(message).toMatch(/^Duration: (\d+m \d+s|\d+s)$/m);
+    // The log group the stage really has (workflows/resources.ts jobsLogGroup).
+    expect(event.logGroup).toBe('/stepcron/dev/jobs');
+  });
+
+  it('sls invoke local -f notify --path events/notify-failure.json prints the sample run\'s duration', () => {
+    // Act
+    const result = spawnSync(sls, ['invoke', 'local', '-f', 'notify', '--path', 'events/notify-failure.json'], { cwd: ROOT, env: slsEnv, encoding: 'utf8' });
+    // Assess
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Duration: 4m 12s$/m);
+  }, 60_000);
+
+  it('the definition sends the notify state its entered time as endTime, after the task ran', async () => {
+    // Prepare: a task that takes 1.2 s
+    const job = jobFrom('jobs:\n  t:\n    description: t\n    schedule: rate(1 hour)\n    image: t:1\n    command: [run]\n    notify: { onSuccess: true }\n');
+    const before = Date.now();
+    // Act
+    const { outcome, calls } = await runJob(job, { runTask: () => new Promise((resolve) => setTimeout(() => resolve(ecsTask(0)), 1200)) });
+    // Assess
+    expect(outcome.status).toBe('SUCCEEDED');
+    const [event] = calls.notify;
+    const ran = Date.parse(event!.endTime!) - Date.parse(event!.startTime);
+    expect(ran).toBeGreaterThanOrEqual(1200);
+    expect(Date.parse(event!.endTime!)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(event!.startTime)).toBeGreaterThanOrEqual(before - 1000);
+    expect(formatNotification(event!, new Date(Date.now() + 3_600_000)).message).toMatch(/^Duration: 1s$/m);
+  });
+});
+
+describe('events/ samples for the scheduler', () => {
+  it('name the default stage (dev) and one execution id each', () => {
+    const files = readdirSync(join(ROOT, 'events')).filter((f) => f.startsWith('schedule-'));
+    const samples = files.map((f) => JSON.parse(readFileSync(join(ROOT, 'events', f), 'utf8')) as { scheduleArn: string; schedulerExecutionId: string });
+    for (const s of samples) expect(s.scheduleArn).toMatch(/:schedule\/default\/stepcron-dev-/);
+    expect(new Set(samples.map((s) => s.schedulerExecutionId)).size).toBe(samples.length);
+  });
+});
