@@ -276,6 +276,36 @@ describe('logs on a stage', () => {
   });
 });
 
+describe('logs of a Distributed Map run', () => {
+  it('reads each child execution of the map run and labels its lines with the item', async () => {
+    const MAP_RUN = `arn:aws:states:eu-west-1:${ACCOUNT}:mapRun:stepcron-prod-ok/FanOut:0a1b`;
+    const child = (item: string) => `arn:aws:states:eu-west-1:${ACCOUNT}:express:stepcron-prod-ok/FanOut:0a1b:${item}`;
+    const taskOf = (id: number, item: string, taskId: string): HistoryEvent[] => [
+      { id, type: 'TaskScheduled', timestamp: NOW, taskScheduledEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', region: 'eu-west-1',
+        parameters: JSON.stringify({ Overrides: { ContainerOverrides: [{ Environment: [{ Name: 'STEPCRON_ATTEMPT', Value: '0' }, { Name: 'STEPCRON_ITEM', Value: JSON.stringify(item) }] }] } }) } },
+      { id: id + 1, type: 'TaskSucceeded', previousEventId: id, timestamp: NOW, taskSucceededEventDetails: { resourceType: 'ecs', resource: 'runTask.sync',
+        output: `{"TaskArn":"arn:aws:ecs:eu-west-1:${ACCOUNT}:task/stepcron-prod/${taskId}"}` } },
+    ];
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: exec('m'), name: 'm', status: 'SUCCEEDED', stateMachineArn: MACHINE, startDate: NOW });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: exec('m') }).resolves({ events: [{ id: 1, type: 'MapRunStarted', timestamp: NOW }] });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: child('1') }).resolves({ events: taskOf(3, 'tenant-a', 'aaa1') });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: child('2') }).resolves({ events: taskOf(3, 'tenant-b', 'bbb2') });
+    sfn.on(ListMapRunsCommand, { executionArn: exec('m') }).resolves({ mapRuns: [{ executionArn: exec('m'), mapRunArn: MAP_RUN, stateMachineArn: MACHINE, startDate: NOW }] });
+    sfn.on(ListExecutionsCommand, { mapRunArn: MAP_RUN }).resolvesOnce({ executions: [{ executionArn: child('1'), stateMachineArn: MACHINE, name: '1', status: 'SUCCEEDED', startDate: NOW }], nextToken: 't' })
+      .resolves({ executions: [{ executionArn: child('2'), stateMachineArn: MACHINE, name: '2', status: 'SUCCEEDED', startDate: NOW }] });
+    logs.on(GetLogEventsCommand).callsFake((input: { logStreamName: string; nextToken?: string }) => (input.nextToken
+      ? { events: [], nextForwardToken: input.nextToken } : { events: [{ timestamp: 1, message: `hello from ${input.logStreamName}` }], nextForwardToken: 'f/1' }));
+    const { io: out, out: stdout } = io();
+
+    await commands.logs(ops(), job!, 'm', { follow: false, json: true }, out);
+
+    expect(JSON.parse(stdout.join(''))).toEqual({ job: 'ok', execution: 'm', lines: [
+      { label: '[tenant-a] attempt 1', at: '1970-01-01T00:00:00.001Z', text: 'hello from ok/job/aaa1' },
+      { label: '[tenant-b] attempt 1', at: '1970-01-01T00:00:00.001Z', text: 'hello from ok/job/bbb2' },
+    ] });
+  });
+});
+
 describe('redrive on a stage', () => {
   const described = (status: string, extra: Record<string, unknown> = {}) => ({
     executionArn: exec('f'), name: 'f', status: status as 'FAILED', stateMachineArn: MACHINE, startDate: new Date(NOW.getTime() - 3600_000), stopDate: new Date(Date.now() - 3600_000), ...extra,

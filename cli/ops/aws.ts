@@ -223,13 +223,17 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
           const stream = `${job.name}/${JOB_CONTAINER}/${task.taskId}`;
           let token = read.get(stream);
           for (;;) {
-            const page = await call('logs:GetLogEvents', () => clients.logs.send(new GetLogEventsCommand({
-              logGroupName: jobsLogGroup(stage), logStreamName: stream, startFromHead: true, ...(token && { nextToken: token }),
-            })).catch((err: Error) => {
-              // A task that never started (or has not written yet) has no stream.
-              if (err.name === 'ResourceNotFoundException') return { events: [], nextForwardToken: token };
-              throw err;
-            }), `log group ${jobsLogGroup(stage)}`);
+            const page = await call('logs:GetLogEvents', async () => {
+              try {
+                return await clients.logs.send(new GetLogEventsCommand({
+                  logGroupName: jobsLogGroup(stage), logStreamName: stream, startFromHead: true, ...(token && { nextToken: token }),
+                }));
+              } catch (err) {
+                // A task that never started (or has not written yet) has no stream.
+                if ((err as Error).name === 'ResourceNotFoundException') return { events: [], nextForwardToken: token };
+                throw err;
+              }
+            }, `log group ${jobsLogGroup(stage)}`);
             for (const e of page.events ?? []) {
               options.write({ label: task.label, ...(e.timestamp && { at: new Date(e.timestamp).toISOString() }), text: e.message ?? '' });
             }
