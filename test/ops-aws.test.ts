@@ -111,15 +111,19 @@ describe('status on a stage', () => {
     expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input.stateMachineArn).toBe(MACHINE);
   });
 
-  it('a stage without the job says so in one line (exit 1)', async () => {
+  it('a job not deployed on the stage: status shows it so, runs says so in one line (exit 1)', async () => {
     scheduler.on(ListSchedulesCommand).resolves({ Schedules: [] });
     sfn.on(ListExecutionsCommand).rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist', $metadata: { httpStatusCode: 400 } }));
-    const { io: out, err } = io();
+    const status = io();
+    const runs = io();
 
-    const code = await commands.guarded(out, () => commands.status(ops(), [job!], { json: true, last: 20 }, out));
+    const statusCode = await commands.guarded(status.io, () => commands.status(ops(), [job!], { json: true, last: 20 }, status.io));
+    const runsCode = await commands.guarded(runs.io, () => commands.runs(ops(), job!, { limit: 20, json: false }, runs.io));
 
-    expect(code).toBe(1);
-    expect(err.join('')).toBe('stepcron: state machine stepcron-prod-ok: not found (StateMachineDoesNotExist): is the stage deployed in this region and account, and the name right?\n');
+    expect(statusCode).toBe(0);
+    expect(JSON.parse(status.out.join(''))).toEqual([expect.objectContaining({ job: 'ok', state: 'not deployed', next: [], successRate: { succeeded: 0, finished: 0, percent: null } })]);
+    expect(runsCode).toBe(1);
+    expect(runs.err.join('')).toBe('stepcron: state machine stepcron-prod-ok: not found (StateMachineDoesNotExist): is the stage deployed in this region and account, and the name right?\n');
   });
 });
 

@@ -42,7 +42,7 @@ export async function guarded(io: Io, fn: () => Promise<number>): Promise<number
 
 export interface StatusRow {
   job: string;
-  state: 'enabled' | 'paused' | 'disabled';
+  state: 'enabled' | 'paused' | 'disabled' | 'not deployed';
   pause?: { by: string; at: string; note: string };
   schedule: string;
   timezone: string;
@@ -57,8 +57,13 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
   const now = io.now?.() ?? new Date();
   const rows: StatusRow[] = [];
   for (const job of jobs) {
-    const [schedule, runs] = await Promise.all([ops.schedule(job), ops.runs(job, { limit: o.last, priced: PRICED_RUNS })]);
-    const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : 'disabled';
+    const schedule = await ops.schedule(job);
+    // A job of the catalog not deployed on the stage yet has no state machine either: a row saying so, not a failure.
+    const runs = await ops.runs(job, { limit: o.last, priced: PRICED_RUNS }).catch((err: unknown) => {
+      if (schedule.missing && err instanceof OpsError) return [];
+      throw err;
+    });
+    const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : schedule.missing?.includes('not deployed') ? 'not deployed' : 'disabled';
     const next = state === 'enabled' ? nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: now, count: 3 }).map((t) => t.toISOString()) : [];
     const finished = runs.filter((r) => FINISHED.has(r.status));
     const succeeded = finished.filter((r) => r.status === 'SUCCEEDED').length;
