@@ -268,4 +268,3 @@ export function table(tty: boolean, head: string[], rows: string[][]): string {
   return [head, ...rows].map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`).join('');
 }
 
-export type { LogLine };

@@ -6,7 +6,7 @@ import { claimKeys } from '../../handlers/lib/precheck';
 import { newExecution } from '../engine';
 import type { Summary } from '../run';
 import type { RunRecord, Store } from '../store';
-import { type Ended, type LogLine, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus } from './types';
+import { type Ended, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus } from './types';
 
 export interface LocalOpsDeps {
   stage: string;
@@ -110,9 +110,4 @@ function ended(summary: Summary): Ended {
     ...(summary.error !== undefined && { error: summary.error }),
     ...(exitCode !== undefined && { exitCode }),
   };
-}
-
-/** Labels a log line for printing: `stdout` lines as they are, `stderr` ones marked. */
-export function formatLogLine(line: LogLine): string {
-  return line.label === 'stdout' ? line.text : `${line.label} | ${line.text}`;
 }
