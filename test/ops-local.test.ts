@@ -165,8 +165,10 @@ describe('stepcron pause / resume, locally', () => {
 
   it('resume --catch-up runs each hour missed since the pause, once, with its scheduledTime', async () => {
     const dir = workspace();
-    // Paused 3 h 10 min ago: the three last top-of-the-hour times were missed.
-    const at = new Date(Date.now() - (3 * 60 + 10) * 60_000);
+    // Paused at 10 past the hour three hours back: the three top-of-the-hour times since were missed, whatever the
+    // minute now (3 h 10 min before 12:03 would have been 08:53, four hours).
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const at = new Date(hour - (2 * 60 + 50) * 60_000);
     store(dir, (s) => s.pause('dev', 'ok', { by: 'tester', at: at.toISOString(), note: 'held' }));
 
     const result = await stepcron(dir, 'resume', 'ok', '--catch-up', '--json');
