@@ -1,8 +1,9 @@
 // Issue 9, items 2, 5, 6 and 7, as a newcomer meets them: `sls package`/`sls deploy` with a bad catalog or the
 // README's example ids (the real osls CLI, offline, with no way to reach AWS), a run that times out and may retry
 // (the real CLI and engine, a real child process), and the sample notify events (sls invoke local).
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NotifyEvent, NotifyEventSchema } from '../handlers/lib/contracts';
 import { formatNotification } from '../handlers/lib/notify';
@@ -20,6 +21,111 @@ const slsEnv = {
 };
 
 afterEach(cleanUp);
+
+/**
+ * Loaded into every sls process (NODE_OPTIONS): a TCP connection attempt is recorded (host:port) and ends the process
+ * with 86 before any byte is sent, so a test sees whether, and where, the CLI would have reached AWS. Unix sockets
+ * (tsx's compile server) pass.
+ */
+const NO_NETWORK = `const net = require('node:net');
+const { appendFileSync } = require('node:fs');
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  let o = Array.isArray(args[0]) ? args[0][0] : args[0];
+  if (typeof o !== 'object' || o === null) o = { port: args[0], host: args[1] };
+  if (o.path) return connect.apply(this, args);
+  appendFileSync(process.env.STEPCRON_TEST_NET, \`\${o.host}:\${o.port}\\n\`);
+  process.exit(86);
+};
+`;
+
+describe('sls package / sls deploy: a bad catalog, the README\'s example values', () => {
+  /** A copy of the project (node_modules linked), so packaging here leaves the repository's .serverless alone. */
+  let dir: string;
+  let sample: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stepcron-first-hour-'));
+    for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows', 'cli']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    writeFileSync(join(dir, 'no-network.cjs'), NO_NETWORK);
+    sample = readFileSync(join(dir, 'workflows/jobs.yml'), 'utf8');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** `sls <args>` in the copy: its output, exit code, and the connections it tried (none, or the first). */
+  function slsIn(args: string[], catalog = sample): Promise<{ code: number | null; output: string; connections: string[] }> {
+    writeFileSync(join(dir, 'workflows/jobs.yml'), catalog);
+    const record = join(dir, 'connections.txt');
+    rmSync(record, { force: true });
+    const env = { ...slsEnv, STEPCRON_TEST_NET: record, NODE_OPTIONS: `--require ${join(dir, 'no-network.cjs')}` };
+    return new Promise((resolve, reject) => {
+      const child = spawn(sls, args, { cwd: dir, env });
+      let output = '';
+      child.stdout.on('data', (chunk) => { output += chunk; });
+      child.stderr.on('data', (chunk) => { output += chunk; });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({
+        code, output, connections: existsSync(record) ? readFileSync(record, 'utf8').trim().split('\n') : [],
+      }));
+    });
+  }
+
+  const broken = 'jobs:\n  broken:\n    description: x\n    schedule: cron(0 2 * * ? *)\n    timezone: Mars/Base\n    command: [run]\n';
+
+  it.each(['package', 'deploy'])('sls %s prints a bad catalog\'s problems once, as stepcron validate does, and exits 1', async (command) => {
+    // Prepare: what stepcron validate says about the same catalog
+    writeFileSync(join(dir, 'workflows/jobs.yml'), broken);
+    const validate = spawnSync(process.execPath, [join(ROOT, 'bin/stepcron.cjs'), 'validate', '--catalog', 'workflows/jobs.yml'], { cwd: dir, encoding: 'utf8' });
+    const problems = validate.stderr.split('\n').filter((l) => l.startsWith('  - '));
+    // Act
+    const result = await slsIn([command, '--stage', 'dev'], broken);
+    // Assess
+    expect(result.code).toBe(1);
+    expect(problems).toHaveLength(2);
+    for (const line of problems) expect(result.output.split(line).length - 1).toBe(1);
+    expect(result.output.match(/^stepcron: .*jobs\.yml: 2 problems$/gm)).toHaveLength(1);
+    expect(result.output).not.toMatch(/Cannot resolve|Variables resolution|Received rejection|,\n/);
+    expect(result.connections).toEqual([]);
+  }, 60_000);
+
+  it('sls deploy stops on the sample\'s example subnets, security group, e-mail and image account, before any AWS call', async () => {
+    // Act
+    const result = await slsIn(['deploy', '--stage', 'prod']);
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.connections).toEqual([]);
+    expect(result.output).toContain("stepcron: stage prod still has the README's example values; set them before deploying:");
+    expect(result.output).toMatch(/^ {2}- subnets: subnet-0f1e2d3c4b5a60001, subnet-0f1e2d3c4b5a60002, subnet-0f1e2d3c4b5a60003 are examples: set subnets to your VPC's private subnet ids under params: for stage prod/m);
+    expect(result.output).toMatch(/^ {2}- securityGroups: sg-0f1e2d3c4b5a60001 is an example/m);
+    expect(result.output).toMatch(/^ {2}- notifyEmails: oncall@example\.com cannot receive mail/m);
+    expect(result.output).toMatch(/^ {2}- jobs nightly-report, hourly-cleanup, tenant-sync: image 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/stepcron-jobs:1\.4\.2 is in the example account 123456789012/m);
+    expect(result.output).toContain('--param="allowExampleValues=true"');
+  }, 60_000);
+
+  it('--param="allowExampleValues=true" lets the deploy go on (to its first AWS call, here refused), with a warning', async () => {
+    // Act
+    const result = await slsIn(['deploy', '--stage', 'dev', '--param', 'allowExampleValues=true']);
+    // Assess
+    expect(result.code).toBe(86);
+    expect(result.connections[0]).toMatch(/^[a-z0-9.-]+\.amazonaws\.com:443$/);
+    expect(result.output).toContain("stepcron: stage dev still has the README's example values (allowExampleValues=true):");
+    expect(result.output).toMatch(/^ {2}- subnets: subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002 are examples/m);
+  }, 60_000);
+
+  it('sls package only warns (it is offline and the samples are packaged as they are), and names what deploy will need', async () => {
+    // Prepare: the sample catalog with its image moved to a real-looking account: only the network ids are examples
+    const catalog = sample.replace('123456789012.dkr.ecr', '210987654321.dkr.ecr');
+    // Act
+    const result = await slsIn(['package', '--stage', 'dev'], catalog);
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.connections).toEqual([]);
+    expect(result.output).toContain("stepcron: stage dev still has the README's example values; sls deploy stops until they are set:");
+    expect(result.output).toMatch(/^ {2}- subnets: /m);
+    expect(result.output).not.toMatch(/example account/);
+    expect(result.output).toMatch(/Service packaged/);
+  }, 90_000);
+});
 
 describe('timeouts: retryOn: [timeout]', () => {
   /** Its first attempt sleeps past the 1 s timeout; later attempts (a marker file exists) finish at once. */

@@ -577,6 +577,40 @@ function checkParams(jobs: Job[], params: StageParams): void {
 }
 
 /**
+ * The ids the README and the sample serverless.yml and catalog use as examples: subnets and security groups
+ * (subnet-0a1b2c3d4e5f6000N, subnet-0f1e2d3c4b5a6000N, sg-...), AWS's documentation account 123456789012 in an
+ * image, and the reserved example.com/.net/.org domains (RFC 2606) in notifyEmails.
+ */
+const EXAMPLE_NETWORK_ID = /^(subnet|sg)-0(a1b2c3d4e5f6|f1e2d3c4b5a6)000\d$/;
+export const EXAMPLE_ACCOUNT = '123456789012';
+const EXAMPLE_EMAIL = /@example\.(com|net|org)$/i;
+
+/**
+ * What a stage still takes from the README's examples, one line each naming the setting to change. A deploy with any
+ * of them would fail at AWS (no such subnet, no such image) or alert nobody; `sls package` only warns (it is offline,
+ * and the tests package the samples), `sls deploy` stops unless the stage's allowExampleValues param is true.
+ */
+export function exampleValues(jobs: Job[], params: StageParams): string[] {
+  const where = `under params: for stage ${params.stage} (or default) in serverless.yml, or --param="NAME=..."`;
+  const list = (values: string[]) => values.join(', ');
+  const subnets = params.subnets.filter((s) => EXAMPLE_NETWORK_ID.test(s));
+  const groups = params.securityGroups.filter((g) => EXAMPLE_NETWORK_ID.test(g));
+  const emails = params.notifyEmails.filter((e) => EXAMPLE_EMAIL.test(e));
+  const problems: string[] = [];
+  if (subnets.length) problems.push(`subnets: ${list(subnets)} ${subnets.length > 1 ? 'are examples' : 'is an example'}: set subnets to your VPC's private subnet ids ${where.replace('NAME', 'subnets')}`);
+  if (groups.length) problems.push(`securityGroups: ${list(groups)} ${groups.length > 1 ? 'are examples' : 'is an example'}: set securityGroups to your tasks' security group ids ${where.replace('NAME', 'securityGroups')}`);
+  if (emails.length) problems.push(`notifyEmails: ${list(emails)} cannot receive mail (a reserved example domain): set notifyEmails to who should hear about failures, or '' for none, ${where.replace('NAME', 'notifyEmails')}`);
+  const byImage = new Map<string, string[]>();
+  for (const job of jobs) {
+    if (job.image.split('/')[0]!.split('.')[0] === EXAMPLE_ACCOUNT) byImage.set(job.image, [...(byImage.get(job.image) ?? []), job.name]);
+  }
+  for (const [image, names] of byImage) {
+    problems.push(`${names.length > 1 ? `jobs ${names.join(', ')}` : `jobs.${names[0]}`}: image ${image} is in the example account ${EXAMPLE_ACCOUNT}: push the image to your ECR repository and set image (or defaults.image) in the catalog`);
+  }
+  return problems;
+}
+
+/**
  * The stage's whole template as `sls package` compiles it before the split: the resources above plus each state
  * machine as serverless-step-functions writes it (definition as a JSON string inside Fn::Sub). For checks that must
  * not wait for a package (`stepcron validate`) and for tests at sizes where packaging is slow.

@@ -3,17 +3,24 @@
 require('tsx/cjs/api').register();
 const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
-const { stateMachines, resources, toStageParams, STAGE_PARAM_NAMES } = require('./resources.ts');
+const { exampleValues, stateMachines, resources, toStageParams, STAGE_PARAM_NAMES } = require('./resources.ts');
 const { validateDefinitions } = require('./validate.ts');
 
 /** Per stage: osls resolves `stateMachines` and `resources` separately; the catalog is read and checked once. */
 const built = new Map();
+/**
+ * Whether the stacks plugin (workflows/stacks-plugin.cjs) is loaded: osls constructs plugins before it resolves
+ * these variables. With it, a bad catalog resolves to nothing and the plugin's first hook prints the problems once;
+ * a rejection here would be printed once per variable that reads this file, inside osls's own wrapping.
+ */
+let reportedByPlugin = false;
 
 async function build(resolveVariable) {
   const stage = await resolveVariable('sls:stage');
   if (!built.has(stage)) {
     const raw = {};
     for (const name of STAGE_PARAM_NAMES) raw[name] = await resolveVariable(`param:${name}`);
+    const allowExampleValues = String(await resolveVariable('param:allowExampleValues')).trim() === 'true';
     built.set(stage, (async () => {
       try {
         const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage });
@@ -24,8 +31,9 @@ async function build(resolveVariable) {
         const problems = validateDefinitions(
           Object.fromEntries(Object.values(machines).map((m) => [m.name, m.definition])), require('asl-validator'));
         if (problems.length) throw new Error(`invalid state machine definitions:\n${problems.join('\n')}`);
-        return { machines, resources: resources(jobs, params) };
+        return { machines, resources: resources(jobs, params), examples: exampleValues(jobs, params), allowExampleValues };
       } catch (err) {
+        if (reportedByPlugin) return { machines: {}, resources: {}, problem: err.message, examples: [], allowExampleValues };
         // osls prints a rejection's stack: make it the problem list alone, one line each, no trace.
         const clean = new Error(err.message);
         clean.stack = err.message;
@@ -42,3 +50,13 @@ module.exports.resources = async ({ resolveVariable }) => ({
   // Where runs' item lists go (`itemsFrom: s3://<it>/items/...`): `sls info` shows it.
   Outputs: { FanOutBucketName: { Description: "The stage's fan-out bucket: items/ for runs' itemsFrom, results/ for Distributed Map results", Value: { Ref: 'FanOutBucket' } } },
 });
+
+/** Called by the stacks plugin when osls loads it: from then on it reports what is wrong with the catalog. */
+module.exports.reportInPlugin = () => {
+  reportedByPlugin = true;
+};
+/**
+ * What building the stage found: `problem` (the catalog's or params' problems, as `stepcron validate` words them),
+ * `examples` (README example values still set) and `allowExampleValues`; undefined if nothing read the catalog.
+ */
+module.exports.outcome = (stage) => built.get(stage);

@@ -9,6 +9,7 @@ const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
 const { jobResourceIds } = require('./resources.ts');
 const { planStacks } = require('./stacks.ts');
+const catalog = require('./serverless.cjs');
 
 const FILE = /^stepcron-(Jobs\d+)-([0-9a-f]{64})\.json$/;
 
@@ -16,7 +17,10 @@ class StepcronStacks {
   constructor(serverless, options, utils) {
     this.serverless = serverless;
     this.options = options;
-    this.log = utils?.log ?? { notice: console.log, info: () => undefined };
+    this.log = utils?.log ?? { notice: console.log, info: () => undefined, warning: console.warn };
+    // osls constructs plugins before it resolves serverless.yml's variables: from here on the catalog's problems are
+    // reported once, by check(), instead of once per variable inside osls's "Cannot resolve serverless.yml" message.
+    catalog.reportInPlugin();
     this.hooks = {
       'before:aws:package:finalize:saveServiceState': () => {
         this.split();
@@ -25,10 +29,43 @@ class StepcronStacks {
       'after:aws:package:finalize:saveServiceState': () => this.restoreState(),
       'after:aws:deploy:deploy:uploadArtifacts': () => this.upload(),
     };
+    // The check runs first of all: osls's own deploy plugin, loaded before this one, asks STS for the account in its
+    // `initialize` hook, and a stopped deploy must not have called AWS. osls keeps each lifecycle event's hooks in
+    // pluginManager.hooks, in load order; where that is not so, the check is an ordinary initialize hook.
+    const first = { pluginName: this.constructor.name, hook: () => this.check() };
+    const hooks = serverless.pluginManager?.hooks;
+    if (hooks && (hooks.initialize === undefined || Array.isArray(hooks.initialize))) {
+      hooks.initialize = [first, ...(hooks.initialize ?? [])];
+    } else {
+      this.hooks.initialize = first.hook;
+    }
   }
 
   get provider() {
     return this.serverless.getProvider('aws');
+  }
+
+  /**
+   * A bad catalog or bad params: the problems, one line each, as `stepcron validate` prints them, and exit 1. The
+   * README's example ids still set: `sls package` warns (it is offline), `sls deploy` stops before any AWS call unless
+   * the stage's allowExampleValues param is true (a demo stack on purpose).
+   */
+  async check() {
+    const outcome = await catalog.outcome(this.provider.getStage());
+    if (!outcome) return;
+    if (outcome.problem) throw new this.serverless.classes.Error(`stepcron: ${outcome.problem}`);
+    if (outcome.examples.length === 0) return;
+    const stage = this.provider.getStage();
+    const lines = outcome.examples.map((e) => `  - ${e}`).join('\n');
+    const commands = this.serverless.processedInput?.commands ?? [];
+    const deploying = commands.length === 1 && commands[0] === 'deploy';
+    if (deploying && !outcome.allowExampleValues) {
+      throw new this.serverless.classes.Error(`stepcron: stage ${stage} still has the README's example values; set them before deploying:\n${lines}\n` +
+        `  a demo stack on purpose: --param="allowExampleValues=true" (or allowExampleValues: true under params: for the stage)`);
+    }
+    if (deploying || commands[0] === 'package') {
+      this.log.warning(`stepcron: stage ${stage} still has the README's example values${deploying ? ' (allowExampleValues=true)' : '; sls deploy stops until they are set'}:\n${lines}`);
+    }
   }
 
   /** Where `sls package` leaves its files (osls moves them to --package afterwards). */
