@@ -4,7 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
-import { isValidTimezone, nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
+import { isValidTimezone, nextFireTimes, parseSchedule, ScheduleError, timezoneProblem } from '../workflows/schedule';
+import { stageProblem } from '../workflows/names';
+import { version } from '../package.json';
 import { Store } from './store';
 import type { Summary } from './run';
 import { UsageError } from './errors';
@@ -32,6 +34,7 @@ interface Common { catalog: string; stage: string }
 export async function main(argv: string[], context: { parentPid?: number } = {}): Promise<number> {
   const program = new Command('stepcron')
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
+    .version(version, '-V, --version', 'print the stepcron version')
     .addHelpText('after', EXIT_CODES)
     .exitOverride()
     .configureOutput({
@@ -43,8 +46,23 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   let exitCode = 0;
   const common = (cmd: Command) => cmd
     .option('--catalog <file>', 'the job catalog', 'workflows/jobs.yml')
-    .option('--stage <stage>', 'the stage whose settings apply', 'dev');
+    // Checked as the flag is read, for every command: the stage becomes part of AWS resource names.
+    .addOption(new Option('--stage <stage>', 'the stage whose settings apply (lowercase letters, digits, -)').default('dev')
+      .argParser((stage: string) => {
+        const problem = stageProblem(stage);
+        if (problem) throw new UsageError(`--stage: ${problem}`);
+        return stage;
+      }));
   const jobsOf = async (o: Common) => (await catalog()).loadCatalog(o.catalog, { stage: o.stage });
+  /** The jobs, each with why it does not fire on the stage (undefined: it does), as the deploy decides (offReason). */
+  const onStage = async (o: Common, jobs: Job[]) => {
+    const { offReason } = await catalog();
+    const enabledJobs = await stageEnabledJobs(o);
+    return jobs.map((job) => ({ job, off: offReason(job, enabledJobs) }));
+  };
+  const offList = (off: Array<{ job: Job; off?: string | undefined }>) => off.map((j) => `${j.job.name} (${j.off})`).join(', ');
+  /** A job name given on the command line that has no local runs must at least be in the catalog. */
+  const knownJob = async (o: Common, name: string) => void (await catalog()).findJob(await jobsOf(o), name, o.catalog);
   /** SIGINT, SIGTERM, SIGHUP or the parent exiting stop what the command runs (cli/signals.ts). */
   const stopOnSignals = async () => (await import('./signals')).stopOnSignals({
     err: (t) => process.stderr.write(t), parentPid: context.parentPid,
@@ -53,7 +71,11 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   common(program.command('validate').description('check the catalog; one line per problem'))
     .action(async (o: Common) => {
       const jobs = await jobsOf(o);
-      process.stdout.write(`${o.catalog}: ${jobs.length} jobs valid for stage ${o.stage}: ${jobs.map((j) => j.name).join(', ')}\n`);
+      const states = await onStage(o, jobs);
+      const on = states.filter((j) => !j.off).map((j) => j.job.name);
+      const off = states.filter((j) => j.off);
+      process.stdout.write(`${o.catalog}: ${jobs.length} jobs valid for stage ${o.stage}; ${on.length} scheduled${on.length ? `: ${on.join(', ')}` : ''}` +
+        `${off.length ? `; off on ${o.stage}: ${offList(off)}` : ''}\n`);
       // Whether the stage fits CloudFormation once packaged: the same split `sls package` makes (workflows/stacks.ts).
       const file = serverlessFileFor(o.catalog);
       if (!existsSync(file)) return;
@@ -115,15 +137,18 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     .option('--from <time>', 'ISO time to count from (default: now)')
     .option('-n, --count <n>', 'how many times', '5'))
     .action(async (what: string, o: Common & { tz?: string; from?: string; count: string }) => {
-      const isExpression = /^(cron|rate|at)\(/.test(what.trim());
+      // A job name is one word; anything else is an expression (a crontab line gets its AWS form in the message).
+      const isExpression = /^(cron|rate|at)\(/.test(what.trim()) || !/^[a-z][a-z0-9-]*$/.test(what);
       const job = isExpression ? undefined : (await catalog()).findJob(await jobsOf(o), what, o.catalog);
+      const advice = isExpression ? (await catalog()).crontabAdvice(what) : undefined;
+      if (advice) throw new UsageError(`next: ${advice.replace(/: use schedule: '(.*)'$/, ": use '$1'")}`);
       const schedule = parseSchedule(job ? job.schedule : what.trim());
       const from = o.from ? new Date(o.from) : new Date();
       if (Number.isNaN(from.getTime())) throw new UsageError(`--from: '${o.from}' is not an ISO time such as 2026-03-08T00:00:00Z`);
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1 || count > 10000) throw new UsageError(`--count: '${o.count}' must be a whole number from 1 to 10000`);
       const timezone = o.tz ?? job?.timezone ?? 'UTC';
-      if (!isValidTimezone(timezone)) throw new UsageError(`--tz: '${timezone}' is not an IANA time zone such as Europe/Berlin or UTC`);
+      if (!isValidTimezone(timezone)) throw new UsageError(`--tz: ${timezoneProblem(timezone)}`);
       const times = nextFireTimes(schedule, { timezone, from, count });
       process.stdout.write(times.map((t) => `${t.toISOString()}\n`).join(''));
     });
@@ -138,7 +163,15 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const [{ findJob }, { localScheduler, parseDuration }, { makeBackend }] =
         await Promise.all([catalog(), import('./scheduler'), import('./backends')]);
       const names = o.jobs?.split(',').map((s) => s.trim()).filter(Boolean);
-      const named = names ? names.map((n) => findJob(all, n, o.catalog)) : all.filter((j) => j.enabled);
+      // What the stage's deploy schedules (enabled: and enabledJobs); --jobs may still pick a job that is off, and says so.
+      const states = await onStage(o, all);
+      const offOf = (name: string) => states.find((j) => j.job.name === name)?.off;
+      const named = names ? names.map((n) => findJob(all, n, o.catalog)) : states.filter((j) => !j.off).map((j) => j.job);
+      const off = states.filter((j) => j.off && !named.includes(j.job));
+      if (off.length) process.stderr.write(`stepcron: off on ${o.stage}, not scheduled: ${offList(off)} (as deployed; --jobs <name> schedules one anyway)\n`);
+      for (const j of named) {
+        if (offOf(j.name)) process.stderr.write(`stepcron: ${j.name} is off on ${o.stage} (${offOf(j.name)}): scheduled anyway, as --jobs names it\n`);
+      }
       // A job paused with `stepcron pause` is not fired until `stepcron resume` (cli/ops/).
       const paused = history().paused(o.stage);
       for (const j of named) {
@@ -159,12 +192,14 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     .description('recent local runs, newest first, like the console\'s execution list')
     .option('-n, --count <n>', 'how many', '20')
     .option('--json', 'print the runs as one JSON array (with stoppedAt, error and, for a recovered run, reason)', false))
-    .action((job: string | undefined, o: Common & { count: string; json: boolean }) => {
+    .action(async (job: string | undefined, o: Common & { count: string; json: boolean }) => {
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count: '${o.count}' must be a whole number of at least 1`);
       const rows = history('fail').list(job).slice(0, count);
+      // A job with runs is listed even if the catalog has dropped it since; one without must be in the catalog.
+      if (job !== undefined && rows.length === 0) await knownJob(o, job);
       if (o.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
-      if (rows.length === 0) return void process.stdout.write('no local runs yet: try `npx stepcron run <job>`\n');
+      if (rows.length === 0) return void process.stdout.write(`no local runs${job ? ` of ${job}` : ''} yet: try \`npx stepcron run ${job ?? '<job>'}\`\n`);
       process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} DURATION\n`);
       for (const r of rows) {
         const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(1)}s`;
@@ -188,6 +223,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const store = history('fail');
       const found = store.find(job, execution);
       if (!found) {
+        if (store.list(job).length === 0) await knownJob(o, job);
         throw new UsageError(execution === undefined ? `logs: job '${job}' has no local runs (see stepcron history)`
           : `logs: job '${job}' has no local run '${execution}' (see stepcron history ${job})`);
       }
@@ -328,6 +364,13 @@ async function awsDelivery() {
     if (err instanceof ConfigError) throw new UsageError(`--notify aws: ${err.message}`);
     throw err;
   }
+}
+
+/** The stage's `enabledJobs` param from the serverless.yml beside the catalog ('*' without one), as the deploy reads it. */
+async function stageEnabledJobs(o: Common): Promise<string[] | '*'> {
+  const file = serverlessFileFor(o.catalog);
+  if (!existsSync(file)) return '*';
+  return (await import('./stage')).readStageParams(o.stage, file).enabledJobs;
 }
 
 /** The serverless.yml beside the catalog's project (the catalog lives in <project>/workflows/), else the current one. */

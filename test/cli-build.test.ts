@@ -84,7 +84,7 @@ describe('bin/stepcron.cjs runs the compiled CLI', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(DESCRIPTION.toUpperCase());
     expect(validate).toMatchObject({ code: 0, stderr: '' });
-    expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev: /);
+    expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev; /);
   });
 
   it('--help and validate load no file but the bin and the build: no engine, backend or AWS SDK', () => {
@@ -102,7 +102,7 @@ describe('bin/stepcron.cjs runs the compiled CLI', () => {
       expect(loaded).toEqual([join(dir, 'bin', 'stepcron.cjs'), join(dir, 'bin', 'cli-build.cjs')]);
     }
     expect(help.stdout).toContain(DESCRIPTION);
-    expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev: /);
+    expect(validate.stdout).toMatch(/^workflows\/jobs\.yml: \d+ jobs valid for stage dev; /);
   });
 
   it('rebuilds before running when a source changed, so the change is what runs', () => {

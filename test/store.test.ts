@@ -583,7 +583,7 @@ describe('stepcron with the store', () => {
     });
     expect(fan.stdout.split('\n').filter(Boolean).sort()).toEqual(['[a] item "a"', '[b] item "b"']);
     for (const refused of [noJob, noRun]) refused.stderr = refused.stderr.replace(note, '');
-    expectOneLine(noJob, /^stepcron: logs: job 'nope' has no local runs \(see stepcron history\)$/);
+    expectOneLine(noJob, /^stepcron: .*no job named 'nope': the catalog has /);
     expectOneLine(noRun, /^stepcron: logs: job 'flaky' has no local run '20261124T100000Z-0000' \(see stepcron history flaky\)$/);
     expect(existsSync(join(dir, '.stepcron', 'store.db'))).toBe(true);
   }, 60_000);

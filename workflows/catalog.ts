@@ -437,10 +437,12 @@ function formatIssue(issue: z.core.$ZodIssue, root: string[], known: string[]): 
   }
   // zod's own wording for wrong types ("Invalid input: expected number, received string") reads fine after the field.
   const message = issue.message.replace(/^Invalid input: /, '');
-  // A list or map given is worth saying only where it is the wrong type (a refinement of a map would just say 'a map').
+  // A list or map given is worth saying only where it is the wrong type (a refinement of a map would just say 'a map');
+  // our own checks (code custom) often quote the value already.
   const given = !('input' in issue) || (typeof issue.input === 'object' && issue.input !== null && issue.code !== 'invalid_type')
     ? undefined : shown(issue.input);
-  return [`${where()}: ${message}${given && !message.includes(given) ? ` (got ${given})` : ''}`];
+  const said = given !== undefined && issue.code === 'custom' && (message.includes(given.replace(/^'|'$/g, '')) || message.includes('(got '));
+  return [`${where()}: ${message}${given && !said ? ` (got ${given})` : ''}`];
 }
 
 /** A value as a message repeats it: scalars as written (strings quoted, long ones cut), lists and maps by kind. */
@@ -465,7 +467,7 @@ function fromDefaults(defaults: Record<string, unknown>, own: Record<string, unk
  * A crontab schedule (what people paste: `*\/15 * * * *`, `0 3 * * 1-5`, `@daily`, or five fields inside cron(...))
  * answered with its AWS form, or undefined when the expression is no crontab schedule. `unquoted`: it broke the YAML.
  */
-function crontabAdvice(expression: string, unquoted = false): string | undefined {
+export function crontabAdvice(expression: string, unquoted = false): string | undefined {
   const body = /^cron\((.*)\)$/s.exec(expression.trim())?.[1] ?? expression;
   if (!/^\s*(@[a-z]+|\S+(\s+\S+){4})\s*$/.test(body)) return undefined;
   let schedules: string[];

@@ -24,11 +24,11 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate a typo most likely meant: within 1 edit for names up to 7 characters, 2 up to 11, 3 beyond (a
+ * The candidate a typo most likely meant: within 1 edit for names up to 4 characters, 2 up to 11, 3 beyond (a
  * larger allowance suggests unrelated names); else the only candidate that starts with it. Undefined when none fits.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  const allowed = word.length <= 7 ? 1 : word.length <= 11 ? 2 : 3;
+  const allowed = word.length <= 4 ? 1 : word.length <= 11 ? 2 : 3;
   let best: string | undefined;
   let bestDistance = allowed + 1;
   for (const candidate of candidates) {
