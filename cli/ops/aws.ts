@@ -20,6 +20,7 @@ import { claimsTable, jobsLogGroup, stateMachineName } from '../../workflows/res
 import { claimKeys, dynamoClaims } from '../../handlers/lib/precheck';
 import { priceRun, usageFromHistory } from '../../workflows/cost';
 import { executionName } from '../run';
+import { mapLimit } from './commands';
 import { readPause, withoutPause, writePause } from './pause-note';
 import { type Ended, OpsError, type OpsPort, type RunRow, type RunStatus, type ScheduleState } from './types';
 
@@ -44,20 +45,6 @@ const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 type CostEvent = Parameters<typeof usageFromHistory>[0][number];
 /** DescribeExecution calls in flight at once: well inside Step Functions' burst, 10x faster than one by one. */
 const DESCRIBE_AT_ONCE = 10;
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export interface AwsClients {
   sfn: SFNClient;

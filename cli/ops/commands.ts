@@ -19,6 +19,8 @@ export interface Io {
 export interface CostHook {
   monthly: (job: Job, costPerRun: number) => number;
 }
+/** Jobs `status` looks at at once. */
+const STATUS_JOBS_AT_ONCE = 4;
 /** How many of the newest finished runs `status` prices for the average (a stage reads each one's history). */
 export const PRICED_RUNS = 5;
 
@@ -44,6 +46,8 @@ export interface StatusRow {
   job: string;
   state: 'enabled' | 'paused' | 'disabled' | 'not deployed';
   pause?: { by: string; at: string; note: string };
+  /** Why a disabled job does not fire (the catalog's enabled:, the stage's enabledJobs, or not deployed). */
+  off?: string;
   schedule: string;
   timezone: string;
   next: string[];
@@ -55,8 +59,8 @@ export interface StatusRow {
 
 export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last: number; cost?: CostHook }, io: Io): Promise<number> {
   const now = io.now?.() ?? new Date();
-  const rows: StatusRow[] = [];
-  for (const job of jobs) {
+  // A few jobs at a time: on a stage each one is a handful of calls (schedule, executions, histories to price).
+  const rows = await mapLimit(jobs, STATUS_JOBS_AT_ONCE, async (job): Promise<StatusRow> => {
     const schedule = await ops.schedule(job);
     // A job of the catalog not deployed on the stage yet has no state machine either: a row saying so, not a failure.
     const runs = await ops.runs(job, { limit: o.last, priced: PRICED_RUNS }).catch((err: unknown) => {
@@ -71,16 +75,17 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     // The average of the newest priced runs: what a run costs now, not what it cost months ago.
     const costs = finished.flatMap((r) => (r.cost === undefined ? [] : [r.cost])).slice(0, PRICED_RUNS);
     const costPerRun = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : undefined;
-    rows.push({
-      job: job.name, state, ...(schedule.pause && { pause: schedule.pause }), schedule: job.schedule, timezone: job.timezone, next,
+    return {
+      job: job.name, state, ...(schedule.pause && { pause: schedule.pause }), ...(state === 'disabled' && schedule.missing && { off: schedule.missing }),
+      schedule: job.schedule, timezone: job.timezone, next,
       ...(last && { lastRun: {
         execution: last.execution, status: last.status, startedAt: last.startedAt,
         ...(last.durationMs !== undefined && { durationMs: last.durationMs }), ...(last.exitCode !== undefined && { exitCode: last.exitCode }),
       } }),
       successRate: { succeeded, finished: finished.length, percent: finished.length ? Math.round((100 * succeeded) / finished.length) : null },
       ...(costPerRun !== undefined && { costPerRun, ...(o.cost && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
-    });
-  }
+    };
+  });
   if (o.json) {
     io.out(`${JSON.stringify(rows)}\n`);
     return 0;
@@ -94,6 +99,7 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     r.monthlyEstimate === undefined ? '-' : `$${r.monthlyEstimate.toFixed(2)}`,
   ])));
   for (const r of rows) if (r.pause) io.out(`${r.job}: paused by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);
+  for (const r of rows) if (r.off) io.out(`${r.job}: ${r.off}\n`);
   return 0;
 }
 
@@ -268,3 +274,16 @@ export function table(tty: boolean, head: string[], rows: string[][]): string {
   return [head, ...rows].map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`).join('');
 }
 
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
