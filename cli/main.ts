@@ -270,7 +270,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   // Day-2 commands: status, runs, start, pause, resume, backfill, redrive (cli/ops/), locally or on a stage (--aws).
   const opsDeps: import('./ops/register').OpsDeps = {
     setExit: (code) => { exitCode = code; },
-    common, jobsOf, store: () => history('fail'), stopOnSignals,
+    common, jobsOf, enabledJobs: stageEnabledJobs, store: () => history('fail'), stopOnSignals,
     findJob: async (jobs, name, file) => (await catalog()).findJob(jobs, name, file),
     runLocal: (job, o, input, signal) => runOnce(job, o, input, { ecs: 'process', notify: 'print', skipWaits: false, s3Dir: '.stepcron/s3' }, signal),
     readInput: async (file, job) => await checkedRunInput(runInputOf(readEvent(file), file, job.name), file) as Record<string, unknown>,

@@ -181,6 +181,22 @@ describe('local and deployed agree on what a stage runs', () => {
     }
   });
 
+  it('status on the local store shows the same jobs off on dev, each with why', async () => {
+    // Prepare
+    const dir = project();
+    // Act
+    const [json, text] = await Promise.all([stepcron(dir, ['status', '--json']), stepcron(dir, ['status'])]);
+    // Assess
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as Array<{ job: string; state: string; off?: string }>;
+    expect(rows.map((r) => [r.job, r.state, r.off])).toEqual([
+      ['report', 'disabled', "off on dev: not in the stage's enabledJobs (serverless.yml params)"],
+      ['cleanup', 'enabled', undefined],
+      ['archive', 'disabled', 'off on dev: enabled: false in the catalog'],
+    ]);
+    expect(text.stdout).toContain("report: off on dev: not in the stage's enabledJobs (serverless.yml params)\n");
+  });
+
   it('schedule on dev schedules only what dev deploys, says what it leaves off, and --jobs picks an off job on purpose', async () => {
     // Prepare
     const dir = project();

@@ -48,8 +48,11 @@ export interface StatusRow {
   pause?: { by: string; at: string; note: string };
   /** Why a disabled job does not fire (the catalog's enabled:, the stage's enabledJobs, or not deployed). */
   off?: string;
+  /** The schedule that fires: on a stage the deployed one. */
   schedule: string;
   timezone: string;
+  /** When the catalog says otherwise (changed since the last deploy). */
+  catalog?: { schedule: string; timezone: string };
   next: string[];
   lastRun?: { execution: string; status: RunStatus; startedAt: string; durationMs?: number; exitCode?: number | null };
   successRate: { succeeded: number; finished: number; percent: number | null };
@@ -68,7 +71,10 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
       throw err;
     });
     const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : schedule.missing?.includes('not deployed') ? 'not deployed' : 'disabled';
-    const next = state === 'enabled' ? nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: now, count: 3 }).map((t) => t.toISOString()) : [];
+    // What fires is what is deployed: on a stage its schedule's own expression and zone.
+    const { expression, timezone } = schedule.deployed ?? { expression: job.schedule, timezone: job.timezone };
+    const next = state === 'enabled' ? nextFireTimes(parseSchedule(expression), { timezone, from: now, count: 3 }).map((t) => t.toISOString()) : [];
+    const drift = expression !== job.schedule || timezone !== job.timezone;
     const finished = runs.filter((r) => FINISHED.has(r.status));
     const succeeded = finished.filter((r) => r.status === 'SUCCEEDED').length;
     const last = runs[0];
@@ -77,7 +83,7 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     const costPerRun = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : undefined;
     return {
       job: job.name, state, ...(schedule.pause && { pause: schedule.pause }), ...(state === 'disabled' && schedule.missing && { off: schedule.missing }),
-      schedule: job.schedule, timezone: job.timezone, next,
+      schedule: expression, timezone, next, ...(drift && { catalog: { schedule: job.schedule, timezone: job.timezone } }),
       ...(last && { lastRun: {
         execution: last.execution, status: last.status, startedAt: last.startedAt,
         ...(last.durationMs !== undefined && { durationMs: last.durationMs }), ...(last.exitCode !== undefined && { exitCode: last.exitCode }),
@@ -98,7 +104,10 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     r.costPerRun === undefined ? '-' : `$${r.costPerRun.toFixed(6)}`,
     r.monthlyEstimate === undefined ? '-' : `$${r.monthlyEstimate.toFixed(2)}`,
   ])));
-  for (const r of rows) if (r.pause) io.out(`${r.job}: paused by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);
+  for (const r of rows) {
+    if (r.pause) io.out(`${r.job}: paused by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);
+    if (r.catalog) io.out(`${r.job}: the catalog says ${r.catalog.schedule} ${r.catalog.timezone}, not yet deployed\n`);
+  }
   for (const r of rows) if (r.off) io.out(`${r.job}: ${r.off}\n`);
   return 0;
 }

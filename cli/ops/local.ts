@@ -1,7 +1,7 @@
 // The day-2 port over the local run store (.stepcron/store.db): runs as `stepcron history` lists them, pauses in the
 // store's pauses table (which `stepcron schedule` reads), claims as the local precheck takes them.
 import { hostname, userInfo } from 'node:os';
-import type { Job } from '../../workflows/catalog';
+import { type Job, offReason } from '../../workflows/catalog';
 import { claimKeys } from '../../handlers/lib/precheck';
 import { newExecution } from '../engine';
 import type { Summary } from '../run';
@@ -13,6 +13,8 @@ export interface LocalOpsDeps {
   store: () => Store;
   /** `stepcron run`: runs the job once here, resolving with its summary (undefined: stopped before it started). */
   run: (job: Job, input: Record<string, unknown>) => Promise<Summary | undefined>;
+  /** The stage's enabledJobs param (serverless.yml), which decides with the catalog's enabled: what fires; default '*'. */
+  enabledJobs?: string[] | '*';
   /** How often `logs --follow` looks for more output (default 500 ms). */
   pollMs?: number;
 }
@@ -25,10 +27,13 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
     who: async () => `${userInfo().username}@${hostname()}`,
     async schedule(job) {
       const pause = deps.store().paused(stage).get(job.name);
+      // The deploy's rule (offReason): what is off on the stage is off here too.
+      const off = offReason(job, deps.enabledJobs ?? '*');
       return {
-        enabled: job.enabled && !pause,
+        enabled: !off && !pause,
         ...(pause && { pause }),
-        ...(!job.enabled && { missing: 'disabled in the catalog (enabled: false)' }),
+        ...(off && { missing: off === 'enabled: false' ? `off on ${stage}: enabled: false in the catalog`
+          : `off on ${stage}: not in the stage's enabledJobs (serverless.yml params)` }),
       };
     },
     async runs(job, query) {

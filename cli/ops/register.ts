@@ -17,6 +17,8 @@ export interface OpsDeps {
   /** Adds --catalog and --stage, as every command has. */
   common: (cmd: Command) => Command;
   jobsOf: (o: Common) => Promise<Job[]>;
+  /** The stage's enabledJobs param, as the deploy reads it ('*' without a serverless.yml). */
+  enabledJobs: (o: Common) => Promise<string[] | '*'>;
   findJob: (jobs: Job[], name: string, catalog: string) => Promise<Job>;
   store: () => Store;
   /** `stepcron run`: one local run with the process backend; undefined if stopped before it started. */
@@ -50,7 +52,7 @@ export function addOpsCommands(program: Command, deps: OpsDeps): void {
       ops = (await import('./aws')).awsOps({ stage: o.stage, region: o.region, profile: o.profile });
     } else {
       ops = (await import('./local')).localOps({
-        stage: o.stage, store: deps.store, run: (job, input) => deps.runLocal(job, o, input, stop.signal),
+        stage: o.stage, store: deps.store, run: (job, input) => deps.runLocal(job, o, input, stop.signal), enabledJobs: await deps.enabledJobs(o),
       });
     }
     try {
