@@ -134,7 +134,8 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
       const found = await findSchedule(job);
       if (!found) return { enabled: false, missing: `no schedule on stage ${stage}: not deployed` };
       const pause = readPause(found.Description);
-      return { enabled: found.State === 'ENABLED', ...(pause && { pause }) };
+      const deployed = { expression: found.ScheduleExpression ?? job.schedule, timezone: found.ScheduleExpressionTimezone ?? 'UTC' };
+      return { enabled: found.State === 'ENABLED', ...(pause && { pause }), deployed };
     },
     async runs(job, query) {
       const stateMachineArn = await machineArn(job);

@@ -48,6 +48,8 @@ export interface ScheduleState {
   pause?: Pause;
   /** The schedule is not there (a stage without this job deployed, or the catalog disables it). */
   missing?: string;
+  /** On a stage: the deployed expression and zone, which fire (the catalog may have changed since the deploy). */
+  deployed?: { expression: string; timezone: string };
 }
 
 /** How a started run ended, for `start --wait` and `backfill`. */
