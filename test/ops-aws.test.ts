@@ -125,6 +125,18 @@ describe('status on a stage', () => {
     expect(runsCode).toBe(1);
     expect(runs.err.join('')).toBe('stepcron: state machine stepcron-prod-ok: not found (StateMachineDoesNotExist): is the stage deployed in this region and account, and the name right?\n');
   });
+
+  it('next times come from the deployed schedule; a catalog changed since the deploy is pointed out', async () => {
+    scheduler.on(GetScheduleCommand).resolves({ ...schedule('ENABLED', 'ok: hourly sync'), ScheduleExpression: 'cron(30 6 * * ? *)', ScheduleExpressionTimezone: 'UTC' });
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    const { io: out, out: stdout } = io();
+
+    await commands.status(ops(), [job!], { json: false, last: 20 }, out);
+
+    const [, row, note] = stdout.join('').split('\n');
+    expect(row!.split('\t').slice(0, 4)).toEqual(['ok', 'enabled', 'cron(30 6 * * ? *) UTC', '11-26 06:30, 11-27 06:30, 11-28 06:30']);
+    expect(note).toBe('ok: the catalog says cron(0 * * * ? *) Europe/Berlin, not yet deployed');
+  });
 });
 
 describe('runs on a stage', () => {
