@@ -14,7 +14,7 @@ import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../han
 import { parseOrThrow } from '../handlers/lib/errors';
 import { memoryClaims, precheck } from '../handlers/lib/precheck';
 import { type Job, loadCatalog } from '../workflows/catalog';
-import { compile, retriesTimeouts, retryDelays } from '../workflows/compile';
+import { compile, retryDelays } from '../workflows/compile';
 import { jobFrom } from './support/workflow';
 
 const root = join(__dirname, '..');
@@ -470,6 +470,8 @@ jobs:
     retryOn: [timeout]
 `), items: 0, input: {}, tolerated: 0 },
     { name: 'inline fan-out retrying timeouts (tenant-sync with retryOn: [timeout])', job: { ...tenants, retryOn: ['timeout'] }, items: 8, input: {}, tolerated: 2 },
+    { name: 'distributed fan-out retrying timeouts (tenant-sync with retryOn: [timeout], from S3)', job: { ...tenants, retryOn: ['timeout'] }, items: 4,
+      input: { itemsFrom: 's3://stepcron-test-local/items/tenants.json' }, tolerated: 1, distributed: true },
   ];
 
   /** How one cell ends: per attempt of each item, and for the run. */
@@ -494,6 +496,8 @@ jobs:
     expect: (shape: Shape) => Expected;
   }
   const spot = (shape: Shape) => shape.job.capacity === 'spot';
+  /** The catalog asks for timed-out attempts to be retried (read from the job, not from the compiler). */
+  const retriesTimeouts = (job: Job) => job.retryOn.includes('timeout');
   const n = (shape: Shape) => Math.max(shape.items, 1);
   const attemptsOf = (shape: Shape) => shape.job.retries + 1;
   /** The run's error when every item (or the single task) failed with `single`. */
