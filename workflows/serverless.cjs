@@ -20,7 +20,8 @@ async function build(resolveVariable) {
   if (!built.has(stage)) {
     const raw = {};
     for (const name of STAGE_PARAM_NAMES) raw[name] = await resolveVariable(`param:${name}`);
-    const allowExampleValues = String(await resolveVariable('param:allowExampleValues')).trim() === 'true';
+    // A serverless.yml from before this param still resolves: not set means the examples stop a deploy.
+    const allowExampleValues = String(await resolveVariable("param:allowExampleValues, 'false'")).trim() === 'true';
     built.set(stage, (async () => {
       try {
         const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage });
