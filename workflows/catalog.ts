@@ -291,7 +291,9 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
     // `schedule: */15 * * * *` unquoted: YAML reads '*' as an alias and '@' as reserved, before any field is checked.
     const advice = at?.field === 'schedule' && at.value !== undefined ? crontabAdvice(at.value, true) : undefined;
     if (advice) throw new CatalogError(file, [`${where}${advice}`]);
-    throw new CatalogError(file, [`${where}not valid YAML (line ${line ?? '?'}): ${(err as Error).message.split('\n')[0]}`]);
+    // yaml ends its first line with "at line L, column C:", which the line number already says.
+    const message = (err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new CatalogError(file, [`${where}not valid YAML (line ${line ?? '?'}): ${message}`]);
   }
   const catalog = CatalogSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!catalog.success) throw new CatalogError(file, catalog.error.issues.flatMap((i) => formatIssue(i, [], TOP_FIELDS)));
