@@ -60,7 +60,7 @@ describe('catalog checks', () => {
   it('refuses a deadline on a job rarer than CloudWatch can look back, and on a one-time schedule', () => {
     expect(problems('    successDeadlineMinutes: 10080\n', 'cron(0 8 1 * ? *)')[0]).toMatch(/longer than the 10080 min \(7 days\) a CloudWatch alarm can look back/);
     expect(problems('    successDeadlineMinutes: 60\n', 'at(2030-01-01T00:00:00)')[0]).toMatch(/one-time at\(\) schedule has no next run to miss/);
-    expect(problems('    successDeadlineMinutes: 10081\n')[0]).toBe('jobs.watched.successDeadlineMinutes: must be at most 10080');
+    expect(problems('    successDeadlineMinutes: 10081\n')[0]).toBe('jobs.watched.successDeadlineMinutes: must be at most 10080 (got 10081)');
   });
 
   it('refuses a runtime warning the hard timeout would beat, and a minimum runtime no run could pass', () => {
