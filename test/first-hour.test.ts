@@ -45,12 +45,12 @@ params:
 `;
 
 /** A project as `npx stepcron` finds it: workflows/jobs.yml (optionally edited) and serverless.yml. */
-function project(edit: (catalog: string) => string = (c) => c): string {
+function project(edit: (catalog: string) => string = (c) => c, serverless = SERVERLESS): string {
   const dir = mkdtempSync(join(tmpdir(), 'stepcron-first-hour-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'workflows'));
   writeFileSync(join(dir, 'workflows', 'jobs.yml'), edit(CATALOG));
-  writeFileSync(join(dir, 'serverless.yml'), SERVERLESS);
+  writeFileSync(join(dir, 'serverless.yml'), serverless);
   return dir;
 }
 
@@ -201,9 +201,11 @@ describe('local and deployed agree on what a stage runs', () => {
     // Prepare
     const dir = project();
     // Act
-    const [dev, picked] = await Promise.all([
+    const nothing = project(undefined, SERVERLESS.replace('enabledJobs: cleanup', 'enabledJobs: archive'));
+    const [dev, picked, none] = await Promise.all([
       stepcron(dir, ['schedule', '--for', '1s']),
       stepcron(dir, ['schedule', '--for', '1s', '--jobs', 'report']),
+      stepcron(nothing, ['schedule', '--for', '1s']),
     ]);
     // Assess
     expect(dev.code).toBe(0);
@@ -215,5 +217,8 @@ describe('local and deployed agree on what a stage runs', () => {
     expect(picked.code).toBe(0);
     expect(picked.stdout).toMatch(/ report: cron\(0 2 \* \* \? \*\) UTC, next /);
     expect(picked.stderr).toContain('stepcron: report is off on dev (not in enabledJobs): scheduled anyway, as --jobs names it\n');
+    // dev's enabledJobs names only a job the catalog turns off on dev: nothing to schedule, one line saying why.
+    expect(oneLineError(none)).toBe('stepcron: schedule: no job is scheduled on dev: report (not in enabledJobs), cleanup (not in enabledJobs), ' +
+      'archive (enabled: false); --jobs <name> schedules one anyway');
   });
 });
