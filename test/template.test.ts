@@ -13,8 +13,11 @@ import { specProblems } from './support/cfn-spec';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Template = { Resources: Record<string, Resource>; Parameters?: Record<string, unknown> };
-/** What one `sls package` produced: the main template, each nested one (by logical id), and all resources merged. */
-interface Packaged { main: Template; nested: Record<string, Template>; bytes: Record<string, number>; all: Template }
+/**
+ * What one `sls package` produced: the main template, each nested one (by logical id), all resources merged, and
+ * what it printed (stdout and stderr).
+ */
+interface Packaged { main: Template; nested: Record<string, Template>; bytes: Record<string, number>; all: Template; output: string }
 
 const root = resolve(__dirname, '..');
 const sls = join(root, 'node_modules/.bin/sls');
@@ -23,7 +26,8 @@ const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MOD
 function packageStage(stage: string): Packaged {
   const out = mkdtempSync(join(tmpdir(), `stepcron-${stage}-`));
   try {
-    execFileSync(sls, ['package', '--stage', stage, '--package', out], { cwd: root, env, stdio: 'pipe' });
+    const run = spawnSync(sls, ['package', '--stage', stage, '--package', out], { cwd: root, env, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`sls package --stage ${stage} exited ${run.status}: ${run.stdout}${run.stderr}`);
     const read = (file: string) => readFileSync(join(out, file), 'utf8');
     const main = JSON.parse(read('cloudformation-template-update-stack.json')) as Template;
     const nested: Record<string, Template> = {};
@@ -34,7 +38,7 @@ function packageStage(stage: string): Packaged {
       bytes[id] = Buffer.byteLength(read(file));
     }
     const all = { Resources: Object.assign({}, main.Resources, ...Object.values(nested).map((t) => t.Resources)) };
-    return { main, nested, bytes, all };
+    return { main, nested, bytes, all, output: run.stdout + run.stderr };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -89,6 +93,19 @@ beforeAll(() => {
 }, 120_000);
 
 describe('sls package', () => {
+  it("warns (and still packages) while a stage has the README's example values, naming each; sls deploy would stop", () => {
+    // The dev stage's network ids are the default params' examples; prod has its own, and an example e-mail.
+    expect(dev.output).toContain("stepcron: stage dev still has the README's example values; sls deploy stops until they are set:");
+    expect(dev.output).toMatch(/^ {2}- subnets: subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002 are examples/m);
+    expect(dev.output).not.toMatch(/notifyEmails/);
+    expect(prod.output).toMatch(/^ {2}- subnets: subnet-0f1e2d3c4b5a60001, subnet-0f1e2d3c4b5a60002, subnet-0f1e2d3c4b5a60003 are examples/m);
+    expect(prod.output).toMatch(/^ {2}- notifyEmails: oncall@example\.com cannot receive mail/m);
+    for (const p of [dev, prod]) {
+      expect(p.output).toMatch(/^ {2}- securityGroups: sg-0[0-9a-f]+ is an example/m);
+      expect(p.output).toMatch(/^ {2}- jobs nightly-report, hourly-cleanup, tenant-sync: image 123456789012\.dkr\.ecr\.[^ ]+ is in the example account 123456789012/m);
+    }
+  });
+
   it('creates a state machine, schedule, task definition and one alarm per job, in nested stacks', () => {
     for (const p of [dev, prod]) {
       expect(ofType(p.all, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
@@ -370,5 +387,8 @@ describe('sls package with a bad catalog', () => {
     expect(output).toMatch(/jobs\.broken\.timezone: /);
     expect(output).toMatch(/jobs\.broken\.image: is required/);
     expect(output).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
+    // Once each, as stepcron validate prints them: not once per variable inside osls's "Cannot resolve serverless.yml".
+    for (const line of output.split('\n').filter((l) => l.startsWith('  - jobs.broken.'))) expect(output.split(line)).toHaveLength(2);
+    expect(output).not.toMatch(/Cannot resolve|Variables resolution|Received rejection/);
   }, 60_000);
 });
