@@ -302,6 +302,8 @@ export async function execute(definition: Definition, input: unknown, execution:
 
   const handlers: Record<string, (input: never) => Promise<unknown>> = {};
   const zero: Record<string, number> = {};
+  /** The engine has given its result: a handler still on its way in must not start anything. */
+  let ended = false;
   for (const [name, resource] of taskStates) {
     const serve = serviceFor(name, resource, options.services, local);
     // The limits are checked where AWS checks them: the task's input after Parameters, and what the integration returns.
@@ -309,6 +311,8 @@ export async function execute(definition: Definition, input: unknown, execution:
       // The event log trails the engine (it is read through async generators): one turn of the event loop lets it
       // catch up, so no task starts after the point where AWS would already have failed the execution.
       await new Promise((resolve) => setImmediate(resolve));
+      // Nor after the execution ended meanwhile (timed out, aborted, its map run stopped): AWS starts nothing then.
+      if (ended || options.signal?.aborted) throw Object.assign(new Error('the execution has ended'), { name: 'States.Runtime', isRetryable: false, isCatchable: false });
       if (!failure) measure(taskInput, name, 'input');
       if (failure) throw terminalError(failure);
       const result = await serve(taskInput);
@@ -339,6 +343,7 @@ export async function execute(definition: Definition, input: unknown, execution:
   // A handler may have failed the run before `run` existed (the first state is a Task).
   if (failure) run.abort();
   const started = run;
+  started.result.then(() => { ended = true; }, () => { ended = true; });
   const onAbort = () => started.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
