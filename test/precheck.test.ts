@@ -917,6 +917,11 @@ describe('precheck: how a fan-out reaches its items', () => {
     expect(result).toMatchObject({ route: 'csv', source: { bucket: 'acme-items', key: 'all.csv' } });
   });
 
+  it("runs the run's own items instead of the catalog's itemsFrom (a rerun of two tenants)", async () => {
+    const result = await precheck(withFanOut({ itemsFrom: 's3://acme-items/all.csv' }, { items: ['acme', 'globex'] }), { claims: memoryClaims(), executions: new FakeExecutions() });
+    expect(result).toMatchObject({ route: 'inline', source: null, items: ['acme', 'globex'] });
+  });
+
   it.each([
     [{ itemsFrom: 's3://elsewhere/t.json' }, /input\.itemsFrom: 's3:\/\/elsewhere\/t\.json': this job may read items only under s3:\/\/acme-items\/ or s3:\/\/stepcron-dev-local\/items\/ .*upload the object there/],
     [{ itemsFrom: 's3://stepcron-dev-local/results/t.json' }, /may read items only under/],

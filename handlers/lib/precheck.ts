@@ -78,7 +78,8 @@ export async function precheck(event: PrecheckEvent, deps: PrecheckDeps): Promis
   }
   if (run.items && run.itemsFrom) throw new InvalidInputError(['input: give items or itemsFrom, not both']);
   const merged = { ...event.policy.input, ...run.input };
-  const source = fanOut ? itemsSource(fanOut, run.items ? undefined : run.itemsFrom) : null;
+  // The run's own items win over the catalog's S3 object, as they win over its items and itemsPath.
+  const source = fanOut && !run.items ? itemsSource(fanOut, run.itemsFrom) : null;
   const items = fanOut && !source ? resolveItems(fanOut, run.items, merged) : [];
   // Each container gets its item and the run input, not the list it was cut from: the 8 KiB limit is per item.
   const input = fanOut?.itemsPath && !run.items ? without(merged, fanOut.itemsPath) : merged;
