@@ -111,6 +111,8 @@ describe('sls package', () => {
       expect(ofType(p.all, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
       expect(ofType(p.all, 'AWS::Scheduler::Schedule')).toHaveLength(3);
       expect(ofType(p.all, 'AWS::ECS::TaskDefinition')).toHaveLength(3);
+      // A run in flight during a deploy retries on the revision it started with: CloudFormation must not deregister it.
+      for (const [, taskDefinition] of ofType(p.all, 'AWS::ECS::TaskDefinition')) expect(taskDefinition).toMatchObject({ UpdateReplacePolicy: 'Retain' });
       // Per job: failed, timed out and aborted runs in one alarm (metric math); plus the stage's missed-schedules alarm
       // and a no-success alarm for the job with a successDeadlineMinutes (test/alerts.test.ts).
       const all = ofType(p.all, 'AWS::CloudWatch::Alarm');

@@ -395,6 +395,10 @@ function jobResources(job: Job, params: StageParams): Cfn {
   const out: Cfn = {
     [`${id}TaskDefinition`]: {
       Type: 'AWS::ECS::TaskDefinition',
+      // A changed task definition is a new revision, and CloudFormation deregisters the old one, which ECS then
+      // refuses to run. A run in flight during the deploy keeps its state machine version, and so the old ARN, for
+      // its retries and fan-out items: the old revision stays ACTIVE (revisions cost nothing).
+      UpdateReplacePolicy: 'Retain',
       Properties: {
         Family: taskFamily(job, stage),
         RequiresCompatibilities: ['FARGATE'],
