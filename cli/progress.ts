@@ -20,6 +20,15 @@ interface ItemState {
   outcome?: { error?: string; exitCode?: number | null };
 }
 
+/** Names a fan-out item on its output lines: a string or number as it is, an object by its id/name/key, else short JSON. */
+export function itemLabel(item: unknown): string {
+  const named = typeof item === 'object' && item !== null && !Array.isArray(item)
+    ? ['id', 'name', 'key', 'tenant'].map((k) => (item as Record<string, unknown>)[k]).find((v) => typeof v === 'string' || typeof v === 'number')
+    : undefined;
+  const text = typeof item === 'string' || typeof item === 'number' ? String(item) : named !== undefined ? String(named) : JSON.stringify(item);
+  return `[${text.length > 40 ? `${text.slice(0, 39)}…` : text}] `;
+}
+
 export class Progress {
   private readonly entered = new Map<string, number>();
   /** States whose failure was just printed: their StateExited (after a Catch) adds nothing. */
@@ -94,7 +103,7 @@ export class Progress {
     const raw = e.type === 'StateExited' ? e.state.output : 'state' in e ? e.state.input : undefined;
     // ItemSucceeded's output is the plain 'ok' string; every other item state carries the item's data.
     const data = typeof raw === 'object' && raw !== null ? (raw as ItemState) : undefined;
-    const label = data && 'item' in data ? `[${typeof data.item === 'string' ? data.item : JSON.stringify(data.item)}] ` : '';
+    const label = data && 'item' in data ? itemLabel(data.item) : '';
     if (e.type === 'StateExited' && e.state.name === 'PrepareRetry') {
       this.line(`${label}↻ ${this.retryText(data?.retry)}`);
     } else if (e.type === 'StateEntered' && e.state.name === 'ItemSucceeded') {

@@ -18,7 +18,7 @@ import {
 } from './engine';
 import { type Fault, type Injection, withFaults } from './faults';
 import type { RunRecord, Store } from './store';
-import { Progress, seconds } from './progress';
+import { itemLabel, Progress, seconds } from './progress';
 
 export interface TaskReport {
   item?: unknown;
@@ -251,7 +251,7 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
   const trackAttempt = (params: RunTaskParams) => {
     const env = Object.fromEntries(params.Overrides.ContainerOverrides[0]!.Environment.map((e) => [e.Name, e.Value]));
     const item = env.STEPCRON_ITEM === undefined ? undefined : JSON.parse(env.STEPCRON_ITEM);
-    const label = item === undefined ? '' : `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
+    const label = item === undefined ? '' : itemLabel(item);
     const run: TaskRun = runs.get(params.StartedBy) ?? { ...(item !== undefined && { item }), attempts: 0 };
     if (runs.size < SUMMARY_ITEMS) runs.set(params.StartedBy, run);
     // Attempts of the job (STEPCRON_ATTEMPT + 1); a start failure retried by ECS is not another attempt.
