@@ -526,7 +526,9 @@ describe('stepcron with the store', () => {
     // Assess
     for (const results of rounds) {
       expect(results.map((r) => r.code)).toEqual([0, 0]);
-      expect(results.map((r) => summaryOf(r).status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
+      // With each run's reason, so a failure says what each one saw.
+      const outcomes = results.map((r) => summaryOf(r)).map((s) => `${s.status}${s.reason ? `: ${s.reason}` : ''}`).sort();
+      expect(outcomes).toEqual([expect.stringMatching(/^SKIPPED: concurrency forbid: /), 'SUCCEEDED']);
     }
   }, 60_000);
 
