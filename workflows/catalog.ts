@@ -228,7 +228,7 @@ const CatalogSchema = z.strictObject({
 });
 
 /** The fields each part of the catalog takes, for "did you mean" on an unknown key (paths below `jobs.<name>`). */
-const FIELDS: Record<string, string[]> = {
+export const FIELDS: Record<string, string[]> = {
   '': Object.keys(JobSchema.shape),
   fanOut: Object.keys(FanOutSchema.shape),
   exitCodes: Object.keys(ExitCodesSchema.shape),
