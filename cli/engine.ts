@@ -307,12 +307,16 @@ export async function execute(definition: Definition, input: unknown, execution:
   for (const [name, resource] of taskStates) {
     const serve = serviceFor(name, resource, options.services, local);
     // The limits are checked where AWS checks them: the task's input after Parameters, and what the integration returns.
+    const startsTask = resource.includes(':ecs:runTask');
     handlers[name] = async (taskInput: never) => {
       // The event log trails the engine (it is read through async generators): one turn of the event loop lets it
       // catch up, so no task starts after the point where AWS would already have failed the execution.
       await new Promise((resolve) => setImmediate(resolve));
-      // Nor after the execution ended meanwhile (timed out, aborted, its map run stopped): AWS starts nothing then.
-      if (ended || options.signal?.aborted) throw Object.assign(new Error('the execution has ended'), { name: 'States.Runtime', isRetryable: false, isCatchable: false });
+      // Nor a task after the execution ended meanwhile (timed out, aborted, its map run stopped): AWS starts none then.
+      // A stop already on its way still goes: it cleans up after a timed-out task.
+      if (startsTask && (ended || options.signal?.aborted)) {
+        throw Object.assign(new Error('the execution has ended'), { name: 'States.Runtime', isRetryable: false, isCatchable: false });
+      }
       if (!failure) measure(taskInput, name, 'input');
       if (failure) throw terminalError(failure);
       const result = await serve(taskInput);
