@@ -327,8 +327,8 @@ describe('redrive on a stage', () => {
     executionArn: exec('f'), name: 'f', status: status as 'FAILED', stateMachineArn: MACHINE, startDate: new Date(NOW.getTime() - 3600_000), stopDate: new Date(Date.now() - 3600_000), ...extra,
   });
 
-  it('redrives a FAILED run', async () => {
-    sfn.on(DescribeExecutionCommand).resolves(described('FAILED', { redriveStatus: 'REDRIVABLE' }));
+  it('redrives a TIMED_OUT run (the state that was running when the deadline came runs again)', async () => {
+    sfn.on(DescribeExecutionCommand).resolves(described('TIMED_OUT', { redriveStatus: 'REDRIVABLE' }));
     sfn.on(RedriveExecutionCommand).resolves({ redriveDate: NOW });
     const { io: out, out: stdout } = io();
 
@@ -353,8 +353,39 @@ describe('redrive on a stage', () => {
     expect(sfn.commandCalls(RedriveExecutionCommand)).toHaveLength(0);
   });
 
+  it('refuses a run that ended in its Fail state (the job failed): AWS would rerun only that state and fail again', async () => {
+    sfn.on(DescribeExecutionCommand).resolves(described('FAILED', { redriveStatus: 'REDRIVABLE', error: 'JobFailed' }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [
+      { id: 42, type: 'ExecutionFailed', timestamp: NOW, executionFailedEventDetails: { error: 'JobFailed' } },
+      { id: 41, type: 'FailStateEntered', timestamp: NOW, stateEnteredEventDetails: { name: 'Failed' } },
+      { id: 40, type: 'TaskStateExited', timestamp: NOW, stateExitedEventDetails: { name: 'NotifyFailure' } },
+    ] });
+    const { io: out, err } = io();
+
+    const code = await commands.guarded(out, () => commands.redrive(ops(), job!, 'f', { json: false }, out));
+
+    expect(code).toBe(1);
+    expect(err.join('')).toMatch(/^stepcron: redrive: f ended in its Fail state \(JobFailed\): a redrive reruns only the states that did not finish, .* stepcron start ok --aws --event <file>\)\n$/);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)[0]!.args[0].input).toMatchObject({ reverseOrder: true, maxResults: 3 });
+    expect(sfn.commandCalls(RedriveExecutionCommand)).toHaveLength(0);
+  });
+
+  it('redrives a run that failed inside a state (an error no Catch handles): that state runs again', async () => {
+    sfn.on(DescribeExecutionCommand).resolves(described('FAILED', { redriveStatus: 'REDRIVABLE', error: 'States.DataLimitExceeded' }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [
+      { id: 12, type: 'ExecutionFailed', timestamp: NOW },
+      { id: 11, type: 'TaskFailed', timestamp: NOW },
+      { id: 10, type: 'TaskSubmitted', timestamp: NOW },
+    ] });
+    sfn.on(RedriveExecutionCommand).resolves({ redriveDate: NOW });
+    const { io: out } = io();
+
+    expect(await commands.redrive(ops(), job!, 'f', { json: false }, out)).toBe(0);
+    expect(sfn.commandCalls(RedriveExecutionCommand)).toHaveLength(1);
+  });
+
   it('AccessDenied is one line naming the action', async () => {
-    sfn.on(DescribeExecutionCommand).resolves(described('FAILED'));
+    sfn.on(DescribeExecutionCommand).resolves(described('ABORTED'));
     sfn.on(RedriveExecutionCommand).rejects(Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/ops/alice is not authorized to perform: states:RedriveExecution'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
     const { io: out, err } = io();
 

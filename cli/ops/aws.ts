@@ -242,6 +242,13 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
       const found = await call('states:DescribeExecution', () => clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn })), `execution ${execution}`);
       const refuse = redriveRefusal(found);
       if (refuse) throw new OpsError(`redrive: ${execution} cannot be redriven: ${refuse}`);
+      if (found.status === 'FAILED') {
+        // AWS would accept it and rerun what never finished: after a job failure that is only the Fail state.
+        const last = await call('states:GetExecutionHistory', () => clients.sfn.send(new GetExecutionHistoryCommand({
+          executionArn: arn, reverseOrder: true, maxResults: 3,
+        })), `execution ${execution}`);
+        if ((last.events ?? []).some((e) => e.type === 'FailStateEntered')) throw new OpsError(failStateRefusal(job, execution, found.error));
+      }
       await call('states:RedriveExecution', () => clients.sfn.send(new RedriveExecutionCommand({ executionArn: arn })), `execution ${execution}`);
       return { execution: arn.slice(arn.lastIndexOf(':') + 1), link: await link(arn) };
     },
@@ -346,6 +353,17 @@ export function ended(found: DescribeExecutionCommandOutput): Ended {
     ...(found.error && { error: found.error }),
     ...(exitCode !== undefined && { exitCode }),
   };
+}
+
+/**
+ * A run that ended in its Fail state (the job failed, was not started, timed out, too many items failed, the precheck
+ * refused it) has finished every other state: Step Functions redrives only states entered and never exited, so it
+ * would enter Fail again and fail at once, having rerun nothing.
+ */
+export function failStateRefusal(job: Job, execution: string, error: string | undefined): string {
+  return `redrive: ${execution} ended in its Fail state (${error ?? 'failed'}): a redrive reruns only the states that did ` +
+    `not finish, here just that Fail state, so it would fail again at once without running the job; start a new run ` +
+    `with the same input instead (the console's "New execution" copies it, or stepcron start ${job.name} --aws --event <file>)`;
 }
 
 /** Why AWS would refuse to redrive this execution, or undefined if it would not (AWS-FACTS: Redrive). */
