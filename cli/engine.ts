@@ -102,6 +102,11 @@ export interface Outcome {
 
 export interface ExecuteOptions {
   services: Services;
+  /**
+   * A redrive: the execution resumes at this state (with `input` as that state's), in the whole definition as it was
+   * validated; states before it are not run again.
+   */
+  startAt?: string;
   /** Called for every engine event, as it happens (progress output, history). */
   onEvent?: (event: EventLog) => void;
   /** Skip Wait states and retry intervals (tests, `--skip-waits`). */
@@ -328,7 +333,8 @@ export async function execute(definition: Definition, input: unknown, execution:
   }
   const waits = options.skipWaits ? Object.fromEntries(collectStates(definition.States, 'Wait').map((n) => [n, 0])) : {};
   const timeout = definition.TimeoutSeconds === undefined ? {} : { TimeoutSeconds: deadline };
-  const machine = new StateMachine(withInlineMapLimit({ ...served, ...timeout }) as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(withInlineMapLimit({ ...served, ...timeout, ...(options.startAt && { StartAt: options.startAt }) }) as never,
+    { validationOptions: { noValidate: true } });
   run = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,

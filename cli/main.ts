@@ -273,7 +273,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     setExit: (code) => { exitCode = code; },
     common, jobsOf, enabledJobs: stageEnabledJobs, store: () => history('fail'), stopOnSignals,
     findJob: async (jobs, name, file) => (await catalog()).findJob(jobs, name, file),
-    runLocal: (job, o, input, signal) => runOnce(job, o, input, { ecs: 'process', notify: 'print', skipWaits: false, s3Dir: '.stepcron/s3' }, signal),
+    runLocal: (job, o, input, signal, redrive) => runOnce(job, o, input, { ecs: 'process', notify: 'print', skipWaits: false, s3Dir: '.stepcron/s3', ...(redrive && { redrive }) }, signal),
     readInput: async (file, job) => await checkedRunInput(runInputOf(readEvent(file), file, job.name), file) as Record<string, unknown>,
   };
   (await import('./ops/register')).addOpsCommands(program, opsDeps);
@@ -328,7 +328,7 @@ async function faultsFor(job: Job, stage: string, specs: string[]) {
 
 /** Runs the job once; undefined if stopped before it started (nothing ran, nothing is recorded). */
 async function runOnce(job: Job, o: Common, input: unknown,
-  flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string; faults?: import('./faults').Fault[] },
+  flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string; faults?: import('./faults').Fault[]; redrive?: import('./run').LocalRunOptions['redrive'] },
   signal: AbortSignal): Promise<Summary | undefined> {
   const [{ runLocal, writeTo }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
   const backend = await makeBackend(flags.ecs, o.stage);
@@ -339,6 +339,7 @@ async function runOnce(job: Job, o: Common, input: unknown,
     return await runLocal({
       job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal, s3Dir: resolve(flags.s3Dir),
       ...(flags.faults?.length && { faults: flags.faults }),
+      ...(flags.redrive && { redrive: flags.redrive }),
       ...(notifyDeps && { notifyDeps }),
       // Back-pressure: a reader that falls behind pauses the job's output instead of the CLI buffering it.
       err: writeTo(process.stderr),

@@ -17,6 +17,7 @@ import {
   type Services, validateDefinition,
 } from './engine';
 import { type Fault, type Injection, withFaults } from './faults';
+import { type RedrivePlan, RedriveRefused } from './redrive';
 import type { RunRecord, Store } from './store';
 import { itemLabel, Progress, seconds } from './progress';
 
@@ -95,6 +96,8 @@ export interface LocalRunOptions {
   faults?: Fault[];
   /** concurrency buffer: how often a waiting run looks whether the run ahead has ended (default 250 ms). */
   pollMs?: number;
+  /** `stepcron redrive`: resume this ended run, as the same execution, at the state and input planned (cli/redrive.ts). */
+  redrive?: { record: RunRecord; plan: RedrivePlan };
 }
 
 /** A local waiting place is renewed while its run waits, so one whose process died is free again this soon. */
@@ -111,6 +114,8 @@ export function executionName(now = new Date()): string {
  */
 export async function runLocal(options: LocalRunOptions): Promise<Summary> {
   const claims = options.history.claimsPort();
+  // A redrive resumes after the precheck: no overlap decision, no waiting place.
+  if (options.redrive) return (await runExecution(options, claims, options.input)).summary;
   let next: { input: unknown; name?: string; waited?: Omit<NonNullable<Summary['buffered']>, 'waitedMs'> & { since: number } } = { input: options.input };
   for (;;) {
     const run = await runExecution(options, claims, next.input, next.name);
@@ -186,14 +191,17 @@ interface ExecutionRun {
 
 async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input: unknown, name?: string): Promise<ExecutionRun> {
   const { job, stage, backend, history } = options;
+  const { redrive } = options;
   const definition = compile(job, localInfra(job, stage));
   // Slow the first time: done before the start time that other runs' prechecks compare with this run's.
   validateDefinition(definition);
   const started = new Date();
-  const execution = newExecution(job, stage, name ?? executionName(started), started);
+  const execution = redrive
+    ? newExecution(job, stage, redrive.record.execution, new Date(redrive.record.startedAt))
+    : newExecution(job, stage, name ?? executionName(started), started);
   let bufferedBehind: string | undefined;
   // StartExecution's own checks, before anything is recorded: a refused start is no run.
-  checkStartExecution(execution.name, input);
+  if (!redrive) checkStartExecution(execution.name, input);
   const progress = new Progress({
     write: options.err, tty: options.tty ?? false, skipWaits: options.skipWaits ?? false, timeoutSeconds: job.timeoutSeconds,
   });
@@ -201,13 +209,18 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
   const onAbort = () => abort.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // The lease outlives the run's own deadline: an owner still alive past it is stuck, and its run is recovered.
-  const record: RunRecord = history.start({
-    job: job.name, stage, execution: execution.name, executionArn: execution.executionArn,
-    stateMachineArn: execution.stateMachineArn, status: 'RUNNING', pid: process.pid, startedAt: started.toISOString(),
-  }, input, () => abort.abort(), { leaseMs: runTimeoutSeconds(job) * 1000 });
+  const lease = { leaseMs: runTimeoutSeconds(job) * 1000 };
+  const record: RunRecord = redrive
+    ? history.reopen({ ...redrive.record, pid: process.pid }, () => abort.abort(), lease) ?? notRedrivable(redrive.record)
+    : history.start({
+      job: job.name, stage, execution: execution.name, executionArn: execution.executionArn,
+      stateMachineArn: execution.stateMachineArn, status: 'RUNNING', pid: process.pid, startedAt: started.toISOString(),
+    }, input, () => abort.abort(), lease);
   // The store starts a run just after one recorded before it, if need be: the precheck orders runs by this time.
   execution.startTime = new Date(record.startedAt);
-  progress.line(`▶ ${job.name}  ${execution.name}  (stage ${stage}, ecs ${backend.name})`);
+  progress.line(redrive
+    ? `↻ ${job.name}  ${execution.name}  redriven from ${redrive.plan.startAt}  (stage ${stage}, ecs ${backend.name})`
+    : `▶ ${job.name}  ${execution.name}  (stage ${stage}, ecs ${backend.name})`);
 
   /** Per StartedBy (one per fan-out item): what ran, for the summary; the first SUMMARY_ITEMS items only. */
   const runs = new Map<string, TaskRun>();
@@ -368,9 +381,11 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
 
   let outcome: Awaited<ReturnType<typeof execute>>;
   try {
-    outcome = await execute(definition, input, execution, {
+    outcome = await execute(definition, redrive ? redrive.plan.input : input, execution, {
       skipWaits: options.skipWaits ?? false,
       signal: abort.signal,
+      // A redrive runs the same definition from the state it resumes at, with that state's input.
+      ...(redrive && { startAt: redrive.plan.startAt }),
       ...(options.s3Dir && { s3Dir: options.s3Dir }),
       // A Distributed Map's items are counted by its map run (the Map state's input does not hold them).
       onMapRun: (mapRun, phase) => {
@@ -431,6 +446,11 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     ...(summary.error !== undefined && { error: summary.error }),
   }, summary);
   return { summary, execution, input, ...(bufferedBehind !== undefined && { bufferedBehind }) };
+}
+
+/** Another redrive reopened the run first (the store's check, under its write lock). */
+function notRedrivable(record: RunRecord): never {
+  throw new RedriveRefused(`redrive: ${record.execution} is no longer FAILED, TIMED_OUT or ABORTED: another redrive has taken it`);
 }
 
 /**

@@ -278,6 +278,40 @@ export class Store {
     });
   }
 
+  /**
+   * A redrive: the ended run `record` is RUNNING again under a new lease of this process, as Step Functions keeps the
+   * execution's ARN, history and start time. Its events and output go on after what it stored; undefined when it is
+   * no longer FAILED, TIMED_OUT or ABORTED (another redrive took it first).
+   */
+  reopen(record: RunRecord, abort: (cause: string) => void, options: { leaseMs?: number } = {}): RunRecord | undefined {
+    return this.guard(() => {
+      const found = this.transaction(() => {
+        this.recoverDead();
+        const row = this.sql(`SELECT id, stdout_dropped, stderr_dropped FROM runs WHERE execution_arn = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED')`)
+          .get(record.executionArn);
+        if (!row) return undefined;
+        const id = Number(row.id);
+        this.sql(`UPDATE runs SET status = 'RUNNING', pid = ?, stopped_at = NULL, duration_ms = NULL, error = NULL, reason = NULL
+            WHERE id = ?`).run(record.pid, id);
+        const expires = Date.now() + (options.leaseMs ?? 24 * 3_600_000) + LEASE_SLACK_MS;
+        this.sql('INSERT INTO leases (run_id, owner_pid, owner_start, expires_at) VALUES (?, ?, ?, ?)').run(id, this.self.pid, this.self.start, expires);
+        const events = this.sql('SELECT COALESCE(MAX(seq + count), 0) AS next FROM events WHERE run_id = ?').get(id);
+        const logs = this.sql(`SELECT COALESCE(MAX(seq) + 1, 0) AS next,
+            COALESCE(SUM(CASE WHEN stream = 'stdout' THEN length(CAST(data AS BLOB)) END), 0) AS stdout,
+            COALESCE(SUM(CASE WHEN stream = 'stderr' THEN length(CAST(data AS BLOB)) END), 0) AS stderr FROM logs WHERE run_id = ?`).get(id);
+        return {
+          id, eventSeq: Number(events?.next ?? 0), logSeq: Number(logs?.next ?? 0),
+          held: { stdout: Number(logs?.stdout ?? 0), stderr: Number(logs?.stderr ?? 0) },
+          dropped: { stdout: Number(row.stdout_dropped), stderr: Number(row.stderr_dropped) },
+        };
+      });
+      if (!found) return undefined;
+      this.writers.set(record.executionArn, { ...found, abort, events: [], logs: [], logBytes: 0, exited: new Set() });
+      this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
+      return { ...record, status: 'RUNNING' };
+    });
+  }
+
   /** An engine event, stored compactly (see compactEvent) with the next batch. */
   event(record: RunRecord, event: unknown): void {
     const writer = this.writers.get(record.executionArn);

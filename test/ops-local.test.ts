@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { planRedrive } from '../cli/redrive';
 import { Store } from '../cli/store';
+import type { Job } from '../workflows/catalog';
 import { startCli } from './support/cli';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -114,14 +116,6 @@ describe('stepcron start / status / runs, locally', () => {
     expect(wrong.stderr).toMatch(/--status: 'BROKEN' is not one of RUNNING, SUCCEEDED/);
   });
 
-  it('redrive says locally what it cannot do, in one line (exit 1)', async () => {
-    const result = await stepcron(dir, 'redrive', 'bad', 'any');
-
-    expect(result.code).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^stepcron: redrive: not supported locally: the local engine cannot resume a run at its failed state/)]);
-    expect(result.stderr).not.toMatch(STACK_LINE);
-  });
-
   it('logs --follow prints a running run\'s output as it comes, until the run ends', async () => {
     const run = startCli(['start', 'slow', '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 20_000 });
     // The run is recorded before its task starts.
@@ -132,6 +126,97 @@ describe('stepcron start / status / runs, locally', () => {
 
     expect(follow.code).toBe(0);
     expect(follow.stdout).toBe('stdout | first\nstdout | second\n');
+  });
+});
+
+describe('stepcron redrive, locally: as Step Functions redrives', () => {
+  /** A job whose first run is stopped in its task (a marker file says it was), and whose second attempt finishes. */
+  function resumable(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-redrive-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'jobs.yml'), [
+      'defaults:', '  image: busybox:latest', '  retries: 0', 'jobs:',
+      '  resumable:', '    description: stopped the first time', '    schedule: rate(1 hour)',
+      '    command: [sh, -c, "if [ -e stopped ]; then echo resumed; else touch stopped; echo first; sleep 30; fi"]',
+      '  bad:', '    description: fails', '    schedule: rate(1 hour)', '    command: [sh, -c, "echo failing >&2; exit 3"]',
+      '',
+    ].join('\n'));
+    return dir;
+  }
+
+  it('resumes a stopped run at the state it did not finish, as the same execution, with its output appended', async () => {
+    // Prepare: a run stopped (SIGTERM, as a supervisor sends) while its task runs
+    const dir = resumable();
+    const first = startCli(['run', 'resumable', '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 20_000 });
+    for (let i = 0; i < 400 && !first.stdout().includes('first'); i++) await new Promise((r) => setTimeout(r, 25));
+    first.child.kill('SIGTERM');
+    expect((await first.done).code).toBe(1);
+    const [stopped] = store(dir, (s) => s.list('resumable'));
+    expect(stopped!.status).toBe('ABORTED');
+
+    // Act
+    const result = await stepcron(dir, 'redrive', 'resumable', stopped!.execution);
+
+    // Assess: the same execution, from RunTask (the precheck is not run again), now SUCCEEDED
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^SUCCEEDED ${stopped!.execution} exit 0$`, 'm'));
+    expect(result.stderr).toContain(`↻ resumable  ${stopped!.execution}  redriven from RunTask`);
+    expect(result.stderr).not.toContain('→ Precheck');
+    const runs = store(dir, (s) => s.list('resumable'));
+    expect(runs.map((r) => [r.execution, r.status])).toEqual([[stopped!.execution, 'SUCCEEDED']]);
+    expect(store(dir, (s) => s.logs(stopped!.execution)).chunks.map((c) => c.text).join('')).toBe('first\nresumed\n');
+    // Redriving it again is what AWS refuses: it succeeded.
+    const again = await stepcron(dir, 'redrive', 'resumable', stopped!.execution);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^stepcron: redrive: .* cannot be redriven: it is SUCCEEDED; only a FAILED, TIMED_OUT or ABORTED run can be redriven$/)]);
+  }, 30_000);
+
+  it('refuses a run whose job failed: it ended in its Fail state, which is all a redrive would run again', async () => {
+    // Prepare
+    const dir = resumable();
+    await stepcron(dir, 'run', 'bad');
+    const [failed] = store(dir, (s) => s.list('bad'));
+
+    // Act
+    const result = await stepcron(dir, 'redrive', 'bad', failed!.execution);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(
+      new RegExp(`^stepcron: redrive: ${failed!.execution} ended in its Fail state \\(JobFailed\\): a redrive reruns only the states that did not finish, .*stepcron run bad --event <file>\\)$`))]);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(store(dir, (s) => s.list('bad')).map((r) => r.status)).toEqual(['FAILED']);
+  });
+
+  it('names the job\'s runs when the execution is not one of them', async () => {
+    const result = await stepcron(resumable(), 'redrive', 'bad', 'nope');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("stepcron: redrive: job 'bad' has no local run 'nope' (see stepcron runs bad)\n");
+  });
+});
+
+describe('planRedrive: where a stored run resumes', () => {
+  const job = { name: 'sync' } as Job;
+  const states = { Precheck: { Type: 'Task' }, RunTask: { Type: 'Task' }, FanOut: { Type: 'Map' }, Failed: { Type: 'Fail' } };
+  const run = { execution: 'e1', status: 'ABORTED', stoppedAt: '2026-12-01T00:00:00Z' };
+  const now = new Date('2026-12-02T00:00:00Z');
+  const entered = (name: string, input: unknown, index?: number) => ({ type: 'StateEntered', state: { name, input }, ...(index !== undefined && { index }) });
+  const exited = (name: string) => ({ type: 'StateExited', state: { name, output: {} } });
+
+  it('resumes at the last top-level state entered and not left, with its input (item states inside a Map do not count)', () => {
+    const events = [entered('Precheck', { a: 1 }), exited('Precheck'), entered('RunTask', { retry: { attempt: 1 } })];
+    expect(planRedrive(job, run, events, states, now)).toEqual({ startAt: 'RunTask', input: { retry: { attempt: 1 } } });
+    expect(planRedrive(job, run, [entered('Precheck', {}), exited('Precheck'), entered('RunTask', {}, 3)], states, now))
+      .toMatch(/^redrive: e1 has no unfinished state in the local store/);
+  });
+
+  it.each([
+    ['a run that ended more than 14 days ago', { ...run, stoppedAt: '2026-11-10T00:00:00Z' }, [entered('RunTask', {})], /more than 14 days ago/],
+    ['a RUNNING run', { ...run, status: 'RUNNING' }, [], /it is RUNNING; only a FAILED, TIMED_OUT or ABORTED run can be redriven \(wait for it to end\)/],
+    ['a fan-out stopped in its Map (AWS reruns only the unfinished items)', run, [entered('FanOut', { items: [1, 2] })], /stopped in its fan-out \(FanOut\): Step Functions would rerun only the items that did not finish/],
+    ['an input the store kept only in part', run, [entered('RunTask', { cutBytes: 9000, head: '{' })], /whose input \(9000 bytes\) the local store kept only in part/],
+  ])('refuses %s', (_what, which, events, message) => {
+    expect(planRedrive(job, which, events, states, now)).toMatch(message);
   });
 });
 

@@ -19,6 +19,7 @@ import { JOB_CONTAINER } from '../../workflows/compile';
 import { claimsTable, jobsLogGroup, stateMachineName } from '../../workflows/resources';
 import { claimKeys, dynamoClaims } from '../../handlers/lib/precheck';
 import { priceRun, usageFromHistory } from '../../workflows/cost';
+import { failStateRefusal, statusRefusal } from '../redrive';
 import { executionName } from '../run';
 import { mapLimit } from './commands';
 import { readPause, withoutPause, writePause } from './pause-note';
@@ -37,10 +38,6 @@ export interface AwsOpsOptions {
  * STS's, so a command that cannot reach AWS ends within 2 attempts x (2 s to connect + 2.5 s without an answer).
  */
 const CLIENT_CONFIG = { maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 2500, throwOnRequestTimeout: true } };
-/** RedriveExecution's window: executions that ended in the last 14 days. */
-const REDRIVE_DAYS = 14;
-/** Terminal statuses a run can be redriven from. */
-const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 type CostEvent = Parameters<typeof usageFromHistory>[0][number];
 /** DescribeExecution calls in flight at once: well inside Step Functions' burst, 10x faster than one by one. */
@@ -247,7 +244,9 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
         const last = await call('states:GetExecutionHistory', () => clients.sfn.send(new GetExecutionHistoryCommand({
           executionArn: arn, reverseOrder: true, maxResults: 3,
         })), `execution ${execution}`);
-        if ((last.events ?? []).some((e) => e.type === 'FailStateEntered')) throw new OpsError(failStateRefusal(job, execution, found.error));
+        if ((last.events ?? []).some((e) => e.type === 'FailStateEntered')) {
+          throw new OpsError(failStateRefusal(execution, found.error, `the console's "New execution" copies it, or stepcron start ${job.name} --aws --event <file>`));
+        }
       }
       await call('states:RedriveExecution', () => clients.sfn.send(new RedriveExecutionCommand({ executionArn: arn })), `execution ${execution}`);
       return { execution: arn.slice(arn.lastIndexOf(':') + 1), link: await link(arn) };
@@ -355,25 +354,10 @@ export function ended(found: DescribeExecutionCommandOutput): Ended {
   };
 }
 
-/**
- * A run that ended in its Fail state (the job failed, was not started, timed out, too many items failed, the precheck
- * refused it) has finished every other state: Step Functions redrives only states entered and never exited, so it
- * would enter Fail again and fail at once, having rerun nothing.
- */
-export function failStateRefusal(job: Job, execution: string, error: string | undefined): string {
-  return `redrive: ${execution} ended in its Fail state (${error ?? 'failed'}): a redrive reruns only the states that did ` +
-    `not finish, here just that Fail state, so it would fail again at once without running the job; start a new run ` +
-    `with the same input instead (the console's "New execution" copies it, or stepcron start ${job.name} --aws --event <file>)`;
-}
-
 /** Why AWS would refuse to redrive this execution, or undefined if it would not (AWS-FACTS: Redrive). */
 export function redriveRefusal(found: DescribeExecutionCommandOutput, now = new Date()): string | undefined {
-  if (!REDRIVABLE.has(found.status ?? '')) {
-    return `it is ${found.status}; only a FAILED, TIMED_OUT or ABORTED run can be redriven${found.status === 'RUNNING' ? ' (wait for it to end)' : ''}`;
-  }
-  if (found.stopDate && now.getTime() - found.stopDate.getTime() > REDRIVE_DAYS * 86_400_000) {
-    return `it ended on ${found.stopDate.toISOString()}, more than ${REDRIVE_DAYS} days ago (Step Functions redrives runs that ended in the last ${REDRIVE_DAYS} days); start a new run instead`;
-  }
+  const refused = statusRefusal(found.status ?? '', found.stopDate, now);
+  if (refused) return refused;
   if (found.redriveStatus === 'NOT_REDRIVABLE') return `Step Functions says it is not redrivable: ${found.redriveStatusReason ?? 'no reason given'}`;
   return undefined;
 }

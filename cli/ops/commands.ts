@@ -232,8 +232,10 @@ async function backfillTimes(ops: OpsPort, job: Job, times: Date[], o: { dryRun:
 export async function redrive(ops: OpsPort, job: Job, execution: string, o: { json: boolean }, io: Io): Promise<number> {
   const started = await ops.redrive(job, execution);
   if (o.json) io.out(`${JSON.stringify(started)}\n`);
-  else io.out(`redriving ${job.name} ${started.execution} from its failed state\n${started.link ? `  ${started.link}\n` : ''}`);
-  return 0;
+  else if (!started.ended) io.out(`redriving ${job.name} ${started.execution} from its failed state\n${started.link ? `  ${started.link}\n` : ''}`);
+  // Locally the redriven run has ended by now, as `start` ends: its outcome and exit code.
+  else io.out(`${formatEnded(started.ended)}\n`);
+  return started.ended ? exitCode(started.ended) : 0;
 }
 
 /** 0 when it succeeded or was skipped, 1 otherwise: a local run's exit codes. */

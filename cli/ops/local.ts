@@ -3,7 +3,9 @@
 import { hostname, userInfo } from 'node:os';
 import { type Job, offReason } from '../../workflows/catalog';
 import { claimKeys } from '../../handlers/lib/precheck';
-import { newExecution } from '../engine';
+import { compile } from '../../workflows/compile';
+import { localInfra, newExecution } from '../engine';
+import { planRedrive, type RedrivePlan, RedriveRefused } from '../redrive';
 import type { Summary } from '../run';
 import type { RunRecord, Store } from '../store';
 import { type Ended, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus } from './types';
@@ -17,6 +19,8 @@ export interface LocalOpsDeps {
   enabledJobs?: string[] | '*';
   /** How often `logs --follow` looks for more output (default 500 ms). */
   pollMs?: number;
+  /** `stepcron redrive`: resumes a stored run as planned; undefined if stopped before it started. */
+  redrive?: (job: Job, record: RunRecord, plan: RedrivePlan) => Promise<Summary | undefined>;
 }
 
 export function localOps(deps: LocalOpsDeps): OpsPort {
@@ -82,8 +86,23 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
       }
       return { execution: found.execution };
     },
-    async redrive(job) {
-      throw new OpsError(`redrive: not supported locally: the local engine cannot resume a run at its failed state with its earlier states' results (that is Step Functions' RedriveExecution); start a new run instead (stepcron run ${job.name}), or redrive on a stage with --aws`);
+    async redrive(job, execution) {
+      const store = deps.store();
+      const found = store.find(job.name, execution);
+      if (!found) throw new OpsError(`redrive: job '${job.name}' has no local run '${execution}' (see stepcron runs ${job.name})`);
+      // The same definition the run ran (compiled from the catalog as it is now, as a deploy would).
+      const states = compile(job, localInfra(job, stage)).States as Record<string, { Type: string }>;
+      const plan = planRedrive(job, found, store.events(found.execution), states);
+      if (typeof plan === 'string') throw new OpsError(plan);
+      if (!deps.redrive) throw new OpsError('redrive: this command cannot run jobs');
+      try {
+        const summary = await deps.redrive(job, found, plan);
+        if (!summary) throw new OpsError(`redrive: ${found.execution} was stopped before it started: nothing ran`);
+        return { execution: summary.execution, ended: ended(summary) };
+      } catch (err) {
+        if (err instanceof RedriveRefused) throw new OpsError(err.message);
+        throw err;
+      }
     },
   };
 }

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { Job } from '../../workflows/catalog';
 import { UsageError } from '../errors';
-import type { Summary } from '../run';
+import type { LocalRunOptions, Summary } from '../run';
 import type { Store } from '../store';
 import type { CostHook, Io } from './commands';
 import type { OpsPort } from './types';
@@ -21,8 +21,8 @@ export interface OpsDeps {
   enabledJobs: (o: Common) => Promise<string[] | '*'>;
   findJob: (jobs: Job[], name: string, catalog: string) => Promise<Job>;
   store: () => Store;
-  /** `stepcron run`: one local run with the process backend; undefined if stopped before it started. */
-  runLocal: (job: Job, o: Common, input: Record<string, unknown>, signal: AbortSignal) => Promise<Summary | undefined>;
+  /** `stepcron run`: one local run with the process backend (or a redrive of one); undefined if stopped before it started. */
+  runLocal: (job: Job, o: Common, input: Record<string, unknown>, signal: AbortSignal, redrive?: LocalRunOptions['redrive']) => Promise<Summary | undefined>;
   /** Reads and validates a run input file (--event) as `stepcron run` does: UsageError, exit 2, when bad. */
   readInput: (file: string, job: Job) => Promise<Record<string, unknown>>;
   stopOnSignals: () => Promise<{ signal: AbortSignal; dispose: () => void }>;
@@ -53,6 +53,7 @@ export function addOpsCommands(program: Command, deps: OpsDeps): void {
     } else {
       ops = (await import('./local')).localOps({
         stage: o.stage, store: deps.store, run: (job, input) => deps.runLocal(job, o, input, stop.signal), enabledJobs: await deps.enabledJobs(o),
+        redrive: (job, record, plan) => deps.runLocal(job, o, {}, stop.signal, { record, plan }),
       });
     }
     try {
@@ -137,7 +138,7 @@ export function addOpsCommands(program: Command, deps: OpsDeps): void {
     });
 
   remote(deps.common(program.command('redrive').argument('<job>', 'the job').argument('<execution>', 'the failed run (name or ARN)')
-    .description('Step Functions RedriveExecution: resume a failed run from its failed state (on a stage only)')
+    .description('resume a FAILED, TIMED_OUT or ABORTED run at the states it did not finish, as the same execution (Step Functions RedriveExecution on a stage; the local store the same way)')
     .option('--json', 'print the execution as one JSON object', false)))
     .action(async (name: string, execution: string, o: Remote & { json: boolean }) => {
       const j = await job(o, name);

@@ -1,0 +1,80 @@
+// Redrive, as Step Functions does it (AWS-FACTS: Redrive): an ended run that did not succeed resumes, with the same
+// execution, at the states it entered and never left; states that finished are not run again. Shared by the stage
+// (cli/ops/aws.ts, which asks AWS) and the local store (a redrive planned here from the run's stored events).
+import type { Job } from '../workflows/catalog';
+
+/** RedriveExecution's window: executions that ended in the last 14 days. */
+export const REDRIVE_DAYS = 14;
+/** Terminal statuses a run can be redriven from. */
+export const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** Why AWS would refuse a run of this status that stopped then, or undefined if it would not. */
+export function statusRefusal(status: string, stopDate: Date | undefined, now = new Date()): string | undefined {
+  if (!REDRIVABLE.has(status)) {
+    return `it is ${status}; only a FAILED, TIMED_OUT or ABORTED run can be redriven${status === 'RUNNING' ? ' (wait for it to end)' : ''}`;
+  }
+  if (stopDate && now.getTime() - stopDate.getTime() > REDRIVE_DAYS * 86_400_000) {
+    return `it ended on ${stopDate.toISOString()}, more than ${REDRIVE_DAYS} days ago (Step Functions redrives runs that ended in the last ${REDRIVE_DAYS} days); start a new run instead`;
+  }
+  return undefined;
+}
+
+/**
+ * A run that ended in its Fail state (the job failed, was not started, timed out, too many items failed, the precheck
+ * refused it) has finished every other state: a redrive would enter Fail again and fail at once, having rerun nothing.
+ */
+export function failStateRefusal(execution: string, error: string | undefined, start: string): string {
+  return `redrive: ${execution} ended in its Fail state (${error ?? 'failed'}): a redrive reruns only the states that did ` +
+    'not finish, here just that Fail state, so it would fail again at once without running the job; start a new run ' +
+    `with the same input instead (${start})`;
+}
+
+/** A redrive the run store refused: one line, exit 1 (an OpsError where the day-2 commands catch it). */
+export class RedriveRefused extends Error {
+  override name = 'RedriveRefused';
+}
+
+/** Where a local redrive resumes: the state and the input it had. */
+export interface RedrivePlan { startAt: string; input: unknown }
+
+interface StoredEvent { type?: string; index?: number; state?: { name?: string; input?: unknown } }
+
+/**
+ * Plans a local redrive from a run's stored events: the top-level state it entered last and never left, with the
+ * input it entered with. Refused (a string) where AWS would refuse or would rerun nothing, and where the local store
+ * cannot do what AWS does: resume a fan-out item by item, or give back an input it kept only in part.
+ */
+export function planRedrive(job: Job, run: { execution: string; status: string; stoppedAt?: string; error?: string },
+  events: unknown[], states: Record<string, { Type: string }>, now = new Date()): RedrivePlan | string {
+  const refused = statusRefusal(run.status, run.stoppedAt === undefined ? undefined : new Date(run.stoppedAt), now);
+  if (refused) return `redrive: ${run.execution} cannot be redriven: ${refused}`;
+  const open = new Map<string, unknown>();
+  for (const raw of events as StoredEvent[]) {
+    const name = raw?.state?.name;
+    if (!name || raw.index !== undefined || !(name in states)) continue;
+    if (raw.type === 'StateEntered') {
+      open.delete(name);
+      open.set(name, raw.state!.input);
+    } else if (raw.type === 'StateExited') {
+      open.delete(name);
+    }
+  }
+  const last = [...open.entries()].at(-1);
+  if (!last) {
+    return `redrive: ${run.execution} has no unfinished state in the local store (its last events were not written ` +
+      `before its stepcron process died): start a new run instead (stepcron run ${job.name})`;
+  }
+  const [startAt, input] = last;
+  const type = states[startAt]!.Type;
+  if (type === 'Fail') return failStateRefusal(run.execution, run.error, `stepcron run ${job.name} --event <file>`);
+  if (type === 'Map') {
+    return `redrive: ${run.execution} stopped in its fan-out (${startAt}): Step Functions would rerun only the items that ` +
+      'did not finish, which the local runner cannot do; start a new run with those items instead ' +
+      `(stepcron run ${job.name} --event <file> with {"items": [...]}), or redrive it on a stage with --aws`;
+  }
+  if (typeof input === 'object' && input !== null && 'cutBytes' in input) {
+    return `redrive: ${run.execution} stopped in ${startAt}, whose input (${(input as { cutBytes: number }).cutBytes} bytes) ` +
+      `the local store kept only in part: start a new run instead (stepcron run ${job.name})`;
+  }
+  return { startAt, input };
+}
