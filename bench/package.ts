@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 
-const PROJECT_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows'];
+const PROJECT_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows', 'cli'];
 export const MAIN_TEMPLATE = 'cloudformation-template-update-stack.json';
 const NESTED = /^stepcron-Jobs\d+-[0-9a-f]{64}\.json$/;
 

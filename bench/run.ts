@@ -206,7 +206,7 @@ function packaging() {
     add(t, row('CloudFormation resources (all stacks)', `${int(resources(projectStacks))} in ${projectStacks.length} stacks`, `${int(resources(bareStacks))} in ${bareStacks.length}`, ratio(resources(projectStacks), resources(bareStacks))));
     add(t, row('template bytes (all stacks)', int(bytes(projectStacks)), int(bytes(bareStacks)), ratio(bytes(projectStacks), bytes(bareStacks))));
     t.notes.push(
-      'Both are copies in temporary folders (node_modules linked), packaged with the project\'s osls offline (`--package <tmp>`). Project: serverless.yml, package.json, tsconfig.json, handlers/, workflows/ with the sample catalog. ' +
+      'Both are copies in temporary folders (node_modules linked), packaged with the project\'s osls offline (`--package <tmp>`). Project: serverless.yml, package.json, tsconfig.json, handlers/, workflows/, cli/ (the deploy-guard plugin) with the sample catalog. ' +
       'Bare: the same provider, the same two functions (handlers, environment) and the same serverless-esbuild settings, but no serverless-step-functions, no stacks plugin, no resources (so no roles of its own). ' +
       `Times: the faster of two alternated runs each, after one untimed run (project ${times.project.map(s).join(', ')}; bare ${times.bare.map(s).join(', ')}).`,
     );
