@@ -169,7 +169,8 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const named = names ? names.map((n) => findJob(all, n, o.catalog)) : states.filter((j) => !j.off).map((j) => j.job);
       const off = states.filter((j) => j.off && !named.includes(j.job));
       if (named.length === 0 && off.length) throw new UsageError(`schedule: no job is scheduled on ${o.stage}: ${offList(off)}; --jobs <name> schedules one anyway`);
-      if (off.length) process.stderr.write(`stepcron: off on ${o.stage}, not scheduled: ${offList(off)} (as deployed; --jobs <name> schedules one anyway)\n`);
+      // With --jobs the others are left out by choice: only without it is what the stage leaves off worth saying.
+      if (off.length && !names) process.stderr.write(`stepcron: off on ${o.stage}, not scheduled: ${offList(off)} (as deployed; --jobs <name> schedules one anyway)\n`);
       for (const j of named) {
         if (offOf(j.name)) process.stderr.write(`stepcron: ${j.name} is off on ${o.stage} (${offOf(j.name)}): scheduled anyway, as --jobs names it\n`);
       }
