@@ -30,8 +30,24 @@ Exit codes:
 
 interface Common { catalog: string; stage: string }
 
+/** Runs and schedulers in progress in this process: a reader that goes away does not end them. */
+let working = 0;
+
+/**
+ * A reader that goes away (`stepcron logs x | head`): a listing ends there, quietly, as a SIGPIPE would end it; a run
+ * goes on to its end (its output is kept in the run store) and exits as it would.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (working === 0) process.exit(0);
+  });
+}
+
 /** `parentPid`: the parent when the process started (bin/stepcron.cjs reads it first): a change means it died. */
 export async function main(argv: string[], context: { parentPid?: number } = {}): Promise<number> {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const program = new Command('stepcron')
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
     .version(version, '-V, --version', 'print the stepcron version')
@@ -184,10 +200,14 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
       const backend = await makeBackend(o.ecs, o.stage);
       const stop = await stopOnSignals();
+      working++;
       exitCode = await localScheduler({
         jobs, stage: o.stage, history: history(), forMs, backend, signal: stop.signal,
         out: (await run()).writeTo(process.stdout),
-      }).finally(() => stop.dispose());
+      }).finally(() => {
+        working--;
+        stop.dispose();
+      });
     });
 
   common(program.command('history').argument('[job]', 'one job (default: all)')
@@ -336,6 +356,7 @@ async function runOnce(job: Job, o: Common, input: unknown,
   const { StartExecutionError } = await import('./engine');
   const notifyDeps = flags.notify === 'aws' ? await awsDelivery() : undefined;
   if (signal.aborted) return undefined;
+  working++;
   try {
     return await runLocal({
       job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal, s3Dir: resolve(flags.s3Dir),
@@ -354,6 +375,7 @@ async function runOnce(job: Job, o: Common, input: unknown,
   } finally {
     // Wait until every task of the run has really ended before the process exits.
     await backend.stopAll('stepcron run ended');
+    working--;
   }
 }
 

@@ -82,3 +82,33 @@ describe('the CLI with large job output', () => {
     expect(existsSync(join(dir, 'finished'))).toBe(true);
   }, 60_000);
 });
+
+describe('a reader that goes away (stepcron … | head)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = workspace({ chatty: jobs.chatty });
+  });
+  afterAll(cleanUp);
+
+  /** Starts the CLI and closes its stdout after the first chunk, as `head -1` does. */
+  async function closedAfterFirstChunk(args: string[]) {
+    const cli = startCli([...args, '--catalog', 'jobs.yml'], { cwd: dir, readStdout: false });
+    cli.child.stdout!.once('data', () => cli.child.stdout!.destroy());
+    return cli.done;
+  }
+
+  it('a listing ends there, quietly, exit 0 (no EPIPE stack trace)', async () => {
+    const result = await closedAfterFirstChunk(['next', 'rate(1 minute)', '-n', '10000']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+  });
+
+  it('a run goes on to its end, exits as it would, and keeps its output in the store', async () => {
+    const result = await closedAfterFirstChunk(['run', 'chatty']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/EPIPE|^\s+at /m);
+    expect(existsSync(join(dir, 'finished'))).toBe(true);
+    const history = await startCli(['history', 'chatty', '--catalog', 'jobs.yml', '--json'], { cwd: dir }).done;
+    expect(JSON.parse(history.stdout)[0]).toMatchObject({ status: 'SUCCEEDED' });
+  }, 60_000);
+});
