@@ -51,7 +51,6 @@ export const LEASE_SLACK_MS = 5 * 60_000;
 /** Events and output are written once per tick (or sooner when this much waits), not once per line. */
 const FLUSH_MS = 200;
 const FLUSH_EVENTS = 1000;
-const FLUSH_BYTES = 256 * 1024;
 /** How long a write waits for another stepcron process's transaction before it gives up. */
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -160,7 +159,8 @@ interface Writer {
   events: string[];
   eventSeq: number;
   logs: LogChunk[];
-  logBytes: number;
+  /** Characters of each stream waiting in `logs` for the next flush. */
+  pending: Record<Stream, number>;
   logSeq: number;
   /** Bytes of each stream held in the store (for the cap), and dropped from its front so far. */
   held: Record<Stream, number>;
@@ -270,7 +270,7 @@ export class Store {
         return Number(lastInsertRowid);
       });
       this.writers.set(record.executionArn, {
-        id, abort, events: [], eventSeq: 0, logs: [], logBytes: 0, logSeq: 0,
+        id, abort, events: [], eventSeq: 0, logs: [], pending: { stdout: 0, stderr: 0 }, logSeq: 0,
         held: { stdout: 0, stderr: 0 }, dropped: { stdout: 0, stderr: 0 }, exited: new Set(),
       });
       this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
@@ -306,7 +306,7 @@ export class Store {
         };
       });
       if (!found) return undefined;
-      this.writers.set(record.executionArn, { ...found, abort, events: [], logs: [], logBytes: 0, exited: new Set() });
+      this.writers.set(record.executionArn, { ...found, abort, events: [], logs: [], pending: { stdout: 0, stderr: 0 }, exited: new Set() });
       this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
       return { ...record, status: 'RUNNING' };
     });
@@ -328,8 +328,9 @@ export class Store {
     const last = writer.logs.at(-1);
     if (last?.stream === stream) last.text += text;
     else writer.logs.push({ stream, text });
-    writer.logBytes += text.length;
-    if (writer.logBytes >= FLUSH_BYTES) this.flush();
+    writer.pending[stream] += text.length;
+    // Flushed every FLUSH_MS; meanwhile what the cap would drop anyway is dropped here, never written and deleted.
+    if (writer.pending[stream] > 2 * LOG_CAP_BYTES) trimPending(writer, stream);
   }
 
   /** A task of the run started in process group `pgid`: written at once, so a kill -9 right after cannot lose it. */
@@ -532,7 +533,7 @@ export class Store {
     for (const writer of busy) {
       writer.events = [];
       writer.logs = [];
-      writer.logBytes = 0;
+      writer.pending = { stdout: 0, stderr: 0 };
       writer.exited.clear();
     }
   }
@@ -545,9 +546,11 @@ export class Store {
     this.sql('INSERT INTO logs (run_id, seq, stream, data) VALUES (?, ?, ?, ?)').run(writer.id, writer.logSeq++, stream, cut.text);
     writer.held[stream] += Buffer.byteLength(cut.text);
     while (writer.held[stream] > LOG_CAP_BYTES) {
-      const oldest = this.sql('SELECT seq, data FROM logs WHERE run_id = ? AND stream = ? ORDER BY seq LIMIT 1').get(writer.id, stream);
+      // Its size first: a chunk that goes whole is never read back.
+      const oldest = this.sql('SELECT seq, length(CAST(data AS BLOB)) AS bytes FROM logs WHERE run_id = ? AND stream = ? ORDER BY seq LIMIT 1')
+        .get(writer.id, stream);
       if (!oldest) break;
-      const bytes = Buffer.byteLength(String(oldest.data));
+      const bytes = Number(oldest.bytes);
       const excess = writer.held[stream] - LOG_CAP_BYTES;
       if (excess >= bytes) {
         this.sql('DELETE FROM logs WHERE run_id = ? AND seq = ?').run(writer.id, oldest.seq as number);
@@ -555,7 +558,8 @@ export class Store {
         writer.dropped[stream] += bytes;
       } else {
         // The oldest chunk loses its front, up to the next whole line (its last line cut in half goes too).
-        const kept = tail(String(oldest.data), bytes - excess, false);
+        const data = String(this.sql('SELECT data FROM logs WHERE run_id = ? AND seq = ?').get(writer.id, oldest.seq as number)?.data ?? '');
+        const kept = tail(data, bytes - excess, false);
         if (kept.text) this.sql('UPDATE logs SET data = ? WHERE run_id = ? AND seq = ?').run(kept.text, writer.id, oldest.seq as number);
         else this.sql('DELETE FROM logs WHERE run_id = ? AND seq = ?').run(writer.id, oldest.seq as number);
         writer.held[stream] -= kept.dropped;
@@ -709,12 +713,34 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * Keeps about the last LOG_CAP_BYTES of a stream's output waiting to be written: its oldest chunks go whole, a single
+ * chunk loses its front up to a line start; what goes is counted as dropped, as the store's cap counts it.
+ */
+function trimPending(writer: Writer, stream: Stream): void {
+  for (let i = 0; i < writer.logs.length && writer.pending[stream] > LOG_CAP_BYTES; i++) {
+    const chunk = writer.logs[i]!;
+    if (chunk.stream !== stream) continue;
+    if (writer.pending[stream] - chunk.text.length >= LOG_CAP_BYTES) {
+      writer.dropped[stream] += Buffer.byteLength(chunk.text);
+      writer.pending[stream] -= chunk.text.length;
+      writer.logs.splice(i--, 1);
+    } else {
+      const cut = tail(chunk.text, LOG_CAP_BYTES, true);
+      writer.dropped[stream] += cut.dropped;
+      writer.pending[stream] -= chunk.text.length - cut.text.length;
+      chunk.text = cut.text;
+    }
+  }
+}
+
+/**
  * At most the last `max` bytes of `text`, from the start of a line. When no line starts in them (one long last line),
  * `partial` keeps that line's end from a whole character; otherwise nothing is kept.
  */
 function tail(text: string, max: number, partial: boolean): { text: string; dropped: number } {
+  // UTF-8 is at most 3 bytes per UTF-16 unit: a short text is not copied to be measured.
+  if (text.length * 3 <= max || Buffer.byteLength(text) <= max) return { text, dropped: 0 };
   const bytes = Buffer.from(text);
-  if (bytes.length <= max) return { text, dropped: 0 };
   let start = bytes.length - max;
   if (bytes[start - 1] !== 0x0a) {
     const newline = bytes.indexOf(0x0a, start);

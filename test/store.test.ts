@@ -327,6 +327,26 @@ describe('Store: output and events', () => {
     store.close();
   });
 
+  it('drops what the cap would drop before writing it: 5 MiB of one stream between two flushes keeps its last 1 MiB', () => {
+    // Prepare: one stream only, so the output waiting for the next flush is one growing chunk
+    const store = Store.open(tempDir());
+    const r = store.start(record('one-stream', 'run-1'), {}, () => undefined);
+    const line = (i: number) => `${String(i).padStart(7, '0')} ${'y'.repeat(92)}`;
+    const count = Math.ceil((5 * LOG_CAP_BYTES) / 101);
+    // Act
+    for (let i = 0; i < count; i++) store.output(r, 'stdout', line(i));
+    store.finish({ ...r, status: 'SUCCEEDED' }, {});
+    const { chunks, dropped } = store.logs('run-1');
+    // Assess
+    const stdout = chunks.map((c) => c.text).join('');
+    expect(Buffer.byteLength(stdout)).toBeLessThanOrEqual(LOG_CAP_BYTES);
+    expect(Buffer.byteLength(stdout)).toBeGreaterThan(LOG_CAP_BYTES - 101);
+    const kept = stdout.split('\n').filter(Boolean);
+    expect(kept.findIndex((l, i) => l !== line(count - kept.length + i))).toBe(-1);
+    expect(dropped.stdout + Buffer.byteLength(stdout)).toBe(count * 101);
+    store.close();
+  });
+
   it('stores events compactly: long fields cut with their size, StateExited without its input; 10,000 items take little', () => {
     // Prepare: a fan-out's event stream, its Map state carrying every item
     const items = Array.from({ length: 10_000 }, (_, i) => ({ id: `item-${i}` }));
