@@ -141,6 +141,9 @@ export interface OpenOptions {
   keep?: number;
 }
 
+/** Lines of one stream waiting to be written; those before `first` are dropped. */
+interface PendingChunk { stream: Stream; lines: string[]; first: number }
+
 export interface LogChunk {
   stream: Stream;
   text: string;
@@ -158,7 +161,8 @@ interface Writer {
   abort: (cause: string) => void;
   events: string[];
   eventSeq: number;
-  logs: LogChunk[];
+  /** Output waiting for the next flush: runs of one stream's lines, in order (lines kept apart, so trimming is cheap). */
+  logs: PendingChunk[];
   /** Characters of each stream waiting in `logs` for the next flush. */
   pending: Record<Stream, number>;
   logSeq: number;
@@ -326,8 +330,8 @@ export class Store {
     if (!writer) return;
     const text = `${line}\n`;
     const last = writer.logs.at(-1);
-    if (last?.stream === stream) last.text += text;
-    else writer.logs.push({ stream, text });
+    if (last?.stream === stream) last.lines.push(text);
+    else writer.logs.push({ stream, lines: [text], first: 0 });
     writer.pending[stream] += text.length;
     // Flushed every FLUSH_MS; meanwhile what the cap would drop anyway is dropped here, never written and deleted.
     if (writer.pending[stream] > 2 * LOG_CAP_BYTES) trimPending(writer, stream);
@@ -525,7 +529,9 @@ export class Store {
             .run(writer.id, writer.eventSeq, writer.events.length, deflateRawSync(`${writer.events.join('\n')}\n`));
           writer.eventSeq += writer.events.length;
         }
-        for (const chunk of writer.logs) this.appendLog(writer, chunk);
+        for (const chunk of writer.logs) {
+          if (chunk.first < chunk.lines.length) this.appendLog(writer, { stream: chunk.stream, text: chunk.lines.slice(chunk.first).join('') });
+        }
         for (const pgid of writer.exited) this.sql('DELETE FROM lease_groups WHERE run_id = ? AND pgid = ?').run(writer.id, pgid);
       }
     }));
@@ -713,24 +719,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Keeps about the last LOG_CAP_BYTES of a stream's output waiting to be written: its oldest chunks go whole, a single
- * chunk loses its front up to a line start; what goes is counted as dropped, as the store's cap counts it.
+ * Keeps about the last LOG_CAP_BYTES of a stream's output waiting to be written: its oldest lines go, and are counted
+ * as dropped, as the store's cap counts them (a line at a time, so what is kept starts a line).
  */
 function trimPending(writer: Writer, stream: Stream): void {
-  for (let i = 0; i < writer.logs.length && writer.pending[stream] > LOG_CAP_BYTES; i++) {
-    const chunk = writer.logs[i]!;
+  for (const chunk of writer.logs) {
     if (chunk.stream !== stream) continue;
-    if (writer.pending[stream] - chunk.text.length >= LOG_CAP_BYTES) {
-      writer.dropped[stream] += Buffer.byteLength(chunk.text);
-      writer.pending[stream] -= chunk.text.length;
-      writer.logs.splice(i--, 1);
-    } else {
-      const cut = tail(chunk.text, LOG_CAP_BYTES, true);
-      writer.dropped[stream] += cut.dropped;
-      writer.pending[stream] -= chunk.text.length - cut.text.length;
-      chunk.text = cut.text;
+    while (chunk.first < chunk.lines.length && writer.pending[stream] - chunk.lines[chunk.first]!.length >= LOG_CAP_BYTES) {
+      const line = chunk.lines[chunk.first++]!;
+      writer.pending[stream] -= line.length;
+      writer.dropped[stream] += Buffer.byteLength(line);
     }
+    // The dropped lines' slots are given back now and then, not one shift at a time.
+    if (chunk.first > 4096 && chunk.first * 2 > chunk.lines.length) {
+      chunk.lines = chunk.lines.slice(chunk.first);
+      chunk.first = 0;
+    }
+    if (chunk.first < chunk.lines.length) break;
   }
+  writer.logs = writer.logs.filter((c) => c.first < c.lines.length);
 }
 
 /**
