@@ -306,7 +306,11 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
   const services: Services = {
     // Payloads are parsed with the handlers' own schemas, as the Lambda entries do.
     precheck: (event) => billed(async () => {
-      const result = await precheck(parseOrThrow(PrecheckEventSchema, event, 'event'), { executions: history.executions(), claims });
+      // $$.Execution.StartTime as AWS gives it: when the execution started, which is the time the store recorded and
+      // orders runs by. aws-local-stepfunctions puts its own clock there (when its run() began, milliseconds later),
+      // and two runs started together then each saw the other as the earlier one: both skipped under forbid.
+      const parsed = { ...parseOrThrow(PrecheckEventSchema, event, 'event'), startTime: execution.startTime.toISOString() };
+      const result = await precheck(parsed, { executions: history.executions(), claims });
       bufferedBehind = result.bufferedBehind;
       return result;
     }),

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processBackend } from '../cli/backends/process';
-import { Store } from '../cli/store';
+import { type RunRecord, Store } from '../cli/store';
 import { runLocal } from '../cli/run';
 import { jobFrom } from './support/workflow';
 
@@ -36,6 +36,35 @@ describe('runLocal', () => {
     expect(quick.status).toBe('SUCCEEDED');
     expect(slow).toMatchObject({ status: 'SUCCEEDED', tasks: [{ exitCode: 0, status: 'SUCCEEDED' }] });
     expect(history.list().map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it('two runs of a forbid job started at once: the precheck orders them by the start the store recorded, so the first one runs', async () => {
+    // Prepare: the store records each run 50 ms before its engine starts (on a loaded machine that gap is real; the
+    // engine puts its own clock in $$.Execution.StartTime)
+    const backend = processBackend();
+    const store = Store.open(join(dir, '.stepcron'));
+    const history = new Proxy(store, {
+      get(target, key) {
+        if (key === 'start') {
+          return (record: RunRecord, ...rest: [unknown, () => void, { leaseMs?: number }?]) =>
+            target.start({ ...record, startedAt: new Date(Date.parse(record.startedAt) - 50).toISOString() }, ...rest);
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const quiet = { err: () => undefined, out: () => undefined, history, backend, stage: 'test', input: {} };
+    const exclusive = { ...job('exclusive', 'sleep 0.2'), concurrency: 'forbid' as const };
+    for (let round = 0; round < 10; round++) {
+      // Act
+      const runs = await Promise.all([runLocal({ ...quiet, job: exclusive }), runLocal({ ...quiet, job: exclusive })]);
+      // Assess: the run recorded first runs, and the other skips naming it. With the precheck reading the engine's
+      // clock instead, the earlier run saw the later one as earlier and skipped; across processes, both skipped.
+      const [first, second] = runs.map((r) => ({ ...r, startedAt: history.find('exclusive', r.execution)!.startedAt }))
+        .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+      expect([first!.status, second!.status]).toEqual(['SUCCEEDED', 'SKIPPED']);
+      expect(second!.reason).toBe(`concurrency forbid: ${first!.execution} has been running since ${first!.startedAt} (0 min)`);
+    }
   });
 
   it('an aborted run stops its task and is recorded as ABORTED', async () => {
