@@ -449,6 +449,8 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     ...record, status: summary.status, stoppedAt: stopped.toISOString(), durationMs: summary.durationMs,
     ...(summary.error !== undefined && { error: summary.error }),
   }, summary);
+  // What the run wrote is out before whoever called prints the summary (directly, in order after it).
+  flushBatch();
   return { summary, execution, input, ...(bufferedBehind !== undefined && { bufferedBehind }) };
 }
 

@@ -2,10 +2,11 @@
 // /proc): a line far longer than MAX_LINE_BYTES is cut, not held, and a reader that does not keep up holds the job
 // back instead of the CLI buffering what it cannot write. Growth is counted from the moment the job starts writing
 // (the job says so with a file and waits a little), so the CLI's own start (and a rebuild of its bundle) is left out.
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cutMarker, MAX_LINE_BYTES } from '../cli/backends/task';
-import { type Cli, cleanUp, memoryOf, sleep, startCli, until, workspace } from './support/cli';
+import { BIN, type Cli, cleanUp, memoryOf, sleep, startCli, until, workspace } from './support/cli';
 
 const MiB = 1024 * 1024;
 const LINE_BYTES = 100 * MiB;
@@ -111,4 +112,26 @@ describe('a reader that goes away (stepcron … | head)', () => {
     const history = await startCli(['history', 'chatty', '--catalog', 'jobs.yml', '--json'], { cwd: dir }).done;
     expect(JSON.parse(history.stdout)[0]).toMatchObject({ status: 'SUCCEEDED' });
   }, 60_000);
+});
+
+describe('stdout and stderr into one file (2>&1)', () => {
+  it("keep the order things happened in: the job's lines between its task's start and end, the summary last", async () => {
+    // Prepare
+    const dir = workspace({ order: { command: 'echo line-A; echo line-B >&2; echo line-C' } });
+    const file = join(dir, 'both.log');
+    const fd = openSync(file, 'w');
+    // Act
+    const child = spawn(process.execPath, [BIN, 'run', 'order', '--catalog', 'jobs.yml', '--json'], { cwd: dir, stdio: ['ignore', fd, fd] });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    closeSync(fd);
+    // Assess
+    expect(code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const at = (text: string) => lines.findIndex((l) => l.includes(text));
+    expect(at('→ RunTask')).toBeLessThan(at('line-A'));
+    // (the job's own stdout and stderr are two pipes: their lines' order between each other is the reader's race)
+    expect(at('line-A')).toBeLessThan(at('line-C'));
+    for (const line of ['line-A', 'line-B', 'line-C']) expect(at(line)).toBeLessThan(at('✓ RunTask'));
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ job: 'order', status: 'SUCCEEDED' });
+  });
 });
