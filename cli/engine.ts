@@ -183,6 +183,8 @@ export function validateDefinition(definition: Definition): void {
 
 /** The longest a timer can wait: setTimeout fires at once past 2^31 - 1 ms (24.8 days). */
 const MAX_TIMER_SECONDS = 2_147_483;
+/** The only Task resource that starts work (an ECS task): nothing starts once its execution has ended. */
+const RUN_TASK_SYNC = 'arn:aws:states:::ecs:runTask.sync';
 
 /** A limit of AWS's that ended the run: the execution fails with this error, which no Catch or Retry handles. */
 interface LimitFailure { error: string; cause: string }
@@ -312,7 +314,7 @@ export async function execute(definition: Definition, input: unknown, execution:
   for (const [name, resource] of taskStates) {
     const serve = serviceFor(name, resource, options.services, local);
     // The limits are checked where AWS checks them: the task's input after Parameters, and what the integration returns.
-    const startsTask = resource.includes(':ecs:runTask');
+    const startsTask = resource === RUN_TASK_SYNC;
     handlers[name] = async (taskInput: never) => {
       // The event log trails the engine (it is read through async generators): one turn of the event loop lets it
       // catch up, so no task starts after the point where AWS would already have failed the execution.
@@ -555,7 +557,7 @@ function serviceFor(state: string, resource: string, services: Services, local: 
             : await services.notify(input.Payload as NotifyEvent, state);
         return { StatusCode: 200, Payload: result };
       };
-    case 'arn:aws:states:::ecs:runTask.sync':
+    case RUN_TASK_SYNC:
       return async (input: RunTaskParams) => {
         // ECS refuses the RunTask call itself: the state fails with the API error, which the definition may catch.
         const length = ecsOverridesLength(input.Overrides);

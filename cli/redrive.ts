@@ -4,9 +4,9 @@
 import type { Job } from '../workflows/catalog';
 
 /** RedriveExecution's window: executions that ended in the last 14 days. */
-export const REDRIVE_DAYS = 14;
+const REDRIVE_DAYS = 14;
 /** Terminal statuses a run can be redriven from. */
-export const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** Why AWS would refuse a run of this status that stopped then, or undefined if it would not. */
 export function statusRefusal(status: string, stopDate: Date | undefined, now = new Date()): string | undefined {

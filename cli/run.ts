@@ -498,12 +498,8 @@ function drained(out: Out): Promise<void> {
  * keep the order their lines came in.
  */
 export function writeTo(stream: Writable): (text: string) => void | Promise<void> {
-  let out = outs.get(stream);
-  if (!out) {
-    out = { stream };
-    outs.set(stream, out);
-  }
-  const mine = out;
+  const mine = outs.get(stream) ?? { stream };
+  outs.set(stream, mine);
   return (text) => {
     if (stream.destroyed || stream.writableEnded) return undefined;
     if (batch && batch.out !== mine) flushBatch();

@@ -268,16 +268,10 @@ export class Store {
             pid, started_at, input) VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)`)
           .run(record.job, record.stage, record.execution, record.executionArn, record.stateMachineArn, record.pid, started,
             JSON.stringify(input) ?? null);
-        const expires = Date.now() + (options.leaseMs ?? 24 * 3_600_000) + LEASE_SLACK_MS;
-        this.sql('INSERT INTO leases (run_id, owner_pid, owner_start, expires_at) VALUES (?, ?, ?, ?)')
-          .run(lastInsertRowid, this.self.pid, this.self.start, expires);
+        this.lease(Number(lastInsertRowid), options.leaseMs);
         return Number(lastInsertRowid);
       });
-      this.writers.set(record.executionArn, {
-        id, abort, events: [], eventSeq: 0, logs: [], pending: { stdout: 0, stderr: 0 }, logSeq: 0,
-        held: { stdout: 0, stderr: 0 }, dropped: { stdout: 0, stderr: 0 }, exited: new Set(),
-      });
-      this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
+      this.track(record, abort, { id, eventSeq: 0, logSeq: 0, held: { stdout: 0, stderr: 0 }, dropped: { stdout: 0, stderr: 0 } });
       return { ...record, startedAt: started };
     });
   }
@@ -297,8 +291,7 @@ export class Store {
         const id = Number(row.id);
         this.sql(`UPDATE runs SET status = 'RUNNING', pid = ?, stopped_at = NULL, duration_ms = NULL, error = NULL, reason = NULL
             WHERE id = ?`).run(record.pid, id);
-        const expires = Date.now() + (options.leaseMs ?? 24 * 3_600_000) + LEASE_SLACK_MS;
-        this.sql('INSERT INTO leases (run_id, owner_pid, owner_start, expires_at) VALUES (?, ?, ?, ?)').run(id, this.self.pid, this.self.start, expires);
+        this.lease(id, options.leaseMs);
         const events = this.sql('SELECT COALESCE(MAX(seq + count), 0) AS next FROM events WHERE run_id = ?').get(id);
         const logs = this.sql(`SELECT COALESCE(MAX(seq) + 1, 0) AS next,
             COALESCE(SUM(CASE WHEN stream = 'stdout' THEN length(CAST(data AS BLOB)) END), 0) AS stdout,
@@ -310,10 +303,22 @@ export class Store {
         };
       });
       if (!found) return undefined;
-      this.writers.set(record.executionArn, { ...found, abort, events: [], logs: [], pending: { stdout: 0, stderr: 0 }, exited: new Set() });
-      this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
+      this.track(record, abort, found);
       return { ...record, status: 'RUNNING' };
     });
+  }
+
+  /** Inside a write transaction: run `id` is this process's until `leaseMs` (and the slack) from now. */
+  private lease(id: number, leaseMs = 24 * 3_600_000): void {
+    this.sql('INSERT INTO leases (run_id, owner_pid, owner_start, expires_at) VALUES (?, ?, ?, ?)')
+      .run(id, this.self.pid, this.self.start, Date.now() + leaseMs + LEASE_SLACK_MS);
+  }
+
+  /** The run's events and output are batched from now on, from where its rows stand. */
+  private track(record: RunRecord, abort: (cause: string) => void,
+    at: Pick<Writer, 'id' | 'eventSeq' | 'logSeq' | 'held' | 'dropped'>): void {
+    this.writers.set(record.executionArn, { ...at, abort, events: [], logs: [], pending: { stdout: 0, stderr: 0 }, exited: new Set() });
+    this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
   }
 
   /** An engine event, stored compactly (see compactEvent) with the next batch. */
