@@ -311,6 +311,16 @@ export function testServerlessYml(text: string, o: Pick<Options, 'subnets' | 'se
   return doc.toString();
 }
 
+/** A temporary copy of the project to deploy from: the test catalog and params; node_modules linked. */
+export function projectCopy(o: Pick<Options, 'subnets' | 'securityGroups' | 'assignPublicIp' | 'image'>): string {
+  const project = mkdtempSync(join(tmpdir(), 'stepcron-test-aws-'));
+  for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows', 'cli']) cpSync(join(ROOT, f), join(project, f), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+  writeFileSync(join(project, 'workflows/jobs.yml'), testCatalog(o.image));
+  writeFileSync(join(project, 'serverless.yml'), testServerlessYml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), o));
+  return project;
+}
+
 /** Whether CloudFormation has this stack (a ValidationError "does not exist" is no). */
 async function stackExists(cfn: CloudFormationClient, stack: string): Promise<boolean> {
   try {
@@ -357,11 +367,7 @@ async function main(argv: string[]): Promise<number> {
   }
   say(`account ${identity.Account}, region ${region}, stage ${o.stage}: deploying, running one job of each shape, removing`);
 
-  const project = mkdtempSync(join(tmpdir(), 'stepcron-test-aws-'));
-  for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows', 'cli']) cpSync(join(ROOT, f), join(project, f), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
-  writeFileSync(join(project, 'workflows/jobs.yml'), testCatalog(o.image));
-  writeFileSync(join(project, 'serverless.yml'), testServerlessYml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), o));
+  const project = projectCopy(o);
   const slsArgs = ['--stage', o.stage, '--region', region, ...(o.profile ? ['--aws-profile', o.profile] : [])];
   const sls = join(ROOT, 'node_modules/.bin/sls');
   const cli = (args: string[]) => run(process.execPath, [join(ROOT, 'bin/stepcron.cjs'), ...args, '--aws', '--stage', o.stage,

@@ -3,7 +3,7 @@
 // jobs run locally (the same definitions); its verdicts, notification matching, arguments and params; its SQS calls'
 // wire format against a loopback server; and its skip path, run for real with no credentials and a closed endpoint.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,8 @@ import { RunInputSchema } from '../handlers/lib/contracts';
 import { readStageParams } from '../cli/stage';
 import { parseCatalog } from '../workflows/catalog';
 import {
-  DEFAULT_IMAGE, EXPECTED, judge, judgeBuffered, notifies, parseArgs, type Row, S3_ITEMS_KEY, sqsCaller, testCatalog,
-  testServerlessYml, UsageError,
+  DEFAULT_IMAGE, EXPECTED, judge, judgeBuffered, notifies, parseArgs, projectCopy, type Row, S3_ITEMS_KEY, sqsCaller,
+  testCatalog, testServerlessYml, UsageError,
 } from '../scripts/test-aws';
 import { loadEvent } from './events';
 import { ROOT, startCli, cleanUp } from './support/cli';
@@ -146,6 +146,39 @@ describe('arguments and params', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the throwaway stage packages offline (what the live test would deploy)', () => {
+  it('sls package of the copy the test deploys from: 7 jobs, schedules disabled, its own cluster, no subscriber of the project\'s', async () => {
+    const dir = projectCopy({ subnets: 'subnet-0123456789abcdef0', securityGroups: 'sg-0123456789abcdef0', assignPublicIp: 'ENABLED', image: DEFAULT_IMAGE });
+    try {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AWS_')) env[k] = v;
+      Object.assign(env, { AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' });
+      const r = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+        const child = spawn(join(ROOT, 'node_modules/.bin/sls'), ['package', '--stage', 'awstest'], { cwd: dir, env });
+        let output = '';
+        child.stdout.on('data', (c) => { output += c; });
+        child.stderr.on('data', (c) => { output += c; });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, output }));
+      });
+      expect([r.code, r.output]).toEqual([0, expect.stringContaining('stepcron: 7 jobs in')]);
+      // The README's example values are all replaced: a deploy would not stop on them.
+      expect(r.output).not.toMatch(/example values/);
+
+      const out = join(dir, '.serverless');
+      const resources = Object.assign({}, ...readdirSync(out).filter((f) => /^(stepcron-Jobs.*|cloudformation-template-update-stack)\.json$/.test(f))
+        .map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')).Resources)) as Record<string, { Type: string; Properties: Record<string, any> }>;
+      const of = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+      expect(of('AWS::Scheduler::Schedule').map((r) => r.Properties.State)).toEqual(Array(7).fill('DISABLED'));
+      expect(of('AWS::ECS::Cluster')).toHaveLength(1);
+      expect(resources.NotificationTopic!.Properties.Subscription).toEqual([]);
+      expect(new Set(of('AWS::ECS::TaskDefinition').map((r) => r.Properties.ContainerDefinitions[0].Image))).toEqual(new Set([DEFAULT_IMAGE]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('SQS over its JSON protocol (no SQS client among the dependencies)', () => {
