@@ -9,6 +9,7 @@ import {
   type RouteTable, type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeClustersCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetAccountSummaryCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { ListScheduleGroupsCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -32,6 +33,7 @@ export const ECS_SERVICE_LINKED_ROLE = 'AWSServiceRoleForECS';
 export interface DoctorClients {
   sts: STSClient;
   ec2: EC2Client;
+  ecs: ECSClient;
   iam: IAMClient;
   sfn: SFNClient;
   scheduler: SchedulerClient;
@@ -54,7 +56,7 @@ export function doctorClients(o: { region?: string | undefined; profile?: string
     return (region: string) => byRegion.get(region) ?? byRegion.set(region, make(create(region))).get(region)!;
   };
   return {
-    sts: make(new STSClient(config)), ec2: make(new EC2Client(config)), iam: make(new IAMClient(config)),
+    sts: make(new STSClient(config)), ec2: make(new EC2Client(config)), ecs: make(new ECSClient(config)), iam: make(new IAMClient(config)),
     sfn: make(new SFNClient(config)), scheduler: make(new SchedulerClient(config)),
     ecr: perRegion((region) => new ECRClient({ ...config, region })),
     secrets: perRegion((region) => new SecretsManagerClient({ ...config, region })),
@@ -80,6 +82,7 @@ export async function awsChecks(stage: Stage, clients: DoctorClients): Promise<L
   const checks = await Promise.all([
     checkNetwork(clients.ec2, stage.params, who),
     checkServiceLinkedRole(clients.iam),
+    checkCluster(clients.ecs, stage),
     checkImages(clients.ecr, stage.jobs),
     checkSecrets(clients, stage.jobs, who),
     checkQuotas(clients, stage),
@@ -241,6 +244,33 @@ export async function checkServiceLinkedRole(iam: IAMClient): Promise<Line[]> {
         '("Unable to assume the service linked role"); create it once: aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com')];
     }
     return [ok(`ECS: service-linked role ${ECS_SERVICE_LINKED_ROLE} exists`)];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// An existing cluster (the `cluster` param): there, with the capacity providers the state machines ask for.
+
+export async function checkCluster(ecs: ECSClient, stage: Stage): Promise<Line[]> {
+  const name = stage.params.cluster;
+  // Empty: the stack creates stepcron-<stage> with both providers.
+  if (!name) return [];
+  return guarded(`ECS: cluster ${name}`, async () => {
+    const found = await call('ecs:DescribeClusters', () => ecs.send(new DescribeClustersCommand({ clusters: [name] })));
+    const cluster = found.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
+    const where = `set cluster for stage ${stage.stage} (params: in serverless.yml) to an existing cluster's name, or to '' for the stack to create one`;
+    if (!cluster || cluster.status === 'INACTIVE') return [problem(`ECS: cluster ${name} ${cluster ? 'is INACTIVE (deleted)' : 'does not exist'}: ${where}`)];
+    // Every job runs on FARGATE (Spot jobs fall back to it); Spot jobs start on FARGATE_SPOT.
+    const needed = ['FARGATE', ...(stage.jobs.some((j) => j.capacity === 'spot') ? ['FARGATE_SPOT'] : [])];
+    const lacking = needed.filter((p) => !(cluster.capacityProviders ?? []).includes(p));
+    if (lacking.length) {
+      // The call replaces both lists: the cluster's own providers and default strategy are kept.
+      const all = [...new Set([...(cluster.capacityProviders ?? []), ...needed])].join(' ');
+      const strategy = (cluster.defaultCapacityProviderStrategy ?? []).map((d) => `capacityProvider=${d.capacityProvider},weight=${d.weight ?? 0},base=${d.base ?? 0}`);
+      return [problem(`ECS: cluster ${name} lacks the capacity provider${lacking.length > 1 ? 's' : ''} ${list(lacking)}, so its tasks cannot start: add ` +
+        `${lacking.length > 1 ? 'them' : 'it'}: aws ecs put-cluster-capacity-providers --cluster ${name} --capacity-providers ${all} ` +
+        `--default-capacity-provider-strategy ${strategy.length ? strategy.join(' ') : 'capacityProvider=FARGATE,weight=1'}`)];
+    }
+    return [ok(`ECS: cluster ${name} is ACTIVE with ${list(needed)}`)];
   });
 }
 

@@ -10,6 +10,7 @@ import {
   type RouteTable, type SecurityGroup, type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeClustersCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetAccountSummaryCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { ListScheduleGroupsCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -18,7 +19,7 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  awsChecks, checkImages, checkNetwork, checkQuotas, checkSecrets, checkServiceLinkedRole, doctorClients, type Identity,
+  awsChecks, checkCluster, checkImages, checkNetwork, checkQuotas, checkSecrets, checkServiceLinkedRole, doctorClients, type Identity,
 } from '../cli/doctor-aws';
 import { doctor, type Line, offlineChecks, parseEcrImage, parseSecretRef, type Stage } from '../cli/doctor';
 import { parseCatalog } from '../workflows/catalog';
@@ -33,13 +34,14 @@ process.env.AWS_REGION = 'eu-west-1';
 
 const sts = mockClient(STSClient);
 const ec2 = mockClient(EC2Client);
+const ecs = mockClient(ECSClient);
 const iam = mockClient(IAMClient);
 const ecr = mockClient(ECRClient);
 const secretsManager = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);
 const sfn = mockClient(SFNClient);
 const scheduler = mockClient(SchedulerClient);
-const mocks = [sts, ec2, iam, ecr, secretsManager, ssm, sfn, scheduler];
+const mocks = [sts, ec2, ecs, iam, ecr, secretsManager, ssm, sfn, scheduler];
 
 const ACCOUNT = '111122223333';
 const WHO: Identity = { account: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/admin/alice`, region: 'eu-west-1' };
@@ -240,7 +242,7 @@ describe('AWS: credentials and region', () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     const lines = await awsChecks(stageOf(), clients());
     expect(lines).toEqual([{ kind: 'problem', text: expect.stringMatching(/^credentials: no AWS credentials: set AWS_PROFILE \(after aws sso login\) or AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY, or pass --profile/) }]);
-    for (const m of [ec2, iam, ecr, secretsManager, ssm, sfn, scheduler]) expect(m.calls()).toHaveLength(0);
+    for (const m of [ec2, ecs, iam, ecr, secretsManager, ssm, sfn, scheduler]) expect(m.calls()).toHaveLength(0);
   });
 
   it('credentials found: the identity, account and region are the first line', async () => {
@@ -356,6 +358,42 @@ describe('AWS: the ECS service-linked role', () => {
     expect(problems(await checkServiceLinkedRole(new IAMClient({})))).toEqual([
       'ECS: the service-linked role AWSServiceRoleForECS does not exist yet (a new account): the deploy can fail at the cluster ("Unable to assume the service linked role"); ' +
       'create it once: aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com',
+    ]);
+  });
+});
+
+describe('AWS: an existing cluster (the cluster param)', () => {
+  const spot = CATALOG.replace('command: [sh, jobs/cleanup.sh]', 'command: [sh, jobs/cleanup.sh]\n    capacity: spot');
+  const cluster = (providers: string[], status = 'ACTIVE') => ecs.on(DescribeClustersCommand).resolves({
+    clusters: [{ clusterName: 'shared', clusterArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/shared`, status, capacityProviders: providers,
+      defaultCapacityProviderStrategy: providers.includes('ec2-asg') ? [{ capacityProvider: 'ec2-asg', weight: 1, base: 0 }] : [] }],
+    failures: [],
+  });
+
+  it('none: the stack creates one, nothing to look up', async () => {
+    expect(await checkCluster(new ECSClient({}), stageOf())).toEqual([]);
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it('ACTIVE with FARGATE and FARGATE_SPOT', async () => {
+    cluster(['FARGATE', 'FARGATE_SPOT']);
+    expect(await checkCluster(new ECSClient({}), stageOf(spot, { subnets: SUBNET_A, cluster: 'shared' }))).toEqual([{ kind: 'ok', text: 'ECS: cluster shared is ACTIVE with FARGATE, FARGATE_SPOT' }]);
+  });
+
+  it('missing, deleted, or without the providers the jobs start on (its own kept in the fix)', async () => {
+    const stage = stageOf(spot, { subnets: SUBNET_A, cluster: 'shared' });
+    ecs.on(DescribeClustersCommand).resolvesOnce({ clusters: [], failures: [{ arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/shared`, reason: 'MISSING' }] });
+    expect(problems(await checkCluster(new ECSClient({}), stage))).toEqual([
+      "ECS: cluster shared does not exist: set cluster for stage prod (params: in serverless.yml) to an existing cluster's name, or to '' for the stack to create one",
+    ]);
+    ecs.reset();
+    cluster(['FARGATE'], 'INACTIVE');
+    expect(problems(await checkCluster(new ECSClient({}), stage))).toEqual([expect.stringMatching(/^ECS: cluster shared is INACTIVE \(deleted\): set cluster/)]);
+    ecs.reset();
+    cluster(['ec2-asg']);
+    expect(problems(await checkCluster(new ECSClient({}), stage))).toEqual([
+      'ECS: cluster shared lacks the capacity providers FARGATE, FARGATE_SPOT, so its tasks cannot start: add them: aws ecs put-cluster-capacity-providers ' +
+      '--cluster shared --capacity-providers ec2-asg FARGATE FARGATE_SPOT --default-capacity-provider-strategy capacityProvider=ec2-asg,weight=1,base=0',
     ]);
   });
 });
