@@ -124,16 +124,17 @@ const errorName = (err: unknown) => (err as { name?: string } | undefined)?.name
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
 
 /** The line for a check whose call failed: `what` says what it would have checked. */
-function failed(what: string, err: unknown): Line {
-  const { action, error } = err instanceof CallFailed ? err : { action: 'the call', error: err };
+function failed(what: string, { action, error }: CallFailed): Line {
   if (DENIED.has(errorName(error))) return unchecked(`${what}: cannot check: no permission: your identity needs ${action}`);
   return problem(`${what}: could not check: ${awsError(error, action, '').message}`);
 }
 
+/** Runs a check; a failed AWS call is its line. Anything else is a bug in stepcron, left to the CLI (exit 3). */
 async function guarded(what: string, check: () => Promise<Line[]>): Promise<Line[]> {
   try {
     return await check();
   } catch (err) {
+    if (!(err instanceof CallFailed)) throw err;
     return [failed(what, err)];
   }
 }
@@ -285,8 +286,9 @@ export async function checkImages(ecr: (region: string) => ECRClient, jobs: Job[
     const at = parseEcrImage(image);
     if (!at) return [unchecked(`images: ${image} (${jobsNamed(names)}) is not in ECR: not checked; the tasks must be able to pull it from there`)];
     return guarded(`images: ${image}`, async () => {
+      const client = ecr(at.region);
       try {
-        await call('ecr:DescribeImages', () => ecr(at.region).send(new DescribeImagesCommand({
+        await call('ecr:DescribeImages', () => client.send(new DescribeImagesCommand({
           registryId: at.account, repositoryName: at.repository, imageIds: [at.digest ? { imageDigest: at.digest } : { imageTag: at.tag! }],
         })));
       } catch (err) {

@@ -121,12 +121,12 @@ export async function offlineChecks(o: { catalog: string; stage: string }, serve
   } catch (err) {
     // A file that is not there is a usage mistake (exit 2), as in every command; what it holds is the doctor's business.
     if (!(err instanceof CatalogError) || !existsSync(o.catalog)) throw err;
-    return { lines: err.problems.map((p) => problem(`catalog ${o.catalog}: ${p}`)) };
+    return { lines: err.problems.map((p) => problem(`catalog: ${o.catalog}: ${p}`)) };
   }
-  lines.push(ok(`catalog: ${o.catalog}: ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid for stage ${o.stage}`));
+  lines.push(ok(`catalog: ${o.catalog}: ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid for stage ${o.stage} (as validate checks it)`));
 
   if (!existsSync(serverlessFile)) {
-    lines.push(problem(`params: no ${serverlessFile} beside the catalog or here: the stage's subnets and security groups are its params: (run the doctor in the project)`));
+    lines.push(problem(`params: no ${serverlessFile} beside the catalog or in this directory: the stage's subnets, security groups and cluster are its params: there (run doctor in the project)`));
     return { lines };
   }
   let params: StageParams;
@@ -136,9 +136,9 @@ export async function offlineChecks(o: { catalog: string; stage: string }, serve
     template = stageTemplate(jobs, params);
   } catch (err) {
     if (!(err instanceof ParamsError) && !(err instanceof UsageError)) throw err;
-    // "stage prod params: a; b": one line per problem.
-    const [, head, rest] = /^(stage \S+ params: )(.*)$/s.exec(err.message) ?? [undefined, '', err.message];
-    return { lines: [...lines, ...rest!.split('; ').map((p) => problem(`params: ${head}${p} (in ${serverlessFile})`))] };
+    // ParamsError says "stage prod params: a; b": one line per problem.
+    const each = err instanceof ParamsError ? err.message.replace(/^stage \S+ params: /, '').split('; ') : [err.message];
+    return { lines: [...lines, ...each.map((p) => problem(`params: ${p} (stage ${o.stage} in ${serverlessFile})`))] };
   }
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   lines.push(ok(`params: ${count(params.subnets.length, 'subnet')}, ${count(params.securityGroups.length, 'security group')}, ` +

@@ -175,8 +175,8 @@ describe('offline checks', () => {
     const { lines, stage } = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless);
     expect(stage).toBeUndefined();
     expect(problems(lines)).toEqual([
-      `catalog ${p.catalog}: jobs.cleanup.timeoutSecond: unknown field: did you mean timeoutSeconds?`,
-      `catalog ${p.catalog}: jobs.cleanup.memory: 4096 MiB is not a Fargate size for cpu 256: use 512, 1024, 2048`,
+      `catalog: ${p.catalog}: jobs.cleanup.timeoutSecond: unknown field: did you mean timeoutSeconds?`,
+      `catalog: ${p.catalog}: jobs.cleanup.memory: 4096 MiB is not a Fargate size for cpu 256: use 512, 1024, 2048`,
     ]);
   });
 
@@ -185,10 +185,21 @@ describe('offline checks', () => {
     const { lines, stage } = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless);
     expect(stage).toBeUndefined();
     expect(problems(lines)).toEqual([
-      `params: stage prod params: subnets: 'subnet-xyz' is not a subnet id (subnet-...) (in ${p.serverless})`,
-      `params: stage prod params: subnets: 'my-subnet' is not a subnet id (subnet-...) (in ${p.serverless})`,
-      `params: stage prod params: securityGroups: 'default' is not a security group id (sg-...) (in ${p.serverless})`,
-      `params: stage prod params: enabledJobs: no job named 'reprot' in the catalog (in ${p.serverless})`,
+      `params: subnets: 'subnet-xyz' is not a subnet id (subnet-...) (stage prod in ${p.serverless})`,
+      `params: subnets: 'my-subnet' is not a subnet id (subnet-...) (stage prod in ${p.serverless})`,
+      `params: securityGroups: 'default' is not a security group id (sg-...) (stage prod in ${p.serverless})`,
+      `params: enabledJobs: no job named 'reprot' in the catalog (stage prod in ${p.serverless})`,
+    ]);
+  });
+
+  it('assignPublicIp that is neither ENABLED nor DISABLED, and a serverless.yml that is not YAML: one line each', async () => {
+    const bad = project(CATALOG, [...PARAMS.filter((p) => !p.startsWith('assignPublicIp')), 'assignPublicIp: yes']);
+    expect(problems((await offlineChecks({ catalog: bad.catalog, stage: 'prod' }, bad.serverless)).lines)).toEqual([
+      `params: assignPublicIp must be ENABLED or DISABLED, not 'yes' (stage prod in ${bad.serverless})`,
+    ]);
+    writeFileSync(bad.serverless, 'params:\n  default: [\n');
+    expect(problems((await offlineChecks({ catalog: bad.catalog, stage: 'prod' }, bad.serverless)).lines)).toEqual([
+      expect.stringMatching(new RegExp(`^params: cannot read stage params from ${bad.serverless}: .* \\(stage prod in `)),
     ]);
   });
 
@@ -196,7 +207,7 @@ describe('offline checks', () => {
     const p = project();
     const { lines, stage } = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, join(p.dir, 'nowhere.yml'));
     expect(stage).toBeUndefined();
-    expect(problems(lines)).toEqual([expect.stringMatching(/^params: no .*nowhere\.yml beside the catalog or here/)]);
+    expect(problems(lines)).toEqual([expect.stringMatching(/^params: no .*nowhere\.yml beside the catalog or in this directory: /)]);
   });
 
   it("the README's example values are problems, as sls deploy refuses them", async () => {
@@ -437,6 +448,10 @@ describe('AWS: images', () => {
     const lines = await checkImages(() => new ECRClient({}), jobsWith('ghcr.io/acme/jobs:1.4'));
     expect(lines).toEqual([{ kind: 'unchecked', text: 'images: ghcr.io/acme/jobs:1.4 (jobs report, cleanup) is not in ECR: not checked; the tasks must be able to pull it from there' }]);
     expect(ecr.calls()).toHaveLength(0);
+  });
+
+  it('an error outside the AWS calls (a bug) is not taken for an AWS answer: it reaches the CLI (exit 3)', async () => {
+    await expect(checkImages(() => { throw new TypeError('x is undefined'); }, jobsWith(IMAGE))).rejects.toThrow(TypeError);
   });
 
   it('AccessDenied: cannot check, with the action', async () => {
