@@ -126,7 +126,7 @@ export async function offlineChecks(o: { catalog: string; stage: string }, serve
   lines.push(ok(`catalog: ${o.catalog}: ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid for stage ${o.stage} (as validate checks it)`));
 
   if (!existsSync(serverlessFile)) {
-    lines.push(problem(`params: no ${serverlessFile} beside the catalog or in this directory: the stage's subnets, security groups and cluster are its params: there (run doctor in the project)`));
+    lines.push(problem(`params: no ${serverlessFile} beside the catalog or in this directory: doctor reads the stage's subnets, security groups and cluster from its params: (run it in the project)`));
     return { lines };
   }
   let params: StageParams;
