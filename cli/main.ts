@@ -289,6 +289,9 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   // `import crontab`: cli/import.ts (the translation itself is workflows/crontab.ts).
   (await import('./import')).addImportCommand(program, (code) => { exitCode = code; });
 
+  // `doctor`: what a first deploy needs and cannot check itself (cli/doctor.ts; --aws: cli/doctor-aws.ts).
+  (await import('./doctor')).addDoctorCommand(program, { common, setExit: (code) => { exitCode = code; }, serverlessFile: serverlessFileFor });
+
   // Day-2 commands: status, runs, start, pause, resume, backfill, redrive (cli/ops/), locally or on a stage (--aws).
   const opsDeps: import('./ops/register').OpsDeps = {
     setExit: (code) => { exitCode = code; },
