@@ -23,7 +23,7 @@ interface Shape {
 }
 interface Model {
   services: Record<string, { namespace?: string; sdkPackage: string }>;
-  operations: Record<string, { input: string | null; source: string }>;
+  operations: Record<string, { input: string | null; output: string | null; source: string }>;
   shapes: Record<string, Shape>;
 }
 
@@ -373,10 +373,10 @@ export function operationOfResource(resource: unknown): string | undefined {
 const RESULT_WRITER: Shape = { type: 'structure', required: ['Bucket'], members: { Bucket: { shape: 's3.BucketName' }, Prefix: { shape: 's3.ObjectKey' } } };
 
 /** Every Task state, ItemReader and ResultWriter in a definition, with the API call it makes. */
-export function* serviceCalls(states: Record<string, State>, where = ''): Generator<{ state: string; resource: unknown; parameters: unknown; kind: 'Task' | 'ItemReader' | 'ResultWriter' }> {
+export function* serviceCalls(states: Record<string, State>, where = ''): Generator<{ state: string; resource: unknown; parameters: unknown; resultSelector?: unknown; kind: 'Task' | 'ItemReader' | 'ResultWriter' }> {
   for (const [name, state] of Object.entries(states)) {
     const at = `${where}${name}`;
-    if (state.Type === 'Task') yield { state: at, resource: state.Resource, parameters: state.Parameters, kind: 'Task' };
+    if (state.Type === 'Task') yield { state: at, resource: state.Resource, parameters: state.Parameters, resultSelector: state.ResultSelector, kind: 'Task' };
     const reader = state.ItemReader as State | undefined;
     if (reader) yield { state: `${at}.ItemReader`, resource: reader.Resource, parameters: reader.Parameters, kind: 'ItemReader' };
     const writer = state.ResultWriter as State | undefined;
@@ -387,6 +387,62 @@ export function* serviceCalls(states: Record<string, State>, where = ''): Genera
       yield* serviceCalls(branch.States, `${at}[${i}] > `);
     }
   }
+}
+
+/** What a Task state's result is: the operation's output, except where a `.sync` integration returns something else. */
+function resultShape(operation: string, resource: unknown): string | null | undefined {
+  if (operation === 'ecs:RunTask' && String(resource).endsWith('.sync')) return 'ecs.Task'; // runTask.sync: the ECS Task
+  return model().operations[operation]?.output;
+}
+
+/**
+ * A ResultSelector's paths (`'taskArns.$': '$.TaskArns'`) must name members of the result, or the state fails at run
+ * time (States.Runtime, which no Catch handles). Plain paths only; intrinsic functions are not followed.
+ */
+export function checkResultSelector(operation: string, resource: unknown, selector: unknown): string[] {
+  const root = resultShape(operation, resource);
+  if (!root || !isPlainObject(selector)) return [];
+  const problems: string[] = [];
+  const visit = (node: unknown, at: string) => {
+    if (!isPlainObject(node)) return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key.endsWith('.$') && typeof value === 'string' && value.startsWith('$.')) {
+        const broken = pathProblem(root, value);
+        if (broken) problems.push(`ResultSelector ${at}${key}: ${value}: ${broken}`);
+      } else {
+        visit(value, `${at}${key}.`);
+      }
+    }
+  };
+  visit(selector, '');
+  return problems;
+}
+
+/** Why a JSONPath (`$.A.B[0].C`) names nothing in a result of shape `shapeId` (Step Functions' PascalCase), if it does. */
+function pathProblem(shapeId: string, path: string): string | undefined {
+  let shape = model().shapes[shapeId]!;
+  let name = shapeId.split('.')[1]!;
+  for (const step of path.slice(1).match(/\.[^.[]+|\[[^\]]*\]/g) ?? []) {
+    if (shape.type === 'blob' || shape.type === 'document') return undefined; // JSON: anything goes (a Lambda's Payload)
+    if (step.startsWith('[')) {
+      if (shape.type !== 'list') return `${name} is a ${shape.type}, not a list`;
+      name = shape.member!.split('.')[1]!;
+      shape = model().shapes[shape.member!]!;
+      continue;
+    }
+    const key = step.slice(1);
+    if (shape.type === 'map') {
+      name = shape.value!.split('.')[1]!;
+      shape = model().shapes[shape.value!]!;
+      continue;
+    }
+    if (shape.type !== 'structure') return `${name} is a ${shape.type}, it has no ${key}`;
+    const member = Object.keys(shape.members!).find((m) => m[0]!.toUpperCase() + m.slice(1) === key);
+    if (!member) return `${key} is not in ${name} (${Object.keys(shape.members!).map((m) => m[0]!.toUpperCase() + m.slice(1)).join(', ')})`;
+    name = shape.members![member]!.shape.split('.')[1]!;
+    shape = model().shapes[shape.members![member]!.shape]!;
+  }
+  return undefined;
 }
 
 /** The problems of every service call in a definition, each line naming its state; an unknown integration is one. */
@@ -409,6 +465,7 @@ export function checkDefinition(definition: { States: Record<string, State> }): 
       problems.push(`${call.state}: an ItemReader reads with s3:getObject or s3:listObjectsV2, not ${operation}`);
     }
     problems.push(...checkCall(operation, call.parameters ?? {}, 'states').map((p) => `${call.state}: ${p}`));
+    if (call.kind === 'Task') problems.push(...checkResultSelector(operation, call.resource, call.resultSelector).map((p) => `${call.state}: ${p}`));
   }
   return problems;
 }
