@@ -118,9 +118,13 @@ describe('the deployed definitions hold up against the AWS API model', () => {
     }
     // Assess: every evaluated call holds up, and every kind of Task state was evaluated
     const calls = mockEvaluated.filter((c) => c.resource !== LOCAL_DISTRIBUTED_MAP);
+    // The local runner's ARNs name the region `local` and account 000000000000, where a deploy has real ones.
+    const deployedArns = (input: unknown) => JSON.parse(JSON.stringify(input).replaceAll(':local:000000000000:', ':eu-west-1:123456789012:'));
     const problems = calls.flatMap((c) => {
       const operation = operationOfResource(c.resource);
-      return operation ? checkCall(operation, c.input, 'states').map((p) => `${c.state}: ${p}`) : [`${c.state}: unknown Task resource ${c.resource}`];
+      return operation
+        ? checkCall(operation, deployedArns(c.input), 'states').map((p) => `${c.state}: ${p}`)
+        : [`${c.state}: unknown Task resource ${c.resource}`];
     });
     expect(problems).toEqual([]);
     expect([...new Set(calls.map((c) => operationOfResource(c.resource)))].sort())
@@ -137,6 +141,7 @@ describe('the checker refuses what AWS refuses', () => {
     ['a number out of range', 'sfn:GetExecutionHistory', { executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:y', maxResults: 1001 }, /1001 is above PageSize's maximum 1000/],
     ['a value of the wrong type', 'ecs:RunTask', { taskDefinition: 't', count: '1' }, /count: must be a whole number/],
     ['a pattern', 'scheduler:GetSchedule', { Name: 'has space' }, /does not match Name's pattern/],
+    ['a pattern, matched against the whole value as AWS does', 'dynamodb:GetItem', { TableName: 'claims table', Key: { pk: { S: 'k' } } }, /"claims table" does not match TableName's pattern/],
     ['a list too short', 'dynamodb:GetItem', { TableName: 'tbl', Key: { pk: { S: 'k' } }, AttributesToGet: [] }, /AttributesToGet: 0 items, AttributeNameList needs at least 1/],
   ])('%s', (_what, operation, input, problem) => {
     const problems = checkCall(operation, input, 'sdk');

@@ -59,13 +59,17 @@ const isIntrinsic = (v: unknown) =>
 const STATES_JSON_MEMBERS: Record<string, string[]> = { 'lambda:Invoke': ['Payload'], 'sfn:StartExecution': ['Input'] };
 
 const patterns = new Map<string, RegExp | null>();
-/** botocore's patterns are Java regular expressions; the few JavaScript cannot compile are not checked. */
+/**
+ * botocore's patterns are Java regular expressions, and AWS matches them against the whole value (a DynamoDB table
+ * name with a space fails `[a-zA-Z0-9_.-]+`: "Member must satisfy regular expression pattern"), so they are anchored
+ * here. The few JavaScript cannot compile are not checked.
+ */
 function patternOf(p: string): RegExp | null {
   if (!patterns.has(p)) {
     let re: RegExp | null = null;
     for (const flags of ['u', '']) {
       try {
-        re = new RegExp(p, flags);
+        re = new RegExp(`^(?:${p})$`, flags);
         break;
       } catch {
         // try the next flags
