@@ -11,4 +11,9 @@ module.exports = {
   // (~160 s instead of ~260 s) and nothing in the tests depends on the machine's speed.
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // Every command a test sends to an aws-sdk-client-mock mock is checked against the AWS API model, and every SDK
+  // call in the sources must be sent by some test (test/support/api-model-*.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/api-model-setup.ts'],
+  globalSetup: '<rootDir>/test/support/api-model-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/api-model-teardown.ts',
 };

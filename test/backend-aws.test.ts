@@ -276,7 +276,7 @@ describe('aws backend: DescribeTasks -> Task', () => {
 });
 
 describe('aws backend: ListTasks and StopTask', () => {
-  it('list asks for RUNNING tasks with the StartedBy on the stage cluster', async () => {
+  it('list asks for the tasks with the StartedBy on the stage cluster, no other filter (ECS refuses startedBy with one)', async () => {
     // Prepare
     ecs.on(ListTasksCommand).resolves({ taskArns: [TASK_ARN] });
     const backend = awsBackend(params({ cluster: 'shared-jobs' }), new ECSClient({ region: 'eu-west-1' }));
@@ -285,7 +285,7 @@ describe('aws backend: ListTasks and StopTask', () => {
     // Assess
     expect(arns).toEqual([TASK_ARN]);
     expect(ecs.commandCalls(ListTasksCommand)[0]?.args[0].input).toEqual({
-      cluster: 'shared-jobs', startedBy: '20261124T163716Z-8a54-3', desiredStatus: 'RUNNING',
+      cluster: 'shared-jobs', startedBy: '20261124T163716Z-8a54-3',
     });
   });
 

@@ -547,10 +547,11 @@ function taskStates(job: Job, infra: Infra, exits: Exits, mode: TaskMode): State
   };
 
   // Step Functions does not promise to stop a task whose state timed out: find it by StartedBy and stop it.
+  // StartedBy alone: ECS refuses it with any other filter, and lists RUNNING tasks by default (ListTasks API).
   states.FindTimedOutTasks = {
     Type: 'Task',
     Resource: 'arn:aws:states:::aws-sdk:ecs:listTasks',
-    Parameters: { Cluster: infra.cluster, 'StartedBy.$': '$.runId', DesiredStatus: 'RUNNING' },
+    Parameters: { Cluster: infra.cluster, 'StartedBy.$': '$.runId' },
     ResultSelector: { 'taskArns.$': '$.TaskArns' },
     ResultPath: '$.timedOut',
     Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],

@@ -69,7 +69,8 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
       return toEcsTask(await describe(taskArn));
     },
     async list(startedBy) {
-      const { taskArns } = await client.send(new ListTasksCommand({ cluster, startedBy, desiredStatus: 'RUNNING' }));
+      // startedBy must be ECS's only filter (desiredStatus too is refused); RUNNING is its default.
+      const { taskArns } = await client.send(new ListTasksCommand({ cluster, startedBy }));
       return taskArns ?? [];
     },
     async stop(taskArn, reason) {
