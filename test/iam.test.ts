@@ -24,7 +24,14 @@ import { SECRET_FORMS, shapesCatalog } from './support/shapes-catalog';
 const root = resolve(__dirname, '..');
 
 /** A stage as deployed: its template resolved, the calls of each role (by logical id) and each role's policies. */
-interface Stage { deployed: DeployedStage; jobs: Job[]; calls: Map<string, Call[]>; unmapped: string[] }
+interface Stage {
+  deployed: DeployedStage;
+  jobs: Job[];
+  calls: Map<string, Call[]>;
+  /** The services that assume each role: whoever runs as it, and every service it is passed to. */
+  trusts: Map<string, Set<string>>;
+  unmapped: string[];
+}
 
 function deploy(jobs: Job[], params: StageParams, rawParams: Record<string, string>): Stage {
   const template = stageTemplate(jobs, params) as unknown as Template;
@@ -35,6 +42,8 @@ function deploy(jobs: Job[], params: StageParams, rawParams: Record<string, stri
     if (!id) throw new Error(`no role of the stage has the ARN ${arn}`);
     return id;
   };
+  const trusts = new Map<string, Set<string>>();
+  const trust = (roleId: string, service: string) => trusts.set(roleId, (trusts.get(roleId) ?? new Set()).add(service));
   const add = (roleId: string, more: Call[]) => {
     for (const call of more) {
       const by = call.as ? roleIdOf(call.as) : roleId;
@@ -53,6 +62,7 @@ function deploy(jobs: Job[], params: StageParams, rawParams: Record<string, stri
   };
   for (const [id, machine] of resources.filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')) {
     const roleId = roleIdOf(deployed.resolve(machine.Properties!.RoleArn));
+    trust(roleId, 'states.amazonaws.com');
     const { definition } = definitions.find((d) => d.id === id)!;
     const machineArn = deployed.ref(id);
     const context = { machineArn, executionArn: `${machineArn.replace(':stateMachine:', ':execution:')}:run-1`, taskRoles };
@@ -79,6 +89,7 @@ function deploy(jobs: Job[], params: StageParams, rawParams: Record<string, stri
   for (const [, schedule] of resources.filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')) {
     const target = schedule.Properties!.Target;
     const roleId = roleIdOf(deployed.resolve(target.RoleArn));
+    trust(roleId, 'scheduler.amazonaws.com');
     add(roleId, [{ action: 'states:StartExecution', resource: deployed.resolve(target.Arn), why: 'schedule target' }]);
     if (target.DeadLetterConfig) add(roleId, [{ action: 'sqs:SendMessage', resource: deployed.resolve(target.DeadLetterConfig.Arn), why: 'schedule DLQ' }]);
   }
@@ -113,8 +124,13 @@ function deploy(jobs: Job[], params: StageParams, rawParams: Record<string, stri
       if (!mapping) unmapped.push(`${fn.key}:${command}`);
       else add(fn.role, mapping(context));
     }
+    trust(fn.role, 'lambda.amazonaws.com');
   }
-  return { deployed, jobs, calls, unmapped };
+  // A role passed to a service (the task definitions' to ECS, the warning schedules' to Scheduler) is assumed by it.
+  for (const call of [...calls.values()].flat()) {
+    if (call.action === 'iam:PassRole' && call.context?.['iam:PassedToService']) trust(roleIdOf(call.resource), call.context['iam:PassedToService']);
+  }
+  return { deployed, jobs, calls, trusts, unmapped };
 }
 
 /** Every state of a definition, those inside Maps included, with its name. */
@@ -165,6 +181,25 @@ async function simulate(stage: Stage, roleId: string, call: Call): Promise<strin
     },
   }, {});
   return result.resultType === 'error' ? `error: ${result.errors.message}` : result.overallResult;
+}
+
+/** Each role's trust policy against the services that use it (Allowed) and one that does not (ImplicitlyDenied). */
+async function trustVerdicts(stage: Stage): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const roleId of Object.keys(stage.deployed.template.Resources).filter((id) => stage.deployed.resource(id).Type === 'AWS::IAM::Role')) {
+    const services = stage.trusts.get(roleId) ?? new Set<string>();
+    if (services.size === 0) wrong.push(`${roleId}: no service of the stage uses it`);
+    for (const [principal, expected] of [...[...services].map((s) => [s, 'Allowed']), ['ec2.amazonaws.com', 'ImplicitlyDenied']]) {
+      const result = await runSimulation({
+        identityPolicies: [], serviceControlPolicies: [], resourceControlPolicies: [],
+        resourcePolicy: stage.deployed.resolve(stage.deployed.resource(roleId).Properties!.AssumeRolePolicyDocument),
+        request: { action: 'sts:AssumeRole', principal: principal!, resource: { resource: stage.deployed.getAtt(roleId, 'Arn'), accountId: ACCOUNT }, contextVariables: {} },
+      }, {});
+      const verdict = result.resultType === 'error' ? `error: ${result.errors.message}` : result.overallResult;
+      if (verdict !== expected) wrong.push(`${roleId}: sts:AssumeRole by ${principal}: ${verdict}`);
+    }
+  }
+  return wrong;
 }
 
 /** Every call that does not come out as `expected`, one line each: role, action, resource, why. */
@@ -242,12 +277,15 @@ describe('the IAM simulation of the sample catalog (stage prod)', () => {
 
   it('allows every call each role makes, on the resources it touches', async () => {
     const calls = everyCall(stage);
-    if (process.env.IAM_DEBUG) console.log([...stage.calls].map(([id, c]) => `${id}: ${c.length} ${[...new Set(c.map((x) => x.action))].join(' ')}`).join('\n'));
     // Every role of the stage but the task roles (the jobs' own identity) makes calls.
     for (const id of ['StateMachineRole', 'SchedulerRole', 'PrecheckRole', 'NotifyRole', 'WarningSchedulerRole', 'ExecutionRole', 'NightlyReportExecutionRole']) {
       expect([id, calls.some(([roleId]) => roleId === id)]).toEqual([id, true]);
     }
     expect(await verdicts(stage, calls, 'Allowed')).toEqual([]);
+  });
+
+  it('lets each role be assumed by the services that run as it or are passed it, and not by another', async () => {
+    expect(await trustVerdicts(stage)).toEqual([]);
   });
 
   it('denies what belongs to another stage or is no task role', async () => {
@@ -298,9 +336,20 @@ describe('the IAM simulation of a job of every shape, with every secret form (te
     expect(await verdicts(stage, denied, 'ImplicitlyDenied')).toEqual([]);
   });
 
+  it('lets each role be assumed by the services that run as it or are passed it, and not by another', async () => {
+    expect(await trustVerdicts(stage)).toEqual([]);
+  });
+
   it('denies what belongs to another stage, for every job shape', async () => {
     const calls = stage.jobs.flatMap((job) => foreignCalls(stage, job));
     expect(await verdicts(stage, calls, 'ImplicitlyDenied')).toEqual([]);
+  });
+
+  it('refuses a slackWebhookSecret that notify cannot read whole: a JSON-key form, an SSM parameter ARN', () => {
+    for (const secret of [SECRET_FORMS.SM_JSON_KEY, SECRET_FORMS.SSM_ARN]) {
+      const params = toStageParams('prod', { subnets: 'subnet-0123abcd', slackWebhookSecret: secret });
+      expect(() => stageTemplate(stage.jobs, params)).toThrow(new RegExp(`slackWebhookSecret: '${secret.replace(/[/.]/g, '\\$&')}' is not a Secrets Manager secret name or ARN .*give its name or ARN`));
+    }
   });
 
   it('passes each secret form to ECS as it takes it: SSM names as ARNs, every ARN as written', () => {
