@@ -69,8 +69,6 @@ describe('catalog validation', () => {
     // IAM attaches at most 10 managed policies to a role, and the job's task role gets exactly these.
     ['more task policies than IAM attaches to a role', { taskPolicyArns: `[${Array.from({ length: 11 }, (_, i) => `arn:aws:iam::111122223333:policy/p${i}`).join(', ')}]` },
       /jobs\.job-a\.taskPolicyArns: lists 11 policies; IAM attaches at most 10 managed policies to a role \(the job's task role\): combine them/],
-    ['a task policy listed twice', { taskPolicyArns: '[arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::aws:policy/ReadOnlyAccess]' },
-      /jobs\.job-a\.taskPolicyArns: lists a policy twice/],
     ['fan-out with both item sources', { fanOut: '{ items: [a], itemsPath: $.x }' }, /jobs\.job-a\.fanOut: give exactly one of items/],
     ['fan-out concurrency above the Distributed Map limit', { fanOut: '{ items: [a], maxConcurrency: 10001 }' }, /jobs\.job-a\.fanOut\.maxConcurrency: must be at most 10000/],
     ['items from S3 in an unknown format', { fanOut: '{ itemsFrom: s3://acme-items/tenants.xml }' }, /jobs\.job-a\.fanOut\.itemsFrom: must be s3:\/\/bucket\/key ending in \.json/],
@@ -87,6 +85,13 @@ describe('catalog validation', () => {
     // Assess: one line, naming the field
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(expected);
+  });
+
+  it('counts a task policy listed twice once, as the role gets it', () => {
+    const eleven = ['arn:aws:iam::aws:policy/ReadOnlyAccess', ...Array.from({ length: 10 }, (_, i) => `arn:aws:iam::111122223333:policy/p${i}`)];
+    const [job] = parseCatalog(catalog({ taskPolicyArns: `[${[...eleven.slice(1), eleven[1]].join(', ')}]` }), { stage: 'dev' });
+    expect(job!.taskPolicyArns).toEqual(eleven.slice(1));
+    expect(problems(catalog({ taskPolicyArns: `[${eleven.join(', ')}]` }))[0]).toMatch(/lists 11 policies/);
   });
 
   it('accepts every secret form ECS takes: SSM /name and ARN, Secrets Manager full and partial ARN, JSON key with version stage or id', () => {

@@ -132,11 +132,12 @@ export const JobSchema = z.strictObject({
   secrets: envMap(secretRef, 'SSM parameter or Secrets Manager ARN').default({}),
   /** Managed policies for the job's task role (what the job itself may do in AWS). */
   taskPolicyArns: z.array(z.string(expects('an IAM managed policy ARN')).regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, 'must be IAM managed policy ARNs'), expects('a list of IAM managed policy ARNs'))
-    .max(IAM_MANAGED_POLICIES_PER_ROLE, {
+    // The role gets each policy once, so a policy listed twice counts once.
+    .transform((arns) => [...new Set(arns)])
+    .refine((arns) => arns.length <= IAM_MANAGED_POLICIES_PER_ROLE, {
       error: (issue) => `lists ${(issue.input as unknown[]).length} policies; IAM attaches at most ${IAM_MANAGED_POLICIES_PER_ROLE} managed policies to a role ` +
         '(the job\'s task role): combine them into fewer customer managed policies',
     })
-    .refine((arns) => new Set(arns).size === arns.length, { error: 'lists a policy twice: list each once' })
     .default([]),
   capacity: z.enum(['fargate', 'spot'], { error: 'must be fargate or spot' }).default('fargate'),
   // Standard workflows run for at most a year; a task that long is a service, not a cron job.

@@ -2,7 +2,7 @@
 // reference and the Step Functions "IAM policies for integrated services" pages), for test/iam.test.ts. Nothing here
 // reads workflows/resources.ts: the calls come from the compiled definitions, the template and the handlers' source,
 // and are judged against the policies the stage really has.
-import { ACCOUNT, arnOf, PARTITION } from './iam-stage';
+import { arnOf, PARTITION } from './iam-stage';
 
 /** One authorised request: an action on a concrete resource, with the request's condition keys. */
 export interface Call {
@@ -198,5 +198,3 @@ export function realSecretArn(ref: string, suffix = 'Xy12Zw'): string {
   const arn = ref.split(':').slice(0, 7).join(':');
   return /-[A-Za-z0-9]{6}$/.test(arn) ? arn : `${arn}-${suffix}`;
 }
-
-export { ACCOUNT };
