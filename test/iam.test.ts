@@ -159,8 +159,8 @@ function policiesOf(stage: Stage, roleId: string): Array<{ name: string; policy:
   const p = stage.deployed.resource(roleId).Properties!;
   const inline = (p.Policies ?? []).map((x: any) => ({ name: x.PolicyName, policy: stage.deployed.resolve(x.PolicyDocument) }));
   const managed = (p.ManagedPolicyArns ?? []).map((a: unknown) => stage.deployed.resolve(a) as string)
-    // A job's own customer managed policies are the job's business: their content is not the stage's.
-    .filter((arn: string) => arn.startsWith('arn:aws:iam::aws:'))
+    // The policies a job chose (taskPolicyArns) are the job's business: stepcron relies on none of them.
+    .filter((arn: string) => arn.startsWith('arn:aws:iam::aws:') && !stage.jobs.some((j) => j.taskPolicyArns.includes(arn)))
     .map((arn: string) => {
       if (!MANAGED_POLICIES[arn]) throw new Error(`${roleId}: state the content of ${arn} in test/support/iam-calls.ts`);
       return { name: arn.split('/').at(-1)!, policy: MANAGED_POLICIES[arn] };
@@ -366,6 +366,25 @@ describe('the IAM simulation of a job of every shape, with every secret form (te
     const own = stage.deployed.resolve(stage.deployed.resource('OwnPoliciesTaskRole').Properties!.ManagedPolicyArns);
     expect(own).toEqual(stage.jobs.find((j) => j.name === 'own-policies')!.taskPolicyArns);
   });
+});
+
+it("allows the state machines' calls on an existing cluster (the cluster param), and not on another", async () => {
+  // Prepare
+  const jobs = parseCatalog(shapesCatalog(), { stage: 'prod' });
+  const raw = { subnets: 'subnet-0123abcd', cluster: 'team-cluster' };
+  const stage = deploy(jobs, toStageParams('prod', raw), raw);
+  const machineCalls = (stage.calls.get('StateMachineRole') ?? []).map((c): [string, Call] => ['StateMachineRole', c]);
+  const ecs = machineCalls.filter(([, c]) => c.action.startsWith('ecs:'));
+  // Act: the same calls, aimed at the cluster the stage would otherwise create
+  const elsewhere = ecs.map(([id, c]): [string, Call] => [id, {
+    ...c, resource: c.resource.replace('/team-cluster/', '/stepcron-prod/'), why: `${c.why}, on another cluster`,
+    ...(c.context?.['ecs:cluster'] && { context: { ...c.context, 'ecs:cluster': arnOf('ecs', 'cluster/stepcron-prod') } }),
+  }]);
+  // Assess
+  expect(stage.deployed.template.Resources.Cluster).toBeUndefined();
+  expect(ecs.some(([, c]) => c.context?.['ecs:cluster'] === arnOf('ecs', 'cluster/team-cluster'))).toBe(true);
+  expect(await verdicts(stage, machineCalls, 'Allowed')).toEqual([]);
+  expect(await verdicts(stage, elsewhere, 'ImplicitlyDenied')).toEqual([]);
 });
 
 it('scans handler sources that exist', () => {
