@@ -95,9 +95,10 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       // Whether the stage fits CloudFormation once packaged: the same split `sls package` makes (workflows/stacks.ts).
       const file = serverlessFileFor(o.catalog);
       if (!existsSync(file)) return;
-      const [{ jobResourceIds, stageTemplate }, { planStacks }, { readStageParams }] =
+      const [{ jobResourceIds, stageTemplate, stageRoles, roleQuotaProblem, IAM_QUOTAS }, { planStacks }, { readStageParams }] =
         await Promise.all([resources(), import('../workflows/stacks'), import('./stage')]);
-      const { sizes, problems } = planStacks(stageTemplate(jobs, readStageParams(o.stage, file)), jobs, jobResourceIds);
+      const template = stageTemplate(jobs, readStageParams(o.stage, file));
+      const { sizes, problems } = planStacks(template, jobs, jobResourceIds);
       const [main, ...nested] = sizes;
       const fullest = nested.sort((a, b) => b.bytes - a.bytes)[0];
       process.stdout.write(`  deploys as ${nested.length} nested stacks under the main stack (${main!.resources} shared resources and the Lambdas)` +
@@ -105,6 +106,14 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       if (problems.length) {
         process.stderr.write(`stepcron: warning: stage ${o.stage} would not deploy: CloudFormation refuses a stack over its quotas:\n` +
           `${problems.map((p) => `  - ${p}`).join('\n')}\n  split the catalog into stages, or shrink the jobs that share the stack (README: how far one stage goes)\n`);
+        exitCode = 1;
+      }
+      // One role per job with secrets and per job with taskPolicyArns: the account's role quota is the limit.
+      const roles = stageRoles(template).length;
+      process.stdout.write(`  creates ${roles} IAM roles (IAM allows ${IAM_QUOTAS.rolesPerAccount.toLocaleString('en-US')} per account by default, for every stage and role in it)\n`);
+      const tooMany = roleQuotaProblem(template);
+      if (tooMany) {
+        process.stderr.write(`stepcron: warning: stage ${o.stage} would not deploy into an account with IAM's default quotas: ${tooMany}\n`);
         exitCode = 1;
       }
     });

@@ -1,6 +1,7 @@
 // Catalog validation: every rule rejects with a line naming the job, the field and what is allowed.
 import { CatalogError, parseCatalog } from '../workflows/catalog';
 import { readFileSync } from 'node:fs';
+import { SECRET_FORMS } from './support/shapes-catalog';
 
 const base = {
   description: 'a job',
@@ -61,6 +62,13 @@ describe('catalog validation', () => {
     ['an unknown field', { retry: '3' }, /jobs\.job-a\.retry: unknown field/],
     ['a reserved variable', { environment: '{ STEPCRON_JOB: x }' }, /jobs\.job-a\.environment\.STEPCRON_JOB: .*reserved/],
     ['a plain-text secret', { secrets: '{ DB_PASSWORD: hunter2 }' }, /jobs\.job-a\.secrets\.DB_PASSWORD: must be an SSM parameter/],
+    // ECS wants a JSON key's two version fields too, empty ones as colons.
+    ['a JSON key without its version fields', { secrets: "{ DB: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf:password' }" },
+      /jobs\.job-a\.secrets\.DB: a JSON key takes the form <secret ARN>:<json-key>:<version-stage>:<version-id>, empty fields kept: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf:password::'/],
+    ['an SSM parameter ARN without a name', { secrets: "{ DB: 'arn:aws:ssm:eu-west-1:111122223333:parameter/' }" }, /jobs\.job-a\.secrets\.DB: must be an SSM parameter/],
+    // IAM attaches at most 10 managed policies to a role, and the job's task role gets exactly these.
+    ['more task policies than IAM attaches to a role', { taskPolicyArns: `[${Array.from({ length: 11 }, (_, i) => `arn:aws:iam::111122223333:policy/p${i}`).join(', ')}]` },
+      /jobs\.job-a\.taskPolicyArns: lists 11 policies; IAM attaches at most 10 managed policies to a role \(the job's task role\): combine them/],
     ['fan-out with both item sources', { fanOut: '{ items: [a], itemsPath: $.x }' }, /jobs\.job-a\.fanOut: give exactly one of items/],
     ['fan-out concurrency above the Distributed Map limit', { fanOut: '{ items: [a], maxConcurrency: 10001 }' }, /jobs\.job-a\.fanOut\.maxConcurrency: must be at most 10000/],
     ['items from S3 in an unknown format', { fanOut: '{ itemsFrom: s3://acme-items/tenants.xml }' }, /jobs\.job-a\.fanOut\.itemsFrom: must be s3:\/\/bucket\/key ending in \.json/],
@@ -77,6 +85,33 @@ describe('catalog validation', () => {
     // Assess: one line, naming the field
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(expected);
+  });
+
+  it('counts a task policy listed twice once, as the role gets it', () => {
+    const eleven = ['arn:aws:iam::aws:policy/ReadOnlyAccess', ...Array.from({ length: 10 }, (_, i) => `arn:aws:iam::111122223333:policy/p${i}`)];
+    const [job] = parseCatalog(catalog({ taskPolicyArns: `[${[...eleven.slice(1), eleven[1]].join(', ')}]` }), { stage: 'dev' });
+    expect(job!.taskPolicyArns).toEqual(eleven.slice(1));
+    expect(problems(catalog({ taskPolicyArns: `[${eleven.join(', ')}]` }))[0]).toMatch(/lists 11 policies/);
+  });
+
+  it('accepts every secret form ECS takes: SSM /name and ARN, Secrets Manager full and partial ARN, JSON key with version stage or id', () => {
+    // Prepare: quoted, as the JSON-key forms must be
+    const secrets = Object.entries(SECRET_FORMS).map(([name, ref]) => `${name}: '${ref}'`).join(', ');
+    // Act
+    const [job] = parseCatalog(catalog({ secrets: `{ ${secrets} }` }), { stage: 'dev' });
+    // Assess
+    expect(job!.secrets).toEqual(SECRET_FORMS);
+  });
+
+  it('says to quote a JSON-key secret left unquoted (YAML reads its trailing colon as a key), in block and flow style', () => {
+    const ref = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf:password::';
+    for (const text of [catalog({}, 'job-a', `    secrets:\n      DB: ${ref}\n`), catalog({ secrets: `{ DB: ${ref} }` })]) {
+      const found = problems(text);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^jobs\\.job-a\\.secrets: not valid YAML \\(line \\d+\\): '${ref}' ends in ':', which YAML reads as a key: put the value in quotes$`));
+    }
+    // Any other value with ': ' in it gets the same advice.
+    expect(problems(catalog({ description: 'Nightly: export' }))[0]).toMatch(/jobs\.job-a\.description: not valid YAML .*must be in quotes/);
   });
 
   it('rejects a job name too long for the state machine name with service and stage', () => {

@@ -62,11 +62,27 @@ const envMap = <V extends z.ZodType>(value: V, what: string) => z.record(z.strin
   }
 });
 
-/** SSM parameter (ARN or /name) or Secrets Manager secret ARN: what ECS accepts in a container's `secrets.valueFrom`. */
-const secretRef = z.string(expects('an SSM parameter ARN or /name, or a Secrets Manager secret ARN')).regex(
-  /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|\/[A-Za-z0-9_.\-/]+)$/,
-  'must be an SSM parameter ARN or /name, or a Secrets Manager secret ARN',
-);
+/**
+ * What ECS accepts in a container's `secrets.valueFrom`: an SSM parameter's /name or ARN, or a Secrets Manager secret's
+ * ARN (full, or partial: without the random -AbCdEf), optionally with `:json-key:version-stage:version-id` to read one
+ * key of a JSON secret (empty fields stay as colons: `...:secret:db-AbCdEf:password::`). Secret names have no ':'.
+ */
+const SECRET_REF = /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:]*:[^:]*:[^:]*)?|\/[A-Za-z0-9_.\-/]+)$/;
+const SECRET_FORMS = 'an SSM parameter /name or ARN, or a Secrets Manager secret ARN (optionally :json-key:version-stage:version-id, e.g. \'arn:...:secret:db-AbCdEf:password::\')';
+const secretRef = z.string(expects(SECRET_FORMS)).superRefine((ref, ctx) => {
+  if (SECRET_REF.test(ref)) return;
+  // A JSON key without its two trailing fields: ECS wants all three, empty ones as colons.
+  const key = /^(arn:aws[a-z-]*:secretsmanager:[^:]+:\d{12}:secret:[^:]+):([^:]*)(:[^:]*)?$/.exec(ref);
+  ctx.addIssue({
+    code: 'custom',
+    message: key
+      ? `a JSON key takes the form <secret ARN>:<json-key>:<version-stage>:<version-id>, empty fields kept: '${key[1]}:${key[2]}::' (in quotes)`
+      : `must be ${SECRET_FORMS}`,
+  });
+});
+
+/** IAM attaches at most 10 managed policies to a role (default quota); a job's own task role gets only its taskPolicyArns. */
+export const IAM_MANAGED_POLICIES_PER_ROLE = 10;
 
 const exitCode = z.number({ error: 'exit codes are whole numbers 1-255' }).int().min(1, 'exit codes are 1-255 (0 is success)').max(255, 'exit codes are 1-255');
 
@@ -116,6 +132,12 @@ export const JobSchema = z.strictObject({
   secrets: envMap(secretRef, 'SSM parameter or Secrets Manager ARN').default({}),
   /** Managed policies for the job's task role (what the job itself may do in AWS). */
   taskPolicyArns: z.array(z.string(expects('an IAM managed policy ARN')).regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, 'must be IAM managed policy ARNs'), expects('a list of IAM managed policy ARNs'))
+    // The role gets each policy once, so a policy listed twice counts once.
+    .transform((arns) => [...new Set(arns)])
+    .refine((arns) => arns.length <= IAM_MANAGED_POLICIES_PER_ROLE, {
+      error: (issue) => `lists ${(issue.input as unknown[]).length} policies; IAM attaches at most ${IAM_MANAGED_POLICIES_PER_ROLE} managed policies to a role ` +
+        '(the job\'s task role): combine them into fewer customer managed policies',
+    })
     .default([]),
   capacity: z.enum(['fargate', 'spot'], { error: 'must be fargate or spot' }).default('fargate'),
   // Standard workflows run for at most a year; a task that long is a service, not a cron job.
@@ -291,9 +313,17 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
     // `schedule: */15 * * * *` unquoted: YAML reads '*' as an alias and '@' as reserved, before any field is checked.
     const advice = at?.field === 'schedule' && at.value !== undefined ? crontabAdvice(at.value, true) : undefined;
     if (advice) throw new CatalogError(file, [`${where}${advice}`]);
+    // A Secrets Manager JSON key (`...:secret:db-AbCdEf:password::`) ends in ':', which YAML reads as a key.
+    const colon = line ? unquotedColon(text.split('\n')[line - 1] ?? '') : undefined;
+    if (colon) {
+      throw new CatalogError(file, [`${where}not valid YAML (line ${line}): '${colon}' ends in ':', which YAML reads as a key: put the value in quotes`]);
+    }
     // yaml ends its first line with "at line L, column C:", which the line number already says.
     const message = (err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new CatalogError(file, [`${where}not valid YAML (line ${line ?? '?'}): ${message}`]);
+    // `description: Nightly: export`: the same misreading, of a ': ' inside a value.
+    const quoteIt = err instanceof YAMLParseError && (err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'BLOCK_IN_FLOW')
+      ? " (a value with ': ' in it, or ending in ':', must be in quotes)" : '';
+    throw new CatalogError(file, [`${where}not valid YAML (line ${line ?? '?'}): ${message}${quoteIt}`]);
   }
   const catalog = CatalogSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!catalog.success) throw new CatalogError(file, catalog.error.issues.flatMap((i) => formatIssue(i, [], TOP_FIELDS)));
@@ -486,6 +516,11 @@ export function crontabAdvice(expression: string, unquoted = false): string | un
   if (schedules.length === 1) return `${crontab}: use schedule: '${schedules[0]}'${quoting}`;
   return `${crontab}, and cron runs this line when either day field matches while AWS needs '?' in one of them: ` +
     `make it two jobs, with schedule: '${schedules[0]}' and schedule: '${schedules[1]}'${quoting} (stepcron import crontab does that)`;
+}
+
+/** An unquoted value on a line of YAML that holds ':' and ends in ':' (`arn:...:password::`), or undefined. */
+function unquotedColon(line: string): string | undefined {
+  return /(?:^|[\s{[,])([^\s'"{}[\],#]*:[^\s{}[\],]*:)(?=\s|$|[,}\]])/.exec(line.replace(/\s+#.*$/, ''))?.[1];
 }
 
 /**

@@ -187,7 +187,7 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
       // ... and the run's history, to price it for the notification (workflows/cost.ts).
       { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:GetExecutionHistory'], Resource: executions },
       ...(params.slackWebhookSecret
-        ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(params.slackWebhookSecret) }]
+        ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretGrant(params.slackWebhookSecret).resource }]
         : []),
     ], { lambdaLogs: true }),
     StateMachineRole: stateMachineRole(jobs, params),
@@ -235,7 +235,72 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
   }
   Object.assign(out, bufferResources(jobs, stage));
   for (const job of jobs) Object.assign(out, jobResources(job, params));
+  const oversized = policyProblems(out, jobs);
+  if (oversized.length) throw new ParamsError(`stage ${stage}: ${oversized.join('; ')}`);
   return out;
+}
+
+/** IAM's default quotas that a stage's roles meet (AWS docs, "IAM and AWS STS quotas"). */
+export const IAM_QUOTAS = {
+  /** Roles per account (adjustable, up to 5,000): every stage and everything else in the account shares them. */
+  rolesPerAccount: 1000,
+  /** All of one role's inline policies together, whitespace not counted; not adjustable. */
+  inlinePolicyCharacters: 10_240,
+} as const;
+
+/** The IAM roles a stage's template creates: 7 shared, plus one per job with secrets and one per job with taskPolicyArns. */
+export function stageRoles(template: { Resources: Record<string, Cfn> }): string[] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role').map(([id]) => id);
+}
+
+/**
+ * Why the stage's roles alone would not fit an account with IAM's default quota, or undefined. Said by `validate`
+ * (exit 1), not enforced at package time: the quota can be raised, and only the account knows what else it holds.
+ */
+export function roleQuotaProblem(template: { Resources: Record<string, Cfn> }): string | undefined {
+  const roles = stageRoles(template).length;
+  if (roles <= IAM_QUOTAS.rolesPerAccount) return undefined;
+  return `its ${roles} IAM roles pass the ${IAM_QUOTAS.rolesPerAccount.toLocaleString('en-US')} an account has by default (one per job with secrets, ` +
+    'one per job with taskPolicyArns): raise "Roles per account" in Service Quotas (up to 5,000) before deploying, or give fewer jobs their own';
+}
+
+/**
+ * A role's inline policies as IAM counts them, after CloudFormation resolved them: pseudo parameters at their longest
+ * values, any other reference (an ARN of this stage) at 200 characters, more than any of them is.
+ */
+export function policyCharacters(role: Cfn): number {
+  const longest: Record<string, string> = { 'AWS::Partition': 'aws-us-gov', 'AWS::Region': 'ap-southeast-7', 'AWS::AccountId': '123456789012' };
+  const reference = 'a'.repeat(200);
+  const resolve = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resolve);
+    if (typeof node !== 'object' || node === null) return node;
+    const [key, value] = Object.entries(node)[0] ?? [];
+    if (key === 'Ref') return longest[value as string] ?? reference;
+    if (key === 'Fn::GetAtt') return reference;
+    if (key === 'Fn::Sub') {
+      return String(Array.isArray(value) ? value[0] : value).replace(/\$\{(!?)([^}]*)\}/g, (_, bang: string, name: string) => (bang ? `\${${name}}` : longest[name] ?? reference));
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
+  };
+  const policies = ((role.Properties as Cfn | undefined)?.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>;
+  return policies.reduce((n, p) => n + p.PolicyName.length + JSON.stringify(resolve(p.PolicyDocument)).length, 0);
+}
+
+/** Roles whose inline policies IAM would refuse, one line each, naming what makes them grow and the fix. */
+function policyProblems(out: Cfn, jobs: Job[]): string[] {
+  const fixes: Record<string, string> = {
+    StateMachineRole: 'it grows with each distinct itemsFrom bucket: keep fan-out item lists in fewer buckets (the stage bucket\'s items/ is always readable)',
+  };
+  for (const job of jobs) {
+    fixes[`${logicalId(job.name)}ExecutionRole`] = `it grows with each secret of jobs.${job.name}.secrets: read fewer secrets (the keys of one JSON secret share one grant)`;
+  }
+  return Object.entries(out as Record<string, Cfn>).filter(([, r]) => r.Type === 'AWS::IAM::Role').flatMap(([id, r]) => {
+    const size = policyCharacters(r);
+    if (size <= IAM_QUOTAS.inlinePolicyCharacters) return [];
+    const n = (x: number) => x.toLocaleString('en-US');
+    return [`role ${id}'s inline policy would be up to ${n(size)} characters, and IAM allows ${n(IAM_QUOTAS.inlinePolicyCharacters)} per role: ` +
+      (fixes[id] ?? 'please report this as a stepcron bug')];
+  });
 }
 
 /** The table the precheck claims scheduled times and waiting places in (the function gets its name: CLAIMS_TABLE). */
@@ -414,7 +479,7 @@ function jobResources(job: Job, params: StageParams): Cfn {
           Command: job.command,
           Environment: Object.entries(job.environment).map(([Name, Value]) => ({ Name, Value })),
           // Secrets are resolved by ECS at start; they never appear as plain values in the template.
-          Secrets: Object.entries(job.secrets).map(([Name, ValueFrom]) => ({ Name, ValueFrom: secretArn(ValueFrom) })),
+          Secrets: Object.entries(job.secrets).map(([Name, ref]) => ({ Name, ValueFrom: secretValueFrom(ref) })),
           LogConfiguration: {
             LogDriver: 'awslogs',
             Options: {
@@ -549,27 +614,61 @@ function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cf
   };
 }
 
-/** A secret reference as an ARN: SSM `/name` becomes the parameter's ARN in this region and account. */
-function secretArn(ref: string): unknown {
-  if (ref.startsWith('arn:')) return ref;
-  if (ref.startsWith('/')) return arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ref}`);
-  return arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${ref}-*`);
+/**
+ * A secret reference as ECS takes it in a container's `secrets.valueFrom`: an SSM `/name` becomes the parameter's ARN
+ * in this region and account; every ARN, the Secrets Manager `:json-key:version-stage:version-id` form included, is
+ * passed as written (ECS reads the key itself).
+ */
+function secretValueFrom(ref: string): unknown {
+  return ref.startsWith('/') ? arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ref}`) : ref;
 }
 
-function secretStatements(refs: string[]): Cfn[] {
-  const ssm = refs.filter((r) => r.startsWith('/') || r.includes(':ssm:'));
-  const sm = refs.filter((r) => r.includes(':secretsmanager:'));
-  return [
-    ...(ssm.length ? [{ Effect: 'Allow', Action: 'ssm:GetParameters', Resource: ssm.map(secretArn) }] : []),
-    ...(sm.length ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: sm }] : []),
-  ];
+/** A Secrets Manager secret's own ARN ends in '-' and 6 random characters; a partial ARN (or a name) lacks them. */
+const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
+
+/**
+ * What reading a secret reference takes, and on which resource: the secret itself and nothing wider. SSM: the
+ * parameter's ARN (`parameter/<name without its leading slash>`). Secrets Manager: the secret's own ARN, whatever
+ * follows it (`:json-key:version-stage:version-id` selects inside the secret; IAM sees only the secret), and for a
+ * partial ARN or a name `<it>-??????`, which matches that secret's random suffix and no longer name (`db-??????` is not
+ * `db-other-AbCdEf`). Used for the jobs' secrets and the stage's slackWebhookSecret alike.
+ */
+export function secretGrant(ref: string): { action: 'ssm:GetParameters' | 'secretsmanager:GetSecretValue'; resource: unknown } {
+  if (ref.startsWith('/')) return { action: 'ssm:GetParameters', resource: arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${ref.slice(1)}`) };
+  if (/^arn:[^:]+:ssm:/.test(ref)) return { action: 'ssm:GetParameters', resource: ref };
+  // arn:partition:secretsmanager:region:account:secret:name[:json-key:version-stage:version-id]; names have no ':'.
+  const secret = ref.startsWith('arn:') ? ref.split(':').slice(0, 7).join(':') : undefined;
+  if (secret) return { action: 'secretsmanager:GetSecretValue', resource: SECRET_SUFFIX.test(secret) ? secret : `${secret}-??????` };
+  return { action: 'secretsmanager:GetSecretValue', resource: arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${ref}-??????`) };
 }
+
+/** One statement per action, each secret once (several keys of one JSON secret are one grant). */
+function secretStatements(refs: string[]): Cfn[] {
+  const byAction = new Map<string, Map<string, unknown>>();
+  for (const ref of refs) {
+    const { action, resource } = secretGrant(ref);
+    const resources = byAction.get(action) ?? new Map<string, unknown>();
+    resources.set(JSON.stringify(resource), resource);
+    byAction.set(action, resources);
+  }
+  return [...byAction].sort(([a], [b]) => b.localeCompare(a))
+    .map(([action, resources]) => ({ Effect: 'Allow', Action: action, Resource: [...resources.values()] }));
+}
+
+/** What notify's GetSecretValue takes (SecretId): a secret's name or ARN, full or partial, without a JSON key. */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 function checkParams(jobs: Job[], params: StageParams): void {
   const problems: string[] = [];
   if (params.subnets.length === 0) problems.push('subnets: list at least one subnet id for the tasks (comma-separated)');
   for (const s of params.subnets) if (!/^subnet-[0-9a-f]+$/.test(s)) problems.push(`subnets: '${s}' is not a subnet id (subnet-...)`);
   for (const g of params.securityGroups) if (!/^sg-[0-9a-f]+$/.test(g)) problems.push(`securityGroups: '${g}' is not a security group id (sg-...)`);
+  const slack = params.slackWebhookSecret;
+  if (slack && !SECRET_NAME.test(slack) && !SECRET_ARN.test(slack)) {
+    problems.push(`slackWebhookSecret: '${slack}' is not a Secrets Manager secret name or ARN (the whole secret, no :json-key:: part; not SSM): ` +
+      'store the webhook URL, or {"url": ...}, in a secret and give its name or ARN');
+  }
   if (params.enabledJobs !== '*') {
     for (const name of params.enabledJobs) {
       if (!jobs.some((j) => j.name === name)) problems.push(`enabledJobs: no job named '${name}' in the catalog`);
