@@ -176,7 +176,7 @@ function longest(fits: (length: number) => boolean): number {
 }
 
 /** The longest stage name every name in the table fits with (41: the EventBridge rule of buffer jobs). */
-export const MAX_STAGE_LENGTH = longest((n) => overLongNames('s'.repeat(n)).length === 0);
+export const MAX_STAGE_LENGTH = /* @__PURE__ */ longest((n) => overLongNames('s'.repeat(n)).length === 0);
 
 /** The longest job name every job's name in the table fits with, on this stage (29 on the longest stage). */
 export function maxJobNameLength(stage: string): number {
