@@ -6,6 +6,7 @@ import { type Job, logicalId, scheduledOnStage } from './catalog';
 import * as names from './names';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
+import { deployedExpression } from './schedule';
 
 /** Per-stage values from serverless.yml `params:`. */
 export interface StageParams {
@@ -424,8 +425,9 @@ function jobResources(job: Job, params: StageParams): Cfn {
     [`${id}Schedule`]: {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
-        Description: `${job.name}: ${job.description}`.slice(0, 512),
-        ScheduleExpression: job.schedule,
+        // What the catalog says, for the console: an aligned rate(...) deploys as its cron(...) (no run at deploy).
+        Description: `${job.name} (schedule: ${job.schedule}): ${job.description}`.slice(0, 512),
+        ScheduleExpression: deployedExpression(job.schedule),
         ScheduleExpressionTimezone: job.timezone,
         State: enabled ? 'ENABLED' : 'DISABLED',
         FlexibleTimeWindow: { Mode: 'OFF' },
