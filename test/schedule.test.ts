@@ -1,5 +1,8 @@
 // Schedule expressions as EventBridge Scheduler reads them: every rule's valid and invalid forms (errors are one line
 // naming the field), and next fire times for L/W/#, leap days, year limits and DST changes in US and EU zones.
+import { status, timesBetween } from '../cli/ops/commands';
+import { alertProblems, longestGap } from '../workflows/alerts';
+import type { OpsPort } from '../cli/ops/types';
 import { parseCatalog } from '../workflows/catalog';
 import { stageTemplate, toStageParams } from '../workflows/resources';
 import {
@@ -586,5 +589,41 @@ describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron
     expect([0, 1, 2].map((i) => [schedule(i).ScheduleExpression, schedule(i).ScheduleExpressionTimezone]))
       .toEqual([['cron(0/15 * * * ? *)', 'Europe/Berlin'], ['rate(7 minutes)', 'Europe/Berlin'], ['cron(30 2 * * ? *)', 'Europe/Berlin']]);
     expect(schedule(0).Description).toBe('job-0 (schedule: rate(15 minutes)): d');
+  });
+});
+
+describe('status and backfill read what deploys', () => {
+  const [job] = parseCatalog('jobs:\n  sync:\n    description: d\n    schedule: rate(1 hour)\n    timezone: Europe/Berlin\n    image: i:1\n    command: [x]\n', { stage: 'prod' });
+
+  it('status: a stage that deployed an aligned rate as its cron is not "changed since the deploy", and fires on the clock', async () => {
+    // Prepare: the stage as the template deployed it (its own expression and zone); no runs yet
+    const ops = {
+      schedule: async () => ({ enabled: true, deployed: { expression: 'cron(0 * * * ? *)', timezone: 'Europe/Berlin' } }),
+      runs: async () => [],
+    } as unknown as OpsPort;
+    const lines: string[] = [];
+    // Act
+    await status(ops, [job!], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
+    // Assess: no drift; the catalog's rate shown; the next times on the hour
+    const [row] = JSON.parse(lines.join('')) as Array<Record<string, unknown>>;
+    expect(row).toMatchObject({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', next: ['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z', '2026-05-05T08:00:00.000Z'] });
+    expect(row).not.toHaveProperty('catalog');
+  });
+
+  it('backfill: the times an aligned rate fired are on the clock', () => {
+    // Act
+    const times = timesBetween(job!, new Date('2026-05-05T05:05:05Z'), new Date('2026-05-05T07:30:00Z'));
+    // Assess
+    expect(times.map((t) => t.toISOString())).toEqual(['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z']);
+  });
+
+  it('the alerts\' deadline check: an hourly rate in Berlin waits 2 hours over the fall-back night, as its cron does', () => {
+    // Act
+    const gap = longestGap('rate(1 hour)', 'Europe/Berlin', new Date('2026-10-01T00:00:00Z'));
+    const problems = alertProblems({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', timeoutSeconds: 600, retries: 0, successDeadlineMinutes: 90 },
+      new Date('2026-10-01T00:00:00Z'));
+    // Assess: the repeated 02:00 fires once (25 Oct), so a 90-minute deadline would alarm on a healthy night
+    expect(gap).toEqual({ ms: 2 * 3600_000, after: new Date('2026-10-25T00:00:00Z') });
+    expect(problems).toEqual([expect.objectContaining({ path: 'successDeadlineMinutes', message: expect.stringContaining('longest wait between runs (120 min') })]);
   });
 });
