@@ -120,12 +120,13 @@ export interface PhysicalName {
 const LONGEST_EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:m:${'x'.repeat(EXECUTION_NAME_LIMIT)}`;
 
 /**
- * Every physical name, with AWS's limit (AWS-FACTS "Deploy-time facts"; SNS and ECS from their API references).
- * Names CloudFormation generates (schedules, task and execution roles, the buckets) are its own to fit.
+ * Every physical name, with AWS's documented limit (each service's API reference). Names CloudFormation generates
+ * (the jobs' schedules, task and execution roles, the buckets) it fits to their limits itself.
  */
 export const PHYSICAL_NAMES: readonly PhysicalName[] = [
   { resource: 'CloudFormation stack', limit: 128, scope: 'stage', name: stackName },
-  // CloudFormation names a nested stack <parent>-<logical id>-<12 or 13 random characters>.
+  // CloudFormation names a nested stack <parent>-<logical id>-<12 or 13 random characters>; Jobs63 is the longest id
+  // workflows/stacks.ts gives.
   { resource: 'CloudFormation nested stack', limit: 128, scope: 'stage', name: (s) => `${stackName(s)}-Jobs63-${'X'.repeat(13)}` },
   { resource: 'ECS cluster', limit: 255, scope: 'stage', name: defaultClusterName, when: 'the cluster param is empty' },
   { resource: 'Lambda function', limit: 64, scope: 'stage', name: (s) => functionName(s, 'precheck') },
@@ -186,7 +187,7 @@ export function maxJobNameLength(stage: string): number {
 /** `state machine name 'stepcron-…' is 85 characters; the limit is 80`, for each name too long. */
 function tooLong(names: Array<PhysicalName & { value: string }>): string {
   return names.map((n) => `${n.resource} name '${n.value}' is ${n.value.length} characters; the limit is ${n.limit}` +
-    (n.when ? ` (when ${n.when})` : '')).join('; ');
+    (n.when ? ` (it exists when ${n.when})` : '')).join('; ');
 }
 
 /** Why a job name cannot be used on this stage (a name built from it would be too long), or undefined. */
@@ -205,8 +206,8 @@ export function stageProblem(stage: string): string | undefined {
   if (/^[a-z][a-z0-9-]*$/.test(stage) && !stage.endsWith('-') && stage.length <= MAX_STAGE_LENGTH) return undefined;
   const why = "stage names are part of AWS resource names (the stack stepcron-<stage>, its state machines, roles and table)";
   if (stage.length > MAX_STAGE_LENGTH) {
-    return `'${stage}' is ${stage.length} characters: ${why}, which allow at most ${MAX_STAGE_LENGTH} for the stage ` +
-      `(${tooLong(overLongNames(stage))}): shorten it`;
+    return `'${stage}' is ${stage.length} characters: ${why}, which allow at most ${MAX_STAGE_LENGTH} for the stage; ` +
+      `${tooLong(overLongNames(stage))}: shorten it`;
   }
   const fixed = stage.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '');
   return `'${stage}' is not a valid stage name: ${why}, so use lowercase letters, digits and '-', starting with a letter` +

@@ -3,7 +3,11 @@
 // Pure: serverless.yml calls it through workflows/serverless.cjs; workflows/stacks.ts splits the result by job.
 import { createHash } from 'node:crypto';
 import { type Job, logicalId, scheduledOnStage } from './catalog';
-import * as names from './names';
+import {
+  bufferedRunsRule, claimsTable, deadLetterQueueName, deadlineAlarmName, defaultClusterName, functionName, jobPrefix, jobsLogGroup,
+  missedSchedulesAlarmName, stateMachineName as machineName, runsAlarmName, stateMachineLogGroup, taskFamily as family, taskRolePath,
+  topicName, warningGroup, warningRolePath,
+} from './names';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
 import { deployedExpression } from './schedule';
@@ -57,11 +61,10 @@ export class ParamsError extends Error {
 }
 
 // Every physical name comes from workflows/names.ts, where each is checked against AWS's limit.
-export const clusterName = (p: StageParams) => p.cluster || names.defaultClusterName(p.stage);
-export const stateMachineName = (job: Job, stage: string) => names.stateMachineName(stage, job.name);
-export const taskFamily = (job: Job, stage: string) => names.taskFamily(stage, job.name);
-export const { jobsLogGroup, taskRolePath, warningGroup, claimsTable } = names;
-const { jobPrefix, warningRolePath } = names;
+export const clusterName = (p: StageParams) => p.cluster || defaultClusterName(p.stage);
+export const stateMachineName = (job: Job, stage: string) => machineName(stage, job.name);
+export const taskFamily = (job: Job, stage: string) => family(stage, job.name);
+export { claimsTable, jobsLogGroup, taskRolePath, warningGroup };
 export const taskLogGroup = (_job: Job, stage: string) => jobsLogGroup(stage);
 
 /** The infrastructure references a deployed state machine uses. */
@@ -131,16 +134,16 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     NotificationTopic: {
       Type: 'AWS::SNS::Topic',
       Properties: {
-        TopicName: names.topicName(stage),
+        TopicName: topicName(stage),
         Subscription: params.notifyEmails.map((email) => ({ Protocol: 'email', Endpoint: email })),
       },
     },
     SchedulerDeadLetterQueue: {
       Type: 'AWS::SQS::Queue',
-      Properties: { QueueName: names.deadLetterQueueName(stage), MessageRetentionPeriod: 1209600 },
+      Properties: { QueueName: deadLetterQueueName(stage), MessageRetentionPeriod: 1209600 },
     },
     // A schedule that could not start its run lands here: someone should hear about it.
-    SchedulerDeadLetterAlarm: alarm(names.missedSchedulesAlarmName(stage),
+    SchedulerDeadLetterAlarm: alarm(missedSchedulesAlarmName(stage),
       'A schedule could not start its workflow; the event is in the dead-letter queue', {
         Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 300,
         Dimensions: [{ Name: 'QueueName', Value: getAtt('SchedulerDeadLetterQueue', 'QueueName') }],
@@ -195,7 +198,7 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     WarningSchedulerRole: role('scheduler.amazonaws.com', [{
       Effect: 'Allow',
       Action: 'lambda:InvokeFunction',
-      Resource: arn(`lambda:\${AWS::Region}:\${AWS::AccountId}:function:${names.functionName(stage, 'notify')}`),
+      Resource: arn(`lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(stage, 'notify')}`),
     }], { path: warningRolePath(stage), name: warningGroup(stage) }),
     // Fan-out results (Distributed Map ResultWriter, under results/) and item lists uploaded for runs (under items/).
     FanOutBucket: {
@@ -214,7 +217,7 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     },
     StateMachineLogGroup: {
       Type: 'AWS::Logs::LogGroup',
-      Properties: { LogGroupName: names.stateMachineLogGroup(stage), RetentionInDays: 30 },
+      Properties: { LogGroupName: stateMachineLogGroup(stage), RetentionInDays: 30 },
     },
     // What runs a job's container (pulls the image, writes its logs); a job with secrets has its own.
     ExecutionRole: executionRole(stage, []),
@@ -277,7 +280,7 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
     BufferedRunsRule: {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Name: names.bufferedRunsRule(stage),
+        Name: bufferedRunsRule(stage),
         Description: 'A run of a concurrency buffer job ended: start the run waiting for it',
         EventPattern: {
           source: ['aws.states'],
@@ -466,7 +469,7 @@ function executionAlarm(job: Job, stage: string): Cfn {
     },
     ReturnData: false,
   });
-  return alarm(names.runsAlarmName(stage, job.name), `A run of ${job.name} failed, timed out or was aborted`, {
+  return alarm(runsAlarmName(stage, job.name), `A run of ${job.name} failed, timed out or was aborted`, {
     Metrics: [
       metric('failed', 'ExecutionsFailed'), metric('timedout', 'ExecutionsTimedOut'), metric('aborted', 'ExecutionsAborted'),
       // SUM of the list counts a 5-minute period where only some of the three have data points.
@@ -486,7 +489,7 @@ function deadlineAlarm(job: Job, stage: string, enabled: boolean): Cfn {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
-      AlarmName: names.deadlineAlarmName(stage, job.name),
+      AlarmName: deadlineAlarmName(stage, job.name),
       AlarmDescription: `No run of ${job.name} has succeeded in the last ${minutes} minutes (successDeadlineMinutes)`,
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsSucceeded',
