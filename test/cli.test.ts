@@ -773,6 +773,24 @@ describe('stepcron schedule', () => {
   }, 30_000);
 });
 
+describe('stepcron validate: names AWS would refuse', () => {
+  it('names each resource whose name would be too long, its length and the limit, for the stage and for a job', async () => {
+    // Prepare: a buffer job (its EventBridge rule has the tightest limit) and a job name too long for a 41-character stage
+    const stage = `s${'x'.repeat(41)}`;
+    const job = `j${'x'.repeat(29)}`;
+    const { dir, catalog } = workspace(catalogOf({ [job]: { command: 'true', fields: ['concurrency: buffer'] } }));
+    // Act
+    const longStage = await stepcron(['validate', '--stage', stage, ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    const longJob = await stepcron(['validate', '--stage', stage.slice(0, 41), ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expectUsageError(longStage, new RegExp(`^stepcron: --stage: '${stage}' is 42 characters: .*at most 41 for the stage; EventBridge rule name ` +
+      `'stepcron-${stage}-buffered-runs' is 65 characters; the limit is 64 \\(it exists when a job has concurrency: buffer\\): shorten it$`));
+    expect(longJob.code).toBe(2);
+    expect(longJob.stderr).toContain(`jobs.${job}: state machine name 'stepcron-${stage.slice(0, 41)}-${job}' is 81 characters; the limit is 80: ` +
+      `shorten the job name to at most 29 characters on stage ${stage.slice(0, 41)}`);
+  }, 20_000);
+});
+
 describe('stepcron validate: rates that run at deploy', () => {
   it('warns, without failing, about each job whose rate is not aligned to the clock', async () => {
     // Prepare
