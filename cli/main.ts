@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
-import { isValidTimezone, nextFireTimes, parseSchedule, ScheduleError, timezoneProblem } from '../workflows/schedule';
+import { deployedSchedule, isValidTimezone, nextFireTimes, parseSchedule, ScheduleError, startsAtDeployNote, timezoneProblem } from '../workflows/schedule';
 import { stageProblem } from '../workflows/names';
 import { version } from '../package.json';
 import { Store } from './store';
@@ -92,6 +92,11 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const off = states.filter((j) => j.off);
       process.stdout.write(`${o.catalog}: ${jobs.length} jobs valid for stage ${o.stage}; ${on.length} scheduled${on.length ? `: ${on.join(', ')}` : ''}` +
         `${off.length ? `; off on ${o.stage}: ${offList(off)}` : ''}\n`);
+      // Not an error: a rate(...) off the clock runs when the deploy creates its schedule (workflows/schedule.ts).
+      for (const job of jobs) {
+        const note = startsAtDeployNote(job.schedule, `jobs.${job.name}.schedule`);
+        if (note) process.stderr.write(`stepcron: warning: ${note}\n`);
+      }
       // Whether the stage fits CloudFormation once packaged: the same split `sls package` makes (workflows/stacks.ts).
       const file = serverlessFileFor(o.catalog);
       if (!existsSync(file)) return;
@@ -167,7 +172,11 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const job = isExpression ? undefined : (await catalog()).findJob(await jobsOf(o), what, o.catalog);
       const advice = isExpression ? (await catalog()).crontabAdvice(what) : undefined;
       if (advice) throw new UsageError(`next: ${advice.replace(/: use schedule: '(.*)'$/, ": use '$1'")}`);
-      const schedule = parseSchedule(job ? job.schedule : what.trim());
+      const written = job ? job.schedule : what.trim();
+      parseSchedule(written);
+      // The times of what deploys: an aligned rate(...) fires on the clock, as its cron(...).
+      const deployed = deployedSchedule(written);
+      const schedule = parseSchedule(deployed.expression);
       const from = o.from ? new Date(o.from) : new Date();
       if (Number.isNaN(from.getTime())) throw new UsageError(`--from: '${o.from}' is not an ISO time such as 2026-03-08T00:00:00Z`);
       const count = Number(o.count);
@@ -175,6 +184,8 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const timezone = o.tz ?? job?.timezone ?? 'UTC';
       if (!isValidTimezone(timezone)) throw new UsageError(`--tz: ${timezoneProblem(timezone)}`);
       const times = nextFireTimes(schedule, { timezone, from, count });
+      const note = startsAtDeployNote(written, job?.name);
+      if (note) process.stderr.write(`stepcron: note: ${note}; the times below count from ${o.from ? '--from' : 'now'}\n`);
       process.stdout.write(times.map((t) => `${t.toISOString()}\n`).join(''));
     });
 

@@ -1,6 +1,6 @@
 // `stepcron run <job>`: the job's deployed state machine, executed locally. Lambda states call the real handler
 // logic in-process, the ECS state is served by a backend (process, container or aws), and every run is recorded.
-import { randomBytes } from 'node:crypto';
+import { runName } from '../workflows/names';
 import type { Writable } from 'node:stream';
 import type { Job } from '../workflows/catalog';
 import { compile, runTimeoutSeconds } from '../workflows/compile';
@@ -103,9 +103,8 @@ export interface LocalRunOptions {
 /** A local waiting place is renewed while its run waits, so one whose process died is free again this soon. */
 const LOCAL_PLACE_TTL_MS = 30_000;
 
-export function executionName(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
-}
+/** A new run's execution name (workflows/names.ts: within Step Functions' 80 characters). */
+export const executionName = (now = new Date()): string => runName(now);
 
 /**
  * Runs the job once. Under concurrency buffer a run skipped into the waiting place waits here for the run ahead to

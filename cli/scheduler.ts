@@ -1,8 +1,10 @@
 // `stepcron schedule`: a local EventBridge Scheduler. Fires every job at its times in its time zone (the scheduled
 // time goes into the run input, as the real schedule's target input does), leaves overlap to the precheck, and on
 // a stop (Ctrl-C, SIGTERM, SIGHUP: see cli/signals.ts) aborts the running jobs and records them before it exits.
+// It fires what deploys (workflows/schedule.ts deployedSchedule): an aligned rate(...) on the clock, as its cron(...);
+// any other rate(...) at the scheduler's start, as AWS runs it when the deploy creates the schedule, then every period.
 import type { Job } from '../workflows/catalog';
-import { nextFireTimes, parseSchedule } from '../workflows/schedule';
+import { deployedSchedule, nextFireTimes, parseSchedule, startsAtDeployNote } from '../workflows/schedule';
 import { stateMachineName } from '../workflows/resources';
 import type { EcsBackend } from './backends/types';
 import { UsageError } from './errors';
@@ -43,7 +45,7 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   const timers = new Set<NodeJS.Timeout>();
 
   const arm = (job: Job, after: Date) => {
-    const [next] = nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: after, count: 1 });
+    const [next] = nextFireTimes(parseSchedule(deployedSchedule(job.schedule).expression), { timezone: job.timezone, from: after, count: 1 });
     if (!next) {
       out(`${stamp(now())} ${job.name}: no more fire times\n`);
       return;
@@ -110,9 +112,20 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
     const lastSuccess = job.successDeadlineMinutes === undefined ? undefined
       : options.history.list(job.name).find((r) => r.status === 'SUCCEEDED');
     watchDeadline(job, lastSuccess?.stoppedAt ? new Date(lastSuccess.stoppedAt) : now());
-    const [next] = nextFireTimes(parseSchedule(job.schedule), { timezone: job.timezone, from: now(), count: 1 });
-    out(`${stamp(now())} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? next.toISOString() : 'never'}\n`);
-    arm(job, now());
+    const deployed = deployedSchedule(job.schedule);
+    const start = now();
+    const as = deployed.expression === job.schedule ? '' : ` (on the clock: deploys as ${deployed.expression})`;
+    if (deployed.startsAtDeploy) {
+      // As on AWS: the first run when the schedule is created (here: now), then every period from there.
+      out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${start.toISOString()} (now)\n`);
+      out(`${stamp(start)} ${startsAtDeployNote(job.schedule, job.name)}\n`);
+      fire(job, start);
+      arm(job, start);
+      continue;
+    }
+    const [next] = nextFireTimes(parseSchedule(deployed.expression), { timezone: job.timezone, from: start, count: 1 });
+    out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? next.toISOString() : 'never'}${as}\n`);
+    arm(job, start);
   }
   out(`scheduling ${options.jobs.length} job(s)${options.forMs ? ` for ${seconds(options.forMs)}` : ''}; Ctrl-C stops\n`);
 

@@ -9,6 +9,9 @@ import { type RunRecord, Store } from '../cli/store';
 import { detectEngineSync } from '../cli/backends/container';
 import { buildBusyboxImage } from './support/busybox-image';
 import { stackIndex } from '../workflows/stacks';
+import { parseCatalog } from '../workflows/catalog';
+import { stageTemplate, toStageParams } from '../workflows/resources';
+import { nextFireTimes } from '../workflows/schedule';
 
 const root = join(__dirname, '..');
 const BIN = join(root, 'bin', 'stepcron.cjs');
@@ -447,8 +450,6 @@ describe('stepcron next', () => {
     // ... and 02:30 happens twice on 25 Oct: it fires once, at the first (CEST) occurrence.
     ['Berlin repeated 02:30', ['cron(30 2 * * ? *)', '--tz', 'Europe/Berlin', '--from', '2026-10-24T01:00:00Z', '-n', '3'],
       ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z', '2026-10-27T01:30:00.000Z']],
-    ['rate', ['rate(15 minutes)', '--from', '2026-01-01T00:00:00Z', '-n', '2'],
-      ['2026-01-01T00:15:00.000Z', '2026-01-01T00:30:00.000Z']],
   ])('%s', async (_name, args, expected) => {
     // Prepare
     const dir = tempDir();
@@ -457,6 +458,37 @@ describe('stepcron next', () => {
     // Assess
     expect({ code: result.code, lines: result.stdout.trimEnd().split('\n'), stderr: result.stderr })
       .toEqual({ code: 0, lines: expected, stderr: '' });
+  }, 20_000);
+
+  it('gives a rate\'s deployed times: an aligned one on the clock (as its cron), another from deploy, saying so', async () => {
+    // Prepare: from 00:07, so a rate counted from --from and one on the clock differ
+    const dir = tempDir();
+    // Act
+    const aligned = await stepcron(['next', 'rate(15 minutes)', '--from', '2026-01-01T00:07:00Z', '-n', '2'], { cwd: dir, timeoutMs: 15_000 });
+    const unaligned = await stepcron(['next', 'rate(7 minutes)', '--from', '2026-01-01T00:07:00Z', '-n', '2'], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expect({ code: aligned.code, stdout: aligned.stdout, stderr: aligned.stderr }).toEqual({
+      code: 0, stdout: '2026-01-01T00:15:00.000Z\n2026-01-01T00:30:00.000Z\n',
+      stderr: '',
+    });
+    expect({ code: unaligned.code, stdout: unaligned.stdout }).toEqual({ code: 0, stdout: '2026-01-01T00:14:00.000Z\n2026-01-01T00:21:00.000Z\n' });
+    expect(unaligned.stderr).toBe('stepcron: note: rate(7 minutes) is not aligned to the clock: on AWS its first run is when the deploy creates ' +
+      'the schedule (and again whenever a deploy recreates it), then every 7 minutes from there; for fixed times use cron(0/6 * * * ? *) ' +
+      '(every 6 minutes on the clock); the times below count from --from\n');
+  }, 20_000);
+
+  it('agrees with the schedule the stage deploys for a job, in its time zone', async () => {
+    // Prepare: a 2-hour rate in Berlin across its fall-back night
+    const { dir, catalog } = workspace(catalogOf({ every2h: { command: 'true', fields: ['timezone: Europe/Berlin'] } }).replace('rate(1 hour)', 'rate(2 hours)'));
+    const jobs = parseCatalog(readFileSync(join(dir, 'jobs.yml'), 'utf8'), { stage: 'dev' });
+    const deployed = stageTemplate(jobs, toStageParams('dev', { subnets: 'subnet-0a1b2c3d4e5f60001' })).Resources.Every2hSchedule as { Properties: Record<string, string> };
+    const from = new Date('2026-10-24T20:30:00Z');
+    // Act
+    const result = await stepcron(['next', 'every2h', '--from', from.toISOString(), '-n', '6', ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    // Assess: the times of the template's own expression and zone
+    const expected = nextFireTimes(deployed.Properties.ScheduleExpression!, { from, count: 6, timezone: deployed.Properties.ScheduleExpressionTimezone });
+    expect(deployed.Properties.ScheduleExpression).toBe('cron(0 0/2 * * ? *)');
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 0, stdout: expected.map((t) => `${t.toISOString()}\n`).join('') });
   }, 20_000);
 });
 
@@ -695,8 +727,9 @@ describe('stepcron schedule', () => {
 
   it('--for 3s prints the next fire time and stops by itself; SIGINT stops it cleanly', async () => {
     // Prepare
-    const { dir, catalog } = workspace(catalogOf({ tick: { command: 'echo tick' } }).replace('rate(1 hour)', 'rate(1 minute)'));
-    const before = Date.now();
+    const { dir, catalog } = workspace(catalogOf({ tick: { command: 'echo tick' } }).replace('rate(1 hour)', 'rate(1 day)'));
+    const midnight = () => Math.ceil((Date.now() + 1) / 86_400_000) * 86_400_000;
+    const due = midnight();
     // Act
     const timed = start(['schedule', '--for', '3s', '--jobs', 'tick', ...catalog], { cwd: dir, timeoutMs: 20_000 });
     const interrupted = start(['schedule', '--jobs', 'tick', ...catalog], { cwd: dir, timeoutMs: 20_000 });
@@ -707,11 +740,10 @@ describe('stepcron schedule', () => {
     // Assess
     expect({ code: forResult.code, signal: forResult.signal }).toEqual({ code: 0, signal: null });
     const lines = forResult.stdout.trimEnd().split('\n');
-    const next = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: rate\(1 minute\) UTC, next (\S+)$/.exec(lines[0] ?? '');
+    // rate(1 day) fires on the clock, as the cron(...) it deploys as: at the next midnight (UTC here), not a day from now.
+    const next = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: rate\(1 day\) UTC, next (\S+) \(on the clock: deploys as cron\(0 0 \* \* \? \*\)\)$/.exec(lines[0] ?? '');
     expect(next).not.toBeNull();
-    const nextAt = Date.parse(next![1]!);
-    expect(nextAt).toBeGreaterThanOrEqual(before + 55_000);
-    expect(nextAt).toBeLessThanOrEqual(Date.now() + 61_000);
+    expect([due, midnight()]).toContain(Date.parse(next![1]!));
     expect(lines.slice(1)).toEqual(['scheduling 1 job(s) for 3.00s; Ctrl-C stops', 'scheduler stopped']);
     expect(forResult.ms).toBeGreaterThanOrEqual(3000);
     expectNoStackTrace(forResult);
@@ -722,6 +754,54 @@ describe('stepcron schedule', () => {
     // Nothing was due within the test: no run fired.
     expect(runRecords(dir)).toEqual([]);
   }, 30_000);
+
+  it('fires a rate that is not aligned to the clock at its start, as AWS does when the deploy creates it, and says so', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({ odd: { command: 'echo "odd at $STEPCRON_SCHEDULED_TIME"' } }).replace('rate(1 hour)', 'rate(7 minutes)'));
+    const before = Date.now();
+    // Act
+    const result = await stepcron(['schedule', '--for', '3s', ...catalog], { cwd: dir, timeoutMs: 20_000 });
+    // Assess: one run, at once; the next a period later; the note as validate words it
+    expect(result.code).toBe(0);
+    const started = /odd: rate\(7 minutes\) UTC, next (\S+) \(now\)/.exec(result.stdout);
+    expect(started).not.toBeNull();
+    expect(Date.parse(started![1]!)).toBeGreaterThanOrEqual(before - 1000);
+    expect(result.stdout).toContain(`odd: start (scheduled ${started![1]})`);
+    expect(result.stdout).toContain('odd: rate(7 minutes) is not aligned to the clock: on AWS its first run is when the deploy creates the schedule');
+    expect(result.stdout).toMatch(/odd: SUCCEEDED in /);
+    expect(runRecords(dir, 'odd').map((r) => r.status)).toEqual(['SUCCEEDED']);
+  }, 30_000);
+});
+
+describe('stepcron validate: names AWS would refuse', () => {
+  it('names each resource whose name would be too long, its length and the limit, for the stage and for a job', async () => {
+    // Prepare: a buffer job (its EventBridge rule has the tightest limit) and a job name too long for a 41-character stage
+    const stage = `s${'x'.repeat(41)}`;
+    const job = `j${'x'.repeat(29)}`;
+    const { dir, catalog } = workspace(catalogOf({ [job]: { command: 'true', fields: ['concurrency: buffer'] } }));
+    // Act
+    const longStage = await stepcron(['validate', '--stage', stage, ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    const longJob = await stepcron(['validate', '--stage', stage.slice(0, 41), ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expectUsageError(longStage, new RegExp(`^stepcron: --stage: '${stage}' is 42 characters: .*at most 41 for the stage; EventBridge rule name ` +
+      `'stepcron-${stage}-buffered-runs' is 65 characters; the limit is 64 \\(it exists when a job has concurrency: buffer\\): shorten it$`));
+    expect(longJob.code).toBe(2);
+    expect(longJob.stderr).toContain(`jobs.${job}: state machine name 'stepcron-${stage.slice(0, 41)}-${job}' is 81 characters; the limit is 80: ` +
+      `shorten the job name to at most 29 characters on stage ${stage.slice(0, 41)}`);
+  }, 20_000);
+});
+
+describe('stepcron validate: rates that run at deploy', () => {
+  it('warns, without failing, about each job whose rate is not aligned to the clock', async () => {
+    // Prepare
+    const { dir, catalog } = workspace(catalogOf({ odd: { command: 'true' }, even: { command: 'true' } }).replace('rate(1 hour)', 'rate(90 minutes)'));
+    // Act
+    const result = await stepcron(['validate', ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    // Assess: exit 0; one warning line naming the job (the first job only: the second keeps rate(1 hour))
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('stepcron: warning: jobs.odd.schedule: rate(90 minutes) is not aligned to the clock: on AWS its first run is ' +
+      'when the deploy creates the schedule (and again whenever a deploy recreates it), then every 90 minutes from there\n');
+  }, 20_000);
 });
 
 const engine = detectEngineSync();

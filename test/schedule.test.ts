@@ -1,7 +1,13 @@
 // Schedule expressions as EventBridge Scheduler reads them: every rule's valid and invalid forms (errors are one line
 // naming the field), and next fire times for L/W/#, leap days, year limits and DST changes in US and EU zones.
+import { status, timesBetween } from '../cli/ops/commands';
+import { alertProblems, longestGap } from '../workflows/alerts';
+import type { OpsPort } from '../cli/ops/types';
+import { parseCatalog } from '../workflows/catalog';
+import { stageTemplate, toStageParams } from '../workflows/resources';
 import {
-  isValidTimezone, nextFireTimes, parseSchedule, scheduleProblem, ScheduleError, type CronFields,
+  deployedExpression, deployedSchedule, isValidTimezone, nextFireTimes, parseSchedule, scheduleProblem, ScheduleError,
+  startsAtDeployNote, type CronFields,
 } from '../workflows/schedule';
 
 function fields(expression: string): CronFields {
@@ -501,5 +507,123 @@ describe('nextFireTimes: rate and at', () => {
     // Assess
     expect(none).toEqual([]);
     expect(negative).toThrow('count: must be a whole number >= 0');
+  });
+});
+
+describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron(...), so no run at deploy', () => {
+  // EventBridge Scheduler starts a rate schedule without StartDate the moment it is created; a cron fires on the clock.
+  it.each<[string, string]>([
+    ['rate(1 minute)', 'cron(* * * * ? *)'],
+    ...[2, 3, 4, 5, 6, 10, 12, 15, 20, 30].map((n): [string, string] => [`rate(${n} minutes)`, `cron(0/${n} * * * ? *)`]),
+    ['rate(60 minutes)', 'cron(0 * * * ? *)'],
+    ['rate(1 hour)', 'cron(0 * * * ? *)'],
+    ...[2, 3, 4, 6, 8, 12].map((n): [string, string] => [`rate(${n} hours)`, `cron(0 0/${n} * * ? *)`]),
+    ['rate(120 minutes)', 'cron(0 0/2 * * ? *)'],
+    ['rate(720 minutes)', 'cron(0 0/12 * * ? *)'],
+    ['rate(24 hours)', 'cron(0 0 * * ? *)'],
+    ['rate(1440 minutes)', 'cron(0 0 * * ? *)'],
+    ['rate(1 day)', 'cron(0 0 * * ? *)'],
+  ])('%s -> %s, firing every period on the clock', (rate, cron) => {
+    // Act
+    const deployed = deployedSchedule(rate);
+    const period = (parseSchedule(rate) as { seconds: number }).seconds * 1000;
+    const times = nextFireTimes(deployed.expression, { from: new Date('2026-05-05T05:05:05Z'), count: 30, timezone: 'UTC' }).map((t) => t.getTime());
+    // Assess: the cron, and its times are the rate's period apart, each on a multiple of the period since midnight
+    expect(deployed).toEqual({ expression: cron, startsAtDeploy: false });
+    expect(deployedExpression(rate)).toBe(cron);
+    expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual(new Array(29).fill(period));
+    expect(times.every((t) => t % period === 0)).toBe(true);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['rate(7 minutes)', 'cron(0/6 * * * ? *)'],
+    ['rate(45 minutes)', undefined],
+    ['rate(50 minutes)', 'cron(0 * * * ? *)'],
+    ['rate(90 minutes)', undefined],
+    ['rate(5 hours)', 'cron(0 0/4 * * ? *)'],
+    ['rate(25 hours)', 'cron(0 0 * * ? *)'],
+    ['rate(36 hours)', undefined],
+    ['rate(2 days)', 'cron(0 0 1/2 * ? *)'],
+    ['rate(7 days)', 'cron(0 0 ? * 2 *)'],
+    ['rate(10 days)', undefined],
+    ['rate(30 days)', 'cron(0 0 1 * ? *)'],
+  ])('%s is not aligned: it deploys as written and starts at deploy (close cron: %s)', (rate, close) => {
+    // Act
+    const deployed = deployedSchedule(rate);
+    const note = startsAtDeployNote(rate, 'jobs.sync.schedule');
+    // Assess: AWS's behaviour kept, and said, with a cron for fixed times only when one is close
+    expect(deployed.expression).toBe(rate);
+    expect(deployed.startsAtDeploy).toBe(true);
+    expect(deployed.closeCron?.expression).toBe(close);
+    if (close) expect(scheduleProblem(close)).toBeUndefined();
+    expect(note).toMatch(new RegExp(`^jobs\\.sync\\.schedule: ${rate.replace(/[()]/g, '\\$&')} is not aligned to the clock: on AWS its first run ` +
+      'is when the deploy creates the schedule .*then every .* from there'));
+    expect(note?.includes('for fixed times use')).toBe(close !== undefined);
+  });
+
+  it('leaves cron(...) and at(...) as they are, with nothing to say', () => {
+    for (const expression of ['cron(30 2 * * ? *)', 'cron(0/15 * * * ? *)', 'at(2026-12-24T18:00:00)']) {
+      expect(deployedSchedule(expression)).toEqual({ expression, startsAtDeploy: false });
+      expect(startsAtDeployNote(expression, 'x')).toBeUndefined();
+    }
+  });
+
+  it('fires in the job\'s time zone, with AWS\'s DST rule: a day at local midnight, the repeated hour once', () => {
+    // Act: New York's days around the fall-back (1 Nov 2026) and Berlin's hours around its fall-back (25 Oct 2026)
+    const days = next(deployedExpression('rate(1 day)'), '2026-10-30T12:00:00Z', 4, 'America/New_York');
+    const hours = next(deployedExpression('rate(1 hour)'), '2026-10-24T23:30:00Z', 3, 'Europe/Berlin');
+    // Assess: midnight local (EDT then EST: a 25-hour day); Berlin's 02:00 fires once, at its first (CEST) occurrence
+    expect(days).toEqual([z('2026-10-31T04:00:00'), z('2026-11-01T04:00:00'), z('2026-11-02T05:00:00'), z('2026-11-03T05:00:00')]);
+    expect(hours).toEqual([z('2026-10-25T00:00:00'), z('2026-10-25T02:00:00'), z('2026-10-25T03:00:00')]);
+  });
+
+  it('is what the template deploys, with the catalog\'s expression in the schedule\'s Description', () => {
+    // Prepare
+    const jobs = parseCatalog(['jobs:', ...['rate(15 minutes)', 'rate(7 minutes)', 'cron(30 2 * * ? *)'].flatMap((schedule, i) =>
+      [`  job-${i}:`, '    description: d', `    schedule: ${schedule}`, '    timezone: Europe/Berlin', '    image: i:1', '    command: [x]'])].join('\n'), { stage: 'dev' });
+    const params = toStageParams('dev', { subnets: 'subnet-0a1b2c3d4e5f60001' });
+    // Act
+    const resources = stageTemplate(jobs, params).Resources as Record<string, { Properties: Record<string, unknown> }>;
+    const schedule = (i: number) => resources[`Job${i}Schedule`]!.Properties;
+    // Assess
+    expect([0, 1, 2].map((i) => [schedule(i).ScheduleExpression, schedule(i).ScheduleExpressionTimezone]))
+      .toEqual([['cron(0/15 * * * ? *)', 'Europe/Berlin'], ['rate(7 minutes)', 'Europe/Berlin'], ['cron(30 2 * * ? *)', 'Europe/Berlin']]);
+    expect(schedule(0).Description).toBe('job-0 (schedule: rate(15 minutes)): d');
+  });
+});
+
+describe('status and backfill read what deploys', () => {
+  const [job] = parseCatalog('jobs:\n  sync:\n    description: d\n    schedule: rate(1 hour)\n    timezone: Europe/Berlin\n    image: i:1\n    command: [x]\n', { stage: 'prod' });
+
+  it('status: a stage that deployed an aligned rate as its cron is not "changed since the deploy", and fires on the clock', async () => {
+    // Prepare: the stage as the template deployed it (its own expression and zone); no runs yet
+    const ops = {
+      schedule: async () => ({ enabled: true, deployed: { expression: 'cron(0 * * * ? *)', timezone: 'Europe/Berlin' } }),
+      runs: async () => [],
+    } as unknown as OpsPort;
+    const lines: string[] = [];
+    // Act
+    await status(ops, [job!], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
+    // Assess: no drift; the catalog's rate shown; the next times on the hour
+    const [row] = JSON.parse(lines.join('')) as Array<Record<string, unknown>>;
+    expect(row).toMatchObject({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', next: ['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z', '2026-05-05T08:00:00.000Z'] });
+    expect(row).not.toHaveProperty('catalog');
+  });
+
+  it('backfill: the times an aligned rate fired are on the clock', () => {
+    // Act
+    const times = timesBetween(job!, new Date('2026-05-05T05:05:05Z'), new Date('2026-05-05T07:30:00Z'));
+    // Assess
+    expect(times.map((t) => t.toISOString())).toEqual(['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z']);
+  });
+
+  it('the alerts\' deadline check: an hourly rate in Berlin waits 2 hours over the fall-back night, as its cron does', () => {
+    // Act
+    const gap = longestGap('rate(1 hour)', 'Europe/Berlin', new Date('2026-10-01T00:00:00Z'));
+    const problems = alertProblems({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', timeoutSeconds: 600, retries: 0, successDeadlineMinutes: 90 },
+      new Date('2026-10-01T00:00:00Z'));
+    // Assess: the repeated 02:00 fires once (25 Oct), so a 90-minute deadline would alarm on a healthy night
+    expect(gap).toEqual({ ms: 2 * 3600_000, after: new Date('2026-10-25T00:00:00Z') });
+    expect(problems).toEqual([expect.objectContaining({ path: 'successDeadlineMinutes', message: expect.stringContaining('longest wait between runs (120 min') })]);
   });
 });

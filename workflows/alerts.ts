@@ -1,7 +1,7 @@
 // The alerts a cron monitor sells, as pure translations: a success deadline becomes a CloudWatch alarm's window, and
 // the catalog's alert fields are checked against the job's schedule and timeouts so an alert never fires on a healthy
 // job (or can never fire at all).
-import { nextFireTimes, parseSchedule } from './schedule';
+import { deployedExpression, nextFireTimes, parseSchedule } from './schedule';
 
 /** CloudWatch evaluates an alarm over at most 7 days (Period x EvaluationPeriods), 1 day when the period is < 1 hour. */
 export const ALARM_WINDOW_MAX_SECONDS = 7 * 24 * 3600;
@@ -28,7 +28,8 @@ const GAP_FIRES = 50_000;
  */
 export function longestGap(schedule: string, timezone: string, from: Date, stopAbove = Number.POSITIVE_INFINITY):
   { ms: number; after: Date } | undefined {
-  const parsed = parseSchedule(schedule);
+  // The times that deploy: an aligned rate(...) fires on the clock, as its cron(...) (DST included).
+  const parsed = parseSchedule(deployedExpression(schedule));
   if (parsed.kind === 'at') return undefined;
   if (parsed.kind === 'rate') return { ms: parsed.seconds * 1000, after: from };
   const end = from.getTime() + GAP_HORIZON_MS;

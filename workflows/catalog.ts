@@ -7,11 +7,10 @@ import { isValidTimezone, scheduleProblem, timezoneProblem } from './schedule';
 import { alertProblems, MAX_SUCCESS_DEADLINE_MINUTES } from './alerts';
 import { S3_ITEMS } from './compile';
 import { awsSchedulesFor, CrontabError } from './crontab';
-import { closest, stageProblem } from './names';
+import { closest, jobNameProblem, stageProblem } from './names';
 
-export const SERVICE = 'stepcron';
-/** Step Functions limits state machine and execution names to 80 characters. */
-const MAX_STATE_MACHINE_NAME = 80;
+// The service name: workflows/names.ts builds every AWS name from it.
+export { SERVICE } from './names';
 /**
  * The largest catalog text read. A 1,000-job catalog is ~230 KB; parsing 0.9 MiB of YAML took 2.6 s and 300 MB RSS
  * (yaml 2.9.1, measured), so 10 MiB would take, by extrapolation, half a minute and gigabytes before the first error.
@@ -284,7 +283,6 @@ export function oneLine(text: string): string {
 
 export interface CatalogOptions {
   stage: string;
-  service?: string;
   /** Where the text came from, for messages. */
   file?: string;
 }
@@ -334,7 +332,6 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
   // The stage is part of every resource name: a bad one fails every job alike, so it is said once, first.
   const badStage = stageProblem(stage);
   if (badStage) throw new CatalogError(file, [`(stage): ${badStage}`]);
-  const prefix = `${options.service ?? SERVICE}-${stage}-`;
   const names = Object.keys(catalog.data.jobs);
   if (names.length === 0) problems.push('jobs: the catalog defines no jobs');
   const seen = new Map<string, string>();
@@ -343,10 +340,9 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
       problems.push(`jobs.${name}: job names use lowercase letters, digits and '-', starting with a letter`);
       continue;
     }
-    if (prefix.length + name.length > MAX_STATE_MACHINE_NAME) {
-      problems.push(`jobs.${name}: state machine name '${prefix}${name}' is ${prefix.length + name.length} characters; ` +
-        `the limit is ${MAX_STATE_MACHINE_NAME}: shorten the job name to at most ${MAX_STATE_MACHINE_NAME - prefix.length}`);
-    }
+    // Every AWS name built from the job's (workflows/names.ts), each against its limit.
+    const tooLong = jobNameProblem(stage, name);
+    if (tooLong) problems.push(`jobs.${name}: ${tooLong}`);
     // Names that differ only by '-' collide as CloudFormation logical ids (NightlyReport...).
     const id = logicalId(name);
     const twin = seen.get(id);

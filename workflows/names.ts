@@ -1,5 +1,7 @@
-// Names people type: the closest known one, for "did you mean", and stage names checked before they reach AWS
-// resource names. Pure, no dependencies: the CLI loads it for argument checks without the catalog parser.
+// Names: the closest known one to what people type, for "did you mean", and every AWS resource name stepcron builds
+// from the stage and job names, with AWS's limits, from which the longest stage and job names follow. Pure, Node
+// built-ins only: the CLI loads it for argument checks without the catalog parser.
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Edit distance with adjacent transpositions (optimal string alignment), case-insensitive: `timeoutSecond` ->
@@ -42,11 +44,158 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return longer.length === 1 ? longer[0] : undefined;
 }
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Every physical name stepcron builds from its service, the stage and a job's name, with AWS's limit on each: one
+// table, from which the longest stage and job names are derived. workflows/resources.ts builds its names with the
+// functions below; serverless.yml spells the Lambdas' and the environment's (test/names.test.ts checks they agree).
+
+/** The service name: the first word of every name (serverless.yml `service:`). */
+export const SERVICE = 'stepcron';
+
+const base = (stage: string) => `${SERVICE}-${stage}`;
+/** The CloudFormation stack `sls deploy` creates for the stage. */
+export const stackName = base;
+/** The ECS cluster the stack creates when the stage's `cluster` param is empty. */
+export const defaultClusterName = base;
+/** What every state machine, task family and job alarm of the stage starts with: the IAM policies' name prefix. */
+export const jobPrefix = (stage: string) => `${base(stage)}-`;
+export const stateMachineName = (stage: string, job: string) => `${jobPrefix(stage)}${job}`;
+export const taskFamily = stateMachineName;
+export const runsAlarmName = (stage: string, job: string) => `${stateMachineName(stage, job)}-runs-not-succeeded`;
+export const deadlineAlarmName = (stage: string, job: string) => `${stateMachineName(stage, job)}-no-success`;
+/** serverless.yml's functions, as the framework names them: `<service>-<stage>-<function>`. */
+export const functionName = (stage: string, fn: 'precheck' | 'notify') => `${base(stage)}-${fn}`;
+export const topicName = (stage: string) => `${base(stage)}-notifications`;
+export const deadLetterQueueName = (stage: string) => `${base(stage)}-schedule-dlq`;
+export const missedSchedulesAlarmName = (stage: string) => `${base(stage)}-missed-schedules`;
+/** The table the precheck claims scheduled times and waiting places in. */
+export const claimsTable = (stage: string) => `${base(stage)}-claims`;
+export const bufferedRunsRule = (stage: string) => `${base(stage)}-buffered-runs`;
+/** Where runtime warnings' one-time schedules live; the role they run with has the same name. */
+export const warningGroup = (stage: string) => `${base(stage)}-warnings`;
+/** One log group per stage for every job's containers; each job's streams start with its name. */
+export const jobsLogGroup = (stage: string) => `/${SERVICE}/${stage}/jobs`;
+export const stateMachineLogGroup = (stage: string) => `/aws/vendedlogs/states/${base(stage)}`;
+/** IAM path of the roles ECS tasks run with: the state machines may pass these roles, and only these. */
+export const taskRolePath = (stage: string) => `/${SERVICE}/${stage}/tasks/`;
+/** IAM path of the role runtime warnings' schedules run with. */
+export const warningRolePath = (stage: string) => `/${SERVICE}/${stage}/scheduler/`;
+
+/** Step Functions' limit on execution (and state machine) names. */
+const EXECUTION_NAME_LIMIT = 80;
+const lastSegment = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
 /**
- * The longest stage name: `stepcron-<stage>-precheck` (a Lambda function) and `stepcron-<stage>-warnings` (an IAM role
- * and a schedule group) must fit AWS's 64-character limit on those names.
+ * The run the precheck starts for a buffered one: named after it, so an event delivered twice starts it once
+ * (StartExecution with the same name and input is idempotent). 62 + 18 characters: within the 80 allowed.
  */
-export const MAX_STAGE_LENGTH = 64 - 'stepcron--precheck'.length; // 'stepcron': SERVICE in catalog.ts
+export function bufferedRunName(bufferedExecutionArn: string): string {
+  const hash = createHash('sha256').update(bufferedExecutionArn).digest('hex').slice(0, 8);
+  return `${lastSegment(bufferedExecutionArn).slice(0, EXECUTION_NAME_LIMIT - 18)}-buffered-${hash}`;
+}
+/** A runtime warning's one-time schedule (64 of [0-9a-zA-Z-_.]): one per execution, from a hash of its ARN. */
+export function warningScheduleName(executionArn: string): string {
+  return `run-${createHash('sha256').update(executionArn).digest('hex').slice(0, 40)}`;
+}
+/** The executions the CLI starts (`stepcron run`, `stepcron start`): the UTC second and 4 hex digits. */
+export function runName(now: Date, random = randomBytes(2).toString('hex')): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`;
+}
+
+export interface PhysicalName {
+  /** What AWS calls the thing named: `EventBridge rule`. */
+  resource: string;
+  /** AWS's maximum length of the name. */
+  limit: number;
+  /**
+   * `stage`: built from the stage; `job`: from the stage and a job's name; `run`: at run time, from neither (`name`
+   * gives its longest form).
+   */
+  scope: 'stage' | 'job' | 'run';
+  name: (stage: string, job: string) => string;
+  /** Only when the catalog or params have this (the limit still applies: the catalog may add it later). */
+  when?: string;
+}
+
+/** An execution name as long as Step Functions allows: what a name derived from one must still fit. */
+const LONGEST_EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:m:${'x'.repeat(EXECUTION_NAME_LIMIT)}`;
+
+/**
+ * Every physical name, with AWS's documented limit (each service's API reference). Names CloudFormation generates
+ * (the jobs' schedules, task and execution roles, the buckets) it fits to their limits itself.
+ */
+export const PHYSICAL_NAMES: readonly PhysicalName[] = [
+  { resource: 'CloudFormation stack', limit: 128, scope: 'stage', name: stackName },
+  // CloudFormation names a nested stack <parent>-<logical id>-<12 or 13 random characters>; Jobs63 is the longest id
+  // workflows/stacks.ts gives.
+  { resource: 'CloudFormation nested stack', limit: 128, scope: 'stage', name: (s) => `${stackName(s)}-Jobs63-${'X'.repeat(13)}` },
+  { resource: 'ECS cluster', limit: 255, scope: 'stage', name: defaultClusterName, when: 'the cluster param is empty' },
+  { resource: 'Lambda function', limit: 64, scope: 'stage', name: (s) => functionName(s, 'precheck') },
+  { resource: 'Lambda function', limit: 64, scope: 'stage', name: (s) => functionName(s, 'notify') },
+  { resource: 'CloudWatch log group', limit: 512, scope: 'stage', name: (s) => `/aws/lambda/${functionName(s, 'precheck')}` },
+  { resource: 'CloudWatch log group', limit: 512, scope: 'stage', name: (s) => `/aws/lambda/${functionName(s, 'notify')}` },
+  { resource: 'CloudWatch log group', limit: 512, scope: 'stage', name: jobsLogGroup },
+  { resource: 'CloudWatch log group', limit: 512, scope: 'stage', name: stateMachineLogGroup },
+  { resource: 'SNS topic', limit: 256, scope: 'stage', name: topicName },
+  { resource: 'SQS queue', limit: 80, scope: 'stage', name: deadLetterQueueName },
+  { resource: 'CloudWatch alarm', limit: 255, scope: 'stage', name: missedSchedulesAlarmName },
+  { resource: 'DynamoDB table', limit: 255, scope: 'stage', name: claimsTable },
+  { resource: 'EventBridge rule', limit: 64, scope: 'stage', name: bufferedRunsRule, when: 'a job has concurrency: buffer' },
+  { resource: 'EventBridge Scheduler schedule group', limit: 64, scope: 'stage', name: warningGroup },
+  { resource: 'IAM role', limit: 64, scope: 'stage', name: warningGroup },
+  { resource: 'IAM role path', limit: 512, scope: 'stage', name: warningRolePath },
+  { resource: 'IAM role path', limit: 512, scope: 'stage', name: taskRolePath },
+  // What `sls deploy` names after the stack (osls): its exports, and the S3 keys of what it uploads (the Lambdas' code
+  // under <ms>-<ISO time>/, the nested templates workflows/stacks-plugin.cjs adds). CloudFormation documents no
+  // maximum for export names: 255, as for its other names, is an assumption far above what any stage makes here.
+  { resource: 'CloudFormation export', limit: 255, scope: 'stage', name: (s) => `sls-${stackName(s)}-PrecheckLambdaFunctionQualifiedArn` },
+  { resource: 'S3 object key', limit: 1024, scope: 'stage', name: (s) => `serverless/${SERVICE}/${s}/1796668963829-2026-12-07T18:42:43.829Z/precheck.zip` },
+  { resource: 'S3 object key', limit: 1024, scope: 'stage', name: (s) => `serverless/${SERVICE}/${s}/${SERVICE}-stacks/${SERVICE}-Jobs63-${'0'.repeat(64)}.json` },
+  { resource: 'state machine', limit: 80, scope: 'job', name: stateMachineName },
+  { resource: 'ECS task definition family', limit: 255, scope: 'job', name: taskFamily },
+  { resource: 'CloudWatch alarm', limit: 255, scope: 'job', name: runsAlarmName },
+  { resource: 'CloudWatch alarm', limit: 255, scope: 'job', name: deadlineAlarmName, when: 'the job has successDeadlineMinutes' },
+  // awslogs names each stream <prefix>/<container>/<task id>; the prefix is the job's name.
+  { resource: 'CloudWatch log stream', limit: 512, scope: 'job', name: (_s, job) => `${job}/job/${'0'.repeat(32)}` },
+  { resource: 'Step Functions execution', limit: EXECUTION_NAME_LIMIT, scope: 'run', name: () => bufferedRunName(LONGEST_EXECUTION_ARN) },
+  { resource: 'Step Functions execution', limit: EXECUTION_NAME_LIMIT, scope: 'run', name: () => runName(new Date('9999-12-31T23:59:59Z'), 'ffff') },
+  { resource: 'EventBridge Scheduler schedule', limit: 64, scope: 'run', name: () => warningScheduleName(LONGEST_EXECUTION_ARN) },
+];
+
+/** The names in the table longer than AWS allows for this stage (and job, if given), each with its entry. */
+export function overLongNames(stage: string, job?: string): Array<PhysicalName & { value: string }> {
+  return PHYSICAL_NAMES
+    .filter((n) => (job === undefined ? n.scope === 'stage' : n.scope === 'job'))
+    .map((n) => ({ ...n, value: n.name(stage, job ?? '') }))
+    .filter((n) => n.value.length > n.limit);
+}
+
+/** The largest length for which `fits` holds (names grow with the part's length). */
+function longest(fits: (length: number) => boolean): number {
+  let length = 0;
+  while (length < 1024 && fits(length + 1)) length++;
+  return length;
+}
+
+/** The longest stage name every name in the table fits with (41: the EventBridge rule of buffer jobs). */
+export const MAX_STAGE_LENGTH = /* @__PURE__ */ longest((n) => overLongNames('s'.repeat(n)).length === 0);
+
+/** The longest job name every job's name in the table fits with, on this stage (29 on the longest stage). */
+export function maxJobNameLength(stage: string): number {
+  return longest((n) => overLongNames(stage, 'j'.repeat(n)).length === 0);
+}
+
+/** `state machine name 'stepcron-…' is 85 characters; the limit is 80`, for each name too long. */
+function tooLong(names: Array<PhysicalName & { value: string }>): string {
+  return names.map((n) => `${n.resource} name '${n.value}' is ${n.value.length} characters; the limit is ${n.limit}` +
+    (n.when ? ` (it exists when ${n.when})` : '')).join('; ');
+}
+
+/** Why a job name cannot be used on this stage (a name built from it would be too long), or undefined. */
+export function jobNameProblem(stage: string, job: string): string | undefined {
+  const over = overLongNames(stage, job);
+  if (over.length === 0) return undefined;
+  return `${tooLong(over)}: shorten the job name to at most ${maxJobNameLength(stage)} characters on stage ${stage}`;
+}
 
 /**
  * Why a stage name cannot be used, or undefined. The stage is part of the stack (`stepcron-<stage>`; CloudFormation
@@ -57,7 +206,8 @@ export function stageProblem(stage: string): string | undefined {
   if (/^[a-z][a-z0-9-]*$/.test(stage) && !stage.endsWith('-') && stage.length <= MAX_STAGE_LENGTH) return undefined;
   const why = "stage names are part of AWS resource names (the stack stepcron-<stage>, its state machines, roles and table)";
   if (stage.length > MAX_STAGE_LENGTH) {
-    return `'${stage}' is ${stage.length} characters: ${why}, which allow at most ${MAX_STAGE_LENGTH} for the stage: shorten it`;
+    return `'${stage}' is ${stage.length} characters: ${why}, which allow at most ${MAX_STAGE_LENGTH} for the stage; ` +
+      `${tooLong(overLongNames(stage))}: shorten it`;
   }
   const fixed = stage.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '');
   return `'${stage}' is not a valid stage name: ${why}, so use lowercase letters, digits and '-', starting with a letter` +

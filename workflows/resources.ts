@@ -2,9 +2,15 @@
 // schedule and an alarm; per stage the roles, log groups, topic and queue every job shares, scoped by name prefix.
 // Pure: serverless.yml calls it through workflows/serverless.cjs; workflows/stacks.ts splits the result by job.
 import { createHash } from 'node:crypto';
-import { type Job, logicalId, scheduledOnStage, SERVICE } from './catalog';
+import { type Job, logicalId, scheduledOnStage } from './catalog';
+import {
+  bufferedRunsRule, claimsTable, deadLetterQueueName, deadlineAlarmName, defaultClusterName, functionName, jobPrefix, jobsLogGroup,
+  missedSchedulesAlarmName, stateMachineName as machineName, runsAlarmName, stateMachineLogGroup, taskFamily as family, taskRolePath,
+  topicName, warningGroup, warningRolePath,
+} from './names';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
+import { deployedExpression } from './schedule';
 
 /** Per-stage values from serverless.yml `params:`. */
 export interface StageParams {
@@ -54,17 +60,12 @@ export class ParamsError extends Error {
   override name = 'ParamsError';
 }
 
-export const clusterName = (p: StageParams) => p.cluster || `${SERVICE}-${p.stage}`;
-export const stateMachineName = (job: Job, stage: string) => `${SERVICE}-${stage}-${job.name}`;
-export const taskFamily = stateMachineName;
-/** One log group per stage for every job's containers; each job's streams start with its name. */
-export const jobsLogGroup = (stage: string) => `/${SERVICE}/${stage}/jobs`;
+// Every physical name comes from workflows/names.ts, where each is checked against AWS's limit.
+export const clusterName = (p: StageParams) => p.cluster || defaultClusterName(p.stage);
+export const stateMachineName = (job: Job, stage: string) => machineName(stage, job.name);
+export const taskFamily = (job: Job, stage: string) => family(stage, job.name);
+export { claimsTable, jobsLogGroup, taskRolePath, warningGroup };
 export const taskLogGroup = (_job: Job, stage: string) => jobsLogGroup(stage);
-/** IAM path of the roles ECS tasks run with: the state machines may pass these roles, and only these. */
-export const taskRolePath = (stage: string) => `/${SERVICE}/${stage}/tasks/`;
-/** Where runtime warnings' one-time schedules live, and the path of the role they run with. */
-export const warningGroup = (stage: string) => `${SERVICE}-${stage}-warnings`;
-const warningRolePath = (stage: string) => `/${SERVICE}/${stage}/scheduler/`;
 
 /** The infrastructure references a deployed state machine uses. */
 export function deployInfra(job: Job, params: StageParams): Infra {
@@ -127,22 +128,22 @@ const hasOwnTaskRole = (job: Job) => job.taskPolicyArns.length > 0;
 export function resources(jobs: Job[], params: StageParams): Cfn {
   checkParams(jobs, params);
   const { stage } = params;
-  const machines = arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}-*`);
-  const executions = arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${stage}-*:*`);
+  const machines = arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${jobPrefix(stage)}*`);
+  const executions = arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${jobPrefix(stage)}*:*`);
   const out: Cfn = {
     NotificationTopic: {
       Type: 'AWS::SNS::Topic',
       Properties: {
-        TopicName: `${SERVICE}-${stage}-notifications`,
+        TopicName: topicName(stage),
         Subscription: params.notifyEmails.map((email) => ({ Protocol: 'email', Endpoint: email })),
       },
     },
     SchedulerDeadLetterQueue: {
       Type: 'AWS::SQS::Queue',
-      Properties: { QueueName: `${SERVICE}-${stage}-schedule-dlq`, MessageRetentionPeriod: 1209600 },
+      Properties: { QueueName: deadLetterQueueName(stage), MessageRetentionPeriod: 1209600 },
     },
     // A schedule that could not start its run lands here: someone should hear about it.
-    SchedulerDeadLetterAlarm: alarm(`${SERVICE}-${stage}-missed-schedules`,
+    SchedulerDeadLetterAlarm: alarm(missedSchedulesAlarmName(stage),
       'A schedule could not start its workflow; the event is in the dead-letter queue', {
         Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 300,
         Dimensions: [{ Name: 'QueueName', Value: getAtt('SchedulerDeadLetterQueue', 'QueueName') }],
@@ -197,7 +198,7 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     WarningSchedulerRole: role('scheduler.amazonaws.com', [{
       Effect: 'Allow',
       Action: 'lambda:InvokeFunction',
-      Resource: arn(`lambda:\${AWS::Region}:\${AWS::AccountId}:function:${SERVICE}-${stage}-notify`),
+      Resource: arn(`lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(stage, 'notify')}`),
     }], { path: warningRolePath(stage), name: warningGroup(stage) }),
     // Fan-out results (Distributed Map ResultWriter, under results/) and item lists uploaded for runs (under items/).
     FanOutBucket: {
@@ -216,7 +217,7 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     },
     StateMachineLogGroup: {
       Type: 'AWS::Logs::LogGroup',
-      Properties: { LogGroupName: `/aws/vendedlogs/states/${SERVICE}-${stage}`, RetentionInDays: 30 },
+      Properties: { LogGroupName: stateMachineLogGroup(stage), RetentionInDays: 30 },
     },
     // What runs a job's container (pulls the image, writes its logs); a job with secrets has its own.
     ExecutionRole: executionRole(stage, []),
@@ -303,9 +304,6 @@ function policyProblems(out: Cfn, jobs: Job[]): string[] {
   });
 }
 
-/** The table the precheck claims scheduled times and waiting places in (the function gets its name: CLAIMS_TABLE). */
-export const claimsTable = (stage: string) => `${SERVICE}-${stage}-claims`;
-
 /**
  * Up to this many buffer jobs are named one by one (in the precheck's policy and the rule's pattern); more would
  * outgrow the role's 10 KB of policy, so the stage's name prefix is used instead, as for the other states actions.
@@ -316,7 +314,7 @@ const BUFFER_JOBS_LISTED = 20;
 function bufferMachines(jobs: Job[], stage: string): Array<{ name: string; prefix: boolean }> {
   const names = jobs.filter((j) => j.concurrency === 'buffer').map((j) => stateMachineName(j, stage));
   if (names.length <= BUFFER_JOBS_LISTED) return names.map((name) => ({ name, prefix: false }));
-  return [{ name: `${SERVICE}-${stage}-`, prefix: true }];
+  return [{ name: jobPrefix(stage), prefix: true }];
 }
 
 /**
@@ -347,7 +345,7 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
     BufferedRunsRule: {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Name: `${SERVICE}-${stage}-buffered-runs`,
+        Name: bufferedRunsRule(stage),
         Description: 'A run of a concurrency buffer job ended: start the run waiting for it',
         EventPattern: {
           source: ['aws.states'],
@@ -378,16 +376,16 @@ function stateMachineRole(jobs: Job[], params: StageParams): Cfn {
   // A Distributed Map runs its items as child executions of the job's own state machine, reads items from S3 and
   // writes results to the stage bucket; redrive restarts its failed items.
   const distributed = jobs.some((j) => j.fanOut) ? [
-    { Effect: 'Allow', Action: 'states:StartExecution', Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}-*`) },
+    { Effect: 'Allow', Action: 'states:StartExecution', Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${jobPrefix(stage)}*`) },
     {
       Effect: 'Allow',
       Action: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution', 'states:ListMapRuns'],
-      Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${stage}-*`),
+      Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:execution:${jobPrefix(stage)}*`),
     },
     {
       Effect: 'Allow',
       Action: ['states:DescribeMapRun', 'states:UpdateMapRun'],
-      Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:mapRun:${SERVICE}-${stage}-*`),
+      Resource: arn(`states:\${AWS::Region}:\${AWS::AccountId}:mapRun:${jobPrefix(stage)}*`),
     },
     {
       Effect: 'Allow',
@@ -405,7 +403,7 @@ function stateMachineRole(jobs: Job[], params: StageParams): Cfn {
     {
       Effect: 'Allow',
       Action: 'ecs:RunTask',
-      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${SERVICE}-${stage}-*:*`),
+      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${jobPrefix(stage)}*:*`),
       Condition: { ArnEquals: { 'ecs:cluster': clusterArn } },
     },
     {
@@ -495,8 +493,9 @@ function jobResources(job: Job, params: StageParams): Cfn {
     [`${id}Schedule`]: {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
-        Description: `${job.name}: ${job.description}`.slice(0, 512),
-        ScheduleExpression: job.schedule,
+        // What the catalog says, for the console: an aligned rate(...) deploys as its cron(...) (no run at deploy).
+        Description: `${job.name} (schedule: ${job.schedule}): ${job.description}`.slice(0, 512),
+        ScheduleExpression: deployedExpression(job.schedule),
         ScheduleExpressionTimezone: job.timezone,
         State: enabled ? 'ENABLED' : 'DISABLED',
         FlexibleTimeWindow: { Mode: 'OFF' },
@@ -535,7 +534,7 @@ function executionAlarm(job: Job, stage: string): Cfn {
     },
     ReturnData: false,
   });
-  return alarm(`${stateMachineName(job, stage)}-runs-not-succeeded`, `A run of ${job.name} failed, timed out or was aborted`, {
+  return alarm(runsAlarmName(stage, job.name), `A run of ${job.name} failed, timed out or was aborted`, {
     Metrics: [
       metric('failed', 'ExecutionsFailed'), metric('timedout', 'ExecutionsTimedOut'), metric('aborted', 'ExecutionsAborted'),
       // SUM of the list counts a 5-minute period where only some of the three have data points.
@@ -555,7 +554,7 @@ function deadlineAlarm(job: Job, stage: string, enabled: boolean): Cfn {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
-      AlarmName: `${stateMachineName(job, stage)}-no-success`,
+      AlarmName: deadlineAlarmName(stage, job.name),
       AlarmDescription: `No run of ${job.name} has succeeded in the last ${minutes} minutes (successDeadlineMinutes)`,
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsSucceeded',

@@ -508,3 +508,70 @@ function daysInMonth(year: number, month: number): number {
   date.setUTCFullYear(year, month, 0); // unlike Date.UTC, keeps years 0-99 as they are
   return date.getUTCDate();
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// What deploys: EventBridge Scheduler starts a rate(...) schedule without StartDate the moment it is created (and
+// again whenever an update recreates it), then every period from there. A cron user expects no run at deploy, so a
+// rate whose period divides the clock's hour or day deploys as the cron(...) that fires at the same period on the
+// clock, in the job's time zone; `stepcron schedule`, `next`, backfill and the alerts use the same expression.
+
+export interface DeployedSchedule {
+  /** The expression the schedule is created with: the catalog's, or an aligned rate's cron(...). */
+  expression: string;
+  /** A rate that is not aligned to the clock: on AWS it first runs when the deploy creates the schedule. */
+  startsAtDeploy: boolean;
+  /** For such a rate, a cron(...) at fixed times close to it, and what it does, when there is one. */
+  closeCron?: { expression: string; says: string };
+}
+
+/** Periods (minutes) that divide the hour, and hours that divide the day: those a cron repeats exactly. */
+const ALIGNED_MINUTES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440];
+
+/** The cron(...) of an aligned period (minutes): `0/15` minutes, `0/2` hours, midnight for a day. */
+function alignedCron(minutes: number): string {
+  if (minutes < 60) return minutes === 1 ? 'cron(* * * * ? *)' : `cron(0/${minutes} * * * ? *)`;
+  const hours = minutes / 60;
+  if (hours === 1) return 'cron(0 * * * ? *)';
+  return hours === 24 ? 'cron(0 0 * * ? *)' : `cron(0 0/${hours} * * ? *)`;
+}
+
+/** A cron(...) at fixed times near an unaligned rate: the nearest aligned period within a quarter, or a day rule. */
+function closeCronOf(minutes: number): DeployedSchedule['closeCron'] {
+  const days = minutes / 1440;
+  if (days === 7) return { expression: 'cron(0 0 ? * 2 *)', says: 'every Monday at 00:00' };
+  if (days >= 28 && days <= 31) return { expression: 'cron(0 0 1 * ? *)', says: 'on the 1st of every month at 00:00' };
+  if (Number.isInteger(days) && days >= 2 && days <= 6) {
+    return { expression: `cron(0 0 1/${days} * ? *)`, says: `at 00:00 every ${days} days from the 1st of each month` };
+  }
+  const [nearest] = ALIGNED_MINUTES.map((p) => ({ p, off: Math.abs(p - minutes) / minutes })).sort((a, b) => a.off - b.off || a.p - b.p);
+  if (!nearest || nearest.off > 0.25) return undefined;
+  const p = nearest.p;
+  const says = p < 60 ? `every ${p} minutes on the clock` : p === 1440 ? 'every day at 00:00' : `every ${p / 60 === 1 ? 'hour' : `${p / 60} hours`} on the clock`;
+  return { expression: alignedCron(p), says };
+}
+
+/** How a valid schedule expression deploys (see DeployedSchedule); cron(...) and at(...) deploy as they are. */
+export function deployedSchedule(expression: string): DeployedSchedule {
+  const parsed = parseSchedule(expression);
+  if (parsed.kind !== 'rate') return { expression, startsAtDeploy: false };
+  const minutes = parsed.seconds / 60;
+  if (ALIGNED_MINUTES.includes(minutes)) return { expression: alignedCron(minutes), startsAtDeploy: false };
+  const close = closeCronOf(minutes);
+  return { expression, startsAtDeploy: true, ...(close && { closeCron: close }) };
+}
+
+/** The expression that deploys for `expression` (what the schedule's ScheduleExpression is). */
+export const deployedExpression = (expression: string): string => deployedSchedule(expression).expression;
+
+/**
+ * One line for a rate that starts at deploy, naming `who` (a job or field) first if given: what AWS does with it, and
+ * the cron(...) to use for fixed times when one is close. Undefined for every other schedule.
+ */
+export function startsAtDeployNote(expression: string, who?: string): string | undefined {
+  const deployed = deployedSchedule(expression);
+  if (!deployed.startsAtDeploy) return undefined;
+  const period = expression.slice('rate('.length, -1);
+  return `${who ? `${who}: ` : ''}${expression} is not aligned to the clock: on AWS its first run is when the deploy creates the ` +
+    `schedule (and again whenever a deploy recreates it), then every ${period} from there` +
+    (deployed.closeCron ? `; for fixed times use ${deployed.closeCron.expression} (${deployed.closeCron.says})` : '');
+}

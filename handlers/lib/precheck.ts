@@ -1,12 +1,12 @@
 // The first state of every run: validates the run input, resolves fan-out items, makes sure a scheduled time runs once
 // and applies the job's concurrency policy, so the state machine only branches on the answer (`run`). The same
 // function starts a buffered run again when the run it waited for ends (startBuffered, from EventBridge).
-import { createHash } from 'node:crypto';
 import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type RunEndedEvent, type RunInput, RunInputSchema, type PrecheckEvent, type PrecheckResult } from './contracts';
 import { InvalidInputError, parseOrThrow } from './errors';
 import { S3_ITEMS } from '../../workflows/compile';
+import { bufferedRunName } from '../../workflows/names';
 
 export interface RunningExecution {
   executionArn: string;
@@ -270,14 +270,8 @@ export async function startWaiting(stateMachineArn: string, waiting: string, end
   return { started: name, reason: `${nameOf(waiting)} waited for ${nameOf(ended)}: started as ${name}` };
 }
 
-/**
- * The name of the run started for a buffered one: derived from it, so an event delivered twice starts it once
- * (StartExecution with the same name and input is idempotent). 62 + 18 characters: within the 80 allowed.
- */
-export function bufferedRunName(bufferedExecutionArn: string): string {
-  const hash = createHash('sha256').update(bufferedExecutionArn).digest('hex').slice(0, 8);
-  return `${nameOf(bufferedExecutionArn).slice(0, 62)}-buffered-${hash}`;
-}
+// The run started for a buffered one is named by workflows/names.ts (its table checks the name fits 80 characters).
+export { bufferedRunName };
 
 type FanOutPolicy = NonNullable<PrecheckEvent['policy']['fanOut']>;
 

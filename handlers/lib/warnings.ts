@@ -2,12 +2,12 @@
 // The run's ArmRuntimeWarning state asks for it once; a one-time EventBridge Scheduler schedule (deleted after it
 // fires) calls back at that time, and the warning goes out only if the execution is still RUNNING. Nothing polls, and
 // a run that ends first costs one no-op invocation.
-import { createHash } from 'node:crypto';
 import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { NotifyResult, WarningEvent } from './contracts';
 import { ConfigError } from './errors';
 import { deliver, executionUrl, formatDuration, logsUrl, type NotifyDeps, toSubject } from './notify';
+import { warningScheduleName } from '../../workflows/names';
 
 export interface WarningDeps extends NotifyDeps {
   /** Calls back with `event` at `at` (AWS: a one-time schedule; locally: a timer). */
@@ -54,10 +54,8 @@ export function formatWarning(event: WarningEvent, now: Date): { subject: string
   };
 }
 
-/** Schedule names allow 64 of [0-9a-zA-Z-_.]: one per execution, from a hash of its ARN. */
-export function warningScheduleName(executionArn: string): string {
-  return `run-${createHash('sha256').update(executionArn).digest('hex').slice(0, 40)}`;
-}
+// One schedule per execution, named by workflows/names.ts (its table checks the name fits 64 characters).
+export { warningScheduleName };
 
 /**
  * The AWS side: a one-time schedule in the stage's warnings group that invokes this function (`targetArn`) with the
