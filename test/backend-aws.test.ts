@@ -276,16 +276,22 @@ describe('aws backend: DescribeTasks -> Task', () => {
 });
 
 describe('aws backend: ListTasks and StopTask', () => {
-  it('list asks for RUNNING tasks with the StartedBy on the stage cluster', async () => {
-    // Prepare
-    ecs.on(ListTasksCommand).resolves({ taskArns: [TASK_ARN] });
+  it('list asks by StartedBy alone on the stage cluster: ECS refuses startedBy with any other filter (desiredStatus too)', async () => {
+    // Prepare: ECS's rule, as the service answers it
+    ecs.on(ListTasksCommand).callsFake((input: Record<string, unknown>) => {
+      const others = ['containerInstance', 'family', 'serviceName', 'desiredStatus', 'launchType'].filter((k) => input[k] !== undefined);
+      if (input.startedBy !== undefined && others.length > 0) {
+        throw Object.assign(new Error('When you specify startedBy as the filter, it must be the only filter that you use.'), { name: 'InvalidParameterException' });
+      }
+      return { taskArns: [TASK_ARN] };
+    });
     const backend = awsBackend(params({ cluster: 'shared-jobs' }), new ECSClient({ region: 'eu-west-1' }));
     // Act
     const arns = await backend.list('20261124T163716Z-8a54-3');
     // Assess
     expect(arns).toEqual([TASK_ARN]);
     expect(ecs.commandCalls(ListTasksCommand)[0]?.args[0].input).toEqual({
-      cluster: 'shared-jobs', startedBy: '20261124T163716Z-8a54-3', desiredStatus: 'RUNNING',
+      cluster: 'shared-jobs', startedBy: '20261124T163716Z-8a54-3',
     });
   });
 

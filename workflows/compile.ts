@@ -546,11 +546,12 @@ function taskStates(job: Job, infra: Infra, exits: Exits, mode: TaskMode): State
     Next: successNext,
   };
 
-  // Step Functions does not promise to stop a task whose state timed out: find it by StartedBy and stop it.
+  // Step Functions does not promise to stop a task whose state timed out: find it by StartedBy and stop it. StartedBy
+  // must be ListTasks' only filter (ECS refuses it with DesiredStatus); the default desiredStatus RUNNING applies.
   states.FindTimedOutTasks = {
     Type: 'Task',
     Resource: 'arn:aws:states:::aws-sdk:ecs:listTasks',
-    Parameters: { Cluster: infra.cluster, 'StartedBy.$': '$.runId', DesiredStatus: 'RUNNING' },
+    Parameters: { Cluster: infra.cluster, 'StartedBy.$': '$.runId' },
     ResultSelector: { 'taskArns.$': '$.TaskArns' },
     ResultPath: '$.timedOut',
     Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
