@@ -267,10 +267,24 @@ function bufferStatements(jobs: Job[], stage: string): Cfn[] {
   return [
     { Effect: 'Allow', Action: 'states:StartExecution', Resource: machines.map((m) => states('stateMachine', m, '')) },
     { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: machines.map((m) => states('execution', m, ':*')) },
+    // The function's asynchronous calls (the rule's events, the reconcile) that failed every try land in the queue.
+    { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('BufferedRunsDeadLetterQueue') },
   ];
 }
 
-/** EventBridge calls the precheck function when a run of a buffer job ends, however it ends. */
+/** How often the reconcile looks for a waiting run whose status event was lost (handlers/lib/precheck.ts). */
+export const BUFFER_RECONCILE_MINUTES = 5;
+/**
+ * Buffer jobs per reconcile schedule: their state machine ARNs are the schedule's input, kept under 8 KB (EventBridge's
+ * limit on a target's input; Scheduler documents none) even at 80-character names.
+ */
+const RECONCILE_MACHINES_PER_SCHEDULE = 40;
+
+/**
+ * concurrency buffer: EventBridge calls the precheck function when a run of a buffer job ends, however it ends, to
+ * start the run waiting for it. EventBridge delivers best effort, so a schedule every few minutes reconciles (starts a
+ * waiting run whose run ahead has ended), and what could not be delivered lands in a dead-letter queue with an alarm.
+ */
 function bufferResources(jobs: Job[], stage: string): Cfn {
   const machines = bufferMachines(jobs, stage);
   if (machines.length === 0) return {};
@@ -278,7 +292,71 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
     const value = arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${m.name}`);
     return m.prefix ? { prefix: value } : value;
   };
+  const names = jobs.filter((j) => j.concurrency === 'buffer').map((j) => stateMachineName(j, stage));
+  const reconciles: Cfn = {};
+  for (let i = 0; i < names.length; i += RECONCILE_MACHINES_PER_SCHEDULE) {
+    const batch = names.slice(i, i + RECONCILE_MACHINES_PER_SCHEDULE);
+    const stateMachines = batch.map((name) => `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${name}`);
+    reconciles[`BufferedRunsReconcile${i === 0 ? '' : i / RECONCILE_MACHINES_PER_SCHEDULE + 1}`] = {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Description: 'concurrency buffer: start a waiting run whose run ahead ended without its status event',
+        ScheduleExpression: `rate(${BUFFER_RECONCILE_MINUTES} minutes)`,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: getAtt('PrecheckLambdaFunction'),
+          RoleArn: getAtt('BufferedRunsReconcileRole'),
+          // The job names are [a-z0-9-]: nothing in them is a Sub reference.
+          Input: sub(JSON.stringify({ reconcile: 'buffered-runs', stateMachines })),
+          // A reconcile that cannot be delivered is replaced by the next one a few minutes later.
+          RetryPolicy: { MaximumEventAgeInSeconds: BUFFER_RECONCILE_MINUTES * 60, MaximumRetryAttempts: 2 },
+        },
+      },
+    };
+  }
+  const queueName = `${SERVICE}-${stage}-buffered-runs-dlq`;
   return {
+    ...reconciles,
+    // What the reconcile schedules run as: they may invoke the precheck function, nothing else.
+    BufferedRunsReconcileRole: role('scheduler.amazonaws.com', [
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt('PrecheckLambdaFunction') },
+    ]),
+    BufferedRunsDeadLetterQueue: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { QueueName: queueName, MessageRetentionPeriod: 1209600 },
+    },
+    // EventBridge puts an undeliverable event in the queue only if the queue lets this rule do so.
+    BufferedRunsDeadLetterQueuePolicy: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: 'BufferedRunsDeadLetterQueue' }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: getAtt('BufferedRunsDeadLetterQueue'),
+            Condition: { ArnEquals: { 'aws:SourceArn': getAtt('BufferedRunsRule') } },
+          }],
+        },
+      },
+    },
+    BufferedRunsDeadLetterAlarm: alarm(`${SERVICE}-${stage}-lost-buffered-runs`,
+      `A run of a buffer job ended and the precheck function could not be told (or a reconcile failed); the reconcile tries every ${BUFFER_RECONCILE_MINUTES} minutes: the event is in ${queueName}`, {
+        Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 300,
+        Dimensions: [{ Name: 'QueueName', Value: getAtt('BufferedRunsDeadLetterQueue', 'QueueName') }],
+      }),
+    // The function failed an asynchronous call (the rule's event, a reconcile) after Lambda's own two retries.
+    PrecheckAsyncFailures: {
+      Type: 'AWS::Lambda::EventInvokeConfig',
+      Properties: {
+        FunctionName: { Ref: 'PrecheckLambdaFunction' },
+        Qualifier: '$LATEST',
+        DestinationConfig: { OnFailure: { Destination: getAtt('BufferedRunsDeadLetterQueue') } },
+      },
+    },
     BufferedRunsRule: {
       Type: 'AWS::Events::Rule',
       Properties: {
@@ -289,7 +367,13 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
           'detail-type': ['Step Functions Execution Status Change'],
           detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: machines.map(machineArn) },
         },
-        Targets: [{ Id: 'precheck', Arn: getAtt('PrecheckLambdaFunction') }],
+        Targets: [{
+          Id: 'precheck',
+          Arn: getAtt('PrecheckLambdaFunction'),
+          // Retried for an hour, then kept in the queue (and alarmed); the reconcile starts the waiting run meanwhile.
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 },
+          DeadLetterConfig: { Arn: getAtt('BufferedRunsDeadLetterQueue') },
+        }],
       },
     },
     BufferedRunsPermission: {
