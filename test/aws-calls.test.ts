@@ -117,3 +117,32 @@ describe('concurrency buffer: a lost status event does not strand a waiting run'
     expect(Object.keys(template((j) => j.concurrency !== 'buffer')).filter((id) => id.startsWith('BufferedRuns') || id === 'PrecheckAsyncFailures')).toEqual([]);
   });
 });
+
+describe('concurrency replace: the designed stop of the older run pages no one', () => {
+  const t = stageTemplate(jobs, params).Resources as unknown as Record<string, Resource>;
+  interface Query { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string } } }
+
+  /** Whether the job's alarm fires for a 5-minute period with these Step Functions metrics (as CloudWatch would). */
+  function pages(job: string, datapoints: Record<string, number>): boolean {
+    const alarm = t[`${job}Alarm`]!.Properties as { Metrics: Query[]; Threshold: number; ComparisonOperator: string; AlarmActions: unknown[] };
+    const values = new Map(alarm.Metrics.filter((m) => m.MetricStat).map((m) => [m.Id, datapoints[m.MetricStat!.Metric.MetricName] ?? 0]));
+    const expression = alarm.Metrics.find((m) => m.Expression)!.Expression!;
+    const [, ids] = /^SUM\(\[(.+)\]\)$/.exec(expression)!;
+    const value = ids!.split(',').map((id) => values.get(id.trim())!).reduce((a, b) => a + b, 0);
+    expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: 'NotificationTopic' }] });
+    return value >= alarm.Threshold;
+  }
+
+  it('a replace job: a stopped (ABORTED) run pages no one; a failed or timed-out run still does', () => {
+    expect(pages('Replaced', { ExecutionsAborted: 3 })).toBe(false);
+    expect(pages('Replaced', { ExecutionsFailed: 1 })).toBe(true);
+    expect(pages('Replaced', { ExecutionsTimedOut: 1, ExecutionsAborted: 1 })).toBe(true);
+  });
+
+  it('any other job: an aborted run still pages (nothing designed stops it)', () => {
+    for (const job of ['Single', 'Buffered', 'InlineFanout']) {
+      expect(pages(job, { ExecutionsAborted: 1 })).toBe(true);
+      expect(pages(job, { ExecutionsFailed: 1 })).toBe(true);
+    }
+  });
+});

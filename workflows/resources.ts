@@ -543,7 +543,11 @@ function jobResources(job: Job, params: StageParams): Cfn {
   return out;
 }
 
-/** One alarm per job: any run that failed, timed out or was aborted in the last 5 minutes. */
+/**
+ * One alarm per job: any run that failed, timed out or was aborted in the last 5 minutes. A replace job's aborts are
+ * left out: stopping the older run (ABORTED) is how replace works, and ExecutionsAborted cannot tell that stop from
+ * one by a person, whose stop is a deliberate act (its run ends ABORTED with their cause, in `stepcron runs`).
+ */
 function executionAlarm(job: Job, stage: string): Cfn {
   const metric = (id: string, name: string) => ({
     Id: id,
@@ -554,11 +558,15 @@ function executionAlarm(job: Job, stage: string): Cfn {
     },
     ReturnData: false,
   });
-  return alarm(`${stateMachineName(job, stage)}-runs-not-succeeded`, `A run of ${job.name} failed, timed out or was aborted`, {
+  const aborts = job.concurrency !== 'replace';
+  const what = aborts ? 'failed, timed out or was aborted' : 'failed or timed out (aborts are how replace stops older runs)';
+  const ids = ['failed', 'timedout', ...(aborts ? ['aborted'] : [])];
+  return alarm(`${stateMachineName(job, stage)}-runs-not-succeeded`, `A run of ${job.name} ${what}`, {
     Metrics: [
-      metric('failed', 'ExecutionsFailed'), metric('timedout', 'ExecutionsTimedOut'), metric('aborted', 'ExecutionsAborted'),
-      // SUM of the list counts a 5-minute period where only some of the three have data points.
-      { Id: 'problems', Expression: 'SUM([failed, timedout, aborted])', Label: 'runs failed, timed out or aborted', ReturnData: true },
+      metric('failed', 'ExecutionsFailed'), metric('timedout', 'ExecutionsTimedOut'),
+      ...(aborts ? [metric('aborted', 'ExecutionsAborted')] : []),
+      // SUM of the list counts a 5-minute period where only some of the metrics have data points.
+      { Id: 'problems', Expression: `SUM([${ids.join(', ')}])`, Label: `runs ${aborts ? 'failed, timed out or aborted' : 'failed or timed out'}`, ReturnData: true },
     ],
   });
 }
