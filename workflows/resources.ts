@@ -514,7 +514,7 @@ function jobResources(job: Job, params: StageParams): Cfn {
     [`${id}Schedule`]: {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
-        Description: `${job.name}: ${job.description}`.slice(0, 512),
+        Description: `${job.name}: ${job.description}`.slice(0, SCHEDULE_DESCRIPTION_MAX),
         ScheduleExpression: job.schedule,
         ScheduleExpressionTimezone: job.timezone,
         State: enabled ? 'ENABLED' : 'DISABLED',
@@ -542,6 +542,12 @@ function jobResources(job: Job, params: StageParams): Cfn {
   if (hasOwnTaskRole(job)) out[`${id}TaskRole`] = role('ecs-tasks.amazonaws.com', [], { path: taskRolePath(stage), managed: job.taskPolicyArns });
   return out;
 }
+
+/**
+ * What a job's schedule Description holds of `<job>: <description>`: half of Scheduler's 512 characters, so that
+ * `stepcron pause` can put its note in front and give the description back exactly (cli/ops/pause-note.ts).
+ */
+export const SCHEDULE_DESCRIPTION_MAX = 256;
 
 /**
  * One alarm per job: any run that failed, timed out or was aborted in the last 5 minutes. A replace job's aborts are
