@@ -359,6 +359,19 @@ describe('notify: a run whose history cannot be read in time', () => {
     expect(publish.mock.calls[0]![1]).toMatch(/^Cost \(partial, at least\): .*priced from the first 0 events/m);
   });
 
+  it('without a deadline (no Lambda context) waits for every page, however slow', async () => {
+    // Prepare: pages that take longer than a timer of "forever" would wait, if it were clamped to 1 ms as Node does
+    sfn.on(GetExecutionHistoryCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { events: [entered] };
+    });
+    // Act
+    const cost = await historyCost(new SFNClient({ region: 'eu-west-1' }))(priced());
+    // Assess
+    expect(cost).toMatchObject({ transitions: 1 });
+    expect(cost).not.toHaveProperty('partial');
+  });
+
   it('prices the whole history when there is time, without marking it partial', async () => {
     // Prepare
     sfn.on(GetExecutionHistoryCommand).resolvesOnce({ events: [entered], nextToken: 'p2' }).resolvesOnce({ events: [entered] });

@@ -176,6 +176,8 @@ export function historyCost(sfn: SFNClient, remainingMs: () => number = () => Nu
 /** The call's answer, or undefined (and the call aborted) when it takes longer than `ms`. */
 async function within<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
   const abort = new AbortController();
+  // setTimeout fires at once for a delay past 2^31-1 ms (about 24 days), and no deadline needs no timer.
+  if (ms > 2 ** 31 - 1) return call(abort.signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => {
