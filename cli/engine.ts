@@ -569,7 +569,15 @@ function serviceFor(state: string, resource: string, services: Services, local: 
         return syncResult(await services.runTask(input, state));
       };
     case 'arn:aws:states:::aws-sdk:ecs:listTasks':
-      return async (input: { StartedBy: string }) => ({ TaskArns: await services.listTasks(input.StartedBy) });
+      return async (input: Record<string, unknown>) => {
+        // ECS refuses the call itself when StartedBy comes with another filter: so must a local run.
+        const others = LIST_TASKS_FILTERS.filter((filter) => input.StartedBy !== undefined && input[filter] !== undefined);
+        if (others.length > 0) {
+          throw Object.assign(new Error(`When you specify startedBy as the filter, it must be the only filter that you use (got ${others.join(', ')} too) ` +
+            '(Service: AmazonECS; Status Code: 400; Error Code: InvalidParameterException)'), { name: 'Ecs.InvalidParameterException' });
+        }
+        return { TaskArns: await services.listTasks(String(input.StartedBy)) };
+      };
     case 'arn:aws:states:::aws-sdk:ecs:stopTask':
       return async (input: { Task: string; Reason: string }) => {
         await services.stopTask(input.Task, input.Reason);
@@ -579,6 +587,9 @@ function serviceFor(state: string, resource: string, services: Services, local: 
       throw new Error(`no local service for Task resource ${resource}`);
   }
 }
+
+/** ListTasks' filters other than StartedBy (and Cluster, which scopes rather than filters). */
+const LIST_TASKS_FILTERS = ['ContainerInstance', 'Family', 'ServiceName', 'DesiredStatus', 'LaunchType'];
 
 function warn(services: Services, payload: WarningEvent, state: string): Promise<WarningResult> {
   if (!services.warning) throw Object.assign(new Error('no runtime warning service in this run'), { name: 'Lambda.Unknown' });

@@ -20,10 +20,14 @@ const warnings = local
   ? { schedule: async (at: Date) => console.log(`runtime warning check scheduled for ${at.toISOString()}`), isRunning: async () => true }
   : awsWarnings(new SchedulerClient({}), sfn, () => functionArn);
 
-export const handler = middy().handler(async (event: unknown, context: { invokedFunctionArn?: string }): Promise<NotifyResult | WarningResult> => {
+type Context = { invokedFunctionArn?: string; getRemainingTimeInMillis?: () => number };
+
+export const handler = middy().handler(async (event: unknown, context: Context): Promise<NotifyResult | WarningResult> => {
   functionArn ||= context?.invokedFunctionArn ?? '';
   if (typeof event === 'object' && event !== null && 'kind' in event) {
     return runtimeWarning(parseOrThrow(WarningEventSchema, event, 'event'), { ...deps, ...warnings });
   }
-  return notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps);
+  // The history is read only while the invocation has time left to deliver: a timed-out notify loses the message.
+  const remaining = context?.getRemainingTimeInMillis?.bind(context);
+  return notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps.cost && remaining ? { ...deps, cost: historyCost(sfn, remaining) } : deps);
 });

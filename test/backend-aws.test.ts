@@ -276,9 +276,15 @@ describe('aws backend: DescribeTasks -> Task', () => {
 });
 
 describe('aws backend: ListTasks and StopTask', () => {
-  it('list asks for the tasks with the StartedBy on the stage cluster, no other filter (ECS refuses startedBy with one)', async () => {
-    // Prepare
-    ecs.on(ListTasksCommand).resolves({ taskArns: [TASK_ARN] });
+  it('list asks by StartedBy alone on the stage cluster: ECS refuses startedBy with any other filter (desiredStatus too)', async () => {
+    // Prepare: ECS's rule, as the service answers it
+    ecs.on(ListTasksCommand).callsFake((input: Record<string, unknown>) => {
+      const others = ['containerInstance', 'family', 'serviceName', 'desiredStatus', 'launchType'].filter((k) => input[k] !== undefined);
+      if (input.startedBy !== undefined && others.length > 0) {
+        throw Object.assign(new Error('When you specify startedBy as the filter, it must be the only filter that you use.'), { name: 'InvalidParameterException' });
+      }
+      return { taskArns: [TASK_ARN] };
+    });
     const backend = awsBackend(params({ cluster: 'shared-jobs' }), new ECSClient({ region: 'eu-west-1' }));
     // Act
     const arns = await backend.list('20261124T163716Z-8a54-3');

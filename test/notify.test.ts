@@ -1,9 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NotifyEventSchema, type NotifyEvent } from '../handlers/lib/contracts';
-import { formatNotification, notify, slackPoster } from '../handlers/lib/notify';
+import { DELIVERY_RESERVE_MS, formatNotification, historyCost, notify, slackPoster } from '../handlers/lib/notify';
 import { loadEvent } from './events';
 
 const event = (name: string) => loadEvent<NotifyEvent>(name);
@@ -317,6 +318,71 @@ describe('notify', () => {
   });
 });
 
+describe('notify: a run whose history cannot be read in time', () => {
+  // The notify function has 30 s; reading up to 25 pages of a large run's history could take all of them, and a
+  // timed-out notify loses the message (the definition's Catch goes on). The message goes out, the cost marked partial.
+  const sfn = mockClient(SFNClient);
+  afterEach(() => sfn.reset());
+  const priced = () => ({ ...event('notify-failure'), taskSize: { cpu: 256, memoryMiB: 512 } });
+  const entered = { type: 'TaskStateEntered' as const, id: 1, timestamp: new Date('2026-11-24T01:30:00Z') };
+  /** The Lambda's getRemainingTimeInMillis when `ms` are left beyond what delivery needs. */
+  const remaining = (ms: number) => {
+    const start = Date.now();
+    return () => DELIVERY_RESERVE_MS + ms - (Date.now() - start);
+  };
+
+  it('stops reading a slow history when only the time to deliver is left, and publishes the cost marked partial', async () => {
+    // Prepare: every page takes 50 ms and there is always another
+    sfn.on(GetExecutionHistoryCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { events: [entered], nextToken: 'more' };
+    });
+    const publish = jest.fn(async (_subject: string, _message: string) => {});
+    // Act
+    const result = await notify(priced(), { publish, cost: historyCost(new SFNClient({ region: 'eu-west-1' }), remaining(300)) });
+    // Assess
+    const pages = sfn.commandCalls(GetExecutionHistoryCommand).length;
+    expect(pages).toBeGreaterThan(1);
+    expect(pages).toBeLessThan(25);
+    expect(result.delivered).toEqual(['sns']);
+    expect(publish.mock.calls[0]![1]).toMatch(/^Cost \(partial, at least\): \$\d+\.\d+ = \d+ transitions .*; priced from the first \d+ events of the run's history \(all that could be read in the time the notification had\)$/m);
+  });
+
+  it('gives up on a page that does not come in time, and publishes', async () => {
+    // Prepare: the first page never comes
+    sfn.on(GetExecutionHistoryCommand).callsFake(() => new Promise(() => {}));
+    const publish = jest.fn(async (_subject: string, _message: string) => {});
+    // Act
+    await notify(priced(), { publish, cost: historyCost(new SFNClient({ region: 'eu-west-1' }), remaining(100)) });
+    // Assess
+    expect(publish).toHaveBeenCalledTimes(1);
+    expect(publish.mock.calls[0]![1]).toMatch(/^Cost \(partial, at least\): .*priced from the first 0 events/m);
+  });
+
+  it('without a deadline (no Lambda context) waits for every page, however slow', async () => {
+    // Prepare: pages that take longer than a timer of "forever" would wait, if it were clamped to 1 ms as Node does
+    sfn.on(GetExecutionHistoryCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { events: [entered] };
+    });
+    // Act
+    const cost = await historyCost(new SFNClient({ region: 'eu-west-1' }))(priced());
+    // Assess
+    expect(cost).toMatchObject({ transitions: 1 });
+    expect(cost).not.toHaveProperty('partial');
+  });
+
+  it('prices the whole history when there is time, without marking it partial', async () => {
+    // Prepare
+    sfn.on(GetExecutionHistoryCommand).resolvesOnce({ events: [entered], nextToken: 'p2' }).resolvesOnce({ events: [entered] });
+    const publish = jest.fn(async (_subject: string, _message: string) => {});
+    // Act
+    await notify(priced(), { publish, cost: historyCost(new SFNClient({ region: 'eu-west-1' }), remaining(10_000)) });
+    // Assess
+    expect(publish.mock.calls[0]![1]).toMatch(/^Cost: \$\d+\.\d+ = 2 transitions /m);
+  });
+});
+
 describe('slackPoster', () => {
   const secrets = mockClient(SecretsManagerClient);
   afterEach(() => secrets.reset());
@@ -390,6 +456,7 @@ describe('notify handler', () => {
   type Handler = typeof import('../handlers/notify')['handler'];
   type Sns = typeof import('@aws-sdk/client-sns');
   type Secrets = typeof import('@aws-sdk/client-secrets-manager');
+  type Sfn = typeof import('@aws-sdk/client-sfn');
   const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:stepcron-dev-notifications';
   const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/XXXX';
   const savedEnv = { ...process.env };
@@ -409,16 +476,18 @@ describe('notify handler', () => {
     for (const name of ['IS_LOCAL', 'STEPCRON_NOTIFY', 'NOTIFY_TOPIC_ARN', 'SLACK_WEBHOOK_SECRET']) delete process.env[name];
     Object.assign(process.env, { AWS_REGION: 'eu-west-1' }, env);
     let loaded!: {
-      handler: Handler; sns: Sns; secrets: Secrets;
-      snsMock: ReturnType<typeof mockClient>; secretsMock: ReturnType<typeof mockClient>;
+      handler: Handler; sns: Sns; secrets: Secrets; sfn: Sfn;
+      snsMock: ReturnType<typeof mockClient>; secretsMock: ReturnType<typeof mockClient>; sfnMock: ReturnType<typeof mockClient>;
     };
     jest.isolateModules(() => {
       const sns = require('@aws-sdk/client-sns') as Sns;
       const secrets = require('@aws-sdk/client-secrets-manager') as Secrets;
+      const sfn = require('@aws-sdk/client-sfn') as Sfn;
       const snsMock = mockClient(sns.SNSClient);
       const secretsMock = mockClient(secrets.SecretsManagerClient);
+      const sfnMock = mockClient(sfn.SFNClient);
       const { handler } = require('../handlers/notify') as typeof import('../handlers/notify');
-      loaded = { handler, sns, secrets, snsMock, secretsMock };
+      loaded = { handler, sns, secrets, sfn, snsMock, secretsMock, sfnMock };
     });
     return loaded;
   }
@@ -434,6 +503,20 @@ describe('notify handler', () => {
     expect(snsMock.commandCalls(sns.PublishCommand).map((c) => c.args[0].input)).toEqual([
       { TopicArn: TOPIC, Subject: '[stepcron dev] nightly-report FAILED (exit 2)', Message: result.message },
     ]);
+  });
+
+  it('bounds the history it reads by the invocation\'s remaining time (middy passes the Lambda context), and publishes', async () => {
+    // Prepare: the history never answers; 200 ms are left beyond what delivery needs
+    const { handler, sns, snsMock, sfn, sfnMock } = loadHandler({ NOTIFY_TOPIC_ARN: TOPIC, SLACK_WEBHOOK_SECRET: '' });
+    snsMock.on(sns.PublishCommand).resolves({ MessageId: 'm-3' });
+    sfnMock.on(sfn.GetExecutionHistoryCommand).callsFake(() => new Promise(() => {}));
+    const start = Date.now();
+    const context = { getRemainingTimeInMillis: () => DELIVERY_RESERVE_MS + 200 - (Date.now() - start) };
+    // Act
+    const result = await handler({ ...event('notify-failure'), taskSize: { cpu: 256, memoryMiB: 512 } }, context as never);
+    // Assess
+    expect(result.delivered).toEqual(['sns']);
+    expect(snsMock.commandCalls(sns.PublishCommand)[0]!.args[0].input.Message).toMatch(/^Cost \(partial, at least\): /m);
   });
 
   it('completes a topic name with the function\'s own account and region (what serverless.yml passes)', async () => {

@@ -16,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { awsOps } from '../cli/ops/aws';
 import * as commands from '../cli/ops/commands';
 import { parseCatalog } from '../workflows/catalog';
+import { SCHEDULE_DESCRIPTION_MAX, stageTemplate, toStageParams } from '../workflows/resources';
 import { startCli } from './support/cli';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -207,7 +208,7 @@ describe('pause / resume on a stage', () => {
     expect(input.Description).toBe(`stepcron-pause:{"by":"arn:aws:sts::123456789012:assumed-role/ops/alice","at":"${NOW.toISOString()}","note":"upstream API down"}\nok: hourly sync`);
   });
 
-  it('resume enables it and gives the Description back; a long note is cut to fit 512 characters', async () => {
+  it('resume enables it and gives the Description back; a long note is cut (ending ...) to fit 512 characters', async () => {
     const { writePause, readPause } = await import('../cli/ops/pause-note');
     const paused = writePause({ by: 'bob', at: NOW.toISOString(), note: 'x'.repeat(2000) }, 'ok: hourly sync');
     scheduler.on(GetScheduleCommand).resolves(schedule('DISABLED', paused));
@@ -220,7 +221,65 @@ describe('pause / resume on a stage', () => {
     expect(readPause(paused)!.note.length).toBeGreaterThan(300);
     const input = scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ State: 'ENABLED', Description: 'ok: hourly sync', ScheduleExpressionTimezone: 'Europe/Berlin' });
-    expect(stdout.join('')).toMatch(/^resumed ok \(stage prod on AWS\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\n$/);
+    expect(stdout.join('')).toMatch(/^resumed ok \(stage prod on AWS\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\.\.\.\n$/);
+  });
+
+  it.each([0, 1, 100, SCHEDULE_DESCRIPTION_MAX, 300])('pause then resume gives a %i-character description back exactly; only the note is shortened, and pause says so', async (length) => {
+    // Prepare: the schedule as Scheduler keeps it between calls (what UpdateSchedule wrote, GetSchedule reads)
+    const original = `ok: ${'desc \u00e9\u{1F600} "q" '.repeat(40)}`.slice(0, length);
+    let current = schedule('ENABLED', original);
+    scheduler.on(GetScheduleCommand).callsFake(() => current);
+    scheduler.on(UpdateScheduleCommand).callsFake((input: { State: 'ENABLED' | 'DISABLED'; Description: string }) => {
+      expect(input.Description.length).toBeLessThanOrEqual(512);
+      current = schedule(input.State, input.Description);
+      return { ScheduleArn: 'x' };
+    });
+    const note = 'upstream API down, see INC-1234 '.repeat(20);
+    const { io: out, out: stdout } = io();
+    // Act
+    await commands.pause(ops(), job!, note, out);
+    const paused = current;
+    await commands.resume(ops(), job!, { catchUp: false, maxConcurrent: 1, json: false }, out);
+    // Assess
+    expect(paused.State).toBe('DISABLED');
+    expect(current).toMatchObject({ State: 'ENABLED', Description: original });
+    expect(stdout[0]).toMatch(/^paused ok \(stage prod on AWS\) by .*: upstream API down, see INC-1234 .*\.\.\.\n$/);
+    expect(stdout[1]).toBe("  the note was shortened to fit the schedule's description (Scheduler keeps 512 characters; the description itself is kept whole)\n");
+  });
+
+  it('pause then resume gives back exactly the description a deploy wrote, however long the catalog\'s description', async () => {
+    // Prepare: what sls deploy writes for a job with a 1,000-character description
+    const [long] = parseCatalog(['defaults:', '  image: busybox:latest', 'jobs:', '  ok:', `    description: ${'Syncs every tenant. '.repeat(50)}`,
+      '    schedule: cron(0 * * * ? *)', '    command: [sh, -c, "true"]', ''].join('\n'), { stage: 'prod' });
+    const params = toStageParams('prod', { subnets: 'subnet-0123456789abcdef0', securityGroups: 'sg-0123456789abcdef0' });
+    const deployed = String((stageTemplate([long!], params).Resources.OkSchedule as { Properties: { Description: string } }).Properties.Description);
+    let current = schedule('ENABLED', deployed);
+    scheduler.on(GetScheduleCommand).callsFake(() => current);
+    scheduler.on(UpdateScheduleCommand).callsFake((input: { State: 'ENABLED' | 'DISABLED'; Description: string }) => {
+      current = schedule(input.State, input.Description);
+      return { ScheduleArn: 'x' };
+    });
+    const { io: out } = io();
+    // Act
+    await commands.pause(ops(), long!, 'upstream API down', out);
+    const paused = current;
+    await commands.resume(ops(), long!, { catchUp: false, maxConcurrent: 1, json: false }, out);
+    // Assess
+    expect(paused.Description.length).toBeLessThanOrEqual(512);
+    expect(paused.Description).toContain('"note":"upstream API down"');
+    expect(current.Description).toBe(deployed);
+  });
+
+  it('refuses, in one line and changing nothing, to pause a schedule whose description leaves no room for the note', async () => {
+    // Prepare: a description edited outside stepcron to nearly Scheduler's 512 (stepcron deploys at most 256)
+    scheduler.on(GetScheduleCommand).resolves(schedule('ENABLED', 'd'.repeat(480)));
+    const { io: out, err } = io();
+    // Act
+    const code = await commands.guarded(out, () => commands.pause(ops(), job!, 'upstream API down', out));
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('')).toMatch(/^stepcron: pause: ok's schedule on stage prod's description is 480 characters, which leaves no room for the pause note \(\d+ at least\) in Scheduler's 512: deploy the stage \(it writes at most 256\), or shorten the description in the schedule, and pause again\n$/);
+    expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
   });
 
   it('resume leaves alone a schedule the catalog disabled (no pause note), saying so', async () => {

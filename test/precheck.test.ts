@@ -6,8 +6,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { PrecheckEventSchema, RunInputSchema, type PrecheckEvent, type PrecheckResult } from '../handlers/lib/contracts';
 import { InvalidInputError } from '../handlers/lib/errors';
 import {
-  bufferedRunName, claimKeys, dynamoClaims, memoryClaims, precheck, RUN_CLAIM_TTL_MS, type RestartPort, sfnExecutions, sfnRestart,
-  startBuffered, toRunId, type ExecutionsPort, type RunningExecution,
+  BUFFER_PLACE_MARGIN_MS, bufferedRunName, claimKeys, dynamoClaims, memoryClaims, precheck, reconcileBuffered, RUN_CLAIM_TTL_MS,
+  type RestartPort, sfnExecutions, sfnRestart, startBuffered, startWaiting, toRunId, type ExecutionsPort, type RunningExecution,
 } from '../handlers/lib/precheck';
 import { loadEvent } from './events';
 
@@ -506,14 +506,14 @@ describe('precheck: concurrency buffer', () => {
     expect(result).toMatchObject({ run: false, reason: 'buffered: ahead ended and this run was started again' });
   });
 
-  it('keeps the place only as long as the run ahead can last (the run timeout)', async () => {
+  it('keeps the place as long as the run ahead can last (the run timeout), and the reconcile\'s margin after it', async () => {
     // Prepare
     let now = Date.parse('2026-11-24T01:30:05Z');
     const claims = memoryClaims(() => now);
     const event = buffered();
     await precheck(event, { claims, executions: new FakeExecutions([execution(event, 'ahead', NOW_RUNNING)]) });
     // Act
-    now += 3 * 3600 * 1000 - 1;
+    now += 3 * 3600 * 1000 + BUFFER_PLACE_MARGIN_MS - 1;
     const before = await claims.holder(claimKeys.buffer(event.stateMachine));
     now += 2;
     const after = await claims.holder(claimKeys.buffer(event.stateMachine));
@@ -616,6 +616,120 @@ describe('startBuffered: when the run ahead ends', () => {
     expect(new Set(names).size).toBe(3);
     expect(names[2]).toMatch(/^0f1e2d3c-buffered-[0-9a-f]{8}$/);
     expect(bufferedRunName(arn('0f1e2d3c'))).toBe(names[2]);
+  });
+});
+
+describe('a hand-started buffered run under Step Functions\' Lambda Retry', () => {
+  it('the retried precheck of the run started again recognises its own hand-over and runs; the waiting run cannot go too', async () => {
+    // Prepare: a run started by hand (no scheduledTime) waits behind `ahead`; when `ahead` ends it is started again
+    const claims = memoryClaims();
+    const waiting = withPolicy(another(nightly(), 'by-hand', '2026-11-24T02:00:00Z', {}), 'buffer');
+    const ahead = execution(waiting, 'ahead', '2026-11-24T01:00:00Z');
+    const first = await precheck(waiting, { claims, executions: new FakeExecutions([ahead, self(waiting)]) });
+    const restart = new FakeRestart({ [waiting.execution]: waiting.input });
+    await startBuffered(ended(waiting, ahead.executionArn), { claims, executions: new FakeExecutions([]), restart });
+    const resumed = withPolicy(another(nightly(), restart.started[0]!.name, '2026-11-24T03:00:00Z', restart.started[0]!.input), 'buffer');
+    // Act: its precheck, then the same execution's precheck again (the Lambda's answer was lost: Step Functions retries)
+    const attempt = await precheck(resumed, { claims, executions: new FakeExecutions([self(resumed)]) });
+    const retried = await precheck(resumed, { claims, executions: new FakeExecutions([self(resumed)]) });
+    // Assess
+    expect(first).toMatchObject({ run: false, bufferedBehind: ahead.executionArn });
+    expect(restart.started[0]!.input).toEqual({ bufferedFrom: waiting.execution });
+    expect(attempt).toMatchObject({ run: true });
+    expect(retried).toMatchObject({ run: true });
+    expect(await claims.holder(claimKeys.start(waiting.stateMachine, waiting.execution))).toBe(resumed.execution);
+  });
+
+  it('a run started for a hand-started run that went itself is still its duplicate', async () => {
+    // Prepare: the hand-started run took the place, found the job free on its re-check and ran
+    const claims = memoryClaims();
+    const went = withPolicy(another(nightly(), 'by-hand', '2026-11-24T02:00:00Z', {}), 'buffer');
+    const gone = await precheck(went, { claims, executions: new FakeExecutions([execution(went, 'ahead', '2026-11-24T01:00:00Z'), self(went)], [self(went)]) });
+    const resumed = withPolicy(another(nightly(), bufferedRunName(went.execution), '2026-11-24T03:00:00Z', { bufferedFrom: went.execution }), 'buffer');
+    // Act
+    const result = await precheck(resumed, { claims, executions: new FakeExecutions([self(resumed)]) });
+    // Assess
+    expect(gone).toMatchObject({ run: true });
+    expect(result).toMatchObject({ run: false, reason: 'duplicate of by-hand: it no longer waits in the buffer (it ran, or its place expired)' });
+  });
+});
+
+/** Step Functions' StartExecution as AWS answers it: a name starts one execution; the same name and input again is that one. */
+class IdempotentRestart extends FakeRestart {
+  readonly executions = new Map<string, string>();
+  override async start(stateMachineArn: string, name: string, input: Record<string, unknown>): Promise<void> {
+    await super.start(stateMachineArn, name, input);
+    const existing = this.executions.get(name);
+    if (existing !== undefined && existing !== JSON.stringify(input)) throw new Error(`ExecutionAlreadyExists: ${name} with another input`);
+    this.executions.set(name, JSON.stringify(input));
+  }
+}
+
+describe('reconcileBuffered: a lost status event does not strand a waiting run', () => {
+  const setup = async () => {
+    const claims = memoryClaims();
+    const waiting = withPolicy(nightly(), 'buffer');
+    const ahead = execution(waiting, 'ahead', '2026-11-24T00:30:00Z');
+    await precheck(waiting, { claims, executions: new FakeExecutions([ahead, self(waiting)]) });
+    return { claims, waiting, ahead, restart: new IdempotentRestart({ [waiting.execution]: waiting.input }) };
+  };
+  const reconcile = (stateMachines: string[]) => ({ reconcile: 'buffered-runs' as const, stateMachines });
+
+  it('run A ends and its event is dropped: the reconcile starts the waiting run, which runs its scheduled time', async () => {
+    // Prepare
+    const { claims, waiting, restart } = await setup();
+    // Act: A has ended (nothing runs); no status event ever arrives
+    const result = await reconcileBuffered(reconcile([waiting.stateMachine]), { claims, executions: new FakeExecutions([]), restart });
+    const resumed = withPolicy(another(nightly(), restart.started[0]!.name, '2026-11-24T04:00:00Z', restart.started[0]!.input), 'buffer');
+    const run = await precheck(resumed, { claims, executions: new FakeExecutions([self(resumed)]) });
+    // Assess
+    const name = bufferedRunName(waiting.execution);
+    expect(result.results).toEqual([{ stateMachine: waiting.stateMachine, started: name, reason: `${waiting.executionName} waited, and no run is in progress any more: started as ${name}` }]);
+    expect(run).toMatchObject({ run: true, scheduledTime: '2026-11-24T01:30:00Z' });
+  });
+
+  it('the event and the reconcile both arriving start the waiting run once, in either order', async () => {
+    for (const order of [['event', 'reconcile'], ['reconcile', 'event']]) {
+      // Prepare
+      const { claims, waiting, ahead, restart } = await setup();
+      const deps = { claims, executions: new FakeExecutions([ahead]), restart };
+      // Act: each path looks before the other's start is visible (ListExecutions still lists `ahead` only)
+      for (const path of order) {
+        if (path === 'event') await startBuffered(ended(waiting, ahead.executionArn), deps);
+        else await startWaiting(waiting.stateMachine, waiting.execution, undefined, { ...deps, executions: new FakeExecutions([]) });
+      }
+      const resumed = withPolicy(another(nightly(), bufferedRunName(waiting.execution), '2026-11-24T04:00:00Z', restart.started[0]!.input), 'buffer');
+      const prechecks = [
+        await precheck(resumed, { claims, executions: new FakeExecutions([self(resumed)]) }),
+        await precheck(resumed, { claims, executions: new FakeExecutions([self(resumed)]) }),
+      ];
+      // Assess: two identical StartExecution calls are one execution, and it runs (its retried precheck too)
+      expect(restart.started).toHaveLength(2);
+      expect(restart.executions.size).toBe(1);
+      expect(prechecks.map((p) => p.run)).toEqual([true, true]);
+    }
+  });
+
+  it('starts nothing while the run ahead is still in progress, or where nobody waits; one failing job does not stop the others', async () => {
+    // Prepare
+    const { claims, waiting, ahead, restart } = await setup();
+    const other = waiting.stateMachine.replace('nightly-report', 'other-job');
+    const broken = waiting.stateMachine.replace('nightly-report', 'broken-job');
+    const executions: ExecutionsPort = {
+      listRunning: async (machine) => {
+        if (machine === broken) throw new Error('Rate exceeded');
+        return machine === waiting.stateMachine ? [ahead] : [];
+      },
+      stop: async () => undefined,
+    };
+    await claims.claim(claimKeys.buffer(broken), `${broken.replace('stateMachine', 'execution')}:w`, 60_000);
+    // Act
+    const error = await reconcileBuffered(reconcile([waiting.stateMachine, other, broken]), { claims, executions, restart }).catch((e: Error) => e);
+    const quiet = await reconcileBuffered(reconcile([waiting.stateMachine, other]), { claims, executions, restart });
+    // Assess
+    expect(String(error)).toBe('Error: reconcile of buffered runs: stepcron-dev-broken-job: Rate exceeded');
+    expect(quiet.results.map((r) => [r.started, r.reason])).toEqual([[null, `${waiting.executionName} waits for ahead`], [null, 'no run waits']]);
+    expect(restart.started).toEqual([]);
   });
 });
 
@@ -845,6 +959,27 @@ describe('precheck handler', () => {
     const result = await handler(event, {} as never);
     // Assess
     expect(result).toEqual({ started: bufferedRunName(waiting), reason: `waiting waited for ahead: started as ${bufferedRunName(waiting)}` });
+    expect(sfn.commandCalls(sdk.StartExecutionCommand).map((c) => c.args[0].input)).toEqual([{
+      stateMachineArn: machine, name: bufferedRunName(waiting), input: JSON.stringify({ scheduledTime: '2026-11-24T01:30:00Z', bufferedFrom: waiting }),
+    }]);
+  });
+
+  it('reconciles (events/reconcile-buffered-runs.json): starts the run that waited when the run ahead ended and its event was lost', async () => {
+    // Prepare: the place is held by `waiting`; the run ahead has ended (ListExecutions lists nothing), no event came
+    const { handler, sdk, sfn, dynamo, ddb } = loadHandler({});
+    const event = loadEvent<{ reconcile: string; stateMachines: string[] }>('reconcile-buffered-runs');
+    const machine = event.stateMachines[0]!;
+    const waiting = `${machine.replace(':stateMachine:', ':execution:')}:waiting`;
+    ddb.on(dynamo.GetItemCommand).resolves({ Item: { pk: { S: 'buffer#stepcron-dev-nightly-report' }, owner: { S: waiting }, expiresAt: { N: '4102444800' } } });
+    sfn.on(sdk.ListExecutionsCommand).resolves({ executions: [] });
+    sfn.on(sdk.DescribeExecutionCommand).resolves({ input: '{"scheduledTime":"2026-11-24T01:30:00Z"}' });
+    sfn.on(sdk.StartExecutionCommand).resolves({ executionArn: 'x', startDate: new Date() });
+    // Act
+    const result = await handler(event, {} as never);
+    // Assess
+    expect(result).toEqual({ results: [{ stateMachine: machine, started: bufferedRunName(waiting), reason: expect.stringMatching(/^waiting waited, and no run is in progress any more/) }] });
+    expect(ddb.commandCalls(dynamo.GetItemCommand)[0]!.args[0].input.Key).toEqual({ pk: { S: 'buffer#stepcron-dev-nightly-report' } });
+    expect(sfn.commandCalls(sdk.ListExecutionsCommand)[0]!.args[0].input).toEqual({ stateMachineArn: machine, statusFilter: 'RUNNING' });
     expect(sfn.commandCalls(sdk.StartExecutionCommand).map((c) => c.args[0].input)).toEqual([{
       stateMachineArn: machine, name: bufferedRunName(waiting), input: JSON.stringify({ scheduledTime: '2026-11-24T01:30:00Z', bufferedFrom: waiting }),
     }]);

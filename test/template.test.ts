@@ -317,7 +317,10 @@ describe('concurrency buffer: the rule and the permissions that start a waiting 
           'detail-type': ['Step Functions Execution Status Change'],
           detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [machine('ingest'), machine('export')] },
         },
-        Targets: [{ Id: 'precheck', Arn: { 'Fn::GetAtt': ['PrecheckLambdaFunction', 'Arn'] } }],
+        Targets: [{
+          Id: 'precheck', Arn: { 'Fn::GetAtt': ['PrecheckLambdaFunction', 'Arn'] },
+          RetryPolicy: expect.any(Object), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['BufferedRunsDeadLetterQueue', 'Arn'] } },
+        }],
       },
     });
     expect(t.Resources.BufferedRunsPermission).toEqual({

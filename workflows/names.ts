@@ -71,6 +71,9 @@ export const missedSchedulesAlarmName = (stage: string) => `${base(stage)}-misse
 /** The table the precheck claims scheduled times and waiting places in. */
 export const claimsTable = (stage: string) => `${base(stage)}-claims`;
 export const bufferedRunsRule = (stage: string) => `${base(stage)}-buffered-runs`;
+/** Where the buffered-runs rule's undeliverable events (and the precheck's failed asynchronous calls) land. */
+export const bufferedRunsQueue = (stage: string) => `${bufferedRunsRule(stage)}-dlq`;
+export const lostBufferedRunsAlarmName = (stage: string) => `${base(stage)}-lost-buffered-runs`;
 /** Where runtime warnings' one-time schedules live; the role they run with has the same name. */
 export const warningGroup = (stage: string) => `${base(stage)}-warnings`;
 /** One log group per stage for every job's containers; each job's streams start with its name. */
@@ -140,6 +143,8 @@ export const PHYSICAL_NAMES: readonly PhysicalName[] = [
   { resource: 'CloudWatch alarm', limit: 255, scope: 'stage', name: missedSchedulesAlarmName },
   { resource: 'DynamoDB table', limit: 255, scope: 'stage', name: claimsTable },
   { resource: 'EventBridge rule', limit: 64, scope: 'stage', name: bufferedRunsRule, when: 'a job has concurrency: buffer' },
+  { resource: 'SQS queue', limit: 80, scope: 'stage', name: bufferedRunsQueue, when: 'a job has concurrency: buffer' },
+  { resource: 'CloudWatch alarm', limit: 255, scope: 'stage', name: lostBufferedRunsAlarmName, when: 'a job has concurrency: buffer' },
   { resource: 'EventBridge Scheduler schedule group', limit: 64, scope: 'stage', name: warningGroup },
   { resource: 'IAM role', limit: 64, scope: 'stage', name: warningGroup },
   { resource: 'IAM role path', limit: 512, scope: 'stage', name: warningRolePath },

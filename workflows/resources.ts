@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { type Job, logicalId, scheduledOnStage } from './catalog';
 import {
-  bufferedRunsRule, claimsTable, deadLetterQueueName, deadlineAlarmName, defaultClusterName, functionName, jobPrefix, jobsLogGroup,
+  bufferedRunsQueue, bufferedRunsRule, claimsTable, deadLetterQueueName, deadlineAlarmName, defaultClusterName, functionName, jobPrefix, jobsLogGroup,
   missedSchedulesAlarmName, stateMachineName as machineName, runsAlarmName, stateMachineLogGroup, taskFamily as family, taskRolePath,
-  topicName, warningGroup, warningRolePath,
+  lostBufferedRunsAlarmName, topicName, warningGroup, warningRolePath,
 } from './names';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
@@ -330,10 +330,24 @@ function bufferStatements(jobs: Job[], stage: string): Cfn[] {
   return [
     { Effect: 'Allow', Action: 'states:StartExecution', Resource: machines.map((m) => states('stateMachine', m, '')) },
     { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: machines.map((m) => states('execution', m, ':*')) },
+    // The function's asynchronous calls (the rule's events, the reconcile) that failed every try land in the queue.
+    { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('BufferedRunsDeadLetterQueue') },
   ];
 }
 
-/** EventBridge calls the precheck function when a run of a buffer job ends, however it ends. */
+/** How often the reconcile looks for a waiting run whose status event was lost (handlers/lib/precheck.ts). */
+export const BUFFER_RECONCILE_MINUTES = 5;
+/**
+ * Buffer jobs per reconcile schedule: their state machine ARNs are the schedule's input, kept under 8 KB (EventBridge's
+ * limit on a target's input; Scheduler documents none) even at 80-character names.
+ */
+const RECONCILE_MACHINES_PER_SCHEDULE = 40;
+
+/**
+ * concurrency buffer: EventBridge calls the precheck function when a run of a buffer job ends, however it ends, to
+ * start the run waiting for it. EventBridge delivers best effort, so a schedule every few minutes reconciles (starts a
+ * waiting run whose run ahead has ended), and what could not be delivered lands in a dead-letter queue with an alarm.
+ */
 function bufferResources(jobs: Job[], stage: string): Cfn {
   const machines = bufferMachines(jobs, stage);
   if (machines.length === 0) return {};
@@ -341,7 +355,71 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
     const value = arn(`states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${m.name}`);
     return m.prefix ? { prefix: value } : value;
   };
+  const names = jobs.filter((j) => j.concurrency === 'buffer').map((j) => stateMachineName(j, stage));
+  const reconciles: Cfn = {};
+  for (let i = 0; i < names.length; i += RECONCILE_MACHINES_PER_SCHEDULE) {
+    const batch = names.slice(i, i + RECONCILE_MACHINES_PER_SCHEDULE);
+    const stateMachines = batch.map((name) => `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${name}`);
+    reconciles[`BufferedRunsReconcile${i === 0 ? '' : i / RECONCILE_MACHINES_PER_SCHEDULE + 1}`] = {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Description: 'concurrency buffer: start a waiting run whose run ahead ended without its status event',
+        ScheduleExpression: `rate(${BUFFER_RECONCILE_MINUTES} minutes)`,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: getAtt('PrecheckLambdaFunction'),
+          RoleArn: getAtt('BufferedRunsReconcileRole'),
+          // The job names are [a-z0-9-]: nothing in them is a Sub reference.
+          Input: sub(JSON.stringify({ reconcile: 'buffered-runs', stateMachines })),
+          // A reconcile that cannot be delivered is replaced by the next one a few minutes later.
+          RetryPolicy: { MaximumEventAgeInSeconds: BUFFER_RECONCILE_MINUTES * 60, MaximumRetryAttempts: 2 },
+        },
+      },
+    };
+  }
+  const queueName = bufferedRunsQueue(stage);
   return {
+    ...reconciles,
+    // What the reconcile schedules run as: they may invoke the precheck function, nothing else.
+    BufferedRunsReconcileRole: role('scheduler.amazonaws.com', [
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt('PrecheckLambdaFunction') },
+    ]),
+    BufferedRunsDeadLetterQueue: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { QueueName: queueName, MessageRetentionPeriod: 1209600 },
+    },
+    // EventBridge puts an undeliverable event in the queue only if the queue lets this rule do so.
+    BufferedRunsDeadLetterQueuePolicy: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: 'BufferedRunsDeadLetterQueue' }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: getAtt('BufferedRunsDeadLetterQueue'),
+            Condition: { ArnEquals: { 'aws:SourceArn': getAtt('BufferedRunsRule') } },
+          }],
+        },
+      },
+    },
+    BufferedRunsDeadLetterAlarm: alarm(lostBufferedRunsAlarmName(stage),
+      `A run of a buffer job ended and the precheck function could not be told (or a reconcile failed); the reconcile tries every ${BUFFER_RECONCILE_MINUTES} minutes: the event is in ${queueName}`, {
+        Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 300,
+        Dimensions: [{ Name: 'QueueName', Value: getAtt('BufferedRunsDeadLetterQueue', 'QueueName') }],
+      }),
+    // The function failed an asynchronous call (the rule's event, a reconcile) after Lambda's own two retries.
+    PrecheckAsyncFailures: {
+      Type: 'AWS::Lambda::EventInvokeConfig',
+      Properties: {
+        FunctionName: { Ref: 'PrecheckLambdaFunction' },
+        Qualifier: '$LATEST',
+        DestinationConfig: { OnFailure: { Destination: getAtt('BufferedRunsDeadLetterQueue') } },
+      },
+    },
     BufferedRunsRule: {
       Type: 'AWS::Events::Rule',
       Properties: {
@@ -352,7 +430,13 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
           'detail-type': ['Step Functions Execution Status Change'],
           detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: machines.map(machineArn) },
         },
-        Targets: [{ Id: 'precheck', Arn: getAtt('PrecheckLambdaFunction') }],
+        Targets: [{
+          Id: 'precheck',
+          Arn: getAtt('PrecheckLambdaFunction'),
+          // Retried for an hour, then kept in the queue (and alarmed); the reconcile starts the waiting run meanwhile.
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 },
+          DeadLetterConfig: { Arn: getAtt('BufferedRunsDeadLetterQueue') },
+        }],
       },
     },
     BufferedRunsPermission: {
@@ -494,7 +578,7 @@ function jobResources(job: Job, params: StageParams): Cfn {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
         // What the catalog says, for the console: an aligned rate(...) deploys as its cron(...) (no run at deploy).
-        Description: `${job.name} (schedule: ${job.schedule}): ${job.description}`.slice(0, 512),
+        Description: `${job.name} (schedule: ${job.schedule}): ${job.description}`.slice(0, SCHEDULE_DESCRIPTION_MAX),
         ScheduleExpression: deployedExpression(job.schedule),
         ScheduleExpressionTimezone: job.timezone,
         State: enabled ? 'ENABLED' : 'DISABLED',
@@ -523,7 +607,17 @@ function jobResources(job: Job, params: StageParams): Cfn {
   return out;
 }
 
-/** One alarm per job: any run that failed, timed out or was aborted in the last 5 minutes. */
+/**
+ * What a job's schedule Description holds of `<job>: <description>`: half of Scheduler's 512 characters, so that
+ * `stepcron pause` can put its note in front and give the description back exactly (cli/ops/pause-note.ts).
+ */
+export const SCHEDULE_DESCRIPTION_MAX = 256;
+
+/**
+ * One alarm per job: any run that failed, timed out or was aborted in the last 5 minutes. A replace job's aborts are
+ * left out: stopping the older run (ABORTED) is how replace works, and ExecutionsAborted cannot tell that stop from
+ * one by a person, whose stop is a deliberate act (its run ends ABORTED with their cause, in `stepcron runs`).
+ */
 function executionAlarm(job: Job, stage: string): Cfn {
   const metric = (id: string, name: string) => ({
     Id: id,
@@ -534,11 +628,15 @@ function executionAlarm(job: Job, stage: string): Cfn {
     },
     ReturnData: false,
   });
-  return alarm(runsAlarmName(stage, job.name), `A run of ${job.name} failed, timed out or was aborted`, {
+  const aborts = job.concurrency !== 'replace';
+  const what = aborts ? 'failed, timed out or was aborted' : 'failed or timed out (aborts are how replace stops older runs)';
+  const ids = ['failed', 'timedout', ...(aborts ? ['aborted'] : [])];
+  return alarm(runsAlarmName(stage, job.name), `A run of ${job.name} ${what}`, {
     Metrics: [
-      metric('failed', 'ExecutionsFailed'), metric('timedout', 'ExecutionsTimedOut'), metric('aborted', 'ExecutionsAborted'),
-      // SUM of the list counts a 5-minute period where only some of the three have data points.
-      { Id: 'problems', Expression: 'SUM([failed, timedout, aborted])', Label: 'runs failed, timed out or aborted', ReturnData: true },
+      metric('failed', 'ExecutionsFailed'), metric('timedout', 'ExecutionsTimedOut'),
+      ...(aborts ? [metric('aborted', 'ExecutionsAborted')] : []),
+      // SUM of the list counts a 5-minute period where only some of the metrics have data points.
+      { Id: 'problems', Expression: `SUM([${ids.join(', ')}])`, Label: `runs ${aborts ? 'failed, timed out or aborted' : 'failed or timed out'}`, ReturnData: true },
     ],
   });
 }

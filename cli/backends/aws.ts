@@ -69,7 +69,8 @@ export function awsBackend(params: StageParams, client = new ECSClient({})): Ecs
       return toEcsTask(await describe(taskArn));
     },
     async list(startedBy) {
-      // startedBy must be ECS's only filter (desiredStatus too is refused); RUNNING is its default.
+      // startedBy must be the only filter (ECS answers InvalidParameterException otherwise); ListTasks then lists the
+      // tasks whose desired status is RUNNING, its default: one being stopped already is not listed.
       const { taskArns } = await client.send(new ListTasksCommand({ cluster, startedBy }));
       return taskArns ?? [];
     },

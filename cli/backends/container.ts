@@ -221,7 +221,8 @@ export function containerBackend(options: ContainerBackendOptions): EcsBackend {
     name: 'container',
     run,
     async list(startedBy) {
-      // Ours (even before the engine has created them) plus any other runner's, found by label as ListTasks would.
+      // Ours (even before the engine has created them) plus any other runner's, found by label as ListTasks(startedBy)
+      // would; one being stopped is left out, as ListTasks' default desired status RUNNING leaves it out.
       const ours = [...tasks.values()].filter((t) => t.startedBy === startedBy && t.stopReason === undefined).map((t) => t.arn);
       const stopping = new Set([...tasks.values()].filter((t) => t.stopReason !== undefined).map((t) => t.arn));
       const format = engine === 'podman' ? `{{index .Labels "${TASK_ARN_LABEL}"}}` : `{{.Label "${TASK_ARN_LABEL}"}}`;

@@ -154,7 +154,7 @@ export function processBackend(options: { graceMs?: number; cwd?: string } = {})
     name: 'process',
     run,
     async list(startedBy) {
-      // ListTasks(desiredStatus RUNNING): a task being stopped already has desiredStatus STOPPED.
+      // ListTasks(startedBy) lists desired status RUNNING only (its default): a task being stopped is STOPPED already.
       return [...tasks.values()].filter((t) => t.startedBy === startedBy && t.stopReason === undefined).map((t) => t.arn);
     },
     stop,

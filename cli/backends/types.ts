@@ -46,7 +46,7 @@ export interface EcsBackend {
   readonly name: 'process' | 'container' | 'aws';
   /** Runs the task until it stops, whatever its exit code; rejects only when it could not be started at all. */
   run(request: TaskRequest): Promise<EcsTask>;
-  /** ECS ListTasks(startedBy, desiredStatus RUNNING): the ARNs of tasks still running. */
+  /** ECS ListTasks(startedBy), startedBy its only filter: the ARNs of tasks whose desired status is RUNNING (its default). */
   list(startedBy: string): Promise<string[]>;
   /** ECS StopTask: SIGTERM, then SIGKILL after a grace period. Resolves once the request is made. */
   stop(taskArn: string, reason: string): Promise<void>;

@@ -186,7 +186,9 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
     },
     async pause(job, pause) {
       const s = await requireSchedule(job);
-      await updateSchedule(s, 'DISABLED', writePause(pause, s.Description));
+      const description = writePause(pause, s.Description, `${job.name}'s schedule on stage ${stage}`);
+      await updateSchedule(s, 'DISABLED', description);
+      return readPause(description) ?? pause;
     },
     async resume(job) {
       const s = await requireSchedule(job);

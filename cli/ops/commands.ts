@@ -153,8 +153,11 @@ export async function pause(ops: OpsPort, job: Job, note: string, io: Io): Promi
   if (!note.trim()) throw new UsageError('pause: --note must say why (it is shown by stepcron status until resume)');
   const at = (io.now?.() ?? new Date()).toISOString();
   const by = await ops.who();
-  await ops.pause(job, { by, at, note: note.trim() });
-  io.out(`paused ${job.name} (${ops.where}) by ${by} at ${at}: ${note.trim()}\n`);
+  const recorded = await ops.pause(job, { by, at, note: note.trim() });
+  io.out(`paused ${job.name} (${ops.where}) by ${by} at ${at}: ${recorded.note}\n`);
+  if (recorded.note !== note.trim()) {
+    io.out(`  the note was shortened to fit the schedule's description (Scheduler keeps 512 characters; the description itself is kept whole)\n`);
+  }
   return 0;
 }
 

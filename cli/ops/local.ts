@@ -62,6 +62,7 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
     },
     async pause(job, pause: Pause) {
       deps.store().pause(stage, job.name, pause);
+      return pause;
     },
     async resume(job) {
       return deps.store().resume(stage, job.name);

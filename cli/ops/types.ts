@@ -89,7 +89,8 @@ export interface OpsPort {
   start(job: Job, input: Record<string, unknown>, options: { wait: boolean; progress: (line: string) => void }): Promise<Started>;
   /** The execution that holds the scheduled time's claim, if one does (backfill: never duplicate a time that ran). */
   claimedBy(job: Job, scheduledTime: Date): Promise<string | undefined>;
-  pause(job: Job, pause: Pause): Promise<void>;
+  /** The pause as recorded: a stage's schedule keeps a shortened note when the whole one does not fit. */
+  pause(job: Job, pause: Pause): Promise<Pause>;
   /** The pause it had, or undefined if the job was not paused. */
   resume(job: Job): Promise<Pause | undefined>;
   /** The run's job output; `follow` keeps printing until the run ends. */

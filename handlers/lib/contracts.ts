@@ -90,6 +90,16 @@ export const RunEndedEventSchema = z.object({
 });
 export type RunEndedEvent = z.infer<typeof RunEndedEventSchema>;
 
+/**
+ * The reconcile of buffered runs (a schedule every few minutes, workflows/resources.ts): the stage's buffer jobs'
+ * state machines, each looked at for a run that waits while nothing is in progress any more (a lost status event).
+ */
+export const ReconcileEventSchema = z.strictObject({
+  reconcile: z.literal('buffered-runs'),
+  stateMachines: z.array(z.string()),
+});
+export type ReconcileEvent = z.infer<typeof ReconcileEventSchema>;
+
 /** How a task (or one fan-out item) ended: what the Mark* states write to $.outcome. */
 const OutcomeSchema = z.object({
   status: z.enum(['FAILED', 'TIMED_OUT']),

@@ -6,9 +6,12 @@ import { DeliveryError } from './errors';
 import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type Cost, formatCost, type HistoryEvent, priceRun, usageFromHistory } from '../../workflows/cost';
 
+/** What a run cost; `partial` says what was left out when its whole history could not be read in time. */
+export type RunCost = Cost & { partial?: string };
+
 export interface NotifyDeps {
   /** What the run cost so far (workflows/cost.ts); a failure to price it leaves the line out, never the message. */
-  cost?: (event: NotifyEvent) => Promise<Cost | undefined>;
+  cost?: (event: NotifyEvent) => Promise<RunCost | undefined>;
   publish?: (subject: string, message: string) => Promise<void>;
   slack?: (text: string) => Promise<void>;
   print?: (text: string) => void;
@@ -36,7 +39,7 @@ interface TaskReport {
   text?: string;
 }
 
-export function formatNotification(event: NotifyEvent, now: Date = new Date(), cost?: Cost): { subject: string; message: string } {
+export function formatNotification(event: NotifyEvent, now: Date = new Date(), cost?: RunCost): { subject: string; message: string } {
   const outcome = event.outcome;
   const report: TaskReport = {
     ...(event.task && { taskArn: event.task.taskArn, ...defined('exitCode', event.task.exitCode) }),
@@ -78,7 +81,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), c
       ? `Items: ${counts.total} (${counts.succeeded} succeeded, ${counts.failed} failed${counts.timedOut ? `, ${counts.timedOut} timed out` : ''}${counts.aborted ? `, ${counts.aborted} aborted` : ''})`
       : 'Items: counts unavailable (DescribeMapRun failed); see the results'),
     resultsAt && `Results: s3://${resultsAt.bucket}/${resultsAt.prefix}/ (FAILED_*.json lists each failed item)`,
-    cost && `Cost: ${formatCost(cost)}`,
+    cost && (cost.partial ? `Cost (partial, at least): ${formatCost(cost)}; ${cost.partial}` : `Cost: ${formatCost(cost)}`),
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
   ];
@@ -133,21 +136,60 @@ export async function deliver(subject: string, message: string, deps: NotifyDeps
 
 /** Pages of history read to price a run: a run's history holds at most 25,000 events (AWS's limit). */
 const MAX_HISTORY_PAGES = 25;
+/**
+ * Time the function keeps for delivering once it has priced the run: Slack's timeout and a margin for SNS. Reading
+ * the history of the largest runs can take longer than the function has; the message must go out anyway.
+ */
+export const DELIVERY_RESERVE_MS = SLACK_TIMEOUT_MS + 5_000;
 
-/** Prices a run on AWS from its execution history (workflows/cost.ts usageFromHistory). */
-export function historyCost(sfn: SFNClient): NonNullable<NotifyDeps['cost']> {
+/**
+ * Prices a run on AWS from its execution history (workflows/cost.ts usageFromHistory). With `remainingMs` (the
+ * Lambda context's getRemainingTimeInMillis), reading stops when only DELIVERY_RESERVE_MS is left, a page that does
+ * not come in time included, and what was read is priced, marked partial.
+ */
+export function historyCost(sfn: SFNClient, remainingMs: () => number = () => Number.POSITIVE_INFINITY): NonNullable<NotifyDeps['cost']> {
   return async (event) => {
     if (!event.taskSize) return undefined;
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
-    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-      const result = await sfn.send(new GetExecutionHistoryCommand({ executionArn: event.execution, maxResults: 1000, nextToken }));
+    let partial: string | undefined;
+    for (let page = 0; ; page++) {
+      const left = remainingMs() - DELIVERY_RESERVE_MS;
+      if (page === MAX_HISTORY_PAGES || left <= 0) {
+        partial = `priced from the first ${events.length} events of the run's history (${page === MAX_HISTORY_PAGES ? `${MAX_HISTORY_PAGES} pages` : 'all that could be read in the time the notification had'})`;
+        break;
+      }
+      const result = await within(left, (abortSignal) => sfn.send(
+        new GetExecutionHistoryCommand({ executionArn: event.execution, maxResults: 1000, nextToken }), { abortSignal }));
+      if (result === undefined) {
+        partial = `priced from the first ${events.length} events of the run's history (all that could be read in the time the notification had)`;
+        break;
+      }
       events.push(...(result.events ?? []) as HistoryEvent[]);
       nextToken = result.nextToken;
       if (!nextToken) break;
     }
-    return priceRun(usageFromHistory(events, event.taskSize));
+    return { ...priceRun(usageFromHistory(events, event.taskSize)), ...(partial !== undefined && { partial }) };
   };
+}
+
+/** The call's answer, or undefined (and the call aborted) when it takes longer than `ms`. */
+async function within<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  const abort = new AbortController();
+  // setTimeout fires at once for a delay past 2^31-1 ms (about 24 days), and no deadline needs no timer.
+  if (ms > 2 ** 31 - 1) return call(abort.signal);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve(undefined);
+    }, ms);
+  });
+  try {
+    return await Promise.race([call(abort.signal), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

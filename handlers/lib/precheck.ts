@@ -3,7 +3,7 @@
 // function starts a buffered run again when the run it waited for ends (startBuffered, from EventBridge).
 import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { type RunEndedEvent, type RunInput, RunInputSchema, type PrecheckEvent, type PrecheckResult } from './contracts';
+import { type ReconcileEvent, type RunEndedEvent, type RunInput, RunInputSchema, type PrecheckEvent, type PrecheckResult } from './contracts';
 import { InvalidInputError, parseOrThrow } from './errors';
 import { S3_ITEMS } from '../../workflows/compile';
 import { bufferedRunName } from '../../workflows/names';
@@ -48,6 +48,11 @@ export const claimKeys = {
   run: (stateMachineArn: string, scheduledTime: string) => `run#${nameOf(stateMachineArn)}#${new Date(scheduledTime).toISOString()}`,
   /** The one run of a buffer job that may wait for the running one. */
   buffer: (stateMachineArn: string) => `buffer#${nameOf(stateMachineArn)}`,
+  /**
+   * A buffer job's run started without a scheduled time (by hand): what it claims instead of a time, so that the run
+   * started again for it takes the claim over and a retried precheck of that run knows the hand-over was its own.
+   */
+  start: (stateMachineArn: string, executionArn: string) => `start#${nameOf(stateMachineArn)}#${nameOf(executionArn)}`,
 };
 
 /**
@@ -56,6 +61,12 @@ export const claimKeys = {
  * up, and a backfill can tell a time that already ran for the same 90 days.
  */
 export const RUN_CLAIM_TTL_MS = 90 * 24 * 3600 * 1000;
+
+/**
+ * A waiting place outlives the run ahead's deadline by this much: when that run timed out and its status event was
+ * lost, the reconcile (every 5 minutes, workflows/resources.ts) still finds the place and starts the waiting run.
+ */
+export const BUFFER_PLACE_MARGIN_MS = 15 * 60 * 1000;
 
 /** The Error a replaced execution ends with (StopExecution's `error`). */
 export const REPLACED_ERROR = 'stepcron.Replaced';
@@ -121,18 +132,25 @@ async function decide(event: PrecheckEvent, run: RunInput, deps: PrecheckDeps): 
   const from = run.bufferedFrom;
   const handedOver = from !== undefined && await deps.claims.release(claimKeys.buffer(event.stateMachine), from);
   const time = run.scheduledTime;
-  if (time === undefined) {
-    if (from !== undefined && !handedOver) {
-      return { run: false, reason: `duplicate of ${nameOf(from)}: it no longer waits in the buffer (it ran, or its place expired)` };
-    }
+  if (time === undefined && event.policy.concurrency !== 'buffer') {
     return applyConcurrency(event, deps, { take: async () => undefined, skip: async (decision) => decision });
   }
-  const key = claimKeys.run(event.stateMachine, time);
+  // A run by hand has no time to claim; under buffer it claims its own start, which a run started for it takes over.
+  const key = time !== undefined ? claimKeys.run(event.stateMachine, time) : claimKeys.start(event.stateMachine, from ?? event.execution);
   const duplicate = (holder: string): Decision => ({
-    run: false, reason: `duplicate of ${nameOf(holder)}: it has already claimed scheduled time ${new Date(time).toISOString()}`,
+    run: false,
+    reason: time !== undefined
+      ? `duplicate of ${nameOf(holder)}: it has already claimed scheduled time ${new Date(time).toISOString()}`
+      : `duplicate of ${nameOf(holder)}: it no longer waits in the buffer (it ran, or its place expired)`,
   });
   return applyConcurrency(event, deps, {
     async take() {
+      // Step Functions retries a precheck whose Lambda failed: the retry finds the place gone (its first attempt took it
+      // over) and the claim already its own. A free start claim was never handed over: its run went, or expired.
+      if (time === undefined && from !== undefined && !handedOver) {
+        const holder = await deps.claims.holder(key);
+        return holder === event.execution ? undefined : duplicate(holder ?? from);
+      }
       const holder = await deps.claims.claim(key, event.execution, RUN_CLAIM_TTL_MS, handedOver ? from : undefined);
       return holder === event.execution ? undefined : duplicate(holder);
     },
@@ -197,8 +215,9 @@ async function takeBufferPlace(event: PrecheckEvent, self: { name: string; start
   const runTimeout = event.policy.runTimeoutSeconds;
   if (runTimeout === undefined) throw new InvalidInputError(['event.policy.runTimeoutSeconds: is required with concurrency buffer']);
   const key = claimKeys.buffer(event.stateMachine);
-  // The place expires when the run ahead must have ended (its deadline), so a place whose starter never came is freed.
-  const holder = await deps.claims.claim(key, event.execution, runTimeout * 1000);
+  // The place expires a margin after the run ahead must have ended (its deadline), so a place whose starter never came
+  // is freed, and the reconcile has time to find one whose run ahead timed out without a status event.
+  const holder = await deps.claims.claim(key, event.execution, runTimeout * 1000 + BUFFER_PLACE_MARGIN_MS);
   if (holder !== event.execution) {
     return { run: false, reason: `concurrency buffer: ${nameOf(holder)} is already waiting for ${names(ahead)}; at most one run waits` };
   }
@@ -258,8 +277,41 @@ export async function startBuffered(event: RunEndedEvent, deps: StartBufferedDep
 
 export interface BufferedStart { started: string | null; reason: string }
 
-/** Starts the run waiting in the place (`waiting`) again, unless a run other than `ended` is still in progress. */
-export async function startWaiting(stateMachineArn: string, waiting: string, ended: string, deps: StartBufferedDeps): Promise<BufferedStart> {
+/** Buffer jobs' state machines looked at in parallel by one reconcile: GetItem and ListExecutions stay well in quota. */
+const RECONCILE_AT_ONCE = 10;
+
+/**
+ * The reconcile (a schedule every few minutes, workflows/resources.ts): EventBridge delivers status-change events
+ * best effort, and one lost event would strand the waiting run (and its claim on its scheduled time). For each buffer
+ * job, a run waiting with nothing in progress any more is started, under the same name startBuffered would use: both
+ * may fire, and StartExecution of an existing name starts nothing new. Every job is looked at even if one fails.
+ */
+export async function reconcileBuffered(event: ReconcileEvent, deps: StartBufferedDeps): Promise<ReconcileResult> {
+  const results: ReconcileResult['results'] = [];
+  const failures: string[] = [];
+  for (let i = 0; i < event.stateMachines.length; i += RECONCILE_AT_ONCE) {
+    const batch = event.stateMachines.slice(i, i + RECONCILE_AT_ONCE);
+    const settled = await Promise.allSettled(batch.map(async (stateMachine) => {
+      const waiting = await deps.claims.holder(claimKeys.buffer(stateMachine));
+      return { stateMachine, ...(waiting ? await startWaiting(stateMachine, waiting, undefined, deps) : { started: null, reason: 'no run waits' }) };
+    }));
+    settled.forEach((s, j) => {
+      if (s.status === 'fulfilled') results.push(s.value);
+      else failures.push(`${nameOf(batch[j]!)}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`);
+    });
+  }
+  // Failed: the invocation fails too (Lambda retries it, then its failure destination has it); the next one tries again.
+  if (failures.length > 0) throw new Error(`reconcile of buffered runs: ${failures.join('; ')}`);
+  return { results };
+}
+
+export interface ReconcileResult { results: Array<BufferedStart & { stateMachine: string }> }
+
+/**
+ * Starts the run waiting in the place (`waiting`) again, unless a run other than `ended` (the run whose end was
+ * announced, if any) is still in progress.
+ */
+export async function startWaiting(stateMachineArn: string, waiting: string, ended: string | undefined, deps: StartBufferedDeps): Promise<BufferedStart> {
   // The ended run may still be listed for a moment (ListExecutions is eventually consistent): this event says it ended.
   const running = (await deps.executions.listRunning(stateMachineArn))
     .filter((e) => e.executionArn !== ended && e.executionArn !== waiting);
@@ -267,7 +319,8 @@ export async function startWaiting(stateMachineArn: string, waiting: string, end
   const input = await deps.restart.input(waiting);
   const name = bufferedRunName(waiting);
   await deps.restart.start(stateMachineArn, name, { ...(isObject(input) ? input : {}), bufferedFrom: waiting });
-  return { started: name, reason: `${nameOf(waiting)} waited for ${nameOf(ended)}: started as ${name}` };
+  const why = ended ? `waited for ${nameOf(ended)}` : 'waited, and no run is in progress any more';
+  return { started: name, reason: `${nameOf(waiting)} ${why}: started as ${name}` };
 }
 
 // The run started for a buffered one is named by workflows/names.ts (its table checks the name fits 80 characters).
