@@ -90,7 +90,10 @@ function deploy(jobs: Job[], params: StageParams, rawParams: Record<string, stri
     const target = schedule.Properties!.Target;
     const roleId = roleIdOf(deployed.resolve(target.RoleArn));
     trust(roleId, 'scheduler.amazonaws.com');
-    add(roleId, [{ action: 'states:StartExecution', resource: deployed.resolve(target.Arn), why: 'schedule target' }]);
+    // A templated target's action is the target's service's: a state machine is started, a function invoked.
+    const arn = String(deployed.resolve(target.Arn));
+    const action = arn.includes(':states:') ? 'states:StartExecution' : arn.includes(':lambda:') ? 'lambda:InvokeFunction' : `unmapped schedule target ${arn}`;
+    add(roleId, [{ action, resource: arn, why: 'schedule target' }]);
     if (target.DeadLetterConfig) add(roleId, [{ action: 'sqs:SendMessage', resource: deployed.resolve(target.DeadLetterConfig.Arn), why: 'schedule DLQ' }]);
   }
 
