@@ -46,6 +46,12 @@ export function toStageParams(stage: string, raw: RawParams): StageParams {
 export const STAGE_PARAM_NAMES: readonly string[] = PARAM_NAMES;
 
 type Cfn = Record<string, unknown>;
+/**
+ * Text taken as it is inside an Fn::Sub: every `${` becomes `${!`, which Fn::Sub turns back into `${`. Whatever a
+ * user writes (catalog text, a stage param) goes into a Sub only through this, so it can never become a reference.
+ */
+export const literal = (text: string) => text.replaceAll('${', '${!');
+/** An Fn::Sub: `${AWS::Region}`, `${Resource}` in `s` are references; interpolate user text with literal(). */
 const sub = (s: string) => ({ 'Fn::Sub': s });
 const arn = (s: string) => sub(`arn:\${AWS::Partition}:${s}`);
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] as [string, string] });
@@ -70,7 +76,7 @@ const warningRolePath = (stage: string) => `/${SERVICE}/${stage}/scheduler/`;
 export function deployInfra(job: Job, params: StageParams): Infra {
   return {
     stage: params.stage,
-    cluster: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`),
+    cluster: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${literal(clusterName(params))}`),
     taskDefinition: { Ref: `${logicalId(job.name)}TaskDefinition` },
     subnets: params.subnets,
     securityGroups: params.securityGroups,
@@ -307,7 +313,7 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
 /** The one role every job's state machine runs with, scoped to the stage's names. */
 function stateMachineRole(jobs: Job[], params: StageParams): Cfn {
   const { stage } = params;
-  const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`);
+  const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${literal(clusterName(params))}`);
   const bucket = (path: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${FanOutBucket}${path}` });
   const itemBuckets = [...new Set(jobs.flatMap((j) => (j.fanOut?.itemsFrom ? [s3Bucket(j.fanOut.itemsFrom)] : [])))];
   // A Distributed Map runs its items as child executions of the job's own state machine, reads items from S3 and
@@ -346,7 +352,7 @@ function stateMachineRole(jobs: Job[], params: StageParams): Cfn {
     {
       Effect: 'Allow',
       Action: ['ecs:StopTask', 'ecs:DescribeTasks', 'ecs:TagResource'],
-      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task/${clusterName(params)}/*`),
+      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task/${literal(clusterName(params))}/*`),
     },
     // ListTasks has no resource-level permissions; the condition pins it to the cluster.
     { Effect: 'Allow', Action: 'ecs:ListTasks', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } },
@@ -531,7 +537,7 @@ function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cf
   const managedArns = [
     ...(options.lambdaLogs ? ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'] : []),
     ...(options.managed ?? []),
-  ].map((a) => (a.startsWith('arn:aws:iam::aws:') ? arn(a.slice('arn:aws:'.length)) : a));
+  ].map((a) => (a.startsWith('arn:aws:iam::aws:') ? arn(literal(a.slice('arn:aws:'.length))) : a));
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -552,8 +558,8 @@ function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cf
 /** A secret reference as an ARN: SSM `/name` becomes the parameter's ARN in this region and account. */
 function secretArn(ref: string): unknown {
   if (ref.startsWith('arn:')) return ref;
-  if (ref.startsWith('/')) return arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ref}`);
-  return arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${ref}-*`);
+  if (ref.startsWith('/')) return arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${literal(ref)}`);
+  return arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${literal(ref)}-*`);
 }
 
 function secretStatements(refs: string[]): Cfn[] {
@@ -643,22 +649,30 @@ export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Re
 }
 
 /**
- * A definition as serverless-step-functions 3.31 writes it: each intrinsic (Ref, Fn::*) becomes a `${md5}`
- * placeholder filled by Fn::Sub, so the state machine references (and its nested stack takes parameters for) what the
- * definition names, and the text is JSON indented by 2.
+ * A state machine's DefinitionString, as deployed: serverless-step-functions 3.31's layout (JSON indented by 2, each
+ * intrinsic, Ref or Fn::*, a `${md5}` placeholder filled by Fn::Sub), so the state machine references (and its nested
+ * stack takes parameters for) what the definition names. Unlike the plugin, every string (user text: descriptions,
+ * input, items, commands) is escaped for the Sub, so it arrives as written; the plugin also turns `#{X}` into `${X}`.
+ * The stacks plugin (workflows/stacks-plugin.cjs) therefore writes this in place of the plugin's text.
  */
-function definitionString(definition: unknown): unknown {
+export function definitionString(definition: unknown): unknown {
   const variables: Record<string, unknown> = {};
+  const isIntrinsic = (node: object) => Object.keys(node).some((k) => k === 'Ref' || k.startsWith('Fn::'));
+  const hasIntrinsic = (node: unknown): boolean => typeof node === 'object' && node !== null
+    && (isIntrinsic(node) || Object.values(node).some(hasIntrinsic));
+  // Outside a Sub (no intrinsic at all) text is taken as it is: escaping it would deploy the `!`.
+  const text = hasIntrinsic(definition) ? literal : (s: string) => s;
   const replace = (node: unknown): unknown => {
+    if (typeof node === 'string') return text(node);
     if (Array.isArray(node)) return node.map(replace);
     if (typeof node !== 'object' || node === null) return node;
-    if (Object.keys(node).some((k) => k === 'Ref' || k.startsWith('Fn::'))) {
+    if (isIntrinsic(node)) {
       const name = createHash('md5').update(JSON.stringify(node)).digest('hex');
       variables[name] = node;
       return `\${${name}}`;
     }
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replace(v)]));
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [text(k), replace(v)]));
   };
-  const text = JSON.stringify(replace(definition), undefined, 2);
-  return Object.keys(variables).length > 0 ? { 'Fn::Sub': [text, variables] } : text;
+  const json = JSON.stringify(replace(definition), undefined, 2);
+  return Object.keys(variables).length > 0 ? { 'Fn::Sub': [json, variables] } : json;
 }
