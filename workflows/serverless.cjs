@@ -53,11 +53,8 @@ async function build(resolveVariable) {
  */
 function veil(value) {
   if (!reportedByPlugin) return value;
-  const text = (s) => s.replaceAll('${', '$\u200b{');
-  if (typeof value === 'string') return text(value);
-  if (Array.isArray(value)) return value.map(veil);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), veil(v)]));
+  // In JSON text a `$` is only ever inside a string (a key or a value): one replace veils them all, fast at 1,000 jobs.
+  return JSON.parse(JSON.stringify(value).replaceAll('${', '$\u200b{'));
 }
 
 module.exports.stateMachines = async ({ resolveVariable }) => veil((await build(resolveVariable)).machines);
