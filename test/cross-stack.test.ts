@@ -15,6 +15,7 @@ import { type Job, logicalId, parseCatalog } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
 import { deployInfra, jobResourceIds, type StageParams, stageTemplate } from '../workflows/resources';
 import { planStacks, type Template } from '../workflows/stacks';
+import { specProblems } from './support/cfn-spec';
 import { crossStackProblems, evaluateSub } from './support/cross-stack';
 import { HOSTILE_TEXT, shapesCatalog } from './support/shapes-catalog';
 
@@ -88,9 +89,10 @@ function deployedDefinition(resource: Json, values: Json): unknown {
 }
 
 describe('sls package of every job shape with hostile text in every field', () => {
-  it('packages, and its templates pass the cross-stack check', () => {
+  it('packages, and its templates pass the cross-stack check and AWS\'s resource spec', () => {
     expect(Object.keys(packaged.files).length).toBeGreaterThan(1);
     expect(crossStackProblems(packaged.main, packaged.files)).toEqual([]);
+    for (const [name, text] of Object.entries({ main: packaged.main, ...packaged.files })) expect([name, specProblems(JSON.parse(text))]).toEqual([name, []]);
   });
 
   it('deploys each definition as compiled, every text byte for byte (no Sub reference, no osls variable, no #{} rewrite)', () => {

@@ -8,7 +8,7 @@ const { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } = require(
 const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
 const { definitionString, jobResourceIds } = require('./resources.ts');
-const { planStacks } = require('./stacks.ts');
+const { planStacks, unresolvedParameters } = require('./stacks.ts');
 const catalog = require('./serverless.cjs');
 
 const FILE = /^stepcron-(Jobs\d+)-([0-9a-f]{64})\.json$/;
@@ -127,6 +127,10 @@ class StepcronStacks {
     const { main, nested, sizes, problems } = planStacks(template, jobs, jobResourceIds, (stack) => this.templateUrl(fileOf(stack)));
     if (problems.length) {
       throw new this.serverless.classes.Error(`stepcron: the stage does not fit CloudFormation's quotas:\n${problems.join('\n')}`);
+    }
+    const unresolved = unresolvedParameters(main);
+    if (unresolved.length) {
+      throw new this.serverless.classes.Error(`stepcron: references CloudFormation could not resolve (an Fn::Sub writes a literal \${ as \${!):\n${unresolved.join('\n')}`);
     }
     const dir = this.packageDir();
     mkdirSync(dir, { recursive: true });
