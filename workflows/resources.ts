@@ -622,8 +622,8 @@ export function exampleValues(jobs: Job[], params: StageParams): string[] {
 
 /**
  * The stage's whole template as `sls package` compiles it before the split: the resources above plus each state
- * machine as serverless-step-functions writes it (definition as a JSON string inside Fn::Sub). For checks that must
- * not wait for a package (`stepcron validate`) and for tests at sizes where packaging is slow.
+ * machine as serverless-step-functions compiles it, with the definition the stacks plugin writes (definitionString).
+ * For checks that must not wait for a package (`stepcron validate`) and for tests at sizes where packaging is slow.
  */
 export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Record<string, Cfn> } {
   const out: Record<string, Cfn> = { ...(resources(jobs, params) as Record<string, Cfn>) };
