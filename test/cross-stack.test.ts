@@ -24,8 +24,8 @@ const sls = join(root, 'node_modules/.bin/sls');
 const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'stepcron-none' };
 const STAGE = 'proof';
 const FILE = /^stepcron-Jobs\d+-[0-9a-f]{64}\.json$/;
-/** The shapes catalog's hostile text, plus what osls's variable resolver and serverless-step-functions act on. */
-const TEXT = `${HOSTILE_TEXT} \${env:HOME} \${self:service} \${sls:stage} \${file(./x.json)} #{AWS::Region} #{date} \\\${y} \${Precheck}`;
+/** The shapes catalog's hostile text, plus what osls's variable resolver and serverless-step-functions act on, and a real resource. */
+const TEXT = `${HOSTILE_TEXT} \${env:HOME} \${self:service} \${sls:stage} \${file(./x.json)} #{AWS::Region} #{date} \\\${y} \${PrecheckLambdaFunction.Arn}`;
 
 type Json = Record<string, any>;
 interface Packaged { main: string; files: Record<string, string>; output: string }
