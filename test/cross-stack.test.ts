@@ -131,6 +131,11 @@ describe('sls package of every job shape with hostile text in every field', () =
 });
 
 describe('the cross-stack check', () => {
+  it('reads an Fn::Sub as CloudFormation does: ${! is a literal ${, any other ${name} a reference', () => {
+    expect(evaluateSub('a${!b}|$${x}|${!!c}|${AWS::Region}|${Res.Arn}', (name) => `<${name}>`)).toBe('a${b}|$<x>|${!c}|<AWS::Region>|<Res.Arn>');
+    expect(() => evaluateSub('tail ${x', String)).toThrow("a '${' has no '}'");
+  });
+
   /** The packaged stage with one change to the first nested template and the stack that uses it. */
   const broken = (change: (main: Json, nested: Json, stack: Json) => void) => {
     const main = JSON.parse(packaged.main);

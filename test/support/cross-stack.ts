@@ -21,23 +21,31 @@ const FUNCTIONS = new Set(['Fn::Base64', 'Fn::Cidr', 'Fn::FindInMap', 'Fn::GetAZ
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The parts of an Fn::Sub string: literal text (`${!` already turned into `${`) and the names it references. */
-export function subParts(text: string): { literal: string; names: string[]; unterminated: boolean } {
-  let literal = '';
-  const names: string[] = [];
+/**
+ * An Fn::Sub string as CloudFormation reads it: literal text (`${!` stands for `${`) and `${name}` references, in
+ * order; `unterminated` when a `${` has no `}`.
+ */
+export function subParts(text: string): { parts: Array<{ text: string } | { name: string }>; unterminated: boolean } {
+  const parts: Array<{ text: string } | { name: string }> = [];
   let at = 0;
   for (;;) {
     const start = text.indexOf('${', at);
-    if (start < 0) return { literal: literal + text.slice(at), names, unterminated: false };
-    literal += text.slice(at, start);
+    if (start < 0) {
+      parts.push({ text: text.slice(at) });
+      return { parts, unterminated: false };
+    }
+    parts.push({ text: text.slice(at, start) });
     if (text[start + 2] === '!') {
-      literal += '${';
+      parts.push({ text: '${' });
       at = start + 3;
       continue;
     }
     const end = text.indexOf('}', start + 2);
-    if (end < 0) return { literal: literal + text.slice(start), names, unterminated: true };
-    names.push(text.slice(start + 2, end));
+    if (end < 0) {
+      parts.push({ text: text.slice(start) });
+      return { parts, unterminated: true };
+    }
+    parts.push({ name: text.slice(start + 2, end) });
     at = end + 1;
   }
 }
@@ -47,22 +55,9 @@ export function subParts(text: string): { literal: string; names: string[]; unte
  * rebuild deployed text (a state machine definition) from a template.
  */
 export function evaluateSub(text: string, value: (name: string) => string): string {
-  let out = '';
-  let at = 0;
-  for (;;) {
-    const start = text.indexOf('${', at);
-    if (start < 0) return out + text.slice(at);
-    out += text.slice(at, start);
-    if (text[start + 2] === '!') {
-      out += '${';
-      at = start + 3;
-      continue;
-    }
-    const end = text.indexOf('}', start + 2);
-    if (end < 0) throw new Error(`Fn::Sub: '\${' at ${start} has no '}'`);
-    out += value(text.slice(start + 2, end));
-    at = end + 1;
-  }
+  const { parts, unterminated } = subParts(text);
+  if (unterminated) throw new Error("Fn::Sub: a '${' has no '}'");
+  return parts.map((p) => ('name' in p ? value(p.name) : p.text)).join('');
 }
 
 interface Stack { name: string; template: Json; bytes: number }
@@ -140,9 +135,9 @@ function check(stack: Stack, files: Map<string, Stack>, used: Set<string>, probl
       const [text, map] = Array.isArray(arg) ? arg : [arg, {}];
       if (typeof text !== 'string' || !isObject(map)) return void problem(here, 'takes a string or [string, { name: value }]');
       if (Array.isArray(arg)) visit(map, `${here}[1]`);
-      const { names, unterminated } = subParts(text);
+      const { parts, unterminated } = subParts(text);
       if (unterminated) problem(here, "a '${' with no '}' (a literal '${' is written '${!')");
-      for (const name of names) {
+      for (const name of parts.flatMap((p) => ('name' in p ? [p.name] : []))) {
         if (name in map || PSEUDO.has(name)) continue;
         const dot = name.indexOf('.');
         if (dot > 0) getAtt(name.slice(0, dot), name.slice(dot + 1), `${here} \${${name}}`);
