@@ -49,14 +49,16 @@ describe('Lambda handler bundles', () => {
     // Load as the Lambda runtime does (require, SDK from NODE_PATH), then invoke with an empty event: the parse fails
     // before any AWS call, with zod's English wording (zod/mini without a locale would say only "Invalid input").
     const script = `const { handler } = require(process.argv[1]);
-      handler({}, {}).then(() => console.log('resolved'), (e) => console.log(JSON.stringify({ name: e.name, message: e.message })));`;
+      handler({}, {}).then(() => console.log('resolved'), (e) => console.log(JSON.stringify({ name: e.name, type: e.constructor.name, message: e.message })));`;
     const child = spawnSync(process.execPath, ['-e', script, bundle(handler).file], {
       env: handlerEnv(ROOT, handler), encoding: 'utf8', timeout: 30_000,
     });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
-    const error = JSON.parse(child.stdout) as { name: string; message: string };
+    const error = JSON.parse(child.stdout) as { name: string; type: string; message: string };
     expect(error.name).toBe('InvalidInputError');
+    // What `sls invoke local` reports as the type: the class's name, which the minifier would rename.
+    expect(error.type).toBe('InvalidInputError');
     expect(error.message).toMatch(/^event\.job: expected string, received undefined; event\.stage: expected string/);
   });
 

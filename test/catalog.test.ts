@@ -78,6 +78,8 @@ describe('catalog validation', () => {
     // Input and items are written into the definition as they are: a '.$' key is a path, and asl-validator refuses some list items.
     ['an input key ending in .$', { input: "{ 'tenant.$': $.x }" }, /jobs\.job-a\.input\.tenant\.\$: keys ending in '\.\$' are read as paths/],
     ['null in an input list', { input: '{ ids: [1, null] }' }, /jobs\.job-a\.input\.ids\.1: null in a list cannot be written into the state machine/],
+    ['an input key named Ref', { input: '{ git: { Ref: main } }' }, /jobs\.job-a\.input\.git\.Ref: a key named Ref or Fn::\.\.\. is read as a CloudFormation function/],
+    ['an item keyed Fn::Sub', { fanOut: "{ items: [{ 'Fn::Sub': x }] }" }, /jobs\.job-a\.fanOut\.items\.0\.Fn::Sub: a key named Ref or Fn::\.\.\. is read as a CloudFormation function/],
     ['an empty string in fan-out items', { fanOut: "{ items: [a, ''] }" }, /jobs\.job-a\.fanOut\.items\.1: an empty, multi-line or '\{% '-prefixed string in a list/],
   ])('rejects %s', (_what, fields, expected) => {
     // Act

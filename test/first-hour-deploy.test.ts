@@ -1,6 +1,6 @@
 // Issue 9, items 2, 5, 6 and 7, as a newcomer meets them: `sls package`/`sls deploy` with a bad catalog or the
 // README's example ids (the real osls CLI, offline, with no way to reach AWS), a run that times out and may retry
-// (the real CLI and engine, a real child process), and the sample notify events (sls invoke local).
+// (the real CLI and engine, a real child process), and the sample notify and precheck events (sls invoke local).
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,13 +181,19 @@ describe('sample events: durations from the event itself', () => {
     expect(event.logGroup).toBe('/stepcron/dev/jobs');
   });
 
-  it('sls invoke local -f notify --path events/notify-failure.json prints the sample run\'s duration', () => {
+  it('sls invoke local -f notify prints the sample run\'s duration; -f precheck names a refused input\'s error as Lambda does', () => {
     // Act
     const result = spawnSync(sls, ['invoke', 'local', '-f', 'notify', '--path', 'events/notify-failure.json'], { cwd: ROOT, env: slsEnv, encoding: 'utf8' });
+    const refused = spawnSync(sls, ['invoke', 'local', '-f', 'precheck', '--path', 'events/precheck-invalid-input.json'], { cwd: ROOT, env: slsEnv, encoding: 'utf8' });
     // Assess
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Duration: 4m 12s$/m);
-  }, 60_000);
+    // The error type is the name the definitions' Catch matches (issue 13: the minified bundle answered "S").
+    expect(refused.status).toBe(1);
+    expect(JSON.parse(refused.stdout.slice(refused.stdout.indexOf('{')))).toMatchObject({
+      errorType: 'InvalidInputError', errorMessage: expect.stringMatching(/^input\.scheduledTime: must be an ISO-8601 time/),
+    });
+  }, 90_000);
 
   it('the definition sends the notify state its entered time as endTime, after the task ran', async () => {
     // Prepare: a task that takes 1.2 s

@@ -48,18 +48,17 @@ beforeAll(() => {
 }, 120_000);
 
 describe('CloudFormation resource specification', () => {
-  it('is the version the checker was written against, and has every resource type a stage uses', () => {
+  it('is AWS\'s current one (@aws-cdk/aws-service-spec), and has every resource type a stage uses', () => {
     const spec = cfnSpec();
-    expect(spec.ResourceSpecificationVersion).toBe('117.0.0');
+    expect(spec.version).toBe(require('@aws-cdk/aws-service-spec/package.json').version);
     const types = [...new Set([prod.main, ...Object.values(prod.nested)].flatMap((t) => Object.values(t.Resources).map((r) => String(r.Type))))];
     expect(types).toEqual(expect.arrayContaining(['AWS::Scheduler::Schedule', 'AWS::StepFunctions::StateMachine', 'AWS::CloudWatch::Alarm',
       'AWS::ECS::TaskDefinition', 'AWS::IAM::Role', 'AWS::CloudFormation::Stack', 'AWS::Lambda::Function']));
-    for (const type of types) expect([type, type in spec.ResourceTypes]).toEqual([type, true]);
-    // What a later change may want, named here so it is found: in the spec (DefinitionS3Location, alarm metric math)
-    // and not yet (Scheduler's ActionAfterCompletion, added to CloudFormation after this spec version).
-    expect(Object.keys(spec.ResourceTypes['AWS::StepFunctions::StateMachine']!.Properties!)).toContain('DefinitionS3Location');
-    expect(Object.keys(spec.ResourceTypes['AWS::CloudWatch::Alarm']!.Properties!)).toContain('Metrics');
-    expect(Object.keys(spec.ResourceTypes['AWS::Scheduler::Schedule']!.Properties!)).not.toContain('ActionAfterCompletion');
+    for (const type of types) expect([type, spec.resources.has(type)]).toEqual([type, true]);
+    // Properties AWS added after @aws-cdk/cfnspec stopped (2023), which that spec reported as unknown.
+    expect(Object.keys(spec.resources.get('AWS::StepFunctions::StateMachine')!.properties)).toContain('EncryptionConfiguration');
+    expect(Object.keys(spec.resources.get('AWS::Logs::LogGroup')!.properties)).toContain('DeletionProtectionEnabled');
+    expect(Object.keys(spec.resources.get('AWS::Lambda::Function')!.properties)).toContain('LoggingConfig');
   });
 });
 
@@ -90,25 +89,29 @@ describe('sls package --stage prod against the specification', () => {
       `${path}.ScheduleExpresion: not a property of AWS::Scheduler::Schedule (known: Description, EndDate, FlexibleTimeWindow, GroupName, KmsKeyArn, Name, ScheduleExpression, ScheduleExpressionTimezone, StartDate, State, Target)`,
       `${path}.ScheduleExpression: is required`,
       `${path}.Target.DeadLetterConfig.Arn.Ref: NoSuchQueueArn is not a resource, parameter or pseudo parameter of this template`,
-      `${path}.Target.RetryPolicy.MaximumRetryAttempts: expected Double, got "ten"`,
+      `${path}.Target.RetryPolicy.MaximumRetryAttempts: expected number, got "ten"`,
       `${path}.Target.RoleArn: is required`,
     ]);
     expect(stack).toMatch(/^Jobs\d+$/);
   });
 
-  it('reports an unknown resource type, an attribute the type does not have and a template section that does not exist', () => {
+  it('reports an unknown resource type, an attribute the type does not have, a value not in the spec\'s enum and a template section that does not exist', () => {
     // Prepare
     const broken = structuredClone(prod.main) as any;
     broken.Resource = {};
     broken.Resources.NotificationTopic.Type = 'AWS::SNS::Topik';
     broken.Resources.SchedulerDeadLetterAlarm.Properties.AlarmActions = [{ 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'Url'] }];
+    const [machine] = Object.entries(Object.values(prod.nested)[0]!.Resources).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')!;
+    broken.Resources[machine] = { ...structuredClone(Object.values(prod.nested)[0]!.Resources[machine]), DependsOn: [] };
+    (broken.Resources[machine].Properties as any).StateMachineType = 'Standard';
     // Act
     const problems = specProblems(broken);
     // Assess
     expect(problems).toEqual(expect.arrayContaining([
       'Resource: not a template section',
-      'Resources.NotificationTopic.Type: AWS::SNS::Topik is not a resource type in CloudFormation resource specification 117.0.0',
+      `Resources.NotificationTopic.Type: AWS::SNS::Topik is not a resource type in @aws-cdk/aws-service-spec ${cfnSpec().version}`,
       'Resources.SchedulerDeadLetterAlarm.Properties.AlarmActions[0].Fn::GetAtt: AWS::SQS::Queue has no attribute Url (it has: Arn, QueueName, QueueUrl)',
+      `Resources.${machine}.Properties.StateMachineType: "Standard" is not one of STANDARD, EXPRESS`,
     ]));
   });
 
@@ -120,8 +123,8 @@ describe('sls package --stage prod against the specification', () => {
     // Act + Assess
     expect(specProblems(converted)).toEqual([]);
     expect(specProblems(converted, { strict: true })).toEqual([
-      'Resources.SchedulerDeadLetterQueue.Properties.MessageRetentionPeriod: expected Integer, got "1209600"',
-      'Resources.TaskLogGroup.Properties.LogGroupName: expected String, got 42',
+      'Resources.SchedulerDeadLetterQueue.Properties.MessageRetentionPeriod: expected integer, got "1209600"',
+      'Resources.TaskLogGroup.Properties.LogGroupName: expected string, got 42',
     ]);
   });
 });

@@ -61,7 +61,10 @@ afterAll(() => {
 
 /** A fake `serverless` as osls hands it to plugins, with the stage's compiled template and the rest of the service. */
 function fakeServerless(provider: Record<string, unknown> = {}) {
-  const template = { AWSTemplateFormatVersion: '2010-09-09', Description: 'stepcron', ...stageTemplate(jobs, toStageParams('prod', { subnets: 'subnet-0a1b', securityGroups: 'sg-0a1b' })) };
+  const stage = stageTemplate(jobs, toStageParams('prod', { subnets: 'subnet-0a1b', securityGroups: 'sg-0a1b' }));
+  // The functions osls compiles beside the catalog's resources (the state machines and roles reference them).
+  const functions = { PrecheckLambdaFunction: { Type: 'AWS::Lambda::Function' }, NotifyLambdaFunction: { Type: 'AWS::Lambda::Function' } };
+  const template = { AWSTemplateFormatVersion: '2010-09-09', Description: 'stepcron', Resources: { ...functions, ...stage.Resources } as Record<string, Record<string, unknown>> };
   const resources = { Resources: { Extra: { Type: 'AWS::SNS::Topic' } } };
   const stepFunctions = { validate: false, noOutput: true, stateMachines: { NightlyReport: { name: 'stepcron-prod-nightly-report' } } };
   const notices: string[] = [];
@@ -158,6 +161,17 @@ describe('stacks plugin: split', () => {
     expect(() => new Plugin(serverless, {}, { log }).split())
       .toThrow(new RegExp(`does not fit CloudFormation's quotas:\\n${stack}: \\d+ bytes of template \\(CloudFormation allows 1000000\\)`));
     expect(serverless.service.provider.compiledCloudFormationTemplate).toBe(template);
+    expect(stackFiles()).toEqual([]);
+  });
+
+  it('fails a stage whose nested stacks would take a parameter from nothing (a ${...} left unescaped), naming it', () => {
+    // Prepare: a job's definition with an unescaped reference, as serverless-step-functions would have written it
+    const { serverless, log, template } = fakeServerless();
+    const machine = template.Resources.TenantSyncStateMachine as any;
+    machine.Properties.DefinitionString['Fn::Sub'][0] = machine.Properties.DefinitionString['Fn::Sub'][0].replace('"Comment": "', '"Comment": "exports/${date} ');
+    const stack = stackId(stackIndex('tenant-sync'));
+    // Act + Assess
+    expect(() => new Plugin(serverless, {}, { log }).split()).toThrow(`${stack}: parameter date is fed by date, which the template does not have`);
     expect(stackFiles()).toEqual([]);
   });
 

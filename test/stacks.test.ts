@@ -7,7 +7,7 @@ import { type Job, loadCatalog, logicalId, parseCatalog } from '../workflows/cat
 import { jobResourceIds, stageTemplate, stateMachines, toStageParams } from '../workflows/resources';
 import {
   groupJobs, JOB_STACKS, type NestedStack, planStacks, STACK_LIMITS, splitStacks, stackId, stackIndex, stackProblems,
-  stackSize, type Template,
+  stackSize, type Template, unresolvedParameters,
 } from '../workflows/stacks';
 import { type AslValidator, definitionShape, validateDefinitions } from '../workflows/validate';
 import { bigCatalog } from './support/big-catalog';
@@ -105,6 +105,17 @@ describe('splitStacks', () => {
     template.Resources.BAlarm!.Properties = { AlarmActions: [{ Ref: 'ATask' }] };
     // Act + Assess
     expect(() => splitStacks(template, groups, () => 'url')).toThrow(/JobsB -> ATask/);
+  });
+
+  it('names the parameters a Sub reference to nothing (an unescaped ${date}) would feed from nothing', () => {
+    // Prepare
+    const template = handWritten();
+    (template.Resources.AMachine!.Properties as Record<string, unknown>).Text = { 'Fn::Sub': 'exports/${date}/${Topic}' };
+    // Act
+    const { main } = splitStacks(template, groups, () => 'url');
+    // Assess
+    expect(unresolvedParameters(main)).toEqual(['JobsA: parameter date is fed by date, which the template does not have']);
+    expect(unresolvedParameters(splitStacks(handWritten(), groups, () => 'url').main)).toEqual([]);
   });
 
   it('refuses a group that lists a resource the template does not have', () => {

@@ -10,6 +10,7 @@ import { deployInfra, stageTemplate, toStageParams } from '../workflows/resource
 import { references, STACK_LIMITS, stackIndex, stackId, type Template as StackTemplate } from '../workflows/stacks';
 import { readStageParams } from '../cli/stage';
 import { specProblems } from './support/cfn-spec';
+import { crossStackProblems, evaluateSub } from './support/cross-stack';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Template = { Resources: Record<string, Resource>; Parameters?: Record<string, unknown> };
@@ -17,7 +18,7 @@ type Template = { Resources: Record<string, Resource>; Parameters?: Record<strin
  * What one `sls package` produced: the main template, each nested one (by logical id), all resources merged, and
  * what it printed (stdout and stderr).
  */
-interface Packaged { main: Template; nested: Record<string, Template>; bytes: Record<string, number>; all: Template; output: string }
+interface Packaged { main: Template; nested: Record<string, Template>; bytes: Record<string, number>; all: Template; output: string; texts: { main: string; files: Record<string, string> } }
 
 const root = resolve(__dirname, '..');
 const sls = join(root, 'node_modules/.bin/sls');
@@ -32,13 +33,15 @@ function packageStage(stage: string): Packaged {
     const main = JSON.parse(read('cloudformation-template-update-stack.json')) as Template;
     const nested: Record<string, Template> = {};
     const bytes: Record<string, number> = { main: Buffer.byteLength(read('cloudformation-template-update-stack.json')) };
+    const files: Record<string, string> = {};
     for (const file of readdirSync(out).filter((f) => /^stepcron-Jobs\d+-[0-9a-f]{64}\.json$/.test(f))) {
       const id = file.split('-')[1]!;
-      nested[id] = JSON.parse(read(file));
-      bytes[id] = Buffer.byteLength(read(file));
+      files[file] = read(file);
+      nested[id] = JSON.parse(files[file]);
+      bytes[id] = Buffer.byteLength(files[file]);
     }
     const all = { Resources: Object.assign({}, main.Resources, ...Object.values(nested).map((t) => t.Resources)) };
-    return { main, nested, bytes, all, output: run.stdout + run.stderr };
+    return { main, nested, bytes, all, output: run.stdout + run.stderr, texts: { main: read('cloudformation-template-update-stack.json'), files } };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -236,12 +239,16 @@ describe('sls package', () => {
     expect(prod.main.Resources.PrecheckLambdaFunction!.Properties.Role).toEqual({ 'Fn::GetAtt': ['PrecheckRole', 'Arn'] });
   });
 
+  it('passes the independent cross-stack check: every reference resolves in its stack, nested parameters exact, quotas kept', () => {
+    for (const p of [dev, prod]) expect(crossStackProblems(p.texts.main, p.texts.files)).toEqual([]);
+  });
+
   it('deploys exactly the definition `stepcron synth` prints (and the local runner executes)', () => {
     for (const job of loadCatalog(join(root, 'workflows/jobs.yml'), { stage: 'prod' })) {
-      // Prepare: undo the packaging (intrinsics as ${hash} placeholders, stack parameters, QueryLanguage on every state)
+      // Prepare: undo the packaging (Fn::Sub: intrinsics as ${hash} placeholders, `${!` for `${`; stack parameters)
       const [text, refs] = resolved(prod, `${logicalId(job.name)}StateMachine`).Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
-      const deployed = JSON.parse(text.replace(/"\$\{([0-9a-f]+)\}"/g, (_, hash: string) => JSON.stringify(refs[hash])),
-        (key, value) => (key === 'QueryLanguage' ? undefined : value));
+      const deployed = JSON.parse(evaluateSub(text, (hash) => `@@${hash}@@`), (_, value) =>
+        (typeof value === 'string' && /^@@[0-9a-f]+@@$/.test(value) ? refs[value.slice(2, -2)] : value));
       // Assess
       expect(deployed).toEqual(compile(job, deployInfra(job, readStageParams('prod', join(root, 'serverless.yml')))));
     }

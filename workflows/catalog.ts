@@ -230,6 +230,8 @@ function templateProblems(root: unknown, rootPath: string): Array<{ path: string
     } else if (isPlainObject(value)) {
       for (const [key, item] of Object.entries(value)) {
         if (key.endsWith('.$')) problems.push({ path: `${path}.${key}`, message: "keys ending in '.$' are read as paths by Step Functions: rename it" });
+        // The deployed definition is an Fn::Sub whose intrinsics (an object keyed Ref or Fn::...) become references.
+        else if (key === 'Ref' || key.startsWith('Fn::')) problems.push({ path: `${path}.${key}`, message: 'a key named Ref or Fn::... is read as a CloudFormation function when the definition is deployed: rename it' });
         else walk(item, `${path}.${key}`);
       }
     }

@@ -52,6 +52,12 @@ export function toStageParams(stage: string, raw: RawParams): StageParams {
 export const STAGE_PARAM_NAMES: readonly string[] = PARAM_NAMES;
 
 type Cfn = Record<string, unknown>;
+/**
+ * Text taken as it is inside an Fn::Sub: every `${` becomes `${!`, which Fn::Sub turns back into `${`. Whatever a
+ * user writes (catalog text, a stage param) goes into a Sub only through this, so it can never become a reference.
+ */
+export const literal = (text: string) => text.replaceAll('${', '${!');
+/** An Fn::Sub: `${AWS::Region}`, `${Resource}` in `s` are references; interpolate user text with literal(). */
 const sub = (s: string) => ({ 'Fn::Sub': s });
 const arn = (s: string) => sub(`arn:\${AWS::Partition}:${s}`);
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] as [string, string] });
@@ -71,7 +77,7 @@ export const taskLogGroup = (_job: Job, stage: string) => jobsLogGroup(stage);
 export function deployInfra(job: Job, params: StageParams): Infra {
   return {
     stage: params.stage,
-    cluster: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`),
+    cluster: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${literal(clusterName(params))}`),
     taskDefinition: { Ref: `${logicalId(job.name)}TaskDefinition` },
     subnets: params.subnets,
     securityGroups: params.securityGroups,
@@ -454,7 +460,7 @@ function bufferResources(jobs: Job[], stage: string): Cfn {
 /** The one role every job's state machine runs with, scoped to the stage's names. */
 function stateMachineRole(jobs: Job[], params: StageParams): Cfn {
   const { stage } = params;
-  const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${clusterName(params)}`);
+  const clusterArn = arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:cluster/${literal(clusterName(params))}`);
   const bucket = (path: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${FanOutBucket}${path}` });
   const itemBuckets = [...new Set(jobs.flatMap((j) => (j.fanOut?.itemsFrom ? [s3Bucket(j.fanOut.itemsFrom)] : [])))];
   // A Distributed Map runs its items as child executions of the job's own state machine, reads items from S3 and
@@ -493,7 +499,7 @@ function stateMachineRole(jobs: Job[], params: StageParams): Cfn {
     {
       Effect: 'Allow',
       Action: ['ecs:StopTask', 'ecs:DescribeTasks', 'ecs:TagResource'],
-      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task/${clusterName(params)}/*`),
+      Resource: arn(`ecs:\${AWS::Region}:\${AWS::AccountId}:task/${literal(clusterName(params))}/*`),
     },
     // ListTasks has no resource-level permissions; the condition pins it to the cluster.
     { Effect: 'Allow', Action: 'ecs:ListTasks', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } },
@@ -693,7 +699,7 @@ function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cf
   const managedArns = [
     ...(options.lambdaLogs ? ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'] : []),
     ...(options.managed ?? []),
-  ].map((a) => (a.startsWith('arn:aws:iam::aws:') ? arn(a.slice('arn:aws:'.length)) : a));
+  ].map((a) => (a.startsWith('arn:aws:iam::aws:') ? arn(literal(a.slice('arn:aws:'.length))) : a));
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -717,7 +723,7 @@ function role(service: string, statements: Cfn[], options: RoleOptions = {}): Cf
  * passed as written (ECS reads the key itself).
  */
 function secretValueFrom(ref: string): unknown {
-  return ref.startsWith('/') ? arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ref}`) : ref;
+  return ref.startsWith('/') ? arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${literal(ref)}`) : ref;
 }
 
 /** A Secrets Manager secret's own ARN ends in '-' and 6 random characters; a partial ARN (or a name) lacks them. */
@@ -731,12 +737,12 @@ const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
  * `db-other-AbCdEf`). Used for the jobs' secrets and the stage's slackWebhookSecret alike.
  */
 export function secretGrant(ref: string): { action: 'ssm:GetParameters' | 'secretsmanager:GetSecretValue'; resource: unknown } {
-  if (ref.startsWith('/')) return { action: 'ssm:GetParameters', resource: arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${ref.slice(1)}`) };
+  if (ref.startsWith('/')) return { action: 'ssm:GetParameters', resource: arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${literal(ref.slice(1))}`) };
   if (/^arn:[^:]+:ssm:/.test(ref)) return { action: 'ssm:GetParameters', resource: ref };
   // arn:partition:secretsmanager:region:account:secret:name[:json-key:version-stage:version-id]; names have no ':'.
   const secret = ref.startsWith('arn:') ? ref.split(':').slice(0, 7).join(':') : undefined;
   if (secret) return { action: 'secretsmanager:GetSecretValue', resource: SECRET_SUFFIX.test(secret) ? secret : `${secret}-??????` };
-  return { action: 'secretsmanager:GetSecretValue', resource: arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${ref}-??????`) };
+  return { action: 'secretsmanager:GetSecretValue', resource: arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${literal(ref)}-??????`) };
 }
 
 /** One statement per action, each secret once (several keys of one JSON secret are one grant). */
@@ -812,8 +818,8 @@ export function exampleValues(jobs: Job[], params: StageParams): string[] {
 
 /**
  * The stage's whole template as `sls package` compiles it before the split: the resources above plus each state
- * machine as serverless-step-functions writes it (definition as a JSON string inside Fn::Sub). For checks that must
- * not wait for a package (`stepcron validate`) and for tests at sizes where packaging is slow.
+ * machine as serverless-step-functions compiles it, with the definition the stacks plugin writes (definitionString).
+ * For checks that must not wait for a package (`stepcron validate`) and for tests at sizes where packaging is slow.
  */
 export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Record<string, Cfn> } {
   const out: Record<string, Cfn> = { ...(resources(jobs, params) as Record<string, Cfn>) };
@@ -839,22 +845,30 @@ export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Re
 }
 
 /**
- * A definition as serverless-step-functions 3.31 writes it: each intrinsic (Ref, Fn::*) becomes a `${md5}`
- * placeholder filled by Fn::Sub, so the state machine references (and its nested stack takes parameters for) what the
- * definition names, and the text is JSON indented by 2.
+ * A state machine's DefinitionString, as deployed: serverless-step-functions 3.31's layout (JSON indented by 2, each
+ * intrinsic, Ref or Fn::*, a `${md5}` placeholder filled by Fn::Sub), so the state machine references (and its nested
+ * stack takes parameters for) what the definition names. Unlike the plugin, every string (user text: descriptions,
+ * input, items, commands) is escaped for the Sub, so it arrives as written; the plugin also turns `#{X}` into `${X}`.
+ * The stacks plugin (workflows/stacks-plugin.cjs) therefore writes this in place of the plugin's text.
  */
-function definitionString(definition: unknown): unknown {
+export function definitionString(definition: unknown): unknown {
   const variables: Record<string, unknown> = {};
+  const isIntrinsic = (node: object) => Object.keys(node).some((k) => k === 'Ref' || k.startsWith('Fn::'));
+  const hasIntrinsic = (node: unknown): boolean => typeof node === 'object' && node !== null
+    && (isIntrinsic(node) || Object.values(node).some(hasIntrinsic));
+  // Outside a Sub (no intrinsic at all) text is taken as it is: escaping it would deploy the `!`.
+  const text = hasIntrinsic(definition) ? literal : (s: string) => s;
   const replace = (node: unknown): unknown => {
+    if (typeof node === 'string') return text(node);
     if (Array.isArray(node)) return node.map(replace);
     if (typeof node !== 'object' || node === null) return node;
-    if (Object.keys(node).some((k) => k === 'Ref' || k.startsWith('Fn::'))) {
+    if (isIntrinsic(node)) {
       const name = createHash('md5').update(JSON.stringify(node)).digest('hex');
       variables[name] = node;
       return `\${${name}}`;
     }
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replace(v)]));
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [text(k), replace(v)]));
   };
-  const text = JSON.stringify(replace(definition), undefined, 2);
-  return Object.keys(variables).length > 0 ? { 'Fn::Sub': [text, variables] } : text;
+  const json = JSON.stringify(replace(definition), undefined, 2);
+  return Object.keys(variables).length > 0 ? { 'Fn::Sub': [json, variables] } : json;
 }

@@ -7,8 +7,8 @@ require('tsx/cjs/api').register();
 const { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
-const { jobResourceIds } = require('./resources.ts');
-const { planStacks } = require('./stacks.ts');
+const { definitionString, jobResourceIds } = require('./resources.ts');
+const { planStacks, unresolvedParameters } = require('./stacks.ts');
 const catalog = require('./serverless.cjs');
 
 const FILE = /^stepcron-(Jobs\d+)-([0-9a-f]{64})\.json$/;
@@ -54,6 +54,7 @@ class StepcronStacks {
     const outcome = await catalog.outcome(this.provider.getStage());
     if (!outcome) return;
     if (outcome.problem) throw new this.serverless.classes.Error(`stepcron: ${outcome.problem}`);
+    this.restoreCatalog(outcome);
     if (outcome.examples.length === 0) return;
     const stage = this.provider.getStage();
     const lines = outcome.examples.map((e) => `  - ${e}`).join('\n');
@@ -65,6 +66,37 @@ class StepcronStacks {
     }
     if (deploying || commands[0] === 'package') {
       this.log.warning(`stepcron: stage ${stage} still has the README's example values${deploying ? ' (allowExampleValues=true)' : '; sls deploy stops until they are set'}:\n${lines}`);
+    }
+  }
+
+  /**
+   * osls resolved serverless.yml's variables over a veiled catalog (workflows/serverless.cjs): the state machines and
+   * resources go back as built, text and all, before serverless-step-functions and osls compile them. Copies: the
+   * step functions plugin rewrites definitions in place, and split() needs them as they were.
+   */
+  restoreCatalog(outcome) {
+    this.outcome = outcome;
+    const { stepFunctions, resources } = this.serverless.service;
+    for (const [key, machine] of Object.entries(outcome.machines)) {
+      if (stepFunctions?.stateMachines?.[key]) stepFunctions.stateMachines[key] = structuredClone(machine);
+    }
+    for (const [id, resource] of Object.entries(outcome.resources)) {
+      if (resources?.Resources?.[id]) resources.Resources[id] = structuredClone(resource);
+    }
+  }
+
+  /**
+   * Each catalog state machine's DefinitionString, written by workflows/resources.ts definitionString instead of
+   * serverless-step-functions: the plugin leaves `${...}` in user text unescaped (CloudFormation would take it for a
+   * reference) and turns `#{X}` into `${X}`; ours keeps every string as written.
+   */
+  writeDefinitions(template) {
+    for (const machine of Object.values(this.outcome?.machines ?? {})) {
+      const resource = template.Resources[machine.id];
+      if (resource?.Type !== 'AWS::StepFunctions::StateMachine') {
+        throw new this.serverless.classes.Error(`stepcron: the packaged template has no state machine ${machine.id}`);
+      }
+      resource.Properties.DefinitionString = definitionString(machine.definition);
     }
   }
 
@@ -89,11 +121,16 @@ class StepcronStacks {
 
   split() {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+    this.writeDefinitions(template);
     const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage: this.provider.getStage() });
     const fileOf = (stack) => `stepcron-${stack.id}-${stack.sha256}.json`;
     const { main, nested, sizes, problems } = planStacks(template, jobs, jobResourceIds, (stack) => this.templateUrl(fileOf(stack)));
     if (problems.length) {
       throw new this.serverless.classes.Error(`stepcron: the stage does not fit CloudFormation's quotas:\n${problems.join('\n')}`);
+    }
+    const unresolved = unresolvedParameters(main);
+    if (unresolved.length) {
+      throw new this.serverless.classes.Error(`stepcron: references CloudFormation could not resolve (an Fn::Sub writes a literal \${ as \${!):\n${unresolved.join('\n')}`);
     }
     const dir = this.packageDir();
     mkdirSync(dir, { recursive: true });

@@ -161,6 +161,25 @@ function rewrite(node: unknown, inside: Set<string>, params: Map<string, unknown
 
 const paramName = (target: string, attribute: string) => `${target}${attribute.replace(/[^A-Za-z0-9]/g, '')}`;
 
+/**
+ * The nested stacks' parameters that the main template feeds with a Ref or GetAtt of nothing it has: a `${name}` in
+ * an Fn::Sub that no one defines (user text left unescaped) becomes such a parameter, and CloudFormation would refuse
+ * the whole stage. For the complete template (as packaged): one line each, naming the stack and the name.
+ */
+export function unresolvedParameters(main: Template): string[] {
+  const known = (name: string) => name in main.Resources || name in (main.Parameters ?? {}) || name.startsWith('AWS::');
+  const found: string[] = [];
+  for (const [id, resource] of Object.entries(main.Resources)) {
+    if (resource.Type !== 'AWS::CloudFormation::Stack') continue;
+    const parameters = (resource.Properties as { Parameters?: Record<string, { Ref?: string; 'Fn::GetAtt'?: string[] }> }).Parameters ?? {};
+    for (const [name, value] of Object.entries(parameters)) {
+      const target = value.Ref ?? value['Fn::GetAtt']?.[0];
+      if (target !== undefined && !known(target)) found.push(`${id}: parameter ${name} is fed by ${target}, which the template does not have`);
+    }
+  }
+  return found;
+}
+
 /** Every Ref, GetAtt, Sub `${X}` and DependsOn in a template, as (from, target) pairs. */
 export function references(template: Template): Array<{ from: string; target: string }> {
   const found: Array<{ from: string; target: string }> = [];

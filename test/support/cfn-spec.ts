@@ -1,41 +1,50 @@
-// Checks a CloudFormation template against AWS's CloudFormation resource specification, as shipped in the npm package
-// @aws-cdk/cfnspec (spec version 117.0.0 in cfnspec 2.72.1): every resource type exists, every property is one the
-// type knows, required properties are present, values have the spec's types (nested property types recursively),
-// intrinsic functions are well formed and point at something the template defines (a resource, a parameter, a pseudo
-// parameter, a `Fn::Sub` variable), `Fn::GetAtt` names an attribute the type has, and the template's own sections
-// (Parameters, Resources, Outputs) have the shape CloudFormation accepts.
+// Checks a CloudFormation template against AWS's CloudFormation resource specification, as published in the npm package
+// @aws-cdk/aws-service-spec (its db.json.gz: AWS's registry schemas, merged with the older resource specification):
+// every resource type exists, every property is one the type knows, required properties are present, values have the
+// spec's types (nested property types recursively, unions by any member, a type the property had before accepted as
+// CloudFormation still accepts it), intrinsic functions are well formed and point at something the template defines
+// (a resource, a parameter, a pseudo parameter, a `Fn::Sub` variable), `Fn::GetAtt` names an attribute the type has,
+// and the template's own sections (Parameters, Resources, Outputs) have the shape CloudFormation accepts.
 //
 // How strict: like cfn-lint's default (non-strict) typing, which mirrors what CloudFormation converts when it reads a
-// template: a String property takes any scalar (CloudFormation turns 256 into "256"), an Integer/Long/Double takes a
-// numeric string ("300"), a Boolean takes "true"/"false". `{ strict: true }` wants the JSON type itself. `null` is
+// template: a string property takes any scalar (CloudFormation turns 256 into "256"), an integer/number takes a
+// numeric string ("300"), a boolean takes "true"/"false". `{ strict: true }` wants the JSON type itself. `null` is
 // refused everywhere ("'null' values are not allowed in templates").
-//
-// What the spec cannot say: properties AWS added after the spec version (e.g. AWS::Scheduler::Schedule
-// ActionAfterCompletion) are reported as unknown, which is the honest answer for this spec; update the package, don't
-// widen the check. SAM's union-typed properties (AWS::Serverless::*) are reported as unchecked.
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 
-interface PropSpec {
-  PrimitiveType?: string;
-  Type?: string;
-  ItemType?: string;
-  PrimitiveItemType?: string;
-  Required?: boolean;
-}
-interface TypeSpec extends PropSpec {
-  Properties?: Record<string, PropSpec>;
-  Attributes?: Record<string, unknown>;
-}
+/** A property's type in the service spec database (@aws-cdk/service-spec-types' PropertyType). */
+export type SpecType =
+  | { type: 'string' | 'integer'; allowedValues?: Array<string | number> }
+  | { type: 'number' | 'boolean' | 'json' | 'date-time' | 'null' | 'tag' }
+  | { type: 'ref'; reference: { $ref: string } }
+  | { type: 'array' | 'map'; element: SpecType }
+  | { type: 'union'; types: SpecType[] };
+export interface SpecProperty { type: SpecType; previousTypes?: SpecType[]; required?: boolean }
+export interface SpecResource { cloudFormationType: string; properties: Record<string, SpecProperty>; attributes: Record<string, unknown> }
+interface SpecTypeDefinition { name: string; properties: Record<string, SpecProperty> }
 export interface Spec {
-  ResourceSpecificationVersion: string;
-  ResourceTypes: Record<string, TypeSpec>;
-  PropertyTypes: Record<string, TypeSpec>;
+  /** The package version the database comes from. */
+  version: string;
+  resources: Map<string, SpecResource>;
+  types: Map<string, SpecTypeDefinition>;
 }
 
 let cached: Spec | undefined;
-/** The specification JSON (~10 MB, parsed once). */
+/** The service spec database (2.6 MB gzipped, read once): resource types by CloudFormation name, type definitions by id. */
 export function cfnSpec(): Spec {
-  cached ??= JSON.parse(readFileSync(require.resolve('@aws-cdk/cfnspec/spec/specification.json'), 'utf8')) as Spec;
+  if (cached) return cached;
+  const dir = require.resolve('@aws-cdk/aws-service-spec/package.json').replace(/package\.json$/, '');
+  const db = JSON.parse(gunzipSync(readFileSync(`${dir}db.json.gz`)).toString('utf8')) as {
+    schema: Record<string, { entities: Array<{ $id: string } & Record<string, unknown>> }>;
+  };
+  const resources = db.schema.resource!.entities as unknown as Array<SpecResource & { $id: string }>;
+  const types = db.schema.typeDefinition!.entities as unknown as Array<SpecTypeDefinition & { $id: string }>;
+  cached = {
+    version: JSON.parse(readFileSync(`${dir}package.json`, 'utf8')).version,
+    resources: new Map(resources.map((r) => [r.cloudFormationType, r])),
+    types: new Map(types.map((t) => [t.$id, t])),
+  };
   return cached;
 }
 
@@ -59,6 +68,8 @@ const PARAMETER_TYPES = /^(String|Number|List<Number>|CommaDelimitedList|AWS::[A
 const OUTPUT_KEYS = new Set(['Description', 'Value', 'Export', 'Condition']);
 const POLICIES = new Set(['Delete', 'Retain', 'Snapshot', 'RetainExceptOnCreate']);
 const LOGICAL_ID = /^[A-Za-z0-9]{1,255}$/;
+/** The spec's built-in tag type. */
+const TAG: Record<string, SpecProperty> = { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown) => {
@@ -193,77 +204,98 @@ export function specProblems(template: unknown, options: SpecOptions = {}): stri
     if (!type) return void problem(at, `${target} is not a resource of this template`);
     if (typeof attribute !== 'string') return;
     if (type === 'AWS::CloudFormation::Stack' ? attribute.startsWith('Outputs.') : type.startsWith('Custom::')) return;
-    const attributes = spec.ResourceTypes[type]?.Attributes ?? {};
-    if (spec.ResourceTypes[type] && !(attribute in attributes)) {
-      problem(at, `${type} has no attribute ${attribute} (it has: ${Object.keys(attributes).join(', ') || 'none'})`);
+    const resource = spec.resources.get(type);
+    if (resource && !(attribute in resource.attributes)) {
+      problem(at, `${type} has no attribute ${attribute} (it has: ${Object.keys(resource.attributes).sort().join(', ') || 'none'})`);
     }
   };
 
-  /** A primitive value: non-strict like CloudFormation's own conversion, see the file comment. */
-  const checkPrimitive = (value: unknown, primitive: string, path: string) => {
+  /** The problems `check` finds, kept apart from the template's (to try each member of a union). */
+  const attempt = (check: () => void): string[] => {
+    const before = problems.length;
+    check();
+    return problems.splice(before);
+  };
+
+  /** A scalar value: non-strict like CloudFormation's own conversion, see the file comment. */
+  const checkScalar = (value: unknown, type: SpecType['type'], path: string, allowed?: Array<string | number>) => {
     const strict = options.strict === true;
     const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
     let ok: boolean;
-    switch (primitive) {
-      case 'String':
+    switch (type) {
+      case 'string':
         ok = strict ? typeof value === 'string' : scalar;
         break;
-      case 'Integer':
-      case 'Long':
+      case 'integer':
         ok = (typeof value === 'number' && Number.isInteger(value)) || (!strict && typeof value === 'string' && /^[+-]?\d+$/.test(value.trim()));
         break;
-      case 'Double':
+      case 'number':
         ok = (typeof value === 'number' && Number.isFinite(value)) ||
           (!strict && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)));
         break;
-      case 'Boolean':
+      case 'boolean':
         ok = typeof value === 'boolean' || (!strict && typeof value === 'string' && /^(true|false)$/i.test(value));
         break;
-      case 'Timestamp':
+      case 'date-time':
         ok = typeof value === 'string' && !Number.isNaN(Date.parse(value));
         break;
-      case 'Json':
+      case 'json':
         ok = isObject(value) || Array.isArray(value) || (!strict && typeof value === 'string' && parsesAsJson(value));
         break;
       default:
-        return void problem(path, `the spec names an unknown primitive type ${primitive}`);
+        return void problem(path, `the spec names an unknown type ${type}`);
     }
-    if (!ok) problem(path, `expected ${primitive}, got ${show(value)}`);
-    if (primitive === 'Json') checkIntrinsics(value, path);
+    if (!ok) problem(path, `expected ${type}, got ${show(value)}`);
+    else if (allowed && !allowed.map(String).includes(String(value))) problem(path, `${show(value)} is not one of ${allowed.join(', ')}`);
+    if (type === 'json') checkIntrinsics(value, path);
   };
 
-  /** A property value against its spec entry (in `owner`, the resource type, for property type names). */
-  const checkValue = (value: unknown, prop: PropSpec, owner: string, path: string): void => {
+  /** A property value against its type: the current one, or any type it had before (CloudFormation still takes those). */
+  const checkProperty = (value: unknown, property: SpecProperty, path: string): void => {
+    const current = attempt(() => checkValue(value, property.type, path));
+    if (current.length === 0) return;
+    for (const previous of property.previousTypes ?? []) if (attempt(() => checkValue(value, previous, path)).length === 0) return;
+    problems.push(...current);
+  };
+
+  const checkValue = (value: unknown, type: SpecType, path: string): void => {
     if (value === null) return void problem(path, "'null' values are not allowed in templates");
     if (intrinsicKey(value)) return void checkIntrinsics(value, path);
-    if (prop.Type === 'List' || prop.Type === 'Map') {
-      const item: PropSpec = prop.PrimitiveItemType ? { PrimitiveType: prop.PrimitiveItemType } : { Type: prop.ItemType! };
-      if (prop.Type === 'List') {
+    switch (type.type) {
+      case 'array':
         if (!Array.isArray(value)) return void problem(path, `expected a list, got ${show(value)}`);
-        for (const [i, v] of value.entries()) checkValue(v, item, owner, `${path}[${i}]`);
-      } else {
+        for (const [i, v] of value.entries()) checkValue(v, type.element, `${path}[${i}]`);
+        return;
+      case 'map':
         if (!isObject(value)) return void problem(path, `expected a map, got ${show(value)}`);
-        for (const [k, v] of Object.entries(value)) checkValue(v, item, owner, `${path}.${k}`);
+        for (const [k, v] of Object.entries(value)) checkValue(v, type.element, `${path}.${k}`);
+        return;
+      case 'union': {
+        const tried = type.types.map((member) => attempt(() => checkValue(value, member, path)));
+        if (!tried.some((p) => p.length === 0)) problems.push(...tried.sort((x, y) => x.length - y.length)[0]!);
+        return;
       }
-      return;
+      case 'tag':
+        return void checkProperties(value, TAG, path, 'a tag');
+      case 'ref': {
+        const definition = spec.types.get(type.reference.$ref);
+        if (!definition) return void problem(path, `the spec has no type definition ${type.reference.$ref}`);
+        return void checkProperties(value, definition.properties, path, definition.name);
+      }
+      default:
+        return void checkScalar(value, type.type, path, 'allowedValues' in type ? type.allowedValues : undefined);
     }
-    if (prop.PrimitiveType) return void checkPrimitive(value, prop.PrimitiveType, path);
-    if (!prop.Type) return void problem(path, 'the spec gives this property no single type (SAM union type): not checked');
-    const type = spec.PropertyTypes[`${owner}.${prop.Type}`] ?? spec.PropertyTypes[prop.Type];
-    if (!type) return void problem(path, `the spec has no property type ${owner}.${prop.Type}`);
-    if (!type.Properties) return void checkValue(value, type, owner, path); // an alias of a list, map or primitive
-    checkProperties(value, type.Properties, owner, path);
   };
 
-  const checkProperties = (value: unknown, props: Record<string, PropSpec>, owner: string, path: string) => {
+  const checkProperties = (value: unknown, properties: Record<string, SpecProperty>, path: string, owner: string) => {
     if (!isObject(value)) return void problem(path, `expected an object, got ${show(value)}`);
     for (const [key, v] of Object.entries(value)) {
-      const prop = props[key];
-      if (!prop) problem(`${path}.${key}`, `not a property of ${path.endsWith('.Properties') ? owner : 'this type'} (known: ${Object.keys(props).join(', ')})`);
-      else checkValue(v, prop, owner, `${path}.${key}`);
+      const property = properties[key];
+      if (!property) problem(`${path}.${key}`, `not a property of ${owner} (known: ${Object.keys(properties).sort().join(', ')})`);
+      else checkProperty(v, property, `${path}.${key}`);
     }
-    for (const [key, prop] of Object.entries(props)) {
-      if (prop.Required && !(key in value)) problem(`${path}.${key}`, 'is required');
+    for (const [key, property] of Object.entries(properties)) {
+      if (property.required && !(key in value)) problem(`${path}.${key}`, 'is required');
     }
   };
 
@@ -298,12 +330,12 @@ export function specProblems(template: unknown, options: SpecOptions = {}): stri
       checkIntrinsics(resource.Properties ?? {}, `${path}.Properties`);
       continue;
     }
-    const typeSpec = spec.ResourceTypes[type];
+    const typeSpec = spec.resources.get(type);
     if (!typeSpec) {
-      problem(`${path}.Type`, `${type} is not a resource type in CloudFormation resource specification ${spec.ResourceSpecificationVersion}`);
+      problem(`${path}.Type`, `${type} is not a resource type in @aws-cdk/aws-service-spec ${spec.version}`);
       continue;
     }
-    checkProperties(resource.Properties ?? {}, typeSpec.Properties ?? {}, type, `${path}.Properties`);
+    checkProperties(resource.Properties ?? {}, typeSpec.properties, `${path}.Properties`, type);
   }
 
   // Outputs
