@@ -113,7 +113,7 @@ describe('sls package of every job shape with hostile text in every field', () =
     for (const job of jobs) {
       const id = logicalId(job.name);
       const container = resources.get(`${id}TaskDefinition`)!.resource.Properties.ContainerDefinitions[0];
-      expect(container.Command).toEqual(['sh', '-c', `echo ${TEXT}`]);
+      expect(container.Command).toEqual(['printf', '%s\n', TEXT, job.name]);
       expect(container.Environment).toContainEqual({ Name: 'NOTE', Value: TEXT });
       expect(resources.get(`${id}Schedule`)!.resource.Properties.Description).toBe(`${job.name} (schedule: ${job.schedule}): ${job.name}: ${TEXT}`.slice(0, SCHEDULE_DESCRIPTION_MAX));
     }

@@ -25,7 +25,8 @@ export function shapesCatalog(text = HOSTILE_TEXT): string {
   const job = (name: string, lines: string[]) => [
     `  ${name}:`,
     `    description: ${q(`${name}: ${text}`)}`,
-    `    command: [sh, -c, ${q(`echo ${text}`)}]`,
+    // printf, not sh -c: the job prints the text as it received it (a shell would expand ${...} in it).
+    `    command: [printf, ${q('%s\n')}, ${q(text)}, ${q(name)}]`,
     `    environment: { NOTE: ${q(text)} }`,
     ...lines.map((l) => `    ${l}`),
   ].join('\n');
