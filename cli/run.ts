@@ -35,6 +35,8 @@ export interface FailedItem {
   exitCode: number | null;
   attempts: number;
   status: 'FAILED' | 'TIMED_OUT';
+  /** Why an item that never ran failed (no exit code): the error and the start of its cause. */
+  reason?: string;
 }
 
 export interface Summary {
@@ -73,7 +75,7 @@ const PRINTED_FAILURES = 20;
 interface TaskRun { item?: unknown; attempts: number; task?: EcsTask; timedOut?: boolean }
 
 /** The parts of a fan-out item's state its last states carry (see workflows/compile.ts). */
-interface ItemData { runId?: string; index?: number; item?: unknown; outcome?: { status?: string; exitCode?: number | null; attempts?: number } }
+interface ItemData { runId?: string; index?: number; item?: unknown; outcome?: { status?: string; exitCode?: number | null; attempts?: number; error?: string; cause?: unknown } }
 
 export interface LocalRunOptions {
   job: Job;
@@ -248,12 +250,14 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
       const index = data.index ?? event.index;
       if (failedItems.length === SUMMARY_ITEMS && index > failedItems.at(-1)!.index) return;
       const task = data.runId === undefined ? undefined : runs.get(data.runId)?.task;
+      const exitCode = data.outcome?.exitCode ?? (task && jobExitCode(task)) ?? null;
       failedItems.push({
         index,
         item: data.item,
-        exitCode: data.outcome?.exitCode ?? (task && jobExitCode(task)) ?? null,
+        exitCode,
         attempts: data.outcome?.attempts ?? runs.get(data.runId ?? '')?.attempts ?? 0,
         status: data.outcome?.status === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED',
+        ...(exitCode === null && data.outcome?.error && { reason: itemReason(data.outcome.error, data.outcome.cause) }),
       });
       failedItems.sort((a, b) => a.index - b.index);
       if (failedItems.length > SUMMARY_ITEMS) failedItems.pop();
@@ -569,7 +573,7 @@ export function formatSummary(s: Summary): string {
     lines.push(`  items        ${succeeded} succeeded, ${failed} failed of ${total}${unfinished > 0 ? ` (${unfinished} did not finish)` : ''}`);
     const shown = (s.failedItems ?? []).slice(0, PRINTED_FAILURES);
     for (const f of shown) {
-      lines.push(`    ${f.status.padEnd(9)} #${String(f.index).padEnd(6)} ${JSON.stringify(f.item).padEnd(20)} exit ${f.exitCode ?? '-'}  attempts ${f.attempts}`);
+      lines.push(`    ${f.status.padEnd(9)} #${String(f.index).padEnd(6)} ${JSON.stringify(f.item).padEnd(20)} exit ${f.exitCode ?? '-'}  attempts ${f.attempts}${f.reason ? `  ${f.reason}` : ''}`);
     }
     if (failed > shown.length) lines.push(`    ... and ${failed - shown.length} more failed items (--json lists ${SUMMARY_ITEMS}; the run's events in .stepcron/store.db have them all)`);
   } else {
@@ -577,6 +581,12 @@ export function formatSummary(s: Summary): string {
   }
   for (const n of s.notifications) lines.push(`  notified     ${n.subject} -> ${n.delivered.join(', ') || 'not delivered'}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** An item's error and the first line of its cause (an ECS Task's JSON is left to --json and the store). */
+function itemReason(error: string, cause: unknown): string {
+  const text = typeof cause === 'string' && !cause.startsWith('{') ? cause.split('\n')[0]! : '';
+  return text ? `${error}: ${text.length > 120 ? `${text.slice(0, 119)}…` : text}` : error;
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
