@@ -7,12 +7,13 @@ import { baseStateName, type Definition, FAILURE, type Infra, JOB_CONTAINER } fr
 import {
   DATA_LIMIT_ERROR, dataLimitCause, ECS_OVERRIDES_ERROR, ECS_OVERRIDES_LIMIT, ECS_OVERRIDES_MESSAGE, ecsOverridesLength,
   executionNameError, HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyEventCount,
-  INLINE_MAP_MAX_CONCURRENCY, PAYLOAD_LIMIT_BYTES, payloadBytes, type StateType, type TaskKind, taskKind, type Transition,
+  INLINE_MAP_MAX_CONCURRENCY, localDepthProblem, PAYLOAD_LIMIT_BYTES, payloadBytes, type StateType, type TaskKind, taskKind, type Transition,
 } from '../workflows/limits';
 import { stateMachineName, taskFamily, taskLogGroup } from '../workflows/resources';
 import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult, WarningEvent } from '../handlers/lib/contracts';
 import type { WarningResult } from '../handlers/lib/warnings';
 import type { EcsTask } from './backends/types';
+import { LocalLimitError } from './errors';
 import { type ChildResult, describeMapRun, extractDistributedMaps, LOCAL_DISTRIBUTED_MAP, LocalS3, type MapRun, runDistributedMap } from './distributed';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22+); `npx` runs Node 24 from node_modules, but the bin
@@ -61,7 +62,7 @@ function loadStepFunctions(): typeof import('aws-local-stepfunctions') {
     module.exports, libraryRequire, module, file, dirname(file));
   return module.exports;
 }
-const { ExecutionError, ExecutionTimeoutError, StateMachine } = loadStepFunctions();
+const { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } = loadStepFunctions();
 type StateMachine = InstanceType<typeof StateMachine>;
 
 /** One entry of the engine's event log (StateEntered, StateRetried, MapIterationFailed, ExecutionFailed, ...). */
@@ -171,6 +172,9 @@ export class StartExecutionError extends Error {
 
 /** What StartExecution checks before an execution exists: the name, and the input's size. Throws StartExecutionError. */
 export function checkStartExecution(name: string, input: unknown): void {
+  // First: measuring the size of a deeper input would overflow the stack.
+  const deep = localDepthProblem(input, 'the run input');
+  if (deep) throw new LocalLimitError(`run: ${deep}`);
   const bad = executionNameError(name);
   if (bad) throw new StartExecutionError(bad.error, bad.message);
   // The API's `input` member is limited to 262144; AWS hides the value in this message. Wording not recorded: ours.
@@ -461,6 +465,12 @@ export async function execute(definition: Definition, input: unknown, execution:
     if (failure) return outcome({ status: 'FAILED', error: failure.error, cause: failure.cause });
     return outcome({ status: skipped ? 'SKIPPED' : 'SUCCEEDED', output });
   } catch (err) {
+    // Any other error is the engine's own (a bug, a stack overflow): it ends no event log, so waiting for its end
+    // would hang the run, its slot held, until killed.
+    if (!(err instanceof ExecutionError || err instanceof ExecutionTimeoutError || err instanceof ExecutionAbortedError)) {
+      started.abort();
+      throw err;
+    }
     await collecting.catch(() => undefined);
     if (failure) return outcome({ status: 'FAILED', error: failure.error, cause: failure.cause });
     if (options.signal?.aborted) return outcome({ status: 'ABORTED', error: 'ExecutionAborted' });

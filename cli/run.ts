@@ -13,7 +13,7 @@ import { type Cost, emptyUsage, formatCost, priceRun } from '../workflows/cost';
 import type { EcsBackend, EcsTask } from './backends/types';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../workflows/limits';
 import {
-  checkStartExecution, type EventLog, type Execution, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
+  checkStartExecution, type EventLog, INTERNAL_ERROR, type Execution, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
   type Services, validateDefinition,
 } from './engine';
 import { type Fault, type Injection, withFaults } from './faults';
@@ -410,6 +410,13 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
       },
       services: faulty?.services ?? services,
     });
+  } catch (err) {
+    // A bug of stepcron's own: the run ends FAILED with it, never left RUNNING with its slot held (the CLI exits 3).
+    const stoppedAt = new Date();
+    history.finish({
+      ...record, status: 'FAILED', stoppedAt: stoppedAt.toISOString(), durationMs: stoppedAt.getTime() - started.getTime(), error: INTERNAL_ERROR,
+    }, { error: INTERNAL_ERROR, cause: String((err as Error)?.stack ?? err) });
+    throw err;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     faulty?.close();
