@@ -6,7 +6,7 @@
 // it), an expiry past the run's own deadline, and the process groups of the tasks it started. Whoever next starts or
 // lists runs recovers a run whose owner is gone: its groups are killed and it ends ABORTED, saying why.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ClaimsPort, ExecutionsPort } from '../handlers/lib/precheck';
@@ -199,7 +199,7 @@ export class Store {
     const { DatabaseSync } = sqlite();
     const shown = displayPath(root);
     try {
-      mkdirSync(root, { recursive: true });
+      mkdirSync(root, { recursive: true, mode: PRIVATE_DIR });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -217,6 +217,7 @@ export class Store {
       warn(`stepcron: note: ${displayPath(old)}/ holds runs of an older stepcron, which this one no longer reads (runs are in ${displayPath(file)} now): delete it (rm -r ${displayPath(old)}) when you no longer need them`);
     }
     const attempt = () => {
+      makePrivate(root, file, warn);
       const db = new DatabaseSync(file);
       try {
         configure(db);
@@ -806,6 +807,28 @@ function killGroup(pgid: number, leaderStart: string): void {
     process.kill(-pgid, 'SIGKILL');
   } catch {
     // ESRCH: the group is gone already.
+  }
+}
+
+/** The store keeps job output (a secret a job prints among it): its folder and files are its owner's alone. */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
+/**
+ * Makes the store private before SQLite opens it: the folder 0700, store.db created 0600 (SQLite gives its -wal and
+ * -shm the database's mode), and a store made before this (0755 and 0644 under a usual umask) tightened. A store in a
+ * folder of someone else's cannot be changed: said once, and used as it is.
+ */
+function makePrivate(root: string, file: string, warn: (line: string) => void): void {
+  try {
+    if ((statSync(root).mode & 0o777) !== PRIVATE_DIR) chmodSync(root, PRIVATE_DIR);
+    closeSync(openSync(file, 'a', PRIVATE_FILE));
+    for (const suffix of ['', '-wal', '-shm']) {
+      const mode = statSync(file + suffix, { throwIfNoEntry: false })?.mode;
+      if (mode !== undefined && (mode & 0o777) !== PRIVATE_FILE) chmodSync(file + suffix, PRIVATE_FILE);
+    }
+  } catch (err) {
+    warn(`stepcron: warning: cannot make ${displayPath(root)} private to you (${(err as NodeJS.ErrnoException).code}): other users may read the job output it keeps; chmod 700 ${displayPath(root)} and 600 its files`);
   }
 }
 
