@@ -18,7 +18,7 @@ import {
 } from './engine';
 import { type Fault, type Injection, withFaults } from './faults';
 import { type RedrivePlan, RedriveRefused } from './redrive';
-import type { RunRecord, Store } from './store';
+import { type RunRecord, type Store, StoreError, type Unstored } from './store';
 import { itemLabel, Progress, seconds } from './progress';
 
 export interface TaskReport {
@@ -65,6 +65,8 @@ export interface Summary {
   cause?: string;
   /** concurrency buffer: this run waited; the execution that took the waiting place, and for what. */
   buffered?: { execution: string; behind: string; waitedMs: number };
+  /** What the run store could not keep (the disk was full): `outcome` if not even how the run ended. */
+  unstored?: Unstored & { outcome?: boolean };
 }
 
 /** How many per-item task reports and failed items a summary keeps, so a 100,000-item run's summary stays small. */
@@ -456,10 +458,18 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     ...(outcome.error !== undefined && { error: outcome.error }),
     ...(outcome.cause !== undefined && { cause: outcome.cause }),
   };
-  history.finish({
-    ...record, status: summary.status, stoppedAt: stopped.toISOString(), durationMs: summary.durationMs,
-    ...(summary.error !== undefined && { error: summary.error }),
-  }, summary);
+  try {
+    const { unstored } = history.finish({
+      ...record, status: summary.status, stoppedAt: stopped.toISOString(), durationMs: summary.durationMs,
+      ...(summary.error !== undefined && { error: summary.error }),
+    }, summary);
+    if (unstored) summary.unstored = unstored;
+  } catch (err) {
+    // The store could not even record the outcome: the run's result stands all the same (its summary, its exit code).
+    if (!(err instanceof StoreError)) throw err;
+    progress.line(`  ! the outcome of this run could not be recorded: ${err.message}`);
+    summary.unstored = { stdoutBytes: 0, stderrBytes: 0, events: 0, outcome: true };
+  }
   // What the run wrote is out before whoever called prints the summary (directly, in order after it).
   flushBatch();
   return { summary, execution, input, ...(bufferedBehind !== undefined && { bufferedBehind }) };
@@ -587,7 +597,16 @@ export function formatSummary(s: Summary): string {
     for (const t of s.tasks) lines.push(`  task         ${t.status}, exit ${t.exitCode ?? '-'}, attempts ${t.attempts}`);
   }
   for (const n of s.notifications) lines.push(`  notified     ${n.subject} -> ${n.delivered.join(', ') || 'not delivered'}`);
+  if (s.unstored) lines.push(`  not stored   ${unstoredText(s.unstored)} (the disk was full)`);
   return `${lines.join('\n')}\n`;
+}
+
+/** What the store lost, for the summary: the part of the output `stepcron logs` will not show, and where it is marked. */
+function unstoredText(u: NonNullable<Summary['unstored']>): string {
+  if (u.outcome) return 'this run at all: stepcron history will list it as RUNNING, then ABORTED';
+  const parts = [u.stdoutBytes && `${u.stdoutBytes} bytes of stdout`, u.stderrBytes && `${u.stderrBytes} bytes of stderr`, u.events && `${u.events} events`]
+    .filter(Boolean);
+  return `${parts.join(', ')}: stepcron logs shows the rest, with a line where they are missing`;
 }
 
 /** An item's error and the first line of its cause (an ECS Task's JSON is left to --json and the store). */
