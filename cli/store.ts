@@ -390,6 +390,8 @@ export class Store {
       this.timer = undefined;
     }
     if (!writer) return {};
+    // The last run of this process: its reserve is given back once the outcome is in (ensureReserve).
+    const last = this.writers.size === 0;
     const unstored = anyLost(writer.lost) ? { ...writer.lost } : undefined;
     const at = { logSeq: writer.logSeq, held: { ...writer.held }, gap: { ...writer.gap } };
     const end = (keepSummary: boolean) => this.transaction(() => {
@@ -422,6 +424,7 @@ export class Store {
         }
       }
     });
+    if (last) this.releaseReserve();
     return unstored ? { unstored } : {};
   }
 
@@ -572,7 +575,7 @@ export class Store {
 
   /**
    * Space kept aside, while this process has runs, for recording how they end: a file of RESERVE_BYTES in the store's
-   * folder, deleted when a finish finds the disk full. A run whose outcome could not be recorded is not started: that
+   * folder, deleted when a finish finds the disk full, or when the process's last run has ended. A run whose outcome could not be recorded is not started: that
    * is a StoreError saying the disk is full. One per process (a concurrent finish elsewhere cannot take it); one of a
    * process that died is deleted by the next store opened (removeStaleReserves).
    */

@@ -501,6 +501,27 @@ describe('Store: private to its owner', () => {
   });
 });
 
+describe('Store: the reserve kept for recording outcomes on a full disk', () => {
+  it('exists only while the process has runs, and one left by a killed process is removed by the next open', () => {
+    // Prepare: a reserve of a process that is gone (pid 2^22 + 1 is above Linux's pid_max), and one of a live process
+    const root = tempDir();
+    const store = Store.open(root);
+    const reserves = () => readdirSync(root).filter((f) => f.startsWith('reserve-')).sort();
+    writeFileSync(join(root, 'reserve-4194305'), '');
+    const live = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.add(live);
+    writeFileSync(join(root, `reserve-${live.pid}`), '');
+    // Act + Assess: a run holds one of 64 KiB for this process; its end gives it back
+    store.start(record('job', 'e1'), {}, () => undefined);
+    expect(statSync(join(root, `reserve-${process.pid}`)).size).toBe(64 * 1024);
+    store.finish({ ...record('job', 'e1'), status: 'SUCCEEDED' }, {});
+    expect(reserves()).toEqual([`reserve-4194305`, `reserve-${live.pid}`].sort());
+    Store.open(root).close();
+    expect(reserves()).toEqual([`reserve-${live.pid}`]);
+    store.close();
+  });
+});
+
 // The CLI, spawned as a user runs it, each test in a temporary directory with its own catalog and .stepcron/.
 interface Cli extends Output { ms: number }
 
