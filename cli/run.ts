@@ -65,7 +65,7 @@ export interface Summary {
   cause?: string;
   /** concurrency buffer: this run waited; the execution that took the waiting place, and for what. */
   buffered?: { execution: string; behind: string; waitedMs: number };
-  /** What the run store could not keep (the disk was full): `outcome` if not even how the run ended. */
+  /** What the run store could not keep (the disk was full, say): `outcome` if not even how the run ended. */
   unstored?: Unstored & { outcome?: boolean };
 }
 
@@ -468,7 +468,7 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     // The store could not even record the outcome: the run's result stands all the same (its summary, its exit code).
     if (!(err instanceof StoreError)) throw err;
     progress.line(`  ! the outcome of this run could not be recorded: ${err.message}`);
-    summary.unstored = { stdoutBytes: 0, stderrBytes: 0, events: 0, outcome: true };
+    summary.unstored = { stdoutBytes: 0, stderrBytes: 0, events: 0, outcome: true, why: err.message };
   }
   // What the run wrote is out before whoever called prints the summary (directly, in order after it).
   flushBatch();
@@ -597,7 +597,7 @@ export function formatSummary(s: Summary): string {
     for (const t of s.tasks) lines.push(`  task         ${t.status}, exit ${t.exitCode ?? '-'}, attempts ${t.attempts}`);
   }
   for (const n of s.notifications) lines.push(`  notified     ${n.subject} -> ${n.delivered.join(', ') || 'not delivered'}`);
-  if (s.unstored) lines.push(`  not stored   ${unstoredText(s.unstored)} (the disk was full)`);
+  if (s.unstored) lines.push(`  not stored   ${unstoredText(s.unstored)} (${s.unstored.why ?? 'the disk was full'})`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -175,11 +175,13 @@ interface Writer {
   lost: Unstored;
 }
 
-/** Output and events of a run the store could not keep (the disk was full), and why. */
+/** Output and events of a run the store could not keep (the disk was full, say), and why. */
 export interface Unstored {
   stdoutBytes: number;
   stderrBytes: number;
   events: number;
+  /** Why: "the disk was full", or the store's error (locked too long by another process, ...). */
+  why?: string;
 }
 const nothingLost = (): Unstored => ({ stdoutBytes: 0, stderrBytes: 0, events: 0 });
 const anyLost = (u: Unstored) => u.stdoutBytes + u.stderrBytes + u.events > 0;
@@ -605,7 +607,7 @@ export class Store {
     const parts = [
       gap.stdoutBytes && `${gap.stdoutBytes} bytes of stdout`, gap.stderrBytes && `${gap.stderrBytes} bytes of stderr`, gap.events && `${gap.events} events`,
     ].filter(Boolean);
-    const text = `[stepcron: ${parts.join(', ')} of this run could not be stored here: the disk was full]\n`;
+    const text = `[stepcron: ${parts.join(', ')} of this run could not be stored here: ${gap.why ?? 'the disk was full'}]\n`;
     this.sql('INSERT INTO logs (run_id, seq, stream, data) VALUES (?, ?, ?, ?)').run(writer.id, writer.logSeq++, 'stderr', text);
     writer.held.stderr += Buffer.byteLength(text);
     writer.gap = nothingLost();
@@ -631,7 +633,8 @@ export class Store {
         for (const pgid of writer.exited) this.sql('DELETE FROM lease_groups WHERE run_id = ? AND pgid = ?').run(writer.id, pgid);
       }
     }));
-    if (!written) {
+    if (written !== true) {
+      const why = isDiskFull(written, this.root) ? 'the disk was full' : `the store could not be written (${(written as Error)?.message})`;
       busy.forEach((writer, i) => {
         Object.assign(writer, before[i]!);
         const lost: Unstored = { stdoutBytes: 0, stderrBytes: 0, events: writer.events.length };
@@ -644,6 +647,7 @@ export class Store {
           into.stdoutBytes += lost.stdoutBytes;
           into.stderrBytes += lost.stderrBytes;
           into.events += lost.events;
+          into.why = why;
         }
       });
     }
@@ -750,16 +754,16 @@ export class Store {
   }
 
   /** A write made while a run goes on: if it fails (disk full, locked too long), the run goes on unrecorded. */
-  private write(fn: () => void): boolean {
+  private write(fn: () => void): true | unknown {
     try {
       fn();
       return true;
     } catch (err) {
-      if (this.warnedWrite) return false;
+      if (this.warnedWrite) return err;
       this.warnedWrite = true;
       const why = isDiskFull(err, this.root) ? diskFullMessage(this.file) : `could not write to ${displayPath(this.file)} (${(err as Error).message})`;
       this.warn(`stepcron: warning: ${why}; the run goes on, and its outcome will be recorded, but some of its output or events will not`);
-      return false;
+      return err;
     }
   }
 
@@ -934,7 +938,12 @@ function makePrivate(root: string, file: string, warn: (line: string) => void): 
     closeSync(openSync(file, 'a', PRIVATE_FILE));
     for (const suffix of ['', '-wal', '-shm']) {
       const mode = statSync(file + suffix, { throwIfNoEntry: false })?.mode;
-      if (mode !== undefined && (mode & 0o777) !== PRIVATE_FILE) chmodSync(file + suffix, PRIVATE_FILE);
+      try {
+        if (mode !== undefined && (mode & 0o777) !== PRIVATE_FILE) chmodSync(file + suffix, PRIVATE_FILE);
+      } catch (err) {
+        // Another stepcron process's last close removed its WAL files meanwhile: nothing left to tighten.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
   } catch (err) {
     warn(`stepcron: warning: cannot make ${displayPath(root)} private to you (${(err as NodeJS.ErrnoException).code}): other users may read the job output it keeps; chmod 700 ${displayPath(root)} and 600 its files`);
