@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
+import { jsonDepth, LOCAL_DEPTH_LIMIT, localDepthProblem } from '../workflows/limits';
 
 /** The Task resource a DISTRIBUTED Map is served under locally (never deployed). */
 export const LOCAL_DISTRIBUTED_MAP = 'arn:aws:states:::stepcron:localDistributedMap';
@@ -339,7 +340,13 @@ function readItems(state: MapState, params: { items?: unknown; reader?: { Bucket
   try {
     const items = parseItems(text, state.ItemReader.ReaderConfig?.InputType ?? 'JSON', state.ItemReader.ReaderConfig?.CSVHeaderLocation);
     const max = state.ItemReader.ReaderConfig?.MaxItems;
-    return max ? items.slice(0, max) : items;
+    const read = max ? items.slice(0, max) : items;
+    // The run input's depth was checked at its start; an S3 object's items only now (workflows/limits.ts).
+    if (jsonDepth(read, LOCAL_DEPTH_LIMIT + 1) > LOCAL_DEPTH_LIMIT + 1) {
+      const index = read.findIndex((item) => localDepthProblem(item, 'item'));
+      throw new Error(localDepthProblem(read[index], `item ${index}`));
+    }
+    return read;
   } catch (err) {
     throw new MapRunError('States.ItemReaderFailed', `s3://${Bucket}/${Key}: ${(err as Error).message}`);
   }

@@ -1,17 +1,19 @@
 // Runs a compiled definition with aws-local-stepfunctions: the same ASL that deploys, with infrastructure bound to
 // local stand-ins and every Task state served in-process, the way the real service integration would answer.
-import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Job } from '../workflows/catalog';
 import { baseStateName, type Definition, FAILURE, type Infra, JOB_CONTAINER } from '../workflows/compile';
 import {
   DATA_LIMIT_ERROR, dataLimitCause, ECS_OVERRIDES_ERROR, ECS_OVERRIDES_LIMIT, ECS_OVERRIDES_MESSAGE, ecsOverridesLength,
   executionNameError, HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyEventCount,
-  INLINE_MAP_MAX_CONCURRENCY, PAYLOAD_LIMIT_BYTES, payloadBytes, type StateType, type TaskKind, taskKind, type Transition,
+  INLINE_MAP_MAX_CONCURRENCY, localDepthProblem, PAYLOAD_LIMIT_BYTES, payloadBytes, type StateType, type TaskKind, taskKind, type Transition,
 } from '../workflows/limits';
 import { stateMachineName, taskFamily, taskLogGroup } from '../workflows/resources';
 import type { NotifyEvent, NotifyResult, PrecheckEvent, PrecheckResult, WarningEvent } from '../handlers/lib/contracts';
 import type { WarningResult } from '../handlers/lib/warnings';
 import type { EcsTask } from './backends/types';
+import { LocalLimitError } from './errors';
 import { type ChildResult, describeMapRun, extractDistributedMaps, LOCAL_DISTRIBUTED_MAP, LocalS3, type MapRun, runDistributedMap } from './distributed';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22+); `npx` runs Node 24 from node_modules, but the bin
@@ -28,6 +30,40 @@ if (typeof Promise.withResolvers !== 'function') {
     },
   });
 }
+
+/**
+ * aws-local-stepfunctions 3.0.0, loaded with one defect fixed. Its intrinsic functions strip every backslash from a
+ * string result (`BaseIntrinsicFunction.call`: `result.replaceAll("\\", "")`, meant to unescape string literals), so
+ * `States.JsonToString` of `a"b` gave `"a"b"` (not JSON: the job got a broken STEPCRON_ITEM and the runner a
+ * SyntaxError) and `c\d` became `cd`. AWS leaves a function's result as it is and unescapes only the `\'`, `\{`, `\}`
+ * and `\\` of a quoted literal argument (the ASL spec's "Intrinsic Functions"), so the fix does that instead. The
+ * definitions that deploy are unchanged; only the local evaluation is corrected. The module is compiled in this realm
+ * (the library checks plain objects by their prototype, so a copy from another realm would refuse ours), with its own
+ * dependencies resolved from its own folder; an upgrade that moves the patched lines fails here, loudly.
+ */
+function loadStepFunctions(): typeof import('aws-local-stepfunctions') {
+  const file = require.resolve('aws-local-stepfunctions');
+  let source = readFileSync(file, 'utf8');
+  const fixes: Array<[string, string]> = [
+    // The result is left as the function made it.
+    ['if (typeof result === "string") {\n      result = result.replaceAll("\\\\", "");\n    }\n', ''],
+    // A quoted literal argument is unescaped once, where AWS does it.
+    ['return arg.slice(1, lastSingleQuote);', 'return arg.slice(1, lastSingleQuote).replace(/\\\\(.)/gs, "$1");'],
+  ];
+  for (const [from, to] of fixes) {
+    if (source.split(from).length !== 2) {
+      throw new Error(`aws-local-stepfunctions (${file}) is not the version cli/engine.ts patches: its intrinsic-function fix no longer applies (see loadStepFunctions)`);
+    }
+    source = source.replace(from, () => to);
+  }
+  const module = { exports: {} as typeof import('aws-local-stepfunctions') };
+  const libraryRequire = (id: string) => require(require.resolve(id, { paths: [dirname(file)] }));
+  new Function('exports', 'require', 'module', '__filename', '__dirname', `${source}\n//# sourceURL=${file}`)(
+    module.exports, libraryRequire, module, file, dirname(file));
+  return module.exports;
+}
+const { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } = loadStepFunctions();
+type StateMachine = InstanceType<typeof StateMachine>;
 
 /** One entry of the engine's event log (StateEntered, StateRetried, MapIterationFailed, ExecutionFailed, ...). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -136,6 +172,9 @@ export class StartExecutionError extends Error {
 
 /** What StartExecution checks before an execution exists: the name, and the input's size. Throws StartExecutionError. */
 export function checkStartExecution(name: string, input: unknown): void {
+  // First: measuring the size of a deeper input would overflow the stack.
+  const deep = localDepthProblem(input, 'the run input');
+  if (deep) throw new LocalLimitError(`run: ${deep}`);
   const bad = executionNameError(name);
   if (bad) throw new StartExecutionError(bad.error, bad.message);
   // The API's `input` member is limited to 262144; AWS hides the value in this message. Wording not recorded: ours.
@@ -188,6 +227,20 @@ const RUN_TASK_SYNC = 'arn:aws:states:::ecs:runTask.sync';
 
 /** A limit of AWS's that ended the run: the execution fails with this error, which no Catch or Retry handles. */
 interface LimitFailure { error: string; cause: string }
+
+/** The error of a run ended by a bug in the local runner itself (never an AWS error name). */
+export const INTERNAL_ERROR = 'stepcron.InternalError';
+
+/** JavaScript's own errors: what a service of AWS's never answers with, so a bug of the runner's when one comes back. */
+function isInternalError(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return typeof (err as Error | undefined)?.stack === 'string' && ['TypeError', 'SyntaxError', 'RangeError', 'ReferenceError', 'URIError', 'EvalError'].includes(name!);
+}
+
+function internalCause(err: Error, state: string): string {
+  const where = err.stack?.split('\n').find((line) => line.trimStart().startsWith('at '))?.trim();
+  return `${err.name}: ${err.message} (serving ${state}${where ? `, ${where}` : ''}): a bug in stepcron's local runner, not in your job; please report it`;
+}
 
 /** An error a Task handler throws for a limit: like AWS's, neither Retry nor Catch (not even States.ALL) matches it. */
 function terminalError(failure: LimitFailure): Error {
@@ -315,6 +368,8 @@ export async function execute(definition: Definition, input: unknown, execution:
     const serve = serviceFor(name, resource, options.services, local);
     // The limits are checked where AWS checks them: the task's input after Parameters, and what the integration returns.
     const startsTask = resource === RUN_TASK_SYNC;
+    // The Lambda states run the handlers' own code, whose errors AWS reports under their names too; the rest is ours.
+    const servedByRunner = resource !== 'arn:aws:states:::lambda:invoke';
     handlers[name] = async (taskInput: never) => {
       // The event log trails the engine (it is read through async generators): one turn of the event loop lets it
       // catch up, so no task starts after the point where AWS would already have failed the execution.
@@ -326,7 +381,18 @@ export async function execute(definition: Definition, input: unknown, execution:
       }
       if (!failure) measure(taskInput, name, 'input');
       if (failure) throw terminalError(failure);
-      const result = await serve(taskInput);
+      let result: unknown;
+      try {
+        result = await serve(taskInput);
+      } catch (err) {
+        // A bug of the runner's own (a TypeError, a SyntaxError) is no answer of AWS's: caught as one, it read as a
+        // start failure whose cause nobody saw. It ends the run, as what it is, with its cause in the summary.
+        if (servedByRunner && isInternalError(err)) {
+          fail({ error: INTERNAL_ERROR, cause: internalCause(err as Error, name) });
+          if (failure) throw terminalError(failure);
+        }
+        throw err;
+      }
       if (!failure) measure(result, name, 'result');
       if (failure) throw terminalError(failure);
       return result;
@@ -399,6 +465,12 @@ export async function execute(definition: Definition, input: unknown, execution:
     if (failure) return outcome({ status: 'FAILED', error: failure.error, cause: failure.cause });
     return outcome({ status: skipped ? 'SKIPPED' : 'SUCCEEDED', output });
   } catch (err) {
+    // Any other error is the engine's own (a bug, a stack overflow): it ends no event log, so waiting for its end
+    // would hang the run, its slot held, until killed.
+    if (!(err instanceof ExecutionError || err instanceof ExecutionTimeoutError || err instanceof ExecutionAbortedError)) {
+      started.abort();
+      throw err;
+    }
     await collecting.catch(() => undefined);
     if (failure) return outcome({ status: 'FAILED', error: failure.error, cause: failure.cause });
     if (options.signal?.aborted) return outcome({ status: 'ABORTED', error: 'ExecutionAborted' });

@@ -2,3 +2,8 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** Input the local runner cannot take though AWS would (e.g. nested past LOCAL_DEPTH_LIMIT): exit 2, nothing recorded. */
+export class LocalLimitError extends UsageError {
+  override name = 'LocalLimitError';
+}

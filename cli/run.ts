@@ -13,12 +13,12 @@ import { type Cost, emptyUsage, formatCost, priceRun } from '../workflows/cost';
 import type { EcsBackend, EcsTask } from './backends/types';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../workflows/limits';
 import {
-  checkStartExecution, type EventLog, type Execution, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
+  checkStartExecution, type EventLog, INTERNAL_ERROR, type Execution, execute, jobExitCode, localInfra, newExecution, type RunStatus, type RunTaskParams,
   type Services, validateDefinition,
 } from './engine';
 import { type Fault, type Injection, withFaults } from './faults';
 import { type RedrivePlan, RedriveRefused } from './redrive';
-import type { RunRecord, Store } from './store';
+import { type RunRecord, type Store, StoreError, type Unstored } from './store';
 import { itemLabel, Progress, seconds } from './progress';
 
 export interface TaskReport {
@@ -35,6 +35,8 @@ export interface FailedItem {
   exitCode: number | null;
   attempts: number;
   status: 'FAILED' | 'TIMED_OUT';
+  /** Why an item that never ran failed (no exit code): the error and the start of its cause. */
+  reason?: string;
 }
 
 export interface Summary {
@@ -63,6 +65,8 @@ export interface Summary {
   cause?: string;
   /** concurrency buffer: this run waited; the execution that took the waiting place, and for what. */
   buffered?: { execution: string; behind: string; waitedMs: number };
+  /** What the run store could not keep (the disk was full, say): `outcome` if not even how the run ended. */
+  unstored?: Unstored & { outcome?: boolean };
 }
 
 /** How many per-item task reports and failed items a summary keeps, so a 100,000-item run's summary stays small. */
@@ -73,7 +77,7 @@ const PRINTED_FAILURES = 20;
 interface TaskRun { item?: unknown; attempts: number; task?: EcsTask; timedOut?: boolean }
 
 /** The parts of a fan-out item's state its last states carry (see workflows/compile.ts). */
-interface ItemData { runId?: string; index?: number; item?: unknown; outcome?: { status?: string; exitCode?: number | null; attempts?: number } }
+interface ItemData { runId?: string; index?: number; item?: unknown; outcome?: { status?: string; exitCode?: number | null; attempts?: number; error?: string; cause?: unknown } }
 
 export interface LocalRunOptions {
   job: Job;
@@ -247,12 +251,14 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
       const index = data.index ?? event.index;
       if (failedItems.length === SUMMARY_ITEMS && index > failedItems.at(-1)!.index) return;
       const task = data.runId === undefined ? undefined : runs.get(data.runId)?.task;
+      const exitCode = data.outcome?.exitCode ?? (task && jobExitCode(task)) ?? null;
       failedItems.push({
         index,
         item: data.item,
-        exitCode: data.outcome?.exitCode ?? (task && jobExitCode(task)) ?? null,
+        exitCode,
         attempts: data.outcome?.attempts ?? runs.get(data.runId ?? '')?.attempts ?? 0,
         status: data.outcome?.status === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED',
+        ...(exitCode === null && data.outcome?.error && { reason: itemReason(data.outcome.error, data.outcome.cause) }),
       });
       failedItems.sort((a, b) => a.index - b.index);
       if (failedItems.length > SUMMARY_ITEMS) failedItems.pop();
@@ -405,6 +411,13 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
       },
       services: faulty?.services ?? services,
     });
+  } catch (err) {
+    // A bug of stepcron's own: the run ends FAILED with it, never left RUNNING with its slot held (the CLI exits 3).
+    const stoppedAt = new Date();
+    history.finish({
+      ...record, status: 'FAILED', stoppedAt: stoppedAt.toISOString(), durationMs: stoppedAt.getTime() - started.getTime(), error: INTERNAL_ERROR,
+    }, { error: INTERNAL_ERROR, cause: String((err as Error)?.stack ?? err) });
+    throw err;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     faulty?.close();
@@ -444,10 +457,18 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     ...(outcome.error !== undefined && { error: outcome.error }),
     ...(outcome.cause !== undefined && { cause: outcome.cause }),
   };
-  history.finish({
-    ...record, status: summary.status, stoppedAt: stopped.toISOString(), durationMs: summary.durationMs,
-    ...(summary.error !== undefined && { error: summary.error }),
-  }, summary);
+  try {
+    const { unstored } = history.finish({
+      ...record, status: summary.status, stoppedAt: stopped.toISOString(), durationMs: summary.durationMs,
+      ...(summary.error !== undefined && { error: summary.error }),
+    }, summary);
+    if (unstored) summary.unstored = unstored;
+  } catch (err) {
+    // The store could not even record the outcome: the run's result stands all the same (its summary, its exit code).
+    if (!(err instanceof StoreError)) throw err;
+    progress.line(`  ! the outcome of this run could not be recorded: ${err.message}`);
+    summary.unstored = { stdoutBytes: 0, stderrBytes: 0, events: 0, outcome: true, why: err.message };
+  }
   // What the run wrote is out before whoever called prints the summary (directly, in order after it).
   flushBatch();
   return { summary, execution, input, ...(bufferedBehind !== undefined && { bufferedBehind }) };
@@ -568,14 +589,29 @@ export function formatSummary(s: Summary): string {
     lines.push(`  items        ${succeeded} succeeded, ${failed} failed of ${total}${unfinished > 0 ? ` (${unfinished} did not finish)` : ''}`);
     const shown = (s.failedItems ?? []).slice(0, PRINTED_FAILURES);
     for (const f of shown) {
-      lines.push(`    ${f.status.padEnd(9)} #${String(f.index).padEnd(6)} ${JSON.stringify(f.item).padEnd(20)} exit ${f.exitCode ?? '-'}  attempts ${f.attempts}`);
+      lines.push(`    ${f.status.padEnd(9)} #${String(f.index).padEnd(6)} ${JSON.stringify(f.item).padEnd(20)} exit ${f.exitCode ?? '-'}  attempts ${f.attempts}${f.reason ? `  ${f.reason}` : ''}`);
     }
     if (failed > shown.length) lines.push(`    ... and ${failed - shown.length} more failed items (--json lists ${SUMMARY_ITEMS}; the run's events in .stepcron/store.db have them all)`);
   } else {
     for (const t of s.tasks) lines.push(`  task         ${t.status}, exit ${t.exitCode ?? '-'}, attempts ${t.attempts}`);
   }
   for (const n of s.notifications) lines.push(`  notified     ${n.subject} -> ${n.delivered.join(', ') || 'not delivered'}`);
+  if (s.unstored) lines.push(`  not stored   ${unstoredText(s.unstored)} (${s.unstored.why ?? 'the disk was full'})`);
   return `${lines.join('\n')}\n`;
+}
+
+/** What the store lost, for the summary: the part of the output `stepcron logs` will not show, and where it is marked. */
+function unstoredText(u: NonNullable<Summary['unstored']>): string {
+  if (u.outcome) return 'this run at all: stepcron history will list it as RUNNING, then ABORTED';
+  const parts = [u.stdoutBytes && `${u.stdoutBytes} bytes of stdout`, u.stderrBytes && `${u.stderrBytes} bytes of stderr`, u.events && `${u.events} events`]
+    .filter(Boolean);
+  return `${parts.join(', ')}: stepcron logs shows the rest, with a line where they are missing`;
+}
+
+/** An item's error and the first line of its cause (an ECS Task's JSON is left to --json and the store). */
+function itemReason(error: string, cause: unknown): string {
+  const text = typeof cause === 'string' && !cause.startsWith('{') ? cause.split('\n')[0]! : '';
+  return text ? `${error}: ${text.length > 120 ? `${text.slice(0, 119)}…` : text}` : error;
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;

@@ -6,8 +6,8 @@
 // it), an expiry past the run's own deadline, and the process groups of the tasks it started. Whoever next starts or
 // lists runs recovers a run whose owner is gone: its groups are killed and it ends ABORTED, saying why.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ClaimsPort, ExecutionsPort } from '../handlers/lib/precheck';
 import { UsageError } from './errors';
@@ -170,7 +170,21 @@ interface Writer {
   held: Record<Stream, number>;
   dropped: Record<Stream, number>;
   exited: Set<number>;
+  /** What a failed write (disk full) lost, not yet marked in the stored output; and all it lost in the run. */
+  gap: Unstored;
+  lost: Unstored;
 }
+
+/** Output and events of a run the store could not keep (the disk was full, say), and why. */
+export interface Unstored {
+  stdoutBytes: number;
+  stderrBytes: number;
+  events: number;
+  /** Why: "the disk was full", or the store's error (locked too long by another process, ...). */
+  why?: string;
+}
+const nothingLost = (): Unstored => ({ stdoutBytes: 0, stderrBytes: 0, events: 0 });
+const anyLost = (u: Unstored) => u.stdoutBytes + u.stderrBytes + u.events > 0;
 
 interface Row {
   [column: string]: unknown;
@@ -181,6 +195,8 @@ export class Store {
   private readonly statements = new Map<string, StatementSync>();
   private timer: NodeJS.Timeout | undefined;
   private warnedWrite = false;
+  /** This process's reserve file, while it has one (ensureReserve). */
+  private reserve: string | undefined;
   /** This process, as a lease names its owner. */
   private readonly self = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
 
@@ -199,7 +215,7 @@ export class Store {
     const { DatabaseSync } = sqlite();
     const shown = displayPath(root);
     try {
-      mkdirSync(root, { recursive: true });
+      mkdirSync(root, { recursive: true, mode: PRIVATE_DIR });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -216,7 +232,9 @@ export class Store {
     if (existsSync(old) && statSync(old).isDirectory()) {
       warn(`stepcron: note: ${displayPath(old)}/ holds runs of an older stepcron, which this one no longer reads (runs are in ${displayPath(file)} now): delete it (rm -r ${displayPath(old)}) when you no longer need them`);
     }
+    removeStaleReserves(root);
     const attempt = () => {
+      makePrivate(root, file, warn);
       const db = new DatabaseSync(file);
       try {
         configure(db);
@@ -257,6 +275,7 @@ export class Store {
    * of two runs started at once the second to be recorded always sees the first.
    */
   start(record: RunRecord, input: unknown, abort: (cause: string) => void, options: { leaseMs?: number } = {}): RunRecord {
+    this.ensureReserve();
     return this.guard(() => {
       let started = record.startedAt;
       const id = this.transaction(() => {
@@ -282,6 +301,7 @@ export class Store {
    * no longer FAILED, TIMED_OUT or ABORTED (another redrive took it first).
    */
   reopen(record: RunRecord, abort: (cause: string) => void, options: { leaseMs?: number } = {}): RunRecord | undefined {
+    this.ensureReserve();
     return this.guard(() => {
       const found = this.transaction(() => {
         this.recoverDead();
@@ -317,7 +337,9 @@ export class Store {
   /** The run's events and output are batched from now on, from where its rows stand. */
   private track(record: RunRecord, abort: (cause: string) => void,
     at: Pick<Writer, 'id' | 'eventSeq' | 'logSeq' | 'held' | 'dropped'>): void {
-    this.writers.set(record.executionArn, { ...at, abort, events: [], logs: [], pending: { stdout: 0, stderr: 0 }, exited: new Set() });
+    this.writers.set(record.executionArn, {
+      ...at, abort, events: [], logs: [], pending: { stdout: 0, stderr: 0 }, exited: new Set(), gap: nothingLost(), lost: nothingLost(),
+    });
     this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
   }
 
@@ -356,7 +378,12 @@ export class Store {
     this.writers.get(record.executionArn)?.exited.add(pgid);
   }
 
-  finish(record: RunRecord, summary: unknown): void {
+  /**
+   * Records how the run ended. A full disk never changes that: what it kept the store from writing (output, events) is
+   * returned, marked where it is missing in the stored output, and recorded in the summary; the outcome itself is
+   * written in the space of the run's reserve (see ensureReserve), and without the summary if even that is short.
+   */
+  finish(record: RunRecord, summary: unknown): { unstored?: Unstored } {
     const writer = this.writers.get(record.executionArn);
     this.flush();
     this.writers.delete(record.executionArn);
@@ -364,9 +391,16 @@ export class Store {
       clearInterval(this.timer);
       this.timer = undefined;
     }
-    if (!writer) return;
-    this.guard(() => this.transaction(() => {
-      const summaryJson = JSON.stringify(summary) ?? null;
+    if (!writer) return {};
+    // The last run of this process: its reserve is given back once the outcome is in (ensureReserve).
+    const last = this.writers.size === 0;
+    const unstored = anyLost(writer.lost) ? { ...writer.lost } : undefined;
+    const at = { logSeq: writer.logSeq, held: { ...writer.held }, gap: { ...writer.gap } };
+    const end = (keepSummary: boolean) => this.transaction(() => {
+      // Each attempt from where the run's rows stand (a failed one is rolled back).
+      Object.assign(writer, { logSeq: at.logSeq, held: { ...at.held }, gap: { ...at.gap } });
+      this.markGap(writer);
+      const summaryJson = keepSummary ? JSON.stringify(unstored ? { ...(summary as object), unstored } : summary) ?? null : null;
       const { changes } = this.sql(`UPDATE runs SET status = ?, stopped_at = ?, duration_ms = ?, error = ?, summary = ?
           WHERE id = ? AND status = 'RUNNING'`)
         .run(record.status, record.stoppedAt ?? new Date().toISOString(), record.durationMs ?? null, record.error ?? null,
@@ -376,7 +410,24 @@ export class Store {
       this.sql('DELETE FROM leases WHERE run_id = ?').run(writer.id);
       this.sql('DELETE FROM lease_groups WHERE run_id = ?').run(writer.id);
       this.prune(record.job);
-    }));
+    });
+    this.guard(() => {
+      try {
+        end(true);
+      } catch (err) {
+        if (!isDiskFull(err, this.root)) throw err;
+        // The disk filled up: the reserve's space is what this write is kept for.
+        this.releaseReserve();
+        try {
+          end(true);
+        } catch (again) {
+          if (!isDiskFull(again, this.root)) throw again;
+          end(false);
+        }
+      }
+    });
+    if (last) this.releaseReserve();
+    return unstored ? { unstored } : {};
   }
 
   /** Runs newest first, after recovering those whose stepcron process died. */
@@ -521,14 +572,56 @@ export class Store {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.db.close();
+    this.releaseReserve();
+  }
+
+  /**
+   * Space kept aside, while this process has runs, for recording how they end: a file of RESERVE_BYTES in the store's
+   * folder, deleted when a finish finds the disk full, or when the process's last run has ended. A run whose outcome could not be recorded is not started: that
+   * is a StoreError saying the disk is full. One per process (a concurrent finish elsewhere cannot take it); one of a
+   * process that died is deleted by the next store opened (removeStaleReserves).
+   */
+  private ensureReserve(): void {
+    if (this.reserve !== undefined) return;
+    const file = join(this.root, `${RESERVE_PREFIX}${process.pid}`);
+    try {
+      writeFileSync(file, Buffer.alloc(RESERVE_BYTES), { mode: PRIVATE_FILE });
+      this.reserve = file;
+    } catch (err) {
+      rmSync(file, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || (err as NodeJS.ErrnoException).code === 'EDQUOT') throw new StoreError(diskFullMessage(this.file));
+      throw storeError(err, this.file);
+    }
+  }
+
+  private releaseReserve(): void {
+    if (this.reserve === undefined) return;
+    rmSync(this.reserve, { force: true });
+    this.reserve = undefined;
+  }
+
+  /** Inside a write transaction: a line in the stored output where output was lost, saying how much of what. */
+  private markGap(writer: Writer): void {
+    const { gap } = writer;
+    if (!anyLost(gap)) return;
+    const parts = [
+      gap.stdoutBytes && `${gap.stdoutBytes} bytes of stdout`, gap.stderrBytes && `${gap.stderrBytes} bytes of stderr`, gap.events && `${gap.events} events`,
+    ].filter(Boolean);
+    const text = `[stepcron: ${parts.join(', ')} of this run could not be stored here: ${gap.why ?? 'the disk was full'}]\n`;
+    this.sql('INSERT INTO logs (run_id, seq, stream, data) VALUES (?, ?, ?, ?)').run(writer.id, writer.logSeq++, 'stderr', text);
+    writer.held.stderr += Buffer.byteLength(text);
+    writer.gap = nothingLost();
   }
 
   /** Writes what the runs of this process have batched, in one transaction. */
   private flush(): void {
     const busy = [...this.writers.values()].filter((w) => w.events.length || w.logs.length || w.exited.size);
     if (busy.length === 0) return;
-    this.write(() => this.transaction(() => {
+    // A failed write is rolled back: so are the counters it moved (or `logs` would report output dropped that was lost).
+    const before = busy.map((w) => ({ eventSeq: w.eventSeq, logSeq: w.logSeq, held: { ...w.held }, dropped: { ...w.dropped }, gap: { ...w.gap } }));
+    const written = this.write(() => this.transaction(() => {
       for (const writer of busy) {
+        this.markGap(writer);
         if (writer.events.length) {
           this.sql('INSERT INTO events (run_id, seq, count, data) VALUES (?, ?, ?, ?)')
             .run(writer.id, writer.eventSeq, writer.events.length, deflateRawSync(`${writer.events.join('\n')}\n`));
@@ -540,6 +633,24 @@ export class Store {
         for (const pgid of writer.exited) this.sql('DELETE FROM lease_groups WHERE run_id = ? AND pgid = ?').run(writer.id, pgid);
       }
     }));
+    if (written !== true) {
+      const why = isDiskFull(written, this.root) ? 'the disk was full' : `the store could not be written (${(written as Error)?.message})`;
+      busy.forEach((writer, i) => {
+        Object.assign(writer, before[i]!);
+        const lost: Unstored = { stdoutBytes: 0, stderrBytes: 0, events: writer.events.length };
+        for (const chunk of writer.logs) {
+          const bytes = chunk.lines.slice(chunk.first).reduce((n, line) => n + Buffer.byteLength(line), 0);
+          if (chunk.stream === 'stdout') lost.stdoutBytes += bytes;
+          else lost.stderrBytes += bytes;
+        }
+        for (const into of [writer.gap, writer.lost]) {
+          into.stdoutBytes += lost.stdoutBytes;
+          into.stderrBytes += lost.stderrBytes;
+          into.events += lost.events;
+          into.why = why;
+        }
+      });
+    }
     // Written or given up on: either way it is not written twice.
     for (const writer of busy) {
       writer.events = [];
@@ -643,13 +754,16 @@ export class Store {
   }
 
   /** A write made while a run goes on: if it fails (disk full, locked too long), the run goes on unrecorded. */
-  private write(fn: () => void): void {
+  private write(fn: () => void): true | unknown {
     try {
       fn();
+      return true;
     } catch (err) {
-      if (this.warnedWrite) return;
+      if (this.warnedWrite) return err;
       this.warnedWrite = true;
-      this.warn(`stepcron: warning: could not write to ${displayPath(this.file)} (${(err as Error).message}): the run goes on, but its events, output or tasks may be missing there`);
+      const why = isDiskFull(err, this.root) ? diskFullMessage(this.file) : `could not write to ${displayPath(this.file)} (${(err as Error).message})`;
+      this.warn(`stepcron: warning: ${why}; the run goes on, and its outcome will be recorded, but some of its output or events will not`);
+      return err;
     }
   }
 
@@ -809,6 +923,33 @@ function killGroup(pgid: number, leaderStart: string): void {
   }
 }
 
+/** The store keeps job output (a secret a job prints among it): its folder and files are its owner's alone. */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
+/**
+ * Makes the store private before SQLite opens it: the folder 0700, store.db created 0600 (SQLite gives its -wal and
+ * -shm the database's mode), and a store made before this (0755 and 0644 under a usual umask) tightened. A store in a
+ * folder of someone else's cannot be changed: said once, and used as it is.
+ */
+function makePrivate(root: string, file: string, warn: (line: string) => void): void {
+  try {
+    if ((statSync(root).mode & 0o777) !== PRIVATE_DIR) chmodSync(root, PRIVATE_DIR);
+    closeSync(openSync(file, 'a', PRIVATE_FILE));
+    for (const suffix of ['', '-wal', '-shm']) {
+      const mode = statSync(file + suffix, { throwIfNoEntry: false })?.mode;
+      try {
+        if (mode !== undefined && (mode & 0o777) !== PRIVATE_FILE) chmodSync(file + suffix, PRIVATE_FILE);
+      } catch (err) {
+        // Another stepcron process's last close removed its WAL files meanwhile: nothing left to tighten.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  } catch (err) {
+    warn(`stepcron: warning: cannot make ${displayPath(root)} private to you (${(err as NodeJS.ErrnoException).code}): other users may read the job output it keeps; chmod 700 ${displayPath(root)} and 600 its files`);
+  }
+}
+
 /** node:sqlite, loaded when a store is opened: it exists on Node >= 22.13 only (the project's Node is 24). */
 function sqlite(): typeof import('node:sqlite') {
   const found = process.getBuiltinModule?.('node:sqlite') as typeof import('node:sqlite') | undefined;
@@ -871,8 +1012,61 @@ function storeError(err: unknown, file: string): Error {
   if (base === 11 || base === 26) return new StoreError(`${shown} is damaged (${errstr}): delete it (rm ${shown}) to start a new one`);
   if (base === 5 || base === 6) return new StoreError(`${shown} stayed locked by another stepcron process for ${BUSY_TIMEOUT_MS / 1000} s (${errstr}): try again when it has finished writing`);
   if (base === 8 || base === 14 || base === 23) return new StoreError(`cannot open ${shown} for writing (${errstr}): check the permissions of it and of its folder`);
-  if (base === 13) return new StoreError(`cannot write ${shown}: the disk is full`);
+  if (isDiskFull(err, dirname(file))) return new StoreError(diskFullMessage(file));
   return new StoreError(`${shown}: ${errstr ?? (err as Error).message}`);
+}
+
+/** Below this much free space, a write that fails with an I/O error failed for want of space (SQLite cannot tell). */
+const LOW_SPACE_BYTES = 1024 * 1024;
+/** Kept free per process with runs, for recording their outcome on a full disk. */
+const RESERVE_BYTES = 64 * 1024;
+const RESERVE_PREFIX = 'reserve-';
+
+/**
+ * SQLite's SQLITE_FULL, or an I/O error on a disk (nearly) full: growing the WAL index (-shm) on a full disk is
+ * SQLITE_IOERR ("disk I/O error"), which said nothing of the cause.
+ */
+function isDiskFull(err: unknown, folder: string): boolean {
+  const { errcode, code } = err as { errcode?: number; code?: string };
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  if (errcode === undefined) return false;
+  const base = errcode & 0xff;
+  if (base === 13) return true;
+  if (base !== 10) return false;
+  try {
+    const fs = statfsSync(folder);
+    return fs.bavail * fs.bsize < LOW_SPACE_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/** "Disk full", where, and what to do, in one line. */
+function diskFullMessage(file: string): string {
+  const folder = dirname(file);
+  let free = '';
+  try {
+    const fs = statfsSync(folder);
+    free = ` (${Math.floor((fs.bavail * fs.bsize) / 1024)} KiB free)`;
+  } catch {
+    // Only the figure is missing.
+  }
+  return `disk full: cannot write the run store ${displayPath(file)}${free}: free space on the disk that holds ${resolve(folder)} (stepcron keeps the last ${KEEP_RUNS} runs of each job there; rm -r ${displayPath(folder)} drops them all)`;
+}
+
+/** Removes the reserves of stepcron processes that are gone (killed before they could). */
+function removeStaleReserves(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(RESERVE_PREFIX)) continue;
+    const pid = Number(name.slice(RESERVE_PREFIX.length));
+    if (Number.isInteger(pid) && pid !== process.pid && processStartTime(pid) === undefined) rmSync(join(root, name), { force: true });
+  }
 }
 
 /** A path as the user would type it: relative to the current folder when inside it. */

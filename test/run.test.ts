@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processBackend } from '../cli/backends/process';
 import { type RunRecord, Store } from '../cli/store';
-import { runLocal } from '../cli/run';
+import { formatSummary, runLocal } from '../cli/run';
+import { type EcsBackend, TaskStartError } from '../cli/backends/types';
 import { jobFrom } from './support/workflow';
 
 const job = (name: string, command: string) => jobFrom(`
@@ -82,5 +83,40 @@ describe('runLocal', () => {
     expect(summary.status).toBe('ABORTED');
     expect(history.list()[0]).toMatchObject({ job: 'long', status: 'ABORTED' });
     expect(await backend.list(summary.execution)).toEqual([]);
+  });
+  it('a bug in the local runner (a TypeError from the ECS stand-in) fails the run as an internal error, with its cause printed: not as a start failure nobody can read', async () => {
+    // Prepare: a backend whose run throws what no AWS service answers with
+    const broken: EcsBackend = {
+      name: 'process',
+      run: async () => { throw new TypeError("Cannot read properties of undefined (reading 'pid')"); },
+      list: async () => [],
+      stop: async () => undefined,
+      stopAll: async () => undefined,
+    };
+    const history = Store.open(join(dir, '.stepcron'));
+    // Act
+    const summary = await runLocal({ job: job('buggy', 'exit 0'), stage: 'test', input: {}, backend: broken, history, skipWaits: true, err: () => undefined, out: () => undefined });
+    // Assess: the run ends at once (no start-failure retries), and the summary says what broke, where
+    expect(summary).toMatchObject({ status: 'FAILED', error: 'stepcron.InternalError' });
+    expect(summary.tasks).toEqual([{ attempts: 1, exitCode: null, status: 'FAILED' }]);
+    expect(formatSummary(summary)).toContain("error        stepcron.InternalError: TypeError: Cannot read properties of undefined (reading 'pid') (serving RunTask, at ");
+    expect(history.list()[0]).toMatchObject({ job: 'buggy', status: 'FAILED', error: 'stepcron.InternalError' });
+  });
+  it('a fan-out item that never started is listed in the summary with its error and cause (an item with no exit code said nothing of why)', async () => {
+    // Prepare: ECS refuses every start
+    const refusing: EcsBackend = {
+      name: 'process',
+      run: async () => { throw new TaskStartError('cannot run docker: spawn docker ENOENT'); },
+      list: async () => [],
+      stop: async () => undefined,
+      stopAll: async () => undefined,
+    };
+    const fan = { ...job('fan', 'exit 0'), fanOut: { items: ['a'], maxConcurrency: 1, toleratedFailurePercentage: 0 } } as ReturnType<typeof job>;
+    const history = Store.open(join(dir, '.stepcron'));
+    // Act
+    const summary = await runLocal({ job: fan, stage: 'test', input: {}, backend: refusing, history, skipWaits: true, err: () => undefined, out: () => undefined });
+    // Assess
+    expect(summary.failedItems).toEqual([expect.objectContaining({ index: 0, exitCode: null, reason: 'JobStartFailed: cannot run docker: spawn docker ENOENT' })]);
+    expect(formatSummary(summary)).toMatch(/#0 +"a" +exit - +attempts 1 +JobStartFailed: cannot run docker: spawn docker ENOENT/);
   });
 });

@@ -2,7 +2,7 @@
 // runner and a reused pid, exactly one of two simultaneous starts, claims raced by two processes, damaged and odd
 // stores, and job output kept per run (the last 1 MiB per stream) as `stepcron logs` prints it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -461,6 +461,64 @@ describe('Store: damaged, old and odd stores', () => {
     expect(notes).toEqual([`stepcron: note: ${join(old, 'runs')}/ holds runs of an older stepcron, which this one no longer reads (runs are in ${join(old, 'store.db')} now): delete it (rm -r ${join(old, 'runs')}) when you no longer need them`]);
     expect([withOld.list(), withStray.list()]).toEqual([[], []]);
     for (const s of [fresh, withOld, withStray]) s.close();
+  });
+});
+
+describe('Store: private to its owner', () => {
+  const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+  it('a new store is created 0700, store.db and its -wal and -shm 0600, whatever the umask would give', () => {
+    // Prepare: the usual umask, under which files were 0644 and the folder 0755
+    const umask = process.umask(0o022);
+    try {
+      const root = join(tempDir(), '.stepcron');
+      // Act: a run written, so the WAL and its index exist
+      const store = Store.open(root);
+      store.start(record('job', 'e1'), { secret: 'x' }, () => undefined);
+      // Assess
+      expect(['', '-wal', '-shm'].map((s) => existsSync(join(root, `store.db${s}`)))).toEqual([true, true, true]);
+      expect([mode(root), ...['', '-wal', '-shm'].map((s) => mode(join(root, `store.db${s}`)))]).toEqual(['700', '600', '600', '600']);
+      store.close();
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('a store made world-readable before is tightened when it is opened, and keeps its runs', () => {
+    // Prepare: a store as older stepcron left it (0755, 0644), WAL files included
+    const root = join(tempDir(), '.stepcron');
+    const before = Store.open(root);
+    before.start(record('job', 'e1'), {}, () => undefined);
+    chmodSync(root, 0o755);
+    for (const s of ['', '-wal', '-shm']) chmodSync(join(root, `store.db${s}`), 0o644);
+    // Act
+    const after = Store.open(root);
+    // Assess
+    expect([mode(root), ...['', '-wal', '-shm'].map((s) => mode(join(root, `store.db${s}`)))]).toEqual(['700', '600', '600', '600']);
+    expect(after.list().map((r) => r.execution)).toEqual(['e1']);
+    before.close();
+    after.close();
+  });
+});
+
+describe('Store: the reserve kept for recording outcomes on a full disk', () => {
+  it('exists only while the process has runs, and one left by a killed process is removed by the next open', () => {
+    // Prepare: a reserve of a process that is gone (pid 2^22 + 1 is above Linux's pid_max), and one of a live process
+    const root = tempDir();
+    const store = Store.open(root);
+    const reserves = () => readdirSync(root).filter((f) => f.startsWith('reserve-')).sort();
+    writeFileSync(join(root, 'reserve-4194305'), '');
+    const live = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.add(live);
+    writeFileSync(join(root, `reserve-${live.pid}`), '');
+    // Act + Assess: a run holds one of 64 KiB for this process; its end gives it back
+    store.start(record('job', 'e1'), {}, () => undefined);
+    expect(statSync(join(root, `reserve-${process.pid}`)).size).toBe(64 * 1024);
+    store.finish({ ...record('job', 'e1'), status: 'SUCCEEDED' }, {});
+    expect(reserves()).toEqual([`reserve-4194305`, `reserve-${live.pid}`].sort());
+    Store.open(root).close();
+    expect(reserves()).toEqual([`reserve-${live.pid}`]);
+    store.close();
   });
 });
 

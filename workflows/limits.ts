@@ -47,6 +47,40 @@ export function payloadBytes(value: unknown): number {
   return json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
 }
 
+// How deeply JSON may nest. AWS documents no depth limit for Step Functions (its service quotas bound a payload's size,
+// 256 KiB, not its nesting; nothing in the docs or issue trackers searched for this says otherwise), so a deep input is
+// taken on AWS as far as we know. The local engine cannot take it: aws-local-stepfunctions copies every state's input
+// recursively (cloneJSON), which overflows Node's stack between 1,800 and 2,000 levels of objects (3,000-4,000 of
+// arrays), measured through `stepcron run`; JSON.stringify itself gives out near 5,000. Past that a run hung (its
+// slot held) or died with a stack trace. So the local runner refuses, before it records anything, an input or item
+// nested deeper than this: a limit of the local engine, named as such, with room below where the engine breaks.
+/** The deepest nesting (objects and arrays) a local run takes in its input or in a fan-out item. Local only. */
+export const LOCAL_DEPTH_LIMIT = 1_500;
+
+/**
+ * How many levels of objects and arrays `value` nests (a scalar: 0, `{}` or `[]`: 1), counted without recursion so any
+ * depth can be measured; stops counting past `stopAbove` (the answer is then stopAbove + 1).
+ */
+export function jsonDepth(value: unknown, stopAbove = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > stopAbove) return stopAbove + 1;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Why the local runner cannot take this JSON (`what`: "the run input", "item 3"), or undefined if it can. */
+export function localDepthProblem(value: unknown, what: string): string | undefined {
+  if (jsonDepth(value, LOCAL_DEPTH_LIMIT) <= LOCAL_DEPTH_LIMIT) return undefined;
+  return `${what} is nested more than ${LOCAL_DEPTH_LIMIT.toLocaleString('en-US')} levels deep: the most the local runner takes`
+    + ` (a limit of stepcron's local engine, not of AWS, which documents none); flatten it, or pass an S3 key instead of the data`;
+}
+
 /** States.DataLimitExceeded's cause for a state whose result (or input, after Parameters) is too large. */
 export function dataLimitCause(state: string, what: 'result' | 'input' = 'result'): string {
   // The 'result' wording is AWS's, as recorded; the 'input' wording is ours (no recording of it found).

@@ -1,0 +1,129 @@
+// A full disk under the run store (issue 13), on a real small filesystem: a tmpfs mounted in a temporary folder for
+// this file (root may mount; skipped, saying why, where mounting is not permitted). A full disk never changes how a
+// run is recorded or the exit code of a job that succeeded; what could not be stored is said in the summary and marked
+// where it is missing in `logs`; and every command says "disk full", where, and what to do.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processBackend } from '../cli/backends/process';
+import { runLocal, type Summary } from '../cli/run';
+import { Store } from '../cli/store';
+import { jobFrom } from './support/workflow';
+
+const BIN = join(__dirname, '..', 'bin', 'stepcron.cjs');
+const mountPoint = mkdtempSync(join(tmpdir(), 'stepcron-full-'));
+const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', mountPoint], { encoding: 'utf8' });
+const skipReason = mounted.status === 0 ? undefined : `cannot mount a tmpfs here (${(mounted.stderr || mounted.error?.message || '').trim()}): the disk-full tests are skipped`;
+if (skipReason) console.warn(skipReason);
+const onTmpfs = skipReason ? it.skip : it;
+
+afterAll(() => {
+  // Lazily: a store a failed test left open must not keep the mount.
+  if (!skipReason) spawnSync('umount', ['-l', mountPoint]);
+  rmdirSync(mountPoint);
+});
+
+const FILLER = join(mountPoint, 'filler');
+/** Fills the filesystem up to `leftKiB` KiB free (0: full). */
+function leave(leftKiB: number): void {
+  rmSync(FILLER, { force: true });
+  const fs = statfsSync(mountPoint);
+  const free = fs.bavail * fs.bsize;
+  writeFileSync(FILLER, Buffer.alloc(Math.max(0, free - leftKiB * 1024)));
+  if (leftKiB === 0) {
+    // Whatever a block's rounding left.
+    try {
+      writeFileSync(join(mountPoint, 'filler-2'), Buffer.alloc(64 * 1024));
+    } catch {
+      // Full: as wanted.
+    }
+  }
+}
+
+beforeEach(() => {
+  if (skipReason) return;
+  for (const name of ['filler', 'filler-2', '.stepcron', 'jobs.yml']) rmSync(join(mountPoint, name), { recursive: true, force: true });
+});
+
+/** 3,000 lines, about 175 KB: more than the store can keep with 150 KiB free. */
+const CHATTY = 'i=0; while [ $i -lt 3000 ]; do echo "line $i of the output that fills the disk"; i=$((i+1)); done';
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: mountPoint, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function catalog(): void {
+  writeFileSync(join(mountPoint, 'jobs.yml'), `defaults:\n  image: local:1\n  retries: 0\njobs:\n  chatty:\n    description: chatty\n    schedule: rate(1 hour)\n    command: [sh, -c, '${CHATTY}']\n`);
+}
+
+describe('a full disk under the run store', () => {
+  onTmpfs('a job that succeeds while the disk fills: recorded SUCCEEDED, exit 0, the lost output counted in the summary and marked at its place in the logs', async () => {
+    // Prepare: a store, then 150 KiB left
+    const store = Store.open(join(mountPoint, '.stepcron'), { warn: () => undefined });
+    leave(150);
+    const job = jobFrom(`
+jobs:
+  chatty:
+    description: chatty
+    schedule: rate(1 hour)
+    image: local:1
+    command: [sh, -c, '${CHATTY}']
+    retries: 0
+`);
+    // Act
+    const summary = await runLocal({ job, stage: 'test', input: {}, backend: processBackend(), history: store, err: () => undefined, out: () => undefined });
+    // Assess: the outcome and the exit code stand; the summary says what is missing
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', tasks: [{ exitCode: 0, status: 'SUCCEEDED' }] });
+    expect(summary.unstored?.stdoutBytes).toBeGreaterThan(0);
+    expect(store.find('chatty', summary.execution)?.status).toBe('SUCCEEDED');
+    // The end was lost, not the front dropped: no "first bytes dropped", and a line where the output is missing
+    const { chunks, dropped } = store.logs(summary.execution);
+    expect(dropped).toEqual({ stdout: 0, stderr: 0 });
+    expect(chunks.at(-1)).toEqual({ stream: 'stderr', text: expect.stringMatching(/^\[stepcron: \d+ bytes of stdout(, \d+ events)? of this run could not be stored here: the disk was full\]\n$/) });
+    expect((store.summary(summary.execution) as Summary).unstored).toEqual(summary.unstored);
+    store.close();
+  });
+
+  onTmpfs('stepcron run --json with the disk filling up: exit 0, the summary printed, the run SUCCEEDED in the store (was: exit 2, no JSON, ABORTED)', async () => {
+    // Prepare
+    catalog();
+    expect((await cli(['runs', 'chatty', '--catalog', 'jobs.yml'])).code).toBe(0);
+    leave(150);
+    // Act
+    const run = await cli(['run', 'chatty', '--catalog', 'jobs.yml', '--json']);
+    // Assess
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!) as Summary;
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', unstored: { stdoutBytes: expect.any(Number) } });
+    expect(run.stderr).toContain('stepcron: warning: disk full: cannot write the run store .stepcron/store.db');
+    const runs = await cli(['runs', 'chatty', '--catalog', 'jobs.yml']);
+    expect(runs.stdout).toMatch(new RegExp(`SUCCEEDED\\t${summary.execution}`));
+    expect(runs.stdout).not.toContain('ABORTED');
+  });
+
+  onTmpfs('a full disk: a run is refused before it starts, in one line saying "disk full", where and what to do; a read works or says the same', async () => {
+    // Prepare
+    catalog();
+    expect((await cli(['run', 'chatty', '--catalog', 'jobs.yml'])).code).toBe(0);
+    leave(0);
+    // Act
+    const run = await cli(['run', 'chatty', '--catalog', 'jobs.yml']);
+    const runs = await cli(['runs', 'chatty', '--catalog', 'jobs.yml']);
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^stepcron: disk full: cannot write the run store \\.stepcron/store\\.db \\(\\d+ KiB free\\): free space on the disk that holds ${mountPoint}/\\.stepcron \\(stepcron keeps the last 200 runs of each job there; rm -r \\.stepcron drops them all\\)\\n$`));
+    expect(run.stdout).not.toContain('line 0');
+    // A read works while SQLite's shared-memory file (-shm) is there; when the last process removed it, SQLite must
+    // create it again, which a full disk refuses: then it says "disk full" too (it said "disk I/O error").
+    if (runs.code === 0) expect(runs.stdout.match(/SUCCEEDED/g)).toHaveLength(1);
+    else expect({ code: runs.code, stderr: runs.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/^stepcron: disk full: cannot write the run store .*\n$/) });
+  });
+});
