@@ -8,6 +8,7 @@ import { alertProblems, MAX_SUCCESS_DEADLINE_MINUTES } from './alerts';
 import { S3_ITEMS } from './compile';
 import { awsSchedulesFor, CrontabError } from './crontab';
 import { closest, jobNameProblem, stageProblem } from './names';
+import { overrideChars, RUN_INPUT_OVERRIDE_CHARS } from './limits';
 
 // The service name: workflows/names.ts builds every AWS name from it.
 export { SERVICE } from './names';
@@ -69,6 +70,12 @@ const envMap = <V extends z.ZodType>(value: V, what: string) => z.record(z.strin
 const SECRET_REF = /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:]*:[^:]*:[^:]*)?|\/[A-Za-z0-9_.\-/]+)$/;
 const SECRET_FORMS = 'an SSM parameter /name or ARN, or a Secrets Manager secret ARN (optionally :json-key:version-stage:version-id, e.g. \'arn:...:secret:db-AbCdEf:password::\')';
 const secretRef = z.string(expects(SECRET_FORMS)).superRefine((ref, ctx) => {
+  const fields = /:secret:[^:]+:([^:]*):([^:]*):([^:]*)$/.exec(ref);
+  if (SECRET_REF.test(ref) && fields?.[2] && fields[3]) {
+    // ECS (and Secrets Manager's GetSecretValue) take a version stage or a version id, never both.
+    ctx.addIssue({ code: 'custom', message: `gives both a version stage (${fields[2]}) and a version id: keep one, leave the other field empty` });
+    return;
+  }
   if (SECRET_REF.test(ref)) return;
   // A JSON key without its two trailing fields: ECS wants all three, empty ones as colons.
   const key = /^(arn:aws[a-z-]*:secretsmanager:[^:]+:\d{12}:secret:[^:]+):([^:]*)(:[^:]*)?$/.exec(ref);
@@ -190,6 +197,23 @@ function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string
   if (isPlainObject(spec.input)) problems.push(...templateProblems(spec.input, 'input'));
   const items = isPlainObject(spec.fanOut) ? spec.fanOut.items : undefined;
   if (Array.isArray(items)) problems.push(...templateProblems(items, 'fanOut.items'));
+  // Every run passes the catalog's input (and each item) to its task in ECS's 8 KiB of overrides: too much here and
+  // every run, scheduled ones included, fails its precheck.
+  if (isPlainObject(spec.input) || Array.isArray(items)) {
+    let size = 0;
+    try {
+      size = overrideChars(isPlainObject(spec.input) ? spec.input : {}, Array.isArray(items) ? items : []);
+    } catch {
+      size = Number.POSITIVE_INFINITY;
+    }
+    if (size > RUN_INPUT_OVERRIDE_CHARS) {
+      problems.push({
+        path: isPlainObject(spec.input) ? 'input' : 'fanOut.items',
+        message: `${Number.isFinite(size) ? `is ${size} characters` : 'is nested too deeply'} as ECS container overrides (input plus the largest item), ` +
+          `and every run would fail its precheck: keep it under ${RUN_INPUT_OVERRIDE_CHARS} (ECS allows 8 KiB in total), e.g. put the data in S3 and pass its key`,
+      });
+    }
+  }
   if (['successDeadlineMinutes', 'runtimeWarningSeconds', 'minRuntimeSeconds'].some((k) => typeof spec[k] === 'number')) {
     const whole = (key: string, fallback: number) => (Number.isInteger(num(key, fallback)) ? num(key, fallback) as number : undefined);
     const [timeoutSeconds, retries] = [whole('timeoutSeconds', 3600), whole('retries', 2)];

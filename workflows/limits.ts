@@ -33,6 +33,16 @@ export const HISTORY_EVENT_LIMIT = 25_000;
 export const INLINE_MAP_MAX_CONCURRENCY = 40;
 /** ECS RunTask `overrides`: 8,192 characters of JSON, formatting included. */
 export const ECS_OVERRIDES_LIMIT = 8_192;
+/**
+ * What of those 8 KiB a run's input and its largest fan-out item may take (they travel as JSON inside JSON, in
+ * STEPCRON_INPUT/STEPCRON_ITEM); the rest is left for the other STEPCRON_* variables.
+ */
+export const RUN_INPUT_OVERRIDE_CHARS = 7 * 1024;
+/** The characters a run's input and its largest item take in the container overrides. Throws RangeError when too deep. */
+export function overrideChars(input: unknown, items: readonly unknown[]): number {
+  const inJson = (value: unknown) => JSON.stringify(JSON.stringify(value)).length;
+  return inJson(input) + items.reduce<number>((max, item) => Math.max(max, inJson(item)), 0);
+}
 /** Execution (and state machine) names: 1-80 characters. */
 export const EXECUTION_NAME_MAX = 80;
 

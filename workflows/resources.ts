@@ -11,6 +11,7 @@ import {
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
 import { deployedExpression } from './schedule';
+import { JOB_STACKS, stackId } from './stacks';
 
 /** Per-stage values from serverless.yml `params:`. */
 export interface StageParams {
@@ -241,10 +242,34 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     };
   }
   Object.assign(out, bufferResources(jobs, stage));
+  const clashes = logicalIdClashes(jobs, Object.keys(out));
+  if (clashes.length) throw new ParamsError(`stage ${stage}: ${clashes.join('; ')}`);
   for (const job of jobs) Object.assign(out, jobResources(job, params));
   const oversized = policyProblems(out, jobs);
   if (oversized.length) throw new ParamsError(`stage ${stage}: ${oversized.join('; ')}`);
   return out;
+}
+
+/** `text` in at most `max` UTF-16 units, never cut inside a character (a lone surrogate would reach AWS as U+FFFD). */
+export function cutText(text: string, max: number): string {
+  const cut = text.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/** Logical ids the framework adds to the stage's template beside ours (osls: the functions, their log groups, its bucket). */
+const FRAMEWORK_IDS = ['PrecheckLambdaFunction', 'NotifyLambdaFunction', 'PrecheckLogGroup', 'NotifyLogGroup', 'ServerlessDeploymentBucket',
+  'ServerlessDeploymentBucketPolicy', 'IamRoleLambdaExecution'];
+
+/**
+ * A job whose resources would take a logical id the stage already uses (job `scheduler-dead-letter`'s alarm is
+ * `SchedulerDeadLetterAlarm`, the stage's own): one template key would silently replace the other. One line per job.
+ */
+function logicalIdClashes(jobs: Job[], sharedIds: string[]): string[] {
+  const shared = new Set([...sharedIds, ...FRAMEWORK_IDS, ...Array.from({ length: JOB_STACKS }, (_, i) => stackId(i))]);
+  return jobs.flatMap((job) => {
+    const clash = jobResourceIds(job).find((id) => shared.has(id));
+    return clash ? [`jobs.${job.name}: its resource ${clash} would replace the stage's own resource of that logical id: rename the job`] : [];
+  });
 }
 
 /** IAM's default quotas that a stage's roles meet (AWS docs, "IAM and AWS STS quotas"). */
@@ -315,11 +340,23 @@ function policyProblems(out: Cfn, jobs: Job[]): string[] {
  * outgrow the role's 10 KB of policy, so the stage's name prefix is used instead, as for the other states actions.
  */
 const BUFFER_JOBS_LISTED = 20;
+/**
+ * EventBridge's limit on an event pattern (2,048 characters by default), and what the pattern is without its state
+ * machine ARNs; each ARN is counted at its longest resolved form (partition, region and account at their longest).
+ */
+const EVENT_PATTERN_MAX = 2_048;
+const PATTERN_WITHOUT_ARNS = JSON.stringify({ source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'],
+  detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [] } }).length;
+const LONGEST_MACHINE_ARN_PREFIX = 'arn:aws-iso-b:states:ap-southeast-7:123456789012:stateMachine:'.length;
 
-/** The state machines of the buffer jobs: by name, or all the stage's when there are too many to list. */
+/**
+ * The state machines of the buffer jobs: by name, or all the stage's when there are too many to list, or their ARNs
+ * would pass the rule's event pattern limit (20 names of 30 characters already would).
+ */
 function bufferMachines(jobs: Job[], stage: string): Array<{ name: string; prefix: boolean }> {
   const names = jobs.filter((j) => j.concurrency === 'buffer').map((j) => stateMachineName(j, stage));
-  if (names.length <= BUFFER_JOBS_LISTED) return names.map((name) => ({ name, prefix: false }));
+  const pattern = PATTERN_WITHOUT_ARNS + names.reduce((n, name) => n + LONGEST_MACHINE_ARN_PREFIX + name.length + 3, 0);
+  if (names.length <= BUFFER_JOBS_LISTED && pattern <= EVENT_PATTERN_MAX) return names.map((name) => ({ name, prefix: false }));
   return [{ name: jobPrefix(stage), prefix: true }];
 }
 
@@ -584,7 +621,7 @@ function jobResources(job: Job, params: StageParams): Cfn {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
         // What the catalog says, for the console: an aligned rate(...) deploys as its cron(...) (no run at deploy).
-        Description: `${job.name} (schedule: ${job.schedule}): ${job.description}`.slice(0, SCHEDULE_DESCRIPTION_MAX),
+        Description: cutText(`${job.name} (schedule: ${job.schedule}): ${job.description}`, SCHEDULE_DESCRIPTION_MAX),
         ScheduleExpression: deployedExpression(job.schedule),
         ScheduleExpressionTimezone: job.timezone,
         State: enabled ? 'ENABLED' : 'DISABLED',
@@ -736,22 +773,24 @@ const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
  * partial ARN or a name `<it>-??????`, which matches that secret's random suffix and no longer name (`db-??????` is not
  * `db-other-AbCdEf`). Used for the jobs' secrets and the stage's slackWebhookSecret alike.
  */
-export function secretGrant(ref: string): { action: 'ssm:GetParameters' | 'secretsmanager:GetSecretValue'; resource: unknown } {
-  if (ref.startsWith('/')) return { action: 'ssm:GetParameters', resource: arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${literal(ref.slice(1))}`) };
-  if (/^arn:[^:]+:ssm:/.test(ref)) return { action: 'ssm:GetParameters', resource: ref };
+export function secretGrant(ref: string): { action: 'ssm:GetParameters' | 'secretsmanager:GetSecretValue'; resource: unknown[] } {
+  if (ref.startsWith('/')) return { action: 'ssm:GetParameters', resource: [arn(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${literal(ref.slice(1))}`)] };
+  if (/^arn:[^:]+:ssm:/.test(ref)) return { action: 'ssm:GetParameters', resource: [ref] };
   // arn:partition:secretsmanager:region:account:secret:name[:json-key:version-stage:version-id]; names have no ':'.
   const secret = ref.startsWith('arn:') ? ref.split(':').slice(0, 7).join(':') : undefined;
-  if (secret) return { action: 'secretsmanager:GetSecretValue', resource: SECRET_SUFFIX.test(secret) ? secret : `${secret}-??????` };
-  return { action: 'secretsmanager:GetSecretValue', resource: arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${literal(ref)}-??????`) };
+  // A name that ends like a suffix (`prod/db-secret`) may still be a partial ARN: Secrets Manager itself reads such
+  // an ARN both ways, so both are granted (the second matches only that name plus a random suffix).
+  if (secret) return { action: 'secretsmanager:GetSecretValue', resource: SECRET_SUFFIX.test(secret) ? [secret, `${secret}-??????`] : [`${secret}-??????`] };
+  return { action: 'secretsmanager:GetSecretValue', resource: [arn(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${literal(ref)}-??????`)] };
 }
 
 /** One statement per action, each secret once (several keys of one JSON secret are one grant). */
 function secretStatements(refs: string[]): Cfn[] {
   const byAction = new Map<string, Map<string, unknown>>();
   for (const ref of refs) {
-    const { action, resource } = secretGrant(ref);
+    const { action, resource: granted } = secretGrant(ref);
     const resources = byAction.get(action) ?? new Map<string, unknown>();
-    resources.set(JSON.stringify(resource), resource);
+    for (const resource of granted) resources.set(JSON.stringify(resource), resource);
     byAction.set(action, resources);
   }
   return [...byAction].sort(([a], [b]) => b.localeCompare(a))

@@ -7,6 +7,7 @@ import { type ReconcileEvent, type RunEndedEvent, type RunInput, RunInputSchema,
 import { InvalidInputError, parseOrThrow } from './errors';
 import { S3_ITEMS } from '../../workflows/compile';
 import { bufferedRunName } from '../../workflows/names';
+import { overrideChars, RUN_INPUT_OVERRIDE_CHARS } from '../../workflows/limits';
 
 export interface RunningExecution {
   executionArn: string;
@@ -72,9 +73,6 @@ export const BUFFER_PLACE_MARGIN_MS = 15 * 60 * 1000;
 export const REPLACED_ERROR = 'stepcron.Replaced';
 /** ECS StartedBy allows 128 characters; fan-out items append `-<index>`. */
 const MAX_RUN_ID = 100;
-// ECS container overrides allow 8 KiB in total and carry the input (and item) as JSON inside JSON; the rest is
-// left for the other STEPCRON_* variables.
-const MAX_OVERRIDE_CHARS = 7 * 1024;
 
 type Decision = Pick<PrecheckResult, 'run' | 'reason' | 'bufferedBehind'>;
 
@@ -390,21 +388,18 @@ function describe(value: unknown): string {
 }
 
 function checkOverrideSize(input: Record<string, unknown>, items: unknown[]): void {
-  const inJson = (value: unknown) => {
-    try {
-      return JSON.stringify(JSON.stringify(value)).length;
-    } catch (err) {
-      // A few thousand levels of nesting fit in Step Functions' 256 KB input but overflow JSON.stringify's stack.
-      if (err instanceof RangeError) throw new InvalidInputError(['input: is nested too deeply to pass to the container: flatten it, or pass an S3 key instead']);
-      throw err;
-    }
-  };
-  const largestItem = items.reduce<number>((max, item) => Math.max(max, inJson(item)), 0);
-  const size = inJson(input) + largestItem;
-  if (size > MAX_OVERRIDE_CHARS) {
+  let size: number;
+  try {
+    size = overrideChars(input, items);
+  } catch (err) {
+    // A few thousand levels of nesting fit in Step Functions' 256 KB input but overflow JSON.stringify's stack.
+    if (err instanceof RangeError) throw new InvalidInputError(['input: is nested too deeply to pass to the container: flatten it, or pass an S3 key instead']);
+    throw err;
+  }
+  if (size > RUN_INPUT_OVERRIDE_CHARS) {
     throw new InvalidInputError([
       `input: is ${size} characters as container overrides (input${items.length ? ' plus the largest item' : ''}); ` +
-      `ECS allows 8 KiB in total: keep it under ${MAX_OVERRIDE_CHARS}, e.g. pass an S3 key instead of the data`,
+      `ECS allows 8 KiB in total: keep it under ${RUN_INPUT_OVERRIDE_CHARS}, e.g. pass an S3 key instead of the data`,
     ]);
   }
 }
