@@ -62,8 +62,10 @@ function loadStepFunctions(): typeof import('aws-local-stepfunctions') {
     module.exports, libraryRequire, module, file, dirname(file));
   return module.exports;
 }
-const { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } = loadStepFunctions();
-type StateMachine = InstanceType<typeof StateMachine>;
+/** The library as loaded: its StateMachine is read from here at each run (a test may wrap it to watch the Task states). */
+export const stepFunctions = { ...loadStepFunctions() };
+const { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError } = stepFunctions;
+type StateMachine = InstanceType<typeof stepFunctions.StateMachine>;
 
 /** One entry of the engine's event log (StateEntered, StateRetried, MapIterationFailed, ExecutionFailed, ...). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -214,7 +216,7 @@ export function validateDefinition(definition: Definition): void {
     return;
   }
   // On a copy: asl-validator writes defaults (QueryLanguage) into what it validates.
-  new StateMachine(JSON.parse(key), { validationOptions: { checkArn: false } });
+  new stepFunctions.StateMachine(JSON.parse(key), { validationOptions: { checkArn: false } });
   if (validated.size >= 200) validated.clear();
   validated.add(key);
   validatedObjects.add(definition);
@@ -401,7 +403,7 @@ export async function execute(definition: Definition, input: unknown, execution:
   }
   const waits = options.skipWaits ? Object.fromEntries(collectStates(definition.States, 'Wait').map((n) => [n, 0])) : {};
   const timeout = definition.TimeoutSeconds === undefined ? {} : { TimeoutSeconds: deadline };
-  const machine = new StateMachine(withInlineMapLimit({ ...served, ...timeout, ...(options.startAt && { StartAt: options.startAt }) }) as never,
+  const machine = new stepFunctions.StateMachine(withInlineMapLimit({ ...served, ...timeout, ...(options.startAt && { StartAt: options.startAt }) }) as never,
     { validationOptions: { noValidate: true } });
   run = machine.run(input as never, {
     overrides: {

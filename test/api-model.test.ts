@@ -9,6 +9,7 @@ import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { memoryClaims, precheck } from '../handlers/lib/precheck';
 import { LOCAL_DISTRIBUTED_MAP } from '../cli/distributed';
+import { stepFunctions } from '../cli/engine';
 import { parseCatalog } from '../workflows/catalog';
 import { stateMachines, toStageParams } from '../workflows/resources';
 import {
@@ -27,37 +28,37 @@ type Definition = { States: Record<string, Record<string, unknown>> };
 const deployed = (jobs: ReturnType<typeof parseCatalog>) =>
   (Object.values(stateMachines(jobs, PARAMS)) as Array<{ name: string; definition: Definition }>);
 
-// Each Task state's Parameters as the engine resolved them, recorded by wrapping aws-local-stepfunctions' handlers.
-const mockEvaluated: Array<{ resource: string; state: string; input: unknown }> = [];
-jest.mock('aws-local-stepfunctions', () => {
-  const actual = jest.requireActual('aws-local-stepfunctions');
-  const resources = (states: Record<string, Record<string, unknown>>, out = new Map<string, string>()) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') out.set(name, String(state.Resource));
-      const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, Record<string, unknown>> } | undefined;
-      if (processor) resources(processor.States, out);
-    }
-    return out;
-  };
-  class RecordingStateMachine extends actual.StateMachine {
-    private readonly resources: Map<string, string>;
-    constructor(definition: Definition, options: unknown) {
-      super(definition, options);
-      this.resources = resources(definition.States);
-    }
-    run(input: unknown, options: { overrides?: { taskResourceLocalHandlers?: Record<string, (i: unknown) => unknown> } }) {
-      const handlers = options?.overrides?.taskResourceLocalHandlers ?? {};
-      for (const [state, handler] of Object.entries(handlers)) {
-        handlers[state] = (taskInput: unknown) => {
-          mockEvaluated.push({ resource: this.resources.get(state) ?? '(unknown)', state, input: structuredClone(taskInput) });
-          return handler(taskInput);
-        };
-      }
-      return super.run(input, options);
-    }
+// Each Task state's Parameters as the engine resolved them, recorded by wrapping the engine's StateMachine (the
+// library as cli/engine.ts loads it) around its Task handlers.
+const evaluated: Array<{ resource: string; state: string; input: unknown }> = [];
+const Actual = stepFunctions.StateMachine;
+const resourcesOf = (states: Record<string, Record<string, unknown>>, out = new Map<string, string>()) => {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') out.set(name, String(state.Resource));
+    const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, Record<string, unknown>> } | undefined;
+    if (processor) resourcesOf(processor.States, out);
   }
-  return { ...actual, StateMachine: RecordingStateMachine };
-});
+  return out;
+};
+class RecordingStateMachine extends Actual {
+  private readonly resources: Map<string, string>;
+  constructor(...args: ConstructorParameters<typeof Actual>) {
+    super(...args);
+    this.resources = resourcesOf((args[0] as unknown as Definition).States);
+  }
+  override run(...args: Parameters<InstanceType<typeof Actual>['run']>) {
+    const handlers = (args[1]?.overrides?.taskResourceLocalHandlers ?? {}) as Record<string, (i: unknown) => unknown>;
+    for (const [state, handler] of Object.entries(handlers)) {
+      handlers[state] = (taskInput: unknown) => {
+        evaluated.push({ resource: this.resources.get(state) ?? '(unknown)', state, input: structuredClone(taskInput) });
+        return handler(taskInput);
+      };
+    }
+    return super.run(...args);
+  }
+}
+beforeAll(() => { stepFunctions.StateMachine = RecordingStateMachine; });
+afterAll(() => { stepFunctions.StateMachine = Actual; });
 
 describe('the deployed definitions hold up against the AWS API model', () => {
   for (const [name, jobs] of Object.entries(catalogs)) {
@@ -103,7 +104,7 @@ describe('the deployed definitions hold up against the AWS API model', () => {
     writeFileSync(join(s3Dir, 'shapes-items/list.csv'), 'id,region\nt1,eu\n');
     const realPrecheck = (e: Parameters<typeof precheck>[0]) =>
       precheck(e, { executions: { listRunning: async () => [], stop: async () => undefined }, claims: memoryClaims() });
-    mockEvaluated.length = 0;
+    evaluated.length = 0;
     try {
       // Act: every shape succeeds once; one fails with its retries spent; one times out and is stopped
       for (const job of parseCatalog(shapesCatalog(), { stage: 'test' })) {
@@ -117,7 +118,7 @@ describe('the deployed definitions hold up against the AWS API model', () => {
       rmSync(s3Dir, { recursive: true, force: true });
     }
     // Assess: every evaluated call holds up, and every kind of Task state was evaluated
-    const calls = mockEvaluated.filter((c) => c.resource !== LOCAL_DISTRIBUTED_MAP);
+    const calls = evaluated.filter((c) => c.resource !== LOCAL_DISTRIBUTED_MAP);
     // The local runner's ARNs name the region `local` and account 000000000000, where a deploy has real ones.
     const deployedArns = (input: unknown) => JSON.parse(JSON.stringify(input).replaceAll(':local:000000000000:', ':eu-west-1:123456789012:'));
     const problems = calls.flatMap((c) => {
