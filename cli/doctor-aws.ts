@@ -18,6 +18,7 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Job } from '../workflows/catalog';
 import { type StageParams, stateMachineName, warningGroup } from '../workflows/resources';
+import { jobPrefix } from '../workflows/names';
 import { jobsNamed, type Line, ok, parseEcrImage, parseSecretRef, problem, type Stage, unchecked } from './doctor';
 import { awsError } from './ops/aws';
 
@@ -65,6 +66,18 @@ export function doctorClients(o: { region?: string | undefined; profile?: string
   };
 }
 
+/** The region the SDK itself would use (AWS_REGION, the profile's), or undefined when none is configured. */
+export async function configuredRegion(profile: string | undefined): Promise<string | undefined> {
+  const sts = new STSClient({ ...CLIENT_CONFIG, ...(profile && { profile }) });
+  try {
+    return await sts.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    sts.destroy();
+  }
+}
+
 export interface Identity {
   account: string;
   arn: string;
@@ -86,6 +99,7 @@ export async function awsChecks(stage: Stage, clients: DoctorClients): Promise<L
     checkImages(clients.ecr, stage.jobs),
     checkSecrets(clients, stage.jobs, who),
     checkQuotas(clients, stage),
+    checkStageNames(clients, stage),
   ]);
   return [ok(`credentials: ${who.arn} (account ${who.account}, region ${who.region})`), ...checks.flat()];
 }
@@ -257,7 +271,8 @@ export async function checkCluster(ecs: ECSClient, stage: Stage): Promise<Line[]
   if (!name) return [];
   return guarded(`ECS: cluster ${name}`, async () => {
     const found = await call('ecs:DescribeClusters', () => ecs.send(new DescribeClustersCommand({ clusters: [name] })));
-    const cluster = found.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
+    // A name, never an ARN: the params refuse one (workflows/resources.ts toStageParams).
+    const cluster = found.clusters?.find((c) => c.clusterName === name);
     const where = `set cluster for stage ${stage.stage} (params: in serverless.yml) to an existing cluster's name, or to '' for the stack to create one`;
     if (!cluster || cluster.status === 'INACTIVE') return [problem(`ECS: cluster ${name} ${cluster ? 'is INACTIVE (deleted)' : 'does not exist'}: ${where}`)];
     // Every job runs on FARGATE (Spot jobs fall back to it); Spot jobs start on FARGATE_SPOT.
@@ -425,13 +440,7 @@ async function iamQuotas(iam: IAMClient, stage: Stage): Promise<Line[]> {
 
 async function stateMachineQuota(sfn: SFNClient, stage: Stage): Promise<Line[]> {
   return guarded('quotas: state machines', async () => {
-    const names = new Set<string>();
-    let nextToken: string | undefined;
-    do {
-      const page = await call('states:ListStateMachines', () => sfn.send(new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken && { nextToken }) })));
-      for (const m of page.stateMachines ?? []) names.add(m.name!);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const names = await stateMachineNames(sfn);
     const adds = stage.jobs.filter((j) => !names.has(stateMachineName(j, stage.stage))).length;
     if (names.size + adds > STATE_MACHINES_QUOTA) {
       return [problem(`quotas: state machines: the region has ${n(names.size)} and stage ${stage.stage} creates ${adds} more, over Step Functions' default ` +
@@ -461,4 +470,76 @@ async function scheduleQuota(scheduler: SchedulerClient, stage: Stage): Promise<
     }
     return [ok(`quotas: schedule groups ${names.size} + ${adds} new of ${SCHEDULE_GROUPS_QUOTA}; ${n(stage.jobs.length)} schedules of 10,000,000 (not counted)`)];
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Stage names: every name and permission is scoped by the prefix stepcron-<stage>-, which also takes in a stage named
+// <stage>-<more>: stage dev's roles reach stage dev-alice's state machines, and dev's job alice-report and dev-alice's
+// job report are both stepcron-dev-alice-report. Offline nothing can know the other stages; the region can.
+
+export async function checkStageNames(clients: Pick<DoctorClients, 'sfn' | 'scheduler'>, stage: Stage): Promise<Line[]> {
+  return guarded('stage names', async () => {
+    const machines = await stateMachineNames(clients.sfn);
+    const stages = [stage.stage, ...await deployedStages(clients.scheduler)];
+    const prefix = jobPrefix(stage.stage);
+    const mine = new Set(stage.jobs.map((j) => stateMachineName(j, stage.stage)));
+    // A machine's stage: the longest known stage whose prefix its name starts with.
+    const owner = (name: string) => stages.filter((s) => name.startsWith(jobPrefix(s))).sort((a, b) => b.length - a.length)[0];
+    const fix = "rename the stage so no stage name is another's followed by '-'";
+    const lines: Line[] = [];
+    for (const name of [...machines].filter((m) => m.startsWith(prefix) && !mine.has(m)).sort()) {
+      const other = owner(name);
+      lines.push(problem(other && other !== stage.stage
+        ? `stage names: state machine ${name} is stage ${other}'s and starts with this stage's prefix ${prefix}: stage ${stage.stage}'s roles can start, ` +
+          `stop and read its runs, and a job ${name.slice(prefix.length)} here would take its name: ${fix}`
+        : `stage names: state machine ${name} starts with this stage's prefix ${prefix} but is no job of this catalog: another stage's ` +
+          `(named ${stage.stage}-...), which this stage's roles can start, stop and read, or a leftover: ${fix}, or delete the leftover`));
+    }
+    // The other way: a shorter stage (dev, for dev-alice) whose prefix takes in this stage's names.
+    const parts = stage.stage.split('-');
+    for (let i = 1; i < parts.length; i++) {
+      const shorter = parts.slice(0, i).join('-');
+      const theirs = [...machines].filter((m) => m.startsWith(jobPrefix(shorter)) && !m.startsWith(prefix) && (owner(m) ?? shorter) === shorter).sort();
+      if (theirs.length === 0 && !stages.includes(shorter)) continue;
+      const seen = theirs.length ? `state machines ${list(theirs.slice(0, 3))}${theirs.length > 3 ? ', ...' : ''}` : `schedule group ${warningGroup(shorter)}`;
+      lines.push(problem(`stage names: stage ${shorter} is in this region (${seen}) and its prefix ${jobPrefix(shorter)} takes in this stage's ${prefix}: ` +
+        `its roles can start, stop and read stage ${stage.stage}'s runs, and its job ${stage.stage.slice(shorter.length + 1)}-<job> would take the name of this stage's <job>: ${fix}`));
+    }
+    if (lines.length === 0) lines.push(ok(`stage names: no other stage's state machines under ${prefix}, and no stage whose prefix takes it in`));
+    return lines;
+  });
+}
+
+/** Every state machine's name in the region (ListStateMachines, paged). */
+async function stateMachineNames(sfn: SFNClient): Promise<Set<string>> {
+  const names = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await call('states:ListStateMachines', () => sfn.send(new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken && { nextToken }) })));
+    for (const m of page.stateMachines ?? []) names.add(m.name!);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
+}
+
+/**
+ * The stages deployed in the region, from their warnings schedule groups (stepcron-<stage>-warnings): what tells
+ * stage dev-alice's stepcron-dev-alice-report from stage dev's job alice-report. A hint only: without permission, none.
+ */
+async function deployedStages(scheduler: SchedulerClient): Promise<string[]> {
+  const stages: string[] = [];
+  let NextToken: string | undefined;
+  try {
+    do {
+      const page = await scheduler.send(new ListScheduleGroupsCommand({ MaxResults: 100, ...(NextToken && { NextToken }) }));
+      for (const g of page.ScheduleGroups ?? []) {
+        const stage = /^stepcron-(.+)-warnings$/.exec(g.Name ?? '')?.[1];
+        if (stage && warningGroup(stage) === g.Name) stages.push(stage);
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+  } catch {
+    return [];
+  }
+  return stages;
 }

@@ -11,14 +11,18 @@ import type { Job } from '../workflows/catalog';
 import type { StageParams } from '../workflows/resources';
 import { UsageError } from './errors';
 
-/** One line of the report: a check that passed (what it looked at), a problem (and its fix), or what was not checked. */
+/**
+ * One line of the report: a check that passed (what it looked at), a problem (and its fix), what was not checked, or
+ * a note (worth knowing, not a problem).
+ */
 export interface Line {
-  kind: 'ok' | 'problem' | 'unchecked';
+  kind: 'ok' | 'problem' | 'unchecked' | 'note';
   text: string;
 }
 export const ok = (text: string): Line => ({ kind: 'ok', text });
 export const problem = (text: string): Line => ({ kind: 'problem', text });
 export const unchecked = (text: string): Line => ({ kind: 'unchecked', text });
+export const note = (text: string): Line => ({ kind: 'note', text });
 
 /** What the AWS checks need from the offline part: the stage as it would deploy. */
 export interface Stage {
@@ -180,9 +184,35 @@ export function secretFormProblems(jobs: Job[]): Line[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// The region: the one `sls deploy` will use, not the SDK's own default.
+
+/** serverless.yml's `region: ${opt:region, '<default>'}` (quoted or not), or a plain region. */
+const OPT_REGION = /^\$\{opt:region,\s*(['"]?)([a-z0-9-]+)\1\s*\}$/;
+const PLAIN_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+/** Where the Serverless Framework deploys when provider.region is not set. */
+const SLS_DEFAULT_REGION = 'us-east-1';
+
+/**
+ * The region `sls deploy --stage X [--region R]` deploys to, and why: `--region` if given, else serverless.yml's
+ * provider.region (its `${opt:region, '<default>'}` default, or a plain region). No region when serverless.yml's
+ * value is one doctor cannot resolve (`${env:...}`, `${self:...}`): the SDK's own then, said in `why`.
+ */
+export async function deployRegion(region: string | undefined, serverlessFile: string): Promise<{ region?: string; why: string }> {
+  if (region) return { region, why: '--region, as sls deploy --region' };
+  // The offline checks have read this file already: the AWS checks do not start when they could not.
+  const value = (await import('./stage')).readProviderRegion(serverlessFile);
+  if (value === undefined || value === null || value === '') return { region: SLS_DEFAULT_REGION, why: "serverless.yml sets no provider.region: sls deploy's default" };
+  const text = String(value).trim();
+  const opt = OPT_REGION.exec(text);
+  if (opt) return { region: opt[2]!, why: "serverless.yml's default, as sls deploy without --region" };
+  if (PLAIN_REGION.test(text)) return { region: text, why: "serverless.yml's provider.region" };
+  return { why: `serverless.yml's provider.region ${text} is not read by doctor: pass --region as you deploy` };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // The command.
 
-const MARK: Record<Line['kind'], string> = { ok: '✓', problem: '✗', unchecked: '?' };
+const MARK: Record<Line['kind'], string> = { ok: '✓', problem: '✗', unchecked: '?', note: 'i' };
 
 /** The report: the header, a line per check, and the verdict. */
 export function formatReport(header: string, lines: Line[], stage: string): string {
@@ -199,9 +229,14 @@ export async function doctor(o: DoctorOptions, serverlessFile: string, out: (tex
   if (!o.aws && (o.region || o.profile)) throw new UsageError(`doctor: ${o.region ? '--region' : '--profile'} is for the AWS checks: add --aws`);
   const offline = await offlineChecks(o, serverlessFile);
   const lines = [...offline.lines];
+  let where = '';
   if (o.aws && offline.stage) {
-    const { awsChecks, doctorClients } = await import('./doctor-aws');
-    const clients = doctorClients(o);
+    const { awsChecks, configuredRegion, doctorClients } = await import('./doctor-aws');
+    const target = await deployRegion(o.region, serverlessFile);
+    where = `; AWS region ${target.region ?? 'from your AWS config'} (${target.why})`;
+    const own = target.region && await configuredRegion(o.profile);
+    if (own && own !== target.region) lines.push(note(`region: your AWS config's region is ${own}; checking ${target.region}, where sls deploy --stage ${o.stage} goes`));
+    const clients = doctorClients({ region: target.region, profile: o.profile });
     try {
       lines.push(...await awsChecks(offline.stage, clients));
     } finally {
@@ -213,7 +248,7 @@ export async function doctor(o: DoctorOptions, serverlessFile: string, out: (tex
     lines.push(unchecked(`AWS: not checked (network, images, secrets, quotas): npx stepcron doctor --stage ${o.stage} --aws`));
   }
   const shown = relative('.', serverlessFile);
-  out(formatReport(`stepcron doctor: stage ${o.stage} (${o.catalog}, params from ${shown && !shown.startsWith('..') ? shown : serverlessFile})`, lines, o.stage));
+  out(formatReport(`stepcron doctor: stage ${o.stage} (${o.catalog}, params from ${shown && !shown.startsWith('..') ? shown : serverlessFile}${where})`, lines, o.stage));
   return lines.some((l) => l.kind === 'problem') ? 1 : 0;
 }
 
@@ -224,7 +259,7 @@ export function addDoctorCommand(program: Command, deps: {
   deps.common(program.command('doctor')
     .description('before a first deploy: check what a deploy cannot (offline; with --aws the account: network, images, secrets, quotas); one line per problem')
     .option('--aws', 'check the AWS account too (credentials, subnets and their routes, ECS role, images, secrets, quotas)', false)
-    .option('--region <region>', 'with --aws: the AWS region (default: AWS_REGION or your profile\'s)')
+    .option('--region <region>', 'with --aws: the AWS region, as for sls deploy (default: serverless.yml\'s provider.region)')
     .option('--profile <profile>', 'with --aws: the AWS profile (default: AWS_PROFILE or the default chain)'))
     .action(async (o: DoctorOptions) => {
       deps.setExit(await doctor(o, deps.serverlessFile(o.catalog), (t) => void process.stdout.write(t)));

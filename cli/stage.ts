@@ -15,3 +15,9 @@ export function readStageParams(stage: string, file = 'serverless.yml'): StagePa
   const params = doc.params ?? {};
   return toStageParams(stage, { ...params.default, ...params[stage] });
 }
+
+/** serverless.yml's provider.region as written (`${opt:region, 'eu-west-1'}`, a region, or undefined when unset). */
+export function readProviderRegion(file = 'serverless.yml'): unknown {
+  const doc = (parse(readFileSync(file, 'utf8')) ?? {}) as { provider?: { region?: unknown } };
+  return doc.provider?.region;
+}

@@ -19,9 +19,9 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  awsChecks, checkCluster, checkImages, checkNetwork, checkQuotas, checkSecrets, checkServiceLinkedRole, doctorClients, type Identity,
+  awsChecks, checkCluster, checkImages, checkNetwork, checkQuotas, checkSecrets, checkServiceLinkedRole, checkStageNames, doctorClients, type Identity,
 } from '../cli/doctor-aws';
-import { doctor, type Line, offlineChecks, parseEcrImage, parseSecretRef, type Stage } from '../cli/doctor';
+import { deployRegion, doctor, type Line, offlineChecks, parseEcrImage, parseSecretRef, type Stage } from '../cli/doctor';
 import { parseCatalog } from '../workflows/catalog';
 import { toStageParams } from '../workflows/resources';
 import { startCli } from './support/cli';
@@ -57,7 +57,10 @@ const CATALOG = [
   '    secrets:', '      DB_PASSWORD: /stepcron/reporting/db-password', `      DB_USER: "${DB_SECRET}:username::"`,
   '  cleanup:', '    description: hourly cleanup', '    schedule: rate(1 hour)', '    command: [sh, jobs/cleanup.sh]', '',
 ].join('\n');
-const SERVERLESS = (params: string[]) => ['service: stepcron', 'params:', '  default:', ...params.map((p) => `    ${p}`), ''].join('\n');
+/** As the project's serverless.yml: `sls deploy` goes to eu-west-1 unless given --region. */
+const DEPLOY_REGION = "${opt:region, 'eu-west-1'}";
+const SERVERLESS = (params: string[], region = DEPLOY_REGION) =>
+  ['service: stepcron', 'provider:', `  region: ${JSON.stringify(region)}`, 'params:', '  default:', ...params.map((p) => `    ${p}`), ''].join('\n');
 const PARAMS = [`subnets: ${SUBNET_A},${SUBNET_B}`, `securityGroups: ${GROUP}`, 'assignPublicIp: DISABLED', "notifyEmails: ''", "enabledJobs: '*'"];
 
 const dirs: string[] = [];
@@ -66,12 +69,12 @@ afterAll(() => {
 });
 
 /** A project as `sls deploy` sees it: workflows/jobs.yml and serverless.yml. */
-function project(catalog = CATALOG, params = PARAMS): { catalog: string; serverless: string; dir: string } {
+function project(catalog = CATALOG, params = PARAMS, region = DEPLOY_REGION): { catalog: string; serverless: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'stepcron-doctor-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'workflows'));
   writeFileSync(join(dir, 'workflows', 'jobs.yml'), catalog);
-  writeFileSync(join(dir, 'serverless.yml'), SERVERLESS(params));
+  writeFileSync(join(dir, 'serverless.yml'), SERVERLESS(params, region));
   return { catalog: join(dir, 'workflows', 'jobs.yml'), serverless: join(dir, 'serverless.yml'), dir };
 }
 
@@ -203,6 +206,32 @@ describe('offline checks', () => {
     ]);
   });
 
+  it('a cluster is a name: an ARN is refused with the name to give, anything else ECS would not take too', async () => {
+    // The templates build the cluster's ARN from this name; an ARN in it gave cluster/arn:aws:ecs:... and every run AccessDenied.
+    const arn = project(CATALOG, [...PARAMS, `cluster: arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/shared`]);
+    expect(problems((await offlineChecks({ catalog: arn.catalog, stage: 'prod' }, arn.serverless)).lines)).toEqual([
+      `params: cluster: 'arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/shared' is an ARN: give the cluster's name (cluster: shared), ` +
+      `which the stack finds in stage prod's own account and region (stage prod in ${arn.serverless})`,
+    ]);
+    for (const bad of ['my cluster', 'jobs.shared', 'x'.repeat(256), 'arn:aws:ecs:eu-west-1:1:cluster/a b']) {
+      const p = project(CATALOG, [...PARAMS, `cluster: '${bad}'`]);
+      expect(problems((await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless)).lines)).toEqual([
+        `params: cluster: '${bad}' is not an ECS cluster name (up to 255 letters, digits, hyphens, underscores): give an existing cluster's name, ` +
+        `or '' for the stack to create one (stage prod in ${p.serverless})`,
+      ]);
+    }
+    const name = project(CATALOG, [...PARAMS, `cluster: Shared_jobs-2`]);
+    expect(passed((await offlineChecks({ catalog: name.catalog, stage: 'prod' }, name.serverless)).lines)).toContain(
+      'params: 2 subnets, 1 security group, assignPublicIp DISABLED, cluster Shared_jobs-2');
+  });
+
+  it('notifyEmails are addresses (name@domain.tld): one line per one that is not', async () => {
+    // SNS takes 'oncall' as an email endpoint: a subscription no mail reaches.
+    const emails = project(CATALOG, [...PARAMS.filter((p) => !p.startsWith('notifyEmails')), "notifyEmails: 'oncall, ops@acme, team@acme.io,a b@x.io'"]);
+    expect(problems((await offlineChecks({ catalog: emails.catalog, stage: 'prod' }, emails.serverless)).lines)).toEqual(['oncall', 'ops@acme', 'a b@x.io'].map((e) =>
+      `params: notifyEmails: '${e}' is not an email address (name@domain.tld): write each address in full, comma-separated (stage prod in ${emails.serverless})`));
+  });
+
   it('no serverless.yml: the params cannot be read, said in one line', async () => {
     const p = project();
     const { lines, stage } = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, join(p.dir, 'nowhere.yml'));
@@ -261,6 +290,104 @@ describe('AWS: credentials and region', () => {
     healthyAccount();
     const lines = await awsChecks(stageOf(), clients());
     expect(lines[0]).toEqual({ kind: 'ok', text: `credentials: ${WHO.arn} (account ${ACCOUNT}, region eu-west-1)` });
+  });
+
+  /** doctor --aws on a healthy account with AWS_REGION set to `own`: its header and its lines. */
+  async function doctorIn(own: string, o: { region?: string; serverlessRegion?: string } = {}) {
+    healthyAccount();
+    const p = project(CATALOG, PARAMS, o.serverlessRegion);
+    const out: string[] = [];
+    const previous = process.env.AWS_REGION;
+    process.env.AWS_REGION = own;
+    try {
+      await doctor({ catalog: p.catalog, stage: 'prod', aws: true, region: o.region }, p.serverless, (t) => void out.push(t));
+    } finally {
+      process.env.AWS_REGION = previous;
+    }
+    const [header, ...lines] = out.join('').split('\n');
+    return { header, lines };
+  }
+
+  it("checks the region sls deploy goes to: serverless.yml's ${opt:region, default}, not the SDK's own, and says so", async () => {
+    const { header, lines } = await doctorIn('us-east-1');
+    expect(header).toMatch(/; AWS region eu-west-1 \(serverless\.yml's default, as sls deploy without --region\)\)$/);
+    expect(lines).toContain("  i region: your AWS config's region is us-east-1; checking eu-west-1, where sls deploy --stage prod goes");
+    expect(lines).toContain(`  ✓ credentials: ${WHO.arn} (account ${ACCOUNT}, region eu-west-1)`);
+  });
+
+  it('--region wins, as for sls deploy --region; the same region as the SDK\'s: no note', async () => {
+    const given = await doctorIn('us-east-1', { region: 'ap-southeast-2' });
+    expect(given.header).toMatch(/; AWS region ap-southeast-2 \(--region, as sls deploy --region\)\)$/);
+    expect(given.lines).toContain(`  ✓ credentials: ${WHO.arn} (account ${ACCOUNT}, region ap-southeast-2)`);
+    const same = await doctorIn('eu-west-1');
+    expect(same.lines.filter((l) => l.startsWith('  i '))).toEqual([]);
+  });
+
+  it("serverless.yml's region: plain, quoted default, none (sls deploy's us-east-1), or a form doctor does not resolve (the SDK's then)", async () => {
+    const at = (region: string | undefined) => {
+      const p = project(CATALOG, PARAMS, region);
+      if (region === undefined) writeFileSync(p.serverless, readFileSync(p.serverless, 'utf8').replace(/provider:\n.*\n/, ''));
+      return deployRegion(undefined, p.serverless);
+    };
+    expect(await at('us-west-2')).toEqual({ region: 'us-west-2', why: "serverless.yml's provider.region" });
+    expect(await at('${opt:region, "ca-central-1"}')).toEqual({ region: 'ca-central-1', why: "serverless.yml's default, as sls deploy without --region" });
+    expect(await at(undefined)).toEqual({ region: 'us-east-1', why: "serverless.yml sets no provider.region: sls deploy's default" });
+    expect(await at('${env:DEPLOY_REGION}')).toEqual({ why: "serverless.yml's provider.region ${env:DEPLOY_REGION} is not read by doctor: pass --region as you deploy" });
+    const { header, lines } = await doctorIn('eu-central-1', { serverlessRegion: '${env:DEPLOY_REGION}' });
+    expect(header).toMatch(/; AWS region from your AWS config \(serverless\.yml's provider\.region \$\{env:DEPLOY_REGION\} is not read by doctor: pass --region as you deploy\)\)$/);
+    expect(lines).toContain(`  ✓ credentials: ${WHO.arn} (account ${ACCOUNT}, region eu-central-1)`);
+  });
+});
+
+describe('AWS: stage names (every name and permission is scoped by the prefix stepcron-<stage>-)', () => {
+  const names = () => ({ sfn: new SFNClient({}), scheduler: new SchedulerClient({}) });
+  const machines = (...names: string[]) => names.map((name) => ({ name, stateMachineArn: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:${name}`, type: 'STANDARD' as const, creationDate: new Date() }));
+  const groups = (...stages: string[]) => ({ ScheduleGroups: [{ Name: 'default' }, ...stages.map((s) => ({ Name: `stepcron-${s}-warnings` }))] });
+  const stage = (name: string, catalog = CATALOG): Stage => ({ ...stageOf(catalog), stage: name, jobs: parseCatalog(catalog, { stage: name }) });
+
+  it("machines under this stage's prefix that are not its jobs: another stage's (named when its schedule group says so), over every page", async () => {
+    sfn.on(ListStateMachinesCommand, { maxResults: 1000 }).resolves({ stateMachines: machines('stepcron-dev-report', 'stepcron-prod-report'), nextToken: 't1' });
+    sfn.on(ListStateMachinesCommand, { nextToken: 't1' }).resolves({ stateMachines: machines('stepcron-dev-alice-report', 'stepcron-dev-old-job') });
+    scheduler.on(ListScheduleGroupsCommand).resolves(groups('dev', 'dev-alice', 'prod'));
+    const fix = "rename the stage so no stage name is another's followed by '-'";
+    expect(problems(await checkStageNames(names(), stage('dev')))).toEqual([
+      "stage names: state machine stepcron-dev-alice-report is stage dev-alice's and starts with this stage's prefix stepcron-dev-: stage dev's roles can start, " +
+      `stop and read its runs, and a job alice-report here would take its name: ${fix}`,
+      "stage names: state machine stepcron-dev-old-job starts with this stage's prefix stepcron-dev- but is no job of this catalog: another stage's " +
+      `(named dev-...), which this stage's roles can start, stop and read, or a leftover: ${fix}, or delete the leftover`,
+    ]);
+  });
+
+  it("the other way: a shorter stage whose prefix takes this one's in (not a sibling stage's machines), known by its machines or its group", async () => {
+    sfn.on(ListStateMachinesCommand).resolves({ stateMachines: machines('stepcron-dev-alice-report', 'stepcron-dev-cleanup', 'stepcron-dev-bob-x') });
+    scheduler.on(ListScheduleGroupsCommand).resolves(groups('dev', 'dev-bob', 'dev-alice'));
+    const lines = await checkStageNames(names(), stage('dev-alice', CATALOG.replace(/ {2}cleanup:[\s\S]*$/, '')));
+    expect(problems(lines)).toEqual([
+      "stage names: stage dev is in this region (state machines stepcron-dev-cleanup) and its prefix stepcron-dev- takes in this stage's stepcron-dev-alice-: " +
+      "its roles can start, stop and read stage dev-alice's runs, and its job alice-<job> would take the name of this stage's <job>: rename the stage so no stage name is another's followed by '-'",
+    ]);
+    // Stage qa-alice-x: qa has only its group (no machines yet), qa-alice is not there.
+    sfn.reset();
+    sfn.on(ListStateMachinesCommand).resolves({ stateMachines: [] });
+    scheduler.reset();
+    scheduler.on(ListScheduleGroupsCommand).resolves(groups('qa'));
+    expect(problems(await checkStageNames(names(), stage('qa-alice-x')))).toEqual([
+      expect.stringMatching(/^stage names: stage qa is in this region \(schedule group stepcron-qa-warnings\) and its prefix stepcron-qa- takes in this stage's stepcron-qa-alice-x-: /),
+    ]);
+  });
+
+  it('no other stage: one passing line; without ListScheduleGroups the machines still tell; without ListStateMachines, not checked', async () => {
+    sfn.on(ListStateMachinesCommand).resolves({ stateMachines: machines('stepcron-prod-report', 'stepcron-prod-eu-report', 'stepcron-production-x') });
+    scheduler.on(ListScheduleGroupsCommand).rejects(denied('scheduler:ListScheduleGroups'));
+    expect(problems(await checkStageNames(names(), stage('prod')))).toEqual([expect.stringMatching(/^stage names: state machine stepcron-prod-eu-report starts with/)]);
+    expect(problems(await checkStageNames(names(), stage('prod-eu')))).toEqual([expect.stringMatching(/^stage names: stage prod is in this region \(state machines stepcron-prod-report\)/)]);
+    sfn.reset();
+    sfn.on(ListStateMachinesCommand).resolves({ stateMachines: machines('stepcron-prod-report', 'stepcron-production-x') });
+    expect(await checkStageNames(names(), stage('prod'))).toEqual([
+      { kind: 'ok', text: "stage names: no other stage's state machines under stepcron-prod-, and no stage whose prefix takes it in" },
+    ]);
+    sfn.on(ListStateMachinesCommand).rejects(denied('states:ListStateMachines'));
+    expect(notChecked(await checkStageNames(names(), stage('prod')))).toEqual(['stage names: cannot check: no permission: your identity needs states:ListStateMachines']);
   });
 });
 
@@ -616,7 +743,8 @@ describe('stepcron doctor --aws, whole', () => {
 });
 
 describe('the CLI', () => {
-  const p = project();
+  // A provider.region doctor does not resolve: the SDK's own region is used, so 'no region' has none and nothing is sent.
+  const p = project(CATALOG, PARAMS, '${env:AWS_REGION}');
   const none = join(p.dir, 'empty');
   writeFileSync(none, '');
   /** Only what the test says: no AWS_* from the machine, no profile files. */

@@ -35,11 +35,18 @@ export type RawParams = Partial<Record<(typeof PARAM_NAMES)[number], unknown>>;
 export function toStageParams(stage: string, raw: RawParams): StageParams {
   const text = (v: unknown) => (v === undefined || v === null ? '' : String(v).trim());
   const list = (v: unknown) => (Array.isArray(v) ? v.map(text) : text(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const problems: string[] = [];
   const ip = text(raw.assignPublicIp) || 'DISABLED';
-  if (ip !== 'ENABLED' && ip !== 'DISABLED') throw new ParamsError(`stage ${stage} params: assignPublicIp must be ENABLED or DISABLED, not '${ip}'`);
+  const ipOk = ip === 'ENABLED' || ip === 'DISABLED';
+  if (!ipOk) problems.push(`assignPublicIp must be ENABLED or DISABLED, not '${ip}'`);
+  const cluster = text(raw.cluster);
+  const clusterProblem = cluster && clusterNameProblem(cluster, stage);
+  if (clusterProblem) problems.push(clusterProblem);
+  // (`!ipOk` again only so that TypeScript knows ip is ENABLED or DISABLED below.)
+  if (problems.length || !ipOk) throw new ParamsError(`stage ${stage} params: ${problems.join('; ')}`);
   return {
     stage,
-    cluster: text(raw.cluster),
+    cluster,
     subnets: list(raw.subnets),
     securityGroups: list(raw.securityGroups),
     assignPublicIp: ip,
@@ -47,6 +54,24 @@ export function toStageParams(stage: string, raw: RawParams): StageParams {
     slackWebhookSecret: text(raw.slackWebhookSecret),
     enabledJobs: text(raw.enabledJobs) === '*' || text(raw.enabledJobs) === '' ? '*' : list(raw.enabledJobs),
   };
+}
+
+/** What ECS takes as a cluster name (CreateCluster): 1-255 letters, digits, hyphens and underscores. */
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const CLUSTER_ARN = /^arn:[^:]*:ecs:[^:]*:[^:]*:cluster\/(.*)$/;
+
+/**
+ * Why `cluster` is not a cluster's name, or '' when it is. The templates build the cluster's ARN (the state machines'
+ * role condition, StopTask's task ARNs) from the name in the stage's own account and region, so an ARN is refused
+ * rather than cut to its name: a cluster elsewhere cannot run the stage's tasks, and no warning would reach the user.
+ */
+function clusterNameProblem(cluster: string, stage: string): string {
+  if (CLUSTER_NAME.test(cluster)) return '';
+  const fromArn = CLUSTER_ARN.exec(cluster)?.[1];
+  if (fromArn !== undefined && CLUSTER_NAME.test(fromArn)) {
+    return `cluster: '${cluster}' is an ARN: give the cluster's name (cluster: ${fromArn}), which the stack finds in stage ${stage}'s own account and region`;
+  }
+  return `cluster: '${cluster}' is not an ECS cluster name (up to 255 letters, digits, hyphens, underscores): give an existing cluster's name, or '' for the stack to create one`;
 }
 
 /** The names serverless.yml must define under `params:`. */
@@ -801,11 +826,18 @@ function secretStatements(refs: string[]): Cfn[] {
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
+/** An address's shape, something@domain.tld: what SNS can deliver to (not whether anyone reads it). */
+const EMAIL = /^[^\s@,;<>"]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
+
 function checkParams(jobs: Job[], params: StageParams): void {
   const problems: string[] = [];
   if (params.subnets.length === 0) problems.push('subnets: list at least one subnet id for the tasks (comma-separated)');
   for (const s of params.subnets) if (!/^subnet-[0-9a-f]+$/.test(s)) problems.push(`subnets: '${s}' is not a subnet id (subnet-...)`);
   for (const g of params.securityGroups) if (!/^sg-[0-9a-f]+$/.test(g)) problems.push(`securityGroups: '${g}' is not a security group id (sg-...)`);
+  // 'oncall, ops@acme' would become subscriptions to 'oncall' and 'ops@acme': no one is mailed; said here, one line each.
+  for (const e of params.notifyEmails) {
+    if (!EMAIL.test(e)) problems.push(`notifyEmails: '${e}' is not an email address (name@domain.tld): write each address in full, comma-separated`);
+  }
   const slack = params.slackWebhookSecret;
   if (slack && !SECRET_NAME.test(slack) && !SECRET_ARN.test(slack)) {
     problems.push(`slackWebhookSecret: '${slack}' is not a Secrets Manager secret name or ARN (the whole secret, no :json-key:: part; not SSM): ` +
