@@ -175,15 +175,16 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const written = job ? job.schedule : what.trim();
       parseSchedule(written);
       // The times of what deploys: an aligned rate(...) fires on the clock, as its cron(...).
-      const deployed = deployedSchedule(written);
+      const deployed = deployedSchedule(written, o.tz ?? job?.timezone ?? 'UTC');
       const schedule = parseSchedule(deployed.expression);
       const from = o.from ? new Date(o.from) : new Date();
       if (Number.isNaN(from.getTime())) throw new UsageError(`--from: '${o.from}' is not an ISO time such as 2026-03-08T00:00:00Z`);
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1 || count > 10000) throw new UsageError(`--count: '${o.count}' must be a whole number from 1 to 10000`);
-      const timezone = o.tz ?? job?.timezone ?? 'UTC';
-      if (!isValidTimezone(timezone)) throw new UsageError(`--tz: ${timezoneProblem(timezone)}`);
-      const times = nextFireTimes(schedule, { timezone, from, count });
+      const asked = o.tz ?? job?.timezone ?? 'UTC';
+      if (!isValidTimezone(asked)) throw new UsageError(`--tz: ${timezoneProblem(asked)}`);
+      // An aligned rate fires in UTC whatever the zone (workflows/schedule.ts deployedSchedule).
+      const times = nextFireTimes(schedule, { timezone: deployed.timezone, from, count });
       const note = startsAtDeployNote(written, job?.name);
       if (note) process.stderr.write(`stepcron: note: ${note}; the times below count from ${o.from ? '--from' : 'now'}\n`);
       process.stdout.write(times.map((t) => `${t.toISOString()}\n`).join(''));

@@ -45,7 +45,8 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   const timers = new Set<NodeJS.Timeout>();
 
   const arm = (job: Job, after: Date) => {
-    const [next] = nextFireTimes(parseSchedule(deployedSchedule(job.schedule).expression), { timezone: job.timezone, from: after, count: 1 });
+    const deployed = deployedSchedule(job.schedule, job.timezone);
+    const [next] = nextFireTimes(parseSchedule(deployed.expression), { timezone: deployed.timezone, from: after, count: 1 });
     if (!next) {
       out(`${stamp(now())} ${job.name}: no more fire times\n`);
       return;
@@ -112,9 +113,9 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
     const lastSuccess = job.successDeadlineMinutes === undefined ? undefined
       : options.history.list(job.name).find((r) => r.status === 'SUCCEEDED');
     watchDeadline(job, lastSuccess?.stoppedAt ? new Date(lastSuccess.stoppedAt) : now());
-    const deployed = deployedSchedule(job.schedule);
+    const deployed = deployedSchedule(job.schedule, job.timezone);
     const start = now();
-    const as = deployed.expression === job.schedule ? '' : ` (on the clock: deploys as ${deployed.expression})`;
+    const as = deployed.expression === job.schedule ? '' : ` (on the clock: deploys as ${deployed.expression} ${deployed.timezone})`;
     if (deployed.startsAtDeploy) {
       // As on AWS: the first run when the schedule is created (here: now), then every period from there.
       out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${start.toISOString()} (now)\n`);

@@ -103,3 +103,15 @@ describe("a schedule's description is cut at whole characters", () => {
     expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text);
   });
 });
+
+describe('catalog keys JavaScript tooling cannot carry', () => {
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'])('refuses %s in input and items, in one line (AWS takes it; asl-validator and object copies do not)', (key) => {
+    expect(() => parseCatalog(catalog(job('k', [`input: { build: { ${key}: acme } }`])), { stage: 'dev' }))
+      .toThrow(new RegExp(`jobs\\.k\\.input\\.build\\.${key}: a key named ${key} is refused by asl-validator`));
+    expect(() => parseCatalog(catalog(job('k', [`fanOut: { items: [{ ${key}: 1 }] }`])), { stage: 'dev' })).toThrow(/fanOut\.items\.0\./);
+  });
+
+  it('takes ordinary keys that merely look alike (name, build, proto)', () => {
+    expect(parseCatalog(catalog(job('k', ['input: { name: a, proto: b, Constructor: c }'])), { stage: 'dev' })).toHaveLength(1);
+  });
+});

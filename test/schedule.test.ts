@@ -525,11 +525,11 @@ describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron
     ['rate(1 day)', 'cron(0 0 * * ? *)'],
   ])('%s -> %s, firing every period on the clock', (rate, cron) => {
     // Act
-    const deployed = deployedSchedule(rate);
+    const deployed = deployedSchedule(rate, 'Europe/Berlin');
     const period = (parseSchedule(rate) as { seconds: number }).seconds * 1000;
     const times = nextFireTimes(deployed.expression, { from: new Date('2026-05-05T05:05:05Z'), count: 30, timezone: 'UTC' }).map((t) => t.getTime());
     // Assess: the cron, and its times are the rate's period apart, each on a multiple of the period since midnight
-    expect(deployed).toEqual({ expression: cron, startsAtDeploy: false });
+    expect(deployed).toEqual({ expression: cron, timezone: 'UTC', startsAtDeploy: false });
     expect(deployedExpression(rate)).toBe(cron);
     expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual(new Array(29).fill(period));
     expect(times.every((t) => t % period === 0)).toBe(true);
@@ -549,10 +549,11 @@ describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron
     ['rate(30 days)', 'cron(0 0 1 * ? *)'],
   ])('%s is not aligned: it deploys as written and starts at deploy (close cron: %s)', (rate, close) => {
     // Act
-    const deployed = deployedSchedule(rate);
+    const deployed = deployedSchedule(rate, 'Europe/Berlin');
     const note = startsAtDeployNote(rate, 'jobs.sync.schedule');
     // Assess: AWS's behaviour kept, and said, with a cron for fixed times only when one is close
     expect(deployed.expression).toBe(rate);
+    expect(deployed.timezone).toBe('Europe/Berlin');
     expect(deployed.startsAtDeploy).toBe(true);
     expect(deployed.closeCron?.expression).toBe(close);
     if (close) expect(scheduleProblem(close)).toBeUndefined();
@@ -563,18 +564,24 @@ describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron
 
   it('leaves cron(...) and at(...) as they are, with nothing to say', () => {
     for (const expression of ['cron(30 2 * * ? *)', 'cron(0/15 * * * ? *)', 'at(2026-12-24T18:00:00)']) {
-      expect(deployedSchedule(expression)).toEqual({ expression, startsAtDeploy: false });
+      expect(deployedSchedule(expression, 'Asia/Tokyo')).toEqual({ expression, timezone: 'Asia/Tokyo', startsAtDeploy: false });
       expect(startsAtDeployNote(expression, 'x')).toBeUndefined();
     }
   });
 
-  it('fires in the job\'s time zone, with AWS\'s DST rule: a day at local midnight, the repeated hour once', () => {
-    // Act: New York's days around the fall-back (1 Nov 2026) and Berlin's hours around its fall-back (25 Oct 2026)
-    const days = next(deployedExpression('rate(1 day)'), '2026-10-30T12:00:00Z', 4, 'America/New_York');
-    const hours = next(deployedExpression('rate(1 hour)'), '2026-10-24T23:30:00Z', 3, 'Europe/Berlin');
-    // Assess: midnight local (EDT then EST: a 25-hour day); Berlin's 02:00 fires once, at its first (CEST) occurrence
-    expect(days).toEqual([z('2026-10-31T04:00:00'), z('2026-11-01T04:00:00'), z('2026-11-02T05:00:00'), z('2026-11-03T05:00:00')]);
-    expect(hours).toEqual([z('2026-10-25T00:00:00'), z('2026-10-25T02:00:00'), z('2026-10-25T03:00:00')]);
+  it('fires in UTC whatever the job\'s zone, so daylight saving never stretches or skips a period', () => {
+    // Act: the nights a cron in the job's zone would break: Berlin's fall-back hour (25 Oct 2026), Santiago's
+    // spring-forward at midnight (6 Sep 2026: its midnight does not exist), New York's fall-back day
+    const every = (rate: string, zone: string, from: string, count: number) => {
+      const deployed = deployedSchedule(rate, zone);
+      const times = nextFireTimes(deployed.expression, { timezone: deployed.timezone, from: new Date(from), count }).map((t) => t.getTime());
+      return new Set(times.slice(1).map((t, i) => t - times[i]!));
+    };
+    // Assess: one gap only, the period
+    expect(every('rate(1 hour)', 'Europe/Berlin', '2026-10-24T20:00:00Z', 12)).toEqual(new Set([3600_000]));
+    expect(every('rate(2 hours)', 'Europe/Berlin', '2026-03-28T20:00:00Z', 12)).toEqual(new Set([7200_000]));
+    expect(every('rate(1 day)', 'America/Santiago', '2026-09-03T12:00:00Z', 6)).toEqual(new Set([86_400_000]));
+    expect(every('rate(1 day)', 'America/New_York', '2026-10-30T12:00:00Z', 6)).toEqual(new Set([86_400_000]));
   });
 
   it('is what the template deploys, with the catalog\'s expression in the schedule\'s Description', () => {
@@ -587,7 +594,7 @@ describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron
     const schedule = (i: number) => resources[`Job${i}Schedule`]!.Properties;
     // Assess
     expect([0, 1, 2].map((i) => [schedule(i).ScheduleExpression, schedule(i).ScheduleExpressionTimezone]))
-      .toEqual([['cron(0/15 * * * ? *)', 'Europe/Berlin'], ['rate(7 minutes)', 'Europe/Berlin'], ['cron(30 2 * * ? *)', 'Europe/Berlin']]);
+      .toEqual([['cron(0/15 * * * ? *)', 'UTC'], ['rate(7 minutes)', 'Europe/Berlin'], ['cron(30 2 * * ? *)', 'Europe/Berlin']]);
     expect(schedule(0).Description).toBe('job-0 (schedule: rate(15 minutes)): d');
   });
 });
@@ -598,15 +605,15 @@ describe('status and backfill read what deploys', () => {
   it('status: a stage that deployed an aligned rate as its cron is not "changed since the deploy", and fires on the clock', async () => {
     // Prepare: the stage as the template deployed it (its own expression and zone); no runs yet
     const ops = {
-      schedule: async () => ({ enabled: true, deployed: { expression: 'cron(0 * * * ? *)', timezone: 'Europe/Berlin' } }),
+      schedule: async () => ({ enabled: true, deployed: { expression: 'cron(0 * * * ? *)', timezone: 'UTC' } }),
       runs: async () => [],
     } as unknown as OpsPort;
     const lines: string[] = [];
     // Act
     await status(ops, [job!], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
-    // Assess: no drift; the catalog's rate shown; the next times on the hour
+    // Assess: no drift; the catalog's rate shown, in the zone it fires in (UTC: an aligned rate); the next times on the hour
     const [row] = JSON.parse(lines.join('')) as Array<Record<string, unknown>>;
-    expect(row).toMatchObject({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', next: ['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z', '2026-05-05T08:00:00.000Z'] });
+    expect(row).toMatchObject({ schedule: 'rate(1 hour)', timezone: 'UTC', next: ['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z', '2026-05-05T08:00:00.000Z'] });
     expect(row).not.toHaveProperty('catalog');
   });
 
@@ -617,13 +624,13 @@ describe('status and backfill read what deploys', () => {
     expect(times.map((t) => t.toISOString())).toEqual(['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z']);
   });
 
-  it('the alerts\' deadline check: an hourly rate in Berlin waits 2 hours over the fall-back night, as its cron does', () => {
+  it('the alerts\' deadline check: an hourly rate in Berlin waits one hour, the fall-back night included (it fires in UTC)', () => {
     // Act
     const gap = longestGap('rate(1 hour)', 'Europe/Berlin', new Date('2026-10-01T00:00:00Z'));
     const problems = alertProblems({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', timeoutSeconds: 600, retries: 0, successDeadlineMinutes: 90 },
       new Date('2026-10-01T00:00:00Z'));
-    // Assess: the repeated 02:00 fires once (25 Oct), so a 90-minute deadline would alarm on a healthy night
-    expect(gap).toEqual({ ms: 2 * 3600_000, after: new Date('2026-10-25T00:00:00Z') });
-    expect(problems).toEqual([expect.objectContaining({ path: 'successDeadlineMinutes', message: expect.stringContaining('longest wait between runs (120 min') })]);
+    // Assess: a 90-minute deadline holds every night
+    expect(gap?.ms).toBe(3600_000);
+    expect(problems).toEqual([]);
   });
 });

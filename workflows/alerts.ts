@@ -1,7 +1,7 @@
 // The alerts a cron monitor sells, as pure translations: a success deadline becomes a CloudWatch alarm's window, and
 // the catalog's alert fields are checked against the job's schedule and timeouts so an alert never fires on a healthy
 // job (or can never fire at all).
-import { deployedExpression, nextFireTimes, parseSchedule } from './schedule';
+import { deployedSchedule, nextFireTimes, parseSchedule } from './schedule';
 
 /** CloudWatch evaluates an alarm over at most 7 days (Period x EvaluationPeriods), 1 day when the period is < 1 hour. */
 export const ALARM_WINDOW_MAX_SECONDS = 7 * 24 * 3600;
@@ -28,8 +28,9 @@ const GAP_FIRES = 50_000;
  */
 export function longestGap(schedule: string, timezone: string, from: Date, stopAbove = Number.POSITIVE_INFINITY):
   { ms: number; after: Date } | undefined {
-  // The times that deploy: an aligned rate(...) fires on the clock, as its cron(...) (DST included).
-  const parsed = parseSchedule(deployedExpression(schedule));
+  // The times that deploy: an aligned rate(...) fires on the clock, as its cron(...) in UTC.
+  const deployed = deployedSchedule(schedule, timezone);
+  const parsed = parseSchedule(deployed.expression);
   if (parsed.kind === 'at') return undefined;
   if (parsed.kind === 'rate') return { ms: parsed.seconds * 1000, after: from };
   const end = from.getTime() + GAP_HORIZON_MS;
@@ -38,7 +39,7 @@ export function longestGap(schedule: string, timezone: string, from: Date, stopA
   let seen = 0;
   let cursor = from;
   while (seen < GAP_FIRES) {
-    const batch = nextFireTimes(parsed, { timezone, from: cursor, count: 1000 });
+    const batch = nextFireTimes(parsed, { timezone: deployed.timezone, from: cursor, count: 1000 });
     for (const time of batch) {
       if (previous && time.getTime() - previous.getTime() > longest.ms) {
         longest = { ms: time.getTime() - previous.getTime(), after: previous };

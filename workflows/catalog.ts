@@ -256,6 +256,9 @@ function templateProblems(root: unknown, rootPath: string): Array<{ path: string
         if (key.endsWith('.$')) problems.push({ path: `${path}.${key}`, message: "keys ending in '.$' are read as paths by Step Functions: rename it" });
         // The deployed definition is an Fn::Sub whose intrinsics (an object keyed Ref or Fn::...) become references.
         else if (key === 'Ref' || key.startsWith('Fn::')) problems.push({ path: `${path}.${key}`, message: 'a key named Ref or Fn::... is read as a CloudFormation function when the definition is deployed: rename it' });
+        // AWS takes these keys, but the JavaScript on the way does not: asl-validator (which packaging runs) looks keys
+        // up in a plain object and reports `constructor` as a duplicate; a `__proto__` key is lost wherever a copy assigns it.
+        else if (key in Object.prototype) problems.push({ path: `${path}.${key}`, message: `a key named ${key} is refused by asl-validator, which packaging runs (or lost in copying): rename it` });
         else walk(item, `${path}.${key}`);
       }
     }

@@ -10,7 +10,7 @@ import {
 } from './names';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
-import { deployedExpression } from './schedule';
+import { deployedSchedule } from './schedule';
 import { JOB_STACKS, stackId } from './stacks';
 
 /** Per-stage values from serverless.yml `params:`. */
@@ -647,8 +647,8 @@ function jobResources(job: Job, params: StageParams): Cfn {
       Properties: {
         // What the catalog says, for the console: an aligned rate(...) deploys as its cron(...) (no run at deploy).
         Description: cutText(`${job.name} (schedule: ${job.schedule}): ${job.description}`, SCHEDULE_DESCRIPTION_MAX),
-        ScheduleExpression: deployedExpression(job.schedule),
-        ScheduleExpressionTimezone: job.timezone,
+        ScheduleExpression: deployedSchedule(job.schedule, job.timezone).expression,
+        ScheduleExpressionTimezone: deployedSchedule(job.schedule, job.timezone).timezone,
         State: enabled ? 'ENABLED' : 'DISABLED',
         FlexibleTimeWindow: { Mode: 'OFF' },
         Target: {

@@ -513,11 +513,15 @@ function daysInMonth(year: number, month: number): number {
 // What deploys: EventBridge Scheduler starts a rate(...) schedule without StartDate the moment it is created (and
 // again whenever an update recreates it), then every period from there. A cron user expects no run at deploy, so a
 // rate whose period divides the clock's hour or day deploys as the cron(...) that fires at the same period on the
-// clock, in the job's time zone; `stepcron schedule`, `next`, backfill and the alerts use the same expression.
+// clock, in UTC: a rate is a period, not a time of day, and in a zone with daylight saving a cron would stretch or
+// skip one period twice a year (Europe/Berlin's rate(1 hour) would lose the repeated hour; America/Santiago's
+// rate(1 day) a whole day, its midnight skipped). `stepcron schedule`, `next`, backfill and the alerts use the same.
 
 export interface DeployedSchedule {
   /** The expression the schedule is created with: the catalog's, or an aligned rate's cron(...). */
   expression: string;
+  /** The zone it is read in: the job's, or UTC for an aligned rate's cron(...). */
+  timezone: string;
   /** A rate that is not aligned to the clock: on AWS it first runs when the deploy creates the schedule. */
   startsAtDeploy: boolean;
   /** For such a rate, a cron(...) at fixed times close to it, and what it does, when there is one. */
@@ -551,13 +555,13 @@ function closeCronOf(minutes: number): DeployedSchedule['closeCron'] {
 }
 
 /** How a valid schedule expression deploys (see DeployedSchedule); cron(...) and at(...) deploy as they are. */
-export function deployedSchedule(expression: string): DeployedSchedule {
+export function deployedSchedule(expression: string, timezone = 'UTC'): DeployedSchedule {
   const parsed = parseSchedule(expression);
-  if (parsed.kind !== 'rate') return { expression, startsAtDeploy: false };
+  if (parsed.kind !== 'rate') return { expression, timezone, startsAtDeploy: false };
   const minutes = parsed.seconds / 60;
-  if (ALIGNED_MINUTES.includes(minutes)) return { expression: alignedCron(minutes), startsAtDeploy: false };
+  if (ALIGNED_MINUTES.includes(minutes)) return { expression: alignedCron(minutes), timezone: 'UTC', startsAtDeploy: false };
   const close = closeCronOf(minutes);
-  return { expression, startsAtDeploy: true, ...(close && { closeCron: close }) };
+  return { expression, timezone, startsAtDeploy: true, ...(close && { closeCron: close }) };
 }
 
 /** The expression that deploys for `expression` (what the schedule's ScheduleExpression is). */

@@ -2,7 +2,7 @@
 // writes text (an aligned table on a terminal, tab-separated when piped) or one JSON value, and returns the exit code.
 // cli/main.ts parses the flags and picks the port.
 import type { Job } from '../../workflows/catalog';
-import { deployedExpression, nextFireTimes, parseSchedule } from '../../workflows/schedule';
+import { deployedSchedule, nextFireTimes, parseSchedule } from '../../workflows/schedule';
 import { UsageError } from '../errors';
 import { seconds } from '../progress';
 import { type Ended, type LogLine, OpsError, type OpsPort, RUN_STATUSES, type RunStatus } from './types';
@@ -73,10 +73,10 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : schedule.missing?.includes('not deployed') ? 'not deployed' : 'disabled';
     // What fires is what is deployed: on a stage its schedule's own expression and zone; an aligned rate(...) of the
     // catalog deploys as its cron(...) (workflows/schedule.ts), shown as the catalog writes it while the two agree.
-    const catalogExpression = deployedExpression(job.schedule);
-    const { expression, timezone } = schedule.deployed ?? { expression: catalogExpression, timezone: job.timezone };
+    const catalog = deployedSchedule(job.schedule, job.timezone);
+    const { expression, timezone } = schedule.deployed ?? catalog;
     const next = state === 'enabled' ? nextFireTimes(parseSchedule(expression), { timezone, from: now, count: 3 }).map((t) => t.toISOString()) : [];
-    const drift = expression !== catalogExpression || timezone !== job.timezone;
+    const drift = expression !== catalog.expression || timezone !== catalog.timezone;
     const finished = runs.filter((r) => FINISHED.has(r.status));
     const succeeded = finished.filter((r) => r.status === 'SUCCEEDED').length;
     const last = runs[0];
@@ -185,7 +185,8 @@ export async function backfill(ops: OpsPort, job: Job, o: { from: string; to: st
 
 /** The job's fire times in [from, to], in its time zone (what its schedule would have started). */
 export function timesBetween(job: Job, from: Date, to: Date): Date[] {
-  const times = nextFireTimes(parseSchedule(deployedExpression(job.schedule)), { timezone: job.timezone, from: new Date(from.getTime() - 1), count: MAX_BACKFILL + 1 })
+  const deployed = deployedSchedule(job.schedule, job.timezone);
+  const times = nextFireTimes(parseSchedule(deployed.expression), { timezone: deployed.timezone, from: new Date(from.getTime() - 1), count: MAX_BACKFILL + 1 })
     .filter((t) => t.getTime() <= to.getTime());
   if (times.length > MAX_BACKFILL) {
     throw new UsageError(`backfill: more than ${MAX_BACKFILL} scheduled times of ${job.name} from ${from.toISOString()} to ${to.toISOString()}: narrow the window`);
