@@ -1,6 +1,6 @@
 // `npx stepcron <command>`: validate, synth, run, next, schedule, history, logs, demo. Usage and catalog mistakes exit 2
 // with one clear line each; a run exits 0 when SUCCEEDED or SKIPPED and 1 otherwise.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
@@ -436,11 +436,21 @@ function runInputOf(event: unknown, file: string, job: string): unknown {
   return e.input ?? {};
 }
 
+/** Step Functions' limit on an execution's input, counted on the text as sent (whitespace included). */
+const EVENT_MAX_BYTES = 256 * 1024;
+
 function readEvent(file: string): unknown {
   let text: string;
   try {
+    // Refused before it is read: a 100 MB file took seconds and a gigabyte to parse only to be refused after.
+    const { size } = statSync(file);
+    if (size > EVENT_MAX_BYTES) {
+      throw new UsageError(`--event: ${file} is ${Math.ceil(size / 1024)} KiB; Step Functions takes at most 256 KiB of input, counted as sent ` +
+        '(whitespace included): minify it, or put the data in S3 and pass its key');
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`--event: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
   }
   try {

@@ -127,4 +127,15 @@ describe('local runs and deeply nested input', () => {
     const runs = await startCli(['runs', 'deep', '--catalog', 'jobs.yml'], { cwd }).done;
     expect(runs.stdout).not.toMatch(/RUNNING|ABORTED|FAILED|SUCCEEDED/);
   });
+
+  it('stepcron run --event over 256 KiB of text (whitespace counts, as AWS counts it) exits 2 with one line, before it is parsed', async () => {
+    // Prepare: 200 KiB of data, pretty-printed to over 256 KiB
+    const cwd = workspace({ big: { command: 'exit 0' } });
+    writeFileSync(join(cwd, 'big.json'), JSON.stringify({ input: { list: Array.from({ length: 40_000 }, (_, i) => i) } }, null, 8));
+    // Act
+    const result = await startCli(['run', 'big', '--catalog', 'jobs.yml', '--event', 'big.json'], { cwd }).done;
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^stepcron: --event: big\.json is \d+ KiB; Step Functions takes at most 256 KiB of input, counted as sent \(whitespace included\): minify it, or put the data in S3 and pass its key\n$/);
+  });
 });
