@@ -896,6 +896,20 @@ describe('the CLI', () => {
     expect({ code: catalog.code, stderr: catalog.stderr }).toEqual({ code: 2, stderr: 'stepcron: nope.yml: cannot read the catalog: ENOENT\n' });
   });
 
+  it('a param from ${ssm:...} and a !Sub in serverless.yml: exit 0, nothing on stderr (no YAMLWarning), the param not checked', async () => {
+    const q = project(CATALOG, [...PARAMS, 'cluster: ${ssm:/infra/cluster-name}']);
+    writeFileSync(q.serverless, `${readFileSync(q.serverless, 'utf8')}resources:\n  Outputs:\n    Q: { Value: !Sub '\${AWS::StackName}-q' }\n`);
+    const previous = process.env;
+    process.env = bare;
+    try {
+      const result = await startCli(['doctor', '--stage', 'prod'], { cwd: q.dir, timeoutMs: 15_000 }).done;
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(result.stdout).toContain('  ? params: cluster is ${ssm:/infra/cluster-name} (ssm: is read by sls deploy): not checked offline, sls deploy resolves it\n');
+    } finally {
+      process.env = previous;
+    }
+  });
+
   it('offline: exit 0 when all is well, and it loads no AWS SDK', async () => {
     const previous = process.env;
     process.env = { ...bare, NODE_DEBUG: 'module' };
