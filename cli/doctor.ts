@@ -28,6 +28,7 @@ export const note = (text: string): Line => ({ kind: 'note', text });
 export interface Stage {
   stage: string;
   jobs: Job[];
+  /** The stage's params, without those only `sls deploy` resolves (cluster '', no subnets or security groups): not looked up. */
   params: StageParams;
   /** The IAM roles the stage's template creates (workflows/resources.ts, every AWS::IAM::Role). */
   roles: number;
@@ -114,8 +115,8 @@ export const jobsNamed = (names: string[]) => (names.length === 1 ? `jobs.${name
  * The checks that need no AWS, and the stage they found (undefined when the catalog or the params are too broken for
  * the AWS checks to know what to look up). `serverlessFile`: where the stage's params live.
  */
-export async function offlineChecks(o: { catalog: string; stage: string }, serverlessFile: string): Promise<{ lines: Line[]; stage?: Stage }> {
-  const [{ CatalogError, loadCatalog, offReason }, { exampleValues, ParamsError, stageTemplate, jobResourceIds }, { planStacks }] =
+export async function offlineChecks(o: { catalog: string; stage: string; region?: string | undefined }, serverlessFile: string): Promise<{ lines: Line[]; stage?: Stage }> {
+  const [{ CatalogError, loadCatalog, offReason }, { exampleValues, ParamsError, stageTemplate, jobResourceIds, toStageParams }, { planStacks }] =
     await Promise.all([import('../workflows/catalog'), import('../workflows/resources'), import('../workflows/stacks')]);
   const lines: Line[] = [];
   // The catalog, as validate and the deploy read it (stage names, name lengths, every field).
@@ -133,20 +134,46 @@ export async function offlineChecks(o: { catalog: string; stage: string }, serve
     lines.push(problem(`params: no ${serverlessFile} beside the catalog or in this directory: doctor reads the stage's subnets, security groups and cluster from its params: (run it in the project)`));
     return { lines };
   }
-  let params: StageParams;
-  let template: ReturnType<typeof stageTemplate>;
+  // Every params problem in one pass: the variables, the values' forms (toStageParams), then what needs the catalog.
+  const where = ` (stage ${o.stage} in ${serverlessFile})`;
+  let read: ReturnType<typeof import('./stage').resolveStageParams>;
   try {
-    params = (await import('./stage')).readStageParams(o.stage, serverlessFile);
+    read = (await import('./stage')).resolveStageParams(o.stage, serverlessFile, { region: o.region });
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return { lines: [...lines, problem(`params: ${err.message}${where}`)] };
+  }
+  const paramProblems = read.errors;
+  let params: StageParams;
+  try {
+    params = toStageParams(o.stage, read.raw);
+  } catch (err) {
+    if (!(err instanceof ParamsError)) throw err;
+    paramProblems.push(...eachParamsProblem(err));
+    // Read on without the params just refused (each problem starts with the param's name) for the checks below.
+    const refused = new Set(paramProblems.map((p) => /^\w+/.exec(p)?.[0]));
+    params = toStageParams(o.stage, Object.fromEntries(Object.entries(read.raw).filter(([name]) => !refused.has(name))));
+  }
+  let template: ReturnType<typeof stageTemplate> | undefined;
+  try {
     template = stageTemplate(jobs, params);
   } catch (err) {
-    if (!(err instanceof ParamsError) && !(err instanceof UsageError)) throw err;
-    // ParamsError says "stage prod params: a; b": one line per problem.
-    const each = err instanceof ParamsError ? err.message.replace(/^stage \S+ params: /, '').split('; ') : [err.message];
-    return { lines: [...lines, ...each.map((p) => problem(`params: ${p} (stage ${o.stage} in ${serverlessFile})`))] };
+    if (!(err instanceof ParamsError)) throw err;
+    paramProblems.push(...eachParamsProblem(err));
   }
+  const deployTime = read.deployTime.map((p) => unchecked(`params: ${p.name} is ${p.variable} (${p.why}): not checked offline, sls deploy resolves it`));
+  if (paramProblems.length || !template) return { lines: [...lines, ...paramProblems.map((p) => problem(`params: ${p}${where}`)), ...deployTime] };
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-  lines.push(ok(`params: ${count(params.subnets.length, 'subnet')}, ${count(params.securityGroups.length, 'security group')}, ` +
-    `assignPublicIp ${params.assignPublicIp}, cluster ${params.cluster || `stepcron-${o.stage} (the stack creates it)`}`));
+  // A param resolved at deploy holds its placeholder here: named as such, and left out of the AWS checks.
+  const later = new Set(read.deployTime.map((p) => p.name));
+  const shown = (name: string, text: string) => (later.has(name) ? `${name} at deploy` : text);
+  lines.push(ok(`params: ${shown('subnets', count(params.subnets.length, 'subnet'))}, ${shown('securityGroups', count(params.securityGroups.length, 'security group'))}, ` +
+    `${shown('assignPublicIp', `assignPublicIp ${params.assignPublicIp}`)}, ${shown('cluster', `cluster ${params.cluster || `stepcron-${o.stage} (the stack creates it)`}`)}`));
+  lines.push(...deployTime);
+  const awsParams: StageParams = {
+    ...params,
+    ...(later.has('cluster') && { cluster: '' }), ...(later.has('subnets') && { subnets: [] }), ...(later.has('securityGroups') && { securityGroups: [] }),
+  };
 
   const examples = exampleValues(jobs, params);
   lines.push(...examples.map((e) => problem(`example value: ${e}`)));
@@ -172,7 +199,12 @@ export async function offlineChecks(o: { catalog: string; stage: string }, serve
   if (secretLines.length === 0 && refs > 0) lines.push(ok(`secrets: ${count(refs, 'reference')} in a form ECS reads`));
 
   const roles = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Role').length;
-  return { lines, stage: { stage: o.stage, jobs, params, roles } };
+  return { lines, stage: { stage: o.stage, jobs, params: awsParams, roles } };
+}
+
+/** A ParamsError's problems ("stage prod params: a; b"), one each. */
+function eachParamsProblem(err: Error): string[] {
+  return err.message.replace(/^stage \S+ params: /, '').split('; ');
 }
 
 /** Each secret reference that ECS would not read, one line each. */

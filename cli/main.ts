@@ -419,7 +419,8 @@ async function awsDelivery() {
 async function stageEnabledJobs(o: Common): Promise<string[] | '*'> {
   const file = serverlessFileFor(o.catalog);
   if (!existsSync(file)) return '*';
-  return (await import('./stage')).readStageParams(o.stage, file).enabledJobs;
+  // Only enabledJobs is used here: a placeholder for another param is not worth a line.
+  return (await import('./stage')).readStageParams(o.stage, file, (line, param) => void (param === 'enabledJobs' && process.stderr.write(`${line}\n`))).enabledJobs;
 }
 
 /** The serverless.yml beside the catalog's project (the catalog lives in <project>/workflows/), else the current one. */

@@ -23,7 +23,8 @@ import {
 } from '../cli/doctor-aws';
 import { deployRegion, doctor, type Line, offlineChecks, parseEcrImage, parseSecretRef, type Stage } from '../cli/doctor';
 import { parseCatalog } from '../workflows/catalog';
-import { toStageParams } from '../workflows/resources';
+import { exampleValues, stageTemplate, toStageParams } from '../workflows/resources';
+import { DEPLOY_TIME_PLACEHOLDERS, readStageParams } from '../cli/stage';
 import { startCli } from './support/cli';
 import { SECRET_FORMS, shapesCatalog } from './support/shapes-catalog';
 
@@ -275,6 +276,119 @@ describe('offline checks', () => {
     expect(passed(lines)).toContain(`secrets: ${Object.keys(SECRET_FORMS).length} references in a form ECS reads`);
     // Roles come from the template: the stage's shared ones plus the jobs' own (secrets, taskPolicyArns).
     expect(stage!.roles).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('params that are Serverless variables', () => {
+  // sls deploy resolves `${...}` in params: doctor, synth and run resolve what osls resolves offline, and take the rest as
+  // resolved at deploy (a `?` line in doctor, a placeholder said on stderr in synth and run), never as a problem.
+  const ENV = ['STEPCRON_TEST_ONCALL', 'STEPCRON_TEST_GROUP'];
+  afterEach(() => {
+    for (const name of ENV) delete process.env[name];
+  });
+
+  it('${ssm:...} and an unset ${env:...} are "not checked" lines naming the param and the variable, exit 0', async () => {
+    const p = project(CATALOG, [...PARAMS.filter((x) => !x.startsWith('notifyEmails')), 'cluster: ${ssm:/infra/cluster-name}', 'notifyEmails: ${env:STEPCRON_TEST_ONCALL}']);
+    const out: string[] = [];
+    const code = await doctor({ catalog: p.catalog, stage: 'prod', aws: false }, p.serverless, (t) => void out.push(t));
+    const text = out.join('');
+    expect(code).toBe(0);
+    expect(text).not.toContain('✗');
+    expect(text).toContain('  ✓ params: 2 subnets, 1 security group, assignPublicIp DISABLED, cluster at deploy\n');
+    expect(text).toContain('  ? params: cluster is ${ssm:/infra/cluster-name} (ssm: is read by sls deploy): not checked offline, sls deploy resolves it\n');
+    expect(text).toContain('  ? params: notifyEmails is ${env:STEPCRON_TEST_ONCALL} (STEPCRON_TEST_ONCALL is not set here): not checked offline, sls deploy resolves it\n');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('no problems; 3 not checked (?): ready for npx sls deploy --stage prod');
+  });
+
+  it('${env:...} set here, ${env:..., default}, ${opt:stage}, ${sls:stage}, ${self:...} and ${param:...} are resolved and checked as osls resolves them', async () => {
+    const p = project(CATALOG, [`subnets: \${self:custom.subnets}`, `securityGroups: \${env:STEPCRON_TEST_GROUP, '${GROUP}'}`,
+      'notifyEmails: ${env:STEPCRON_TEST_ONCALL}', 'slackWebhookSecret: slack-${opt:stage}-${sls:stage}', 'enabledJobs: ${param:jobs}', 'jobs: report']);
+    writeFileSync(p.serverless, `${readFileSync(p.serverless, 'utf8')}custom:\n  subnets: [${SUBNET_A}, '\${param:other}']\n`);
+    // Written in the stage, the param source takes it over default.
+    writeFileSync(p.serverless, readFileSync(p.serverless, 'utf8').replace('params:\n', `params:\n  prod:\n    other: ${SUBNET_B}\n`));
+    process.env.STEPCRON_TEST_ONCALL = 'oncall';
+    const { lines, stage } = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless);
+    // The resolved address is checked as any: 'oncall' is no address.
+    expect(problems(lines)).toEqual([expect.stringMatching(/^params: notifyEmails: 'oncall' is not an email address/)]);
+    expect(notChecked(lines)).toEqual([]);
+    expect(stage).toBeUndefined();
+    process.env.STEPCRON_TEST_ONCALL = 'ops@acme.io';
+    const fixed = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless);
+    expect(problems(fixed.lines)).toEqual([]);
+    expect(fixed.stage!.params).toMatchObject({ subnets: [SUBNET_A, SUBNET_B], securityGroups: [GROUP], notifyEmails: ['ops@acme.io'], slackWebhookSecret: 'slack-prod-prod', enabledJobs: ['report'] });
+  });
+
+  it('a ${self:...} that is not there and a malformed variable: problems, as sls deploy stops at them', async () => {
+    const p = project(CATALOG, [...PARAMS.filter((x) => !x.startsWith('subnets')), 'subnets: ${self:custom.nowhere}', 'cluster: ${ssm:/a, ${env:B}}']);
+    expect(problems((await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless)).lines)).toEqual([
+      expect.stringMatching(/^params: cluster: Invalid variable source at index \d+ in .*: sls deploy stops at it \(stage prod in /),
+      `params: subnets: \${self:custom.nowhere}: value not found at "self" source: sls deploy stops at it (stage prod in ${p.serverless})`,
+    ]);
+  });
+
+  it('--aws: a param resolved at deploy is not looked up (no placeholder cluster or subnet reaches ECS or EC2)', async () => {
+    healthyAccount();
+    const p = project(CATALOG, ['subnets: ${ssm:/infra/subnets}', 'securityGroups: ${cf:network.JobsGroup}', 'cluster: ${ssm:/infra/cluster-name}']);
+    const out: string[] = [];
+    const code = await doctor({ catalog: p.catalog, stage: 'prod', aws: true, region: 'eu-west-1' }, p.serverless, (t) => void out.push(t));
+    expect(out.join('')).not.toContain('✗');
+    expect(code).toBe(0);
+    expect(ec2.calls()).toHaveLength(0);
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it('every params problem is reported in one pass: the values\' forms and what needs the catalog together', async () => {
+    const p = project(CATALOG, [`cluster: arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/shared`, 'assignPublicIp: yes', 'subnets: my-subnet', `securityGroups: ${GROUP}`, 'enabledJobs: reprot']);
+    const { lines, stage } = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless);
+    expect(stage).toBeUndefined();
+    expect(problems(lines)).toEqual([
+      `params: assignPublicIp must be ENABLED or DISABLED, not 'yes' (stage prod in ${p.serverless})`,
+      expect.stringMatching(/^params: cluster: '.*' is an ARN: /),
+      expect.stringMatching(/^params: subnets: 'my-subnet' is not a subnet id /),
+      expect.stringMatching(/^params: enabledJobs: no job named 'reprot' in the catalog /),
+    ]);
+  });
+
+  it('CloudFormation short forms (!Sub, !GetAtt, !Join, ...) in serverless.yml are read without a warning', async () => {
+    const p = project();
+    writeFileSync(p.serverless, `${readFileSync(p.serverless, 'utf8')}resources:\n  Resources:\n    Q:\n      Type: AWS::SQS::Queue\n      Properties:\n` +
+      "        QueueName: !Sub '${AWS::StackName}-q'\n        Tags: [{ Key: arn, Value: !GetAtt Q.Arn }, { Key: j, Value: !Join [',', [!Ref AWS::Region, !If [c, a, b]]] }]\n" +
+      '        Policy: !Sub\n          - x-${A}\n          - { A: !Ref B }\n');
+    const warned = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const { lines } = await offlineChecks({ catalog: p.catalog, stage: 'prod' }, p.serverless);
+      expect(problems(lines)).toEqual([]);
+      expect(await deployRegion(undefined, p.serverless)).toMatchObject({ region: 'eu-west-1' });
+      expect(warned).not.toHaveBeenCalled();
+    } finally {
+      warned.mockRestore();
+    }
+  });
+});
+
+describe('readStageParams (synth, run --ecs aws)', () => {
+  afterEach(() => void delete process.env.STEPCRON_TEST_ONCALL);
+
+  it('a param resolved at deploy takes its placeholder, said once on stderr; an offline variable its value; a missing self: is a usage error', () => {
+    const p = project(CATALOG, [...PARAMS.filter((x) => !x.startsWith('notifyEmails')), 'cluster: ${ssm:/infra/cluster-name}', "notifyEmails: ${env:STEPCRON_TEST_ONCALL, 'a@acme.io'}"]);
+    const warned: string[] = [];
+    const params = readStageParams('prod', p.serverless, (line) => void warned.push(line));
+    expect(params).toMatchObject({ cluster: 'resolved-at-deploy', notifyEmails: ['a@acme.io'], subnets: [SUBNET_A, SUBNET_B] });
+    expect(warned).toEqual(["stepcron: params cluster is ${ssm:/infra/cluster-name} (ssm: is read by sls deploy): using the placeholder 'resolved-at-deploy' here"]);
+    process.env.STEPCRON_TEST_ONCALL = 'b@acme.io';
+    expect(readStageParams('prod', p.serverless, () => undefined).notifyEmails).toEqual(['b@acme.io']);
+    writeFileSync(p.serverless, readFileSync(p.serverless, 'utf8').replace('${ssm:/infra/cluster-name}', '${self:custom.cluster}'));
+    expect(() => readStageParams('prod', p.serverless)).toThrow(`stage prod params in ${p.serverless}: cluster: \${self:custom.cluster}: value not found at "self" source: sls deploy stops at it`);
+  });
+
+  it('every placeholder passes the params checks (synth and run go on) and is none of the example values', () => {
+    const p = project(CATALOG, Object.keys(DEPLOY_TIME_PLACEHOLDERS).map((name) => `${name}: \${ssm:/infra/${name}}`));
+    const warned: string[] = [];
+    const params = readStageParams('prod', p.serverless, (line) => void warned.push(line));
+    expect(warned).toHaveLength(Object.keys(DEPLOY_TIME_PLACEHOLDERS).length);
+    const jobs = parseCatalog(CATALOG, { stage: 'prod' });
+    expect(() => stageTemplate(jobs, params)).not.toThrow();
+    expect(exampleValues(jobs, params).filter((e) => !e.includes('image'))).toEqual([]);
   });
 });
 
@@ -780,6 +894,20 @@ describe('the CLI', () => {
     expect(option.stderr).toMatch(/^stepcron: unknown option '--fix'/);
     const catalog = await run({}, ['--catalog', 'nope.yml']);
     expect({ code: catalog.code, stderr: catalog.stderr }).toEqual({ code: 2, stderr: 'stepcron: nope.yml: cannot read the catalog: ENOENT\n' });
+  });
+
+  it('a param from ${ssm:...} and a !Sub in serverless.yml: exit 0, nothing on stderr (no YAMLWarning), the param not checked', async () => {
+    const q = project(CATALOG, [...PARAMS, 'cluster: ${ssm:/infra/cluster-name}']);
+    writeFileSync(q.serverless, `${readFileSync(q.serverless, 'utf8')}resources:\n  Outputs:\n    Q: { Value: !Sub '\${AWS::StackName}-q' }\n`);
+    const previous = process.env;
+    process.env = bare;
+    try {
+      const result = await startCli(['doctor', '--stage', 'prod'], { cwd: q.dir, timeoutMs: 15_000 }).done;
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(result.stdout).toContain('  ? params: cluster is ${ssm:/infra/cluster-name} (ssm: is read by sls deploy): not checked offline, sls deploy resolves it\n');
+    } finally {
+      process.env = previous;
+    }
   });
 
   it('offline: exit 0 when all is well, and it loads no AWS SDK', async () => {
