@@ -628,7 +628,9 @@ describe('stepcron synth and validate on the sample catalog', () => {
     // Act
     const result = await stepcron(['run', 'tenant-sync', '--catalog', join(root, 'workflows', 'jobs.yml'), '--event', join(dir, 'big.json')], { cwd: dir, timeoutMs: 15_000 });
     // Assess
-    expectUsageError(result, /run: StartExecution would refuse this run: ValidationException: .*less than or equal to 262144/);
+    // Refused as a file before it is parsed (AWS counts the input text as sent); an input merged over 256 KiB from a
+    // smaller file is refused as StartExecution would (test/deploy-proof.test.ts, checkStartExecution).
+    expectUsageError(result, /--event: .*big\.json is 302 KiB; Step Functions takes at most 256 KiB of input/);
     expect(runRecords(dir)).toEqual([]);
   }, 20_000);
 

@@ -3,6 +3,7 @@
 import { parseCatalog } from '../workflows/catalog';
 import { cutText, SCHEDULE_DESCRIPTION_MAX, secretGrant, stageTemplate, toStageParams } from '../workflows/resources';
 import { RUN_INPUT_OVERRIDE_CHARS } from '../workflows/limits';
+import { checkStartExecution } from '../cli/engine';
 
 const params = (stage: string) => toStageParams(stage, { subnets: 'subnet-0123456789abcdef0', securityGroups: 'sg-0123456789abcdef0' });
 const job = (name: string, lines: string[] = []) =>
@@ -113,5 +114,15 @@ describe('catalog keys JavaScript tooling cannot carry', () => {
 
   it('takes ordinary keys that merely look alike (name, build, proto)', () => {
     expect(parseCatalog(catalog(job('k', ['input: { name: a, proto: b, Constructor: c }'])), { stage: 'dev' })).toHaveLength(1);
+  });
+});
+
+describe('a local run starts only what StartExecution would start', () => {
+  it('refuses an input over 262,144 bytes (UTF-8 of its JSON) as AWS does, and takes one at the limit', () => {
+    const sized = (bytes: number) => ({ a: 'x'.repeat(bytes - '{"a":""}'.length) });
+    expect(() => checkStartExecution('20261207T000000Z-abcd', sized(262_145))).toThrow(/ValidationException|less than or equal to 262144/);
+    expect(() => checkStartExecution('20261207T000000Z-abcd', sized(262_144))).not.toThrow();
+    // Multi-byte characters count as their UTF-8 bytes.
+    expect(() => checkStartExecution('20261207T000000Z-abcd', { a: '\u00e9'.repeat(131_070) })).toThrow(/262144/);
   });
 });
