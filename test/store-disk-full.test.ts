@@ -3,7 +3,7 @@
 // run is recorded or the exit code of a job that succeeded; what could not be stored is said in the summary and marked
 // where it is missing in `logs`; and every command says "disk full", where, and what to do.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processBackend } from '../cli/backends/process';
@@ -43,7 +43,7 @@ function leave(leftKiB: number): void {
 
 beforeEach(() => {
   if (skipReason) return;
-  for (const name of ['filler', 'filler-2', '.stepcron', 'jobs.yml']) rmSync(join(mountPoint, name), { recursive: true, force: true });
+  for (const name of ['filler', 'filler-2', '.stepcron', 'jobs.yml', 'fill']) rmSync(join(mountPoint, name), { recursive: true, force: true });
 });
 
 /** 3,000 lines, about 175 KB: more than the store can keep with 150 KiB free. */
@@ -89,6 +89,43 @@ jobs:
     expect(dropped).toEqual({ stdout: 0, stderr: 0 });
     expect(chunks.at(-1)).toEqual({ stream: 'stderr', text: expect.stringMatching(/^\[stepcron: \d+ bytes of stdout(, \d+ events)? of this run could not be stored here: the disk was full\]\n$/) });
     expect((store.summary(summary.execution) as Summary).unstored).toEqual(summary.unstored);
+    store.close();
+  });
+
+  onTmpfs('runs that end at once on a full disk: each is recorded as it ended, with its exit code and its output up to the disk filling (was: only the first to end; the others RUNNING, then ABORTED as if their process had died)', async () => {
+    // Prepare: what `stepcron schedule` does with three jobs fired at once: one store, one backend, three runs
+    const store = Store.open(join(mountPoint, '.stepcron'), { warn: () => undefined });
+    const job = (name: string, script: string) => jobFrom(`
+jobs:
+  ${name}:
+    description: ${name}
+    schedule: rate(1 minute)
+    concurrency: allow
+    image: local:1
+    command: [sh, -c, '${script}']
+    retries: 0
+`);
+    const backend = processBackend({ cwd: mountPoint });
+    const run = (name: string, script: string) => runLocal({ job: job(name, script), stage: 'test', input: {}, backend, history: store, err: () => undefined, out: () => undefined });
+    // Act: a fills the disk after a second; b and c end after it, on the full disk
+    const [a, b, c] = await Promise.all([
+      run('a', 'sleep 1; dd if=/dev/zero of=fill bs=1k count=2000 2>/dev/null; exit 0'),
+      run('b', 'i=0; while [ $i -lt 300 ]; do echo "b line $i"; i=$((i+1)); done; sleep 2.5; exit 0'),
+      run('c', 'sleep 2.5; echo "c ends"; exit 3'),
+    ]);
+    await backend.stopAll('test over');
+    // Assess: every run is recorded as it ended, none needs recovery
+    expect([a.status, b.status, c.status]).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+    for (const summary of [a, b, c]) expect(summary.unstored?.outcome).toBeUndefined();
+    expect(store.find('a', a.execution)?.status).toBe('SUCCEEDED');
+    expect(store.find('b', b.execution)?.status).toBe('SUCCEEDED');
+    expect(store.find('c', c.execution)).toMatchObject({ status: 'FAILED' });
+    expect((store.summary(c.execution) as Summary).tasks).toEqual([expect.objectContaining({ exitCode: 3 })]);
+    // b's lines were stored before the disk filled; c's line is stored, or marked where it is missing (was: no output)
+    expect(store.logs(b.execution).chunks.filter((k) => k.stream === 'stdout').map((k) => k.text).join('')).toContain('b line 299\n');
+    expect(store.logs(c.execution).chunks.at(-1)?.text).toMatch(/^c ends\n$|could not be stored here: the disk was full\]\n$/);
+    // Each run's reserve is given back with its outcome
+    expect(readdirSync(join(mountPoint, '.stepcron')).filter((f) => f.startsWith('reserve-'))).toEqual([]);
     store.close();
   });
 
