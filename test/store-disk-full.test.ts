@@ -3,7 +3,7 @@
 // run is recorded or the exit code of a job that succeeded; what could not be stored is said in the summary and marked
 // where it is missing in `logs`; and every command says "disk full", where, and what to do.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processBackend } from '../cli/backends/process';
@@ -43,19 +43,20 @@ function leave(leftKiB: number): void {
 
 beforeEach(() => {
   if (skipReason) return;
-  for (const name of ['filler', 'filler-2', '.stepcron', 'jobs.yml', 'fill']) rmSync(join(mountPoint, name), { recursive: true, force: true });
+  for (const name of ['filler', 'filler-2', '.stepcron', 'jobs.yml', 'fill', 'cron.log']) rmSync(join(mountPoint, name), { recursive: true, force: true });
 });
 
 /** 3,000 lines, about 175 KB: more than the store can keep with 150 KiB free. */
 const CHATTY = 'i=0; while [ $i -lt 3000 ]; do echo "line $i of the output that fills the disk"; i=$((i+1)); done';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The CLI in `cwd` (default: the tmpfs); `stdout`: a file descriptor to write stdout to, as `>> file` does. */
+function cli(args: string[], options: { cwd?: string; stdout?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: mountPoint, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? mountPoint, stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -162,5 +163,33 @@ jobs:
     // create it again, which a full disk refuses: then it says "disk full" too (it said "disk I/O error").
     if (runs.code === 0) expect(runs.stdout.match(/SUCCEEDED/g)).toHaveLength(1);
     else expect({ code: runs.code, stderr: runs.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/^stepcron: disk full: cannot write the run store .*\n$/) });
+  });
+});
+
+describe('stdout on a full disk (stepcron run --json >> /full/cron.log), the run store elsewhere', () => {
+  it.each([
+    ['a job that succeeds', 'exit 0', 0, 'SUCCEEDED'],
+    ['a job that fails', 'exit 3', 1, 'FAILED'],
+  ])('%s: the run goes on to its outcome, recorded, with its exit code; stderr says once that stdout\'s disk is full (was: an ENOSPC stack trace, the job killed, ABORTED)', async (_what, end, code, status) => {
+    if (skipReason) return;
+    // Prepare: the project (and its store) on the usual disk; stdout appends to a file on the tmpfs, then left full
+    const project = mkdtempSync(join(tmpdir(), 'stepcron-stdout-'));
+    writeFileSync(join(project, 'jobs.yml'), `defaults:\n  image: local:1\n  retries: 0\njobs:\n  chatty:\n    description: chatty\n    schedule: rate(1 hour)\n    command: [sh, -c, '${CHATTY}; ${end}']\n`);
+    const log = openSync(join(mountPoint, 'cron.log'), 'a');
+    leave(16);
+    try {
+      // Act
+      const run = await cli(['run', 'chatty', '--catalog', 'jobs.yml', '--json'], { cwd: project, stdout: log });
+      const runs = await cli(['runs', 'chatty', '--catalog', 'jobs.yml'], { cwd: project });
+      // Assess
+      expect({ code: run.code, trace: run.stderr.match(/^\s+at .*$/m)?.[0] }).toEqual({ code, trace: undefined });
+      expect(run.stderr.match(/^stepcron: .*$/gm)).toEqual([expect.stringMatching(new RegExp(
+        `^stepcron: warning: disk full: cannot write stdout \\(${mountPoint}/cron\\.log, \\d+ KiB free\\): nothing more is written there \\(the job's output, the summary\\); the run goes on, and stepcron history and stepcron logs show its outcome and output: free space on that disk$`))]);
+      expect(runs.stdout).toMatch(new RegExp(`^${status}\\t`, 'm'));
+      expect(runs.stdout).not.toContain('ABORTED');
+    } finally {
+      closeSync(log);
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });
