@@ -3,7 +3,7 @@
 // run is recorded or the exit code of a job that succeeded; what could not be stored is said in the summary and marked
 // where it is missing in `logs`; and every command says "disk full", where, and what to do.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processBackend } from '../cli/backends/process';
@@ -43,7 +43,7 @@ function leave(leftKiB: number): void {
 
 beforeEach(() => {
   if (skipReason) return;
-  for (const name of ['filler', 'filler-2', '.stepcron', 'jobs.yml', 'fill', 'cron.log']) rmSync(join(mountPoint, name), { recursive: true, force: true });
+  for (const name of ['filler', 'filler-2', '.stepcron', 'jobs.yml', 'fill', 'cron.log', 's3']) rmSync(join(mountPoint, name), { recursive: true, force: true });
 });
 
 /** 3,000 lines, about 175 KB: more than the store can keep with 150 KiB free. */
@@ -190,6 +190,40 @@ describe('stdout on a full disk (stepcron run --json >> /full/cron.log), the run
     } finally {
       closeSync(log);
       rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a fan-out whose results cannot be written: the local S3 folder (--s3-dir) on a full disk', () => {
+  onTmpfs('every item succeeds, the results do not fit: FAILED (States.ResultWriterFailed, as on AWS), its cause saying "disk full", where and what to do (was: only ENOSPC)', async () => {
+    // Prepare: the items in the local S3 folder on the tmpfs, then the disk full; the run store on the usual disk
+    const s3Dir = join(mountPoint, 's3');
+    mkdirSync(join(s3Dir, 'acme-items'), { recursive: true });
+    writeFileSync(join(s3Dir, 'acme-items/items.json'), JSON.stringify(Array.from({ length: 20 }, (_, i) => `item-${i}`)));
+    const root = mkdtempSync(join(tmpdir(), 'stepcron-store-'));
+    const store = Store.open(root, { warn: () => undefined });
+    const job = jobFrom(`
+jobs:
+  sync:
+    description: sync
+    schedule: rate(1 hour)
+    image: local:1
+    command: ['true']
+    retries: 0
+    fanOut: { itemsFrom: s3://acme-items/items.json }
+`);
+    leave(0);
+    try {
+      // Act
+      const summary = await runLocal({ job, stage: 'test', input: {}, backend: processBackend(), history: store, s3Dir, err: () => undefined, out: () => undefined });
+      // Assess
+      expect(summary).toMatchObject({ status: 'FAILED', items: { total: 20, succeeded: 20, failed: 0 } });
+      expect(store.find('sync', summary.execution)?.status).toBe('FAILED');
+      const results = `stepcron-test-local/results/sync/${summary.execution}/[0-9a-f-]+`;
+      expect(summary.cause).toMatch(new RegExp(`^States\\.ResultWriterFailed: s3://${results}: disk full: cannot write the fan-out's results there \\(locally ${s3Dir}/${results}, \\d+ KiB free\\): free space on the disk that holds ${s3Dir}, or point --s3-dir at a folder on a disk with room, then run the job again$`));
+    } finally {
+      store.close();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
