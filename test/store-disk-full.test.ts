@@ -227,3 +227,19 @@ jobs:
     }
   });
 });
+
+describe('redrive of a run whose events were lost to a full disk', () => {
+  onTmpfs('is refused, saying the disk was full when they were written (was: that its stepcron process died, or a redrive from the last state stored)', async () => {
+    // Prepare: a job that fills the disk as it starts, then fails; its events are lost, its outcome is recorded
+    writeFileSync(join(mountPoint, 'jobs.yml'), "defaults:\n  image: local:1\n  retries: 0\njobs:\n  filler:\n    description: filler\n    schedule: rate(1 hour)\n    command: [sh, -c, 'dd if=/dev/zero of=fill bs=1k count=2000 2>/dev/null; sleep 0.5; exit 3']\n");
+    const run = await cli(['run', 'filler', '--catalog', 'jobs.yml', '--json']);
+    const summary = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!) as Summary;
+    expect({ code: run.code, status: summary.status, lost: summary.unstored?.events }).toEqual({ code: 1, status: 'FAILED', lost: expect.any(Number) });
+    rmSync(join(mountPoint, 'fill'));
+    // Act
+    const redrive = await cli(['redrive', 'filler', summary.execution, '--catalog', 'jobs.yml']);
+    // Assess
+    expect(redrive.code).toBe(1);
+    expect(redrive.stderr).toMatch(new RegExp(`^stepcron: redrive: ${summary.execution} cannot be redriven locally: \\d+ of its events could not be stored \\(the disk was full when they were written\\), so the local store cannot tell where it stopped: start a new run instead \\(stepcron run filler\\)\n$`));
+  });
+});
