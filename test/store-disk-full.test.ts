@@ -1,7 +1,8 @@
-// A full disk under the run store (issue 13), on a real small filesystem: a tmpfs mounted in a temporary folder for
-// this file (root may mount; skipped, saying why, where mounting is not permitted). A full disk never changes how a
-// run is recorded or the exit code of a job that succeeded; what could not be stored is said in the summary and marked
-// where it is missing in `logs`; and every command says "disk full", where, and what to do.
+// A full disk under the run store, stdout or the local S3 folder (issue 13), on a real small filesystem: a tmpfs
+// mounted in a temporary folder for this file (root may mount; skipped, saying why, where mounting is not permitted).
+// A full disk never changes how a run is recorded or the exit code of a job that succeeded; what could not be stored
+// is said in the summary and marked where it is missing in `logs`; and every command says "disk full", where, and
+// what to do.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
