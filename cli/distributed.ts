@@ -5,7 +5,7 @@
 // MaxConcurrency at once, fails the map run past ToleratedFailurePercentage, writes the ResultWriter files as AWS lays
 // them out, and keeps the map run for ListMapRuns and DescribeMapRun. The states each item runs are the deployed ones.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { jsonDepth, LOCAL_DEPTH_LIMIT, localDepthProblem } from '../workflows/limits';
 
@@ -390,8 +390,24 @@ function writeResults(writer: { Bucket?: string; Prefix?: string }, run: MapRun,
     run.itemCounts.ResultsWritten = groups.SUCCEEDED.length + groups.FAILED.length;
     return { MapRunArn: run.mapRunArn, ResultWriterDetails: { Bucket: bucket, Key: manifestKey } };
   } catch (err) {
-    throw new MapRunError('States.ResultWriterFailed', `s3://${bucket}/${dir}: ${(err as Error).message}`);
+    const { code } = err as NodeJS.ErrnoException;
+    const why = code === 'ENOSPC' || code === 'EDQUOT' ? resultsDiskFull(s3, bucket, dir) : (err as Error).message;
+    throw new MapRunError('States.ResultWriterFailed', `s3://${bucket}/${dir}: ${why}`);
   }
+}
+
+/** The local S3 folder's disk is full: where, and what to do (as AWS, the run fails: its results are not all written). */
+function resultsDiskFull(s3: LocalS3, bucket: string, dir: string): string {
+  const local = s3.path(bucket, dir);
+  let free = '';
+  try {
+    const fs = statfsSync(resolve(s3.dir));
+    free = `, ${Math.floor((fs.bavail * fs.bsize) / 1024)} KiB free`;
+  } catch {
+    // Only the figure is missing.
+  }
+  return `disk full: cannot write the fan-out's results there (locally ${local}${free}): free space on the disk that holds ` +
+    `${resolve(s3.dir)}, or point --s3-dir at a folder on a disk with room, then run the job again`;
 }
 
 /** DescribeMapRun's answer (the fields the definitions read, in the SDK's shape). */

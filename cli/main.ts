@@ -1,6 +1,6 @@
 // `npx stepcron <command>`: validate, synth, run, next, schedule, history, logs, demo. Usage and catalog mistakes exit 2
 // with one clear line each; a run exits 0 when SUCCEEDED or SKIPPED and 1 otherwise.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
@@ -35,19 +35,51 @@ let working = 0;
 
 /**
  * A reader that goes away (`stepcron logs x | head`): a listing ends there, quietly, as a SIGPIPE would end it; a run
- * goes on to its end (its output is kept in the run store) and exits as it would.
+ * goes on to its end (its output is kept in the run store) and exits as it would. A stream to a file on a full disk
+ * (`stepcron run x >> /full/cron.log`) is given up, said once on stderr, and a run goes on to its outcome and exit code.
  */
-function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+function quietOnClosedPipe(stream: NodeJS.WriteStream, name: 'stdout' | 'stderr'): void {
+  let full = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
+      // Writes that failed before this was told (within one tick) report it too.
+      if (full) return;
+      full = true;
+      // Node never destroys process.stdout/stderr: its writes become no-ops instead, so nothing more goes to that file
+      // (no later line after a gap if space comes back) and this is said once. stderr on a full disk has nowhere to say it.
+      stream.write = ((...args: unknown[]) => {
+        const done = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+        if (done) process.nextTick(done);
+        return true;
+      }) as typeof stream.write;
+      if (name === 'stdout') process.stderr.write(`stepcron: warning: ${streamDiskFull(stream, name)}\n`);
+      return;
+    }
     if (err.code !== 'EPIPE') throw err;
     if (working === 0) process.exit(0);
   });
 }
 
+/** "Disk full", where (the file the stream writes to), what is lost and what to do, in one line. */
+function streamDiskFull(stream: NodeJS.WriteStream, name: string): string {
+  let where = '';
+  try {
+    const file = readlinkSync(`/proc/self/fd/${(stream as { fd?: number }).fd}`);
+    const fs = statfsSync(dirname(file));
+    where = ` (${file}, ${Math.floor((fs.bavail * fs.bsize) / 1024)} KiB free)`;
+  } catch {
+    // No /proc (not Linux): the stream's name says enough.
+  }
+  const lost = working > 0
+    ? "nothing more is written there (the job's output, the summary); the run goes on, and stepcron history and stepcron logs show its outcome and output"
+    : 'nothing more is written there';
+  return `disk full: cannot write ${name}${where}: ${lost}: free space on that disk`;
+}
+
 /** `parentPid`: the parent when the process started (bin/stepcron.cjs reads it first): a change means it died. */
 export async function main(argv: string[], context: { parentPid?: number } = {}): Promise<number> {
-  quietOnClosedPipe(process.stdout);
-  quietOnClosedPipe(process.stderr);
+  quietOnClosedPipe(process.stdout, 'stdout');
+  quietOnClosedPipe(process.stderr, 'stderr');
   const program = new Command('stepcron')
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
     .version(version, '-V, --version', 'print the stepcron version')

@@ -42,12 +42,20 @@ interface StoredEvent { type?: string; index?: number; state?: { name?: string; 
 /**
  * Plans a local redrive from a run's stored events: the top-level state it entered last and never left, with the
  * input it entered with. Refused (a string) where AWS would refuse or would rerun nothing, and where the local store
- * cannot do what AWS does: resume a fan-out item by item, or give back an input it kept only in part.
+ * cannot do what AWS does: resume a fan-out item by item, or give back an input it kept only in part. `unstored`: what
+ * the store recorded it could not keep of the run (its summary's), e.g. events lost to a full disk.
  */
 export function planRedrive(job: Job, run: { execution: string; status: string; stoppedAt?: string; error?: string },
-  events: unknown[], states: Record<string, { Type: string }>, now = new Date()): RedrivePlan | string {
+  events: unknown[], states: Record<string, { Type: string }>, now = new Date(), unstored?: { events?: number; why?: string }): RedrivePlan | string {
   const refused = statusRefusal(run.status, run.stoppedAt === undefined ? undefined : new Date(run.stoppedAt), now);
   if (refused) return `redrive: ${run.execution} cannot be redriven: ${refused}`;
+  // Events missing from the middle or the end: where the run stopped is not known, and resuming at the last state
+  // stored could rerun a state that finished.
+  if (unstored?.events) {
+    const why = unstored.why === undefined || unstored.why === 'the disk was full' ? 'the disk was full when they were written' : unstored.why;
+    return `redrive: ${run.execution} cannot be redriven locally: ${unstored.events} of its events could not be stored ` +
+      `(${why}), so the local store cannot tell where it stopped: start a new run instead (stepcron run ${job.name})`;
+  }
   const open = new Map<string, unknown>();
   for (const raw of events as StoredEvent[]) {
     const name = raw?.state?.name;
@@ -61,8 +69,10 @@ export function planRedrive(job: Job, run: { execution: string; status: string; 
   }
   const last = [...open.entries()].at(-1);
   if (!last) {
-    return `redrive: ${run.execution} has no unfinished state in the local store (its last events were not written ` +
-      `before its stepcron process died): start a new run instead (stepcron run ${job.name})`;
+    // The store cannot tell which it was: a process killed before its last events were written, or a disk full when
+    // they were and at the end too (the run's outcome, and with it what was lost, then went unrecorded).
+    return `redrive: ${run.execution} has no unfinished state in the local store (its last events were not stored: its ` +
+      `stepcron process died, or the disk was full, before they were written): start a new run instead (stepcron run ${job.name})`;
   }
   const [startAt, input] = last;
   const type = states[startAt]!.Type;

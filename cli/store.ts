@@ -173,6 +173,8 @@ interface Writer {
   /** What a failed write (disk full) lost, not yet marked in the stored output; and all it lost in the run. */
   gap: Unstored;
   lost: Unstored;
+  /** The run's reserve file (takeReserve), until its outcome is recorded. */
+  reserve: string | undefined;
 }
 
 /** Output and events of a run the store could not keep (the disk was full, say), and why. */
@@ -195,8 +197,8 @@ export class Store {
   private readonly statements = new Map<string, StatementSync>();
   private timer: NodeJS.Timeout | undefined;
   private warnedWrite = false;
-  /** This process's reserve file, while it has one (ensureReserve). */
-  private reserve: string | undefined;
+  /** Numbers this process's reserve files (takeReserve). */
+  private reserves = 0;
   /** This process, as a lease names its owner. */
   private readonly self = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
 
@@ -275,8 +277,8 @@ export class Store {
    * of two runs started at once the second to be recorded always sees the first.
    */
   start(record: RunRecord, input: unknown, abort: (cause: string) => void, options: { leaseMs?: number } = {}): RunRecord {
-    this.ensureReserve();
-    return this.guard(() => {
+    const reserve = this.takeReserve();
+    return this.withReserve(reserve, () => {
       let started = record.startedAt;
       const id = this.transaction(() => {
         this.recoverDead();
@@ -290,7 +292,7 @@ export class Store {
         this.lease(Number(lastInsertRowid), options.leaseMs);
         return Number(lastInsertRowid);
       });
-      this.track(record, abort, { id, eventSeq: 0, logSeq: 0, held: { stdout: 0, stderr: 0 }, dropped: { stdout: 0, stderr: 0 } });
+      this.track(record, abort, reserve, { id, eventSeq: 0, logSeq: 0, held: { stdout: 0, stderr: 0 }, dropped: { stdout: 0, stderr: 0 } });
       return { ...record, startedAt: started };
     });
   }
@@ -301,8 +303,8 @@ export class Store {
    * no longer FAILED, TIMED_OUT or ABORTED (another redrive took it first).
    */
   reopen(record: RunRecord, abort: (cause: string) => void, options: { leaseMs?: number } = {}): RunRecord | undefined {
-    this.ensureReserve();
-    return this.guard(() => {
+    const reserve = this.takeReserve();
+    return this.withReserve(reserve, () => {
       const found = this.transaction(() => {
         this.recoverDead();
         const row = this.sql(`SELECT id, stdout_dropped, stderr_dropped FROM runs WHERE execution_arn = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED')`)
@@ -322,8 +324,11 @@ export class Store {
           dropped: { stdout: Number(row.stdout_dropped), stderr: Number(row.stderr_dropped) },
         };
       });
-      if (!found) return undefined;
-      this.track(record, abort, found);
+      if (!found) {
+        rmSync(reserve, { force: true });
+        return undefined;
+      }
+      this.track(record, abort, reserve, found);
       return { ...record, status: 'RUNNING' };
     });
   }
@@ -335,10 +340,10 @@ export class Store {
   }
 
   /** The run's events and output are batched from now on, from where its rows stand. */
-  private track(record: RunRecord, abort: (cause: string) => void,
+  private track(record: RunRecord, abort: (cause: string) => void, reserve: string,
     at: Pick<Writer, 'id' | 'eventSeq' | 'logSeq' | 'held' | 'dropped'>): void {
     this.writers.set(record.executionArn, {
-      ...at, abort, events: [], logs: [], pending: { stdout: 0, stderr: 0 }, exited: new Set(), gap: nothingLost(), lost: nothingLost(),
+      ...at, abort, events: [], logs: [], pending: { stdout: 0, stderr: 0 }, exited: new Set(), gap: nothingLost(), lost: nothingLost(), reserve,
     });
     this.timer ??= setInterval(() => this.flush(), FLUSH_MS).unref();
   }
@@ -381,7 +386,7 @@ export class Store {
   /**
    * Records how the run ended. A full disk never changes that: what it kept the store from writing (output, events) is
    * returned, marked where it is missing in the stored output, and recorded in the summary; the outcome itself is
-   * written in the space of the run's reserve (see ensureReserve), and without the summary if even that is short.
+   * written in the space of the run's own reserve (see takeReserve), and without the summary if even that is short.
    */
   finish(record: RunRecord, summary: unknown): { unstored?: Unstored } {
     const writer = this.writers.get(record.executionArn);
@@ -392,8 +397,6 @@ export class Store {
       this.timer = undefined;
     }
     if (!writer) return {};
-    // The last run of this process: its reserve is given back once the outcome is in (ensureReserve).
-    const last = this.writers.size === 0;
     const unstored = anyLost(writer.lost) ? { ...writer.lost } : undefined;
     const at = { logSeq: writer.logSeq, held: { ...writer.held }, gap: { ...writer.gap } };
     const end = (keepSummary: boolean) => this.transaction(() => {
@@ -416,8 +419,8 @@ export class Store {
         end(true);
       } catch (err) {
         if (!isDiskFull(err, this.root)) throw err;
-        // The disk filled up: the reserve's space is what this write is kept for.
-        this.releaseReserve();
+        // The disk filled up: the run's reserve is kept for this write (other runs of this process keep theirs).
+        releaseReserve(writer);
         try {
           end(true);
         } catch (again) {
@@ -426,7 +429,7 @@ export class Store {
         }
       }
     });
-    if (last) this.releaseReserve();
+    releaseReserve(writer);
     return unstored ? { unstored } : {};
   }
 
@@ -572,21 +575,21 @@ export class Store {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.db.close();
-    this.releaseReserve();
+    for (const writer of this.writers.values()) releaseReserve(writer);
   }
 
   /**
-   * Space kept aside, while this process has runs, for recording how they end: a file of RESERVE_BYTES in the store's
-   * folder, deleted when a finish finds the disk full, or when the process's last run has ended. A run whose outcome could not be recorded is not started: that
-   * is a StoreError saying the disk is full. One per process (a concurrent finish elsewhere cannot take it); one of a
-   * process that died is deleted by the next store opened (removeStaleReserves).
+   * Space kept aside for recording how a run ends: a file of RESERVE_BYTES in the store's folder per run of this
+   * process, taken before the run is recorded and deleted once its outcome is (or, when the disk is full, just before,
+   * to make room for it). One per run, not per process: runs that end on a full disk one after another (`stepcron
+   * schedule`) each have their own. A run whose outcome could not be recorded is not started: that is a StoreError
+   * saying the disk is full. Those of a process that died are deleted by the next store opened (removeStaleReserves).
    */
-  private ensureReserve(): void {
-    if (this.reserve !== undefined) return;
-    const file = join(this.root, `${RESERVE_PREFIX}${process.pid}`);
+  private takeReserve(): string {
+    const file = join(this.root, `${RESERVE_PREFIX}${process.pid}-${++this.reserves}`);
     try {
       writeFileSync(file, Buffer.alloc(RESERVE_BYTES), { mode: PRIVATE_FILE });
-      this.reserve = file;
+      return file;
     } catch (err) {
       rmSync(file, { force: true });
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || (err as NodeJS.ErrnoException).code === 'EDQUOT') throw new StoreError(diskFullMessage(this.file));
@@ -594,10 +597,14 @@ export class Store {
     }
   }
 
-  private releaseReserve(): void {
-    if (this.reserve === undefined) return;
-    rmSync(this.reserve, { force: true });
-    this.reserve = undefined;
+  /** `fn` (recording a run) as guard does; a run that is not recorded gives its reserve back. */
+  private withReserve<T>(reserve: string, fn: () => T): T {
+    try {
+      return this.guard(fn);
+    } catch (err) {
+      rmSync(reserve, { force: true });
+      throw err;
+    }
   }
 
   /** Inside a write transaction: a line in the stored output where output was lost, saying how much of what. */
@@ -1018,7 +1025,7 @@ function storeError(err: unknown, file: string): Error {
 
 /** Below this much free space, a write that fails with an I/O error failed for want of space (SQLite cannot tell). */
 const LOW_SPACE_BYTES = 1024 * 1024;
-/** Kept free per process with runs, for recording their outcome on a full disk. */
+/** Kept free per running run, for recording its outcome on a full disk. */
 const RESERVE_BYTES = 64 * 1024;
 const RESERVE_PREFIX = 'reserve-';
 
@@ -1054,6 +1061,13 @@ function diskFullMessage(file: string): string {
   return `disk full: cannot write the run store ${displayPath(file)}${free}: free space on the disk that holds ${resolve(folder)} (stepcron keeps the last ${KEEP_RUNS} runs of each job there; rm -r ${displayPath(folder)} drops them all)`;
 }
 
+/** Gives a run's reserve back (once). */
+function releaseReserve(writer: Writer): void {
+  if (writer.reserve === undefined) return;
+  rmSync(writer.reserve, { force: true });
+  writer.reserve = undefined;
+}
+
 /** Removes the reserves of stepcron processes that are gone (killed before they could). */
 function removeStaleReserves(root: string): void {
   let names: string[];
@@ -1064,7 +1078,8 @@ function removeStaleReserves(root: string): void {
   }
   for (const name of names) {
     if (!name.startsWith(RESERVE_PREFIX)) continue;
-    const pid = Number(name.slice(RESERVE_PREFIX.length));
+    // reserve-<pid>-<n> (reserve-<pid> from a stepcron that kept one per process)
+    const pid = Number(name.slice(RESERVE_PREFIX.length).split('-')[0]);
     if (Number.isInteger(pid) && pid !== process.pid && processStartTime(pid) === undefined) rmSync(join(root, name), { force: true });
   }
 }

@@ -210,6 +210,19 @@ describe('planRedrive: where a stored run resumes', () => {
       .toMatch(/^redrive: e1 has no unfinished state in the local store/);
   });
 
+  it('refuses a run whose events the store could not keep, saying why; without that record, says both possible reasons', () => {
+    const events = [entered('Precheck', {}), exited('Precheck'), entered('RunTask', {})];
+    // Events lost: the last state stored is not where the run stopped
+    expect(planRedrive(job, run, events, states, now, { events: 3, why: 'the disk was full' }))
+      .toBe('redrive: e1 cannot be redriven locally: 3 of its events could not be stored (the disk was full when they were written), so the local store cannot tell where it stopped: start a new run instead (stepcron run sync)');
+    expect(planRedrive(job, run, events, states, now, { events: 1, why: 'the store could not be written (database is locked)' }))
+      .toMatch(/: 1 of its events could not be stored \(the store could not be written \(database is locked\)\)/);
+    expect(planRedrive(job, run, events, states, now, { events: 0 })).toEqual({ startAt: 'RunTask', input: {} });
+    // Nothing stored after the precheck, and nothing recorded as lost (the outcome itself was not recorded, say)
+    expect(planRedrive(job, run, [entered('Precheck', {}), exited('Precheck')], states, now))
+      .toBe('redrive: e1 has no unfinished state in the local store (its last events were not stored: its stepcron process died, or the disk was full, before they were written): start a new run instead (stepcron run sync)');
+  });
+
   it.each([
     ['a run that ended more than 14 days ago', { ...run, stoppedAt: '2026-11-10T00:00:00Z' }, [entered('RunTask', {})], /more than 14 days ago/],
     ['a RUNNING run', { ...run, status: 'RUNNING' }, [], /it is RUNNING; only a FAILED, TIMED_OUT or ABORTED run can be redriven \(wait for it to end\)/],

@@ -502,22 +502,29 @@ describe('Store: private to its owner', () => {
 });
 
 describe('Store: the reserve kept for recording outcomes on a full disk', () => {
-  it('exists only while the process has runs, and one left by a killed process is removed by the next open', () => {
-    // Prepare: a reserve of a process that is gone (pid 2^22 + 1 is above Linux's pid_max), and one of a live process
+  it('one per running run, given back with its outcome; those left by a killed process are removed by the next open', () => {
+    // Prepare: reserves of a process that is gone (pid 2^22 + 1 is above Linux's pid_max; the older per-process name
+    // too), and one of a live process
     const root = tempDir();
     const store = Store.open(root);
     const reserves = () => readdirSync(root).filter((f) => f.startsWith('reserve-')).sort();
     writeFileSync(join(root, 'reserve-4194305'), '');
+    writeFileSync(join(root, 'reserve-4194305-7'), '');
     const live = spawn('sleep', ['30'], { stdio: 'ignore' });
     children.add(live);
-    writeFileSync(join(root, `reserve-${live.pid}`), '');
-    // Act + Assess: a run holds one of 64 KiB for this process; its end gives it back
+    writeFileSync(join(root, `reserve-${live.pid}-1`), '');
+    const others = ['reserve-4194305', 'reserve-4194305-7', `reserve-${live.pid}-1`].sort();
+    // Act + Assess: each run holds one of 64 KiB; its end gives that one back
     store.start(record('job', 'e1'), {}, () => undefined);
-    expect(statSync(join(root, `reserve-${process.pid}`)).size).toBe(64 * 1024);
+    store.start(record('job', 'e2'), {}, () => undefined);
+    const mine = reserves().filter((f) => f.startsWith(`reserve-${process.pid}-`));
+    expect(mine.map((f) => statSync(join(root, f)).size)).toEqual([64 * 1024, 64 * 1024]);
     store.finish({ ...record('job', 'e1'), status: 'SUCCEEDED' }, {});
-    expect(reserves()).toEqual([`reserve-4194305`, `reserve-${live.pid}`].sort());
+    expect(reserves().filter((f) => f.startsWith(`reserve-${process.pid}-`))).toHaveLength(1);
+    store.finish({ ...record('job', 'e2'), status: 'SUCCEEDED' }, {});
+    expect(reserves()).toEqual(others);
     Store.open(root).close();
-    expect(reserves()).toEqual([`reserve-${live.pid}`]);
+    expect(reserves()).toEqual([`reserve-${live.pid}-1`]);
     store.close();
   });
 });

@@ -93,7 +93,8 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
       if (!found) throw new OpsError(`redrive: job '${job.name}' has no local run '${execution}' (see stepcron runs ${job.name})`);
       // The same definition the run ran (compiled from the catalog as it is now, as a deploy would).
       const states = compile(job, localInfra(job, stage)).States as Record<string, { Type: string }>;
-      const plan = planRedrive(job, found, store.events(found.execution), states);
+      const plan = planRedrive(job, found, store.events(found.execution), states, new Date(),
+        (store.summary(found.execution) as Summary | undefined)?.unstored);
       if (typeof plan === 'string') throw new OpsError(plan);
       if (!deps.redrive) throw new OpsError('redrive: this command cannot run jobs');
       try {
