@@ -6,35 +6,67 @@
 // Read first: if the parent (npx's shell) dies while the CLI starts, the CLI must still see that it changed.
 const parentPid = process.ppid;
 const { join } = require('node:path');
-const cli = require('./cli-build.cjs');
 
-const root = join(__dirname, '..');
-const argv = process.argv.slice(2);
-
-function fail(message) {
-  process.stderr.write(`stepcron: ${message}\n`);
-  process.exit(1);
-}
-
-let build = cli.readBuild(root);
-let stale = cli.staleReason(root, build?.stamp);
-// More than one round only if sources change while the build runs (or another start's build replaces this one).
-for (let round = 0; stale && round < 3; round++) {
-  if (!cli.canBuild(root)) fail(`${cli.BUNDLE} is missing or older than its sources (${stale}), and esbuild is not installed to rebuild it: run npm ci`);
+// The run store needs node:sqlite (Node 22.13+). `npm ci` installs the Lambda's Node 24 into node_modules (the node
+// devDependency), which npx and npm scripts put first on PATH; a start on an older Node (this file run directly, its
+// shebang finding the system's Node 20) runs the same CLI on that one, passing signals on and ending as it ends.
+/** Runs this CLI on the project's Node when this one is too old; true if it did (this process then only waits). */
+function onProjectNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (!(major < 22 || (major === 22 && minor < 13)) || process.env.STEPCRON_NODE_REEXEC) return false;
+  let projectNode;
   try {
-    cli.build(root);
-  } catch (err) {
-    // esbuild has printed its errors (file:line: message) just above.
-    fail(err.errors ? 'cannot build the CLI from its sources (see above)' : `cannot build the CLI: ${err.message}`);
+    projectNode = join(require.resolve('node/package.json', { paths: [join(__dirname, '..')] }), '..', 'bin', 'node');
+  } catch {
+    return false;
   }
-  build?.close();
-  build = cli.readBuild(root);
-  stale = cli.staleReason(root, build?.stamp);
+  if (!require('node:fs').existsSync(projectNode)) return false;
+  const child = require('node:child_process').spawn(projectNode, [__filename, ...process.argv.slice(2)], {
+    stdio: 'inherit', env: { ...process.env, STEPCRON_NODE_REEXEC: '1' },
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+  return true;
 }
-if (stale) fail(`the CLI's sources keep changing while it is being built (${stale}): try again`);
 
-// One V8 code cache per command: the first word, if it looks like one.
-const command = /^[a-z][a-z-]{0,30}$/.test(argv[0] ?? '') ? argv[0] : 'default';
-cli.loadBuild(root, build, command).main(argv, { parentPid }).then((code) => {
-  process.exitCode = code;
-});
+function runHere() {
+  const cli = require('./cli-build.cjs');
+
+  const root = join(__dirname, '..');
+  const argv = process.argv.slice(2);
+
+  function fail(message) {
+    process.stderr.write(`stepcron: ${message}\n`);
+    process.exit(1);
+  }
+
+  let build = cli.readBuild(root);
+  let stale = cli.staleReason(root, build?.stamp);
+  // More than one round only if sources change while the build runs (or another start's build replaces this one).
+  for (let round = 0; stale && round < 3; round++) {
+    if (!cli.canBuild(root)) fail(`${cli.BUNDLE} is missing or older than its sources (${stale}), and esbuild is not installed to rebuild it: run npm ci`);
+    try {
+      cli.build(root);
+    } catch (err) {
+      // esbuild has printed its errors (file:line: message) just above.
+      fail(err.errors ? 'cannot build the CLI from its sources (see above)' : `cannot build the CLI: ${err.message}`);
+    }
+    build?.close();
+    build = cli.readBuild(root);
+    stale = cli.staleReason(root, build?.stamp);
+  }
+  if (stale) fail(`the CLI's sources keep changing while it is being built (${stale}): try again`);
+
+  // One V8 code cache per command: the first word, if it looks like one.
+  const command = /^[a-z][a-z-]{0,30}$/.test(argv[0] ?? '') ? argv[0] : 'default';
+  cli.loadBuild(root, build, command).main(argv, { parentPid }).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+if (!onProjectNode()) runHere();

@@ -1,7 +1,7 @@
 // The compiled CLI (dist/stepcron.bundle): bin/stepcron.cjs runs the build, and rebuilds it first whenever a file it was
 // built from changed or it is missing. Each test works on its own copy of the project (sources, bin, build script,
 // with the real node_modules linked), so the real tree is never modified.
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import {
   cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync,
   writeFileSync,
@@ -222,4 +222,46 @@ describe('staleReason', () => {
     expect(staleReason(dir, undefined)).toBe(`${BUNDLE} is missing or was not built by bin/cli-build.cjs`);
     expect(staleReason(dir, { ...stamp, format: 0 })).toMatch(/not built by bin\/cli-build\.cjs/);
   });
+});
+
+// The machine's own Node when it is older than node:sqlite (22.13): bin/stepcron.cjs run directly, as its shebang would.
+const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => {
+  const version = spawnSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout?.trim();
+  if (!version) return false;
+  const [major, minor] = version.split('.').map(Number) as [number, number];
+  return major < 22 || (major === 22 && minor < 13);
+});
+if (!systemNode) console.warn('bin on an old Node: skipped, no Node older than 22.13 on this machine');
+const describeOnOldNode = systemNode ? describe : describe.skip;
+
+describeOnOldNode('bin/stepcron.cjs on a Node too old for the run store', () => {
+  const workspace = () => {
+    const dir = tempDir('stepcron-oldnode-');
+    writeFileSync(join(dir, 'jobs.yml'), "defaults:\n  image: b\njobs:\n  sleepy:\n    description: d\n    schedule: rate(1 hour)\n    command: [sh, -c, 'echo started; sleep 30']\n");
+    return dir;
+  };
+
+  it('runs the CLI on the project\'s Node 24: a run and its history work, exit codes pass through', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'jobs.yml'), "defaults:\n  image: b\njobs:\n  fails:\n    description: d\n    schedule: rate(1 hour)\n    command: [sh, -c, 'exit 3']\n    retries: 0\n");
+    const run = spawnSync(systemNode!, [join(root, 'bin', 'stepcron.cjs'), 'run', 'fails', '--catalog', 'jobs.yml'], { cwd: dir, encoding: 'utf8' });
+    const history = spawnSync(systemNode!, [join(root, 'bin', 'stepcron.cjs'), 'history', '--catalog', 'jobs.yml'], { cwd: dir, encoding: 'utf8' });
+    expect({ run: run.status, history: history.status }).toEqual({ run: 1, history: 0 });
+    expect(history.stdout).toMatch(/FAILED\s+fails/);
+    expect(`${run.stderr}${history.stderr}`).not.toMatch(/node:sqlite/);
+  });
+
+  it('passes SIGTERM on: the job is stopped and the run recorded ABORTED', async () => {
+    const dir = workspace();
+    const child: ChildProcess = spawn(systemNode!, [join(root, 'bin', 'stepcron.cjs'), 'run', 'sleepy', '--catalog', 'jobs.yml'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d; });
+    child.stderr!.on('data', (d: Buffer) => { out += d; });
+    for (let i = 0; i < 100 && !out.includes('started'); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('close', r));
+    const history = spawnSync(systemNode!, [join(root, 'bin', 'stepcron.cjs'), 'history', '--catalog', 'jobs.yml'], { cwd: dir, encoding: 'utf8' });
+    expect(history.stdout).toMatch(/ABORTED\s+sleepy/);
+  }, 20_000);
 });
