@@ -200,7 +200,7 @@ export function formatDescription(d: Description, zone: string, now: Date, tty: 
   if (!f) out.push(`Last failure: ${d.runs.length ? `none in the last ${d.runs.length} runs` : '-'}`);
   else {
     out.push('Last failure:', ...fields([
-      ['Execution', `${f.execution} (${f.status}, ${when(f.startedAt)})`],
+      ['Execution', `${f.execution}, ${f.status}, started ${when(f.startedAt)}`],
       ['Error', oneLine(f.error ?? f.status)],
       ...(f.cause ? [['Cause', causeText(f.cause)] as Row] : []),
       ...(f.link ? [['Console', f.link] as Row] : []),
