@@ -15,8 +15,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { awsOps } from '../cli/ops/aws';
 import { guarded } from '../cli/ops/commands';
 import { causeText, type Description, describe as describeJob, localTime, TAIL_LINES } from '../cli/ops/describe';
+import type { OpsPort } from '../cli/ops/types';
 import { parseCatalog } from '../workflows/catalog';
 import { startCli } from './support/cli';
+import { HOSTILE_TEXT, SECRET_FORMS, shapesCatalog } from './support/shapes-catalog';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
@@ -291,5 +293,35 @@ describe('describe --help', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/--last <n>.*--json.*--aws.*--region.*--profile/s);
     expect(result.stdout).toMatch(/--catalog <file>.*--stage <stage>/s);
+  });
+});
+
+describe('every job shape, whatever its text says', () => {
+  const jobs = parseCatalog(shapesCatalog(), { stage: 'prod' });
+  /** A port with one failed run whose output and cause carry the hostile text too. */
+  const port: OpsPort = {
+    where: 'fake', who: async () => 'me', schedule: async () => ({ enabled: true }),
+    runs: async (job) => [{ job: job.name, execution: 'e1', status: 'FAILED', startedAt: '2026-12-07T10:00:00.000Z', error: HOSTILE_TEXT, cause: HOSTILE_TEXT }],
+    logs: async (_job, execution, o) => {
+      o.write({ label: 'stdout', text: `${HOSTILE_TEXT}\u001b[2J` });
+      return { execution: execution! };
+    },
+    start: async () => ({ execution: 'x' }), claimedBy: async () => undefined, pause: async (_j, p) => p, resume: async () => undefined,
+    redrive: async () => ({ execution: 'x' }),
+  };
+
+  it.each(jobs.map((j) => [j.name, j] as const))('%s: one line per field, no control characters, secrets by name only', async (_name, job) => {
+    const out: string[] = [];
+
+    await describeJob(port, job, { stage: 'prod', json: false, last: 10 }, { out: (t) => void out.push(t), err: () => undefined, tty: true, now: () => new Date('2026-12-07T12:00:00Z') });
+
+    const text = out.join('');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    expect(text.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f]/);
+    // The hostile text's line break is shown as \n, never starting a line of its own.
+    expect(text).not.toMatch(/^newline/m);
+    for (const ref of Object.values(SECRET_FORMS)) expect(text).not.toContain(ref);
+    if (job.name === 'secret-forms') expect(text).toMatch(new RegExp(`Secrets: +${Object.keys(SECRET_FORMS).join(', ')}$`, 'm'));
+    if (job.fanOut) expect(text).toMatch(/^ {2}Fan-out: +.+ at a time, \d+% may fail$/m);
   });
 });
