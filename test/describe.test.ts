@@ -104,14 +104,14 @@ describe('stepcron describe, locally (a store seeded by real runs)', () => {
     expect(text).toMatch(/^Name: {9}bad$/m);
     expect(text).toMatch(/^State: {8}enabled$/m);
     // Berlin is CET in winter and CEST in summer; the time is the job's 02:30.
-    expect(text).toMatch(/^Next: {9}\d{4}-\d\d-\d\d 02:30 CES?T \(in \d+ (h|d)\)$/m);
+    expect(text).toMatch(/^Next: {9}\d{4}-\d\d-\d\d 02:30 CES?T \(in \d+ (s|min|h|d)\)$/m);
     expect(text.match(/^ {14}\d{4}-\d\d-\d\d 02:30 CES?T \(in \d+ (h|d)\)$/gm)).toHaveLength(4);
     expect(text).toMatch(/^ {2}Retries: {8}1, after 1s; a timeout is not retried$/m);
     expect(text).toMatch(/^ {2}Exit codes: {5}fail at once 2$/m);
     expect(text).toMatch(/^ {2}Secrets: {8}DB_PASSWORD$/m);
     expect(text).toMatch(/^ {2}Alerts: {9}no success for 2880 min$/m);
     expect(text).toMatch(/^Cost: {9}\$\d\.\d{6} per run \(average of the last 1 priced\), about \$\d+\.\d\d a month$/m);
-    expect(text).toMatch(/^ {2}FAILED\t\S+\t\d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+ s ago\)\t[\d.]+s\t3\t\$\d\.\d{6}\tJobFailed$/m);
+    expect(text).toMatch(/^ {2}FAILED\t\S+\t\d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+ (s|min) ago\)\t[\d.]+s\t3\t\$\d\.\d{6}\tJobFailed$/m);
     expect(text).toMatch(/^ {2}Cause: {6}EssentialContainerExited; Essential container in task exited; container exit 3$/m);
     expect(text).toMatch(/^ {2}Output \(last 20 lines; all of it: stepcron logs bad \S+\):$/m);
     expect(text.trimEnd().split('\n').slice(-2)).toEqual(['    stdout | (attempt 2) line 30', '    stderr | (attempt 2) gave up']);
@@ -124,7 +124,7 @@ describe('stepcron describe, locally (a store seeded by real runs)', () => {
     expect(result.stdout).toMatch(/^Schedule: {5}rate\(1 hour\) UTC$/m);
     // An hourly rate deploys as the cron on the hour (no run at deploy).
     expect(result.stdout).toMatch(/^ {14}deploys as cron\(0 \* \* \* \? \*\) UTC$/m);
-    expect(result.stdout).toMatch(/^Next: {9}\d{4}-\d\d-\d\d \d\d:00 UTC \(in \d+ min\)$/m);
+    expect(result.stdout).toMatch(/^Next: {9}\d{4}-\d\d-\d\d \d\d:00 UTC \(in \d+ (s|min|h)\)$/m);
     expect(result.stdout).toMatch(/^Last failure: none in the last 1 runs$/m);
   });
 
@@ -134,7 +134,7 @@ describe('stepcron describe, locally (a store seeded by real runs)', () => {
     const d = JSON.parse(result.stdout) as Description;
     expect(d).toMatchObject({ state: 'paused', next: [], runs: [], pause: { note: 'vendor API down INC-7', by: expect.stringContaining('@') } });
     const text = (await stepcron(dir, 'describe', 'held')).stdout;
-    expect(text).toMatch(/^ {14}paused by \S+@\S+ at \d{4}-\d\d-\d\d \d\d:\d\d EST \(\d+ s ago\): vendor API down INC-7$/m);
+    expect(text).toMatch(/^ {14}paused by \S+@\S+ at \d{4}-\d\d-\d\d \d\d:\d\d EST \(\d+ (s|min) ago\): vendor API down INC-7$/m);
     expect(text).toMatch(/^Next: {9}none \(paused\)$/m);
     expect(text).toMatch(/^Runs: {9}none yet \(local store \.stepcron\/store\.db\)$/m);
   });
@@ -258,6 +258,36 @@ describe('stepcron describe --aws (mocked Scheduler, Step Functions, CloudWatch 
     expect(text.out.join('')).toMatch(/^ {14}deployed as cron\(15 \* \* \* \? \*\) Europe\/Berlin \(the catalog's is not deployed yet\)$/m);
     expect(text.out.join('')).toMatch(/^Next: {9}2026-11-25 13:15 CET \(in 15 min\)$/m);
     expect(text.out.join('')).toMatch(/^ {2}Output \(last 2 lines; all of it: stepcron logs ok b --aws\):\n {4}attempt 3 \| retrying upstream\n {4}attempt 3 \| upstream 503: giving up\n$/m);
+  });
+
+  it('a Distributed Map run that failed: the tail of one failed child\'s task, found in a few calls, not by reading every child', async () => {
+    // Prepare
+    const MAP_RUN = `arn:aws:states:eu-west-1:${ACCOUNT}:mapRun:stepcron-prod-ok/FanOutDistributed:0a1b`;
+    const child = `arn:aws:states:eu-west-1:${ACCOUNT}:execution:stepcron-prod-ok/FanOutDistributed:0a1b:7`;
+    scheduler.on(GetScheduleCommand).resolves(schedule('ENABLED', 'ok: hourly sync'));
+    sfn.on(ListExecutionsCommand, { stateMachineArn: MACHINE }).resolves({ executions: [
+      { executionArn: exec('m'), stateMachineArn: MACHINE, name: 'm', status: 'FAILED', startDate: new Date('2026-11-25T10:00:01Z'), stopDate: new Date('2026-11-25T10:05:01Z') },
+    ] });
+    sfn.on(ListExecutionsCommand, { mapRunArn: MAP_RUN }).resolves({ executions: [{ executionArn: child, stateMachineArn: MACHINE, name: '7', status: 'FAILED', startDate: NOW }] });
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: exec('m'), name: 'm', status: 'FAILED', stateMachineArn: MACHINE, startDate: NOW, error: 'FanOutToleranceExceeded', cause: 'States.ExceedToleratedFailureThreshold: 3 of 8 items failed' });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: exec('m') }).resolves({ events: [{ id: 1, type: 'MapRunStarted', timestamp: NOW }] });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: child }).resolves({ events: [
+      { id: 3, type: 'TaskScheduled', timestamp: NOW, taskScheduledEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', region: 'eu-west-1',
+        parameters: JSON.stringify({ Overrides: { ContainerOverrides: [{ Environment: [{ Name: 'STEPCRON_ATTEMPT', Value: '0' }, { Name: 'STEPCRON_ITEM', Value: '"initech"' }] }] } }) } },
+      { id: 4, type: 'TaskFailed', previousEventId: 3, timestamp: NOW, taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', error: 'States.TaskFailed', cause: TASK } },
+    ] });
+    sfn.on(ListMapRunsCommand).resolves({ mapRuns: [{ executionArn: exec('m'), mapRunArn: MAP_RUN, stateMachineArn: MACHINE, startDate: NOW }] });
+    logs.on(GetLogEventsCommand).resolves({ events: [{ timestamp: 1, message: 'crm.initech.example: connection timed out' }] });
+    const { io: out, out: stdout } = io();
+
+    // Act
+    await describeJob(awsOps({ stage: 'prod' }), job, { stage: 'prod', json: true, last: 10 }, out);
+
+    // Assess
+    const d = JSON.parse(stdout.join('')) as Description;
+    expect(d.lastFailure).toMatchObject({ execution: 'm', error: 'FanOutToleranceExceeded', tail: [{ label: '[initech] attempt 1', text: 'crm.initech.example: connection timed out' }] });
+    expect(sfn.commandCalls(ListExecutionsCommand, { mapRunArn: MAP_RUN }).map((c) => c.args[0].input)).toEqual([{ mapRunArn: MAP_RUN, statusFilter: 'FAILED', maxResults: 1 }]);
+    expect(logs.commandCalls(GetLogEventsCommand).map((c) => c.args[0].input.logStreamName)).toEqual(['ok/job/ccc333']);
   });
 
   it('a schedule disabled with no pause note: off, and why (the stage\'s enabledJobs); a pause note: paused, with it', async () => {

@@ -269,11 +269,11 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
   }
 
   /**
-   * The last `count` lines of the run's last task (its final attempt; for a fan-out, the last item task started): one
-   * GetLogEvents from the end of its stream, however much the job wrote before.
+   * The last `count` lines of the run's last task: one GetLogEvents from the end of its stream, however much the job
+   * wrote before. A few calls whatever the run's size (a Distributed Map's children are not all read, as logs does).
    */
   async function lastLines(job: Job, arn: string, count: number, write: (line: LogLine) => void): Promise<void> {
-    const task = (await tasksOf(arn)).at(-1);
+    const task = await lastTask(arn);
     if (!task || count < 1) return;
     const page = await call('logs:GetLogEvents', async () => {
       try {
@@ -286,6 +286,22 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
       }
     }, `log group ${jobsLogGroup(stage)}`);
     for (const e of page.events ?? []) write({ label: task.label, ...(e.timestamp && { at: new Date(e.timestamp).toISOString() }), text: e.message ?? '' });
+  }
+
+  /**
+   * The run's last task: its own (a single task's final attempt, an inline fan-out's last item task started), or for
+   * a Distributed Map the last task of one failed child execution.
+   */
+  async function lastTask(arn: string): Promise<{ taskId: string; label: string } | undefined> {
+    const own = tasksIn(await history(arn)).at(-1);
+    if (own) return own;
+    const maps = await call('states:ListMapRuns', () => clients.sfn.send(new ListMapRunsCommand({ executionArn: arn })));
+    for (const mapRun of (maps.mapRuns ?? []).toReversed()) {
+      const failed = await call('states:ListExecutions', () => clients.sfn.send(new ListExecutionsCommand({ mapRunArn: mapRun.mapRunArn, statusFilter: 'FAILED', maxResults: 1 })));
+      const child = failed.executions?.[0]?.executionArn;
+      if (child) return tasksIn(await history(child)).at(-1);
+    }
+    return undefined;
   }
 
   /** The ECS tasks of a run and its Distributed Map children, labelled by fan-out item and attempt. */
