@@ -23,7 +23,7 @@ import { failStateRefusal, statusRefusal } from '../redrive';
 import { executionName } from '../run';
 import { mapLimit } from './commands';
 import { readPause, withoutPause, writePause } from './pause-note';
-import { type Ended, OpsError, type OpsPort, type RunRow, type RunStatus, type ScheduleState } from './types';
+import { type Ended, type LogLine, OpsError, type OpsPort, type RunRow, type RunStatus, type ScheduleState } from './types';
 
 export interface AwsOpsOptions {
   stage: string;
@@ -203,6 +203,10 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
     },
     async logs(job, execution, options) {
       const arn = execution ? await executionArn(job, execution) : await latest(job);
+      if (options.last !== undefined) {
+        await lastLines(job, arn, options.last, options.write);
+        return { execution: arn.slice(arn.lastIndexOf(':') + 1) };
+      }
       const read = new Map<string, string | undefined>();
       for (;;) {
         const running = (await describe(arn)).status === 'RUNNING';
@@ -262,6 +266,42 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
     const listed = await port.runs(job, { limit: 1 });
     if (!listed[0]) throw new OpsError(`logs: ${job.name} has no runs on stage ${stage} (see stepcron runs ${job.name} --aws)`);
     return executionArn(job, listed[0].execution);
+  }
+
+  /**
+   * The last `count` lines of the run's last task: one GetLogEvents from the end of its stream, however much the job
+   * wrote before. A few calls whatever the run's size (a Distributed Map's children are not all read, as logs does).
+   */
+  async function lastLines(job: Job, arn: string, count: number, write: (line: LogLine) => void): Promise<void> {
+    const task = await lastTask(arn);
+    if (!task || count < 1) return;
+    const page = await call('logs:GetLogEvents', async () => {
+      try {
+        return await clients.logs.send(new GetLogEventsCommand({
+          logGroupName: jobsLogGroup(stage), logStreamName: `${job.name}/${JOB_CONTAINER}/${task.taskId}`, startFromHead: false, limit: count,
+        }));
+      } catch (err) {
+        if ((err as Error).name === 'ResourceNotFoundException') return { events: [] };
+        throw err;
+      }
+    }, `log group ${jobsLogGroup(stage)}`);
+    for (const e of page.events ?? []) write({ label: task.label, ...(e.timestamp && { at: new Date(e.timestamp).toISOString() }), text: e.message ?? '' });
+  }
+
+  /**
+   * The run's last task: its own (a single task's final attempt, an inline fan-out's last item task started), or for
+   * a Distributed Map the last task of one failed child execution.
+   */
+  async function lastTask(arn: string): Promise<{ taskId: string; label: string } | undefined> {
+    const own = tasksIn(await history(arn)).at(-1);
+    if (own) return own;
+    const maps = await call('states:ListMapRuns', () => clients.sfn.send(new ListMapRunsCommand({ executionArn: arn })));
+    for (const mapRun of (maps.mapRuns ?? []).toReversed()) {
+      const failed = await call('states:ListExecutions', () => clients.sfn.send(new ListExecutionsCommand({ mapRunArn: mapRun.mapRunArn, statusFilter: 'FAILED', maxResults: 1 })));
+      const child = failed.executions?.[0]?.executionArn;
+      if (child) return tasksIn(await history(child)).at(-1);
+    }
+    return undefined;
   }
 
   /** The ECS tasks of a run and its Distributed Map children, labelled by fan-out item and attempt. */
@@ -334,6 +374,7 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
       ...(item.stopDate && { stoppedAt: item.stopDate.toISOString(), durationMs: item.stopDate.getTime() - item.startDate!.getTime() }),
       ...(end?.exitCode !== undefined && { exitCode: end.exitCode }),
       ...(end?.error && { error: end.error }),
+      ...(detail?.cause && { cause: detail.cause }),
       ...(end?.reason && { reason: end.reason }),
     };
   }
@@ -344,9 +385,10 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
 /** How an execution ended, as a local run reports it: SUCCEEDED runs the precheck skipped are SKIPPED with its reason. */
 export function ended(found: DescribeExecutionCommandOutput): Ended {
   const output = parse(found.output) as { run?: boolean; reason?: string; outcome?: { exitCode?: number | null } } | undefined;
-  const cause = parse(found.cause) as { exitCode?: number | null } | undefined;
+  const cause = parse(found.cause) as { exitCode?: number | null; Containers?: Array<{ Name?: string; ExitCode?: number }> } | undefined;
   const skipped = found.status === 'SUCCEEDED' && output?.run === false;
-  const exitCode = output?.outcome?.exitCode ?? cause?.exitCode;
+  // A job that failed ends with the ECS task as its cause (the Fail state's CausePath): its job container's exit code.
+  const exitCode = output?.outcome?.exitCode ?? cause?.exitCode ?? cause?.Containers?.find((c) => c.Name === JOB_CONTAINER)?.ExitCode;
   return {
     execution: found.name!,
     status: skipped ? 'SKIPPED' : (found.status as RunStatus),

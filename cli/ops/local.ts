@@ -76,6 +76,11 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
       }
       // Stored lines already carry their item and attempt (cli/run.ts labels them); the label here is the stream.
       let shown = 0;
+      if (options.last !== undefined) {
+        const lines = store.logs(found.execution).chunks.flatMap((chunk) => chunk.text.replace(/\n$/, '').split('\n').map((text) => ({ label: chunk.stream, text })));
+        for (const line of lines.slice(Math.max(0, lines.length - options.last))) options.write(line);
+        return { execution: found.execution };
+      }
       for (;;) {
         const { chunks } = store.logs(found.execution);
         for (const chunk of chunks.slice(shown)) {
@@ -121,6 +126,7 @@ function toRow(record: RunRecord, summary: Summary | undefined): RunRow {
     ...(record.durationMs !== undefined && { durationMs: record.durationMs }),
     ...(exitCode !== undefined && { exitCode }),
     ...(record.error !== undefined && { error: record.error }),
+    ...(summary?.cause !== undefined && { cause: summary.cause }),
     ...(reason && { reason }),
     // The run summary's cost (workflows/cost.ts), in USD at list prices.
     ...(typeof summary?.cost?.totalUsd === 'number' && { cost: summary.cost.totalUsd }),

@@ -1,4 +1,4 @@
-// The day-2 commands' flags, registered on the CLI (cli/main.ts): status, runs, start, pause, resume, backfill, redrive,
+// The day-2 commands' flags, registered on the CLI (cli/main.ts): status, describe, runs, start, pause, resume, backfill, redrive,
 // and `logs --aws/--follow`. Each picks its port once (the local run store, or the stage with --aws) and hands it to
 // its body in cli/ops/commands.ts. Loads nothing heavy until a command runs: `stepcron --help` stays fast.
 import type { Command } from 'commander';
@@ -80,6 +80,19 @@ export function addOpsCommands(program: Command, deps: OpsDeps): void {
       const { monthlyEstimate } = await import('../../workflows/cost');
       const cost: CostHook = { monthly: (j, costPerRun) => monthlyEstimate(j.schedule, j.timezone, costPerRun).usd };
       await withOps(o, async (ops) => (await commands()).status(ops, jobs, { json: o.json, last, cost }, io()));
+    });
+
+  remote(deps.common(program.command('describe').argument('<job>', 'the job')
+    .description('one job in full: its settings as they deploy on the stage, whether it fires (and why not), next 5 times, last runs, the last failure with its output, cost')
+    .option('--last <n>', 'show this many of the newest runs', '10')
+    .option('--json', 'print one JSON object (times in ISO UTC)', false)))
+    .action(async (name: string, o: Remote & { last: string; json: boolean }) => {
+      const j = await job(o, name);
+      const last = whole('--last', o.last);
+      const [{ monthlyEstimate }, { describe }] = await Promise.all([import('../../workflows/cost'), import('./describe')]);
+      const cost: CostHook = { monthly: (x, costPerRun) => monthlyEstimate(x.schedule, x.timezone, costPerRun).usd };
+      const enabledJobs = await deps.enabledJobs(o);
+      await withOps(o, async (ops) => describe(ops, j, { stage: o.stage, json: o.json, last, enabledJobs, cost }, io()));
     });
 
   remote(deps.common(program.command('runs').argument('<job>', 'the job')

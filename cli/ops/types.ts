@@ -21,6 +21,8 @@ export interface RunRow {
   /** The job container's exit code, where the run tells it. */
   exitCode?: number | null;
   error?: string;
+  /** The failure's cause as Step Functions records it (for a job that failed, the ECS task as JSON). */
+  cause?: string;
   /** Why a run was skipped (duplicate of …) or recovered. */
   reason?: string;
   /** The run's page in the Step Functions console (stage runs only). */
@@ -93,8 +95,11 @@ export interface OpsPort {
   pause(job: Job, pause: Pause): Promise<Pause>;
   /** The pause it had, or undefined if the job was not paused. */
   resume(job: Job): Promise<Pause | undefined>;
-  /** The run's job output; `follow` keeps printing until the run ends. */
-  logs(job: Job, execution: string | undefined, options: { follow: boolean; write: (line: LogLine) => void }): Promise<{ execution: string }>;
+  /**
+   * The run's job output; `follow` keeps printing until the run ends. `last`: only its last lines (on a stage, those of
+   * the run's last task, read from the end of its stream), for `describe`'s tail of a failure.
+   */
+  logs(job: Job, execution: string | undefined, options: { follow: boolean; last?: number; write: (line: LogLine) => void }): Promise<{ execution: string }>;
   redrive(job: Job, execution: string): Promise<Started>;
 }
 
