@@ -254,7 +254,11 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const offOf = (name: string) => states.find((j) => j.job.name === name)?.off;
       const named = names ? names.map((n) => findJob(all, n, o.catalog)) : states.filter((j) => !j.off).map((j) => j.job);
       const off = states.filter((j) => j.off && !named.includes(j.job));
-      if (named.length === 0 && off.length) throw new UsageError(`schedule: no job is scheduled on ${o.stage}: ${offList(off)}; --jobs <name> schedules one anyway`);
+      if (named.length === 0 && off.length) {
+        // The one line to change, when the stage's enabledJobs is what leaves them off (the sample's dev list and a catalog of one's own).
+        const key = off.some((j) => j.off === 'not in enabledJobs') ? `, or name them in ${await stageEnabledJobsKey(o)}` : '';
+        throw new UsageError(`schedule: no job is scheduled on ${o.stage}: ${offList(off)}; --jobs <name> schedules one anyway${key}`);
+      }
       // With --jobs the others are left out by choice: only without it is what the stage leaves off worth saying.
       if (off.length && !names) process.stderr.write(`stepcron: off on ${o.stage}, not scheduled: ${offList(off)} (as deployed; --jobs <name> schedules one anyway)\n`);
       for (const j of named) {

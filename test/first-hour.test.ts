@@ -220,6 +220,6 @@ describe('local and deployed agree on what a stage runs', () => {
     expect(picked.stderr).toBe('stepcron: report is off on dev (not in enabledJobs): scheduled anyway, as --jobs names it\n');
     // dev's enabledJobs names only a job the catalog turns off on dev: nothing to schedule, one line saying why.
     expect(oneLineError(none)).toBe('stepcron: schedule: no job is scheduled on dev: report (not in enabledJobs), cleanup (not in enabledJobs), ' +
-      'archive (enabled: false); --jobs <name> schedules one anyway');
+      'archive (enabled: false); --jobs <name> schedules one anyway, or name them in serverless.yml params.dev.enabledJobs');
   });
 });

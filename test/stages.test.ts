@@ -136,10 +136,11 @@ describe('the sample dev settings and a catalog of your own', () => {
     // Prepare
     const dir = project();
     // Act
-    const [validate, status, text] = await Promise.all([
+    const [validate, status, text, schedule] = await Promise.all([
       stepcron(dir, ['validate', '--catalog', 'mine/jobs.yml']),
       stepcron(dir, ['status', '--catalog', 'mine/jobs.yml', '--json']),
       stepcron(dir, ['status', '--catalog', 'mine/jobs.yml']),
+      stepcron(dir, ['schedule', '--catalog', 'mine/jobs.yml', '--for', '1s']),
     ]);
     // Assess
     expect(validate.code).toBe(0);
@@ -152,6 +153,10 @@ describe('the sample dev settings and a catalog of your own', () => {
     expect(rows.map((r) => [r.job, r.state, r.off])).toEqual(['report', 'cleanup', 'archive']
       .map((job) => [job, 'disabled', 'off on dev: not in enabledJobs (serverless.yml params.dev.enabledJobs)']));
     expect(text.stdout).toContain('report: off on dev: not in enabledJobs (serverless.yml params.dev.enabledJobs)\n');
+    // schedule refuses (nothing would fire), naming the same line.
+    expect({ code: schedule.code, stderr: lines(schedule.stderr) }).toEqual({ code: 2, stderr: ['stepcron: schedule: no job is scheduled on dev: ' +
+      'report (not in enabledJobs), cleanup (not in enabledJobs), archive (not in enabledJobs); --jobs <name> schedules one anyway, ' +
+      'or name them in serverless.yml params.dev.enabledJobs'] });
   });
 
   it("the catalog the stage deploys: enabledJobs naming a job it lacks is exit 2, naming the file and key", async () => {
