@@ -1,7 +1,7 @@
 // `npx stepcron <command>`: validate, synth, run, next, schedule, history, logs, demo. Usage and catalog mistakes exit 2
 // with one clear line each; a run exits 0 when SUCCEEDED or SKIPPED and 1 otherwise.
 import { existsSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
 import { deployedSchedule, isValidTimezone, nextFireTimes, parseSchedule, ScheduleError, startsAtDeployNote, timezoneProblem } from '../workflows/schedule';
@@ -93,7 +93,8 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     });
   let exitCode = 0;
   const common = (cmd: Command) => cmd
-    .option('--catalog <file>', 'the job catalog', 'workflows/jobs.yml')
+    // No commander default: the stage's own catalog, as `sls package|deploy` reads it, is filled in below (preAction).
+    .option('--catalog <file>', "the job catalog (default: serverless.yml's catalog param for the stage, else workflows/jobs.yml)")
     // Checked as the flag is read, for every command: the stage becomes part of AWS resource names.
     .addOption(new Option('--stage <stage>', 'the stage whose settings apply (lowercase letters, digits, -)').default('dev')
       .argParser((stage: string) => {
@@ -101,6 +102,22 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
         if (problem) throw new UsageError(`--stage: ${problem}`);
         return stage;
       }));
+  // Before each command with --stage: the catalog the stage deploys when --catalog is not given, and one warning for a
+  // stage serverless.yml does not name (a typo such as prdo, or a new stage: it goes on with params.default).
+  program.hook('preAction', async (_program, command) => {
+    const o = command.opts() as Partial<Common>;
+    if (o.stage === undefined || !command.options.some((opt) => opt.long === '--catalog')) return;
+    const file = o.catalog === undefined ? 'serverless.yml' : serverlessFileFor(o.catalog);
+    if (!existsSync(file)) {
+      if (o.catalog === undefined) command.setOptionValue('catalog', (await catalog()).DEFAULT_CATALOG);
+      return;
+    }
+    const [{ stageCatalog, knownStages }, { unknownStageWarning }] = await Promise.all([import('./stage'), import('../workflows/names')]);
+    if (o.catalog === undefined) command.setOptionValue('catalog', relative(process.cwd(), stageCatalog(o.stage, file)) || '.');
+    // Only a stage asked for: without --stage, dev is the default whether serverless.yml names it or not.
+    const warning = command.getOptionValueSource('stage') === 'cli' && unknownStageWarning(o.stage, knownStages(file));
+    if (warning) process.stderr.write(`stepcron: warning: ${warning}\n`);
+  });
   const jobsOf = async (o: Common) => (await catalog()).loadCatalog(o.catalog, { stage: o.stage });
   /** The jobs, each with why it does not fire on the stage (undefined: it does), as the deploy decides (offReason). */
   const onStage = async (o: Common, jobs: Job[]) => {
@@ -132,9 +149,9 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       // Whether the stage fits CloudFormation once packaged: the same split `sls package` makes (workflows/stacks.ts).
       const file = serverlessFileFor(o.catalog);
       if (!existsSync(file)) return;
-      const [{ jobResourceIds, stageTemplate, stageRoles, roleQuotaProblem, IAM_QUOTAS }, { planStacks }, { readStageParams }] =
-        await Promise.all([resources(), import('../workflows/stacks'), import('./stage')]);
-      const template = stageTemplate(jobs, readStageParams(o.stage, file));
+      const [{ jobResourceIds, stageTemplate, stageRoles, roleQuotaProblem, IAM_QUOTAS }, { planStacks }] =
+        await Promise.all([resources(), import('../workflows/stacks')]);
+      const template = stageTemplate(jobs, await validatedStageParams(o, jobs, file));
       const { sizes, problems } = planStacks(template, jobs, jobResourceIds);
       const [main, ...nested] = sizes;
       const fullest = nested.sort((a, b) => b.bytes - a.bytes)[0];
@@ -237,7 +254,11 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const offOf = (name: string) => states.find((j) => j.job.name === name)?.off;
       const named = names ? names.map((n) => findJob(all, n, o.catalog)) : states.filter((j) => !j.off).map((j) => j.job);
       const off = states.filter((j) => j.off && !named.includes(j.job));
-      if (named.length === 0 && off.length) throw new UsageError(`schedule: no job is scheduled on ${o.stage}: ${offList(off)}; --jobs <name> schedules one anyway`);
+      if (named.length === 0 && off.length) {
+        // The one line to change, when the stage's enabledJobs is what leaves them off (the sample's dev list and a catalog of one's own).
+        const key = off.some((j) => j.off === 'not in enabledJobs') ? `, or name them in ${await stageEnabledJobsKey(o)}` : '';
+        throw new UsageError(`schedule: no job is scheduled on ${o.stage}: ${offList(off)}; --jobs <name> schedules one anyway${key}`);
+      }
       // With --jobs the others are left out by choice: only without it is what the stage leaves off worth saying.
       if (off.length && !names) process.stderr.write(`stepcron: off on ${o.stage}, not scheduled: ${offList(off)} (as deployed; --jobs <name> schedules one anyway)\n`);
       for (const j of named) {
@@ -275,12 +296,13 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       if (job !== undefined && rows.length === 0) await knownJob(o, job);
       if (o.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
       if (rows.length === 0) return void process.stdout.write(`no local runs${job ? ` of ${job}` : ''} yet: try \`npx stepcron run ${job ?? '<job>'}\`\n`);
-      process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} DURATION\n`);
+      // The local store keeps every stage's runs together: each row says its stage.
+      process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} ${'DURATION'.padEnd(9)} STAGE\n`);
       for (const r of rows) {
         const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(1)}s`;
         // A recovered run says why it ended (its stepcron process died) after its row.
         const why = r.reason ? `  ${r.reason}` : '';
-        process.stdout.write(`${r.status.padEnd(10)} ${r.job.padEnd(18)} ${r.execution.padEnd(24)} ${r.startedAt.padEnd(24)} ${duration}${why}\n`);
+        process.stdout.write(`${r.status.padEnd(10)} ${r.job.padEnd(18)} ${r.execution.padEnd(24)} ${r.startedAt.padEnd(24)} ${duration.padEnd(9)} ${r.stage}${why}\n`);
       }
     });
 
@@ -348,7 +370,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   // Day-2 commands: status, runs, start, pause, resume, backfill, redrive (cli/ops/), locally or on a stage (--aws).
   const opsDeps: import('./ops/register').OpsDeps = {
     setExit: (code) => { exitCode = code; },
-    common, jobsOf, enabledJobs: stageEnabledJobs, store: () => history('fail'), stopOnSignals,
+    common, jobsOf, enabledJobs: stageEnabledJobs, enabledJobsKey: stageEnabledJobsKey, store: () => history('fail'), stopOnSignals,
     findJob: async (jobs, name, file) => (await catalog()).findJob(jobs, name, file),
     runLocal: (job, o, input, signal, redrive) => runOnce(job, o, input, { ecs: 'process', notify: 'print', skipWaits: false, s3Dir: '.stepcron/s3', ...(redrive && { redrive }) }, signal),
     readInput: async (file, job) => await checkedRunInput(runInputOf(readEvent(file), file, job.name), file) as Record<string, unknown>,
@@ -453,6 +475,32 @@ async function stageEnabledJobs(o: Common): Promise<string[] | '*'> {
   if (!existsSync(file)) return '*';
   // Only enabledJobs is used here: a placeholder for another param is not worth a line.
   return (await import('./stage')).readStageParams(o.stage, file, (line, param) => void (param === 'enabledJobs' && process.stderr.write(`${line}\n`))).enabledJobs;
+}
+
+/** Where the stage's enabledJobs is set, for messages: `serverless.yml params.dev.enabledJobs`. */
+async function stageEnabledJobsKey(o: Common): Promise<string> {
+  const file = serverlessFileFor(o.catalog);
+  if (!existsSync(file)) return 'serverless.yml params';
+  return `${relative(process.cwd(), file)} ${(await import('./stage')).enabledJobsKey(o.stage, file)}`;
+}
+
+/**
+ * The stage's params for validate. An enabledJobs name the catalog lacks is an error for the catalog the stage deploys
+ * (a typo there leaves a job off on every deploy, silently), and a warning for another catalog given with --catalog:
+ * the list was written for the stage's own catalog, and trying one's own file must not need the sample's settings
+ * changed first. Its jobs the list does not name are then off on the stage, as `status` shows.
+ */
+async function validatedStageParams(o: Common, jobs: Job[], file: string) {
+  const [{ readStageParams, stageCatalog }, { enabledJobsProblem }] = await Promise.all([import('./stage'), catalog()]);
+  const params = readStageParams(o.stage, file);
+  const names = jobs.map((j) => j.name);
+  const problem = enabledJobsProblem(names, params.enabledJobs, { stage: o.stage, key: await stageEnabledJobsKey(o), catalog: o.catalog });
+  if (!problem || params.enabledJobs === '*') return params;
+  const deployed = stageCatalog(o.stage, file);
+  if (resolve(o.catalog) === deployed) throw new UsageError(problem);
+  process.stderr.write(`stepcron: warning: ${problem} (a warning, not an error: stage ${o.stage} deploys ${relative(process.cwd(), deployed)}, ` +
+    'which the setting was written for; until it is changed, the jobs it does not name are off on the stage)\n');
+  return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.includes(n)) };
 }
 
 /** The serverless.yml beside the catalog's project (the catalog lives in <project>/workflows/), else the current one. */

@@ -3,7 +3,9 @@
 // A param may be a Serverless variable: those osls resolves from this machine alone are resolved here as it would;
 // the rest (`${ssm:...}`, `${cf:...}`, `${file(...)}`, ...) only `sls deploy` can know, and are said to be so.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { parse } from 'yaml';
+import { DEFAULT_CATALOG } from '../workflows/catalog';
 import { type RawParams, STAGE_PARAM_NAMES, type StageParams, toStageParams } from '../workflows/resources';
 import { UsageError } from './errors';
 
@@ -59,6 +61,26 @@ const parseVariables = (text: string): Meta['variables'] | null => require('osls
  */
 export function resolveStageParams(stage: string, file = 'serverless.yml', options: { region?: string | undefined } = {}):
   { raw: RawParams; deployTime: DeployTimeParam[]; errors: string[] } {
+  const { merged, resolve } = paramResolver(stage, file, options);
+  const raw: Record<string, unknown> = {};
+  const deployTime: DeployTimeParam[] = [];
+  const errors: string[] = [];
+  for (const name of STAGE_PARAM_NAMES) {
+    if (!(name in merged)) continue;
+    const got = resolve(name);
+    if ('value' in got) raw[name] = got.value;
+    else {
+      if ('error' in got) errors.push(`${name}: ${got.error}: sls deploy stops at it`);
+      else deployTime.push({ name, variable: got.deployTime, why: got.why });
+      // The placeholder: the checks that follow look at the other params, not at this one again.
+      raw[name] = DEPLOY_TIME_PLACEHOLDERS[name];
+    }
+  }
+  return { raw: raw as RawParams, deployTime, errors };
+}
+
+/** Resolves one param of the stage as osls would offline (see resolveStageParams); `merged`: default under the stage. */
+function paramResolver(stage: string, file: string, options: { region?: string | undefined } = {}) {
   const doc = readServerless(file);
   const params = doc.params ?? {};
   // As osls's param source: the stage's value unless it is null, else default's.
@@ -123,21 +145,7 @@ export function resolveStageParams(stage: string, file = 'serverless.yml', optio
     return { value: null };
   }
 
-  const raw: Record<string, unknown> = {};
-  const deployTime: DeployTimeParam[] = [];
-  const errors: string[] = [];
-  for (const name of STAGE_PARAM_NAMES) {
-    if (!(name in merged)) continue;
-    const got = text(merged[name], 0);
-    if ('value' in got) raw[name] = got.value;
-    else {
-      if ('error' in got) errors.push(`${name}: ${got.error}: sls deploy stops at it`);
-      else deployTime.push({ name, variable: got.deployTime, why: got.why });
-      // The placeholder: the checks that follow look at the other params, not at this one again.
-      raw[name] = DEPLOY_TIME_PLACEHOLDERS[name];
-    }
-  }
-  return { raw: raw as RawParams, deployTime, errors };
+  return { doc, merged, resolve: (name: string): Resolved => text(merged[name], 0) };
 }
 
 /**
@@ -150,6 +158,31 @@ export function readStageParams(stage: string, file = 'serverless.yml',
   if (errors.length) throw new UsageError(`stage ${stage} params in ${file}: ${errors.join('; ')}`);
   for (const p of deployTime) warn(`stepcron: params ${p.name} is ${p.variable} (${p.why}): using the placeholder '${DEPLOY_TIME_PLACEHOLDERS[p.name]}' here`, p.name);
   return toStageParams(stage, raw);
+}
+
+/**
+ * The catalog the stage deploys, as `sls package|deploy` reads it (workflows/serverless.cjs): the stage's `catalog`
+ * param, else default's, else workflows/jobs.yml; relative to serverless.yml's folder. The CLI's --catalog default.
+ */
+export function stageCatalog(stage: string, file = 'serverless.yml'): string {
+  const { merged, resolve } = paramResolver(stage, file);
+  if (merged.catalog == null || merged.catalog === '') return resolvePath(dirname(file), DEFAULT_CATALOG);
+  const got = resolve('catalog');
+  if (!('value' in got)) {
+    const why = 'error' in got ? got.error : `${got.deployTime}: ${got.why}`;
+    throw new UsageError(`stage ${stage} params in ${file}: catalog: ${why}: give the catalog with --catalog <file>`);
+  }
+  return resolvePath(dirname(file), String(got.value));
+}
+
+/** The stages serverless.yml's params name, `default` aside (none: every stage takes default's values alone). */
+export function knownStages(file = 'serverless.yml'): string[] {
+  return Object.keys(readServerless(file).params ?? {}).filter((stage) => stage !== 'default');
+}
+
+/** Where the stage's enabledJobs is set, for messages: `params.dev.enabledJobs` or `params.default.enabledJobs`. */
+export function enabledJobsKey(stage: string, file = 'serverless.yml'): string {
+  return `params.${readServerless(file).params?.[stage]?.enabledJobs != null ? stage : 'default'}.enabledJobs`;
 }
 
 /** serverless.yml's provider.region as written (`${opt:region, 'eu-west-1'}`, a region, or undefined when unset). */

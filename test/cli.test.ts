@@ -413,7 +413,7 @@ describe('stepcron history', () => {
     expect(empty).toMatchObject({ code: 0, stdout: expect.stringContaining('no local runs yet') });
     const rows = (r: Result) => r.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 3));
     expect(all.code).toBe(0);
-    expect(all.stdout.split('\n')[0]).toMatch(/^STATUS\s+JOB\s+EXECUTION\s+STARTED\s+DURATION$/);
+    expect(all.stdout.split('\n')[0]).toMatch(/^STATUS\s+JOB\s+EXECUTION\s+STARTED\s+DURATION\s+STAGE$/);
     expect(rows(all)).toEqual([
       ['SUCCEEDED', 'fine', runs[2]!.execution],
       ['FAILED', 'fails', runs[1]!.execution],

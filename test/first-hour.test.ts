@@ -190,11 +190,11 @@ describe('local and deployed agree on what a stage runs', () => {
     expect(json.code).toBe(0);
     const rows = JSON.parse(json.stdout) as Array<{ job: string; state: string; off?: string }>;
     expect(rows.map((r) => [r.job, r.state, r.off])).toEqual([
-      ['report', 'disabled', "off on dev: not in the stage's enabledJobs (serverless.yml params)"],
+      ['report', 'disabled', "off on dev: not in enabledJobs (serverless.yml params.dev.enabledJobs)"],
       ['cleanup', 'enabled', undefined],
       ['archive', 'disabled', 'off on dev: enabled: false in the catalog'],
     ]);
-    expect(text.stdout).toContain("report: off on dev: not in the stage's enabledJobs (serverless.yml params)\n");
+    expect(text.stdout).toContain("report: off on dev: not in enabledJobs (serverless.yml params.dev.enabledJobs)\n");
   });
 
   it('schedule on dev schedules only what dev deploys, says what it leaves off, and --jobs picks an off job on purpose', async () => {
@@ -220,6 +220,6 @@ describe('local and deployed agree on what a stage runs', () => {
     expect(picked.stderr).toBe('stepcron: report is off on dev (not in enabledJobs): scheduled anyway, as --jobs names it\n');
     // dev's enabledJobs names only a job the catalog turns off on dev: nothing to schedule, one line saying why.
     expect(oneLineError(none)).toBe('stepcron: schedule: no job is scheduled on dev: report (not in enabledJobs), cleanup (not in enabledJobs), ' +
-      'archive (enabled: false); --jobs <name> schedules one anyway');
+      'archive (enabled: false); --jobs <name> schedules one anyway, or name them in serverless.yml params.dev.enabledJobs');
   });
 });

@@ -221,7 +221,7 @@ describe('pause / resume on a stage', () => {
     expect(readPause(paused)!.note.length).toBeGreaterThan(300);
     const input = scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ State: 'ENABLED', Description: 'ok: hourly sync', ScheduleExpressionTimezone: 'Europe/Berlin' });
-    expect(stdout.join('')).toMatch(/^resumed ok \(stage prod on AWS\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\.\.\.\n$/);
+    expect(stdout.join('')).toMatch(/^resumed ok on prod \(stage prod on AWS\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\.\.\.\n$/);
   });
 
   it.each([0, 1, 100, SCHEDULE_DESCRIPTION_MAX, 300])('pause then resume gives a %i-character description back exactly; only the note is shortened, and pause says so', async (length) => {
@@ -243,7 +243,7 @@ describe('pause / resume on a stage', () => {
     // Assess
     expect(paused.State).toBe('DISABLED');
     expect(current).toMatchObject({ State: 'ENABLED', Description: original });
-    expect(stdout[0]).toMatch(/^paused ok \(stage prod on AWS\) by .*: upstream API down, see INC-1234 .*\.\.\.\n$/);
+    expect(stdout[0]).toMatch(/^paused ok on prod \(stage prod on AWS\) by .*: upstream API down, see INC-1234 .*\.\.\.\n$/);
     expect(stdout[1]).toBe("  the note was shortened to fit the schedule's description (Scheduler keeps 512 characters; the description itself is kept whole)\n");
   });
 

@@ -433,6 +433,21 @@ export function noSuchJob(names: string[], name: string): string {
   return `no job named '${name}': the catalog has ${shown || 'no jobs'}`;
 }
 
+/** The catalog `sls` and the CLI read when serverless.yml's params name none (relative to serverless.yml's folder). */
+export const DEFAULT_CATALOG = 'workflows/jobs.yml';
+
+/**
+ * The stage's `enabledJobs` names jobs the catalog does not have: one line naming the catalog, the setting to change
+ * (`key`: e.g. `params.dev.enabledJobs in serverless.yml`) and the names it could hold; undefined when all are there.
+ */
+export function enabledJobsProblem(names: string[], enabledJobs: string[] | '*', where: { stage: string; key: string; catalog: string }): string | undefined {
+  if (enabledJobs === '*') return undefined;
+  const missing = enabledJobs.filter((n) => !names.includes(n));
+  if (missing.length === 0) return undefined;
+  return `stage ${where.stage}: ${where.key} names a job ${where.catalog} does not have: ${missing.map((n) => noSuchJob(names, n)).join('; ')}; ` +
+    "change that setting to the catalog's job names (comma-separated) or '*'";
+}
+
 /**
  * Why a job does not fire on a stage, or undefined when it does: its catalog `enabled:` (resolved for the stage) and
  * the stage's `enabledJobs` param. The deploy writes this as the schedule's State (workflows/resources.ts); `stepcron

@@ -44,6 +44,17 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return longer.length === 1 ? longer[0] : undefined;
 }
 
+/**
+ * One warning line for a stage serverless.yml's params do not name (`known`: the stages they do, default aside), or
+ * undefined. Never an error: a new stage is legitimate; but `prdo` for `prod` would deploy a stack nobody meant.
+ */
+export function unknownStageWarning(stage: string, known: string[]): string | undefined {
+  if (known.length === 0 || known.includes(stage)) return undefined;
+  const near = closest(stage, known);
+  return `stage '${stage}' is not in serverless.yml's params, which name ${known.join(', ')}${near ? ` (did you mean ${near}?)` : ''}: ` +
+    `going on with params.default (a new stage on purpose: add params.${stage} to serverless.yml)`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Every physical name stepcron builds from its service, the stage and a job's name, with AWS's limit on each: one
 // table, from which the longest stage and job names are derived. workflows/resources.ts builds its names with the

@@ -1,8 +1,8 @@
 // serverless.yml reads the catalog's state machines and resources through this file: no generation step, the
 // TypeScript compiler runs at package time (tsx), and a bad catalog stops `sls package` with its problems listed.
 require('tsx/cjs/api').register();
-const { join } = require('node:path');
-const { loadCatalog } = require('./catalog.ts');
+const { join, resolve } = require('node:path');
+const { DEFAULT_CATALOG, enabledJobsProblem, loadCatalog } = require('./catalog.ts');
 const { exampleValues, stateMachines, resources, toStageParams, STAGE_PARAM_NAMES } = require('./resources.ts');
 const { validateDefinitions } = require('./validate.ts');
 
@@ -15,26 +15,50 @@ const built = new Map();
  */
 let reportedByPlugin = false;
 
-async function build(resolveVariable) {
+/** serverless.yml's folder: this file is its workflows/serverless.cjs. */
+const SERVICE_DIR = join(__dirname, '..');
+
+/**
+ * Where the stage's enabledJobs comes from, for messages: `--param enabledJobs=...` or the params key in serverless.yml.
+ * osls takes a --param first, then params.<stage>, then params.default (its param source).
+ */
+async function enabledJobsKey(stage, options, resolveConfigurationProperty) {
+  if ([].concat(options?.param ?? []).some((p) => /^\s*enabledJobs\s*=/.test(String(p)))) return '--param enabledJobs';
+  const own = await resolveConfigurationProperty?.(['params', stage, 'enabledJobs']).catch((err) => {
+    // osls's way of saying "resolve that first, then call again": passed on.
+    if (err?.code === 'MISSING_VARIABLE_DEPENDENCY') throw err;
+    return undefined;
+  });
+  return `params.${own == null ? 'default' : stage}.enabledJobs in serverless.yml`;
+}
+
+async function build({ resolveVariable, resolveConfigurationProperty, options }) {
   const stage = await resolveVariable('sls:stage');
   if (!built.has(stage)) {
     const raw = {};
     for (const name of STAGE_PARAM_NAMES) raw[name] = await resolveVariable(`param:${name}`);
-    // A serverless.yml from before this param still resolves: not set means the examples stop a deploy.
+    // A serverless.yml from before these params still resolves: not set means the examples stop a deploy, and the
+    // catalog is workflows/jobs.yml. `--param catalog=<file>` or params' catalog: is relative to serverless.yml's folder.
     const allowExampleValues = String(await resolveVariable("param:allowExampleValues, 'false'")).trim() === 'true';
+    const catalogParam = String(await resolveVariable(`param:catalog, '${DEFAULT_CATALOG}'`)).trim() || DEFAULT_CATALOG;
+    const file = resolve(SERVICE_DIR, catalogParam);
+    const key = await enabledJobsKey(stage, options, resolveConfigurationProperty);
     built.set(stage, (async () => {
       try {
-        const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage });
+        const jobs = loadCatalog(file, { stage });
         const params = toStageParams(stage, raw);
+        // The catalog the stage deploys: a name it lacks is an error, as `stepcron validate` says it (cli/main.ts).
+        const missing = enabledJobsProblem(jobs.map((j) => j.name), params.enabledJobs, { stage, key, catalog: catalogParam });
+        if (missing) throw new Error(missing);
         const machines = stateMachines(jobs, params);
         // serverless-step-functions' `validate: true` would build a schema compiler per state machine: minutes for
         // 1,000 jobs. The same asl-validator, once per definition shape (workflows/validate.ts).
         const problems = validateDefinitions(
           Object.fromEntries(Object.values(machines).map((m) => [m.name, m.definition])), require('asl-validator'));
         if (problems.length) throw new Error(`invalid state machine definitions:\n${problems.join('\n')}`);
-        return { machines, resources: resources(jobs, params), examples: exampleValues(jobs, params), allowExampleValues };
+        return { machines, resources: resources(jobs, params), examples: exampleValues(jobs, params), allowExampleValues, file, jobs };
       } catch (err) {
-        if (reportedByPlugin) return { machines: {}, resources: {}, problem: err.message, examples: [], allowExampleValues };
+        if (reportedByPlugin) return { machines: {}, resources: {}, problem: err.message, examples: [], allowExampleValues, file };
         // osls prints a rejection's stack: make it the problem list alone, one line each, no trace.
         const clean = new Error(err.message);
         clean.stack = err.message;
@@ -57,9 +81,9 @@ function veil(value) {
   return JSON.parse(JSON.stringify(value).replaceAll('${', '$\u200b{'));
 }
 
-module.exports.stateMachines = async ({ resolveVariable }) => veil((await build(resolveVariable)).machines);
-module.exports.resources = async ({ resolveVariable }) => ({
-  Resources: veil((await build(resolveVariable)).resources),
+module.exports.stateMachines = async (context) => veil((await build(context)).machines);
+module.exports.resources = async (context) => ({
+  Resources: veil((await build(context)).resources),
   // Where runs' item lists go (`itemsFrom: s3://<it>/items/...`): `sls info` shows it.
   Outputs: { FanOutBucketName: { Description: "The stage's fan-out bucket: items/ for runs' itemsFrom, results/ for Distributed Map results", Value: { Ref: 'FanOutBucket' } } },
 });
@@ -70,7 +94,8 @@ module.exports.reportInPlugin = () => {
 };
 /**
  * What building the stage found: `machines` and `resources` as built (not veiled), `problem` (the catalog's or params'
- * problems, as `stepcron validate` words them), `examples` (README example values still set) and
- * `allowExampleValues`; undefined if nothing read the catalog.
+ * problems, as `stepcron validate` words them), `examples` (README example values still set),
+ * `allowExampleValues`, `file` (the catalog read: --param catalog=, params' catalog, or workflows/jobs.yml) and `jobs`;
+ * undefined if nothing read the catalog.
  */
 module.exports.outcome = (stage) => built.get(stage);

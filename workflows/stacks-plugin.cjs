@@ -9,6 +9,7 @@ const { join } = require('node:path');
 const { loadCatalog } = require('./catalog.ts');
 const { definitionString, jobResourceIds } = require('./resources.ts');
 const { planStacks, unresolvedParameters } = require('./stacks.ts');
+const { unknownStageWarning } = require('./names.ts');
 const catalog = require('./serverless.cjs');
 
 const FILE = /^stepcron-(Jobs\d+)-([0-9a-f]{64})\.json$/;
@@ -51,6 +52,10 @@ class StepcronStacks {
    * the stage's allowExampleValues param is true (a demo stack on purpose).
    */
   async check() {
+    // A --stage serverless.yml's params do not name: one warning (a new stage is legitimate; `prdo` is a typo).
+    const known = Object.keys(this.serverless.configurationInput?.params ?? {}).filter((s) => s !== 'default');
+    const unknown = this.options.stage && unknownStageWarning(String(this.options.stage), known);
+    if (unknown) this.log.warning(`stepcron: ${unknown}`);
     const outcome = await catalog.outcome(this.provider.getStage());
     if (!outcome) return;
     if (outcome.problem) throw new this.serverless.classes.Error(`stepcron: ${outcome.problem}`);
@@ -122,7 +127,8 @@ class StepcronStacks {
   split() {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     this.writeDefinitions(template);
-    const jobs = loadCatalog(join(__dirname, 'jobs.yml'), { stage: this.provider.getStage() });
+    // The catalog serverless.cjs built the stage from (--param catalog=, params' catalog:, or workflows/jobs.yml).
+    const jobs = this.outcome?.jobs ?? loadCatalog(join(__dirname, 'jobs.yml'), { stage: this.provider.getStage() });
     const fileOf = (stack) => `stepcron-${stack.id}-${stack.sha256}.json`;
     const { main, nested, sizes, problems } = planStacks(template, jobs, jobResourceIds, (stack) => this.templateUrl(fileOf(stack)));
     if (problems.length) {

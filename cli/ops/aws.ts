@@ -126,6 +126,7 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
 
   const port: OpsPort & { close(): void } = {
     where: `stage ${stage} on AWS${options.region ? ` ${options.region}` : ''}`,
+    stage,
     who: async () => (await whoami()).arn,
     async schedule(job): Promise<ScheduleState> {
       const found = await findSchedule(job);

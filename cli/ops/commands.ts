@@ -107,7 +107,7 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     r.monthlyEstimate === undefined ? '-' : `$${r.monthlyEstimate.toFixed(2)}`,
   ])));
   for (const r of rows) {
-    if (r.pause) io.out(`${r.job}: paused by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);
+    if (r.pause) io.out(`${r.job}: paused on ${ops.stage} by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);
     if (r.catalog) io.out(`${r.job}: the catalog says ${r.catalog.schedule} ${r.catalog.timezone}, not yet deployed\n`);
   }
   for (const r of rows) if (r.off) io.out(`${r.job}: ${r.off}\n`);
@@ -154,7 +154,8 @@ export async function pause(ops: OpsPort, job: Job, note: string, io: Io): Promi
   const at = (io.now?.() ?? new Date()).toISOString();
   const by = await ops.who();
   const recorded = await ops.pause(job, { by, at, note: note.trim() });
-  io.out(`paused ${job.name} (${ops.where}) by ${by} at ${at}: ${recorded.note}\n`);
+  // Pauses are per stage, locally too: `status --stage prod` does not show a pause made on dev.
+  io.out(`paused ${job.name} on ${ops.stage} (${ops.where}) by ${by} at ${at}: ${recorded.note}\n`);
   if (recorded.note !== note.trim()) {
     io.out(`  the note was shortened to fit the schedule's description (Scheduler keeps 512 characters; the description itself is kept whole)\n`);
   }
@@ -165,10 +166,10 @@ export async function resume(ops: OpsPort, job: Job, o: { catchUp: boolean; maxC
   const was = await ops.resume(job);
   const now = io.now?.() ?? new Date();
   if (!was) {
-    io.out(`${job.name} was not paused (${ops.where})\n`);
+    io.out(`${job.name} was not paused on ${ops.stage} (${ops.where})\n`);
     return 0;
   }
-  io.out(`resumed ${job.name} (${ops.where}); it was paused by ${was.by} at ${was.at}${was.note ? `: ${was.note}` : ''}\n`);
+  io.out(`resumed ${job.name} on ${ops.stage} (${ops.where}); it was paused by ${was.by} at ${was.at}${was.note ? `: ${was.note}` : ''}\n`);
   if (!o.catchUp) return 0;
   const from = new Date(was.at);
   if (Number.isNaN(from.getTime())) throw new OpsError(`resume --catch-up: the pause does not say when it began: run stepcron backfill ${job.name} --from T --to T`);

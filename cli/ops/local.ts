@@ -17,6 +17,8 @@ export interface LocalOpsDeps {
   run: (job: Job, input: Record<string, unknown>) => Promise<Summary | undefined>;
   /** The stage's enabledJobs param (serverless.yml), which decides with the catalog's enabled: what fires; default '*'. */
   enabledJobs?: string[] | '*';
+  /** Where enabledJobs is set, for status (`serverless.yml params.dev.enabledJobs`). */
+  enabledJobsKey?: string;
   /** How often `logs --follow` looks for more output (default 500 ms). */
   pollMs?: number;
   /** `stepcron redrive`: resumes a stored run as planned; undefined if stopped before it started. */
@@ -28,6 +30,7 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
   const machineArn = (job: Job) => newExecution(job, stage, 'x').stateMachineArn;
   return {
     where: 'local store .stepcron/store.db',
+    stage,
     who: async () => `${userInfo().username}@${hostname()}`,
     async schedule(job) {
       const pause = deps.store().paused(stage).get(job.name);
@@ -37,7 +40,7 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
         enabled: !off && !pause,
         ...(pause && { pause }),
         ...(off && { missing: off === 'enabled: false' ? `off on ${stage}: enabled: false in the catalog`
-          : `off on ${stage}: not in the stage's enabledJobs (serverless.yml params)` }),
+          : `off on ${stage}: not in enabledJobs (${deps.enabledJobsKey ?? 'serverless.yml params'})` }),
       };
     },
     async runs(job, query) {

@@ -19,6 +19,8 @@ export interface OpsDeps {
   jobsOf: (o: Common) => Promise<Job[]>;
   /** The stage's enabledJobs param, as the deploy reads it ('*' without a serverless.yml). */
   enabledJobs: (o: Common) => Promise<string[] | '*'>;
+  /** Where that param is set, for messages (`serverless.yml params.dev.enabledJobs`). */
+  enabledJobsKey: (o: Common) => Promise<string>;
   findJob: (jobs: Job[], name: string, catalog: string) => Promise<Job>;
   store: () => Store;
   /** `stepcron run`: one local run with the process backend (or a redrive of one); undefined if stopped before it started. */
@@ -53,6 +55,7 @@ export function addOpsCommands(program: Command, deps: OpsDeps): void {
     } else {
       ops = (await import('./local')).localOps({
         stage: o.stage, store: deps.store, run: (job, input) => deps.runLocal(job, o, input, stop.signal), enabledJobs: await deps.enabledJobs(o),
+        enabledJobsKey: await deps.enabledJobsKey(o),
         redrive: (job, record, plan) => deps.runLocal(job, o, {}, stop.signal, { record, plan }),
       });
     }

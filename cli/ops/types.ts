@@ -82,6 +82,8 @@ export interface LogLine {
 export interface OpsPort {
   /** Where the port looks, for messages: `local store .stepcron/store.db` or `stage prod on AWS`. */
   readonly where: string;
+  /** The stage: pauses are per stage (locally too), so pause, resume and status name it. */
+  readonly stage: string;
   /** The caller, for a pause's `by`: the OS user locally, the AWS caller identity on a stage. */
   who(): Promise<string>;
   schedule(job: Job): Promise<ScheduleState>;
