@@ -330,7 +330,7 @@ describe('every job shape, whatever its text says', () => {
   const jobs = parseCatalog(shapesCatalog(), { stage: 'prod' });
   /** A port with one failed run whose output and cause carry the hostile text too. */
   const port: OpsPort = {
-    where: 'fake', who: async () => 'me', schedule: async () => ({ enabled: true }),
+    where: 'fake', stage: 'prod', who: async () => 'me', schedule: async () => ({ enabled: true }),
     runs: async (job) => [{ job: job.name, execution: 'e1', status: 'FAILED', startedAt: '2026-12-07T10:00:00.000Z', error: HOSTILE_TEXT, cause: HOSTILE_TEXT }],
     logs: async (_job, execution, o) => {
       o.write({ label: 'stdout', text: `${HOSTILE_TEXT}\u001b[2J` });
