@@ -218,12 +218,16 @@ describe('Store: runs, leases and recovery', () => {
 
   it('two processes recording runs at the same instant: in every round exactly one sees no earlier run', async () => {
     // Prepare: each round, both take a start time, wait 0-15 ms (compiling, validating), record, and list at once;
-    // they stay RUNNING until the round ends. The precheck's rule: a run goes first if no running one started before it.
+    // each stays RUNNING until the other has listed too (a marker file per round; a time window alone was too short for
+    // a loaded machine, where one side's record could come after the other had finished, and both rightly went first).
+    // The precheck's rule: a run goes first if no running one started before it.
     const dir = tempDir();
     Store.open(dir).close();
     const rounds = 12;
     const at = Date.now() + 1500;
-    const body = (name: string) => `
+    const body = (name: string, peer: string) => `
+      const fs = require('node:fs');
+      const marker = (who, round) => ${JSON.stringify(dir)} + '/listed-' + who + '-' + round;
       for (let round = 0; round < ${rounds}; round++) {
         while (Date.now() < ${at} + round * 150) {}
         const startedAt = new Date().toISOString();
@@ -232,11 +236,12 @@ describe('Store: runs, leases and recovery', () => {
         const running = await store.executions().listRunning(mine.stateMachineArn);
         const before = (e) => e.startDate.getTime() < Date.parse(mine.startedAt) || (e.startDate.getTime() === Date.parse(mine.startedAt) && e.name < mine.execution);
         say({ round, first: !running.some((e) => e.executionArn !== mine.executionArn && before(e)) });
-        await sleep(Math.max(0, ${at} + round * 150 + 100 - Date.now()));
+        fs.writeFileSync(marker('${name}', round), '');
+        for (let waited = 0; !fs.existsSync(marker('${peer}', round)) && waited < 10000; waited += 5) await sleep(5);
         store.finish({ ...mine, status: 'SUCCEEDED' }, {});
       }`;
     // Act
-    const [a, b] = [other(dir, body('a')), other(dir, body('b'))];
+    const [a, b] = [other(dir, body('a', 'b')), other(dir, body('b', 'a'))];
     const [ra, rb] = await Promise.all([a.done, b.done]);
     // Assess
     expect([ra.code, rb.code, ra.stderr, rb.stderr]).toEqual([0, 0, '', '']);
@@ -281,7 +286,7 @@ describe('Store: claims', () => {
       for (let i = 0; i < 300; i++) won.push(store.claim('key-' + i, '${owner}', 60_000));
       say(won);`;
     // Act
-    const [a, b] = [other(dir, body('a')), other(dir, body('b'))];
+    const [a, b] = [other(dir, body('a', 'b')), other(dir, body('b', 'a'))];
     const [ra, rb] = await Promise.all([a.done, b.done]);
     // Assess
     expect([ra.code, rb.code, ra.stderr, rb.stderr]).toEqual([0, 0, '', '']);
