@@ -1,5 +1,5 @@
 // `stepcron import kubernetes`: CronJob manifests in the shapes Kubernetes' documentation shows (test/fixtures/kubernetes:
-// the docs' hello, a production-like backup beside a ConfigMap, and odd-but-valid ones beside a Deployment) become
+// the docs' hello, a production-like backup beside a ConfigMap, kubectl's List export, odd-but-valid ones beside a Deployment) become
 // catalog jobs, checked three ways: the fields written, parseCatalog accepting them, and each job's next 100 fire times
 // (workflows/schedule.ts, EventBridge Scheduler's semantics) against croner reading the CronJob's own schedule. Then
 // what is refused (Helm templates, schedules Kubernetes refuses), and the real CLI end to end.
@@ -56,6 +56,8 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
   it('imports every CronJob, in file order, with these schedules and zones; other kinds are skipped with a warning', () => {
     expect(imported.jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone])).toEqual([
       ['db-backup', 'cron(30 2 * * ? *)', 'Europe/Berlin'],
+      // From a List, as kubectl get cronjobs -o yaml writes it.
+      ['cache-warm', 'cron(0/20 * * * ? *)', 'UTC'],
       ['hello', 'cron(* * * * ? *)', 'UTC'],
       // robfig/cron: '*/2' in day-of-month is no wildcard, so day-of-month OR day-of-week: two jobs. CRON_TZ= sets the zone.
       ['report-generator-v2-dom', 'cron(0 6 1/2 * ? *)', 'America/New_York'],
@@ -118,7 +120,15 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
     const text = renderCatalog(imported);
     expect(text).toContain('  # kubernetes/backup.yaml line 10: CronJob billing/db-backup, schedule \'30 2 * * *\' in Europe/Berlin\n');
     expect(text).toContain('  # line 40: env PGPASSWORD is Secret billing-db key password: mapped to the SSM parameter /kubernetes/billing-db/password: create it');
-    expect(imported.warnings.at(-1)).toMatch(/^1 CronJob has no timeZone: read in UTC/);
+    expect(imported.warnings.at(-1)).toMatch(/^2 CronJobs have no timeZone: read in UTC/);
+    // kubectl's export: the server's defaults and empty maps (securityContext: {}, resources: {}) ask for nothing.
+    expect(imported.warnings.filter((w) => w.includes('cache-warm')).map((w) => w.split(': ').slice(0, 3).join(': '))).toEqual([
+      'kubernetes/exported-list.yaml:15: cache-warm: failedJobsHistoryLimit',
+      'kubernetes/exported-list.yaml:41: cache-warm: successfulJobsHistoryLimit',
+      'kubernetes/exported-list.yaml:5: cache-warm: no activeDeadlineSeconds',
+    ]);
+    expect(spec('cache-warm')).toMatchObject({ description: 'CronJob web/cache-warm', command: ['warm', '--all-regions'], concurrency: 'forbid', retries: 6 });
+    expect(spec('cache-warm')).not.toHaveProperty('cpu');
   });
 
   it('is a catalog parseCatalog accepts, job for job', () => {
@@ -151,6 +161,7 @@ describe('oracle: each CronJob fires when croner says its schedule runs (next 10
   const cases: Array<[string, string, string]> = [
     ['db-backup', '30 2 * * *', 'Europe/Berlin'],
     ['hello', '* * * * *', 'UTC'],
+    ['cache-warm', '*/20 * * * *', 'UTC'],
     ['report-generator-v2', '0 6 */2 * 1', 'America/New_York'],
     ['queue-sweep', '0 * * * *', 'Asia/Tokyo'],
     ['month-end', '5-59/10 22 * * 1-5', 'UTC'],
@@ -242,12 +253,12 @@ describe('the CLI, spawned', () => {
         cli(['import', 'kubernetes', 'nope']),
       ]);
       expect(imported_.code).toBe(0);
-      expect(imported_.stdout).toBe('out.yml: added 6 jobs (db-backup, hello, report-generator-v2-dom, report-generator-v2-dow, queue-sweep, month-end); ' +
+      expect(imported_.stdout).toBe('out.yml: added 7 jobs (db-backup, cache-warm, hello, report-generator-v2-dom, report-generator-v2-dow, queue-sweep, month-end); ' +
         'check them with: npx stepcron validate --catalog out.yml\n');
       for (const line of imported_.stderr.trimEnd().split('\n')) expect(line).toMatch(/^stepcron: warning: /);
       const validate = await cli(['validate', '--catalog', 'out.yml']);
       expect(validate.code).toBe(0);
-      expect(validate.stdout).toMatch(/^out\.yml: 6 jobs valid for stage dev/);
+      expect(validate.stdout).toMatch(/^out\.yml: 7 jobs valid for stage dev/);
       expect(helm).toMatchObject({ code: 2, stdout: '' });
       expect(helm.stderr).toBe(`stepcron: ${join(__dirname, 'fixtures', 'kubernetes-helm', 'cronjob.yml')}:4: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that\n`);
       expect(missing).toMatchObject({ code: 2, stderr: 'stepcron: nope: cannot read it (ENOENT): give a YAML file or a directory of them\n' });

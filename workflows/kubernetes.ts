@@ -9,7 +9,7 @@
 // - concurrencyPolicy defaults to Allow, backoffLimit to 6 (10 s doubling to 6 min): written out, since the catalog's
 //   defaults (forbid, 2 retries from 30 s) differ.
 // - activeDeadlineSeconds bounds the whole Job (every attempt); timeoutSeconds bounds one attempt: said so.
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, type Node, parseAllDocuments, type Document } from 'yaml';
 import { FARGATE_SIZES } from './catalog';
 import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, MAX_IMPORTED_NAME, uniqueName } from './crontab';
 import { isValidTimezone, scheduleProblem } from './schedule';
@@ -161,16 +161,24 @@ export function helmProblem(file: string, text: string): string | undefined {
 
 /** A parsed YAML document with the line of any path in it. */
 export class Manifest {
-  constructor(readonly doc: Document, private readonly lines: LineCounter) {}
+  /** `base`: where in the document this manifest is (a List's items[i]); paths below are relative to it. */
+  constructor(readonly doc: Document, private readonly lines: LineCounter, private readonly base: Array<string | number> = []) {}
 
-  get(path: Array<string | number>): unknown {
+  /** The manifest at `path` in this one (a List's item). */
+  at(path: Array<string | number>): Manifest {
+    return new Manifest(this.doc, this.lines, [...this.base, ...path]);
+  }
+
+  get(relative: Array<string | number>): unknown {
+    const path = [...this.base, ...relative];
     const node = this.doc.getIn(path, true);
     if (node === undefined || node === null) return undefined;
     return isScalar(node) ? node.value : (node as Node).toJSON();
   }
 
   /** The line of the key at `path` (or of the value, for list items). */
-  line(path: Array<string | number>): number | undefined {
+  line(relative: Array<string | number>): number | undefined {
+    const path = [...this.base, ...relative];
     const parent = path.length > 1 ? this.doc.getIn(path.slice(0, -1), true) : this.doc.contents;
     const last = path.at(-1);
     let node: unknown = this.doc.getIn(path, true);
@@ -180,14 +188,12 @@ export class Manifest {
   }
 
   /** The keys of the map at `path` ([] when it is none). */
-  keys(path: Array<string | number>): string[] {
+  keys(relative: Array<string | number>): string[] {
+    const path = [...this.base, ...relative];
     const node = path.length ? this.doc.getIn(path, true) : this.doc.contents;
     return isMap(node) ? node.items.map((p) => String(isScalar(p.key) ? p.key.value : p.key)) : [];
   }
 
-  isList(path: Array<string | number>): boolean {
-    return isSeq(this.doc.getIn(path, true));
-  }
 }
 
 /** The documents of a YAML file (one or more, `---`-separated), or a problem naming the line that is not YAML. */
@@ -237,6 +243,10 @@ export function importedJob(name: string, line: number, entry: string, spec: Man
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Kubernetes CronJob.
+
+/** Set to something: kubectl's exports carry empty defaults (`securityContext: {}`) that ask for nothing. */
+const present = (value: unknown) => value !== undefined && value !== null && value !== false
+  && !(typeof value === 'object' && Object.keys(value).length === 0);
 
 const POLICIES: Record<string, ManifestSpec['concurrency']> = { Allow: 'allow', Forbid: 'forbid', Replace: 'replace' };
 /** Job spec fields with no catalog equivalent, and why. */
@@ -297,7 +307,12 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
       problems.push(...err.problems);
       continue;
     }
-    for (const m of manifests) {
+    // `kubectl get cronjobs -o yaml` writes a List: its items are the manifests.
+    const expanded = manifests.flatMap((m) => {
+      const items = m.get(['items']);
+      return m.get(['kind']) === 'List' && Array.isArray(items) ? items.map((_, i) => m.at(['items', i])) : [m];
+    });
+    for (const m of expanded) {
       const kind = m.get(['kind']);
       const name = String(m.get(['metadata', 'name']) ?? '');
       if (kind !== 'CronJob') {
@@ -405,11 +420,11 @@ function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string):
     environmentOf(m, container, out, notes);
     sizeOf(m, container, out, notes);
     for (const [key, why] of Object.entries(CONTAINER_FIELDS_NOT_CARRIED)) {
-      if (m.get([...container, key]) !== undefined) notes.push([m.line([...container, key]), `${key}: ${why}`]);
+      if (present(m.get([...container, key]))) notes.push([m.line([...container, key]), `${key}: ${why}`]);
     }
   }
   for (const [key, why] of Object.entries(POD_FIELDS_NOT_CARRIED)) {
-    if (m.get([...pod, key]) !== undefined) notes.push([m.line([...pod, key]), `${key}: ${why}`]);
+    if (present(m.get([...pod, key]))) notes.push([m.line([...pod, key]), `${key}: ${why}`]);
   }
 
   // Overlap, retries, deadlines.
@@ -441,10 +456,10 @@ function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string):
     notes.push([undefined, 'no activeDeadlineSeconds: Kubernetes let it run until done; the catalog stops an attempt after timeoutSeconds (default 3600)']);
   }
   for (const [key, why] of Object.entries(CRONJOB_FIELDS_NOT_CARRIED)) {
-    if (m.get([...spec, key]) !== undefined) notes.push([m.line([...spec, key]), `${key}: ${why}`]);
+    if (present(m.get([...spec, key]))) notes.push([m.line([...spec, key]), `${key}: ${why}`]);
   }
   for (const [key, why] of Object.entries(JOB_FIELDS_NOT_CARRIED)) {
-    if (m.get([...job, key]) !== undefined) notes.push([m.line([...job, key]), `${key}: ${why}`]);
+    if (present(m.get([...job, key]))) notes.push([m.line([...job, key]), `${key}: ${why}`]);
   }
   if (problems.length || schedules.length === 0) return result;
 
