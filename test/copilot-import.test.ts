@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import { renderCatalog } from '../workflows/crontab';
-import { importCopilot, type CopilotOptions } from '../workflows/copilot';
+import { type CopilotOptions, copilotDeployed, importCopilot } from '../workflows/copilot';
 import { ManifestError } from '../workflows/kubernetes';
 import { parseCatalog } from '../workflows/catalog';
 import { nextFireTimes } from '../workflows/schedule';
@@ -112,7 +112,7 @@ describe('the fixtures: Copilot scheduled jobs as catalog jobs', () => {
   });
 });
 
-describe('schedules: as robfig/cron reads them (Copilot validated with it), firing when croner says', () => {
+describe('schedules: as robfig/cron reads them (Copilot validated with it), firing when croner says, or as Copilot deployed them', () => {
   const schedule = (on: string) => importCopilot('m.yml', manifest('').replace('"@daily"', JSON.stringify(on))).jobs.map((j) => j.spec.schedule);
 
   it.each([
@@ -127,6 +127,20 @@ describe('schedules: as robfig/cron reads them (Copilot validated with it), firi
     const from = new Date('2026-03-01T00:00:00Z');
     const oracle = new Cron(croner, { timezone: 'UTC', domAndDow: false, paused: true }).nextRuns(100, from).map((t) => t.toISOString());
     expect(nextFireTimes(aws, { timezone: 'UTC', from, count: 100 }).map((t) => t.toISOString())).toEqual(oracle);
+  });
+
+  it.each([
+    // Copilot's translation counts a day field holding '*' as every day: */2 was dropped, and that is what ran.
+    ['0 0 */2 * *', 'cron(0 0 * * ? *)', 'cron(0 0 1/2 * ? *)'],
+    ['0 12 * * */2', 'cron(0 12 * * ? *)', 'cron(0 12 ? * SUN,TUE,THU,SAT *)'],
+    ['0 6 */2 * 1', 'cron(0 6 ? * 2 *)', 'cron(0 6 1/2 * ? *) and cron(0 6 ? * MON *)'],
+  ])('%s: Copilot deployed %s, so that is imported, and the note says what the line means (%s)', (on, deployed, means) => {
+    const result = importCopilot('m.yml', manifest('').replace('"@daily"', JSON.stringify(on)));
+    expect(result.jobs.map((j) => j.spec.schedule)).toEqual([deployed]);
+    expect(result.warnings).toContain(`m.yml:4: x: Copilot deployed '${on}' as ${deployed} (it reads a day field holding '*' as every day), which is what ran: ` +
+      `imported so; the line itself means ${means}`);
+    expect(copilotDeployed('0 9 * * 1-5')).toBe('cron(0 9 ? * 2-6 *)');
+    expect(copilotDeployed('0 0 1 * 1')).toBeUndefined(); // Copilot refused both day fields: it never deployed
   });
 
   it('@every 1h30m fires every 90 minutes; AWS cron(...) and rate(...) are kept as written', () => {

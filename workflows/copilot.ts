@@ -4,14 +4,15 @@
 // - retries: Copilot's Retry (10 s, x1.5), none when unset; timeout: the whole execution (every attempt), none when
 //   unset; overlap: an execution per rule firing, so runs could overlap (concurrency: allow).
 // - on.schedule: as robfig/cron reads it (workflows/kubernetes.ts), @every as rate(...), cron(...)/rate(...) as they are,
-//   "none" (started by hand only) as a disabled job.
+//   "none" (started by hand only) as a disabled job. Where Copilot's own translation deployed something else (a stepped
+//   '*' in a day field became every day), what it deployed is kept, with a note: that is what ran.
 // - secrets: SSM parameter names and ARNs, and `secretsmanager:` names (an ARN needs the account and region).
 import type { CrontabImport, ImportedJob } from './crontab';
 import {
   at, envNameOk, fargateSize, goCronSchedules, goDurationSeconds, helmProblem, importedJob, jobNameFor, type Manifest, ManifestError,
   type ManifestSpec, ordered, prefixProblem, readManifests,
 } from './kubernetes';
-import { scheduleProblem } from './schedule';
+import { parseSchedule, scheduleProblem } from './schedule';
 
 export interface CopilotOptions {
   /** Put before the job name. */
@@ -75,6 +76,13 @@ export function importCopilot(file: string, text: string, options: CopilotOption
     try {
       const parsed = goCronSchedules(raw);
       schedules = parsed.schedules;
+      // What ran is what Copilot deployed: where its translation reads the line otherwise, that is kept (and said).
+      const deployed = copilotDeployed(raw);
+      if (deployed && !scheduleProblem(deployed) && !(schedules.length === 1 && sameTimes(schedules[0]!, deployed))) {
+        notes.push([scheduleLine, `Copilot deployed '${raw.trim()}' as ${deployed} (it reads a day field holding '*' as every day), which is what ran: ` +
+          `imported so; the line itself means ${schedules.join(' and ')}`]);
+        schedules = [deployed];
+      }
       // Copilot deployed EventBridge rules, which are UTC only: a CRON_TZ= prefix did nothing there.
       if (parsed.timezone) notes.push([scheduleLine, `${parsed.timezone}: Copilot's EventBridge rules ran in UTC whatever the prefix said: imported in UTC`]);
     } catch (err) {
@@ -208,6 +216,31 @@ export function importCopilot(file: string, text: string, options: CopilotOption
       'Copilot ran each firing even while the last was going (concurrency: allow), retried 10 s apart x1.5, in UTC; so do these.',
     ],
   };
+}
+
+/**
+ * The cron(...) Copilot deployed for a 5-field schedule (its toAWSCron: a day field with '*' or '?' in it counts as
+ * unrestricted, '?' goes into one of them, day-of-week digits + 1), or undefined where it refused the schedule.
+ */
+export function copilotDeployed(schedule: string): string | undefined {
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5 || schedule.trim().startsWith('@')) return undefined;
+  const specified = (field: string) => !/[*?]/.test(field);
+  if (!specified(fields[2]!) && !specified(fields[4]!)) [fields[2], fields[4]] = ['*', '?'];
+  else if (!specified(fields[2]!)) fields[2] = '?';
+  else if (!specified(fields[4]!)) fields[4] = '?';
+  else return undefined; // "cannot specify both DOW and DOM": it never deployed
+  fields[4] = fields[4]!.replace(/\d/g, (d) => String(Number(d) + 1));
+  return `cron(${fields.join(' ')} *)`;
+}
+
+/** Two AWS schedule expressions with the same fields (so the same times). */
+function sameTimes(a: string, b: string): boolean {
+  const fields = (expression: string) => {
+    const parsed = parseSchedule(expression);
+    return parsed.kind === 'cron' ? JSON.stringify(parsed.fields) : expression;
+  };
+  return fields(a) === fields(b);
 }
 
 const ACCOUNT = /^\d{12}$/;
