@@ -80,7 +80,7 @@ export function addImportCommand(program: Command, exit: (code: number) => void)
     .option('-o, --output <catalog>', 'add the jobs to this catalog (created if missing); the rest of the file is left as it is')
     .addHelpText('after', KUBERNETES_HELP)
     .action(async (path: string, o: ManifestImportOptions) => exit(await importKubernetesFiles(path, o, io)));
-  group.command('copilot').argument('<manifest>', "a Copilot Scheduled Job manifest, e.g. copilot/report/manifest.yml")
+  group.command('copilot').argument('<manifest>', "a Copilot Scheduled Job manifest, e.g. copilot/report/manifest.yml (or its directory)")
     .description('print the scheduled job as a catalog job (YAML), or add it to a catalog with -o')
     .option('--account <id>', 'for secrets given as secretsmanager: <name>: the account of their ARNs')
     .option('--region <region>', 'for secrets given as secretsmanager: <name>: the region of their ARNs')
@@ -144,7 +144,9 @@ export async function importKubernetesFiles(path: string, o: ManifestImportOptio
 export async function importCopilotFile(file: string, o: ManifestImportOptions, io: ImportIo): Promise<number> {
   const [{ importCopilot }, { ManifestError }] = await Promise.all([import('../workflows/copilot'), import('../workflows/kubernetes')]);
   try {
-    const imported = importCopilot(file, readText(file, 'manifest'), {
+    // copilot/<job>/ holds its manifest.yml: the directory is taken for it.
+    const manifest = existsSync(join(file, 'manifest.yml')) ? join(file, 'manifest.yml') : file;
+    const imported = importCopilot(manifest, readText(manifest, 'manifest'), {
       ...(o.prefix !== undefined && { prefix: o.prefix }),
       ...(o.account !== undefined && { account: o.account }),
       ...(o.region !== undefined && { region: o.region }),

@@ -3,7 +3,7 @@
 // overrides, odd ones, a job started by hand only) become catalog jobs: the fields written, parseCatalog accepting
 // them, the schedules' next fire times against croner (5-field cron) or the rate's interval, what is listed with its
 // line, what is refused, and the real CLI end to end.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
@@ -176,16 +176,23 @@ describe('the CLI, spawned', () => {
     try {
       const cli = (args: string[]) => startCli(args, { cwd: dir }).done;
       const file = join(FIXTURES, 'cleanup', 'manifest.yml');
-      const [ok, refused] = await Promise.all([
+      writeFileSync(join(dir, 'out.yml'), 'defaults:\n  retries: 1\njobs:\n  old:\n    description: x\n    schedule: rate(1 day)\n    image: i\n    command: [a]\n');
+      const [ok, refused, byDir] = await Promise.all([
         cli(['import', 'copilot', file, '--account', '123456789012', '--region', 'us-east-1', '-o', 'out.yml']),
         cli(['import', 'copilot', file]),
+        cli(['import', 'copilot', join(FIXTURES, 'manual')]),
       ]);
       expect(ok.code).toBe(0);
       expect(ok.stdout).toBe('out.yml: added 1 job (s3-cleanup); check them with: npx stepcron validate --catalog out.yml\n');
       expect(ok.stderr.trimEnd().split('\n')).toHaveLength(8);
       const validate = await cli(['validate', '--catalog', 'out.yml']);
       expect(validate.code).toBe(0);
-      expect(validate.stdout).toMatch(/^out\.yml: 1 jobs? valid for stage dev/);
+      // Added to the catalog there: the job before it, and the defaults, stay as they were.
+      expect(validate.stdout).toMatch(/^out\.yml: 2 jobs valid for stage dev/);
+      expect(readFileSync(join(dir, 'out.yml'), 'utf8')).toMatch(/^defaults:\n {2}retries: 1\njobs:\n {2}old:\n[\s\S]*\n {2}s3-cleanup:\n/);
+      // copilot/<job>/ is read as its manifest.yml.
+      expect(byDir.code).toBe(0);
+      expect(byDir.stdout).toContain('  reindex:\n');
       expect(refused).toMatchObject({ code: 2, stdout: '' });
       expect(refused.stderr).toMatch(/^stepcron: \S+manifest\.yml:32: secrets\.DB_PASSWORD: secretsmanager: 'shop\/prod\/db:password::' is a secret name/);
     } finally {
