@@ -132,7 +132,7 @@ export async function importCrontabFile(file: string, o: ImportOptions, io: Impo
 export async function importKubernetesFiles(path: string, o: ManifestImportOptions, io: ImportIo): Promise<number> {
   const { importKubernetes, ManifestError } = await import('../workflows/kubernetes');
   try {
-    return await writeImport(importKubernetes(readManifestFiles(path), { ...(o.prefix !== undefined && { prefix: o.prefix }) }), o.output, io);
+    return await writeImport(importKubernetes(readManifestFiles(path), { from: io.from ?? new Date(), ...(o.prefix !== undefined && { prefix: o.prefix }) }), o.output, io);
   } catch (err) {
     if (!(err instanceof ManifestError)) throw err;
     io.err(err.problems.map((p) => `stepcron: ${p}\n`).join(''));

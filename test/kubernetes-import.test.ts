@@ -15,7 +15,9 @@ import { cleanUp, startCli } from './support/cli';
 
 const DIR = join(__dirname, 'fixtures', 'kubernetes');
 const files = readdirSync(DIR).sort().map((f) => ({ file: `kubernetes/${f}`, text: readFileSync(join(DIR, f), 'utf8') }));
-const imported = importKubernetes(files);
+/** The DST warnings look one year ahead: from here they name the 2026 changes. */
+const FROM = new Date('2026-01-01T00:00:00Z');
+const imported = importKubernetes(files, { from: FROM });
 const job = (name: string): ImportedJob => {
   const found = imported.jobs.find((j) => j.name === name);
   if (!found) throw new Error(`no imported job ${name}: ${imported.jobs.map((j) => j.name).join(', ')}`);
@@ -110,6 +112,7 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
     ]) expect(odd.some((w) => w.includes(text!) && w.includes(why!))).toBe(true);
     const backup = imported.warnings.filter((w) => w.startsWith('kubernetes/backup.yaml:') && w.includes('db-backup'));
     expect(backup.map((w) => /^\S+ \S+ \S+/.exec(w)![0])).toEqual([
+      'kubernetes/backup.yaml:17: db-backup: 02:30',
       'kubernetes/backup.yaml:20: db-backup: startingDeadlineSeconds:',
       'kubernetes/backup.yaml:21: db-backup: successfulJobsHistoryLimit:',
       'kubernetes/backup.yaml:22: db-backup: failedJobsHistoryLimit:',
@@ -200,6 +203,19 @@ describe('oracle: each CronJob fires when croner says its schedule runs (next 10
     expect(goCronSchedules('@every 2h').schedules).toEqual(['rate(2 hours)']);
     expect(goCronSchedules('@every 24h').schedules).toEqual(['rate(1 day)']);
     expect(() => goCronSchedules('@every 90s')).toThrow(/whole minutes/);
+  });
+});
+
+describe('DST: a time a fall-back repeats ran twice on Kubernetes (robfig/cron matches the wall clock), once on Scheduler', () => {
+  it('warns for the year ahead, naming the times and the day; not for times outside the repeated hour, nor for UTC', () => {
+    expect(imported.warnings).toContain('kubernetes/backup.yaml:17: db-backup: 02:30 happens twice on 2026-10-25 in Europe/Berlin (clocks fall back): ' +
+      'Kubernetes ran it at both (kubernetes/kubernetes#121594); EventBridge Scheduler runs it once, at the first');
+    const warn = (schedule: string, zone: string) => importKubernetes([{ file: 'c.yaml', text: cronJob(schedule, `  timeZone: ${zone}\n`) }], { from: FROM })
+      .warnings.filter((w) => w.includes('twice'));
+    expect(warn('*/15 * * * *', 'America/New_York')).toEqual([expect.stringContaining('x: 01:00-01:45 happens twice on 2026-11-01 in America/New_York')]);
+    expect(warn('30 2 * * *', 'America/New_York')).toEqual([]); // its repeated hour is 01:00-02:00
+    expect(warn('0 * * * *', 'UTC')).toEqual([]);
+    expect(warn('@every 30m', 'Europe/Berlin')).toEqual([]); // a rate counts real time
   });
 });
 

@@ -626,7 +626,7 @@ export function uniqueName(wanted: string, taken: Set<string>, suffixes: string[
 // ---------------------------------------------------------------------------------------------------------------------
 // DST: the local times a zone's changes skip or repeat, and the entries that fire in them.
 
-interface Transition {
+export interface Transition {
   /** The local day of the change, yyyy-mm-dd, and the wall-clock span skipped (gap) or repeated (overlap). */
   date: string;
   kind: 'gap' | 'overlap';
@@ -654,7 +654,7 @@ function offsetAt(zone: string, instant: number): number {
 const transitionCache = new Map<string, Transition[]>();
 
 /** The zone's offset changes in the year after `from`, found day by day and then to the minute. */
-function transitions(zone: string, fromInstant: number): Transition[] {
+export function transitions(zone: string, fromInstant: number): Transition[] {
   // Changes happen on whole minutes: searching from one finds each change's exact minute.
   const from = Math.floor(fromInstant / 60_000) * 60_000;
   const key = `${zone} ${from}`;

@@ -9,10 +9,12 @@
 // - concurrencyPolicy defaults to Allow, backoffLimit to 6 (10 s doubling to 6 min): written out, since the catalog's
 //   defaults (forbid, 2 retries from 30 s) differ.
 // - activeDeadlineSeconds bounds the whole Job (every attempt); timeoutSeconds bounds one attempt: said so.
+// - DST: a time a fall-back repeats ran twice (robfig/cron matches the wall clock; kubernetes/kubernetes#121594), where
+//   Scheduler runs it once: warned about for the year ahead. Spring-forward gaps are skipped by both.
 import { isMap, isPair, isScalar, LineCounter, type Node, parseAllDocuments, type Document } from 'yaml';
 import { FARGATE_SIZES } from './catalog';
-import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, MAX_IMPORTED_NAME, uniqueName } from './crontab';
-import { isValidTimezone, scheduleProblem } from './schedule';
+import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, MAX_IMPORTED_NAME, transitions, uniqueName } from './crontab';
+import { type CronFields, isValidTimezone, parseSchedule, scheduleProblem } from './schedule';
 
 /** Manifests that cannot be imported; each problem is one line, `file:line: what: the fix`. */
 export class ManifestError extends Error {
@@ -51,6 +53,8 @@ export interface ManifestFile {
 export interface ManifestOptions {
   /** Put before every job name (e.g. 'k8s-'), to import beside jobs of the same names. */
   prefix?: string;
+  /** Start of the year scanned for DST changes (default: now). */
+  from?: Date;
 }
 
 /** The catalog's limit for timeoutSeconds (workflows/catalog.ts). */
@@ -319,7 +323,7 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
         warnings.push(at(file, m.line(['kind']) ?? m.line([]), `${kind === undefined ? 'a document with no kind' : `${String(kind)} '${name}'`} is not a CronJob: skipped`));
         continue;
       }
-      const result = cronJob(m, file, taken, prefix);
+      const result = cronJob(m, file, taken, prefix, options.from ?? new Date());
       problems.push(...result.problems);
       warnings.push(...result.warnings);
       jobs.push(...result.jobs);
@@ -342,7 +346,7 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
 
 interface CronJobResult { jobs: ImportedJob[]; problems: string[]; warnings: string[]; noZone: boolean }
 
-function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string): CronJobResult {
+function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string, from: Date): CronJobResult {
   const problems: string[] = [];
   const notes: Array<[number | undefined, string]> = [];
   const result: CronJobResult = { jobs: [], problems, warnings: [], noZone: false };
@@ -463,6 +467,8 @@ function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string):
   }
   if (problems.length || schedules.length === 0) return result;
 
+  const twice = schedules.map((s) => fallBackTwice(s, timezone, from)).find((w) => w !== undefined);
+  if (twice) notes.push([scheduleLine, twice]);
   const split = schedules.length === 2;
   const base = jobNameFor(metaName, taken, prefix, split ? ['-dom', '-dow'] : ['']);
   const names = split ? [`${base}-dom`, `${base}-dow`] : [base];
@@ -480,6 +486,32 @@ function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string):
   });
   result.warnings.push(...notes.map(([line, text]) => at(file, line ?? firstLine, `${names.join(' and ')}: ${text}`)));
   return result;
+}
+
+/** The wall-clock times a fall-back repeats that the schedule fires at, within the year after `from`, as a warning. */
+function fallBackTwice(schedule: string, zone: string, from: Date): string | undefined {
+  const parsed = parseSchedule(schedule);
+  if (parsed.kind !== 'cron') return undefined; // a rate counts real time, there and here
+  for (const change of transitions(zone, from.getTime())) {
+    if (change.kind !== 'overlap') continue;
+    const hits: string[] = [];
+    for (let wall = change.start; wall < change.end; wall += 60_000) {
+      if (matches(parsed.fields, new Date(wall))) hits.push(new Date(wall).toISOString().slice(11, 16));
+    }
+    if (hits.length === 0) continue;
+    const times = hits.length === 1 ? hits[0] : `${hits[0]}-${hits.at(-1)}`;
+    return `${times} happens twice on ${change.date} in ${zone} (clocks fall back): Kubernetes ran it at both ` +
+      '(kubernetes/kubernetes#121594); EventBridge Scheduler runs it once, at the first';
+  }
+  return undefined;
+}
+
+/** A wall-clock minute (as UTC fields) matches the fields of the AWS cron expressions this import writes. */
+function matches(fields: CronFields, d: Date): boolean {
+  const dom = fields.dayOfMonth;
+  const dow = fields.dayOfWeek;
+  return fields.minutes.includes(d.getUTCMinutes()) && fields.hours.includes(d.getUTCHours()) && fields.months.includes(d.getUTCMonth() + 1)
+    && (dom.kind !== 'days' || dom.days.includes(d.getUTCDate())) && (dow.kind !== 'days' || dow.days.includes(d.getUTCDay() + 1));
 }
 
 function environmentOf(m: Manifest, container: Array<string | number>, out: Omit<ManifestSpec, 'schedule'>, notes: Array<[number | undefined, string]>): void {
