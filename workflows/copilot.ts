@@ -9,7 +9,7 @@
 // - secrets: SSM parameter names and ARNs, and `secretsmanager:` names (an ARN needs the account and region).
 import type { CrontabImport, ImportedJob } from './crontab';
 import {
-  at, envNameOk, fargateSize, goCronSchedules, goDurationSeconds, helmProblem, importedJob, jobNameFor, type Manifest, ManifestError,
+  at, envNameOk, fargateSize, goCronSchedules, goDurationSeconds, helmProblem, importedJob, jobNameFor, ManifestError,
   type ManifestSpec, ordered, prefixProblem, readManifests,
 } from './kubernetes';
 import { parseSchedule, scheduleProblem } from './schedule';
@@ -272,4 +272,3 @@ function splitWords(text: string): string[] {
   return words;
 }
 
-export type { Manifest };

@@ -13,7 +13,7 @@
 //   Scheduler runs it once: warned about for the year ahead. Spring-forward gaps are skipped by both.
 import { isMap, isPair, isScalar, LineCounter, type Node, parseAllDocuments, type Document } from 'yaml';
 import { FARGATE_SIZES } from './catalog';
-import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, MAX_IMPORTED_NAME, transitions, uniqueName } from './crontab';
+import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, transitions, uniqueName } from './crontab';
 import { type CronFields, isValidTimezone, parseSchedule, scheduleProblem } from './schedule';
 
 /** Manifests that cannot be imported; each problem is one line, `file:line: what: the fix`. */
@@ -233,11 +233,6 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** An environment variable name the catalog takes. */
 export const envNameOk = (name: string) => ENV_NAME.test(name) && !name.startsWith('STEPCRON_');
 
-/** Jobs, their comments and the problems found, as the crontab import has them. */
-export function toImport(jobs: ImportedJob[], warnings: string[], header: string[]): CrontabImport {
-  return { jobs, warnings, header };
-}
-
 /** A job for rendering: the spec with its fields in the catalog's order. */
 export function importedJob(name: string, line: number, entry: string, spec: ManifestSpec, comments: string[]): ImportedJob {
   const problem = scheduleProblem(spec.schedule);
@@ -341,7 +336,7 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
     'concurrency, retries (backoffLimit, default 6, 10 s doubling to 6 min) and timeoutSeconds are written as Kubernetes',
     'ran them where the catalog defaults differ; the comments above a job say, by line, what was not carried over and why.',
   ];
-  return toImport(jobs, warnings, header);
+  return { jobs, warnings, header };
 }
 
 interface CronJobResult { jobs: ImportedJob[]; problems: string[]; warnings: string[]; noZone: boolean }
@@ -575,4 +570,3 @@ export function ordered(spec: ManifestSpec): ManifestSpec {
   return Object.fromEntries(order.filter((k) => spec[k] !== undefined).map((k) => [k, spec[k]])) as unknown as ManifestSpec;
 }
 
-export { MAX_IMPORTED_NAME };
