@@ -361,7 +361,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       exitCode = summaries.length === jobs.length && summaries.every((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED') ? 0 : 1;
     });
 
-  // `import crontab`: cli/import.ts (the translation itself is workflows/crontab.ts).
+  // `import crontab|kubernetes|copilot`: cli/import.ts (the translations are workflows/crontab.ts, kubernetes.ts, copilot.ts).
   (await import('./import')).addImportCommand(program, (code) => { exitCode = code; });
 
   // `doctor`: what a first deploy needs and cannot check itself (cli/doctor.ts; --aws: cli/doctor-aws.ts).

@@ -14,7 +14,7 @@
 // - DST: a time a spring-forward skips, or a fall-back repeats, is handled differently by cron and by Scheduler:
 //   every job whose times fall where they differ within the next year gets a warning that says how.
 import { isDeepStrictEqual } from 'node:util';
-import { Document, isMap, isScalar, parseDocument, type YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { isValidTimezone, scheduleProblem } from './schedule';
 import { logicalId, MAX_YAML_ALIASES } from './catalog';
 
@@ -603,7 +603,7 @@ function slugify(text: string): string {
 }
 
 /** A name not yet taken (compared as CloudFormation ids, as the catalog does), with every suffix free too. */
-function uniqueName(wanted: string, taken: Set<string>, suffixes: string[]): string {
+export function uniqueName(wanted: string, taken: Set<string>, suffixes: string[]): string {
   const room = MAX_IMPORTED_NAME - Math.max(...suffixes.map((s) => s.length));
   let base = wanted.replace(/^([^a-z])/, 'job-$1');
   if (base.length > room) {
@@ -626,7 +626,7 @@ function uniqueName(wanted: string, taken: Set<string>, suffixes: string[]): str
 // ---------------------------------------------------------------------------------------------------------------------
 // DST: the local times a zone's changes skip or repeat, and the entries that fire in them.
 
-interface Transition {
+export interface Transition {
   /** The local day of the change, yyyy-mm-dd, and the wall-clock span skipped (gap) or repeated (overlap). */
   date: string;
   kind: 'gap' | 'overlap';
@@ -654,7 +654,7 @@ function offsetAt(zone: string, instant: number): number {
 const transitionCache = new Map<string, Transition[]>();
 
 /** The zone's offset changes in the year after `from`, found day by day and then to the minute. */
-function transitions(zone: string, fromInstant: number): Transition[] {
+export function transitions(zone: string, fromInstant: number): Transition[] {
   // Changes happen on whole minutes: searching from one finds each change's exact minute.
   const from = Math.floor(fromInstant / 60_000) * 60_000;
   const key = `${zone} ${from}`;
@@ -729,7 +729,9 @@ export function renderJobs(imported: Pick<CrontabImport, 'jobs'>, indent: number
   const lines: string[] = header.map((h) => `${pad}# ${h}`.trimEnd());
   for (const job of imported.jobs) {
     const doc = new Document({ [job.name]: job.spec });
-    (doc.getIn([job.name, 'command'], true) as YAMLSeq).flow = true;
+    // Imports from manifests may leave the command out (the image's own), so only a command there is written inline.
+    const command = doc.getIn([job.name, 'command'], true);
+    if (isSeq(command)) (command as YAMLSeq).flow = true;
     const body = doc.toString({ lineWidth: 0, flowCollectionPadding: false }).trimEnd().split('\n');
     lines.push(...job.comments.map((c) => `${pad}# ${c}`), ...body.map((l) => `${pad}${l}`.replace(/^\s+$/, '')));
   }

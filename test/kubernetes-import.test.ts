@@ -1,0 +1,285 @@
+// `stepcron import kubernetes`: CronJob manifests in the shapes Kubernetes' documentation shows (test/fixtures/kubernetes:
+// the docs' hello, a production-like backup beside a ConfigMap, kubectl's List export, odd-but-valid ones beside a Deployment) become
+// catalog jobs, checked three ways: the fields written, parseCatalog accepting them, and each job's next 100 fire times
+// (workflows/schedule.ts, EventBridge Scheduler's semantics) against croner reading the CronJob's own schedule. Then
+// what is refused (Helm templates, schedules Kubernetes refuses), and the real CLI end to end.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cron } from 'croner';
+import { type ImportedJob, renderCatalog } from '../workflows/crontab';
+import { cpuUnits, fargateSize, goCronSchedules, importKubernetes, ManifestError, memoryMiB } from '../workflows/kubernetes';
+import { parseCatalog } from '../workflows/catalog';
+import { nextFireTimes } from '../workflows/schedule';
+import { cleanUp, startCli } from './support/cli';
+
+const DIR = join(__dirname, 'fixtures', 'kubernetes');
+const files = readdirSync(DIR).sort().map((f) => ({ file: `kubernetes/${f}`, text: readFileSync(join(DIR, f), 'utf8') }));
+/** The DST warnings look one year ahead: from here they name the 2026 changes. */
+const FROM = new Date('2026-01-01T00:00:00Z');
+const imported = importKubernetes(files, { from: FROM });
+const job = (name: string): ImportedJob => {
+  const found = imported.jobs.find((j) => j.name === name);
+  if (!found) throw new Error(`no imported job ${name}: ${imported.jobs.map((j) => j.name).join(', ')}`);
+  return found;
+};
+const spec = (name: string) => job(name).spec as unknown as Record<string, unknown>;
+
+function problemsOf(text: string): string[] {
+  try {
+    importKubernetes([{ file: 'c.yaml', text }]);
+  } catch (err) {
+    if (err instanceof ManifestError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the manifest to be refused');
+}
+
+/** A CronJob manifest around a schedule (and extra spec lines). */
+const cronJob = (schedule: string, extra = '') => `apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: x
+spec:
+  schedule: "${schedule}"
+${extra}  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: x
+              image: busybox:1.36
+              args: [true]
+`;
+
+afterAll(cleanUp);
+
+describe('the fixtures: CronJobs as catalog jobs', () => {
+  it('imports every CronJob, in file order, with these schedules and zones; other kinds are skipped with a warning', () => {
+    expect(imported.jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone])).toEqual([
+      ['db-backup', 'cron(30 2 * * ? *)', 'Europe/Berlin'],
+      // From a List, as kubectl get cronjobs -o yaml writes it.
+      ['cache-warm', 'cron(0/20 * * * ? *)', 'UTC'],
+      ['hello', 'cron(* * * * ? *)', 'UTC'],
+      // robfig/cron: '*/2' in day-of-month is no wildcard, so day-of-month OR day-of-week: two jobs. CRON_TZ= sets the zone.
+      ['report-generator-v2-dom', 'cron(0 6 1/2 * ? *)', 'America/New_York'],
+      ['report-generator-v2-dow', 'cron(0 6 ? * MON *)', 'America/New_York'],
+      ['queue-sweep', 'cron(0 * * * ? *)', 'Asia/Tokyo'],
+      // '?' is '*', and '5/10' is 5-59/10 to robfig/cron.
+      ['month-end', 'cron(5/10 22 ? * MON-FRI *)', 'UTC'],
+    ]);
+    expect(imported.warnings).toContain("kubernetes/backup.yaml:3: ConfigMap 'backup-config' is not a CronJob: skipped");
+    expect(imported.warnings).toContain("kubernetes/odd.yaml:3: Deployment 'web' is not a CronJob: skipped");
+  });
+
+  it('carries over policy, deadlines, retries (with Kubernetes\' back-off), the container, env, secrets and size', () => {
+    expect(spec('db-backup')).toEqual({
+      description: 'Nightly dump of the billing database to S3',
+      schedule: 'cron(30 2 * * ? *)',
+      timezone: 'Europe/Berlin',
+      image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/db-tools:2.3',
+      command: ['/usr/local/bin/backup', '--database', 'billing', '--compress'],
+      // limits cpu "1", memory 3Gi: the smallest Fargate size with as much.
+      cpu: 1024,
+      memory: 3072,
+      environment: { PGHOST: 'billing-db.internal', PGPORT: '5432' },
+      secrets: { PGPASSWORD: '/kubernetes/billing-db/password' },
+      concurrency: 'forbid',
+      retries: 3,
+      retryIntervalSeconds: 10,
+      backoffRate: 2,
+      maxDelaySeconds: 360,
+      timeoutSeconds: 5400,
+    });
+    // Kubernetes' defaults, written out where the catalog's differ: Allow, backoffLimit 6.
+    expect(spec('hello')).toMatchObject({ concurrency: 'allow', retries: 6, command: ['/bin/sh', '-c', 'date; echo Hello from the Kubernetes cluster'] });
+    expect(spec('hello')).not.toHaveProperty('timeoutSeconds');
+    // suspend -> enabled: false; Replace; backoffLimit 20 -> the catalog's 10; 2500m / 5G -> 4 vCPU, 8 GiB.
+    expect(spec('report-generator-v2-dom')).toMatchObject({ enabled: false, concurrency: 'replace', retries: 10, cpu: 4096, memory: 8192 });
+    // A pod's activeDeadlineSeconds bounds each attempt, as timeoutSeconds does; backoffLimit 0: no retry settings.
+    expect(spec('queue-sweep')).toMatchObject({ retries: 0, timeoutSeconds: 300 });
+    expect(spec('queue-sweep')).not.toHaveProperty('retryIntervalSeconds');
+  });
+
+  it('lists, by file and line, what is not carried over and why, on stderr and above the job', () => {
+    const odd = imported.warnings.filter((w) => w.startsWith('kubernetes/odd.yaml:') && w.includes('report-generator'));
+    // In line order; the one without a line of its own (no activeDeadlineSeconds) at the CronJob's, last.
+    expect(odd.map((w) => w.split(': ')[0])).toEqual([20, 21, 24, 25, 32, 36, 40, 43, 50, 52, 10].map((l) => `kubernetes/odd.yaml:${l}`));
+    for (const [text, why] of [
+      ['backoffLimit 20', 'retries at most 10'], ['parallelism', 'fanOut'], ['serviceAccountName', 'taskPolicyArns'],
+      ['initContainers', 'init containers'], ['$(VAR) in command/args', 'ECS does not'], ['env POD_NAME comes from fieldRef', 'environment:'],
+      ['envFrom', 'list each'], ['volumeMounts', 'volumes'], ['containers log-shipper', 'only the first, report'], ['volumes', 'S3'],
+    ]) expect(odd.some((w) => w.includes(text!) && w.includes(why!))).toBe(true);
+    const backup = imported.warnings.filter((w) => w.startsWith('kubernetes/backup.yaml:') && w.includes('db-backup'));
+    expect(backup.map((w) => /^\S+ \S+ \S+/.exec(w)![0])).toEqual([
+      'kubernetes/backup.yaml:17: db-backup: 02:30',
+      'kubernetes/backup.yaml:20: db-backup: startingDeadlineSeconds:',
+      'kubernetes/backup.yaml:21: db-backup: successfulJobsHistoryLimit:',
+      'kubernetes/backup.yaml:22: db-backup: failedJobsHistoryLimit:',
+      'kubernetes/backup.yaml:26: db-backup: activeDeadlineSeconds',
+      'kubernetes/backup.yaml:33: db-backup: command',
+      'kubernetes/backup.yaml:40: db-backup: env',
+    ]);
+    const text = renderCatalog(imported);
+    expect(text).toContain('  # kubernetes/backup.yaml line 10: CronJob billing/db-backup, schedule \'30 2 * * *\' in Europe/Berlin\n');
+    expect(text).toContain('  # line 40: env PGPASSWORD is Secret billing-db key password: mapped to the SSM parameter /kubernetes/billing-db/password: create it');
+    expect(imported.warnings.at(-1)).toMatch(/^2 CronJobs have no timeZone: read in UTC/);
+    // kubectl's export: the server's defaults and empty maps (securityContext: {}, resources: {}) ask for nothing.
+    expect(imported.warnings.filter((w) => w.includes('cache-warm')).map((w) => w.split(': ').slice(0, 3).join(': '))).toEqual([
+      'kubernetes/exported-list.yaml:15: cache-warm: failedJobsHistoryLimit',
+      'kubernetes/exported-list.yaml:41: cache-warm: successfulJobsHistoryLimit',
+      'kubernetes/exported-list.yaml:5: cache-warm: no activeDeadlineSeconds',
+    ]);
+    expect(spec('cache-warm')).toMatchObject({ description: 'CronJob web/cache-warm', command: ['warm', '--all-regions'], concurrency: 'forbid', retries: 6 });
+    expect(spec('cache-warm')).not.toHaveProperty('cpu');
+  });
+
+  it('is a catalog parseCatalog accepts, job for job', () => {
+    const jobs = parseCatalog(renderCatalog(imported), { stage: 'prod', file: 'imported.yml' });
+    expect(jobs.map((j) => [j.name, j.schedule, j.timezone, j.enabled])).toEqual(
+      imported.jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone, (j.spec as { enabled?: boolean }).enabled ?? true]));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The oracle: croner reads the CronJob's schedule (domAndDow: false, the OR of cron; a stepped '*' counts as a
+// restriction, as in robfig/cron). croner refuses two robfig spellings, given to it as robfig defines them: 'N/s' is
+// 'N-max/s', and '?' is '*'.
+
+const STARTS = ['2026-03-27T12:00:00Z', '2026-10-23T12:00:00Z', '2026-02-26T12:00:00Z'];
+
+function oracleTimes(pattern: string, timezone: string, from: Date, count: number): number[] {
+  const cron = new Cron(pattern, { timezone, domAndDow: false, paused: true });
+  // In a spring-forward gap croner runs a skipped time later, where Scheduler skips it: such times do not match.
+  return [...new Set(cron.nextRuns(count + 60, from).filter((t) => cron.match(t)).map((t) => t.getTime()))].sort((a, b) => a - b).slice(0, count);
+}
+
+function awsTimes(jobs: ImportedJob[], from: Date, count: number): number[] {
+  const times = new Set<number>();
+  for (const j of jobs) for (const t of nextFireTimes(j.spec.schedule, { timezone: j.spec.timezone, from, count })) times.add(t.getTime());
+  return [...times].sort((a, b) => a - b).slice(0, count);
+}
+
+describe('oracle: each CronJob fires when croner says its schedule runs (next 100 times, across DST changes)', () => {
+  const cases: Array<[string, string, string]> = [
+    ['db-backup', '30 2 * * *', 'Europe/Berlin'],
+    ['hello', '* * * * *', 'UTC'],
+    ['cache-warm', '*/20 * * * *', 'UTC'],
+    ['report-generator-v2', '0 6 */2 * 1', 'America/New_York'],
+    ['queue-sweep', '0 * * * *', 'Asia/Tokyo'],
+    ['month-end', '5-59/10 22 * * 1-5', 'UTC'],
+  ];
+  it.each(cases)('%s (%s in %s)', (name, pattern, zone) => {
+    const jobs = imported.jobs.filter((j) => j.name === name || j.name.startsWith(`${name}-do`));
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const start of STARTS) {
+      const from = new Date(start);
+      const oracle = oracleTimes(pattern, zone, from, 100);
+      expect(oracle).toHaveLength(100);
+      expect(awsTimes(jobs, from, 100).map((t) => new Date(t).toISOString())).toEqual(oracle.map((t) => new Date(t).toISOString()));
+    }
+  });
+
+  it.each([
+    ['0 0 * * 0', 'cron(0 0 ? * SUN *)'],
+    ['0 0 1,15 * *', 'cron(0 0 1,15 * ? *)'],
+    ['15 */3 * * MON-FRI', 'cron(15 0/3 ? * MON-FRI *)'],
+    ['0 12 * * */2', 'cron(0 12 ? * SUN,TUE,THU,SAT *)'], // a stepped '*' alone: the weekdays it lists
+    // (2/5, not 1/5: croner 10.0.1 skips March 1 after "February 31", test/crontab.test.ts shows it)
+    ['0 8 2/5 * ?', 'cron(0 8 2/5 * ? *)'],
+    ['@weekly', 'cron(0 0 ? * SUN *)'],
+    ['@monthly', 'cron(0 0 1 * ? *)'],
+  ])('%s -> %s, and fires when croner says', (schedule, aws) => {
+    const { schedules } = goCronSchedules(schedule);
+    expect(schedules).toEqual([aws]);
+    const croner = schedule.replace('2/5', '2-31/5').replace(' ?', ' *');
+    const from = new Date('2026-04-02T12:00:00Z');
+    const jobs = schedules.map((s) => ({ spec: { schedule: s, timezone: 'UTC' } }) as unknown as ImportedJob);
+    expect(awsTimes(jobs, from, 100)).toEqual(oracleTimes(croner, 'UTC', from, 100));
+  });
+
+  it('@every becomes a rate in the largest exact unit', () => {
+    expect(goCronSchedules('@every 1h30m').schedules).toEqual(['rate(90 minutes)']);
+    expect(goCronSchedules('@every 2h').schedules).toEqual(['rate(2 hours)']);
+    expect(goCronSchedules('@every 24h').schedules).toEqual(['rate(1 day)']);
+    expect(() => goCronSchedules('@every 90s')).toThrow(/whole minutes/);
+  });
+});
+
+describe('DST: a time a fall-back repeats ran twice on Kubernetes (robfig/cron matches the wall clock), once on Scheduler', () => {
+  it('warns for the year ahead, naming the times and the day; not for times outside the repeated hour, nor for UTC', () => {
+    expect(imported.warnings).toContain('kubernetes/backup.yaml:17: db-backup: 02:30 happens twice on 2026-10-25 in Europe/Berlin (clocks fall back): ' +
+      'Kubernetes ran it at both (kubernetes/kubernetes#121594); EventBridge Scheduler runs it once, at the first');
+    const warn = (schedule: string, zone: string) => importKubernetes([{ file: 'c.yaml', text: cronJob(schedule, `  timeZone: ${zone}\n`) }], { from: FROM })
+      .warnings.filter((w) => w.includes('twice'));
+    expect(warn('*/15 * * * *', 'America/New_York')).toEqual([expect.stringContaining('x: 01:00-01:45 happens twice on 2026-11-01 in America/New_York')]);
+    expect(warn('30 2 * * *', 'America/New_York')).toEqual([]); // its repeated hour is 01:00-02:00
+    expect(warn('0 * * * *', 'UTC')).toEqual([]);
+    expect(warn('@every 30m', 'Europe/Berlin')).toEqual([]); // a rate counts real time
+  });
+});
+
+describe('refused, one line each naming file:line and the fix', () => {
+  it.each([
+    [cronJob('0 0 * * 7'), "c.yaml:6: CronJob x: schedule: day-of-week '7': 7 is out of range (0-6, 0 is Sunday), which Kubernetes refuses: write 0"],
+    [cronJob('0 0 * *'), "c.yaml:6: CronJob x: schedule: '0 0 * *' has 4 fields: a schedule has five"],
+    [cronJob('@reboot'), "c.yaml:6: CronJob x: schedule: '@reboot' is not a schedule"],
+    [cronJob('0 0 1 * 1-5/0'), 'c.yaml:6: CronJob x: schedule: day-of-week: the step'],
+    [cronJob('TZ=Europe/Berlin 0 0 * * *', '  timeZone: Europe/Berlin\n'), 'c.yaml:6: CronJob x: both timeZone and a TZ= prefix in schedule, which Kubernetes refuses: keep timeZone'],
+    [cronJob('0 0 * * *', '  timeZone: Berlin\n'), "c.yaml:7: CronJob x: timeZone 'Berlin' is not an IANA time zone such as Europe/Berlin"],
+    [cronJob('0 0 * * *', '  concurrencyPolicy: forbid\n'), "c.yaml:7: CronJob x: concurrencyPolicy 'forbid' is none of Allow, Forbid, Replace"],
+    [cronJob('0 0 * * *').replace(/ {2}jobTemplate:[\s\S]*$/, '  jobTemplate: {}\n'), 'c.yaml:2: CronJob x: jobTemplate.spec.template.spec.containers is missing'],
+    ['apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: x\nspec:\n  schedule: [\n', 'c.yaml:7: not valid YAML'],
+    ['apiVersion: apps/v1\nkind: Deployment\n', 'c.yaml: no CronJob to import'],
+    [cronJob('0 0 * * *').replace('name: x', 'name: {{ .Release.Name }}'), "c.yaml:4: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that"],
+  ])('%#', (text, problem) => {
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.startsWith(problem)).toBe(true);
+  });
+});
+
+describe('sizes and names', () => {
+  it('reads Kubernetes quantities and picks the smallest Fargate size that fits both', () => {
+    expect([cpuUnits('250m'), cpuUnits('1'), cpuUnits('0.5'), cpuUnits('2500m'), cpuUnits('x')]).toEqual([256, 1024, 512, 2560, undefined]);
+    expect([memoryMiB('768Mi'), memoryMiB('3Gi'), memoryMiB('5G'), memoryMiB('134217728'), memoryMiB('1e9')]).toEqual([768, 3072, 4769, 128, 954]);
+    expect(fargateSize(256, 768)).toEqual({ cpu: 256, memory: 1024 });
+    expect(fargateSize(256, 3000)).toEqual({ cpu: 512, memory: 3072 }); // 256 cpu goes to 2 GiB only
+    expect(fargateSize(2560, 4769)).toEqual({ cpu: 4096, memory: 8192 });
+    expect(fargateSize(20000, 512)).toBeUndefined();
+  });
+
+  it('sanitises metadata.name to the catalog\'s rule, unique, with --prefix', () => {
+    const two = [cronJob('0 0 * * *').replace('name: x', 'name: Nightly.Report'), cronJob('0 1 * * *').replace('name: x', 'name: nightly-report')].join('---\n');
+    const result = importKubernetes([{ file: 'c.yaml', text: two }], { prefix: 'k8s-' });
+    expect(result.jobs.map((j) => j.name)).toEqual(['k8s-nightly-report', 'k8s-nightly-report-2']);
+    expect(parseCatalog(renderCatalog(result), { stage: 'dev' })).toHaveLength(2);
+    expect(() => importKubernetes([{ file: 'c.yaml', text: two }], { prefix: 'K8s_' })).toThrow(/--prefix: 'K8s_' must be lowercase/);
+  });
+});
+
+describe('the CLI, spawned', () => {
+  it('imports a directory into a catalog that validates; refuses a Helm template and a missing path with exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-k8s-cli-'));
+    try {
+      const cli = (args: string[]) => startCli(args, { cwd: dir }).done;
+      const [imported_, helm, missing] = await Promise.all([
+        cli(['import', 'kubernetes', DIR, '-o', 'out.yml']),
+        cli(['import', 'kubernetes', join(__dirname, 'fixtures', 'kubernetes-helm')]),
+        cli(['import', 'kubernetes', 'nope']),
+      ]);
+      expect(imported_.code).toBe(0);
+      expect(imported_.stdout).toBe('out.yml: added 7 jobs (db-backup, cache-warm, hello, report-generator-v2-dom, report-generator-v2-dow, queue-sweep, month-end); ' +
+        'check them with: npx stepcron validate --catalog out.yml\n');
+      for (const line of imported_.stderr.trimEnd().split('\n')) expect(line).toMatch(/^stepcron: warning: /);
+      const validate = await cli(['validate', '--catalog', 'out.yml']);
+      expect(validate.code).toBe(0);
+      expect(validate.stdout).toMatch(/^out\.yml: 7 jobs valid for stage dev/);
+      expect(helm).toMatchObject({ code: 2, stdout: '' });
+      expect(helm.stderr).toBe(`stepcron: ${join(__dirname, 'fixtures', 'kubernetes-helm', 'cronjob.yml')}:4: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that\n`);
+      expect(missing).toMatchObject({ code: 2, stderr: 'stepcron: nope: cannot read it (ENOENT): give a YAML file or a directory of them\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
