@@ -10,6 +10,7 @@ import { version } from '../package.json';
 import { Store } from './store';
 import type { Summary } from './run';
 import { UsageError } from './errors';
+import { remote } from './ops/register';
 
 // The rest loads when a command needs it, for a fast start: `--help` loads no catalog parser (YAML, zod), `validate`
 // none of the Step Functions engine, the backends or the AWS SDK.
@@ -26,6 +27,7 @@ Exit codes:
   1  the run failed, timed out or was aborted; validate: the stage would not deploy
   2  a bad catalog, argument, run input or run store (one line says what to fix)
   3  an internal error in stepcron (please report it with the lines printed)
+  4  plan --exit-code: a deploy would change something
 `;
 
 interface Common { catalog: string; stage: string }
@@ -366,6 +368,19 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
 
   // `doctor`: what a first deploy needs and cannot check itself (cli/doctor.ts; --aws: cli/doctor-aws.ts).
   (await import('./doctor')).addDoctorCommand(program, { common, setExit: (code) => { exitCode = code; }, serverlessFile: serverlessFileFor });
+
+  // `plan`: what a deploy would change, against a git ref or the deployed stage (cli/plan.ts).
+  // `plan`: what a deploy would change, against a git ref or the deployed stage (cli/plan.ts).
+  remote(common(program.command('plan')
+    .description('what a deploy of the working tree would change on the stage, per job: against a git ref (default HEAD), or the deployed stage with --aws')
+    .option('--against <git-ref>', 'compare with the catalog and serverless.yml at this git ref', 'HEAD')
+    .option('--json', 'print one JSON object (times in ISO UTC)', false)
+    // 4, not git's 2: 2 is already a usage or catalog mistake here, so CI tells "changes" from "plan could not run".
+    .option('--exit-code', 'exit 4 when a deploy would change something, 0 when not (1 and 2 keep their meanings)', false)))
+    .action(async (o: import('./plan').PlanOptions, cmd: Command) => {
+      const explicit = cmd.getOptionValueSource('catalog') === 'cli' ? o.catalog : undefined;
+      await (await import('./plan')).planCommand(o, explicit, { setExit: (code) => { exitCode = code; }, serverlessFile: serverlessFileFor });
+    });
 
   // Day-2 commands: status, runs, start, pause, resume, backfill, redrive (cli/ops/), locally or on a stage (--aws).
   const opsDeps: import('./ops/register').OpsDeps = {

@@ -1,0 +1,355 @@
+// `stepcron plan --stage s [--against ref] [--aws]`: what a deploy of the working tree would change, per job, as
+// `terraform plan` / `cdk diff` say it. Offline: the stage template (workflows/resources.ts stageTemplate) built from
+// the working tree's catalog and serverless.yml against the same built from a git ref. The jobs' settings name what
+// changed; the templates (resource by logical id) make sure nothing that deploys is missed. --aws: against the deployed
+// schedules and state machines instead (Scheduler, Step Functions), read-only.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { type Job, logicalId, parseCatalog, scheduledOnStage } from '../workflows/catalog';
+import { jobPrefix } from '../workflows/names';
+import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
+import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
+import { UsageError } from './errors';
+import { localTime } from './ops/describe';
+import { readStageParams, stageCatalog } from './stage';
+
+/**
+ * `--exit-code`'s "something would change": 4, not git's 2, because 2 already means a usage or catalog mistake in every
+ * stepcron command (and 1 a failure), so CI can tell "changes" from "plan could not run".
+ */
+export const EXIT_CHANGES = 4;
+
+type Template = { Resources: Record<string, Record<string, unknown>> };
+
+/** One side of the comparison: the jobs and the stage template they deploy as. */
+export interface Side { jobs: Job[]; params: StageParams; template: Template; catalog: string }
+
+export interface Detail {
+  setting: string;
+  before?: unknown;
+  after?: unknown;
+  /** schedule and time zone: the next 3 fire times, ISO UTC (the human output shows them in the job's zone). */
+  nextBefore?: string[];
+  nextAfter?: string[];
+}
+
+export interface JobChange {
+  job: string;
+  change: 'added' | 'removed' | 'changed';
+  details: Detail[];
+  /** Template resources of the job that differ where no named setting explains it. */
+  other?: string[];
+}
+
+export interface Plan {
+  stage: string;
+  against: string;
+  jobs: JobChange[];
+  /** Shared resources (not one job's), by logical id. */
+  shared: { added: string[]; removed: string[]; changed: string[] };
+  /** serverless.yml params of the stage that differ (enabledJobs aside: it shows as each job's `enabled`). */
+  params: Detail[];
+  changes: boolean;
+}
+
+const next3 = (schedule: string, zone: string, now: Date) => {
+  try {
+    return nextFireTimes(schedule, { timezone: zone, from: now, count: 3 }).map((d) => d.toISOString());
+  } catch {
+    return [];
+  }
+};
+
+/** The settings a job's resources depend on, by the suffix of their logical id: a difference elsewhere is "other". */
+const EXPLAINS: Record<string, string[]> = {
+  TaskDefinition: ['image', 'command', 'cpu/memory', 'environment', 'IAM'],
+  StateMachine: ['image', 'command', 'cpu/memory', 'capacity', 'timeout/retries', 'concurrency', 'notify', 'alerts', 'fan-out', 'input', 'environment', 'description'],
+  Schedule: ['schedule', 'time zone', 'enabled', 'description'],
+  Alarm: ['concurrency', 'alerts'],
+  DeadlineAlarm: ['alerts', 'enabled', 'schedule', 'time zone'],
+  ExecutionRole: ['IAM'],
+  TaskRole: ['IAM'],
+};
+
+const pick = (job: Job, keys: Array<keyof Job>) => Object.fromEntries(keys.filter((k) => job[k] !== undefined).map((k) => [k, job[k]]));
+
+/** The named settings of a job that differ, with before and after values. */
+function settingChanges(a: Job, b: Job, pa: StageParams, pb: StageParams, now: Date): Detail[] {
+  const out: Detail[] = [];
+  const cmp = (setting: string, before: unknown, after: unknown) => {
+    if (!isDeepStrictEqual(before, after)) out.push({ setting, before, after });
+  };
+  if (a.schedule !== b.schedule || a.timezone !== b.timezone) {
+    const d: Detail = { setting: a.schedule !== b.schedule ? 'schedule' : 'time zone', nextBefore: next3(a.schedule, a.timezone, now), nextAfter: next3(b.schedule, b.timezone, now) };
+    if (a.schedule !== b.schedule) Object.assign(d, { before: a.schedule, after: b.schedule });
+    out.push(d);
+    if (a.schedule !== b.schedule && a.timezone !== b.timezone) out.push({ setting: 'time zone', before: a.timezone, after: b.timezone });
+    else if (a.schedule === b.schedule) Object.assign(d, { before: a.timezone, after: b.timezone });
+  }
+  cmp('enabled', scheduledOnStage(a, pa.enabledJobs), scheduledOnStage(b, pb.enabledJobs));
+  cmp('image', a.image, b.image);
+  cmp('command', a.command, b.command);
+  cmp('cpu/memory', `${a.cpu}/${a.memory}`, `${b.cpu}/${b.memory}`);
+  cmp('capacity', a.capacity, b.capacity);
+  const retry: Array<keyof Job> = ['timeoutSeconds', 'retries', 'retryOn', 'retryIntervalSeconds', 'backoffRate', 'maxDelaySeconds', 'exitCodes'];
+  cmp('timeout/retries', pick(a, retry), pick(b, retry));
+  cmp('concurrency', a.concurrency, b.concurrency);
+  cmp('notify', a.notify, b.notify);
+  const alerts: Array<keyof Job> = ['successDeadlineMinutes', 'runtimeWarningSeconds', 'minRuntimeSeconds'];
+  cmp('alerts', pick(a, alerts), pick(b, alerts));
+  // Secrets by name and reference (never values: the catalog holds none), and the task role's managed policies.
+  cmp('IAM', { secrets: a.secrets, taskPolicyArns: a.taskPolicyArns }, { secrets: b.secrets, taskPolicyArns: b.taskPolicyArns });
+  cmp('fan-out', a.fanOut, b.fanOut);
+  cmp('environment', a.environment, b.environment);
+  cmp('input', a.input, b.input);
+  cmp('description', a.description, b.description);
+  return out;
+}
+
+/** Resources added or removed (`+ id` / `- id`) or changed (`~ id`) among `ids` between two templates. */
+function resourceDiff(ids: string[], a: Template, b: Template) {
+  const added = ids.filter((id) => !a.Resources[id] && b.Resources[id]);
+  const removed = ids.filter((id) => a.Resources[id] && !b.Resources[id]);
+  const changed = ids.filter((id) => a.Resources[id] && b.Resources[id] && !isDeepStrictEqual(a.Resources[id], b.Resources[id]));
+  return { added, removed, changed };
+}
+
+/** What changes from `before` to `after`, per job and for the stage's shared resources. */
+export function diffSides(before: Side, after: Side, against: string, now = new Date()): Plan {
+  const byName = (jobs: Job[]) => new Map(jobs.map((j) => [j.name, j]));
+  const a = byName(before.jobs);
+  const b = byName(after.jobs);
+  const jobs: JobChange[] = [];
+  const jobIds = new Set<string>();
+  const params = (Object.keys(after.params) as Array<keyof StageParams>).filter((k) => k !== 'enabledJobs' && !isDeepStrictEqual(before.params[k], after.params[k]))
+    .map((k) => ({ setting: k, before: before.params[k], after: after.params[k] }));
+  for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const ja = a.get(name);
+    const jb = b.get(name);
+    const ids = [...new Set([...(ja ? jobResourceIds(ja) : []), ...(jb ? jobResourceIds(jb) : [])])];
+    for (const id of ids) jobIds.add(id);
+    if (!ja) { jobs.push({ job: name, change: 'added', details: [] }); continue; }
+    if (!jb) { jobs.push({ job: name, change: 'removed', details: [] }); continue; }
+    const details = settingChanges(ja, jb, before.params, after.params, now);
+    const diff = resourceDiff(ids, before.template, after.template);
+    const named = new Set(details.map((d) => d.setting));
+    // Alarms come and go with the alerts that make them: said as such, not only as a changed setting.
+    for (const id of diff.added.filter((i) => i.endsWith('Alarm'))) details.push({ setting: 'alarm added', after: id });
+    for (const id of diff.removed.filter((i) => i.endsWith('Alarm'))) details.push({ setting: 'alarm removed', before: id });
+    const prefix = logicalId(name);
+    // A stage param (subnets, cluster, ...) reaches every job's definition: those show here, the params at the stage.
+    const other = [...diff.added, ...diff.removed, ...diff.changed].filter((id) => !(EXPLAINS[id.slice(prefix.length)] ?? []).some((s) => named.has(s)));
+    if (details.length || other.length) jobs.push({ job: name, change: 'changed', details, ...(other.length && { other }) });
+  }
+  const sharedIds = [...new Set([...Object.keys(before.template.Resources), ...Object.keys(after.template.Resources)])]
+    .filter((id) => !jobIds.has(id)).sort();
+  const shared = resourceDiff(sharedIds, before.template, after.template);
+  const changes = jobs.length > 0 || params.length > 0 || shared.added.length + shared.removed.length + shared.changed.length > 0;
+  return { stage: after.params.stage, against, jobs, shared, params, changes };
+}
+
+/** The working tree's side: the catalog as the CLI resolved it, and serverless.yml beside it (none: default params). */
+export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string): Side {
+  const params = existsSync(serverless) ? readStageParams(stage, serverless) : toStageParams(stage, {});
+  const jobs = parseCatalog(catalogText, { stage, file: catalog });
+  return { jobs, params, template: stageTemplate(jobs, params), catalog };
+}
+
+/** `git show <ref>:./<path>` run in `dir`: the file's text at the ref, or undefined when the ref does not have it. */
+function gitShow(dir: string, ref: string, path: string): string | undefined {
+  try {
+    return execFileSync('git', ['show', `${ref}:./${path}`], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    const text = String((err as { stderr?: string }).stderr ?? '');
+    if (/does not exist in|exists on disk, but not in/.test(text)) return undefined;
+    if (/not a git repository/i.test(text)) throw new UsageError(`plan: ${dir} is not in a git repository: plan compares with --against <git-ref> there, or use --aws`);
+    throw new UsageError(`plan: --against ${ref}: git cannot read it (${text.trim().split('\n')[0]})`);
+  }
+}
+
+/**
+ * The side at a git ref: serverless.yml at the ref (its params for the stage, and its catalog param unless --catalog
+ * was given), the catalog at the ref. A catalog the ref does not have is nothing deployed yet: every job is added.
+ */
+export function refSide(stage: string, ref: string, serverless: string, explicitCatalog: string | undefined, cwd = process.cwd()): Side | undefined {
+  const dir = dirname(resolve(serverless));
+  const yml = gitShow(dir, ref, relative(dir, resolve(serverless)));
+  let params = toStageParams(stage, {});
+  let catalogPath = explicitCatalog ? resolve(cwd, explicitCatalog) : resolve(dir, 'workflows/jobs.yml');
+  if (yml !== undefined) {
+    // stage.ts reads a file: the ref's text goes to a temporary one beside nothing, and paths come back relative.
+    const tmp = mkdtempSync(join(tmpdir(), 'stepcron-plan-'));
+    try {
+      const file = join(tmp, 'serverless.yml');
+      writeFileSync(file, yml);
+      params = readStageParams(stage, file, () => undefined);
+      if (!explicitCatalog) catalogPath = resolve(dir, relative(tmp, stageCatalog(stage, file)));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  const text = gitShow(dir, ref, relative(dir, catalogPath));
+  if (text === undefined) return undefined;
+  const catalog = `${ref}:${relative(cwd, catalogPath)}`;
+  const jobs = parseCatalog(text, { stage, file: catalog });
+  return { jobs, params, template: stageTemplate(jobs, params), catalog };
+}
+
+/** The working tree against nothing deployed (a ref without the catalog): every job and shared resource is added. */
+export function emptySide(params: StageParams): Side {
+  return { jobs: [], params, template: { Resources: {} }, catalog: '(none)' };
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** One line per job (+ added, - removed, ~ changed) with its details indented; the stage's shared resources last. */
+export function formatPlan(plan: Plan, zones: Map<string, { before: string; after: string }>, now: Date): string {
+  const lines = [`stepcron plan: stage ${plan.stage}, the working tree against ${plan.against}`];
+  if (!plan.changes) return `${lines[0]}\nno changes: a deploy would change nothing\n`;
+  const mark = { added: '+', removed: '-', changed: '~' } as const;
+  for (const j of plan.jobs) {
+    lines.push(`${mark[j.change]} ${j.job}${j.change === 'changed' ? '' : ` (${j.change})`}`);
+    const zone = zones.get(j.job);
+    for (const d of j.details) {
+      if (d.setting === 'alarm added') lines.push(`    alarm added: ${show(d.after)}`);
+      else if (d.setting === 'alarm removed') lines.push(`    alarm removed: ${show(d.before)}`);
+      else lines.push(`    ${d.setting}: ${show(d.before)} -> ${show(d.after)}`);
+      if (d.nextBefore && zone) {
+        const times = (list: string[], z: string) => list.map((t) => localTime(new Date(t), z, now)).join(', ') || '(none)';
+        lines.push(`      next before: ${times(d.nextBefore, zone.before)}`, `      next after:  ${times(d.nextAfter ?? [], zone.after)}`);
+      }
+    }
+    if (j.other) lines.push(`    other changes: ${j.other.join(', ')}`);
+  }
+  const { added, removed, changed } = plan.shared;
+  if (plan.params.length) lines.push(`stage params: ${plan.params.map((p) => `${p.setting}: ${show(p.before)} -> ${show(p.after)}`).join('; ')}`);
+  if (added.length + removed.length + changed.length) {
+    lines.push('stage (shared resources):');
+    for (const id of added) lines.push(`  + ${id}`);
+    for (const id of removed) lines.push(`  - ${id}`);
+    for (const id of changed) lines.push(`  ~ ${id}`);
+  }
+  const count = (c: JobChange['change']) => plan.jobs.filter((j) => j.change === c).length;
+  lines.push(`${count('added')} to add, ${count('changed')} to change, ${count('removed')} to remove; ${added.length + removed.length + changed.length} shared resources change`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The zones each job's times are shown in, before and after. */
+export function zonesOf(before: Side, after: Side): Map<string, { before: string; after: string }> {
+  const a = new Map(before.jobs.map((j) => [j.name, j.timezone]));
+  return new Map(after.jobs.map((j) => [j.name, { before: a.get(j.name) ?? j.timezone, after: j.timezone }]));
+}
+
+// --- --aws: against the deployed stage ---------------------------------------------------------------------------
+
+export interface Deployed {
+  /** Job name -> the deployed schedule (undefined: a state machine without a schedule). */
+  jobs: Map<string, { expression?: string | undefined; timezone?: string | undefined; state?: string | undefined } | undefined>;
+}
+
+/**
+ * The stage as deployed: its jobs' state machines (ListStateMachines, by the stage's name prefix) and each one's
+ * schedule (ListSchedules by target, then GetSchedule). `otherStages`: stages whose prefix starts with this one's
+ * (`prod` and `prod-eu`): their machines are not this stage's jobs.
+ */
+export async function readDeployed(stage: string, clients: import('./ops/aws').AwsClients, otherStages: string[]): Promise<Deployed> {
+  const [{ ListStateMachinesCommand }, { ListSchedulesCommand, GetScheduleCommand }, { call }] =
+    await Promise.all([import('@aws-sdk/client-sfn'), import('@aws-sdk/client-scheduler'), import('./ops/aws')]);
+  const prefix = jobPrefix(stage);
+  const others = otherStages.filter((s) => s !== stage).map(jobPrefix).filter((p) => p.startsWith(prefix));
+  const machines = new Map<string, string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await call('states:ListStateMachines', () => clients.sfn.send(new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken && { nextToken }) })));
+    for (const m of page.stateMachines ?? []) {
+      if (m.name?.startsWith(prefix) && m.stateMachineArn && !others.some((p) => m.name!.startsWith(p))) machines.set(m.stateMachineArn, m.name.slice(prefix.length));
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const scheduleOf = new Map<string, string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await call('scheduler:ListSchedules', () => clients.scheduler.send(new ListSchedulesCommand({ MaxResults: 100, ...(NextToken && { NextToken }) })));
+    for (const s of page.Schedules ?? []) if (s.Target?.Arn && s.Name && machines.has(s.Target.Arn)) scheduleOf.set(s.Target.Arn, s.Name);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  const jobs: Deployed['jobs'] = new Map();
+  for (const [arn, job] of machines) {
+    const name = scheduleOf.get(arn);
+    if (!name) { jobs.set(job, undefined); continue; }
+    const s = await call('scheduler:GetSchedule', () => clients.scheduler.send(new GetScheduleCommand({ Name: name })));
+    jobs.set(job, { expression: s.ScheduleExpression, timezone: s.ScheduleExpressionTimezone ?? 'UTC', state: s.State });
+  }
+  return { jobs };
+}
+
+/** The working tree against the deployed stage: jobs added, removed, and their schedules' drift (expression, zone, state). */
+export function diffDeployed(after: Side, deployed: Deployed, against: string, now = new Date()): Plan {
+  const jobs: JobChange[] = [];
+  const inCatalog = new Map(after.jobs.map((j) => [j.name, j]));
+  for (const name of [...new Set([...inCatalog.keys(), ...deployed.jobs.keys()])].sort()) {
+    const job = inCatalog.get(name);
+    if (!job) { jobs.push({ job: name, change: 'removed', details: [] }); continue; }
+    if (!deployed.jobs.has(name)) { jobs.push({ job: name, change: 'added', details: [] }); continue; }
+    const s = deployed.jobs.get(name);
+    const want = deployedSchedule(job.schedule, job.timezone);
+    const state = scheduledOnStage(job, after.params.enabledJobs) ? 'ENABLED' : 'DISABLED';
+    const details: Detail[] = [];
+    if (!s) details.push({ setting: 'schedule', before: '(none deployed)', after: want.expression });
+    else {
+      if (s.expression !== want.expression || s.timezone !== want.timezone) {
+        const d: Detail = { setting: s.expression !== want.expression ? 'schedule' : 'time zone', nextBefore: s.expression ? next3(s.expression, s.timezone ?? 'UTC', now) : [], nextAfter: next3(want.expression, want.timezone, now) };
+        Object.assign(d, s.expression !== want.expression ? { before: s.expression, after: want.expression } : { before: s.timezone, after: want.timezone });
+        details.push(d);
+        if (s.expression !== want.expression && s.timezone !== want.timezone) details.push({ setting: 'time zone', before: s.timezone, after: want.timezone });
+      }
+      if (s.state !== state) details.push({ setting: 'state', before: s.state, after: state });
+    }
+    if (details.length) jobs.push({ job: name, change: 'changed', details });
+  }
+  return { stage: after.params.stage, against, jobs, shared: { added: [], removed: [], changed: [] }, params: [], changes: jobs.length > 0 };
+}
+
+// --- the command ---------------------------------------------------------------------------------------------------
+
+export interface PlanOptions { catalog: string; stage: string; against: string; aws: boolean; region?: string; profile?: string; json: boolean; exitCode: boolean }
+
+/**
+ * The command's body (registered in cli/main.ts, which loads this file only when plan runs). `explicitCatalog`: the
+ * --catalog given on the command line (the ref side then reads that same path), else the stage's catalog param.
+ */
+export async function planCommand(o: PlanOptions, explicitCatalog: string | undefined, deps: { setExit: (code: number) => void; serverlessFile: (catalog: string) => string }): Promise<void> {
+  const serverless = deps.serverlessFile(o.catalog);
+  let text: string;
+  try {
+    text = readFileSync(o.catalog, 'utf8');
+  } catch (err) {
+    throw new UsageError(`plan: cannot read the catalog ${o.catalog} (${(err as NodeJS.ErrnoException).code})`);
+  }
+  const after = workingSide(o.stage, o.catalog, serverless, text);
+  const now = new Date();
+  let plan: Plan;
+  let zones = new Map<string, { before: string; after: string }>();
+  if (o.aws) {
+    const [{ awsClients }, { guarded }, { knownStages }] = await Promise.all([import('./ops/aws'), import('./ops/commands'), import('./stage')]);
+    const stages = existsSync(serverless) ? knownStages(serverless) : [];
+    let deployed: Deployed | undefined;
+    const code = await guarded({ out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), tty: false }, async () => {
+      deployed = await readDeployed(o.stage, awsClients({ stage: o.stage, region: o.region, profile: o.profile }), stages);
+      return 0;
+    });
+    if (!deployed) return deps.setExit(code);
+    plan = diffDeployed(after, deployed, `the deployed stage ${o.stage}`, now);
+    // Deployed times are in the deployed zone; the catalog's in the catalog's.
+    zones = new Map(after.jobs.map((j) => [j.name, { before: deployed!.jobs.get(j.name)?.timezone ?? j.timezone, after: deployedSchedule(j.schedule, j.timezone).timezone }]));
+  } else {
+    const before = refSide(o.stage, o.against, serverless, explicitCatalog) ?? emptySide(after.params);
+    plan = diffSides(before, after, `${o.against} (${before.catalog})`, now);
+    zones = zonesOf(before, after);
+  }
+  process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan, zones, now));
+  deps.setExit(o.exitCode && plan.changes ? EXIT_CHANGES : 0);
+}

@@ -1,0 +1,232 @@
+// `stepcron plan`: what a deploy of the working tree would change, per job, against a git ref (a real temporary git
+// repository of a small project) or against the deployed stage (Step Functions and Scheduler mocked with
+// aws-sdk-client-mock). The human lines, --json and --exit-code through the real CLI.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { awsClients } from '../cli/ops/aws';
+import { diffDeployed, diffSides, EXIT_CHANGES, formatPlan, type Plan, readDeployed, refSide, workingSide, zonesOf } from '../cli/plan';
+import { startCli } from './support/cli';
+
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+process.env.AWS_REGION = 'eu-west-1';
+
+const NOW = new Date('2026-12-07T20:00:00Z');
+const SERVERLESS = [
+  'service: stepcron',
+  'params:',
+  '  default:',
+  '    catalog: workflows/jobs.yml',
+  "    subnets: subnet-0123456789abcdef0",
+  '    securityGroups: sg-0123456789abcdef0',
+  "    enabledJobs: '*'",
+  '  prod:',
+  "    notifyEmails: ''",
+  '',
+].join('\n');
+const CATALOG = [
+  'defaults:',
+  '  image: busybox:1.36',
+  'jobs:',
+  '  nightly-report:',
+  '    description: the report',
+  '    schedule: cron(30 2 * * ? *)',
+  '    timezone: Europe/Berlin',
+  '    command: [sh, -c, "true"]',
+  '  cleanup:',
+  '    description: cleans up',
+  '    schedule: rate(1 hour)',
+  '    command: [sh, -c, "true"]',
+  '  old-export:',
+  '    description: to be removed',
+  '    schedule: cron(0 5 * * ? *)',
+  '    command: [sh, -c, "true"]',
+  '',
+].join('\n');
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+/** A small project committed in a fresh git repository: serverless.yml and workflows/jobs.yml. */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stepcron-plan-test-'));
+  dirs.push(dir);
+  mkdirSync(join(dir, 'workflows'));
+  writeFileSync(join(dir, 'serverless.yml'), SERVERLESS);
+  writeFileSync(join(dir, 'workflows/jobs.yml'), CATALOG);
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '.');
+  git('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'init');
+  return dir;
+}
+
+const edit = (dir: string, file: string, fn: (text: string) => string) => writeFileSync(join(dir, file), fn(readFileSync(join(dir, file), 'utf8')));
+
+/** The edits every test below starts from: one job added, one removed, one rescheduled and given a secret. */
+function edited(): string {
+  const dir = project();
+  edit(dir, 'workflows/jobs.yml', (t) => t
+    .replace('cron(30 2 * * ? *)', 'cron(45 3 * * ? *)')
+    .replace(/ {2}old-export:\n(.*\n){3}/, '')
+    .replace('  cleanup:\n', [
+      '  tenant-sync:', '    description: syncs tenants', '    schedule: cron(0/30 * * * ? *)', '    command: [sh, -c, "true"]',
+      '  cleanup:', '',
+    ].join('\n'))
+    .replace('    timezone: Europe/Berlin\n', "    timezone: Europe/Berlin\n    secrets:\n      DB_PASSWORD: /prod/db/password\n"));
+  return dir;
+}
+
+/** The plan of the working tree in `dir` against HEAD, in process, at NOW. */
+function planIn(dir: string, stage = 'prod'): { plan: Plan; text: string } {
+  const catalog = join(dir, 'workflows/jobs.yml');
+  const serverless = join(dir, 'serverless.yml');
+  const after = workingSide(stage, catalog, serverless, readFileSync(catalog, 'utf8'));
+  const before = refSide(stage, 'HEAD', serverless, undefined, dir)!;
+  const plan = diffSides(before, after, 'HEAD', NOW);
+  return { plan, text: formatPlan(plan, zonesOf(before, after), NOW) };
+}
+
+describe('plan against a git ref', () => {
+  it('says a job added, one removed, and one changed with the schedule before and after in its own zone', () => {
+    const { plan, text } = planIn(edited());
+    expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['changed nightly-report', 'removed old-export', 'added tenant-sync']);
+    expect(text).toContain('+ tenant-sync (added)');
+    expect(text).toContain('- old-export (removed)');
+    expect(text).toContain('~ nightly-report\n    schedule: cron(30 2 * * ? *) -> cron(45 3 * * ? *)');
+    // 02:30 and 03:45 Berlin (CET, UTC+1) after NOW (20:00 UTC on Dec 7).
+    expect(text).toContain('next before: 2026-12-08 02:30 CET (in 6 h), 2026-12-09 02:30 CET (in 30 h), 2026-12-10 02:30 CET (in 2 d)');
+    expect(text).toContain('next after:  2026-12-08 03:45 CET (in 7 h), 2026-12-09 03:45 CET (in 31 h), 2026-12-10 03:45 CET (in 2 d)');
+    const schedule = plan.jobs.find((j) => j.job === 'nightly-report')!.details.find((d) => d.setting === 'schedule')!;
+    expect(schedule.nextAfter?.[0]).toBe('2026-12-08T02:45:00.000Z');
+  });
+
+  it('names an IAM change from a new secret (its own execution role), and calls nothing else "other"', () => {
+    const job = planIn(edited()).plan.jobs.find((j) => j.job === 'nightly-report')!;
+    expect(job.details.find((d) => d.setting === 'IAM')).toEqual({
+      setting: 'IAM', before: { secrets: {}, taskPolicyArns: [] }, after: { secrets: { DB_PASSWORD: '/prod/db/password' }, taskPolicyArns: [] },
+    });
+    expect(job.other).toBeUndefined();
+  });
+
+  it('says the stage-level change: a buffer job brings the buffered-runs resources and widens the precheck role', () => {
+    const dir = project();
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    concurrency: buffer\n'));
+    const { plan, text } = planIn(dir);
+    expect(plan.jobs).toEqual([expect.objectContaining({ job: 'cleanup', change: 'changed', details: [{ setting: 'concurrency', before: 'forbid', after: 'buffer' }] })]);
+    expect(plan.shared.added).toEqual(expect.arrayContaining(['BufferedRunsReconcile']));
+    expect(plan.shared.changed).toContain('PrecheckRole');
+    expect(text).toMatch(/stage \(shared resources\):\n(.*\n)* {2}\+ BufferedRunsReconcile\n/);
+  });
+
+  it('says an alarm added with the alert that makes it, and a stage param that changes', () => {
+    const dir = project();
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    successDeadlineMinutes: 180\n'));
+    edit(dir, 'serverless.yml', (t) => t.replace('subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'));
+    const { plan, text } = planIn(dir);
+    expect(text).toContain('~ cleanup\n    alerts: {} -> {"successDeadlineMinutes":180}\n    alarm added: CleanupDeadlineAlarm');
+    expect(plan.params).toEqual([{ setting: 'subnets', before: ['subnet-0123456789abcdef0'], after: ['subnet-0123456789abcdef1'] }]);
+    expect(text).toContain('stage params: subnets: ["subnet-0123456789abcdef0"] -> ["subnet-0123456789abcdef1"]');
+  });
+
+  it('lists a template difference no named setting explains as "other changes", so nothing that deploys is missed', () => {
+    const dir = project();
+    const catalog = join(dir, 'workflows/jobs.yml');
+    const serverless = join(dir, 'serverless.yml');
+    const after = workingSide('prod', catalog, serverless, readFileSync(catalog, 'utf8'));
+    const before = refSide('prod', 'HEAD', serverless, undefined, dir)!;
+    // A difference in the deployed resource that the catalog does not show (as a change to how stepcron compiles it).
+    (after.template.Resources.CleanupTaskDefinition!.Properties as Record<string, unknown>).NetworkMode = 'bridge';
+    const plan = diffSides(before, after, 'HEAD', NOW);
+    expect(plan.jobs).toEqual([{ job: 'cleanup', change: 'changed', details: [], other: ['CleanupTaskDefinition'] }]);
+    expect(formatPlan(plan, zonesOf(before, after), NOW)).toContain('~ cleanup\n    other changes: CleanupTaskDefinition');
+  });
+
+  it('reads the ref side from the stage catalog param at the ref: a job the stage disables shows as enabled changed', () => {
+    const dir = project();
+    edit(dir, 'serverless.yml', (t) => t.replace("  prod:\n", "  prod:\n    enabledJobs: cleanup,nightly-report\n"));
+    const job = planIn(dir).plan.jobs;
+    expect(job).toEqual([expect.objectContaining({ job: 'old-export', details: [{ setting: 'enabled', before: true, after: false }] })]);
+  });
+});
+
+describe('plan through the CLI', () => {
+  const cli = async (dir: string, args: string[]) => startCli(['plan', '--stage', 'prod', ...args], { cwd: dir }).done;
+
+  it('exits 0 with "no changes" on a clean tree, with or without --exit-code', async () => {
+    const dir = project();
+    for (const args of [[], ['--exit-code']]) {
+      const r = await cli(dir, args);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toContain('no changes: a deploy would change nothing');
+    }
+  });
+
+  it(`--exit-code exits ${EXIT_CHANGES} when something would change (0 without it); --json prints one object`, async () => {
+    const dir = edited();
+    expect((await cli(dir, [])).code).toBe(0);
+    const r = await cli(dir, ['--exit-code', '--json']);
+    expect(r.code).toBe(EXIT_CHANGES);
+    const plan = JSON.parse(r.stdout) as Plan;
+    expect(plan).toMatchObject({ stage: 'prod', changes: true });
+    expect(plan.jobs.map((j) => [j.job, j.change])).toEqual([['nightly-report', 'changed'], ['old-export', 'removed'], ['tenant-sync', 'added']]);
+  });
+
+  it('a ref git does not know is a usage mistake (exit 2, one line)', async () => {
+    const r = await cli(project(), ['--against', 'no-such-ref']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^stepcron: plan: --against no-such-ref: git cannot read it/);
+  });
+});
+
+describe('plan --aws', () => {
+  const sfn = mockClient(SFNClient);
+  const scheduler = mockClient(SchedulerClient);
+  const ARN = (name: string) => `arn:aws:states:eu-west-1:123456789012:stateMachine:stepcron-prod-${name}`;
+  beforeEach(() => {
+    sfn.reset();
+    scheduler.reset();
+    sfn.on(ListStateMachinesCommand).resolves({
+      stateMachines: ['nightly-report', 'cleanup', 'gone-job', 'eu-sync'].map((n) => ({ name: `stepcron-prod-${n}`, stateMachineArn: ARN(n), type: 'STANDARD' as const, creationDate: NOW }))
+        .concat([{ name: 'other-app', stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:other-app', type: 'STANDARD' as const, creationDate: NOW }]),
+    });
+    scheduler.on(ListSchedulesCommand).resolves({
+      Schedules: [
+        { Name: 'stepcron-prod-NightlyReportSchedule-1', GroupName: 'default', State: 'ENABLED', Target: { Arn: ARN('nightly-report') } },
+        { Name: 'stepcron-prod-CleanupSchedule-1', GroupName: 'default', State: 'DISABLED', Target: { Arn: ARN('cleanup') } },
+      ],
+    });
+    const deployed = (Name: string, ScheduleExpression: string, ScheduleExpressionTimezone: string, State: 'ENABLED' | 'DISABLED') => ({
+      Name, GroupName: 'default', ScheduleExpression, ScheduleExpressionTimezone, State, FlexibleTimeWindow: { Mode: 'OFF' as const },
+      Target: { Arn: ARN('x'), RoleArn: 'arn:aws:iam::123456789012:role/r' },
+    });
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-NightlyReportSchedule-1' }).resolves(deployed('stepcron-prod-NightlyReportSchedule-1', 'cron(0 2 * * ? *)', 'Europe/Berlin', 'ENABLED'));
+    // Paused by hand on the stage: the deploy sets the catalog's state.
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-CleanupSchedule-1' }).resolves(deployed('stepcron-prod-CleanupSchedule-1', 'cron(0 * * * ? *)', 'UTC', 'DISABLED'));
+  });
+
+  it('says jobs not deployed (added), deployed but not in the catalog (removed), and schedule and state drift', async () => {
+    const dir = project();
+    const catalog = join(dir, 'workflows/jobs.yml');
+    const after = workingSide('prod', catalog, join(dir, 'serverless.yml'), readFileSync(catalog, 'utf8'));
+    // prod-eu's machines share prod's prefix: they are not prod's jobs.
+    const deployed = await readDeployed('prod', awsClients({ stage: 'prod', region: 'eu-west-1' }), ['prod', 'prod-eu']);
+    const plan = diffDeployed(after, deployed, 'the deployed stage prod', NOW);
+    expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['changed cleanup', 'removed gone-job', 'changed nightly-report', 'added old-export']);
+    const zones = new Map([['nightly-report', { before: 'Europe/Berlin', after: 'Europe/Berlin' }]]);
+    const text = formatPlan(plan, zones, NOW);
+    // rate(1 hour) deploys as its aligned cron: no drift there, only the state.
+    expect(text).toContain('~ cleanup\n    state: DISABLED -> ENABLED\n');
+    expect(text).toContain('~ nightly-report\n    schedule: cron(0 2 * * ? *) -> cron(30 2 * * ? *)\n      next before: 2026-12-08 02:00 CET');
+    expect(text).toContain('- gone-job (removed)');
+    expect(text).toContain('+ old-export (added)');
+    expect(sfn.commandCalls(ListStateMachinesCommand)).toHaveLength(1);
+    expect(scheduler.commandCalls(GetScheduleCommand)).toHaveLength(2);
+  });
+});
