@@ -14,6 +14,7 @@ import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
 import { UsageError } from './errors';
 import { localTime } from './ops/describe';
+import { readPause } from './ops/pause-note';
 import { readStageParams, stageCatalog } from './stage';
 
 /**
@@ -34,6 +35,8 @@ export interface Detail {
   /** schedule and time zone: the next 3 fire times, ISO UTC (the human output shows them in the job's zone). */
   nextBefore?: string[];
   nextAfter?: string[];
+  /** What to know about this change (--aws: drift a deploy may leave as it is). */
+  note?: string;
 }
 
 export interface JobChange {
@@ -205,6 +208,21 @@ export function emptySide(params: StageParams): Side {
 
 const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
+type Iam = Pick<Job, 'secrets' | 'taskPolicyArns'>;
+
+/** `secret CRM_TOKEN added (/crm/token); policy arn:... removed`: what the job's roles gain or lose. */
+function iamChange(a: Iam, b: Iam): string {
+  const parts: string[] = [];
+  for (const [name, ref] of Object.entries(b.secrets)) {
+    if (!(name in a.secrets)) parts.push(`secret ${name} added (${ref})`);
+    else if (a.secrets[name] !== ref) parts.push(`secret ${name}: ${a.secrets[name]} -> ${ref}`);
+  }
+  for (const [name, ref] of Object.entries(a.secrets)) if (!(name in b.secrets)) parts.push(`secret ${name} removed (${ref})`);
+  for (const arn of b.taskPolicyArns) if (!a.taskPolicyArns.includes(arn)) parts.push(`policy ${arn} added`);
+  for (const arn of a.taskPolicyArns) if (!b.taskPolicyArns.includes(arn)) parts.push(`policy ${arn} removed`);
+  return parts.join('; ') || 'policies reordered';
+}
+
 /** One line per job (+ added, - removed, ~ changed) with its details indented; the stage's shared resources last. */
 export function formatPlan(plan: Plan, zones: Map<string, { before: string; after: string }>, now: Date): string {
   const lines = [`stepcron plan: stage ${plan.stage}, the working tree against ${plan.against}`];
@@ -216,7 +234,9 @@ export function formatPlan(plan: Plan, zones: Map<string, { before: string; afte
     for (const d of j.details) {
       if (d.setting === 'alarm added') lines.push(`    alarm added: ${show(d.after)}`);
       else if (d.setting === 'alarm removed') lines.push(`    alarm removed: ${show(d.before)}`);
+      else if (d.setting === 'IAM') lines.push(`    IAM: ${iamChange(d.before as Iam, d.after as Iam)}`);
       else lines.push(`    ${d.setting}: ${show(d.before)} -> ${show(d.after)}`);
+      if (d.note) lines.push(`      (${d.note})`);
       if (d.nextBefore && zone) {
         const times = (list: string[], z: string) => list.map((t) => localTime(new Date(t), z, now)).join(', ') || '(none)';
         lines.push(`      next before: ${times(d.nextBefore, zone.before)}`, `      next after:  ${times(d.nextAfter ?? [], zone.after)}`);
@@ -247,7 +267,7 @@ export function zonesOf(before: Side, after: Side): Map<string, { before: string
 
 export interface Deployed {
   /** Job name -> the deployed schedule (undefined: a state machine without a schedule). */
-  jobs: Map<string, { expression?: string | undefined; timezone?: string | undefined; state?: string | undefined } | undefined>;
+  jobs: Map<string, { expression?: string | undefined; timezone?: string | undefined; state?: string | undefined; paused?: string } | undefined>;
 }
 
 /**
@@ -281,7 +301,9 @@ export async function readDeployed(stage: string, clients: import('./ops/aws').A
     const name = scheduleOf.get(arn);
     if (!name) { jobs.set(job, undefined); continue; }
     const s = await call('scheduler:GetSchedule', () => clients.scheduler.send(new GetScheduleCommand({ Name: name })));
-    jobs.set(job, { expression: s.ScheduleExpression, timezone: s.ScheduleExpressionTimezone ?? 'UTC', state: s.State });
+    const pause = readPause(s.Description);
+    jobs.set(job, { expression: s.ScheduleExpression, timezone: s.ScheduleExpressionTimezone ?? 'UTC', state: s.State,
+      ...(pause && { paused: `paused by ${pause.by} at ${pause.at}: ${pause.note}` }) });
   }
   return { jobs };
 }
@@ -306,7 +328,12 @@ export function diffDeployed(after: Side, deployed: Deployed, against: string, n
         details.push(d);
         if (s.expression !== want.expression && s.timezone !== want.timezone) details.push({ setting: 'time zone', before: s.timezone, after: want.timezone });
       }
-      if (s.state !== state) details.push({ setting: 'state', before: s.state, after: state });
+      // A pause (stepcron pause) is a DISABLED schedule with a note: said, so nobody resumes it by surprise. Drift made
+      // outside CloudFormation stays until a deploy updates this schedule (CloudFormation sends only changed resources).
+      if (s.state !== state) {
+        details.push({ setting: 'state', before: s.paused ? `${s.state} (${s.paused})` : s.state, after: state,
+          note: 'set outside the deploy: a deploy restores it only when it updates this schedule' });
+      }
     }
     if (details.length) jobs.push({ job: name, change: 'changed', details });
   }

@@ -109,6 +109,7 @@ describe('plan against a git ref', () => {
 
   it('names an IAM change from a new secret (its own execution role), and calls nothing else "other"', () => {
     const job = planIn(edited()).plan.jobs.find((j) => j.job === 'nightly-report')!;
+    expect(planIn(edited()).text).toContain('    IAM: secret DB_PASSWORD added (/prod/db/password)\n');
     expect(job.details.find((d) => d.setting === 'IAM')).toEqual({
       setting: 'IAM', before: { secrets: {}, taskPolicyArns: [] }, after: { secrets: { DB_PASSWORD: '/prod/db/password' }, taskPolicyArns: [] },
     });
@@ -207,8 +208,11 @@ describe('plan --aws', () => {
       Target: { Arn: ARN('x'), RoleArn: 'arn:aws:iam::123456789012:role/r' },
     });
     scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-NightlyReportSchedule-1' }).resolves(deployed('stepcron-prod-NightlyReportSchedule-1', 'cron(0 2 * * ? *)', 'Europe/Berlin', 'ENABLED'));
-    // Paused by hand on the stage: the deploy sets the catalog's state.
-    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-CleanupSchedule-1' }).resolves(deployed('stepcron-prod-CleanupSchedule-1', 'cron(0 * * * ? *)', 'UTC', 'DISABLED'));
+    // Paused on the stage (stepcron pause): drift from the catalog's ENABLED, said with who paused it.
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-CleanupSchedule-1' }).resolves({
+      ...deployed('stepcron-prod-CleanupSchedule-1', 'cron(0 * * * ? *)', 'UTC', 'DISABLED'),
+      Description: 'stepcron-pause:{"by":"arn:aws:sts::123456789012:assumed-role/ops/bob","at":"2026-12-01T09:00:00.000Z","note":"upstream down"}\ncleanup: cleans up',
+    });
   });
 
   it('says jobs not deployed (added), deployed but not in the catalog (removed), and schedule and state drift', async () => {
@@ -222,7 +226,8 @@ describe('plan --aws', () => {
     const zones = new Map([['nightly-report', { before: 'Europe/Berlin', after: 'Europe/Berlin' }]]);
     const text = formatPlan(plan, zones, NOW);
     // rate(1 hour) deploys as its aligned cron: no drift there, only the state.
-    expect(text).toContain('~ cleanup\n    state: DISABLED -> ENABLED\n');
+    expect(text).toContain('~ cleanup\n    state: DISABLED (paused by arn:aws:sts::123456789012:assumed-role/ops/bob at 2026-12-01T09:00:00.000Z: upstream down) -> ENABLED\n'
+      + '      (set outside the deploy: a deploy restores it only when it updates this schedule)\n');
     expect(text).toContain('~ nightly-report\n    schedule: cron(0 2 * * ? *) -> cron(30 2 * * ? *)\n      next before: 2026-12-08 02:00 CET');
     expect(text).toContain('- gone-job (removed)');
     expect(text).toContain('+ old-export (added)');
