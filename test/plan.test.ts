@@ -54,12 +54,12 @@ const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 /** A small project committed in a fresh git repository: serverless.yml and workflows/jobs.yml. */
-function project(): string {
+function project(serverless = SERVERLESS, catalog = CATALOG): string {
   const dir = mkdtempSync(join(tmpdir(), 'stepcron-plan-test-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'workflows'));
-  writeFileSync(join(dir, 'serverless.yml'), SERVERLESS);
-  writeFileSync(join(dir, 'workflows/jobs.yml'), CATALOG);
+  writeFileSync(join(dir, 'serverless.yml'), serverless);
+  writeFileSync(join(dir, 'workflows/jobs.yml'), catalog);
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   git('init', '-q');
   git('add', '.');
@@ -84,13 +84,14 @@ function edited(): string {
 }
 
 /** The plan of the working tree in `dir` against HEAD, in process, at NOW. */
-function planIn(dir: string, stage = 'prod'): { plan: Plan; text: string } {
+function planIn(dir: string, stage = 'prod', now = NOW): { plan: Plan; text: string } {
   const catalog = join(dir, 'workflows/jobs.yml');
   const serverless = join(dir, 'serverless.yml');
   const after = workingSide(stage, catalog, serverless, readFileSync(catalog, 'utf8'));
   const before = refSide(stage, 'HEAD', serverless, undefined, dir)!;
-  const plan = diffSides(before, after, 'HEAD', NOW);
-  return { plan, text: formatPlan(plan, zonesOf(before, after), NOW) };
+  // Labelled as the CLI labels it (cli/plan.ts planCommand).
+  const plan = diffSides(before, after, `HEAD (${before.catalog})`, now);
+  return { plan, text: formatPlan(plan, zonesOf(before, after), now) };
 }
 
 describe('plan against a git ref', () => {
@@ -154,6 +155,27 @@ describe('plan against a git ref', () => {
     edit(dir, 'serverless.yml', (t) => t.replace("  prod:\n", "  prod:\n    enabledJobs: cleanup,nightly-report\n"));
     const job = planIn(dir).plan.jobs;
     expect(job).toEqual([expect.objectContaining({ job: 'old-export', details: [{ setting: 'enabled', before: true, after: false }] })]);
+  });
+});
+
+describe('plan in the README', () => {
+  it("prints the README's example as it is printed: the sample project with the edits the README names", () => {
+    const root = join(__dirname, '..');
+    const dir = project(readFileSync(join(root, 'serverless.yml'), 'utf8'), readFileSync(join(root, 'workflows/jobs.yml'), 'utf8'));
+    edit(dir, 'workflows/jobs.yml', (t) => `${t
+      .replace('    schedule: cron(30 2 * * ? *)', '    schedule: cron(0 4 * * ? *)')
+      .replace('    concurrency: forbid\n    input:\n      tenants', '    concurrency: buffer\n    secrets:\n      CRM_TOKEN: /stepcron/crm/token\n    input:\n      tenants')
+      .replace('    successDeadlineMinutes: 180\n', '')}
+  invoice-export:
+    description: Exports yesterday's invoices to the accounting SFTP
+    schedule: cron(15 6 * * ? *)
+    timezone: Europe/Berlin
+    command: [sh, jobs/invoice-export.sh]
+`);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const shown = /\$ npx stepcron plan --stage prod --exit-code\n([\s\S]*?)\$ echo \$\?\n4\n```/.exec(readme)?.[1];
+    // The time the example was run: its "in 5 h" are relative to it.
+    expect(planIn(dir, 'prod', new Date('2026-12-07T20:15:00Z')).text).toBe(shown);
   });
 });
 
