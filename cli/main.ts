@@ -10,7 +10,6 @@ import { version } from '../package.json';
 import { Store } from './store';
 import type { Summary } from './run';
 import { UsageError } from './errors';
-import { remote } from './ops/register';
 
 // The rest loads when a command needs it, for a fast start: `--help` loads no catalog parser (YAML, zod), `validate`
 // none of the Step Functions engine, the backends or the AWS SDK.
@@ -371,12 +370,15 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
 
   // `plan`: what a deploy would change, against a git ref or the deployed stage (cli/plan.ts).
   // `plan`: what a deploy would change, against a git ref or the deployed stage (cli/plan.ts).
-  remote(common(program.command('plan')
+  common(program.command('plan')
     .description('what a deploy of the working tree would change on the stage, per job: against a git ref (default HEAD), or the deployed stage with --aws')
     .option('--against <git-ref>', 'compare with the catalog and serverless.yml at this git ref', 'HEAD')
+    .option('--aws', "compare with the deployed stage's state machines and schedules instead (read-only)", false)
+    .option('--region <region>', "with --aws: the AWS region (default: AWS_REGION or your profile's)")
+    .option('--profile <profile>', 'with --aws: the AWS profile (default: AWS_PROFILE or the default chain)')
     .option('--json', 'print one JSON object (times in ISO UTC)', false)
     // 4, not git's 2: 2 is already a usage or catalog mistake here, so CI tells "changes" from "plan could not run".
-    .option('--exit-code', 'exit 4 when a deploy would change something, 0 when not (1 and 2 keep their meanings)', false)))
+    .option('--exit-code', 'exit 4 when a deploy would change something, 0 when not (2 stays a usage mistake, 1 a failure)', false))
     .action(async (o: import('./plan').PlanOptions, cmd: Command) => {
       const explicit = cmd.getOptionValueSource('catalog') === 'cli' ? o.catalog : undefined;
       await (await import('./plan')).planCommand(o, explicit, { setExit: (code) => { exitCode = code; }, serverlessFile: serverlessFileFor });
