@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { type Job, logicalId, parseCatalog, scheduledOnStage } from '../workflows/catalog';
-import { jobPrefix } from '../workflows/names';
 import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
 import { UsageError } from './errors';
 import { localTime } from './ops/describe';
-import { readPause } from './ops/pause-note';
 import { readStageParams, stageCatalog } from './stage';
 
 /**
@@ -265,51 +263,10 @@ export function zonesOf(before: Side, after: Side): Map<string, { before: string
 
 // --- --aws: against the deployed stage ---------------------------------------------------------------------------
 
-export interface Deployed {
-  /** Job name -> the deployed schedule (undefined: a state machine without a schedule). */
-  jobs: Map<string, { expression?: string | undefined; timezone?: string | undefined; state?: string | undefined; paused?: string } | undefined>;
-}
-
-/**
- * The stage as deployed: its jobs' state machines (ListStateMachines, by the stage's name prefix) and each one's
- * schedule (ListSchedules by target, then GetSchedule). `otherStages`: stages whose prefix starts with this one's
- * (`prod` and `prod-eu`): their machines are not this stage's jobs.
- */
-export async function readDeployed(stage: string, clients: import('./ops/aws').AwsClients, otherStages: string[]): Promise<Deployed> {
-  const [{ ListStateMachinesCommand }, { ListSchedulesCommand, GetScheduleCommand }, { call }] =
-    await Promise.all([import('@aws-sdk/client-sfn'), import('@aws-sdk/client-scheduler'), import('./ops/aws')]);
-  const prefix = jobPrefix(stage);
-  const others = otherStages.filter((s) => s !== stage).map(jobPrefix).filter((p) => p.startsWith(prefix));
-  const machines = new Map<string, string>();
-  let nextToken: string | undefined;
-  do {
-    const page = await call('states:ListStateMachines', () => clients.sfn.send(new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken && { nextToken }) })));
-    for (const m of page.stateMachines ?? []) {
-      if (m.name?.startsWith(prefix) && m.stateMachineArn && !others.some((p) => m.name!.startsWith(p))) machines.set(m.stateMachineArn, m.name.slice(prefix.length));
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  const scheduleOf = new Map<string, string>();
-  let NextToken: string | undefined;
-  do {
-    const page = await call('scheduler:ListSchedules', () => clients.scheduler.send(new ListSchedulesCommand({ MaxResults: 100, ...(NextToken && { NextToken }) })));
-    for (const s of page.Schedules ?? []) if (s.Target?.Arn && s.Name && machines.has(s.Target.Arn)) scheduleOf.set(s.Target.Arn, s.Name);
-    NextToken = page.NextToken;
-  } while (NextToken);
-  const jobs: Deployed['jobs'] = new Map();
-  for (const [arn, job] of machines) {
-    const name = scheduleOf.get(arn);
-    if (!name) { jobs.set(job, undefined); continue; }
-    const s = await call('scheduler:GetSchedule', () => clients.scheduler.send(new GetScheduleCommand({ Name: name })));
-    const pause = readPause(s.Description);
-    jobs.set(job, { expression: s.ScheduleExpression, timezone: s.ScheduleExpressionTimezone ?? 'UTC', state: s.State,
-      ...(pause && { paused: `paused by ${pause.by} at ${pause.at}: ${pause.note}` }) });
-  }
-  return { jobs };
-}
+export type { Deployed } from './plan-aws';
 
 /** The working tree against the deployed stage: jobs added, removed, and their schedules' drift (expression, zone, state). */
-export function diffDeployed(after: Side, deployed: Deployed, against: string, now = new Date()): Plan {
+export function diffDeployed(after: Side, deployed: import('./plan-aws').Deployed, against: string, now = new Date()): Plan {
   const jobs: JobChange[] = [];
   const inCatalog = new Map(after.jobs.map((j) => [j.name, j]));
   for (const name of [...new Set([...inCatalog.keys(), ...deployed.jobs.keys()])].sort()) {
@@ -363,9 +320,9 @@ export async function planCommand(o: PlanOptions, explicitCatalog: string | unde
   if (o.aws) {
     const [{ awsClients }, { guarded }, { knownStages }] = await Promise.all([import('./ops/aws'), import('./ops/commands'), import('./stage')]);
     const stages = existsSync(serverless) ? knownStages(serverless) : [];
-    let deployed: Deployed | undefined;
+    let deployed: import('./plan-aws').Deployed | undefined;
     const code = await guarded({ out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), tty: false }, async () => {
-      deployed = await readDeployed(o.stage, awsClients({ stage: o.stage, region: o.region, profile: o.profile }), stages);
+      deployed = await (await import('./plan-aws')).readDeployed(o.stage, awsClients({ stage: o.stage, region: o.region, profile: o.profile }), stages);
       return 0;
     });
     if (!deployed) return deps.setExit(code);

@@ -9,7 +9,8 @@ import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsClients } from '../cli/ops/aws';
-import { diffDeployed, diffSides, EXIT_CHANGES, formatPlan, type Plan, readDeployed, refSide, workingSide, zonesOf } from '../cli/plan';
+import { readDeployed } from '../cli/plan-aws';
+import { diffDeployed, diffSides, EXIT_CHANGES, formatPlan, type Plan, refSide, workingSide, zonesOf } from '../cli/plan';
 import { startCli } from './support/cli';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -199,6 +200,39 @@ describe('plan through the CLI', () => {
     const plan = JSON.parse(r.stdout) as Plan;
     expect(plan).toMatchObject({ stage: 'prod', changes: true });
     expect(plan.jobs.map((j) => [j.job, j.change])).toEqual([['nightly-report', 'changed'], ['old-export', 'removed'], ['tenant-sync', 'added']]);
+  });
+
+  it('outside a git repository: one line naming --aws as the other way, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-plan-nogit-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'workflows'));
+    writeFileSync(join(dir, 'serverless.yml'), SERVERLESS);
+    writeFileSync(join(dir, 'workflows/jobs.yml'), CATALOG);
+    const r = await cli(dir, []);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^stepcron: plan: .* is not in a git repository: .*or use --aws\n$/);
+  });
+
+  it('a ref without the catalog (a first commit of serverless.yml alone) is nothing deployed: every job and shared resource added', async () => {
+    const dir = project();
+    execFileSync('git', ['rm', '-q', '--cached', 'workflows/jobs.yml'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'no catalog yet'], { cwd: dir });
+    const plan = JSON.parse((await cli(dir, ['--json'])).stdout) as Plan;
+    expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['added cleanup', 'added nightly-report', 'added old-export']);
+    expect(plan.shared.added).toEqual(expect.arrayContaining(['SchedulerRole', 'ClaimsTable', 'NotificationTopic']));
+  });
+
+  it('--aws when AWS cannot be reached: one line, exit 1, at once (loopback, nothing listening)', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+    try {
+      const r = await cli(project(), ['--aws', '--region', 'eu-west-1']);
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.stderr).toBe('stepcron: cannot reach AWS for states:ListStateMachines (ECONNREFUSED): check the network and --region\n');
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved;
+    }
   });
 
   it('a ref git does not know is a usage mistake (exit 2, one line)', async () => {
