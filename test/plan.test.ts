@@ -138,6 +138,26 @@ describe('plan against a git ref', () => {
     expect(text).toContain('stage params: subnets: ["subnet-0123456789abcdef0"] -> ["subnet-0123456789abcdef1"]');
   });
 
+  // Each ordinary edit is named by its setting; none leaves a resource of the job unexplained ("other").
+  it.each([
+    ['schedule', (t: string) => t.replace('schedule: rate(1 hour)', 'schedule: cron(5 * * * ? *)')],
+    ['time zone', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: cron(5 1 * * ? *)\n    timezone: Asia/Tokyo\n')],
+    ['enabled', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    enabled: false\n')],
+    ['cpu/memory', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    cpu: 512\n    memory: 1024\n')],
+    ['capacity', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    capacity: spot\n')],
+    ['timeout/retries', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    retries: 5\n')],
+    ['notify', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    notify:\n      onSuccess: true\n')],
+    ['IAM', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    taskPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n')],
+    ['fan-out', (t: string) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    input:\n      items: [a, b]\n    fanOut:\n      itemsPath: $.items\n')],
+    ['command', (t: string) => t.replace('    schedule: rate(1 hour)\n    command: [sh, -c, "true"]', '    schedule: rate(1 hour)\n    command: [sh, -c, "exit 0"]')],
+  ])('names a %s change, with no "other changes"', (setting, change) => {
+    const dir = project();
+    edit(dir, 'workflows/jobs.yml', change);
+    const cleanup = planIn(dir).plan.jobs.find((j) => j.job === 'cleanup')!;
+    expect(cleanup.details.map((d) => d.setting)).toContain(setting);
+    expect(cleanup.other).toBeUndefined();
+  });
+
   it('lists a template difference no named setting explains as "other changes", so nothing that deploys is missed', () => {
     const dir = project();
     const catalog = join(dir, 'workflows/jobs.yml');
