@@ -56,9 +56,11 @@ export interface Plan {
   changes: boolean;
 }
 
+/** The next 3 times as the schedule deploys (an aligned rate(1 hour) fires on the hour: its cron, not now + 1 h). */
 const next3 = (schedule: string, zone: string, now: Date) => {
   try {
-    return nextFireTimes(schedule, { timezone: zone, from: now, count: 3 }).map((d) => d.toISOString());
+    const deployed = deployedSchedule(schedule, zone);
+    return nextFireTimes(deployed.expression, { timezone: deployed.timezone, from: now, count: 3 }).map((d) => d.toISOString());
   } catch {
     return [];
   }
@@ -152,10 +154,28 @@ export function diffSides(before: Side, after: Side, against: string, now = new 
   return { stage: after.params.stage, against, jobs, shared, params, changes };
 }
 
-/** The working tree's side: the catalog as the CLI resolved it, and serverless.yml beside it (none: default params). */
-export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string): Side {
-  const params = existsSync(serverless) ? readStageParams(stage, serverless) : toStageParams(stage, {});
+/**
+ * enabledJobs was written for the stage's own catalog: with another (--catalog), the names it lacks are left out (said
+ * once by `warn`), as validate does (cli/main.ts validatedStageParams); the stage's own catalog keeps the error.
+ */
+function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, warn: (line: string) => void): StageParams {
+  if (!explicit || params.enabledJobs === '*') return params;
+  const names = new Set(jobs.map((j) => j.name));
+  const missing = params.enabledJobs.filter((n) => !names.has(n));
+  if (missing.length === 0) return params;
+  warn(`stepcron: warning: stage ${params.stage} params: enabledJobs names ${missing.join(', ')}, not in this catalog: left out here; ` +
+    'the jobs it does not name are off on the stage, as a deploy of this catalog would have them\n');
+  return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.has(n)) };
+}
+
+/**
+ * The working tree's side: the catalog as the CLI resolved it (`explicit`: given with --catalog), and serverless.yml
+ * beside it (none: default params).
+ */
+export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string, explicit = false,
+  warn = (line: string) => void process.stderr.write(line)): Side {
   const jobs = parseCatalog(catalogText, { stage, file: catalog });
+  const params = fitEnabledJobs(existsSync(serverless) ? readStageParams(stage, serverless) : toStageParams(stage, {}), jobs, explicit, warn);
   return { jobs, params, template: stageTemplate(jobs, params), catalog };
 }
 
@@ -196,6 +216,8 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
   if (text === undefined) return undefined;
   const catalog = `${ref}:${relative(cwd, catalogPath)}`;
   const jobs = parseCatalog(text, { stage, file: catalog });
+  // Said once, for the working tree: the ref's side leaves the same names out quietly.
+  params = fitEnabledJobs(params, jobs, explicitCatalog !== undefined, () => undefined);
   return { jobs, params, template: stageTemplate(jobs, params), catalog };
 }
 
@@ -313,7 +335,7 @@ export async function planCommand(o: PlanOptions, explicitCatalog: string | unde
   } catch (err) {
     throw new UsageError(`plan: cannot read the catalog ${o.catalog} (${(err as NodeJS.ErrnoException).code})`);
   }
-  const after = workingSide(o.stage, o.catalog, serverless, text);
+  const after = workingSide(o.stage, o.catalog, serverless, text, explicitCatalog !== undefined);
   const now = new Date();
   let plan: Plan;
   let zones = new Map<string, { before: string; after: string }>();

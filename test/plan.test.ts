@@ -222,6 +222,21 @@ describe('plan through the CLI', () => {
     expect(plan.jobs.map((j) => [j.job, j.change])).toEqual([['nightly-report', 'changed'], ['old-export', 'removed'], ['tenant-sync', 'added']]);
   });
 
+  it("--catalog of one's own on a stage whose enabledJobs names the sample's jobs: a warning, not a refusal; the ref side reads the same path", async () => {
+    const dir = project(SERVERLESS.replace('  prod:\n', '  dev:\n    enabledJobs: cleanup\n  prod:\n'));
+    mkdirSync(join(dir, 'mine'));
+    writeFileSync(join(dir, 'mine/jobs.yml'), 'jobs:\n  a:\n    description: a\n    schedule: rate(1 hour)\n    image: busybox\n    command: [sh]\n');
+    execFileSync('git', ['add', 'mine'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'mine'], { cwd: dir });
+    edit(dir, 'mine/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
+    const r = await startCli(['plan', '--catalog', 'mine/jobs.yml', '--exit-code'], { cwd: dir }).done;
+    expect(r.code).toBe(EXIT_CHANGES);
+    expect(r.stderr).toMatch(/^stepcron: warning: stage dev params: enabledJobs names cleanup, not in this catalog: left out here/);
+    expect(r.stdout).toContain('against HEAD (HEAD:mine/jobs.yml)\n~ a\n    schedule: rate(1 hour) -> rate(2 hours)\n');
+    // As deployed: an aligned rate fires on the clock (its cron), not an hour from now.
+    expect(r.stdout).toMatch(/next before: \d{4}-\d\d-\d\d \d\d:00 UTC .*\n {6}next after: {2}\d{4}-\d\d-\d\d (00|02|04|06|08|10|12|14|16|18|20|22):00 UTC/);
+  });
+
   it('outside a git repository: one line naming --aws as the other way, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepcron-plan-nogit-'));
     dirs.push(dir);
