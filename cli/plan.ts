@@ -85,13 +85,10 @@ function settingChanges(a: Job, b: Job, pa: StageParams, pb: StageParams, now: D
   const cmp = (setting: string, before: unknown, after: unknown) => {
     if (!isDeepStrictEqual(before, after)) out.push({ setting, before, after });
   };
-  if (a.schedule !== b.schedule || a.timezone !== b.timezone) {
-    const d: Detail = { setting: a.schedule !== b.schedule ? 'schedule' : 'time zone', nextBefore: next3(a.schedule, a.timezone, now), nextAfter: next3(b.schedule, b.timezone, now) };
-    if (a.schedule !== b.schedule) Object.assign(d, { before: a.schedule, after: b.schedule });
-    out.push(d);
-    if (a.schedule !== b.schedule && a.timezone !== b.timezone) out.push({ setting: 'time zone', before: a.timezone, after: b.timezone });
-    else if (a.schedule === b.schedule) Object.assign(d, { before: a.timezone, after: b.timezone });
-  }
+  // The fire times go with the first of schedule or time zone that changed: either moves them.
+  const times = { nextBefore: next3(a.schedule, a.timezone, now), nextAfter: next3(b.schedule, b.timezone, now) };
+  if (a.schedule !== b.schedule) out.push({ setting: 'schedule', before: a.schedule, after: b.schedule, ...times });
+  if (a.timezone !== b.timezone) out.push({ setting: 'time zone', before: a.timezone, after: b.timezone, ...(a.schedule === b.schedule && times) });
   cmp('enabled', scheduledOnStage(a, pa.enabledJobs), scheduledOnStage(b, pb.enabledJobs));
   cmp('image', a.image, b.image);
   cmp('command', a.command, b.command);
