@@ -671,6 +671,16 @@ describe('notify: the failed task\'s output (what cron\'s MAILTO mailed)', () =>
     ]);
   });
 
+  it('keeps only the last 20 lines when an event holds several (a multiline pattern)', async () => {
+    // Prepare
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'start' }, { message: Array.from({ length: 25 }, (_, i) => `trace ${i}`).join('\n') }] });
+    const publish = publishTo();
+    // Act
+    await notify(event('notify-failure'), { publish, tail: logTail(client(), remaining(10_000)) });
+    // Assess
+    expect(lines(outputOf(publish.mock.calls[0]![1]))).toEqual(['Output (last 20 lines):', ...Array.from({ length: 20 }, (_, i) => `  trace ${i + 5}`)]);
+  });
+
   it('says in one line that a log that cannot be read was not, and publishes the rest', async () => {
     // Prepare: the stream is gone (30 days of retention) or was never written
     logs.on(GetLogEventsCommand).rejects(new ResourceNotFoundException({ message: 'The specified log stream does not exist.', $metadata: {} }));

@@ -219,7 +219,8 @@ export function logTail(logs: CloudWatchLogsClient, remainingMs: () => number = 
       logGroupName: event.logGroup, logStreamName: `${event.job}/${JOB_CONTAINER}/${taskId(taskArn)}`, startFromHead: false, limit: TAIL_LINES,
     }), { abortSignal })) : undefined;
     if (!result) throw new Error('not read in the time the notification had');
-    const lines = (result.events ?? []).map((e) => (e.message ?? '').replace(/\r?\n$/, ''));
+    // An event is usually one line; one that holds several (a multiline pattern) still gives only the last lines.
+    const lines = (result.events ?? []).flatMap((e) => (e.message ?? '').replace(/\r?\n$/, '').split(/\r?\n/)).slice(-TAIL_LINES);
     return lines.length ? lines : ['(none: the task wrote nothing)'];
   };
 }
