@@ -146,9 +146,13 @@ export class Progress {
     return `timed out${limit} (timeoutSeconds); stopping the task`;
   }
 
+  /**
+   * Attempts are numbered from 1 here as everywhere a person reads them (fault lines, summary, notification): after
+   * PrepareRetry, $.retry.attempt is the retries so far, so the attempt about to start is that plus 1.
+   */
   private retryText(retry: { attempt: number; delay: number } | undefined): string {
     const wait = this.options.skipWaits ? `at once (--skip-waits; would wait ${retry?.delay}s)` : `after ${retry?.delay}s`;
-    return `retrying: attempt ${retry?.attempt} ${wait}`;
+    return `retry ${retry?.attempt}: attempt ${(retry?.attempt ?? 0) + 1} ${wait}`;
   }
 
   private drawBar(final = false): void {

@@ -4,7 +4,7 @@ import { runName } from '../workflows/names';
 import type { Writable } from 'node:stream';
 import type { Job } from '../workflows/catalog';
 import { compile, runTimeoutSeconds } from '../workflows/compile';
-import { type NotifyDeps, formatNotification, notify } from '../handlers/lib/notify';
+import { FINAL_STATE, type NotifyDeps, TAIL_LINES, formatNotification, notify } from '../handlers/lib/notify';
 import { bufferedRunName, type ClaimsPort, claimKeys, precheck, startWaiting } from '../handlers/lib/precheck';
 import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema, WarningEventSchema } from '../handlers/lib/contracts';
 import { runtimeWarning, type WarningDeps } from '../handlers/lib/warnings';
@@ -323,8 +323,19 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     notify: (payload: NotifyEvent) => billed(async () => {
       const event = parseOrThrow(NotifyEventSchema, payload, 'event');
       const { subject } = formatNotification(event);
+      // Counted as the summary will count them (FINAL_STATE): the run's last state ahead, and this call, which AWS's
+      // history has as scheduled by now.
+      const sofar = () => priceRun({
+        ...usage, transitions: usage.transitions + FINAL_STATE, lambda: { ...usage.lambda, invocations: usage.lambda.invocations + 1 },
+      });
       try {
-        const result = await notify(event, { ...(options.notifyDeps ?? printNotification), cost: async () => priceRun(usage) });
+        const result = await notify(event, {
+          ...(options.notifyDeps ?? printNotification),
+          cost: async () => sofar(),
+          // No console holds a local run: its links are the commands that show it.
+          local: { execution: execution.name, logs: `npx stepcron logs ${job.name} ${execution.name}` },
+          tail: async (_event, taskArn) => outputTail(history, execution.name, [...runs.values()].find((r) => r.task?.TaskArn === taskArn)),
+        });
         // Nothing delivered without an error: a success the job reports only when too fast (minRuntimeSeconds).
         if (result.delivered.length) notifications.push({ status: event.status, subject, delivered: result.delivered });
         return result;
@@ -472,6 +483,20 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
   // What the run wrote is out before whoever called prints the summary (directly, in order after it).
   flushBatch();
   return { summary, execution, input, ...(bufferedBehind !== undefined && { bufferedBehind }) };
+}
+
+/**
+ * The last TAIL_LINES lines a task wrote, from the run store: the lines the runner labelled with its item and attempt
+ * (see runTask's onOutput), or the run's last lines when the task is not among the runs tracked.
+ */
+function outputTail(history: Store, execution: string, run: TaskRun | undefined): string[] {
+  const label = run?.item === undefined ? '' : itemLabel(run.item);
+  const attempt = run && run.attempts > 1 ? `(attempt ${run.attempts}) ` : '';
+  const all = history.logs(execution).chunks.map((c) => c.text).join('').split('\n').filter(Boolean);
+  // A first attempt's lines carry no attempt label; a later one's do.
+  const mine = run ? all.filter((line) => line.startsWith(label + attempt) && (attempt !== '' || !line.slice(label.length).startsWith('(attempt ')))
+    .map((line) => line.slice(label.length + attempt.length)) : all;
+  return mine.length ? mine.slice(-TAIL_LINES) : ['(none: the task wrote nothing)'];
 }
 
 /** Another redrive reopened the run first (the store's check, under its write lock). */

@@ -3,16 +3,19 @@
 import middy from '@middy/core';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { NotifyEventSchema, type NotifyResult, WarningEventSchema } from './lib/contracts';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { NotifyEventSchema, type NotifyResult, WarningEventSchema } from './lib/notify-contracts';
 import { deliveryFromEnv } from './lib/delivery';
 import { parseOrThrow } from './lib/errors';
-import { historyCost, type NotifyDeps, notify } from './lib/notify';
+import { historyCost, logTail, type NotifyDeps, notify } from './lib/notify';
 import { awsWarnings, runtimeWarning, type WarningResult } from './lib/warnings';
 
 const local = Boolean(process.env.IS_LOCAL) && process.env.STEPCRON_NOTIFY !== 'aws';
 const sfn = new SFNClient({});
-// A sample event names no execution that exists: `sls invoke local` prices nothing.
-const deps: NotifyDeps = local ? { print: (text: string) => console.log(text) } : { ...deliveryFromEnv(() => functionArn), cost: historyCost(sfn) };
+const logs = new CloudWatchLogsClient({});
+// A sample event names no execution or task that exists: `sls invoke local` prices nothing and reads no output.
+const deps: NotifyDeps = local ? { print: (text: string) => console.log(text) }
+  : { ...deliveryFromEnv(() => functionArn), cost: historyCost(sfn), tail: logTail(logs) };
 /** This function's ARN, from the first invocation: a topic given by name lives in the same account and region. */
 let functionArn = '';
 // `sls invoke local` has no schedule to create and no execution to describe: print what would be scheduled.
@@ -27,7 +30,9 @@ export const handler = middy().handler(async (event: unknown, context: Context):
   if (typeof event === 'object' && event !== null && 'kind' in event) {
     return runtimeWarning(parseOrThrow(WarningEventSchema, event, 'event'), { ...deps, ...warnings });
   }
-  // The history is read only while the invocation has time left to deliver: a timed-out notify loses the message.
+  // The history and the output are read only while the invocation has time left to deliver: a timed-out notify loses
+  // the message.
   const remaining = context?.getRemainingTimeInMillis?.bind(context);
-  return notify(parseOrThrow(NotifyEventSchema, event, 'event'), deps.cost && remaining ? { ...deps, cost: historyCost(sfn, remaining) } : deps);
+  return notify(parseOrThrow(NotifyEventSchema, event, 'event'),
+    deps.cost && remaining ? { ...deps, cost: historyCost(sfn, remaining), tail: logTail(logs, remaining) } : deps);
 });

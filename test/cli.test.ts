@@ -188,7 +188,8 @@ describe('stepcron run', () => {
     expect(summary.tasks).toEqual([{ exitCode: 0, attempts: 2, status: 'SUCCEEDED' }]);
     expect(summary.notifications).toEqual([]);
     // --skip-waits: the 30 s retry interval was not waited.
-    expect(result.stderr).toContain('retrying: attempt 1 at once (--skip-waits; would wait 30s)');
+    // Attempts count from 1, as the fault lines and the summary count them: the first retry is attempt 2.
+    expect(result.stderr).toContain('retry 1: attempt 2 at once (--skip-waits; would wait 30s)');
     expect(result.stderr).toMatch(/RunTask.*States\.TaskFailed \(exit 1\)/);
   }, 20_000);
 
@@ -210,6 +211,31 @@ describe('stepcron run', () => {
     expect(result.stdout).toContain('bad config');
     expect(result.stderr).toContain('Exit code: 3');
     expect(runRecords(dir, 'broken')).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+  }, 20_000);
+
+  it('a failure\'s printed notification ends with the failed attempt\'s last 20 lines, links `stepcron logs`, and counts as the summary does', async () => {
+    // Prepare: two attempts of 25 lines each; the notification shows the last attempt's last 20
+    const { dir, catalog } = workspace(catalogOf({
+      chatty: { command: 'for i in $(seq 1 25); do echo "line $i of attempt $STEPCRON_ATTEMPT"; done; exit 1', fields: ['retries: 1'] },
+    }));
+    // Act
+    const result = await stepcron(['run', 'chatty', ...catalog, '--json', '--skip-waits'], { cwd: dir, timeoutMs: 15_000 });
+    // Assess
+    expect(result.code).toBe(1);
+    const summary = summaryOf(result);
+    const printed = result.stderr.split('\n').filter((l) => l.startsWith('  │ ')).map((l) => l.slice(4));
+    const output = printed.slice(printed.indexOf('Output (last 20 lines):') + 1);
+    expect(output).toEqual(Array.from({ length: 20 }, (_, i) => `  line ${i + 6} of attempt 1`));
+    expect(printed).toContain(`Execution: ${summary.execution}`);
+    expect(printed).toContain(`Logs: npx stepcron logs chatty ${summary.execution}`);
+    expect(printed.join('\n')).not.toContain('console.aws.amazon.com');
+    // The same counts as the summary: every state entered, the run's last (Failed) included, and every Lambda call.
+    expect(printed).toContainEqual(expect.stringContaining(`= ${summary.transitions} transitions `));
+    expect(printed).toContainEqual(expect.stringContaining(` + ${summary.cost.lambdaInvocations} Lambda calls `));
+    // ... and the command it names works.
+    const logs = await stepcron(['logs', 'chatty', summary.execution, ...catalog], { cwd: dir });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('line 25 of attempt 1');
   }, 20_000);
 
   it('a timeout kills the process: TIMED_OUT, exit 1, well under the 30 s sleep, the sleep is gone', async () => {

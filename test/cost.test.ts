@@ -83,8 +83,9 @@ describe('on AWS, from the execution history', () => {
       startTime: '2026-11-25T10:00:00Z', logGroup: '/stepcron/dev/jobs', taskSize: { cpu: 512, memoryMiB: 1024 },
     });
     expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(2);
-    // 60 s (minimum) + 120 s at 0.5 vCPU and 1 GB.
-    expect(cost).toMatchObject({ transitions: 7, vcpuSeconds: 90, gbSeconds: 180, lambdaInvocations: 2 });
+    // 60 s (minimum) + 120 s at 0.5 vCPU and 1 GB; the 7 states entered and the run's last one, which follows the
+    // notify state (FINAL_STATE), as a local run's summary counts it.
+    expect(cost).toMatchObject({ transitions: 8, vcpuSeconds: 90, gbSeconds: 180, lambdaInvocations: 2 });
   });
 });
 
@@ -115,6 +116,7 @@ jobs:
     // Two attempts of a minute each (the minimum) at 1 vCPU and 2 GB; the precheck and the failure notification.
     expect(summary.cost).toMatchObject({ transitions: summary.transitions, vcpuSeconds: 120, gbSeconds: 240, lambdaInvocations: 2 });
     expect(summary.cost.totalUsd).toBeCloseTo(summary.cost.transitionsUsd + summary.cost.fargateUsd + summary.cost.lambdaUsd, 10);
-    expect(printed.join('\n')).toMatch(/\nCost: \$0\.\d{6} = \d+ transitions .* \+ Fargate 120\.0 vCPU-s, 240\.0 GB-s \$0\.\d{6} \+ 1 Lambda call /);
+    // The notification counts as the summary does: the run's last state ahead, and its own call.
+    expect(printed.join('\n')).toMatch(new RegExp(`\\nCost: \\$0\\.\\d{6} = ${summary.transitions} transitions .* \\+ Fargate 120\\.0 vCPU-s, 240\\.0 GB-s \\$0\\.\\d{6} \\+ 2 Lambda calls `));
   });
 });

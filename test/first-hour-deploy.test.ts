@@ -135,7 +135,7 @@ describe('timeouts: retryOn: [timeout]', () => {
     expect(result.stderr).not.toContain('States.Timeout: States.Timeout');
     // The first task was stopped before the retry started.
     expect(result.stderr.indexOf('✓ StopTimedOutTasks')).toBeGreaterThan(result.stderr.indexOf('timed out after'));
-    expect(result.stderr.indexOf('↻ retrying: attempt 1')).toBeGreaterThan(result.stderr.indexOf('✓ StopTimedOutTasks'));
+    expect(result.stderr.indexOf('↻ retry 1: attempt 2')).toBeGreaterThan(result.stderr.indexOf('✓ StopTimedOutTasks'));
   }, 30_000);
 
   it('by default a timed-out run is not retried, whatever retries says (as in Kubernetes and AWS Batch)', async () => {

@@ -112,6 +112,8 @@ function deploy(jobs: Job[], params: StageParams, rawParams: Record<string, stri
   const machinesOf = (pick: (j: Job) => boolean) => jobs.filter(pick).map((j) => arnOf('states', `stateMachine:stepcron-${params.stage}-${j.name}`));
   for (const fn of deployed.functions) {
     const context: HandlerContext = {
+      stage: params.stage,
+      jobs: jobs.map((j) => j.name),
       machines,
       overlapChecked: machinesOf((j) => j.concurrency !== 'allow'),
       replaced: machinesOf((j) => j.concurrency === 'replace'),
@@ -256,6 +258,8 @@ function foreignCalls(stage: Stage, job: Job): Array<[string, Call]> {
     call('PrecheckRole', 'states:ListExecutions', machine, 'another stage\'s state machine'),
     call('NotifyRole', 'sns:Publish', arnOf('sns', `stepcron-${other}-notifications`), 'another stage\'s topic'),
     call('NotifyRole', 'states:GetExecutionHistory', execution, 'another stage\'s execution'),
+    call('NotifyRole', 'logs:GetLogEvents', arnOf('logs', `log-group:/stepcron/${other}/jobs:log-stream:${job.name}/job/0a1b`), 'another stage\'s job output'),
+    call('NotifyRole', 'logs:GetLogEvents', arnOf('logs', `log-group:/aws/lambda/stepcron-${stage.deployed.stage}-precheck:log-stream:x`), 'a log group that is not the jobs\''),
     call('NotifyRole', 'scheduler:CreateSchedule', arnOf('scheduler', `schedule/stepcron-${other}-warnings/run-1`), 'another stage\'s group'),
     call('NotifyRole', 'iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/stepcron/${other}/scheduler/stepcron-${other}-warnings`, 'another stage\'s role',
       { 'iam:PassedToService': 'scheduler.amazonaws.com' }),

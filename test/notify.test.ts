@@ -2,9 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NotifyEventSchema, type NotifyEvent } from '../handlers/lib/contracts';
-import { DELIVERY_RESERVE_MS, formatNotification, historyCost, notify, slackPoster } from '../handlers/lib/notify';
+import { DELIVERY_RESERVE_MS, failedTask, formatNotification, historyCost, logTail, notify, slackPoster } from '../handlers/lib/notify';
 import { loadEvent } from './events';
 
 const event = (name: string) => loadEvent<NotifyEvent>(name);
@@ -367,8 +368,8 @@ describe('notify: a run whose history cannot be read in time', () => {
     });
     // Act
     const cost = await historyCost(new SFNClient({ region: 'eu-west-1' }))(priced());
-    // Assess
-    expect(cost).toMatchObject({ transitions: 1 });
+    // Assess: the one state entered, and the run's last state, which the notification counts ahead (FINAL_STATE)
+    expect(cost).toMatchObject({ transitions: 2 });
     expect(cost).not.toHaveProperty('partial');
   });
 
@@ -378,8 +379,8 @@ describe('notify: a run whose history cannot be read in time', () => {
     const publish = jest.fn(async (_subject: string, _message: string) => {});
     // Act
     await notify(priced(), { publish, cost: historyCost(new SFNClient({ region: 'eu-west-1' }), remaining(10_000)) });
-    // Assess
-    expect(publish.mock.calls[0]![1]).toMatch(/^Cost: \$\d+\.\d+ = 2 transitions /m);
+    // Assess: two states entered, and the run's last state ahead, as the summary of a local run counts it
+    expect(publish.mock.calls[0]![1]).toMatch(/^Cost: \$\d+\.\d+ = 3 transitions /m);
   });
 });
 
@@ -457,6 +458,7 @@ describe('notify handler', () => {
   type Sns = typeof import('@aws-sdk/client-sns');
   type Secrets = typeof import('@aws-sdk/client-secrets-manager');
   type Sfn = typeof import('@aws-sdk/client-sfn');
+  type Logs = typeof import('@aws-sdk/client-cloudwatch-logs');
   const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:stepcron-dev-notifications';
   const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/XXXX';
   const savedEnv = { ...process.env };
@@ -476,8 +478,9 @@ describe('notify handler', () => {
     for (const name of ['IS_LOCAL', 'STEPCRON_NOTIFY', 'NOTIFY_TOPIC_ARN', 'SLACK_WEBHOOK_SECRET']) delete process.env[name];
     Object.assign(process.env, { AWS_REGION: 'eu-west-1' }, env);
     let loaded!: {
-      handler: Handler; sns: Sns; secrets: Secrets; sfn: Sfn;
+      handler: Handler; sns: Sns; secrets: Secrets; sfn: Sfn; logs: Logs;
       snsMock: ReturnType<typeof mockClient>; secretsMock: ReturnType<typeof mockClient>; sfnMock: ReturnType<typeof mockClient>;
+      logsMock: ReturnType<typeof mockClient>;
     };
     jest.isolateModules(() => {
       const sns = require('@aws-sdk/client-sns') as Sns;
@@ -486,8 +489,11 @@ describe('notify handler', () => {
       const snsMock = mockClient(sns.SNSClient);
       const secretsMock = mockClient(secrets.SecretsManagerClient);
       const sfnMock = mockClient(sfn.SFNClient);
+      const logs = require('@aws-sdk/client-cloudwatch-logs') as Logs;
+      // Unanswered (undefined) unless a test says otherwise: no request ever leaves the machine.
+      const logsMock = mockClient(logs.CloudWatchLogsClient);
       const { handler } = require('../handlers/notify') as typeof import('../handlers/notify');
-      loaded = { handler, sns, secrets, sfn, snsMock, secretsMock, sfnMock };
+      loaded = { handler, sns, secrets, sfn, logs, snsMock, secretsMock, sfnMock, logsMock };
     });
     return loaded;
   }
@@ -517,6 +523,24 @@ describe('notify handler', () => {
     // Assess
     expect(result.delivered).toEqual(['sns']);
     expect(snsMock.commandCalls(sns.PublishCommand)[0]!.args[0].input.Message).toMatch(/^Cost \(partial, at least\): /m);
+  });
+
+  it('reads the failed task\'s last 20 lines from its stream in the jobs log group, and publishes them', async () => {
+    // Prepare
+    const { handler, sns, snsMock, logs, logsMock } = loadHandler({ NOTIFY_TOPIC_ARN: TOPIC, SLACK_WEBHOOK_SECRET: '' });
+    snsMock.on(sns.PublishCommand).resolves({ MessageId: 'm-4' });
+    logsMock.on(logs.GetLogEventsCommand).resolves({ events: [{ message: 'nightly-report: query...\n' }, { message: 'REPORT_BUCKET is not set' }] });
+    const start = Date.now();
+    const context = { getRemainingTimeInMillis: () => DELIVERY_RESERVE_MS + 10_000 - (Date.now() - start) };
+    // Act
+    const result = await handler(event('notify-failure'), context as never);
+    // Assess
+    expect(logsMock.commandCalls(logs.GetLogEventsCommand).map((c) => c.args[0].input)).toEqual([{
+      logGroupName: '/stepcron/dev/jobs', logStreamName: `nightly-report/job/${NIGHTLY_TASK_ID}`, startFromHead: false, limit: 20,
+    }]);
+    expect(snsMock.commandCalls(sns.PublishCommand)[0]!.args[0].input.Message)
+      .toMatch(/\nOutput \(last 20 lines\):\n {2}nightly-report: query\.\.\.\n {2}REPORT_BUCKET is not set$/);
+    expect(result.delivered).toEqual(['sns']);
   });
 
   it('completes a topic name with the function\'s own account and region (what serverless.yml passes)', async () => {
@@ -607,6 +631,123 @@ describe('notify: Distributed Map fan-outs', () => {
     // Assess
     expect(subject).toBe('[stepcron prod] tenant-sync FAILED');
     expect(message).toContain('Error: FanOutToleranceExceeded');
-    expect(message).toContain('Items: counts unavailable');
+    expect(message).toContain('Items: counts unavailable (the map run could not be described); see the results');
+  });
+
+  it('says nothing ran when the item list could not be read, and points at no results (none were written)', () => {
+    // Act: the S3 object is missing, so there is no map run: no counts, no results
+    const { message } = formatNotification({ ...base, status: 'FAILED', outcome: {
+      status: 'FAILED', error: 'FanOutFailed', cause: 'States.ItemReaderFailed: s3://acme-items/tenants.json: The specified key does not exist.',
+      attempts: 0, counts: { known: false }, resultsAt,
+    } });
+    // Assess
+    expect(message).toContain('Items: none ran: the item list could not be read (see the cause)');
+    expect(message).toContain('Cause: States.ItemReaderFailed: s3://acme-items/tenants.json: The specified key does not exist.');
+    expect(message).not.toContain('counts unavailable');
+    expect(message).not.toContain('Results:');
+  });
+});
+
+describe('notify: the failed task\'s output (what cron\'s MAILTO mailed)', () => {
+  const logs = mockClient(CloudWatchLogsClient);
+  afterEach(() => logs.reset());
+  const client = () => new CloudWatchLogsClient({ region: 'eu-west-1' });
+  const remaining = (ms: number) => {
+    const start = Date.now();
+    return () => DELIVERY_RESERVE_MS + ms - (Date.now() - start);
+  };
+  const publishTo = () => jest.fn(async (_subject: string, _message: string) => {});
+  const outputOf = (message: string) => message.slice(message.indexOf('Output (last 20 lines):'));
+
+  it('ends a failure with the last lines of the task\'s stream, each cut to 500 characters', async () => {
+    // Prepare
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'connecting to db' }, { message: 'x'.repeat(2000) }, { message: 'exit 2' }] });
+    const publish = publishTo();
+    // Act
+    await notify(event('notify-failure'), { publish, tail: logTail(client(), remaining(10_000)) });
+    // Assess
+    expect(lines(outputOf(publish.mock.calls[0]![1]))).toEqual([
+      'Output (last 20 lines):', '  connecting to db', `  ${'x'.repeat(497)}...`, '  exit 2',
+    ]);
+  });
+
+  it('keeps only the last 20 lines when an event holds several (a multiline pattern)', async () => {
+    // Prepare
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'start' }, { message: Array.from({ length: 25 }, (_, i) => `trace ${i}`).join('\n') }] });
+    const publish = publishTo();
+    // Act
+    await notify(event('notify-failure'), { publish, tail: logTail(client(), remaining(10_000)) });
+    // Assess
+    expect(lines(outputOf(publish.mock.calls[0]![1]))).toEqual(['Output (last 20 lines):', ...Array.from({ length: 20 }, (_, i) => `  trace ${i + 5}`)]);
+  });
+
+  it('says in one line that a log that cannot be read was not, and publishes the rest', async () => {
+    // Prepare: the stream is gone (30 days of retention) or was never written
+    logs.on(GetLogEventsCommand).rejects(new ResourceNotFoundException({ message: 'The specified log stream does not exist.', $metadata: {} }));
+    const publish = publishTo();
+    // Act
+    const result = await notify(event('notify-failure'), { publish, tail: logTail(client(), remaining(10_000)) });
+    // Assess
+    expect(result.delivered).toEqual(['sns']);
+    expect(lines(outputOf(publish.mock.calls[0]![1]))).toEqual([
+      'Output (last 20 lines):', '  (the output cannot be read: The specified log stream does not exist.)',
+    ]);
+    expect(publish.mock.calls[0]![1]).toContain('Error: JobFailed');
+  });
+
+  it('gives up on a log that does not come before only the time to deliver is left, and publishes', async () => {
+    // Prepare: the read never answers; 100 ms are left beyond what delivery needs
+    logs.on(GetLogEventsCommand).callsFake(() => new Promise(() => {}));
+    const publish = publishTo();
+    // Act
+    await notify(event('notify-failure'), { publish, tail: logTail(client(), remaining(100)) });
+    // Assess
+    expect(publish).toHaveBeenCalledTimes(1);
+    expect(publish.mock.calls[0]![1]).toMatch(/^ {2}\(the output cannot be read: not read in the time the notification had\)$/m);
+  });
+
+  it('does not start a read when the deadline has already passed', async () => {
+    // Prepare
+    const publish = publishTo();
+    // Act
+    await notify(event('notify-failure'), { publish, tail: logTail(client(), () => DELIVERY_RESERVE_MS - 1) });
+    // Assess
+    expect(logs.commandCalls(GetLogEventsCommand)).toHaveLength(0);
+    expect(publish.mock.calls[0]![1]).toContain('(the output cannot be read: not read in the time the notification had)');
+  });
+
+  it('reads the first failed fan-out item that ran a task; no task, no read', async () => {
+    // Prepare
+    const fanOut = event('notify-fanout-failed');
+    const timeout = event('notify-timeout');
+    // Act
+    const task = failedTask(fanOut);
+    // Assess: the first failed item with a task, as its outcome names it; a timeout's outcome names none
+    expect(task).toBe('arn:aws:ecs:eu-west-1:123456789012:task/stepcron-dev/02c4e1f7a9b2d8460e93f5a7c1b3d5e7');
+    expect(failedTask(timeout)).toBeUndefined();
+    expect(failedTask(event('notify-success'))).toBeUndefined();
+  });
+
+  it('reads nothing for a run that is only reported, not failed', async () => {
+    // Prepare
+    const publish = publishTo();
+    const tail = jest.fn(async () => ['never']);
+    // Act
+    await notify(event('notify-success'), { publish, tail });
+    // Assess
+    expect(tail).not.toHaveBeenCalled();
+    expect(publish.mock.calls[0]![1]).not.toContain('Output');
+  });
+
+  it('locally, names the run and the command that prints its whole output instead of console URLs', async () => {
+    // Prepare
+    const publish = publishTo();
+    const local = { execution: '20261207T201102Z-1963', logs: 'npx stepcron logs nightly-report 20261207T201102Z-1963' };
+    // Act
+    await notify(event('notify-failure'), { publish, local, tail: async () => ['boom'] });
+    // Assess
+    const message = publish.mock.calls[0]![1];
+    expect(message).toContain('Execution: 20261207T201102Z-1963\nLogs: npx stepcron logs nightly-report 20261207T201102Z-1963\nOutput (last 20 lines):\n  boom');
+    expect(message).not.toContain('console.aws.amazon.com');
   });
 });

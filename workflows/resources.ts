@@ -219,6 +219,8 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
       },
       // ... and the run's history, to price it for the notification (workflows/cost.ts).
       { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:GetExecutionHistory'], Resource: executions },
+      // ... and the failed task's last lines of output, from its stream in the stage's jobs log group.
+      { Effect: 'Allow', Action: 'logs:GetLogEvents', Resource: arn(`logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${jobsLogGroup(stage)}:log-stream:*`) },
       ...(params.slackWebhookSecret
         ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretGrant(params.slackWebhookSecret).resource }]
         : []),

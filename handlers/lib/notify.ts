@@ -1,9 +1,10 @@
 // One concise message per run outcome, delivered to every configured channel independently.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ITEM_OK, JOB_CONTAINER } from '../../workflows/compile';
-import type { ItemResult, NotifyEvent, NotifyResult } from './contracts';
+import { FAILURE, ITEM_OK, JOB_CONTAINER } from '../../workflows/compile';
+import type { ItemResult, NotifyEvent, NotifyResult } from './notify-contracts';
 import { DeliveryError } from './errors';
 import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { type Cost, formatCost, type HistoryEvent, priceRun, usageFromHistory } from '../../workflows/cost';
 
 /** What a run cost; `partial` says what was left out when its whole history could not be read in time. */
@@ -12,6 +13,13 @@ export type RunCost = Cost & { partial?: string };
 export interface NotifyDeps {
   /** What the run cost so far (workflows/cost.ts); a failure to price it leaves the line out, never the message. */
   cost?: (event: NotifyEvent) => Promise<RunCost | undefined>;
+  /**
+   * The failed task's last lines of output (what cron's MAILTO mailed), at most TAIL_LINES; a failure to read them is
+   * one line of the message, never the message.
+   */
+  tail?: (event: NotifyEvent, taskArn: string) => Promise<string[]>;
+  /** The local runner: the run's name and the command that prints its whole output, instead of console URLs. */
+  local?: { execution: string; logs: string };
   publish?: (subject: string, message: string) => Promise<void>;
   slack?: (text: string) => Promise<void>;
   print?: (text: string) => void;
@@ -23,6 +31,9 @@ const MAX_SUBJECT = 100;
 const MAX_CAUSE = 500;
 const MAX_ITEM_JSON = 200;
 const ITEMS_SHOWN = 20;
+/** Lines of output a failure ends with, each cut to MAX_TAIL_LINE: 10 KB at most, within SNS's 256 KB and Slack's 40,000 characters. */
+export const TAIL_LINES = 20;
+const MAX_TAIL_LINE = 500;
 const SLACK_TIMEOUT_MS = 10_000;
 
 type FailedItem = Exclude<ItemResult, typeof ITEM_OK>;
@@ -39,7 +50,15 @@ interface TaskReport {
   text?: string;
 }
 
-export function formatNotification(event: NotifyEvent, now: Date = new Date(), cost?: RunCost): { subject: string; message: string } {
+/** What notify() read besides the event: the run's cost, the failed task's output, the local run's links. */
+export interface Extras {
+  cost?: RunCost | undefined;
+  /** The output's last lines, or the one line saying why they could not be read. */
+  tail?: string[] | undefined;
+  local?: NotifyDeps['local'];
+}
+
+export function formatNotification(event: NotifyEvent, now: Date = new Date(), { cost, tail, local }: Extras = {}): { subject: string; message: string } {
   const outcome = event.outcome;
   const report: TaskReport = {
     ...(event.task && { taskArn: event.task.taskArn, ...defined('exitCode', event.task.exitCode) }),
@@ -54,10 +73,12 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), c
   const started = Date.parse(event.startTime);
   const fast = tooFast(event, now);
   const ended = endOf(event, now);
-  const execution = executionUrl(event.execution);
+  const execution = local ? local.execution : executionUrl(event.execution);
   // A known task links its own stream; fan-out items (which name their task) and timeouts link the log group.
-  const logs = report.taskArn ? logsUrl(event, report.taskArn)
+  const logs = local ? local.logs : report.taskArn ? logsUrl(event, report.taskArn)
     : results || counts || event.status === 'TIMED_OUT' ? logsUrl(event) : undefined;
+  // The item list could not be read (a missing S3 object): no map run, so no counts and no results, and nothing ran.
+  const unread = outcome?.error === FAILURE.fanOut && outcome.cause?.startsWith('States.ItemReaderFailed');
 
   const headline = [
     event.status,
@@ -77,13 +98,14 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), c
     outcome && `Error: ${outcome.error}`,
     report.text && `Cause: ${report.text}`,
     ...(results ? describeFailedItems(failed, results.length) : []),
-    counts && (counts.known
+    unread ? 'Items: none ran: the item list could not be read (see the cause)' : counts && (counts.known
       ? `Items: ${counts.total} (${counts.succeeded} succeeded, ${counts.failed} failed${counts.timedOut ? `, ${counts.timedOut} timed out` : ''}${counts.aborted ? `, ${counts.aborted} aborted` : ''})`
-      : 'Items: counts unavailable (DescribeMapRun failed); see the results'),
-    resultsAt && `Results: s3://${resultsAt.bucket}/${resultsAt.prefix}/ (FAILED_*.json lists each failed item)`,
+      : 'Items: counts unavailable (the map run could not be described); see the results'),
+    !unread && resultsAt && `Results: s3://${resultsAt.bucket}/${resultsAt.prefix}/ (FAILED_*.json lists each failed item)`,
     cost && (cost.partial ? `Cost (partial, at least): ${formatCost(cost)}; ${cost.partial}` : `Cost: ${formatCost(cost)}`),
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
+    ...(tail ? [`Output (last ${TAIL_LINES} lines):`, ...tail.map((line) => `  ${shorten(line, MAX_TAIL_LINE)}`)] : []),
   ];
   return {
     subject: toSubject(`[stepcron ${event.stage}] ${event.job} ${headline}`),
@@ -99,12 +121,17 @@ export async function notify(event: NotifyEvent, deps: NotifyDeps): Promise<Noti
   const now = deps.now?.();
   const quiet = event.status === 'SUCCEEDED' && event.onSuccess === false && !tooFast(event, now ?? new Date())
     && !anyItemFailed(event);
-  if (quiet) return { delivered: [], ...formatNotification(event, now) };
-  const cost = await deps.cost?.(event).catch((err: Error) => {
-    console.error(`stepcron notify: cannot price the run: ${err.message}`);
-    return undefined;
-  });
-  const { subject, message } = formatNotification(event, now, cost);
+  if (quiet) return { delivered: [], ...formatNotification(event, now, { local: deps.local }) };
+  const task = failedTask(event);
+  // Both within the same deadline (historyCost, logTail), read side by side.
+  const [cost, tail] = await Promise.all([
+    deps.cost?.(event).catch((err: Error) => {
+      console.error(`stepcron notify: cannot price the run: ${err.message}`);
+      return undefined;
+    }),
+    task && deps.tail?.(event, task).catch((err: Error) => [`(the output cannot be read: ${shorten(err.message, MAX_CAUSE)})`]),
+  ]);
+  const { subject, message } = formatNotification(event, now, { cost, tail: tail || undefined, local: deps.local });
   return deliver(subject, message, deps);
 }
 
@@ -133,6 +160,12 @@ export async function deliver(subject: string, message: string, deps: NotifyDeps
   if (delivered.length === 0) throw new DeliveryError(failures);
   return { delivered, subject, message };
 }
+
+/**
+ * A run's transitions, in its notification as in the local run's summary: every state entered, the run's last
+ * (Succeeded or Failed) included. Every notify state goes on to that one, so a notification counts it ahead.
+ */
+export const FINAL_STATE = 1;
 
 /** Pages of history read to price a run: a run's history holds at most 25,000 events (AWS's limit). */
 const MAX_HISTORY_PAGES = 25;
@@ -169,8 +202,38 @@ export function historyCost(sfn: SFNClient, remainingMs: () => number = () => Nu
       nextToken = result.nextToken;
       if (!nextToken) break;
     }
-    return { ...priceRun(usageFromHistory(events, event.taskSize)), ...(partial !== undefined && { partial }) };
+    const usage = usageFromHistory(events, event.taskSize);
+    usage.transitions += FINAL_STATE;
+    return { ...priceRun(usage), ...(partial !== undefined && { partial }) };
   };
+}
+
+/**
+ * The failed task's last TAIL_LINES lines from its awslogs stream (`<job>/job/<task id>` in the event's log group),
+ * within the same deadline as historyCost; what cannot be read in time says so.
+ */
+export function logTail(logs: CloudWatchLogsClient, remainingMs: () => number = () => Number.POSITIVE_INFINITY): NonNullable<NotifyDeps['tail']> {
+  return async (event, taskArn) => {
+    const left = remainingMs() - DELIVERY_RESERVE_MS;
+    const result = left > 0 ? await within(left, (abortSignal) => logs.send(new GetLogEventsCommand({
+      logGroupName: event.logGroup, logStreamName: `${event.job}/${JOB_CONTAINER}/${taskId(taskArn)}`, startFromHead: false, limit: TAIL_LINES,
+    }), { abortSignal })) : undefined;
+    if (!result) throw new Error('not read in the time the notification had');
+    // An event is usually one line; one that holds several (a multiline pattern) still gives only the last lines.
+    const lines = (result.events ?? []).flatMap((e) => (e.message ?? '').replace(/\r?\n$/, '').split(/\r?\n/)).slice(-TAIL_LINES);
+    return lines.length ? lines : ['(none: the task wrote nothing)'];
+  };
+}
+
+/**
+ * The task whose output a notification shows: the one the failure's cause names, else the first failed fan-out item
+ * that ran a task (a Distributed Map's items are in S3, not here).
+ */
+export function failedTask(event: NotifyEvent): string | undefined {
+  const cause = event.status === 'SUCCEEDED' ? undefined : event.outcome?.cause;
+  const own = cause === undefined ? undefined : readCause(cause).taskArn;
+  const item = (event.results ?? event.outcome?.results)?.find((r): r is FailedItem => r !== ITEM_OK && r.outcome.taskArn !== undefined);
+  return own ?? item?.outcome.taskArn;
 }
 
 /** The call's answer, or undefined (and the call aborted) when it takes longer than `ms`. */

@@ -4,7 +4,7 @@
 // a run that ends first costs one no-op invocation.
 import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { NotifyResult, WarningEvent } from './contracts';
+import type { NotifyResult, WarningEvent } from './notify-contracts';
 import { ConfigError } from './errors';
 import { deliver, executionUrl, formatDuration, logsUrl, type NotifyDeps, toSubject } from './notify';
 import { warningScheduleName } from '../../workflows/names';

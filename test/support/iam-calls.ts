@@ -103,6 +103,9 @@ export const LOG_DELIVERY_ACTIONS = ['logs:CreateLogDelivery', 'logs:GetLogDeliv
 
 /** What the handlers' SDK calls touch, per function: the stage's jobs and the function's own settings. */
 export interface HandlerContext {
+  stage: string;
+  /** The jobs' names. */
+  jobs: string[];
   /** Every job's state machine ARN, and the jobs by what the handlers do for them. */
   machines: string[];
   overlapChecked: string[];
@@ -133,6 +136,10 @@ export const SDK_COMMANDS: Record<string, (c: HandlerContext) => Call[]> = {
   'notify:GetSecretValueCommand': (c) => (c.environment.SLACK_WEBHOOK_SECRET
     ? [{ action: 'secretsmanager:GetSecretValue', resource: c.secretArn(c.environment.SLACK_WEBHOOK_SECRET), why: 'Slack webhook' }] : []),
   'notify:GetExecutionHistoryCommand': (c) => c.machines.map((m) => ({ action: 'states:GetExecutionHistory', resource: execution(m), why: 'run cost' })),
+  // The failed task's output: its awslogs stream (`<job>/job/<task id>`) in the stage's jobs log group.
+  'notify:GetLogEventsCommand': (c) => c.jobs.map((job) => ({
+    action: 'logs:GetLogEvents', resource: arnOf('logs', `log-group:/stepcron/${c.stage}/jobs:log-stream:${job}/job/4f3e2d1c0b0a49e8b7a6c5d4e3f2a1b0`), why: 'output tail',
+  })),
   'notify:DescribeExecutionCommand': (c) => c.warned.map((m) => ({ action: 'states:DescribeExecution', resource: execution(m), why: 'runtime warning check' })),
   'notify:CreateScheduleCommand': (c) => {
     if (c.warned.length === 0) return [];
