@@ -116,7 +116,7 @@ export const jobsNamed = (names: string[]) => (names.length === 1 ? `jobs.${name
  * the AWS checks to know what to look up). `serverlessFile`: where the stage's params live.
  */
 export async function offlineChecks(o: { catalog: string; stage: string; region?: string | undefined }, serverlessFile: string): Promise<{ lines: Line[]; stage?: Stage }> {
-  const [{ CatalogError, loadCatalog, offReason }, { exampleValues, ParamsError, stageTemplate, jobResourceIds, toStageParams }, { planStacks }] =
+  const [{ CatalogError, enabledJobsProblem, loadCatalog, offReason }, { exampleValues, ParamsError, stageTemplate, jobResourceIds, toStageParams }, { planStacks }] =
     await Promise.all([import('../workflows/catalog'), import('../workflows/resources'), import('../workflows/stacks')]);
   const lines: Line[] = [];
   // The catalog, as validate and the deploy read it (stage names, name lengths, every field).
@@ -154,6 +154,12 @@ export async function offlineChecks(o: { catalog: string; stage: string; region?
     const refused = new Set(paramProblems.map((p) => /^\w+/.exec(p)?.[0]));
     params = toStageParams(o.stage, Object.fromEntries(Object.entries(read.raw).filter(([name]) => !refused.has(name))));
   }
+  // enabledJobs naming a job the catalog lacks: the line names the setting to change (params.dev.enabledJobs), and the
+  // other checks go on with the names that are there.
+  const names = jobs.map((j) => j.name);
+  const enabledProblem = enabledJobsProblem(names, params.enabledJobs,
+    { stage: o.stage, key: `${serverlessFile} ${(await import('./stage')).enabledJobsKey(o.stage, serverlessFile)}`, catalog: o.catalog });
+  if (enabledProblem && params.enabledJobs !== '*') params = { ...params, enabledJobs: params.enabledJobs.filter((n) => names.includes(n)) };
   let template: ReturnType<typeof stageTemplate> | undefined;
   try {
     template = stageTemplate(jobs, params);
@@ -161,6 +167,7 @@ export async function offlineChecks(o: { catalog: string; stage: string; region?
     if (!(err instanceof ParamsError)) throw err;
     paramProblems.push(...eachParamsProblem(err));
   }
+  if (enabledProblem) paramProblems.push(enabledProblem.replace(/^stage \S+: /, ''));
   const deployTime = read.deployTime.map((p) => unchecked(`params: ${p.name} is ${p.variable} (${p.why}): not checked offline, sls deploy resolves it`));
   if (paramProblems.length || !template) return { lines: [...lines, ...paramProblems.map((p) => problem(`params: ${p}${where}`)), ...deployTime] };
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

@@ -192,7 +192,9 @@ describe('offline checks', () => {
       `params: subnets: 'subnet-xyz' is not a subnet id (subnet-...) (stage prod in ${p.serverless})`,
       `params: subnets: 'my-subnet' is not a subnet id (subnet-...) (stage prod in ${p.serverless})`,
       `params: securityGroups: 'default' is not a security group id (sg-...) (stage prod in ${p.serverless})`,
-      `params: enabledJobs: no job named 'reprot' in the catalog (stage prod in ${p.serverless})`,
+      // The setting to change is named: the file and its key (issue 14).
+      `params: ${p.serverless} params.default.enabledJobs names a job ${p.catalog} does not have: no job named 'reprot': did you mean report?; ` +
+        `change that setting to the catalog's job names (comma-separated) or '*' (stage prod in ${p.serverless})`,
     ]);
   });
 
@@ -345,7 +347,7 @@ describe('params that are Serverless variables', () => {
       `params: assignPublicIp must be ENABLED or DISABLED, not 'yes' (stage prod in ${p.serverless})`,
       expect.stringMatching(/^params: cluster: '.*' is an ARN: /),
       expect.stringMatching(/^params: subnets: 'my-subnet' is not a subnet id /),
-      expect.stringMatching(/^params: enabledJobs: no job named 'reprot' in the catalog /),
+      expect.stringMatching(/^params: .*serverless\.yml params\.default\.enabledJobs names a job .* does not have: no job named 'reprot'/),
     ]);
   });
 
