@@ -118,6 +118,12 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     // Only a stage asked for: without --stage, dev is the default whether serverless.yml names it or not.
     const warning = command.getOptionValueSource('stage') === 'cli' && unknownStageWarning(o.stage, knownStages(file));
     if (warning) process.stderr.write(`stepcron: warning: ${warning}\n`);
+    // A typo in a job's per-stage enabled: map (prdo: false) would leave the job on where it was meant to be off.
+    const catalogFile = command.opts().catalog as string;
+    if (existsSync(catalogFile)) {
+      const typos = (await catalog()).unknownEnabledStages(readFileSync(catalogFile, 'utf8'), knownStages(file));
+      for (const line of typos) process.stderr.write(`stepcron: warning: ${catalogFile}: ${line}\n`);
+    }
   });
   const jobsOf = async (o: Common) => (await catalog()).loadCatalog(o.catalog, { stage: o.stage });
   /** The jobs, each with why it does not fire on the stage (undefined: it does), as the deploy decides (offReason). */

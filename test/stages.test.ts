@@ -87,7 +87,8 @@ describe('one catalog path: serverless.yml params, --catalog, --param catalog=',
     for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows', 'cli']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     mkdirSync(join(dir, 'mine'));
-    writeFileSync(join(dir, 'mine', 'jobs.yml'), MINE);
+    // One job's per-stage enabled: map carries a typo (prdo for prod): said, not silently ignored.
+    writeFileSync(join(dir, 'mine', 'jobs.yml'), MINE.replace(/(\n  report:\n)/, '$1    enabled: { prodd: false }\n'));
     const out = join(dir, 'out');
     const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'stepcron-none' };
     // Act: prdo, a typo of prod (params.default applies: enabledJobs '*')
@@ -103,7 +104,19 @@ describe('one catalog path: serverless.yml params, --catalog, --param catalog=',
     expect(said.match(/stage 'prdo' is not in serverless.yml's params.*/g)).toEqual([
       "stage 'prdo' is not in serverless.yml's params, which name dev, prod (did you mean prod?): going on with params.default " +
       '(a new stage on purpose: add params.prdo to serverless.yml)']);
+    expect(said).toMatch(/jobs\.report\.enabled: 'prodd' is no stage in serverless.yml's params \(dev, prod\): did you mean prod\?/);
   }, 120_000);
+
+  it('validate names an enabled: key that is no stage (a typo would leave the job on where it was meant to be off)', async () => {
+    // Prepare
+    const dir = project();
+    writeFileSync(join(dir, 'mine', 'jobs.yml'), MINE.replace(/(\n  report:\n)/, '$1    enabled: { prdo: false, default: true }\n'));
+    // Act
+    const r = await stepcron(dir, ['validate', '--catalog', 'mine/jobs.yml', '--stage', 'prod']);
+    // Assess: a warning, not an error (the job's schedule is what it says for every known stage)
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("mine/jobs.yml: jobs.report.enabled: 'prdo' is no stage in serverless.yml's params (dev, prod): did you mean prod?");
+  });
 
   it("sls reads the same param: a dev enabledJobs naming a job the catalog lacks stops it, naming the setting to change", async () => {
     // Prepare: serverless.cjs as osls calls it, its variables resolved as serverless.yml's params resolve them

@@ -479,6 +479,32 @@ function mergeDefaults(defaults: Record<string, unknown>, job: Record<string, un
   return merged;
 }
 
+/**
+ * `enabled:` keys (in defaults or a job) that name no stage serverless.yml knows (`known`: its params' stages), one
+ * line each with the closest stage: a typo (`prdo: false`) is never used, so the job runs where it was meant not to.
+ * Nothing when serverless.yml names no stages. The catalog is read as YAML only; an unreadable one says nothing here.
+ */
+export function unknownEnabledStages(text: string, known: string[]): string[] {
+  if (known.length === 0) return [];
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
+  } catch {
+    return [];
+  }
+  if (!isPlainObject(raw)) return [];
+  const places: Array<[string, unknown]> = [['defaults.enabled', isPlainObject(raw.defaults) ? raw.defaults.enabled : undefined]];
+  if (isPlainObject(raw.jobs)) for (const [name, job] of Object.entries(raw.jobs)) places.push([`jobs.${name}.enabled`, isPlainObject(job) ? job.enabled : undefined]);
+  return places.flatMap(([path, enabled]) => (isPlainObject(enabled) ? Object.keys(enabled) : [])
+    .filter((key) => key !== 'default' && !known.includes(key))
+    .map((key) => {
+      const near = closest(key, known);
+      return `${path}: '${key}' is no stage in serverless.yml's params (${known.join(', ')})${near ? `: did you mean ${near}?` : ''}; ` +
+        `until a stage ${key} exists, that key is never used (the other stages follow default)`;
+    })
+    .slice(0, 20));
+}
+
 function enabledFor(enabled: JobSpec['enabled'], stage: string): boolean {
   if (typeof enabled === 'boolean') return enabled;
   return enabled[stage] ?? enabled.default ?? true;

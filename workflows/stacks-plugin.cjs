@@ -6,7 +6,7 @@
 require('tsx/cjs/api').register();
 const { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
-const { loadCatalog } = require('./catalog.ts');
+const { loadCatalog, unknownEnabledStages } = require('./catalog.ts');
 const { definitionString, jobResourceIds } = require('./resources.ts');
 const { planStacks, unresolvedParameters } = require('./stacks.ts');
 const { unknownStageWarning } = require('./names.ts');
@@ -60,6 +60,8 @@ class StepcronStacks {
     if (!outcome) return;
     if (outcome.problem) throw new this.serverless.classes.Error(`stepcron: ${outcome.problem}`);
     this.restoreCatalog(outcome);
+    // A per-stage enabled: key that names no stage (a typo such as prdo: false) is never used: said as validate says it.
+    for (const line of unknownEnabledStages(readFileSync(outcome.file, 'utf8'), known)) this.log.warning(`stepcron: ${outcome.file}: ${line}`);
     if (outcome.examples.length === 0) return;
     const stage = this.provider.getStage();
     const lines = outcome.examples.map((e) => `  - ${e}`).join('\n');
