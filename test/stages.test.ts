@@ -88,7 +88,7 @@ describe('one catalog path: serverless.yml params, --catalog, --param catalog=',
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     mkdirSync(join(dir, 'mine'));
     // One job's per-stage enabled: map carries a typo (prdo for prod): said, not silently ignored.
-    writeFileSync(join(dir, 'mine', 'jobs.yml'), MINE.replace(/(\n  report:\n)/, '$1    enabled: { prodd: false }\n'));
+    writeFileSync(join(dir, 'mine', 'jobs.yml'), MINE.replace('\n  report:\n', '\n  report:\n    enabled: { prodd: false }\n'));
     const out = join(dir, 'out');
     const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'stepcron-none' };
     // Act: prdo, a typo of prod (params.default applies: enabledJobs '*')
@@ -110,7 +110,7 @@ describe('one catalog path: serverless.yml params, --catalog, --param catalog=',
   it('validate names an enabled: key that is no stage (a typo would leave the job on where it was meant to be off)', async () => {
     // Prepare
     const dir = project();
-    writeFileSync(join(dir, 'mine', 'jobs.yml'), MINE.replace(/(\n  report:\n)/, '$1    enabled: { prdo: false, default: true }\n'));
+    writeFileSync(join(dir, 'mine', 'jobs.yml'), MINE.replace('\n  report:\n', '\n  report:\n    enabled: { prdo: false, default: true }\n'));
     // Act
     const r = await stepcron(dir, ['validate', '--catalog', 'mine/jobs.yml', '--stage', 'prod']);
     // Assess: a warning, not an error (the job's schedule is what it says for every known stage)
