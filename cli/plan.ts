@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { type Job, logicalId, parseCatalog, scheduledOnStage } from '../workflows/catalog';
+import { type Job, logicalId, oneLine, parseCatalog, scheduledOnStage } from '../workflows/catalog';
 import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
 import { UsageError } from './errors';
@@ -223,7 +223,8 @@ export function emptySide(params: StageParams): Side {
   return { jobs: [], params, template: { Resources: {} }, catalog: '(none)' };
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+/** A value as one line a terminal shows as it is: control characters (ESC, CR, BEL) escaped, as describe does. */
+const show = (v: unknown) => (typeof v === 'string' ? oneLine(v) : JSON.stringify(v));
 
 type Iam = Pick<Job, 'secrets' | 'taskPolicyArns'>;
 

@@ -751,3 +751,17 @@ describe('notify: the failed task\'s output (what cron\'s MAILTO mailed)', () =>
     expect(message).not.toContain('console.aws.amazon.com');
   });
 });
+
+describe('the output tail as a reader sees it', () => {
+  it('shows terminal control characters escaped (a screen clear, a title, a CR that hides a line, BEL), keeping tabs', () => {
+    // Act
+    const { message } = formatNotification(event('notify-failure'), new Date('2026-12-07T10:00:00Z'),
+      { tail: ['\u001b[31mred\u001b[0m \u001b]0;owned\u0007', 'progress 10%\rprogress 100%', 'a\tb'] });
+    // Assess
+    expect(message).toContain('  \\u001b[31mred\\u001b[0m \\u001b]0;owned\\u0007\n');
+    expect(message).toContain('  progress 10%\\u000dprogress 100%\n');
+    expect(message).toContain('  a\tb');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may remain
+    expect(message).not.toMatch(/[\u001b\u0007\r]/);
+  });
+});

@@ -96,6 +96,15 @@ function planIn(dir: string, stage = 'prod', now = NOW): { plan: Plan; text: str
 }
 
 describe('plan against a git ref', () => {
+  it('shows a changed description with terminal control characters escaped (no screen clear or title from a catalog)', () => {
+    const dir = project();
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace(/description: [^\n]*/, 'description: "fails \\u001b[2J\\u001b]0;owned\\u0007 loudly"'));
+    const { text } = planIn(dir);
+    expect(text).toContain('fails \\u001b[2J\\u001b]0;owned\\u0007 loudly');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may remain
+    expect(text).not.toMatch(/[\u001b\u0007]/);
+  });
+
   it('says a job added, one removed, and one changed with the schedule before and after in its own zone', () => {
     const { plan, text } = planIn(edited());
     expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['changed nightly-report', 'removed old-export', 'added tenant-sync']);

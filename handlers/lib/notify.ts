@@ -105,7 +105,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), {
     cost && (cost.partial ? `Cost (partial, at least): ${formatCost(cost)}; ${cost.partial}` : `Cost: ${formatCost(cost)}`),
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
-    ...(tail ? [`Output (last ${TAIL_LINES} lines):`, ...tail.map((line) => `  ${shorten(line, MAX_TAIL_LINE)}`)] : []),
+    ...(tail ? [`Output (last ${TAIL_LINES} lines):`, ...tail.map((line) => `  ${shorten(visible(line), MAX_TAIL_LINE)}`)] : []),
   ];
   return {
     subject: toSubject(`[stepcron ${event.stage}] ${event.job} ${headline}`),
@@ -417,6 +417,15 @@ export function toSubject(text: string): string {
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
+
+/**
+ * A job's output line as text a reader sees: terminal control characters (ESC sequences that clear a screen or set a
+ * title, a CR that hides what came before it, BEL) are shown as \u001b etc., in e-mail, Slack and a local terminal.
+ */
+function visible(line: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Slack mrkdwn treats these three as control characters. */
