@@ -221,7 +221,7 @@ describe('DST: a time a fall-back repeats ran twice on Kubernetes (robfig/cron m
 
 describe('refused, one line each naming file:line and the fix', () => {
   it.each([
-    [cronJob('0 0 * * 7'), "c.yaml:6: CronJob x: schedule: day-of-week '7': 7 is out of range (0-6, 0 is Sunday), which Kubernetes refuses: write 0"],
+    [cronJob('0 0 * * 7'), "c.yaml:6: CronJob x: schedule: day-of-week '7': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0"],
     [cronJob('0 0 * *'), "c.yaml:6: CronJob x: schedule: '0 0 * *' has 4 fields: a schedule has five"],
     [cronJob('@reboot'), "c.yaml:6: CronJob x: schedule: '@reboot' is not a schedule"],
     [cronJob('0 0 1 * 1-5/0'), 'c.yaml:6: CronJob x: schedule: day-of-week: the step'],

@@ -101,7 +101,7 @@ export function goCronSchedules(spec: string): { schedules: string[]; timezone?:
       if (stepped) return `${stepped[1]}-${MAX[i]}/${stepped[2]}`;
       const starStep = /^[*?]\/(\d+)$/.exec(item);
       if (starStep && DAY_FIELD[i] && Number(starStep[1]) > 1) return `${MIN[i]}-${MAX[i]}/${starStep[1]}`;
-      if (i === 4 && /(^|-)7(\/|$|-)/.test(item)) throw `day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), which Kubernetes refuses: write 0`;
+      if (i === 4 && /(^|-)7(\/|$|-)/.test(item)) throw `day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0`;
       return item.replace(/^\?/, '*');
     }).join(',')).join(' ');
   }
