@@ -33,6 +33,9 @@ export interface Detail {
   /** schedule and time zone: the next 3 fire times, ISO UTC (the human output shows them in the job's zone). */
   nextBefore?: string[];
   nextAfter?: string[];
+  /** The job does not fire on the stage before / after (enabled: false, or not in enabledJobs): no times to show. */
+  offBefore?: boolean;
+  offAfter?: boolean;
   /** What to know about this change (--aws: drift a deploy may leave as it is). */
   note?: string;
 }
@@ -86,10 +89,14 @@ function settingChanges(a: Job, b: Job, pa: StageParams, pb: StageParams, now: D
     if (!isDeepStrictEqual(before, after)) out.push({ setting, before, after });
   };
   // The fire times go with the first of schedule or time zone that changed: either moves them.
-  const times = { nextBefore: next3(a.schedule, a.timezone, now), nextAfter: next3(b.schedule, b.timezone, now) };
+  const on = { before: scheduledOnStage(a, pa.enabledJobs), after: scheduledOnStage(b, pb.enabledJobs) };
+  const times = {
+    nextBefore: on.before ? next3(a.schedule, a.timezone, now) : [], nextAfter: on.after ? next3(b.schedule, b.timezone, now) : [],
+    ...(!on.before && { offBefore: true }), ...(!on.after && { offAfter: true }),
+  };
   if (a.schedule !== b.schedule) out.push({ setting: 'schedule', before: a.schedule, after: b.schedule, ...times });
   if (a.timezone !== b.timezone) out.push({ setting: 'time zone', before: a.timezone, after: b.timezone, ...(a.schedule === b.schedule && times) });
-  cmp('enabled', scheduledOnStage(a, pa.enabledJobs), scheduledOnStage(b, pb.enabledJobs));
+  cmp('enabled', on.before, on.after);
   cmp('image', a.image, b.image);
   cmp('command', a.command, b.command);
   cmp('cpu/memory', `${a.cpu}/${a.memory}`, `${b.cpu}/${b.memory}`);
@@ -226,6 +233,16 @@ export function emptySide(params: StageParams): Side {
 /** A value as one line a terminal shows as it is: control characters (ESC, CR, BEL) escaped, as describe does. */
 const show = (v: unknown) => (typeof v === 'string' ? oneLine(v) : JSON.stringify(v));
 
+/** Settings compared as a group (one template resource each) but read one by one: `retries: 0 -> 1`. */
+const GROUPED = new Set(['timeout/retries', 'alerts', 'notify']);
+
+/** The keys of two grouped settings that differ, one line each; a key one side lacks is `(unset)`. */
+function perSetting(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const value = (o: Record<string, unknown>, k: string) => (o[k] === undefined ? '(unset)' : show(o[k]));
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !isDeepStrictEqual(before[k], after[k]))
+    .map((k) => `    ${k}: ${value(before, k)} -> ${value(after, k)}`);
+}
+
 type Iam = Pick<Job, 'secrets' | 'taskPolicyArns'>;
 
 /** `secret CRM_TOKEN added (/crm/token); policy arn:... removed`: what the job's roles gain or lose. */
@@ -253,11 +270,13 @@ export function formatPlan(plan: Plan, zones: Map<string, { before: string; afte
       if (d.setting === 'alarm added') lines.push(`    alarm added: ${show(d.after)}`);
       else if (d.setting === 'alarm removed') lines.push(`    alarm removed: ${show(d.before)}`);
       else if (d.setting === 'IAM') lines.push(`    IAM: ${iamChange(d.before as Iam, d.after as Iam)}`);
+      else if (GROUPED.has(d.setting)) lines.push(...perSetting(d.before as Record<string, unknown>, d.after as Record<string, unknown>));
       else lines.push(`    ${d.setting}: ${show(d.before)} -> ${show(d.after)}`);
       if (d.note) lines.push(`      (${d.note})`);
       if (d.nextBefore && zone) {
-        const times = (list: string[], z: string) => list.map((t) => localTime(new Date(t), z, now)).join(', ') || '(none)';
-        lines.push(`      next before: ${times(d.nextBefore, zone.before)}`, `      next after:  ${times(d.nextAfter ?? [], zone.after)}`);
+        const times = (list: string[], z: string, off?: boolean) => (off ? `none: off on ${plan.stage}`
+          : list.map((t) => localTime(new Date(t), z, now)).join(', ') || '(none)');
+        lines.push(`      next before: ${times(d.nextBefore, zone.before, d.offBefore)}`, `      next after:  ${times(d.nextAfter ?? [], zone.after, d.offAfter)}`);
       }
     }
     if (j.other) lines.push(`    other changes: ${j.other.join(', ')}`);

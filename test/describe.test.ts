@@ -58,6 +58,8 @@ describe('stepcron describe, locally (a store seeded by real runs)', () => {
   beforeAll(async () => {
     await stepcron(dir, 'start', 'ok');
     await stepcron(dir, 'start', 'bad');
+    // A job off on the stage may still be started by hand: its run is priced, its month is not.
+    await stepcron(dir, 'start', 'off');
     await stepcron(dir, 'pause', 'held', '--note', 'vendor API down INC-7');
   }, 60_000);
 
@@ -143,6 +145,33 @@ describe('stepcron describe, locally (a store seeded by real runs)', () => {
     const d = JSON.parse((await stepcron(dir, 'describe', 'off', '--json')).stdout) as Description;
 
     expect(d).toMatchObject({ state: 'disabled', off: 'off on dev: enabled: false in the catalog', next: [] });
+  });
+
+  it('one stage\'s view: describe --stage prod shows none of the runs made on dev, so no failure and no cost from them', async () => {
+    const d = JSON.parse((await stepcron(dir, 'describe', 'bad', '--stage', 'prod', '--json')).stdout) as Description;
+    const text = (await stepcron(dir, 'describe', 'bad', '--stage', 'prod')).stdout;
+
+    expect(d).toMatchObject({ stage: 'prod', runs: [] });
+    expect(d.lastFailure).toBeUndefined();
+    expect(d.costPerRun).toBeUndefined();
+    expect(text).toMatch(/^Last failure: -$/m);
+    expect(text).toMatch(/^Cost: {9}no priced runs yet$/m);
+  });
+
+  it('a job that does not fire on the stage (off, or paused) has no monthly cost, though its runs are priced', async () => {
+    const d = JSON.parse((await stepcron(dir, 'describe', 'off', '--json')).stdout) as Description;
+    const text = (await stepcron(dir, 'describe', 'off')).stdout;
+
+    expect(d).toMatchObject({ state: 'disabled', costPerRun: expect.any(Number) });
+    expect(d.monthlyEstimate).toBeUndefined();
+    expect(text).toMatch(/^Cost: {9}\$\d\.\d{6} per run \(average of the last 1 priced\), — a month \(off on dev\)$/m);
+  });
+
+  it('retries: 0: the exit-codes line says a non-zero exit fails, not that it is retried', async () => {
+    const text = (await stepcron(dir, 'describe', 'ok')).stdout;
+
+    expect(text).toMatch(/^ {2}Retries: {8}none$/m);
+    expect(text).toMatch(/^ {2}Exit codes: {5}any non-zero fails$/m);
   });
 
   it('a misspelt job gets did-you-mean (exit 2); --last must be a whole number', async () => {

@@ -98,6 +98,18 @@ describe('stepcron start / status / runs, locally', () => {
     expect(lines.slice(1).map((l) => [l[0], l[1], l[5]])).toEqual([['ok', 'enabled', '100% (1/1)'], ['bad', 'enabled', '0% (0/1)'], ['slow', 'enabled', '-']]);
   });
 
+  it('status --stage prod shows prod\'s runs only: none of those made on dev (the default stage)', async () => {
+    const prod = JSON.parse((await stepcron(dir, 'status', '--stage', 'prod', '--json')).stdout) as Array<Record<string, any>>;
+    const runs = await stepcron(dir, 'runs', 'bad', '--stage', 'prod');
+
+    for (const row of prod) {
+      expect(row.lastRun).toBeUndefined();
+      expect(row).toMatchObject({ successRate: { finished: 0, percent: null } });
+      expect(row.costPerRun).toBeUndefined();
+    }
+    expect(runs.stdout).toMatch(/^no runs of bad \(/);
+  });
+
   it('runs: newest first, filtered by --status and --since', async () => {
     await stepcron(dir, 'start', 'bad');
 
@@ -237,8 +249,10 @@ describe('stepcron pause / resume, locally', () => {
   it('pause records who, when and why; status shows it; schedule does not fire the job; resume clears it', async () => {
     const dir = workspace();
 
+    await stepcron(dir, 'start', 'ok');
     const paused = await stepcron(dir, 'pause', 'ok', '--note', 'database migration INC-42');
     const status = JSON.parse((await stepcron(dir, 'status', 'ok', '--json')).stdout) as Array<Record<string, any>>;
+    const text = (await stepcron(dir, 'status', 'ok')).stdout.trim().split('\n')[1]!.split('\t');
     const schedule = await stepcron(dir, 'schedule', '--for', '300ms', '--jobs', 'ok,bad');
     const resumed = await stepcron(dir, 'resume', 'ok');
     const again = await stepcron(dir, 'resume', 'ok');
@@ -246,6 +260,10 @@ describe('stepcron pause / resume, locally', () => {
     expect(paused.code).toBe(0);
     expect(status[0]).toMatchObject({ state: 'paused', next: [], pause: { note: 'database migration INC-42', by: expect.stringContaining('@') } });
     expect(Date.now() - Date.parse(status[0]!.pause.at)).toBeLessThan(60_000);
+    // A paused job costs nothing a month, whatever its runs cost.
+    expect(status[0]!.costPerRun).toBeGreaterThan(0);
+    expect(status[0]!.monthlyEstimate).toBeUndefined();
+    expect(text.at(-1)).toBe('— (paused)');
     expect(schedule.stderr).toMatch(/ok is paused \(by .* database migration INC-42\): not scheduled/);
     expect(schedule.stdout).toMatch(/^\S+ bad: rate\(1 hour\)/m);
     expect(schedule.stdout).not.toMatch(/ ok: /);

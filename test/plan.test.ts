@@ -142,9 +142,28 @@ describe('plan against a git ref', () => {
     edit(dir, 'workflows/jobs.yml', (t) => t.replace('    schedule: rate(1 hour)\n', '    schedule: rate(1 hour)\n    successDeadlineMinutes: 180\n'));
     edit(dir, 'serverless.yml', (t) => t.replace('subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'));
     const { plan, text } = planIn(dir);
-    expect(text).toContain('~ cleanup\n    alerts: {} -> {"successDeadlineMinutes":180}\n    alarm added: CleanupDeadlineAlarm');
+    expect(text).toContain('~ cleanup\n    successDeadlineMinutes: (unset) -> 180\n    alarm added: CleanupDeadlineAlarm');
     expect(plan.params).toEqual([{ setting: 'subnets', before: ['subnet-0123456789abcdef0'], after: ['subnet-0123456789abcdef1'] }]);
     expect(text).toContain('stage params: subnets: ["subnet-0123456789abcdef0"] -> ["subnet-0123456789abcdef1"]');
+  });
+
+  it('prints a grouped setting (timeout/retries, alerts, notify) one setting a line, not as two JSON objects', () => {
+    const dir = project();
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('    schedule: rate(1 hour)\n',
+      '    schedule: rate(1 hour)\n    retries: 5\n    timeoutSeconds: 600\n    notify:\n      onSuccess: true\n'));
+    const { text } = planIn(dir);
+    expect(text).toContain('~ cleanup\n    timeoutSeconds: 3600 -> 600\n    retries: 2 -> 5\n    onSuccess: false -> true\n');
+    expect(text).not.toMatch(/[{}]/);
+  });
+
+  it('a job that does not fire on the stage gets no fire times: "off on <stage>" instead', () => {
+    const dir = project();
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('    schedule: rate(1 hour)\n', '    schedule: cron(5 * * * ? *)\n    enabled: false\n'));
+    const { plan, text } = planIn(dir);
+    const schedule = plan.jobs.find((j) => j.job === 'cleanup')!.details.find((d) => d.setting === 'schedule')!;
+    expect(schedule).toMatchObject({ nextAfter: [], offAfter: true });
+    expect(text).toContain('      next before: 2026-12-07 21:00 UTC (in 1 h)');
+    expect(text).toContain('      next after:  none: off on prod\n');
   });
 
   // Each ordinary edit is named by its setting; none leaves a resource of the job unexplained ("other").
@@ -232,7 +251,7 @@ describe('plan through the CLI', () => {
   });
 
   it("--catalog of one's own on a stage whose enabledJobs names the sample's jobs: a warning, not a refusal; the ref side reads the same path", async () => {
-    const dir = project(SERVERLESS.replace('  prod:\n', '  dev:\n    enabledJobs: cleanup\n  prod:\n'));
+    const dir = project(SERVERLESS.replace('  prod:\n', '  dev:\n    enabledJobs: [cleanup, a]\n  prod:\n'));
     mkdirSync(join(dir, 'mine'));
     writeFileSync(join(dir, 'mine/jobs.yml'), 'jobs:\n  a:\n    description: a\n    schedule: rate(1 hour)\n    image: busybox\n    command: [sh]\n');
     execFileSync('git', ['add', 'mine'], { cwd: dir });

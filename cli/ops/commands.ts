@@ -60,6 +60,11 @@ export interface StatusRow {
   monthlyEstimate?: number;
 }
 
+/** Why a job has no monthly cost on the stage: `paused`, `off on prod`, `not deployed on prod`. */
+export function notFiring(state: StatusRow['state'], stage: string): string {
+  return state === 'paused' ? 'paused' : state === 'not deployed' ? `not deployed on ${stage}` : `off on ${stage}`;
+}
+
 export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last: number; cost?: CostHook }, io: Io): Promise<number> {
   const now = io.now?.() ?? new Date();
   // A few jobs at a time: on a stage each one is a handful of calls (schedule, executions, histories to price).
@@ -91,7 +96,8 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
         ...(last.durationMs !== undefined && { durationMs: last.durationMs }), ...(last.exitCode !== undefined && { exitCode: last.exitCode }),
       } }),
       successRate: { succeeded, finished: finished.length, percent: finished.length ? Math.round((100 * succeeded) / finished.length) : null },
-      ...(costPerRun !== undefined && { costPerRun, ...(o.cost && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
+      // A job that does not fire on the stage costs nothing a month, whatever its runs cost.
+      ...(costPerRun !== undefined && { costPerRun, ...(o.cost && state === 'enabled' && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
     };
   });
   if (o.json) {
@@ -104,7 +110,7 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     r.lastRun ? `${r.lastRun.status} ${short(r.lastRun.startedAt, r.timezone)}${r.lastRun.durationMs !== undefined ? ` ${seconds(r.lastRun.durationMs)}` : ''}${r.lastRun.exitCode !== undefined && r.lastRun.exitCode !== null ? ` exit ${r.lastRun.exitCode}` : ''}` : '-',
     r.successRate.percent === null ? '-' : `${r.successRate.percent}% (${r.successRate.succeeded}/${r.successRate.finished})`,
     r.costPerRun === undefined ? '-' : `$${r.costPerRun.toFixed(6)}`,
-    r.monthlyEstimate === undefined ? '-' : `$${r.monthlyEstimate.toFixed(2)}`,
+    r.monthlyEstimate !== undefined ? `$${r.monthlyEstimate.toFixed(2)}` : r.state === 'enabled' ? '-' : `— (${notFiring(r.state, ops.stage)})`,
   ])));
   for (const r of rows) {
     if (r.pause) io.out(`${r.job}: paused on ${ops.stage} by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);

@@ -6,7 +6,7 @@ import { type Job, oneLine, offReason } from '../../workflows/catalog';
 import { retryDelays, runTimeoutSeconds } from '../../workflows/compile';
 import { deployedSchedule, nextFireTimes, parseSchedule, startsAtDeployNote } from '../../workflows/schedule';
 import { seconds } from '../progress';
-import { type CostHook, type Io, table } from './commands';
+import { type CostHook, type Io, notFiring, table } from './commands';
 import { type LogLine, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus } from './types';
 
 /** Fire times shown. */
@@ -137,7 +137,8 @@ export async function describeJob(ops: OpsPort, job: Job, o: DescribeOptions, no
     },
     runs,
     ...(lastFailure && { lastFailure }),
-    ...(costPerRun !== undefined && { costPerRun, ...(o.cost && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
+    // A job that does not fire on the stage costs nothing a month, whatever its runs cost.
+    ...(costPerRun !== undefined && { costPerRun, ...(o.cost && state === 'enabled' && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
   };
 }
 
@@ -173,7 +174,7 @@ export function formatDescription(d: Description, zone: string, now: Date, tty: 
     ['Size', `${s.cpu} CPU units, ${s.memoryMiB} MiB, ${s.capacity === 'spot' ? 'Fargate Spot' : 'Fargate'}`],
     ['Timeout', `${s.timeoutSeconds}s per attempt, ${s.runTimeoutSeconds}s the whole run`],
     ['Retries', s.retries ? `${s.retries}, after ${s.retryDelaysSeconds.map((x) => `${x}s`).join(', ')}${s.retryOn.length ? `; retried on ${s.retryOn.join(', ')} too` : '; a timeout is not retried'}` : 'none'],
-    ['Exit codes', [s.exitCodes.retry?.length && `retry ${s.exitCodes.retry.join(', ')}`, s.exitCodes.fail?.length && `fail at once ${s.exitCodes.fail.join(', ')}`].filter(Boolean).join('; ') || 'any non-zero fails (and is retried)'],
+    ['Exit codes', [s.exitCodes.retry?.length && `retry ${s.exitCodes.retry.join(', ')}`, s.exitCodes.fail?.length && `fail at once ${s.exitCodes.fail.join(', ')}`].filter(Boolean).join('; ') || (s.retries ? 'any non-zero fails (and is retried)' : 'any non-zero fails')],
     ['Concurrency', s.concurrency],
     ['Notify', [s.notify.onFailure && 'on failure', s.notify.onSuccess && 'on success'].filter(Boolean).join(', ') || 'never'],
     ['Alerts', [
@@ -186,7 +187,7 @@ export function formatDescription(d: Description, zone: string, now: Date, tty: 
     ['Task policies', s.taskPolicyArns.join(', ') || '-'],
     ...(s.fanOut ? [['Fan-out', fanOutText(s.fanOut)] as Row] : []),
   ], '  '));
-  out.push(`Cost:         ${d.costPerRun === undefined ? 'no priced runs yet' : `$${d.costPerRun.toFixed(6)} per run (average of the last ${d.runs.filter((r) => r.cost !== undefined).length} priced)${d.monthlyEstimate === undefined ? '' : `, about $${d.monthlyEstimate.toFixed(2)} a month`}`}`);
+  out.push(`Cost:         ${d.costPerRun === undefined ? 'no priced runs yet' : `$${d.costPerRun.toFixed(6)} per run (average of the last ${d.runs.filter((r) => r.cost !== undefined).length} priced)${d.monthlyEstimate !== undefined ? `, about $${d.monthlyEstimate.toFixed(2)} a month` : d.state === 'enabled' ? '' : `, — a month (${notFiring(d.state, d.stage)})`}`}`);
   if (d.runs.length === 0) out.push(`Runs:         none yet (${d.where})`);
   else {
     out.push(`Runs (last ${d.runs.length}, newest first):`);

@@ -47,6 +47,8 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
       const store = deps.store();
       const rows: RunRow[] = [];
       for (const record of store.list(job.name)) {
+        // The store keeps every stage's runs; a stage's views show its own (on AWS its state machines scope them).
+        if (record.stage !== stage) continue;
         if (query.since && Date.parse(record.startedAt) < query.since.getTime()) break;
         if (query.status && record.status !== query.status) continue;
         rows.push(toRow(record, store.summary(record.execution) as Summary | undefined));
