@@ -480,8 +480,8 @@ function mergeDefaults(defaults: Record<string, unknown>, job: Record<string, un
 }
 
 /**
- * `enabled:` keys (in defaults or a job) that name no stage serverless.yml knows (`known`: its params' stages), one
- * line each with the closest stage: a typo (`prdo: false`) is never used, so the job runs where it was meant not to.
+ * `enabled:` keys (in defaults or a job) that name no stage serverless.yml knows (`known`: its params' stages) but are
+ * close to one, one line each: a typo (`prdo: false`) is never used, so the job runs where it was meant not to.
  * Nothing when serverless.yml names no stages. The catalog is read as YAML only; an unreadable one says nothing here.
  */
 export function unknownEnabledStages(text: string, known: string[]): string[] {
@@ -495,12 +495,13 @@ export function unknownEnabledStages(text: string, known: string[]): string[] {
   if (!isPlainObject(raw)) return [];
   const places: Array<[string, unknown]> = [['defaults.enabled', isPlainObject(raw.defaults) ? raw.defaults.enabled : undefined]];
   if (isPlainObject(raw.jobs)) for (const [name, job] of Object.entries(raw.jobs)) places.push([`jobs.${name}.enabled`, isPlainObject(job) ? job.enabled : undefined]);
+  // Only a key close to a known stage is said: a stage with no params of its own (prod on params.default) is real.
   return places.flatMap(([path, enabled]) => (isPlainObject(enabled) ? Object.keys(enabled) : [])
     .filter((key) => key !== 'default' && !known.includes(key))
-    .map((key) => {
+    .flatMap((key) => {
       const near = closest(key, known);
-      return `${path}: '${key}' is no stage in serverless.yml's params (${known.join(', ')})${near ? `: did you mean ${near}?` : ''}; ` +
-        `until a stage ${key} exists, that key is never used (the other stages follow default)`;
+      return near ? [`${path}: '${key}' is no stage in serverless.yml's params (${known.join(', ')}): did you mean ${near}? ` +
+        `Until a stage ${key} is deployed, that key is never used (stage ${near} follows default)`] : [];
     })
     .slice(0, 20));
 }
