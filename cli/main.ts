@@ -146,7 +146,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const states = await onStage(o, jobs);
       const on = states.filter((j) => !j.off).map((j) => j.job.name);
       const off = states.filter((j) => j.off);
-      process.stdout.write(`${o.catalog}: ${jobs.length} jobs valid for stage ${o.stage}; ${on.length} scheduled${on.length ? `: ${on.join(', ')}` : ''}` +
+      process.stdout.write(`${o.catalog}: ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid for stage ${o.stage}; ${on.length} scheduled${on.length ? `: ${on.join(', ')}` : ''}` +
         `${off.length ? `; off on ${o.stage}: ${offList(off)}` : ''}\n`);
       // Not an error: a rate(...) off the clock runs when the deploy creates its schedule (workflows/schedule.ts).
       for (const job of jobs) {
@@ -162,7 +162,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const { sizes, problems } = planStacks(template, jobs, jobResourceIds);
       const [main, ...nested] = sizes;
       const fullest = nested.sort((a, b) => b.bytes - a.bytes)[0];
-      process.stdout.write(`  deploys as ${nested.length} nested stacks under the main stack (${main!.resources} shared resources and the Lambdas)` +
+      process.stdout.write(`  deploys as ${nested.length} nested stack${nested.length === 1 ? '' : 's'} under the main stack (${main!.resources} shared resources and the Lambdas)` +
         (fullest ? `; the fullest, ${fullest.id}, holds ${fullest.resources} of 500 resources and ${Math.ceil(fullest.bytes / 1000)} of 1,000 KB\n` : '\n'));
       if (problems.length) {
         process.stderr.write(`stepcron: warning: stage ${o.stage} would not deploy: CloudFormation refuses a stack over its quotas:\n` +

@@ -223,3 +223,11 @@ describe('local and deployed agree on what a stage runs', () => {
       'archive (enabled: false); --jobs <name> schedules one anyway, or name them in serverless.yml params.dev.enabledJobs');
   });
 });
+
+describe('counts read as English', () => {
+  it('validate says "1 job" and "1 nested stack" for a catalog of one job', async () => {
+    const one = project((c) => c.slice(0, c.indexOf('  cleanup:')));
+    const r = await stepcron(one, ['validate', '--stage', 'prod']);
+    expect(r.stdout).toMatch(/^workflows\/jobs\.yml: 1 job valid for stage prod; 1 scheduled: report\n {2}deploys as 1 nested stack under the main stack/);
+  });
+});

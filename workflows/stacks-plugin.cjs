@@ -147,7 +147,7 @@ class StepcronStacks {
     this.serverless.service.provider.compiledCloudFormationTemplate = main;
 
     const largest = sizes.slice(1).sort((a, b) => b.bytes - a.bytes)[0];
-    this.log.notice(`stepcron: ${jobs.length} jobs in ${nested.length} nested stacks` +
+    this.log.notice(`stepcron: ${jobs.length} job${jobs.length === 1 ? '' : 's'} in ${nested.length} nested stack${nested.length === 1 ? '' : 's'}` +
       (largest ? `; largest ${largest.id}: ${largest.resources} resources, ${Math.round(largest.bytes / 1024)} KB` : '') +
       `; main stack ${sizes[0].resources} resources`);
   }
