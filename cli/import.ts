@@ -177,7 +177,7 @@ async function writeImport(imported: CrontabImport, target: string | undefined, 
     parseCatalog(catalogText, { stage: 'dev', file: target ?? 'the imported jobs' });
   } catch (err) {
     if (!(err instanceof CatalogError)) throw err;
-    for (const problem of err.problems) io.err(`stepcron: warning: ${target ?? 'the imported jobs'} does not validate yet: ${problem}\n`);
+    for (const problem of err.problems) io.err(`stepcron: warning: ${target ?? 'the imported catalog'} does not validate yet: ${problem}\n`);
   }
   if (!target) {
     io.out(catalogText);

@@ -475,7 +475,7 @@ describe('importCrontabFile (the command, in process)', () => {
     writeFileSync(file, '0 1 * * * /opt/x.sh\n');
     const result = await run(file, { tz: 'UTC' });
     expect(result.code).toBe(0);
-    expect(result.err).toContain('stepcron: warning: the imported jobs does not validate yet: jobs.x.image: is required: the container image to run\n');
+    expect(result.err).toContain('stepcron: warning: the imported catalog does not validate yet: jobs.x.image: is required: the container image to run\n');
   });
 
   it('a file with lines that cannot be imported: exit 2, one stderr line per line, nothing on stdout or in -o', async () => {

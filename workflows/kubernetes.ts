@@ -556,7 +556,7 @@ function sizeOf(m: Manifest, container: Array<string | number>, out: Omit<Manife
   }
   const size = fargateSize(units, mib);
   if (!size) {
-    notes.push([line, `resources cpu ${String(cpu)}, memory ${String(memory)}: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work`]);
+    notes.push([line, `resources ${[cpu !== undefined && `cpu ${String(cpu)}`, memory !== undefined && `memory ${String(memory)}`].filter(Boolean).join(', ')}: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work`]);
     return;
   }
   out.cpu = size.cpu;
