@@ -92,14 +92,16 @@ export async function awsChecks(stage: Stage, clients: DoctorClients): Promise<L
   } catch (err) {
     return [problem(`credentials: ${(err as Error).message}`)];
   }
+  // The quota and stage-name checks read the same region-wide listings: fetched once for both.
+  const lists = regionLists(clients);
   const checks = await Promise.all([
     checkNetwork(clients.ec2, stage.params, who),
     checkServiceLinkedRole(clients.iam),
     checkCluster(clients.ecs, stage),
     checkImages(clients.ecr, stage.jobs),
     checkSecrets(clients, stage.jobs, who),
-    checkQuotas(clients, stage),
-    checkStageNames(clients, stage),
+    checkQuotas(clients, stage, lists),
+    checkStageNames(clients, stage, lists),
   ]);
   return [ok(`credentials: ${who.arn} (account ${who.account}, region ${who.region})`), ...checks.flat()];
 }
@@ -405,8 +407,8 @@ function chunks<T>(items: T[], size: number): T[][] {
 // ---------------------------------------------------------------------------------------------------------------------
 // Quotas: room for what the stage creates.
 
-export async function checkQuotas(clients: Pick<DoctorClients, 'iam' | 'sfn' | 'scheduler'>, stage: Stage): Promise<Line[]> {
-  const lines = await Promise.all([iamQuotas(clients.iam, stage), stateMachineQuota(clients.sfn, stage), scheduleQuota(clients.scheduler, stage)]);
+export async function checkQuotas(clients: Pick<DoctorClients, 'iam' | 'sfn' | 'scheduler'>, stage: Stage, lists = regionLists(clients)): Promise<Line[]> {
+  const lines = await Promise.all([iamQuotas(clients.iam, stage), stateMachineQuota(lists, stage), scheduleQuota(lists, stage)]);
   return lines.flat();
 }
 
@@ -438,9 +440,9 @@ async function iamQuotas(iam: IAMClient, stage: Stage): Promise<Line[]> {
   });
 }
 
-async function stateMachineQuota(sfn: SFNClient, stage: Stage): Promise<Line[]> {
+async function stateMachineQuota(lists: RegionLists, stage: Stage): Promise<Line[]> {
   return guarded('quotas: state machines', async () => {
-    const names = await stateMachineNames(sfn);
+    const names = await lists.stateMachines();
     const adds = stage.jobs.filter((j) => !names.has(stateMachineName(j, stage.stage))).length;
     if (names.size + adds > STATE_MACHINES_QUOTA) {
       return [problem(`quotas: state machines: the region has ${n(names.size)} and stage ${stage.stage} creates ${adds} more, over Step Functions' default ` +
@@ -454,15 +456,9 @@ async function stateMachineQuota(sfn: SFNClient, stage: Stage): Promise<Line[]> 
  * Schedule groups per region (the stage adds its warnings group). Schedules themselves (10 million per region by
  * default) cannot be counted short of listing them all, and no catalog comes near.
  */
-async function scheduleQuota(scheduler: SchedulerClient, stage: Stage): Promise<Line[]> {
+async function scheduleQuota(lists: RegionLists, stage: Stage): Promise<Line[]> {
   return guarded('quotas: schedule groups', async () => {
-    const names = new Set<string>();
-    let NextToken: string | undefined;
-    do {
-      const page = await call('scheduler:ListScheduleGroups', () => scheduler.send(new ListScheduleGroupsCommand({ MaxResults: 100, ...(NextToken && { NextToken }) })));
-      for (const g of page.ScheduleGroups ?? []) names.add(g.Name!);
-      NextToken = page.NextToken;
-    } while (NextToken);
+    const names = await lists.scheduleGroups();
     const adds = names.has(warningGroup(stage.stage)) ? 0 : 1;
     if (names.size + adds > SCHEDULE_GROUPS_QUOTA) {
       return [problem(`quotas: schedule groups: the region has ${names.size} of ${SCHEDULE_GROUPS_QUOTA} and stage ${stage.stage} creates ${warningGroup(stage.stage)}: ` +
@@ -477,10 +473,10 @@ async function scheduleQuota(scheduler: SchedulerClient, stage: Stage): Promise<
 // <stage>-<more>: stage dev's roles reach stage dev-alice's state machines, and dev's job alice-report and dev-alice's
 // job report are both stepcron-dev-alice-report. Offline nothing can know the other stages; the region can.
 
-export async function checkStageNames(clients: Pick<DoctorClients, 'sfn' | 'scheduler'>, stage: Stage): Promise<Line[]> {
+export async function checkStageNames(clients: Pick<DoctorClients, 'sfn' | 'scheduler'>, stage: Stage, lists = regionLists(clients)): Promise<Line[]> {
   return guarded('stage names', async () => {
-    const machines = await stateMachineNames(clients.sfn);
-    const stages = [stage.stage, ...await deployedStages(clients.scheduler)];
+    const machines = await lists.stateMachines();
+    const stages = [stage.stage, ...await deployedStages(lists)];
     const prefix = jobPrefix(stage.stage);
     const mine = new Set(stage.jobs.map((j) => stateMachineName(j, stage.stage)));
     // A machine's stage: the longest known stage whose prefix its name starts with.
@@ -510,36 +506,53 @@ export async function checkStageNames(clients: Pick<DoctorClients, 'sfn' | 'sche
   });
 }
 
-/** Every state machine's name in the region (ListStateMachines, paged). */
-async function stateMachineNames(sfn: SFNClient): Promise<Set<string>> {
-  const names = new Set<string>();
-  let nextToken: string | undefined;
-  do {
-    const page = await call('states:ListStateMachines', () => sfn.send(new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken && { nextToken }) })));
-    for (const m of page.stateMachines ?? []) names.add(m.name!);
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
+/** Region-wide listings some checks share, each made at most once (its promise kept). */
+interface RegionLists { stateMachines(): Promise<Set<string>>; scheduleGroups(): Promise<Set<string>> }
+
+function regionLists(clients: Pick<DoctorClients, 'sfn' | 'scheduler'>): RegionLists {
+  const once = <T>(fetch: () => Promise<T>) => {
+    let made: Promise<T> | undefined;
+    return () => (made ??= fetch());
+  };
+  return {
+    // Every state machine's name in the region (ListStateMachines, paged).
+    stateMachines: once(async () => {
+      const names = new Set<string>();
+      let nextToken: string | undefined;
+      do {
+        const page = await call('states:ListStateMachines', () => clients.sfn.send(new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken && { nextToken }) })));
+        for (const m of page.stateMachines ?? []) names.add(m.name!);
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return names;
+    }),
+    // Every schedule group's name in the region (ListScheduleGroups, paged).
+    scheduleGroups: once(async () => {
+      const names = new Set<string>();
+      let NextToken: string | undefined;
+      do {
+        const page = await call('scheduler:ListScheduleGroups', () => clients.scheduler.send(new ListScheduleGroupsCommand({ MaxResults: 100, ...(NextToken && { NextToken }) })));
+        for (const g of page.ScheduleGroups ?? []) names.add(g.Name!);
+        NextToken = page.NextToken;
+      } while (NextToken);
+      return names;
+    }),
+  };
 }
 
 /**
  * The stages deployed in the region, from their warnings schedule groups (stepcron-<stage>-warnings): what tells
  * stage dev-alice's stepcron-dev-alice-report from stage dev's job alice-report. A hint only: without permission, none.
  */
-async function deployedStages(scheduler: SchedulerClient): Promise<string[]> {
-  const stages: string[] = [];
-  let NextToken: string | undefined;
+async function deployedStages(lists: RegionLists): Promise<string[]> {
+  let groups: Set<string>;
   try {
-    do {
-      const page = await scheduler.send(new ListScheduleGroupsCommand({ MaxResults: 100, ...(NextToken && { NextToken }) }));
-      for (const g of page.ScheduleGroups ?? []) {
-        const stage = /^stepcron-(.+)-warnings$/.exec(g.Name ?? '')?.[1];
-        if (stage && warningGroup(stage) === g.Name) stages.push(stage);
-      }
-      NextToken = page.NextToken;
-    } while (NextToken);
+    groups = await lists.scheduleGroups();
   } catch {
     return [];
   }
-  return stages;
+  return [...groups].flatMap((name) => {
+    const stage = /^stepcron-(.+)-warnings$/.exec(name)?.[1];
+    return stage && warningGroup(stage) === name ? [stage] : [];
+  });
 }
