@@ -485,7 +485,9 @@ function mergeDefaults(defaults: Record<string, unknown>, job: Record<string, un
  * Nothing when serverless.yml names no stages. The catalog is read as YAML only; an unreadable one says nothing here.
  */
 export function unknownEnabledStages(text: string, known: string[]): string[] {
-  if (known.length === 0) return [];
+  // Every command with --stage asks (cli/main.ts), before the catalog is parsed for its own work: read it a second
+  // time only when it has a per-stage map at all (`enabled: {` or `enabled:` with lines under it).
+  if (known.length === 0 || !/\benabled:[ \t]*(\{|(#[^\n]*)?\r?\n)/.test(text)) return [];
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
