@@ -116,12 +116,13 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     const [{ stageCatalog, knownStages }, { unknownStageWarning }] = await Promise.all([import('./stage'), import('../workflows/names')]);
     if (o.catalog === undefined) command.setOptionValue('catalog', relative(process.cwd(), stageCatalog(o.stage, file)) || '.');
     // Only a stage asked for: without --stage, dev is the default whether serverless.yml names it or not.
-    const warning = command.getOptionValueSource('stage') === 'cli' && unknownStageWarning(o.stage, knownStages(file));
+    const known = knownStages(file);
+    const warning = command.getOptionValueSource('stage') === 'cli' && unknownStageWarning(o.stage, known);
     if (warning) process.stderr.write(`stepcron: warning: ${warning}\n`);
     // A typo in a job's per-stage enabled: map (prdo: false) would leave the job on where it was meant to be off.
     const catalogFile = command.opts().catalog as string;
     if (existsSync(catalogFile)) {
-      const typos = (await catalog()).unknownEnabledStages(readFileSync(catalogFile, 'utf8'), knownStages(file));
+      const typos = (await catalog()).unknownEnabledStages(readFileSync(catalogFile, 'utf8'), known);
       for (const line of typos) process.stderr.write(`stepcron: warning: ${catalogFile}: ${line}\n`);
     }
   });

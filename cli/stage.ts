@@ -2,7 +2,7 @@
 // settings locally: `synth` (network ids in the definition), `run --ecs aws` (the real cluster and subnets) and doctor.
 // A param may be a Serverless variable: those osls resolves from this machine alone are resolved here as it would;
 // the rest (`${ssm:...}`, `${cf:...}`, `${file(...)}`, ...) only `sls deploy` can know, and are said to be so.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_CATALOG } from '../workflows/catalog';
@@ -21,9 +21,18 @@ const CFN_TAGS = CFN_FUNCTIONS.flatMap((name) => [
 
 type Doc = { params?: Record<string, Record<string, unknown> | null>; provider?: { region?: unknown } };
 
+/** serverless.yml as last parsed, per path, while its size and mtime stay the same: one command asks several times. */
+const parsed = new Map<string, { stamp: string; doc: Doc }>();
+
 function readServerless(file: string): Doc {
   try {
-    return (parse(readFileSync(file, 'utf8'), { customTags: CFN_TAGS }) ?? {}) as Doc;
+    const { size, mtimeMs } = statSync(file);
+    const stamp = `${size}:${mtimeMs}`;
+    const known = parsed.get(file);
+    if (known?.stamp === stamp) return known.doc;
+    const doc = (parse(readFileSync(file, 'utf8'), { customTags: CFN_TAGS }) ?? {}) as Doc;
+    parsed.set(file, { stamp, doc });
+    return doc;
   } catch (err) {
     throw new UsageError(`cannot read stage params from ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
