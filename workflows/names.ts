@@ -79,6 +79,8 @@ export const functionName = (stage: string, fn: 'precheck' | 'notify') => `${bas
 export const topicName = (stage: string) => `${base(stage)}-notifications`;
 export const deadLetterQueueName = (stage: string) => `${base(stage)}-schedule-dlq`;
 export const missedSchedulesAlarmName = (stage: string) => `${base(stage)}-missed-schedules`;
+/** The stage's CloudWatch dashboard (workflows/dashboard.ts); `stepcron status --aws` prints its console URL. */
+export const dashboardName = base;
 /** The table the precheck claims scheduled times and waiting places in. */
 export const claimsTable = (stage: string) => `${base(stage)}-claims`;
 export const bufferedRunsRule = (stage: string) => `${base(stage)}-buffered-runs`;
@@ -152,6 +154,8 @@ export const PHYSICAL_NAMES: readonly PhysicalName[] = [
   { resource: 'SNS topic', limit: 256, scope: 'stage', name: topicName },
   { resource: 'SQS queue', limit: 80, scope: 'stage', name: deadLetterQueueName },
   { resource: 'CloudWatch alarm', limit: 255, scope: 'stage', name: missedSchedulesAlarmName },
+  // PutDashboard: up to 255 of A-Z, a-z, 0-9, '-' and '_' (a stage name is lowercase letters, digits and '-').
+  { resource: 'CloudWatch dashboard', limit: 255, scope: 'stage', name: dashboardName },
   { resource: 'DynamoDB table', limit: 255, scope: 'stage', name: claimsTable },
   { resource: 'EventBridge rule', limit: 64, scope: 'stage', name: bufferedRunsRule, when: 'a job has concurrency: buffer' },
   { resource: 'SQS queue', limit: 80, scope: 'stage', name: bufferedRunsQueue, when: 'a job has concurrency: buffer' },

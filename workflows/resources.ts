@@ -10,6 +10,7 @@ import {
 } from './names';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
+import { dashboardProblem, dashboardResource } from './dashboard';
 import { deployedSchedule } from './schedule';
 import { JOB_STACKS, stackId } from './stacks';
 
@@ -269,9 +270,13 @@ export function resources(jobs: Job[], params: StageParams): Cfn {
     };
   }
   Object.assign(out, bufferResources(jobs, stage));
+  // The stage's runs and alarms at a glance: in the main stack, naming the jobs' alarms (no reference to them).
+  out.Dashboard = dashboardResource(jobs, stage, params.enabledJobs, literal);
   const clashes = logicalIdClashes(jobs, Object.keys(out));
   if (clashes.length) throw new ParamsError(`stage ${stage}: ${clashes.join('; ')}`);
   for (const job of jobs) Object.assign(out, jobResources(job, params));
+  const dashboard = dashboardProblem(((out.Dashboard as Cfn).Properties as { DashboardBody: { 'Fn::Sub': string } }).DashboardBody['Fn::Sub']);
+  if (dashboard) throw new ParamsError(`stage ${stage}: ${dashboard}`);
   const oversized = policyProblems(out, jobs);
   if (oversized.length) throw new ParamsError(`stage ${stage}: ${oversized.join('; ')}`);
   return out;
