@@ -128,6 +128,19 @@ describe('status on a stage', () => {
     expect(runs.err.join('')).toBe('stepcron: state machine stepcron-prod-ok: not found (StateMachineDoesNotExist): is the stage deployed in this region and account, and the name right?\n');
   });
 
+  it('ends with the console page of the dashboard the stage deploys, in the region it looks at', async () => {
+    scheduler.on(GetScheduleCommand).resolves(schedule('ENABLED', 'ok: hourly sync'));
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    const { io: out, out: stdout } = io();
+
+    await commands.status(ops(), [job!], { json: false, last: 20 }, out);
+
+    const deployed = stageTemplate([job!], toStageParams('prod', { subnets: 'subnet-0a1b2c3d' })).Resources.Dashboard as { Properties: { DashboardName: string } };
+    expect(stdout.join('').trimEnd().split('\n').pop())
+      .toBe(`dashboard: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${deployed.Properties.DashboardName}`);
+    expect(deployed.Properties.DashboardName).toBe('stepcron-prod');
+  });
+
   it('next times come from the deployed schedule; a catalog changed since the deploy is pointed out', async () => {
     scheduler.on(GetScheduleCommand).resolves({ ...schedule('ENABLED', 'ok: hourly sync'), ScheduleExpression: 'cron(30 6 * * ? *)', ScheduleExpressionTimezone: 'UTC' });
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });

@@ -16,6 +16,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Job } from '../../workflows/catalog';
 import { JOB_CONTAINER } from '../../workflows/compile';
+import { dashboardUrl } from '../../workflows/dashboard';
 import { claimsTable, jobsLogGroup, stateMachineName } from '../../workflows/resources';
 import { claimKeys, dynamoClaims } from '../../handlers/lib/precheck';
 import { priceRun, usageFromHistory } from '../../workflows/cost';
@@ -128,6 +129,8 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
     where: `stage ${stage} on AWS${options.region ? ` ${options.region}` : ''}`,
     stage,
     who: async () => (await whoami()).arn,
+    // The dashboard every deploy of the stage makes (workflows/dashboard.ts), in the region the commands look at.
+    dashboard: async () => dashboardUrl(stage, (await whoami()).region),
     async schedule(job): Promise<ScheduleState> {
       const found = await findSchedule(job);
       if (!found) return { enabled: false, missing: `no schedule on stage ${stage}: not deployed` };

@@ -117,6 +117,8 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     if (r.catalog) io.out(`${r.job}: the catalog says ${r.catalog.schedule} ${r.catalog.timezone}, not yet deployed\n`);
   }
   for (const r of rows) if (r.off) io.out(`${r.job}: ${r.off}\n`);
+  // Where the stage's runs and alarms are drawn (the table is this moment; the dashboard the last day).
+  if (ops.dashboard) io.out(`dashboard: ${await ops.dashboard()}\n`);
   return 0;
 }
 

@@ -103,6 +103,8 @@ export interface OpsPort {
    */
   logs(job: Job, execution: string | undefined, options: { follow: boolean; last?: number; write: (line: LogLine) => void }): Promise<{ execution: string }>;
   redrive(job: Job, execution: string): Promise<Started>;
+  /** The stage's CloudWatch dashboard, its console page (a stage only: locally there is none). */
+  dashboard?(): Promise<string>;
 }
 
 /** A request AWS (or the store) refuses, or cannot be made: exit 1 with this one line, never a stack trace. */
