@@ -72,6 +72,17 @@ describe('the stage dashboard at 1,000 jobs', () => {
   });
 });
 
+describe('the stage dashboard of every job shape', () => {
+  it('lists every alarm, the deadline alarms and the buffer jobs\' lost-runs alarm included', () => {
+    const { template, body } = deployed(parseCatalog(shapesCatalog(), { stage: 'dev' }), 'dev');
+    const alarmNames = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => (r.Properties as { AlarmName: string }).AlarmName);
+    const listed = body.widgets.filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms as string[]);
+    expect(alarmNames).toEqual(expect.arrayContaining(['stepcron-dev-lost-buffered-runs', expect.stringMatching(/-no-success$/)]));
+    expect(listed.map((a) => a.replace('arn:aws:cloudwatch:eu-west-1:123456789012:alarm:', '')).sort()).toEqual(alarmNames.sort());
+  });
+});
+
 describe('dashboard text through Fn::Sub', () => {
   it('keeps CloudWatch\'s own ${...} (dynamic labels) as text: written ${!SUM}, deployed ${SUM}', () => {
     const { sub, body } = deployed(parseCatalog(shapesCatalog(), { stage: 'dev' }), 'dev');
