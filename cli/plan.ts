@@ -11,8 +11,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Job, logicalId, oneLine, parseCatalog, scheduledOnStage } from '../workflows/catalog';
 import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
+import { localTime } from '../workflows/times';
 import { UsageError } from './errors';
-import { localTime } from './ops/describe';
 import { readStageParams, stageCatalog } from './stage';
 
 /**
