@@ -244,7 +244,7 @@ describe('planRedrive: where a stored run resumes', () => {
   });
 
   it.each([
-    ['a run that ended more than 14 days ago', { ...run, stoppedAt: '2026-11-10T00:00:00Z' }, [entered('RunTask', {})], /more than 14 days ago/],
+    ['a run that ended more than 14 days ago', { ...run, stoppedAt: '2026-11-10T00:00:00Z' }, [entered('RunTask', {})], /ended on 2026-11-10 00:00 UTC \(22 d ago\), more than 14 days ago/],
     ['a RUNNING run', { ...run, status: 'RUNNING' }, [], /it is RUNNING; only a FAILED, TIMED_OUT or ABORTED run can be redriven \(wait for it to end\)/],
     ['a fan-out stopped in its Map (AWS reruns only the unfinished items)', run, [entered('FanOut', { items: [1, 2] })], /stopped in its fan-out \(FanOut\): Step Functions would rerun only the items that did not finish/],
     ['an input the store kept only in part', run, [entered('RunTask', { cutBytes: 9000, head: '{' })], /whose input \(9000 bytes\) the local store kept only in part/],
