@@ -219,7 +219,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     });
 
   common(program.command('next').argument('<job-or-expression>', "a job name, or 'cron(...)', 'rate(...)', 'at(...)'")
-    .description('print the next fire times, one per line, on the clock of the zone (the job\'s, --tz, or UTC) with its abbreviation and offset')
+    .description('print the next fire times, one per line, on the clock of the zone (the job\'s, --tz, or UTC), labelled with its abbreviation (or UTC offset)')
     .option('--tz <zone>', 'IANA time zone (default: the job\'s, or UTC)')
     .option('--from <time>', 'ISO time to count from (default: now)')
     .option('-n, --count <n>', 'how many times', '5')
