@@ -137,7 +137,7 @@ describe('status on a stage', () => {
 
     const [, row, note] = stdout.join('').split('\n');
     expect(row!.split('\t').slice(0, 4)).toEqual(['ok', 'enabled', 'cron(30 6 * * ? *) UTC',
-      '2026-11-26 06:30 UTC (in 19 h), 2026-11-27 06:30 UTC (in 43 h), 2026-11-28 06:30 UTC (in 3 d)']);
+      '2026-11-26 06:30 UTC (in 19 h), 2026-11-27 06:30 UTC, 2026-11-28 06:30 UTC']);
     expect(note).toBe('ok: the catalog says cron(0 * * * ? *) Europe/Berlin, not yet deployed');
   });
 });

@@ -108,7 +108,8 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
   // Each row on its own job's clock, labelled with its zone: rows of jobs in different zones never read alike.
   const short = (iso: string, zone: string) => localIso(iso, zone, now);
   io.out(table(io.tty, ['JOB', 'STATE', 'SCHEDULE', 'NEXT', 'LAST RUN', `SUCCESS (last ${o.last})`, 'COST/RUN', 'MONTHLY'], rows.map((r) => [
-    r.job, r.state, `${r.schedule} ${r.timezone}`, r.next.map((t) => short(t, r.timezone)).join(', ') || '-',
+    // How far off only for the first next time: the column stays readable.
+    r.job, r.state, `${r.schedule} ${r.timezone}`, r.next.map((t, i) => (i === 0 ? short(t, r.timezone) : localIso(t, r.timezone))).join(', ') || '-',
     r.lastRun ? `${r.lastRun.status} ${short(r.lastRun.startedAt, r.timezone)}${r.lastRun.durationMs !== undefined ? ` ${seconds(r.lastRun.durationMs)}` : ''}${r.lastRun.exitCode !== undefined && r.lastRun.exitCode !== null ? ` exit ${r.lastRun.exitCode}` : ''}` : '-',
     r.successRate.percent === null ? '-' : `${r.successRate.percent}% (${r.successRate.succeeded}/${r.successRate.finished})`,
     r.costPerRun === undefined ? '-' : `$${r.costPerRun.toFixed(6)}`,
