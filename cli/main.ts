@@ -219,11 +219,12 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     });
 
   common(program.command('next').argument('<job-or-expression>', "a job name, or 'cron(...)', 'rate(...)', 'at(...)'")
-    .description('print the next fire times, one ISO-8601 UTC timestamp per line')
+    .description('print the next fire times, one per line, on the clock of the zone (the job\'s, --tz, or UTC), labelled with its abbreviation (or UTC offset)')
     .option('--tz <zone>', 'IANA time zone (default: the job\'s, or UTC)')
     .option('--from <time>', 'ISO time to count from (default: now)')
-    .option('-n, --count <n>', 'how many times', '5'))
-    .action(async (what: string, o: Common & { tz?: string; from?: string; count: string }) => {
+    .option('-n, --count <n>', 'how many times', '5')
+    .option('--json', 'print the times as one JSON array of ISO-8601 UTC strings', false))
+    .action(async (what: string, o: Common & { tz?: string; from?: string; count: string; json: boolean }) => {
       // A job name is one word; anything else is an expression (a crontab line gets its AWS form in the message).
       const isExpression = /^(cron|rate|at)\(/.test(what.trim()) || !/^[a-z][a-z0-9-]*$/.test(what);
       const job = isExpression ? undefined : (await catalog()).findJob(await jobsOf(o), what, o.catalog);
@@ -244,7 +245,10 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const times = nextFireTimes(schedule, { timezone: deployed.timezone, from, count });
       const note = startsAtDeployNote(written, job?.name);
       if (note) process.stderr.write(`stepcron: note: ${note}; the times below count from ${o.from ? '--from' : 'now'}\n`);
-      process.stdout.write(times.map((t) => `${t.toISOString()}\n`).join(''));
+      if (o.json) return void process.stdout.write(`${JSON.stringify(times.map((t) => t.toISOString()))}\n`);
+      // How far off only when counting from now: from a --from the times speak for themselves.
+      const { localTime } = await import('../workflows/times');
+      process.stdout.write(times.map((t) => `${localTime(t, asked, o.from ? undefined : from)}\n`).join(''));
     });
 
   common(program.command('schedule')
@@ -276,7 +280,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const paused = history().paused(o.stage);
       for (const j of named) {
         const p = paused.get(j.name);
-        if (p) process.stderr.write(`stepcron: ${j.name} is paused (by ${p.by} at ${p.at}: ${p.note}): not scheduled; stepcron resume ${j.name} to schedule it\n`);
+        if (p) process.stderr.write(`stepcron: ${j.name} is paused (by ${p.by} since ${(await import('../workflows/times')).localIso(p.at, j.timezone)}: ${p.note}): not scheduled; stepcron resume ${j.name} to schedule it\n`);
       }
       const jobs = named.filter((j) => !paused.has(j.name));
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
@@ -304,13 +308,19 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       if (job !== undefined && rows.length === 0) await knownJob(o, job);
       if (o.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
       if (rows.length === 0) return void process.stdout.write(`no local runs${job ? ` of ${job}` : ''} yet: try \`npx stepcron run ${job ?? '<job>'}\`\n`);
+      // Each run on its own job's clock, labelled (a job the catalog no longer has, or a catalog that does not load: UTC).
+      const zones = new Map((await jobsOf(o).catch(() => [] as Job[])).map((j) => [j.name, j.timezone]));
+      const { localIso } = await import('../workflows/times');
+      const now = new Date();
+      const started = rows.map((r) => localIso(r.startedAt, zones.get(r.job) ?? 'UTC', now));
+      const width = Math.max(24, ...started.map((t) => t.length));
       // The local store keeps every stage's runs together: each row says its stage.
-      process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(24)} ${'DURATION'.padEnd(9)} STAGE\n`);
-      for (const r of rows) {
+      process.stdout.write(`${'STATUS'.padEnd(10)} ${'JOB'.padEnd(18)} ${'EXECUTION'.padEnd(24)} ${'STARTED'.padEnd(width)} ${'DURATION'.padEnd(9)} STAGE\n`);
+      for (const [i, r] of rows.entries()) {
         const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(1)}s`;
         // A recovered run says why it ended (its stepcron process died) after its row.
         const why = r.reason ? `  ${r.reason}` : '';
-        process.stdout.write(`${r.status.padEnd(10)} ${r.job.padEnd(18)} ${r.execution.padEnd(24)} ${r.startedAt.padEnd(24)} ${duration.padEnd(9)} ${r.stage}${why}\n`);
+        process.stdout.write(`${r.status.padEnd(10)} ${r.job.padEnd(18)} ${r.execution.padEnd(24)} ${started[i]!.padEnd(width)} ${duration.padEnd(9)} ${r.stage}${why}\n`);
       }
     });
 

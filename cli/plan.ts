@@ -11,8 +11,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Job, logicalId, oneLine, parseCatalog, scheduledOnStage } from '../workflows/catalog';
 import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
+import { localTime } from '../workflows/times';
 import { UsageError } from './errors';
-import { localTime } from './ops/describe';
 import { readStageParams, stageCatalog } from './stage';
 
 /**
@@ -72,7 +72,8 @@ const next3 = (schedule: string, zone: string, now: Date) => {
 /** The settings a job's resources depend on, by the suffix of their logical id: a difference elsewhere is "other". */
 const EXPLAINS: Record<string, string[]> = {
   TaskDefinition: ['image', 'command', 'cpu/memory', 'environment', 'IAM'],
-  StateMachine: ['image', 'command', 'cpu/memory', 'capacity', 'timeout/retries', 'concurrency', 'notify', 'alerts', 'fan-out', 'input', 'environment', 'description'],
+  // The time zone too: the notify states send it, so the notification shows the start on the job's clock.
+  StateMachine: ['image', 'command', 'cpu/memory', 'capacity', 'timeout/retries', 'concurrency', 'notify', 'alerts', 'fan-out', 'input', 'environment', 'description', 'time zone'],
   Schedule: ['schedule', 'time zone', 'enabled', 'description'],
   Alarm: ['concurrency', 'alerts'],
   DeadlineAlarm: ['alerts', 'enabled', 'schedule', 'time zone'],

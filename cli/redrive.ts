@@ -2,19 +2,20 @@
 // execution, at the states it entered and never left; states that finished are not run again. Shared by the stage
 // (cli/ops/aws.ts, which asks AWS) and the local store (a redrive planned here from the run's stored events).
 import type { Job } from '../workflows/catalog';
+import { localTime } from '../workflows/times';
 
 /** RedriveExecution's window: executions that ended in the last 14 days. */
 const REDRIVE_DAYS = 14;
 /** Terminal statuses a run can be redriven from. */
 const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
-/** Why AWS would refuse a run of this status that stopped then, or undefined if it would not. */
-export function statusRefusal(status: string, stopDate: Date | undefined, now = new Date()): string | undefined {
+/** Why AWS would refuse a run of this status that stopped then, or undefined if it would not; times in `zone`. */
+export function statusRefusal(status: string, stopDate: Date | undefined, now = new Date(), zone = 'UTC'): string | undefined {
   if (!REDRIVABLE.has(status)) {
     return `it is ${status}; only a FAILED, TIMED_OUT or ABORTED run can be redriven${status === 'RUNNING' ? ' (wait for it to end)' : ''}`;
   }
   if (stopDate && now.getTime() - stopDate.getTime() > REDRIVE_DAYS * 86_400_000) {
-    return `it ended on ${stopDate.toISOString()}, more than ${REDRIVE_DAYS} days ago (Step Functions redrives runs that ended in the last ${REDRIVE_DAYS} days); start a new run instead`;
+    return `it ended on ${localTime(stopDate, zone, now)}, more than ${REDRIVE_DAYS} days ago (Step Functions redrives runs that ended in the last ${REDRIVE_DAYS} days); start a new run instead`;
   }
   return undefined;
 }
@@ -47,7 +48,7 @@ interface StoredEvent { type?: string; index?: number; state?: { name?: string; 
  */
 export function planRedrive(job: Job, run: { execution: string; status: string; stoppedAt?: string; error?: string },
   events: unknown[], states: Record<string, { Type: string }>, now = new Date(), unstored?: { events?: number; why?: string }): RedrivePlan | string {
-  const refused = statusRefusal(run.status, run.stoppedAt === undefined ? undefined : new Date(run.stoppedAt), now);
+  const refused = statusRefusal(run.status, run.stoppedAt === undefined ? undefined : new Date(run.stoppedAt), now, job.timezone);
   if (refused) return `redrive: ${run.execution} cannot be redriven: ${refused}`;
   // Events missing from the middle or the end: where the run stopped is not known, and resuming at the last state
   // stored could rerun a state that finished.

@@ -5,6 +5,7 @@
 // any other rate(...) at the scheduler's start, as AWS runs it when the deploy creates the schedule, then every period.
 import type { Job } from '../workflows/catalog';
 import { deployedSchedule, nextFireTimes, parseSchedule, startsAtDeployNote } from '../workflows/schedule';
+import { localTime } from '../workflows/times';
 import { stateMachineName } from '../workflows/resources';
 import type { EcsBackend } from './backends/types';
 import { UsageError } from './errors';
@@ -67,7 +68,7 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   };
 
   const fire = (job: Job, scheduledTime: Date) => {
-    out(`${stamp(now())} ${job.name}: start (scheduled ${scheduledTime.toISOString()})\n`);
+    out(`${stamp(now())} ${job.name}: start (scheduled ${localTime(scheduledTime, job.timezone)})\n`);
     const prefix = (t: string) => t.split('\n').filter(Boolean).map((l) => `  ${job.name} | ${l}\n`).join('');
     const run = runLocal({
       job, stage: options.stage, backend: options.backend, history: options.history, signal: stop.signal,
@@ -101,7 +102,7 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
       if (stop.signal.aborted) return;
       if (now().getTime() < due) return watchDeadline(job, since);
       missed.add(job.name);
-      out(`${stamp(now())} ${job.name}: MISSED DEADLINE: no run has succeeded since ${stamp(since)} ` +
+      out(`${stamp(now())} ${job.name}: MISSED DEADLINE: no run has succeeded since ${localTime(since, job.timezone, now())} ` +
         `(successDeadlineMinutes ${minutes}); on AWS the alarm ${stateMachineName(job, options.stage)}-no-success goes off\n`);
     }, Math.min(Math.max(0, due - now().getTime()), 2 ** 31 - 1));
     deadlines.set(job.name, timer);
@@ -118,14 +119,14 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
     const as = deployed.expression === job.schedule ? '' : ` (on the clock: deploys as ${deployed.expression} ${deployed.timezone})`;
     if (deployed.startsAtDeploy) {
       // As on AWS: the first run when the schedule is created (here: now), then every period from there.
-      out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${start.toISOString()} (now)\n`);
+      out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${localTime(start, job.timezone)} (now)\n`);
       out(`${stamp(start)} ${startsAtDeployNote(job.schedule, job.name)}\n`);
       fire(job, start);
       arm(job, start);
       continue;
     }
     const [next] = nextFireTimes(parseSchedule(deployed.expression), { timezone: job.timezone, from: start, count: 1 });
-    out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? next.toISOString() : 'never'}${as}\n`);
+    out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? localTime(next, job.timezone, start) : 'never'}${as}\n`);
     arm(job, start);
   }
   out(`scheduling ${options.jobs.length} job(s)${options.forMs ? ` for ${seconds(options.forMs)}` : ''}; Ctrl-C stops\n`);
@@ -150,6 +151,7 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   return failures ? 1 : 0;
 }
 
+/** The scheduler's own log clock, in UTC (its lines mix jobs of every zone); the times of a job are on its own clock. */
 function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z');
 }

@@ -12,6 +12,7 @@ import { stackIndex } from '../workflows/stacks';
 import { parseCatalog } from '../workflows/catalog';
 import { stageTemplate, toStageParams } from '../workflows/resources';
 import { nextFireTimes } from '../workflows/schedule';
+import { localTime } from '../workflows/times';
 
 const root = join(__dirname, '..');
 const BIN = join(root, 'bin', 'stepcron.cjs');
@@ -448,6 +449,27 @@ describe('stepcron history', () => {
     expect(one.code).toBe(0);
     expect(rows(one)).toEqual([['FAILED', 'fails', runs[1]!.execution]]);
   }, 30_000);
+
+  it('shows each run on its own job\'s clock, labelled with its zone (rows of jobs in different zones never read alike)', async () => {
+    // Prepare: one run of a Berlin job and one of a Kolkata job (no abbreviation in Intl: its offset)
+    const { dir, catalog } = workspace(catalogOf({
+      berlin: { command: 'true', fields: ['timezone: Europe/Berlin'] },
+      kolkata: { command: 'true', fields: ['timezone: Asia/Kolkata'] },
+    }));
+    const runs = [summaryOf(await stepcron(['run', 'berlin', ...catalog, '--json'], { cwd: dir, timeoutMs: 15_000 })),
+      summaryOf(await stepcron(['run', 'kolkata', ...catalog, '--json'], { cwd: dir, timeoutMs: 15_000 }))];
+    // Act
+    const [text, json] = await Promise.all([stepcron(['history', ...catalog], { cwd: dir, timeoutMs: 15_000 }), stepcron(['history', '--json', ...catalog], { cwd: dir, timeoutMs: 15_000 })]);
+    // Assess: the STARTED column in each job's zone, how long ago; --json keeps the ISO UTC instant
+    const started = JSON.parse(json.stdout) as Array<{ job: string; startedAt: string }>;
+    const at = (job: string) => new Date(started.find((r) => r.job === job)!.startedAt);
+    expect(started.map((r) => r.startedAt)).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), expect.stringMatching(/Z$/)]);
+    const line = (job: string) => text.stdout.split('\n').find((l) => l.includes(` ${job} `)) ?? '';
+    expect(line('berlin')).toContain(`${localTime(at('berlin'), 'Europe/Berlin')} (`);
+    expect(line('berlin')).toMatch(/ \d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+ s ago\) /);
+    expect(line('kolkata')).toMatch(/ \d{4}-\d\d-\d\d \d\d:\d\d UTC\+05:30 \(\d+ s ago\) /);
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  }, 30_000);
 });
 
 describe('stepcron next', () => {
@@ -480,10 +502,10 @@ describe('stepcron next', () => {
     // Prepare
     const dir = tempDir();
     // Act
-    const result = await stepcron(['next', ...args], { cwd: dir, timeoutMs: 15_000 });
-    // Assess
-    expect({ code: result.code, lines: result.stdout.trimEnd().split('\n'), stderr: result.stderr })
-      .toEqual({ code: 0, lines: expected, stderr: '' });
+    const result = await stepcron(['next', ...args, '--json'], { cwd: dir, timeoutMs: 15_000 });
+    // Assess: --json keeps the ISO UTC instants
+    expect({ code: result.code, times: JSON.parse(result.stdout), stderr: result.stderr })
+      .toEqual({ code: 0, times: expected, stderr: '' });
   }, 20_000);
 
   it('gives a rate\'s deployed times: an aligned one on the clock (as its cron), another from deploy, saying so', async () => {
@@ -494,10 +516,10 @@ describe('stepcron next', () => {
     const unaligned = await stepcron(['next', 'rate(7 minutes)', '--from', '2026-01-01T00:07:00Z', '-n', '2'], { cwd: dir, timeoutMs: 15_000 });
     // Assess
     expect({ code: aligned.code, stdout: aligned.stdout, stderr: aligned.stderr }).toEqual({
-      code: 0, stdout: '2026-01-01T00:15:00.000Z\n2026-01-01T00:30:00.000Z\n',
+      code: 0, stdout: '2026-01-01 00:15 UTC\n2026-01-01 00:30 UTC\n',
       stderr: '',
     });
-    expect({ code: unaligned.code, stdout: unaligned.stdout }).toEqual({ code: 0, stdout: '2026-01-01T00:14:00.000Z\n2026-01-01T00:21:00.000Z\n' });
+    expect({ code: unaligned.code, stdout: unaligned.stdout }).toEqual({ code: 0, stdout: '2026-01-01 00:14 UTC\n2026-01-01 00:21 UTC\n' });
     expect(unaligned.stderr).toBe('stepcron: note: rate(7 minutes) is not aligned to the clock: on AWS its first run is when the deploy creates ' +
       'the schedule (and again whenever a deploy recreates it), then every 7 minutes from there; for fixed times use cron(0/6 * * * ? *) ' +
       '(every 6 minutes on the clock); the times below count from --from\n');
@@ -510,11 +532,28 @@ describe('stepcron next', () => {
     const deployed = stageTemplate(jobs, toStageParams('dev', { subnets: 'subnet-0a1b2c3d4e5f60001' })).Resources.Every2hSchedule as { Properties: Record<string, string> };
     const from = new Date('2026-10-24T20:30:00Z');
     // Act
-    const result = await stepcron(['next', 'every2h', '--from', from.toISOString(), '-n', '6', ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    const result = await stepcron(['next', 'every2h', '--from', from.toISOString(), '-n', '6', '--json', ...catalog], { cwd: dir, timeoutMs: 15_000 });
     // Assess: the times of the template's own expression and zone
     const expected = nextFireTimes(deployed.Properties.ScheduleExpression!, { from, count: 6, timezone: deployed.Properties.ScheduleExpressionTimezone });
     expect(deployed.Properties.ScheduleExpression).toBe('cron(0 0/2 * * ? *)');
-    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 0, stdout: expected.map((t) => `${t.toISOString()}\n`).join('') });
+    expect({ code: result.code, times: JSON.parse(result.stdout) }).toEqual({ code: 0, times: expected.map((t) => t.toISOString()) });
+  }, 20_000);
+
+  it('prints times people read: the job\'s own clock with its zone\'s abbreviation (or offset), --tz\'s for an expression', async () => {
+    // Prepare: a 02:30 Berlin job (01:30 UTC in winter), and Sydney's DST end night (02:30 happens twice on 5 Apr 2026)
+    const { dir, catalog } = workspace(catalogOf({ backup: { command: 'true', fields: ['timezone: Europe/Berlin'] } }).replace('rate(1 hour)', 'cron(30 2 * * ? *)'));
+    // Act
+    const job = await stepcron(['next', 'backup', '--from', '2026-12-07T18:00:00Z', '-n', '2', ...catalog], { cwd: dir, timeoutMs: 15_000 });
+    const sydney = await stepcron(['next', 'cron(30 2 * * ? *)', '--tz', 'Australia/Sydney', '--from', '2026-04-03T12:00:00Z', '-n', '3'], { cwd: dir, timeoutMs: 15_000 });
+    const kolkata = await stepcron(['next', 'cron(0 9 * * ? *)', '--tz', 'Asia/Kolkata', '--from', '2026-12-07T00:00:00Z', '-n', '1'], { cwd: dir, timeoutMs: 15_000 });
+    const fromNow = await stepcron(['next', 'rate(1 minute)', '-n', '1'], { cwd: dir, timeoutMs: 15_000 });
+    // Assess: never the bare UTC instant (2026-12-08T01:30:00.000Z) for a Berlin job
+    expect({ code: job.code, stdout: job.stdout }).toEqual({ code: 0, stdout: '2026-12-08 02:30 CET\n2026-12-09 02:30 CET\n' });
+    // AWS fires the repeated 02:30 once, at its first (daylight) occurrence; the label says which one.
+    expect(sydney.stdout).toBe('2026-04-04 02:30 AEDT\n2026-04-05 02:30 AEDT\n2026-04-06 02:30 AEST\n');
+    expect(kolkata.stdout).toBe('2026-12-07 09:00 UTC+05:30\n');
+    // Counting from now, how far off too.
+    expect(fromNow.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in \d+ s\)\n$/);
   }, 20_000);
 });
 
@@ -747,7 +786,8 @@ describe('stepcron schedule', () => {
     const result = await stepcron(['schedule', '--for', '5s', ...catalog], { cwd: dir, timeoutMs: 20_000 });
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`once: start (scheduled ${at.toISOString()})`);
+    // The scheduled time as people read it (the job's zone, here UTC); the run's input keeps the ISO instant.
+    expect(result.stdout).toContain(`once: start (scheduled ${localTime(at, 'UTC')})`);
     expect(result.stdout).toContain(`fired for ${at.toISOString()}`);
     expect(result.stdout).toMatch(/once: SUCCEEDED in /);
     expect(runRecords(dir, 'once').map((r) => r.status)).toEqual(['SUCCEEDED']);
@@ -769,9 +809,9 @@ describe('stepcron schedule', () => {
     expect({ code: forResult.code, signal: forResult.signal }).toEqual({ code: 0, signal: null });
     const lines = forResult.stdout.trimEnd().split('\n');
     // rate(1 day) fires on the clock, as the cron(...) it deploys as: at the next midnight (UTC here), not a day from now.
-    const next = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: rate\(1 day\) UTC, next (\S+) \(on the clock: deploys as cron\(0 0 \* \* \? \*\) UTC\)$/.exec(lines[0] ?? '');
+    const next = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: rate\(1 day\) UTC, next (\d{4}-\d\d-\d\d) 00:00 UTC \(in \d+ (min|h)\) \(on the clock: deploys as cron\(0 0 \* \* \? \*\) UTC\)$/.exec(lines[0] ?? '');
     expect(next).not.toBeNull();
-    expect([due, midnight()]).toContain(Date.parse(next![1]!));
+    expect([due, midnight()]).toContain(Date.parse(`${next![1]}T00:00:00Z`));
     expect(lines.slice(1)).toEqual(['scheduling 1 job(s) for 3.00s; Ctrl-C stops', 'scheduler stopped']);
     expect(forResult.ms).toBeGreaterThanOrEqual(3000);
     expectNoStackTrace(forResult);
@@ -791,10 +831,10 @@ describe('stepcron schedule', () => {
     const result = await stepcron(['schedule', '--for', '3s', ...catalog], { cwd: dir, timeoutMs: 20_000 });
     // Assess: one run, at once; the next a period later; the note as validate words it
     expect(result.code).toBe(0);
-    const started = /odd: rate\(7 minutes\) UTC, next (\S+) \(now\)/.exec(result.stdout);
+    const started = /odd: rate\(7 minutes\) UTC, next (\d{4}-\d\d-\d\d \d\d:\d\d) UTC \(now\)/.exec(result.stdout);
     expect(started).not.toBeNull();
-    expect(Date.parse(started![1]!)).toBeGreaterThanOrEqual(before - 1000);
-    expect(result.stdout).toContain(`odd: start (scheduled ${started![1]})`);
+    expect(Date.parse(`${started![1]!.replace(' ', 'T')}:00Z`)).toBeGreaterThanOrEqual(Math.floor((before - 1000) / 60_000) * 60_000);
+    expect(result.stdout).toContain(`odd: start (scheduled ${started![1]} UTC)`);
     expect(result.stdout).toContain('odd: rate(7 minutes) is not aligned to the clock: on AWS its first run is when the deploy creates the schedule');
     expect(result.stdout).toMatch(/odd: SUCCEEDED in /);
     expect(runRecords(dir, 'odd').map((r) => r.status)).toEqual(['SUCCEEDED']);

@@ -14,7 +14,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsOps } from '../cli/ops/aws';
 import { guarded } from '../cli/ops/commands';
-import { causeText, type Description, describe as describeJob, localTime, TAIL_LINES } from '../cli/ops/describe';
+import { causeText, type Description, describe as describeJob, TAIL_LINES } from '../cli/ops/describe';
 import type { OpsPort } from '../cli/ops/types';
 import { parseCatalog } from '../workflows/catalog';
 import { startCli } from './support/cli';
@@ -185,17 +185,7 @@ describe('stepcron describe, locally (a store seeded by real runs)', () => {
   });
 });
 
-describe('times people read', () => {
-  it('the job\'s own clock with its zone\'s abbreviation, or its UTC offset where no name exists, and how far off', () => {
-    const now = new Date('2026-12-07T18:30:00Z');
-
-    expect(localTime(new Date('2026-12-08T01:30:00Z'), 'Europe/Berlin', now)).toBe('2026-12-08 02:30 CET (in 7 h)');
-    expect(localTime(new Date('2026-07-08T00:30:00Z'), 'Europe/Berlin', new Date('2026-07-07T22:17:00Z'))).toBe('2026-07-08 02:30 CEST (in 2 h)');
-    expect(localTime(new Date('2026-12-07T18:17:00Z'), 'America/New_York', now)).toBe('2026-12-07 13:17 EST (13 min ago)');
-    expect(localTime(new Date('2026-12-10T00:00:00Z'), 'Asia/Kathmandu', now)).toBe('2026-12-10 05:45 UTC+05:45 (in 2 d)');
-    expect(localTime(new Date('2026-12-07T18:30:20Z'), 'UTC', now)).toBe('2026-12-07 18:30 UTC (in 20 s)');
-  });
-
+describe('causes', () => {
   it('a failure\'s cause: the ECS task\'s stop code, reason and the job container\'s exit, or the text on one line', () => {
     const task = JSON.stringify({ StopCode: 'SpotInterruption', StoppedReason: 'Your Spot Task was interrupted.', Containers: [{ Name: 'sidecar', ExitCode: 0 }, { Name: 'job', ExitCode: 137 }] });
 

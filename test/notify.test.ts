@@ -39,12 +39,28 @@ describe('formatNotification', () => {
       'Job: nightly-report',
       'Stage: dev',
       'Status: SUCCEEDED',
+      // The sample's 01:30 UTC start on the job's (Europe/Berlin) clock.
+      'Started: 2026-11-24 02:30 CET',
       'Duration: 4m 12s',
       'Attempts: 1',
       `Execution: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${NIGHTLY_EXECUTION}`,
       'Logs: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/' +
         `$252Fstepcron$252Fdev$252Fjobs/log-events/nightly-report$252Fjob$252F${NIGHTLY_TASK_ID}`,
     ]);
+  });
+
+  it('the start on the job\'s own clock, labelled with its zone (DST included); UTC without a zone or with one Intl does not know', () => {
+    // Prepare: the same run of a job in several zones (the definition sends the catalog's timezone as a literal)
+    const success = event('notify-success');
+    const started = (extra: Partial<typeof success>) =>
+      lines(formatNotification({ ...success, ...extra }, at(success)).message).find((l) => l.startsWith('Started: '));
+    const { timezone: _zone, ...noZone } = success;
+    // Act / Assess
+    expect(started({ timezone: 'Australia/Sydney' })).toBe('Started: 2026-11-24 12:30 AEDT');
+    expect(started({ timezone: 'Asia/Kolkata' })).toBe('Started: 2026-11-24 07:00 UTC+05:30');
+    expect(started({ timezone: 'Europe/Berlin', startTime: '2026-07-24T00:30:00.000Z' })).toBe('Started: 2026-07-24 02:30 CEST');
+    expect(lines(formatNotification(noZone, at(success)).message)).toContain('Started: 2026-11-24 01:30 UTC');
+    expect(started({ timezone: 'Mars/Olympus_Mons' })).toBe('Started: 2026-11-24 01:30 UTC');
   });
 
   it('success after a sidecar failed the task: shows the exit code of the job container', () => {

@@ -149,7 +149,8 @@ describe('status on a stage', () => {
     await commands.status(ops(), [job!], { json: false, last: 20 }, out);
 
     const [, row, note] = stdout.join('').split('\n');
-    expect(row!.split('\t').slice(0, 4)).toEqual(['ok', 'enabled', 'cron(30 6 * * ? *) UTC', '11-26 06:30, 11-27 06:30, 11-28 06:30']);
+    expect(row!.split('\t').slice(0, 4)).toEqual(['ok', 'enabled', 'cron(30 6 * * ? *) UTC',
+      '2026-11-26 06:30 UTC (in 19 h), 2026-11-27 06:30 UTC, 2026-11-28 06:30 UTC']);
     expect(note).toBe('ok: the catalog says cron(0 * * * ? *) Europe/Berlin, not yet deployed');
   });
 });
@@ -235,7 +236,7 @@ describe('pause / resume on a stage', () => {
     expect(readPause(paused)!.note.length).toBeGreaterThan(300);
     const input = scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ State: 'ENABLED', Description: 'ok: hourly sync', ScheduleExpressionTimezone: 'Europe/Berlin' });
-    expect(stdout.join('')).toMatch(/^resumed ok on prod \(stage prod on AWS\); it was paused by bob at 2026-11-25T12:00:00.000Z: x+\.\.\.\n$/);
+    expect(stdout.join('')).toMatch(/^resumed ok on prod \(stage prod on AWS\); it was paused by bob since 2026-11-25 13:00 CET \(in 0 s\): x+\.\.\.\n$/);
   });
 
   it.each([0, 1, 100, SCHEDULE_DESCRIPTION_MAX, 300])('pause then resume gives a %i-character description back exactly; only the note is shortened, and pause says so', async (length) => {
@@ -542,7 +543,7 @@ describe('sls deploy and paused jobs (cli/ops/deploy-guard.cjs)', () => {
     const { guard } = plugin();
 
     await expect(guard.hooks['before:deploy:deploy']()).rejects.toThrow(
-      /^stage prod has paused jobs; a deploy that changes their schedules would enable them again:\n {2}- ok: paused by bob at 2026-11-24T09:00:00.000Z: upstream API down\nresume them first .* or deploy with --param="pausedJobs=keep"/);
+      /^stage prod has paused jobs; a deploy that changes their schedules would enable them again:\n {2}- ok: paused by bob since 2026-11-24 10:00 CET \(\d+ d ago\): upstream API down\nresume them first .* or deploy with --param="pausedJobs=keep"/);
     expect(scheduler.commandCalls(ListSchedulesCommand)[0]!.args[0].input).toMatchObject({ State: 'DISABLED' });
   });
 

@@ -96,6 +96,12 @@ describe('stepcron start / status / runs, locally', () => {
     const lines = result.stdout.trim().split('\n').map((l) => l.split('\t'));
     expect(lines[0]).toEqual(['JOB', 'STATE', 'SCHEDULE', 'NEXT', 'LAST RUN', 'SUCCESS (last 20)', 'COST/RUN', 'MONTHLY']);
     expect(lines.slice(1).map((l) => [l[0], l[1], l[5]])).toEqual([['ok', 'enabled', '100% (1/1)'], ['bad', 'enabled', '0% (0/1)'], ['slow', 'enabled', '-']]);
+    // Times people read: the Berlin job's next times and last run on its own clock, each labelled with its zone and
+    // how far off (the --json rows keep ISO UTC).
+    const ok = lines[1]!;
+    expect(ok[3]!.split(', ')).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:00 CES?T \(in \d+ min\)$/),
+      ...[1, 2].map(() => expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:00 CES?T$/))]);
+    expect(ok[4]).toMatch(/^SUCCEEDED \d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+ (s|min) ago\) [\d.]+s exit 0$/);
   });
 
   it('status --stage prod shows prod\'s runs only: none of those made on dev (the default stage)', async () => {
@@ -118,6 +124,7 @@ describe('stepcron start / status / runs, locally', () => {
     const none = await stepcron(dir, 'runs', 'bad', '--status', 'SUCCEEDED');
     const future = await stepcron(dir, 'runs', 'bad', '--since', new Date(Date.now() + 60_000).toISOString());
     const wrong = await stepcron(dir, 'runs', 'bad', '--status', 'BROKEN');
+    const text = await stepcron(dir, 'runs', 'bad');
 
     expect(all.map((r) => r.status)).toEqual(['FAILED', 'FAILED']);
     expect(all[0]!.startedAt > all[1]!.startedAt).toBe(true);
@@ -126,6 +133,8 @@ describe('stepcron start / status / runs, locally', () => {
     expect(future.stdout).toMatch(/^no runs of bad since/);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--status: 'BROKEN' is not one of RUNNING, SUCCEEDED/);
+    // STARTED on the job's clock (bad has no timeZone: UTC), labelled, and how long ago.
+    expect(text.stdout.split('\n')[1]!.split('\t')[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ (s|min) ago\)$/);
   });
 
   it('logs --follow prints a running run\'s output as it comes, until the run ends', async () => {
@@ -236,7 +245,7 @@ describe('planRedrive: where a stored run resumes', () => {
   });
 
   it.each([
-    ['a run that ended more than 14 days ago', { ...run, stoppedAt: '2026-11-10T00:00:00Z' }, [entered('RunTask', {})], /more than 14 days ago/],
+    ['a run that ended more than 14 days ago', { ...run, stoppedAt: '2026-11-10T00:00:00Z' }, [entered('RunTask', {})], /ended on 2026-11-10 00:00 UTC \(22 d ago\), more than 14 days ago/],
     ['a RUNNING run', { ...run, status: 'RUNNING' }, [], /it is RUNNING; only a FAILED, TIMED_OUT or ABORTED run can be redriven \(wait for it to end\)/],
     ['a fan-out stopped in its Map (AWS reruns only the unfinished items)', run, [entered('FanOut', { items: [1, 2] })], /stopped in its fan-out \(FanOut\): Step Functions would rerun only the items that did not finish/],
     ['an input the store kept only in part', run, [entered('RunTask', { cutBytes: 9000, head: '{' })], /whose input \(9000 bytes\) the local store kept only in part/],
@@ -258,6 +267,8 @@ describe('stepcron pause / resume, locally', () => {
     const again = await stepcron(dir, 'resume', 'ok');
 
     expect(paused.code).toBe(0);
+    // When, on the job's (Europe/Berlin) clock.
+    expect(paused.stdout).toMatch(/^paused ok on dev \(.*\) by \S+ at \d{4}-\d\d-\d\d \d\d:\d\d CES?T: database migration INC-42$/m);
     expect(status[0]).toMatchObject({ state: 'paused', next: [], pause: { note: 'database migration INC-42', by: expect.stringContaining('@') } });
     expect(Date.now() - Date.parse(status[0]!.pause.at)).toBeLessThan(60_000);
     // A paused job costs nothing a month, whatever its runs cost.
@@ -267,7 +278,7 @@ describe('stepcron pause / resume, locally', () => {
     expect(schedule.stderr).toMatch(/ok is paused \(by .* database migration INC-42\): not scheduled/);
     expect(schedule.stdout).toMatch(/^\S+ bad: rate\(1 hour\)/m);
     expect(schedule.stdout).not.toMatch(/ ok: /);
-    expect(resumed.stdout).toMatch(/^resumed ok .*database migration INC-42$/m);
+    expect(resumed.stdout).toMatch(/^resumed ok .*paused by \S+ since \d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+ s ago\): database migration INC-42$/m);
     expect(again.stdout).toMatch(/^ok was not paused/);
     expect(store(dir, (s) => s.paused('dev').size)).toBe(0);
   });
@@ -312,13 +323,17 @@ describe('stepcron backfill, locally', () => {
     // Assess: hourly on the hour, whatever the zone's DST change that night (Europe/Berlin, 29 March 2026).
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('dry run: 3 would run, 0 already ran; nothing was started');
-    expect(dry.stdout.split('\n').filter((l) => l.endsWith('WOULD_RUN\t-\t')).map((l) => l.split('\t')[0]))
-      .toEqual(['2026-03-29T01:00:00.000Z', '2026-03-29T02:00:00.000Z', '2026-03-29T03:00:00.000Z']);
+    // On the job's own clock, labelled: 01:00 UTC is 03:00 CEST (02:00 CET does not exist that night).
+    const scheduled = dry.stdout.split('\n').filter((l) => l.endsWith('WOULD_RUN\t-\t')).map((l) => l.split('\t')[0]!);
+    expect(scheduled.map((t) => t.replace(/ \(\d+ d ago\)$/, ''))).toEqual(['2026-03-29 03:00 CEST', '2026-03-29 04:00 CEST', '2026-03-29 05:00 CEST']);
+    expect(scheduled.every((t) => / \(\d+ d ago\)$/.test(t))).toBe(true);
     expect(run.code).toBe(0);
     const ran = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Array<{ status: string; execution: string }>;
     expect(ran.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     const again = JSON.parse(second.stdout) as Array<{ status: string; execution: string }>;
-    expect(again).toEqual(ran.map((r) => ({ scheduledTime: expect.any(String), status: 'ALREADY_RAN', execution: r.execution })));
+    // --json keeps ISO UTC.
+    const utc = ['2026-03-29T01:00:00.000Z', '2026-03-29T02:00:00.000Z', '2026-03-29T03:00:00.000Z'];
+    expect(again).toEqual(ran.map((r, i) => ({ scheduledTime: utc[i], status: 'ALREADY_RAN', execution: r.execution })));
     expect(duplicate.code).toBe(0);
     expect(JSON.parse(duplicate.stdout.trim().split('\n').at(-1)!).ended).toMatchObject({ status: 'SKIPPED', reason: `duplicate of ${ran[0]!.execution}: it has already claimed scheduled time 2026-03-29T01:00:00.000Z` });
   });

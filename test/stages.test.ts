@@ -226,12 +226,13 @@ describe('local pauses are per stage, and say so', () => {
     ]);
     const resume = await stepcron(dir, ['resume', 'report', ...catalog, '--stage', 'prod']);
     // Assess
-    expect(pause.stdout).toMatch(/^paused report on dev \(local store \.stepcron\/store\.db\) by \S+ at \S+: INC-7\n$/);
+    expect(pause.stdout).toMatch(/^paused report on dev \(local store \.stepcron\/store\.db\) by \S+ at \d{4}-\d\d-\d\d \d\d:\d\d UTC: INC-7\n$/);
     expect(dev.stdout).toMatch(/\nreport\tpaused\t/);
-    expect(dev.stdout).toMatch(/\nreport: paused on dev by \S+ at \S+: INC-7\n$/);
+    // Since when, on the job's clock (UTC here), labelled, and how long ago.
+    expect(dev.stdout).toMatch(/\nreport: paused on dev by \S+ since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ s ago\): INC-7\n$/);
     expect(prod.stdout).toMatch(/\nreport\tenabled\t/);
     expect(resume.stdout).toBe('report was not paused on prod (local store .stepcron/store.db)\n');
     expect(lines(history.stdout)[0]).toMatch(/^STATUS\s+JOB\s+EXECUTION\s+STARTED\s+DURATION\s+STAGE$/);
-    expect(lines(history.stdout)[1]).toMatch(/^SUCCEEDED\s+report\s+\S+\s+\S+\s+\S+\s+prod$/);
+    expect(lines(history.stdout)[1]).toMatch(/^SUCCEEDED\s+report\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ s ago\)\s+\S+\s+prod$/);
   });
 });

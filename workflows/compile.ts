@@ -732,6 +732,8 @@ function notifyState(job: Job, infra: Infra, status: 'SUCCEEDED' | 'FAILED', nex
     logGroup: infra.logGroup,
     'execution.$': '$$.Execution.Id',
     'startTime.$': '$$.Execution.StartTime',
+    // A literal, never a path that may be missing: the notification shows the start on the job's own clock.
+    timezone: job.timezone,
     // The run's end as the notification reports it: a notify retried minutes later still gives the run's duration.
     'endTime.$': '$$.State.EnteredTime',
     taskSize: { cpu: job.cpu, memoryMiB: job.memory },

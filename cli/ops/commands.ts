@@ -3,6 +3,7 @@
 // cli/main.ts parses the flags and picks the port.
 import type { Job } from '../../workflows/catalog';
 import { deployedSchedule, nextFireTimes, parseSchedule } from '../../workflows/schedule';
+import { localIso, localTime } from '../../workflows/times';
 import { UsageError } from '../errors';
 import { seconds } from '../progress';
 import { type Ended, type LogLine, OpsError, type OpsPort, RUN_STATUSES, type RunStatus } from './types';
@@ -104,16 +105,18 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
     io.out(`${JSON.stringify(rows)}\n`);
     return 0;
   }
-  const short = (iso: string, zone: string) => shortTime(new Date(iso), zone);
+  // Each row on its own job's clock, labelled with its zone: rows of jobs in different zones never read alike.
+  const short = (iso: string, zone: string) => localIso(iso, zone, now);
   io.out(table(io.tty, ['JOB', 'STATE', 'SCHEDULE', 'NEXT', 'LAST RUN', `SUCCESS (last ${o.last})`, 'COST/RUN', 'MONTHLY'], rows.map((r) => [
-    r.job, r.state, `${r.schedule} ${r.timezone}`, r.next.map((t) => short(t, r.timezone)).join(', ') || '-',
+    // How far off only for the first next time: the column stays readable.
+    r.job, r.state, `${r.schedule} ${r.timezone}`, r.next.map((t, i) => (i === 0 ? short(t, r.timezone) : localIso(t, r.timezone))).join(', ') || '-',
     r.lastRun ? `${r.lastRun.status} ${short(r.lastRun.startedAt, r.timezone)}${r.lastRun.durationMs !== undefined ? ` ${seconds(r.lastRun.durationMs)}` : ''}${r.lastRun.exitCode !== undefined && r.lastRun.exitCode !== null ? ` exit ${r.lastRun.exitCode}` : ''}` : '-',
     r.successRate.percent === null ? '-' : `${r.successRate.percent}% (${r.successRate.succeeded}/${r.successRate.finished})`,
     r.costPerRun === undefined ? '-' : `$${r.costPerRun.toFixed(6)}`,
     r.monthlyEstimate !== undefined ? `$${r.monthlyEstimate.toFixed(2)}` : r.state === 'enabled' ? '-' : `— (${notFiring(r.state, ops.stage)})`,
   ])));
   for (const r of rows) {
-    if (r.pause) io.out(`${r.job}: paused on ${ops.stage} by ${r.pause.by} at ${r.pause.at}: ${r.pause.note}\n`);
+    if (r.pause) io.out(`${r.job}: paused on ${ops.stage} by ${r.pause.by} since ${short(r.pause.at, r.timezone)}: ${r.pause.note}\n`);
     if (r.catalog) io.out(`${r.job}: the catalog says ${r.catalog.schedule} ${r.catalog.timezone}, not yet deployed\n`);
   }
   for (const r of rows) if (r.off) io.out(`${r.job}: ${r.off}\n`);
@@ -132,11 +135,11 @@ export async function runs(ops: OpsPort, job: Job, o: { status?: string; since?:
     return 0;
   }
   if (rows.length === 0) {
-    io.out(`no runs of ${job.name}${status ? ` ${status}` : ''}${since ? ` since ${since.toISOString()}` : ''} (${ops.where})\n`);
+    io.out(`no runs of ${job.name}${status ? ` ${status}` : ''}${since ? ` since ${localTime(since, job.timezone, now)}` : ''} (${ops.where})\n`);
     return 0;
   }
   io.out(table(io.tty, ['STATUS', 'EXECUTION', 'STARTED', 'DURATION', 'EXIT', 'ERROR/REASON'], rows.map((r) => [
-    r.status, r.execution, r.startedAt, r.durationMs === undefined ? '-' : seconds(r.durationMs),
+    r.status, r.execution, localIso(r.startedAt, job.timezone, now), r.durationMs === undefined ? '-' : seconds(r.durationMs),
     r.exitCode === undefined || r.exitCode === null ? '-' : String(r.exitCode), r.reason ?? r.error ?? '',
   ])));
   return 0;
@@ -159,11 +162,12 @@ export async function logs(ops: OpsPort, job: Job, execution: string | undefined
 
 export async function pause(ops: OpsPort, job: Job, note: string, io: Io): Promise<number> {
   if (!note.trim()) throw new UsageError('pause: --note must say why (it is shown by stepcron status until resume)');
-  const at = (io.now?.() ?? new Date()).toISOString();
+  const now = io.now?.() ?? new Date();
+  const at = now.toISOString();
   const by = await ops.who();
   const recorded = await ops.pause(job, { by, at, note: note.trim() });
   // Pauses are per stage, locally too: `status --stage prod` does not show a pause made on dev.
-  io.out(`paused ${job.name} on ${ops.stage} (${ops.where}) by ${by} at ${at}: ${recorded.note}\n`);
+  io.out(`paused ${job.name} on ${ops.stage} (${ops.where}) by ${by} at ${localTime(now, job.timezone)}: ${recorded.note}\n`);
   if (recorded.note !== note.trim()) {
     io.out(`  the note was shortened to fit the schedule's description (Scheduler keeps 512 characters; the description itself is kept whole)\n`);
   }
@@ -177,7 +181,7 @@ export async function resume(ops: OpsPort, job: Job, o: { catchUp: boolean; maxC
     io.out(`${job.name} was not paused on ${ops.stage} (${ops.where})\n`);
     return 0;
   }
-  io.out(`resumed ${job.name} on ${ops.stage} (${ops.where}); it was paused by ${was.by} at ${was.at}${was.note ? `: ${was.note}` : ''}\n`);
+  io.out(`resumed ${job.name} on ${ops.stage} (${ops.where}); it was paused by ${was.by} since ${localIso(was.at, job.timezone, now)}${was.note ? `: ${was.note}` : ''}\n`);
   if (!o.catchUp) return 0;
   const from = new Date(was.at);
   if (Number.isNaN(from.getTime())) throw new OpsError(`resume --catch-up: the pause does not say when it began: run stepcron backfill ${job.name} --from T --to T`);
@@ -198,7 +202,7 @@ export function timesBetween(job: Job, from: Date, to: Date): Date[] {
   const times = nextFireTimes(parseSchedule(deployed.expression), { timezone: deployed.timezone, from: new Date(from.getTime() - 1), count: MAX_BACKFILL + 1 })
     .filter((t) => t.getTime() <= to.getTime());
   if (times.length > MAX_BACKFILL) {
-    throw new UsageError(`backfill: more than ${MAX_BACKFILL} scheduled times of ${job.name} from ${from.toISOString()} to ${to.toISOString()}: narrow the window`);
+    throw new UsageError(`backfill: more than ${MAX_BACKFILL} scheduled times of ${job.name} from ${localTime(from, job.timezone)} to ${localTime(to, job.timezone)}: narrow the window`);
   }
   return times;
 }
@@ -207,6 +211,7 @@ interface BackfillRow { scheduledTime: string; status: RunStatus | 'ALREADY_RAN'
 
 async function backfillTimes(ops: OpsPort, job: Job, times: Date[], o: { dryRun: boolean; maxConcurrent: number; json: boolean }, io: Io): Promise<number> {
   if (!Number.isInteger(o.maxConcurrent) || o.maxConcurrent < 1) throw new UsageError(`--max-concurrent: '${o.maxConcurrent}' must be a whole number of at least 1`);
+  const now = io.now?.() ?? new Date();
   const rows: BackfillRow[] = [];
   for (const t of times) {
     // The precheck would skip a claimed time as a duplicate anyway; looking first spares a run and says which ran it.
@@ -223,7 +228,7 @@ async function backfillTimes(ops: OpsPort, job: Job, times: Date[], o: { dryRun:
         const started = await ops.start(job, { scheduledTime: row.scheduledTime }, { wait: true, progress: (line) => io.err(`${line}\n`) });
         const end: Ended = started.ended ?? { execution: started.execution, status: 'RUNNING' };
         Object.assign(row, { status: end.status, execution: end.execution, ...(end.reason && { reason: end.reason }), ...(end.error && { reason: end.error }) });
-        if (!o.json) io.err(`  ${row.scheduledTime} ${formatEnded(end)}\n`);
+        if (!o.json) io.err(`  ${localIso(row.scheduledTime, job.timezone)} ${formatEnded(end)}\n`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(o.maxConcurrent, todo.length) }, worker));
@@ -231,7 +236,8 @@ async function backfillTimes(ops: OpsPort, job: Job, times: Date[], o: { dryRun:
   if (o.json) io.out(`${JSON.stringify(rows)}\n`);
   else {
     if (rows.length === 0) io.out(`no scheduled times of ${job.name} in that window (${job.schedule} ${job.timezone})\n`);
-    else io.out(table(io.tty, ['SCHEDULED', 'STATUS', 'EXECUTION', 'REASON'], rows.map((r) => [r.scheduledTime, r.status, r.execution ?? '-', r.reason ?? ''])));
+    // The job's own clock: a 02:30 Berlin job's times read 02:30 CET, not 01:30Z.
+    else io.out(table(io.tty, ['SCHEDULED', 'STATUS', 'EXECUTION', 'REASON'], rows.map((r) => [localIso(r.scheduledTime, job.timezone, now), r.status, r.execution ?? '-', r.reason ?? ''])));
     if (o.dryRun && rows.length) io.out(`dry run: ${todo.length} would run, ${rows.length - todo.length} already ran; nothing was started\n`);
   }
   // A time the job's concurrency policy skipped (another run was in progress) did not run and is not claimed: a later
@@ -283,14 +289,6 @@ function parseTime(flag: string, text: string, also = ''): Date {
     throw new UsageError(`${flag}: '${text}' is not ${also}an ISO time such as 2026-11-24T02:00:00Z`);
   }
   return at;
-}
-
-/** `11-25 14:00` in the job's time zone (its schedule's own clock). */
-function shortTime(at: Date, zone: string): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
-    timeZone: zone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(at).map((p) => [p.type, p.value]));
-  return `${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
 
 /** Columns padded to their widest cell on a terminal; tab-separated (for cut, awk) when piped. */

@@ -5,6 +5,7 @@
 import { type Job, oneLine, offReason } from '../../workflows/catalog';
 import { retryDelays, runTimeoutSeconds } from '../../workflows/compile';
 import { deployedSchedule, nextFireTimes, parseSchedule, startsAtDeployNote } from '../../workflows/schedule';
+import { localIso } from '../../workflows/times';
 import { seconds } from '../progress';
 import { type CostHook, type Io, notFiring, table } from './commands';
 import { type LogLine, OpsError, type OpsPort, type Pause, type RunRow, type RunStatus } from './types';
@@ -153,7 +154,7 @@ function disabledOnStage(job: Job, o: DescribeOptions): string {
 export function formatDescription(d: Description, zone: string, now: Date, tty: boolean): string {
   const out: string[] = [];
   const s = d.settings;
-  const when = (iso: string) => localTime(new Date(iso), zone, now);
+  const when = (iso: string) => localIso(iso, zone, now);
   out.push(...fields([
     ['Name', d.job],
     ['Description', oneLine(d.description)],
@@ -243,31 +244,4 @@ export function causeText(cause: string): string {
     ].filter(Boolean).join('; '));
   }
   return oneLine(cause.length > 500 ? `${cause.slice(0, 500)}...` : cause);
-}
-
-/** `2026-12-08 02:30 CET (in 7 h)`: the job's own clock, its zone's abbreviation (or UTC offset), and how far off. */
-export function localTime(at: Date, zone: string, now: Date): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
-    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(at).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${zoneName(at, zone)} (${relative(at.getTime() - now.getTime())})`;
-}
-
-/** CET, EST, UTC where a locale names the zone; its offset (UTC+05:30) where none does. */
-function zoneName(at: Date, zone: string): string {
-  if (zone === 'UTC' || zone === 'Etc/UTC') return 'UTC';
-  for (const locale of ['en-US', 'en-GB']) {
-    const name = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value;
-    if (name && /^[A-Z]{2,5}$/.test(name)) return name;
-  }
-  const offset = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value;
-  return offset === 'GMT' || !offset ? 'UTC' : offset.replace('GMT', 'UTC');
-}
-
-/** `in 7 h`, `13 min ago`, `in 2 d`: whole units, enough to read at a glance. */
-export function relative(ms: number): string {
-  const abs = Math.abs(ms);
-  const text = abs < 60_000 ? `${Math.round(abs / 1000)} s` : abs < 3_600_000 ? `${Math.round(abs / 60_000)} min`
-    : abs < 172_800_000 ? `${Math.round(abs / 3_600_000)} h` : `${Math.round(abs / 86_400_000)} d`;
-  return ms >= 0 ? `in ${text}` : `${text} ago`;
 }

@@ -4,6 +4,7 @@
 // paused jobs on the stage the deploy stops, naming them, unless it is told `--param pausedJobs=keep`, in which case
 // the deploy goes on and every job paused before it is paused again after it.
 import { GetScheduleCommand, type GetScheduleCommandOutput, ListSchedulesCommand, type SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { localIso } from '../../workflows/times';
 import { readPause, writePause } from './pause-note';
 import type { Pause } from './types';
 
@@ -11,6 +12,8 @@ export interface PausedJob {
   job: string;
   schedule: string;
   pause: Pause;
+  /** The schedule's zone: the pause's time is shown on the job's clock. */
+  timezone: string;
 }
 
 /** The stage's schedules that `stepcron pause` disabled: State DISABLED with a pause note, targeting a job's machine. */
@@ -25,15 +28,15 @@ export async function pausedJobs(client: SchedulerClient, stage: string): Promis
       if (!job || !s.Name) continue;
       const full = await client.send(new GetScheduleCommand({ Name: s.Name, ...(s.GroupName && { GroupName: s.GroupName }) }));
       const pause = readPause(full.Description);
-      if (pause) found.push({ job, schedule: s.Name, pause });
+      if (pause) found.push({ job, schedule: s.Name, pause, timezone: full.ScheduleExpressionTimezone ?? 'UTC' });
     }
     NextToken = page.NextToken;
   } while (NextToken);
   return found;
 }
 
-export function guardMessage(stage: string, paused: PausedJob[]): string {
-  const list = paused.map((p) => `  - ${p.job}: paused by ${p.pause.by} at ${p.pause.at}: ${p.pause.note}`).join('\n');
+export function guardMessage(stage: string, paused: PausedJob[], now = new Date()): string {
+  const list = paused.map((p) => `  - ${p.job}: paused by ${p.pause.by} since ${localIso(p.pause.at, p.timezone, now)}: ${p.pause.note}`).join('\n');
   return `stage ${stage} has paused jobs; a deploy that changes their schedules would enable them again:\n${list}\n` +
     `resume them first (npx stepcron resume <job> --aws --stage ${stage}), or deploy with --param="pausedJobs=keep" to pause them again right after the deploy`;
 }

@@ -43,6 +43,8 @@ export const NotifyEventSchema = z.object({
   status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT']),
   execution: z.string(),
   startTime: z.string(),
+  /** The job's time zone (the catalog's timezone): the start is shown on the job's clock. Absent: UTC. */
+  timezone: z.optional(z.string()),
   /** When the notify state was entered ($$.State.EnteredTime): the run's end, for its duration. Absent: now. */
   endTime: z.optional(z.string()),
   logGroup: z.string(),

@@ -6,6 +6,7 @@ import { DeliveryError } from './errors';
 import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { type Cost, formatCost, type HistoryEvent, priceRun, usageFromHistory } from '../../workflows/cost';
+import { localTime } from '../../workflows/times';
 
 /** What a run cost; `partial` says what was left out when its whole history could not be read in time. */
 export type RunCost = Cost & { partial?: string };
@@ -91,6 +92,8 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), {
     `Job: ${event.job}`,
     `Stage: ${event.stage}`,
     `Status: ${event.status}`,
+    // When it started, on the job's clock (a scheduled run starts at its scheduled time): 02:30 CET, not 01:30Z.
+    Number.isNaN(started) ? undefined : `Started: ${startedText(started, event.timezone)}`,
     Number.isNaN(started) ? undefined : `Duration: ${formatDuration(ended - started)}`,
     fast ? `Warning: succeeded in less than minRuntimeSeconds (${event.minRuntimeSeconds} s): did it do its work?` : undefined,
     attempts ? `Attempts: ${attempts}` : undefined,
@@ -360,6 +363,15 @@ function readCause(cause: string): TaskReport {
     return { text: shorten(type ? `${type}: ${parsed.errorMessage}` : parsed.errorMessage, MAX_CAUSE) };
   }
   return { text: shorten(JSON.stringify(parsed), MAX_CAUSE) };
+}
+
+/** The start in the job's zone; one the payload names wrongly (not an IANA zone) in UTC rather than no notification. */
+function startedText(started: number, zone = 'UTC'): string {
+  try {
+    return localTime(new Date(started), zone);
+  } catch {
+    return localTime(new Date(started), 'UTC');
+  }
 }
 
 /** A success faster than the job's minRuntimeSeconds: the job that silently does nothing. */
