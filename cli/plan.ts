@@ -24,7 +24,11 @@ export const EXIT_CHANGES = 4;
 type Template = { Resources: Record<string, Record<string, unknown>> };
 
 /** One side of the comparison: the jobs and the stage template they deploy as. */
-export interface Side { jobs: Job[]; params: StageParams; template: Template; catalog: string }
+export interface Side {
+  jobs: Job[]; params: StageParams; template: Template; catalog: string;
+  /** What this side lacks and stands in for it (a ref without serverless.yml or without the catalog), one line each. */
+  notes?: string[];
+}
 
 export interface Detail {
   setting: string;
@@ -57,6 +61,8 @@ export interface Plan {
   /** serverless.yml params of the stage that differ (enabledJobs aside: it shows as each job's `enabled`). */
   params: Detail[];
   changes: boolean;
+  /** Why the comparison is not file against file (the ref lacks serverless.yml or the catalog), one line each. */
+  notes?: string[];
 }
 
 /** The next 3 times as the schedule deploys (an aligned rate(1 hour) fires on the hour: its cron, not now + 1 h). */
@@ -155,7 +161,7 @@ export function diffSides(before: Side, after: Side, against: string, now = new 
     .filter((id) => !jobIds.has(id)).sort();
   const shared = resourceDiff(sharedIds, before.template, after.template);
   const changes = jobs.length > 0 || params.length > 0 || shared.added.length + shared.removed.length + shared.changed.length > 0;
-  return { stage: after.params.stage, against, jobs, shared, params, changes };
+  return { stage: after.params.stage, against, jobs, shared, params, changes, ...(before.notes?.length && { notes: before.notes }) };
 }
 
 /**
@@ -197,12 +203,18 @@ function gitShow(dir: string, ref: string, path: string): string | undefined {
 
 /**
  * The side at a git ref: serverless.yml at the ref (its params for the stage, and its catalog param unless --catalog
- * was given), the catalog at the ref. A catalog the ref does not have is nothing deployed yet: every job is added.
+ * was given), the catalog at the ref. A ref without serverless.yml (from before the project had one, or a catalog-only
+ * repository) has no stage params of its own: it takes `working`'s (the working tree's), so that only the catalog's
+ * changes show, and a note says so; the default params would make every job's definition differ for no change of the
+ * user's. A catalog the ref does not have is nothing deployed yet: every job is added, and a note says why.
  */
-export function refSide(stage: string, ref: string, serverless: string, explicitCatalog: string | undefined, cwd = process.cwd()): Side | undefined {
+export function refSide(stage: string, ref: string, serverless: string, explicitCatalog: string | undefined, cwd = process.cwd(),
+  working?: StageParams): Side {
   const dir = dirname(resolve(serverless));
-  const yml = gitShow(dir, ref, relative(dir, resolve(serverless)));
-  let params = toStageParams(stage, {});
+  const ymlPath = relative(dir, resolve(serverless));
+  const yml = gitShow(dir, ref, ymlPath);
+  const notes: string[] = [];
+  let params = working ?? toStageParams(stage, {});
   let catalogPath = explicitCatalog ? resolve(cwd, explicitCatalog) : resolve(dir, 'workflows/jobs.yml');
   if (yml !== undefined) {
     // stage.ts reads a file: the ref's text goes to a temporary one beside nothing, and paths come back relative.
@@ -215,14 +227,21 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  } else {
+    notes.push(existsSync(serverless)
+      ? `${ref} has no ${relative(cwd, resolve(serverless)) || ymlPath}: its side takes this tree's stage ${stage} params, so only catalog changes show`
+      : `no serverless.yml here or at ${ref}: both sides take the default stage params`);
   }
   const text = gitShow(dir, ref, relative(dir, catalogPath));
-  if (text === undefined) return undefined;
+  if (text === undefined) {
+    notes.push(`${ref} has no ${relative(cwd, catalogPath)}: nothing to compare with, so every job shows as added`);
+    return { ...emptySide(params), notes };
+  }
   const catalog = `${ref}:${relative(cwd, catalogPath)}`;
   const jobs = parseCatalog(text, { stage, file: catalog });
   // Said once, for the working tree: the ref's side leaves the same names out quietly.
-  params = fitEnabledJobs(params, jobs, explicitCatalog !== undefined, () => undefined);
-  return { jobs, params, template: stageTemplate(jobs, params), catalog };
+  if (yml !== undefined) params = fitEnabledJobs(params, jobs, explicitCatalog !== undefined, () => undefined);
+  return { jobs, params, template: stageTemplate(jobs, params), catalog, ...(notes.length && { notes }) };
 }
 
 /** The working tree against nothing deployed (a ref without the catalog): every job and shared resource is added. */
@@ -260,8 +279,8 @@ function iamChange(a: Iam, b: Iam): string {
 
 /** One line per job (+ added, - removed, ~ changed) with its details indented; the stage's shared resources last. */
 export function formatPlan(plan: Plan, zones: Map<string, { before: string; after: string }>, now: Date): string {
-  const lines = [`stepcron plan: stage ${plan.stage}, the working tree against ${plan.against}`];
-  if (!plan.changes) return `${lines[0]}\nno changes: a deploy would change nothing\n`;
+  const lines = [`stepcron plan: stage ${plan.stage}, the working tree against ${plan.against}`, ...(plan.notes ?? []).map((n) => `note: ${n}`)];
+  if (!plan.changes) return `${lines.join('\n')}\nno changes: a deploy would change nothing\n`;
   const mark = { added: '+', removed: '-', changed: '~' } as const;
   for (const j of plan.jobs) {
     lines.push(`${mark[j.change]} ${j.job}${j.change === 'changed' ? '' : ` (${j.change})`}`);
@@ -369,7 +388,7 @@ export async function planCommand(o: PlanOptions, explicitCatalog: string | unde
     // Deployed times are in the deployed zone; the catalog's in the catalog's.
     zones = new Map(after.jobs.map((j) => [j.name, { before: deployed!.jobs.get(j.name)?.timezone ?? j.timezone, after: deployedSchedule(j.schedule, j.timezone).timezone }]));
   } else {
-    const before = refSide(o.stage, o.against, serverless, explicitCatalog) ?? emptySide(after.params);
+    const before = refSide(o.stage, o.against, serverless, explicitCatalog, process.cwd(), after.params);
     plan = diffSides(before, after, `${o.against} (${before.catalog})`, now);
     zones = zonesOf(before, after);
   }

@@ -89,7 +89,7 @@ function planIn(dir: string, stage = 'prod', now = NOW): { plan: Plan; text: str
   const catalog = join(dir, 'workflows/jobs.yml');
   const serverless = join(dir, 'serverless.yml');
   const after = workingSide(stage, catalog, serverless, readFileSync(catalog, 'utf8'));
-  const before = refSide(stage, 'HEAD', serverless, undefined, dir)!;
+  const before = refSide(stage, 'HEAD', serverless, undefined, dir);
   // Labelled as the CLI labels it (cli/plan.ts planCommand).
   const plan = diffSides(before, after, `HEAD (${before.catalog})`, now);
   return { plan, text: formatPlan(plan, zonesOf(before, after), now) };
@@ -191,7 +191,7 @@ describe('plan against a git ref', () => {
     const catalog = join(dir, 'workflows/jobs.yml');
     const serverless = join(dir, 'serverless.yml');
     const after = workingSide('prod', catalog, serverless, readFileSync(catalog, 'utf8'));
-    const before = refSide('prod', 'HEAD', serverless, undefined, dir)!;
+    const before = refSide('prod', 'HEAD', serverless, undefined, dir);
     // A difference in the deployed resource that the catalog does not show (as a change to how stepcron compiles it).
     (after.template.Resources.CleanupTaskDefinition!.Properties as Record<string, unknown>).NetworkMode = 'bridge';
     const plan = diffSides(before, after, 'HEAD', NOW);
@@ -283,6 +283,32 @@ describe('plan through the CLI', () => {
     const plan = JSON.parse((await cli(dir, ['--json'])).stdout) as Plan;
     expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['added cleanup', 'added nightly-report', 'added old-export']);
     expect(plan.shared.added).toEqual(expect.arrayContaining(['SchedulerRole', 'ClaimsTable', 'NotificationTopic']));
+  });
+
+  // A ref from before the project had serverless.yml (or a catalog-only repository) has no stage params: the default
+  // params there would make every job's definition differ (subnets, cluster) with no word why. The rule: the ref's
+  // side takes this tree's params, one note line says so, and only the catalog's own changes show.
+  it('a ref without serverless.yml: one note naming the ref and the file, and only the catalog changes show', async () => {
+    const dir = project();
+    execFileSync('git', ['rm', '-q', '--cached', 'serverless.yml'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'catalog only'], { cwd: dir });
+    const clean = await cli(dir, ['--exit-code']);
+    expect(clean).toMatchObject({ code: 0, stderr: '' });
+    expect(clean.stdout).toBe('stepcron plan: stage prod, the working tree against HEAD (HEAD:workflows/jobs.yml)\n' +
+      'note: HEAD has no serverless.yml: its side takes this tree\'s stage prod params, so only catalog changes show\n' +
+      'no changes: a deploy would change nothing\n');
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
+    const plan = JSON.parse((await cli(dir, ['--json'])).stdout) as Plan;
+    expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['changed cleanup']);
+    expect(plan.notes).toEqual([expect.stringMatching(/^HEAD has no serverless.yml/)]);
+  });
+
+  it('a ref without the catalog says why every job shows as added, naming the ref and the file', async () => {
+    const dir = project();
+    execFileSync('git', ['rm', '-q', '--cached', 'workflows/jobs.yml'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'no catalog yet'], { cwd: dir });
+    const r = await cli(dir, []);
+    expect(r.stdout).toContain('\nnote: HEAD has no workflows/jobs.yml: nothing to compare with, so every job shows as added\n+ cleanup (added)\n');
   });
 
   it('--aws when AWS cannot be reached: one line, exit 1, at once (loopback, nothing listening)', async () => {
