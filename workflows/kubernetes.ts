@@ -29,7 +29,8 @@ export interface ManifestSpec {
   description: string;
   schedule: string;
   timezone: string;
-  enabled?: boolean;
+  /** false, or per stage (Copilot's environments.<env>.on.schedule: none): `{ prod: false }`. */
+  enabled?: boolean | Record<string, boolean>;
   image?: string;
   command?: string[];
   cpu?: number;
