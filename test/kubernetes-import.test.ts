@@ -101,6 +101,24 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
     expect(spec('queue-sweep')).not.toHaveProperty('retryIntervalSeconds');
   });
 
+  // A Fargate task gets exactly its size: the pod was guaranteed its requests and could use up to its limits, so the
+  // task is sized to the larger of the two per resource (rounded up to a Fargate size), and the note says so.
+  it('sizes the task to the larger of requests and limits, per resource, rounded up to a Fargate size, and says so', () => {
+    const sized = (resources: string) => {
+      const text = `${cronJob('0 * * * *')}              resources:\n${resources}`;
+      const got = importKubernetes([{ file: 'c.yaml', text }]);
+      return { spec: got.jobs[0]!.spec as unknown as Record<string, unknown>, notes: got.warnings.filter((w) => w.includes('resources')) };
+    };
+    // Requests alone: what there is. Limits above the requests: the limits.
+    expect(sized('                requests: {cpu: 500m, memory: 1Gi}\n').spec).toMatchObject({ cpu: 512, memory: 1024 });
+    const burst = sized('                requests: {cpu: 250m, memory: 512Mi}\n                limits: {cpu: "2", memory: 3Gi}\n');
+    expect(burst.spec).toMatchObject({ cpu: 2048, memory: 4096 });
+    expect(burst.notes).toEqual(['c.yaml:15: x: resources: sized to the larger of requests and limits (cpu 2, memory 3Gi) as cpu 2048, memory 4096: ' +
+      'a Fargate task gets exactly its size, and the pod could use up to its limits']);
+    // Per resource, and whichever is larger even where a hand-written file has requests above limits.
+    expect(sized('                requests: {memory: 6Gi}\n                limits: {cpu: "1", memory: 2Gi}\n').spec).toMatchObject({ cpu: 1024, memory: 6144 });
+  });
+
   it('lists, by file and line, what is not carried over and why, on stderr and above the job', () => {
     const odd = imported.warnings.filter((w) => w.startsWith('kubernetes/odd.yaml:') && w.includes('report-generator'));
     // In line order; the one without a line of its own (no activeDeadlineSeconds) at the CronJob's, last.
@@ -119,6 +137,7 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
       'kubernetes/backup.yaml:26: db-backup: activeDeadlineSeconds',
       'kubernetes/backup.yaml:33: db-backup: command',
       'kubernetes/backup.yaml:40: db-backup: env',
+      'kubernetes/backup.yaml:45: db-backup: resources:',
     ]);
     const text = renderCatalog(imported);
     expect(text).toContain('  # kubernetes/backup.yaml line 10: CronJob billing/db-backup, schedule \'30 2 * * *\' in Europe/Berlin\n');

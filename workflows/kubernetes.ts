@@ -544,21 +544,38 @@ function environmentOf(m: Manifest, container: Array<string | number>, out: Omit
 
 function sizeOf(m: Manifest, container: Array<string | number>, out: Omit<ManifestSpec, 'schedule'>, notes: Array<[number | undefined, string]>): void {
   const resources = [...container, 'resources'];
-  // A pod may use up to its limits; the task gets its size whole, so the size fits the limits (else the requests).
-  const pick = (what: 'cpu' | 'memory') => m.get([...resources, 'limits', what]) ?? m.get([...resources, 'requests', what]);
-  const [cpu, memory] = [pick('cpu'), pick('memory')];
-  if (cpu === undefined && memory === undefined) return;
+  // A Fargate task gets exactly its size: no burst above it. The pod was guaranteed its requests and could use up to
+  // its limits, so the size is the larger of the two (the limits, where Kubernetes' requests <= limits holds), rounded
+  // up to a Fargate size: sized to the requests, a job that used more than them would be throttled or OOM-killed.
+  const pick = (what: 'cpu' | 'memory', read: (q: unknown) => number | undefined) => {
+    const given = (['requests', 'limits'] as const).map((k) => m.get([...resources, k, what])).filter((q) => q !== undefined);
+    if (given.length === 0) return { raw: undefined, value: undefined };
+    const values = given.map(read);
+    if (values.some((v) => v === undefined)) return { raw: given.find((_, i) => values[i] === undefined), value: Number.NaN };
+    const i = values.indexOf(Math.max(...(values as number[])));
+    return { raw: given[i], value: values[i]! };
+  };
+  const cpu = pick('cpu', cpuUnits);
+  const memory = pick('memory', memoryMiB);
+  if (cpu.raw === undefined && memory.raw === undefined) return;
   const line = m.line(resources);
-  const units = cpu === undefined ? 256 : cpuUnits(cpu);
-  const mib = memory === undefined ? 512 : memoryMiB(memory);
-  if (units === undefined || mib === undefined) {
-    notes.push([line, `resources cpu '${String(cpu)}', memory '${String(memory)}': not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
+  const units = cpu.value ?? 256;
+  const mib = memory.value ?? 512;
+  if (Number.isNaN(units) || Number.isNaN(mib)) {
+    notes.push([line, `resources cpu '${String(cpu.raw)}', memory '${String(memory.raw)}': not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
     return;
   }
   const size = fargateSize(units, mib);
+  const said = [cpu.raw !== undefined && `cpu ${String(cpu.raw)}`, memory.raw !== undefined && `memory ${String(memory.raw)}`].filter(Boolean).join(', ');
   if (!size) {
-    notes.push([line, `resources ${[cpu !== undefined && `cpu ${String(cpu)}`, memory !== undefined && `memory ${String(memory)}`].filter(Boolean).join(', ')}: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work`]);
+    notes.push([line, `resources ${said}: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work`]);
     return;
+  }
+  const both = (['cpu', 'memory'] as const).some((w) => m.get([...resources, 'requests', w]) !== undefined && m.get([...resources, 'limits', w]) !== undefined
+    && String(m.get([...resources, 'requests', w])) !== String(m.get([...resources, 'limits', w])));
+  if (both) {
+    notes.push([line, `resources: sized to the larger of requests and limits (${said}) as cpu ${size.cpu}, memory ${size.memory}: ` +
+      'a Fargate task gets exactly its size, and the pod could use up to its limits']);
   }
   out.cpu = size.cpu;
   out.memory = size.memory;
