@@ -275,6 +275,20 @@ describe('sizes and names', () => {
     expect(parseCatalog(renderCatalog(result), { stage: 'dev' })).toHaveLength(2);
     expect(() => importKubernetes([{ file: 'c.yaml', text: two }], { prefix: 'K8s_' })).toThrow(/--prefix: 'K8s_' must be lowercase/);
   });
+
+  // 'a.b' and 'a-b' both become a-b: which one gets a-b-2 is decided by the CronJobs' own names (then namespace, file),
+  // so a re-import with the files or documents in another order writes the same names (an import is re-run to update).
+  it('names colliding CronJobs the same whatever the order of files and documents', () => {
+    const docs = ['a.b', 'a-b', 'a--b'].map((name, i) => cronJob(`${i} 0 * * *`).replace('name: x', `name: ${name}`));
+    const namesOf = (files: Array<{ file: string; text: string }>) =>
+      Object.fromEntries(importKubernetes(files).jobs.map((j) => [j.entry, j.name]));
+    const want = { 'CronJob a--b': 'a-b', 'CronJob a-b': 'a-b-2', 'CronJob a.b': 'a-b-3' };
+    for (const order of [[0, 1, 2], [2, 1, 0], [1, 0, 2], [1, 2, 0]]) {
+      expect(namesOf(order.map((i) => ({ file: `f${i}.yaml`, text: docs[i]! })))).toEqual(want);
+      expect(namesOf(order.map((i) => ({ file: `shuffled-${order.indexOf(i)}.yaml`, text: docs[i]! })))).toEqual(want);
+      expect(namesOf([{ file: 'one.yaml', text: order.map((i) => docs[i]).join('---\n') }])).toEqual(want);
+    }
+  });
 });
 
 describe('the CLI, spawned', () => {

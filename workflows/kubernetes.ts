@@ -293,6 +293,7 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
   const jobs: ImportedJob[] = [];
   const taken = new Set<string>();
   let noZone = 0;
+  const entries: Array<{ warning: string } | { cronJob: { m: Manifest; file: string; index: number; key: string[] } }> = [];
   for (const { file, text } of files) {
     const helm = helmProblem(file, text);
     if (helm) {
@@ -316,15 +317,25 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
       const kind = m.get(['kind']);
       const name = String(m.get(['metadata', 'name']) ?? '');
       if (kind !== 'CronJob') {
-        warnings.push(at(file, m.line(['kind']) ?? m.line([]), `${kind === undefined ? 'a document with no kind' : `${String(kind)} '${name}'`} is not a CronJob: skipped`));
+        entries.push({ warning: at(file, m.line(['kind']) ?? m.line([]), `${kind === undefined ? 'a document with no kind' : `${String(kind)} '${name}'`} is not a CronJob: skipped`) });
         continue;
       }
-      const result = cronJob(m, file, taken, prefix, options.from ?? new Date());
-      problems.push(...result.problems);
-      warnings.push(...result.warnings);
-      jobs.push(...result.jobs);
-      if (result.noZone) noZone++;
+      entries.push({ cronJob: { m, file, index: entries.length, key: [name, String(m.get(['metadata', 'namespace']) ?? ''), file] } });
     }
+  }
+  // Names are given in the order of the CronJobs' own names (then namespace, file, place in it), not of the input:
+  // 'a.b' and 'a-b' both want a-b, and which gets a-b-2 must not depend on which file or document came first.
+  const cronJobs = entries.flatMap((e) => ('cronJob' in e ? [e.cronJob] : []));
+  const byName = [...cronJobs].sort((x, y) => compareKeys([...x.key, x.index], [...y.key, y.index]));
+  const results = new Map(byName.map((c) => [c.index, cronJob(c.m, c.file, taken, prefix, options.from ?? new Date())]));
+  // Said and written in the input's order.
+  for (const [index, e] of entries.entries()) {
+    if ('warning' in e) { warnings.push(e.warning); continue; }
+    const result = results.get(index)!;
+    problems.push(...result.problems);
+    warnings.push(...result.warnings);
+    jobs.push(...result.jobs);
+    if (result.noZone) noZone++;
   }
   if (problems.length) throw new ManifestError(problems);
   if (jobs.length === 0) throw new ManifestError([`${files.map((f) => f.file).join(', ') || 'the input'}: no CronJob to import (kind: CronJob, apiVersion: batch/v1)`]);
@@ -338,6 +349,15 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
     'ran them where the catalog defaults differ; the comments above a job say, by line, what was not carried over and why.',
   ];
   return { jobs, warnings, header };
+}
+
+/** Compares two sort keys part by part: strings by code unit (the same on every machine, unlike localeCompare). */
+function compareKeys(a: Array<string | number>, b: Array<string | number>): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] === b[i]) continue;
+    return (a[i] ?? '') < (b[i] ?? '') ? -1 : 1;
+  }
+  return 0;
 }
 
 interface CronJobResult { jobs: ImportedJob[]; problems: string[]; warnings: string[]; noZone: boolean }
