@@ -213,6 +213,39 @@ describe('a stage serverless.yml does not name', () => {
   });
 });
 
+describe('run from a folder below the project', () => {
+  // As git finds .git: every command takes the project from the nearest serverless.yml at or above the current folder
+  // (the stage's params, its catalog, the run store), so a subfolder gives the same answer as the root, or one line.
+  it('validate, a catalog deeper down, run and history read the project above, not the current folder', async () => {
+    const dir = project();
+    const deep = join(dir, 'mine', 'deep');
+    mkdirSync(deep);
+    mkdirSync(join(dir, 'team', 'cron'), { recursive: true });
+    writeFileSync(join(dir, 'team', 'cron', 'jobs.yml'), MINE);
+    const [root, below, team] = await Promise.all([
+      stepcron(dir, ['validate']), stepcron(deep, ['validate']), stepcron(join(dir, 'team'), ['validate', '--catalog', 'cron/jobs.yml']),
+    ]);
+    expect(below).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(below.stdout)[0]).toBe(lines(root.stdout)[0]!.replace('workflows/jobs.yml', '../../workflows/jobs.yml'));
+    // The project's dev enabledJobs applies to a catalog the project's serverless.yml is not beside, as from the root.
+    expect(team.stderr).toMatch(/^stepcron: warning: stage dev: \.\.\/serverless\.yml params\.dev\.enabledJobs names a job cron\/jobs\.yml does not have/);
+    const run = await stepcron(deep, ['run', 'cleanup', '--catalog', '../jobs.yml', '--stage', 'prod']);
+    expect(run.code).toBe(0);
+    const history = await stepcron(dir, ['history', '--catalog', 'mine/jobs.yml']);
+    expect(lines(history.stdout)[1]).toMatch(/^SUCCEEDED\s+cleanup\s+.*prod$/);
+    expect(readdirSync(deep)).toEqual([]);
+  });
+
+  it('outside any project and with no workflows/jobs.yml: one line naming where it looked and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-noproject-'));
+    dirs.push(dir);
+    const r = await stepcron(dir, ['validate']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(`stepcron: no serverless.yml in ${dir} or any folder above it, and no workflows/jobs.yml here: ` +
+      "run stepcron in the project's folder (or below it), or give --catalog <file>\n");
+  });
+});
+
 describe('local pauses are per stage, and say so', () => {
   it('pause, status and history name the stage; a pause on dev leaves prod enabled', async () => {
     // Prepare
