@@ -557,14 +557,15 @@ let found: { file: string | undefined } | undefined;
  */
 function projectServerless(): string | undefined {
   if (found) return found.file;
-  let dir = process.cwd();
-  for (;;) {
-    const file = resolve(dir, 'serverless.yml');
-    if (existsSync(file)) return (found = { file }).file;
-    const up = dirname(dir);
-    if (up === dir) return (found = { file: undefined }).file;
-    dir = up;
+  found = { file: undefined };
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, 'serverless.yml'))) {
+      found.file = resolve(dir, 'serverless.yml');
+      break;
+    }
+    if (dirname(dir) === dir) break;
   }
+  return found.file;
 }
 
 /** The project's folder (serverless.yml's), else the current one: where the local run store and s3 folder live. */
