@@ -140,7 +140,8 @@ describe('one catalog path: serverless.yml params, --catalog, --param catalog=',
     const fine = stateMachines(context('test', { catalog }));
     // Assess
     await expect(dev).rejects.toThrow(`stage dev: params.dev.enabledJobs in serverless.yml names a job ${catalog} does not have: ` +
-      "no job named 'hourly-cleanup': the catalog has report, cleanup, archive; change that setting to the catalog's job names (comma-separated) or '*'");
+      "no job named 'hourly-cleanup': the catalog has report, cleanup, archive; change that setting to the catalog's job names (comma-separated) or '*'; " +
+      'or, with no edit, add --param="enabledJobs=<names or *>" to this sls command');
     await expect(given).rejects.toThrow(/^stage qa: --param enabledJobs names a job .* does not have: no job named 'cleanp': did you mean cleanup\?;/);
     expect(Object.keys(await fine as object).sort()).toEqual(['Archive', 'Cleanup', 'Report']);
   });
