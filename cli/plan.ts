@@ -235,7 +235,7 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
   const text = gitShow(dir, ref, relative(dir, catalogPath));
   if (text === undefined) {
     notes.push(`${ref} has no ${relative(cwd, catalogPath)}: nothing to compare with, so every job shows as added`);
-    return { ...emptySide(params), notes };
+    return { ...emptySide(params), catalog: `no ${relative(cwd, catalogPath)} at ${ref}`, notes };
   }
   const catalog = `${ref}:${relative(cwd, catalogPath)}`;
   const jobs = parseCatalog(text, { stage, file: catalog });
@@ -246,7 +246,7 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
 
 /** The working tree against nothing deployed (a ref without the catalog): every job and shared resource is added. */
 export function emptySide(params: StageParams): Side {
-  return { jobs: [], params, template: { Resources: {} }, catalog: '(none)' };
+  return { jobs: [], params, template: { Resources: {} }, catalog: 'none' };
 }
 
 /** A value as one line a terminal shows as it is: control characters (ESC, CR, BEL) escaped, as describe does. */

@@ -308,6 +308,7 @@ describe('plan through the CLI', () => {
     execFileSync('git', ['rm', '-q', '--cached', 'workflows/jobs.yml'], { cwd: dir });
     execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'no catalog yet'], { cwd: dir });
     const r = await cli(dir, []);
+    expect(r.stdout).toMatch(/^stepcron plan: stage prod, the working tree against HEAD \(no workflows\/jobs\.yml at HEAD\)\n/);
     expect(r.stdout).toContain('\nnote: HEAD has no workflows/jobs.yml: nothing to compare with, so every job shows as added\n+ cleanup (added)\n');
   });
 
