@@ -292,7 +292,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       }
       const jobs = named.filter((j) => !paused.has(j.name));
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
-      const backend = await makeBackend(o.ecs, o.stage);
+      const backend = await makeBackend(o.ecs, o.stage, projectRoot());
       const stop = await stopOnSignals();
       working++;
       exitCode = await localScheduler({
@@ -466,7 +466,7 @@ async function runOnce(job: Job, o: Common, input: unknown,
   flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string; faults?: import('./faults').Fault[]; redrive?: import('./run').LocalRunOptions['redrive'] },
   signal: AbortSignal): Promise<Summary | undefined> {
   const [{ runLocal, writeTo }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
-  const backend = await makeBackend(flags.ecs, o.stage);
+  const backend = await makeBackend(flags.ecs, o.stage, projectRoot());
   const { StartExecutionError } = await import('./engine');
   const notifyDeps = flags.notify === 'aws' ? await awsDelivery() : undefined;
   if (signal.aborted) return undefined;

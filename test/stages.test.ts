@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { cleanUp, ROOT, type Result, startCli } from './support/cli';
 
 const dirs: string[] = [];
@@ -324,6 +324,13 @@ describe('run from a folder below the project', () => {
     const history = await stepcron(dir, ['history', '--catalog', 'mine/jobs.yml']);
     expect(lines(history.stdout)[1]).toMatch(/^SUCCEEDED\s+cleanup\s+.*prod$/);
     expect(readdirSync(deep)).toEqual([]);
+    // A job's relative command runs from the project's folder (an image's WORKDIR), wherever stepcron was started.
+    mkdirSync(join(dir, 'tools'));
+    writeFileSync(join(dir, 'tools', 'hi.sh'), 'echo "hi from $(basename "$PWD")"\n');
+    writeFileSync(join(dir, 'mine', 'rel.yml'), 'jobs:\n  rel:\n    description: rel\n    schedule: rate(1 hour)\n    image: busybox\n    command: [sh, tools/hi.sh]\n');
+    const rel = await stepcron(deep, ['run', 'rel', '--catalog', '../rel.yml', '--stage', 'prod']);
+    expect(rel.code).toBe(0);
+    expect(rel.stdout + rel.stderr).toContain(`hi from ${basename(dir)}`);
   });
 
   it('outside any project and with no workflows/jobs.yml: one line naming where it looked and what to do', async () => {
