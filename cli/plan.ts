@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { type Job, logicalId, oneLine, parseCatalog, scheduledOnStage } from '../workflows/catalog';
-import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
+import { jobResourceIds, type RawParams, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
 import { UsageError } from './errors';
 import { localTime } from './ops/describe';
-import { readStageParams, stageCatalog } from './stage';
+import { DEPLOY_TIME_PLACEHOLDERS, readStageParams, stageCatalog } from './stage';
 
 /**
  * `--exit-code`'s "something would change": 4, not git's 2, because 2 already means a usage or catalog mistake in every
@@ -179,13 +179,20 @@ function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, war
 }
 
 /**
+ * The params of a stage with no serverless.yml (a catalog-only repository): the defaults, with stage.ts's placeholders
+ * for the network a deploy needs (subnets, security groups), the same on both sides, so they never show as a change.
+ */
+const noServerlessParams = (stage: string) =>
+  toStageParams(stage, { subnets: DEPLOY_TIME_PLACEHOLDERS.subnets, securityGroups: DEPLOY_TIME_PLACEHOLDERS.securityGroups } as RawParams);
+
+/**
  * The working tree's side: the catalog as the CLI resolved it (`explicit`: given with --catalog), and serverless.yml
  * beside it (none: default params).
  */
 export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string, explicit = false,
   warn = (line: string) => void process.stderr.write(line)): Side {
   const jobs = parseCatalog(catalogText, { stage, file: catalog });
-  const params = fitEnabledJobs(existsSync(serverless) ? readStageParams(stage, serverless) : toStageParams(stage, {}), jobs, explicit, warn);
+  const params = fitEnabledJobs(existsSync(serverless) ? readStageParams(stage, serverless) : noServerlessParams(stage), jobs, explicit, warn);
   return { jobs, params, template: stageTemplate(jobs, params), catalog };
 }
 
@@ -214,7 +221,7 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
   const ymlPath = relative(dir, resolve(serverless));
   const yml = gitShow(dir, ref, ymlPath);
   const notes: string[] = [];
-  let params = working ?? toStageParams(stage, {});
+  let params = working ?? noServerlessParams(stage);
   let catalogPath = explicitCatalog ? resolve(cwd, explicitCatalog) : resolve(dir, 'workflows/jobs.yml');
   if (yml !== undefined) {
     // stage.ts reads a file: the ref's text goes to a temporary one beside nothing, and paths come back relative.

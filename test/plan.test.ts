@@ -303,6 +303,18 @@ describe('plan through the CLI', () => {
     expect(plan.notes).toEqual([expect.stringMatching(/^HEAD has no serverless.yml/)]);
   });
 
+  it('a catalog-only repository (no serverless.yml anywhere): one note, default params on both sides, only catalog changes', async () => {
+    const dir = project();
+    rmSync(join(dir, 'serverless.yml'));
+    execFileSync('git', ['rm', '-q', '--cached', 'serverless.yml'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'catalog only'], { cwd: dir });
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
+    const r = await cli(dir, []);
+    expect(r).toMatchObject({ code: 0, stderr: expect.not.stringContaining('Error') });
+    expect(r.stdout.split('\n').slice(0, 4)).toEqual(['stepcron plan: stage prod, the working tree against HEAD (HEAD:workflows/jobs.yml)',
+      'note: no serverless.yml here or at HEAD: both sides take the default stage params', '~ cleanup', '    schedule: rate(1 hour) -> rate(2 hours)']);
+  });
+
   it('a ref without the catalog says why every job shows as added, naming the ref and the file', async () => {
     const dir = project();
     execFileSync('git', ['rm', '-q', '--cached', 'workflows/jobs.yml'], { cwd: dir });
