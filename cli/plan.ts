@@ -13,7 +13,7 @@ import { jobResourceIds, type RawParams, type StageParams, stageTemplate, toStag
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
 import { UsageError } from './errors';
 import { localTime } from './ops/describe';
-import { DEPLOY_TIME_PLACEHOLDERS, readStageParams, stageCatalog } from './stage';
+import { DEPLOY_TIME_PLACEHOLDERS, enabledJobsKey, readStageParams, stageCatalog } from './stage';
 
 /**
  * `--exit-code`'s "something would change": 4, not git's 2, because 2 already means a usage or catalog mistake in every
@@ -168,12 +168,12 @@ export function diffSides(before: Side, after: Side, against: string, now = new 
  * enabledJobs was written for the stage's own catalog: with another (--catalog), the names it lacks are left out (said
  * once by `warn`), as validate does (cli/main.ts validatedStageParams); the stage's own catalog keeps the error.
  */
-function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, warn: (line: string) => void): StageParams {
+function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, warn: (line: string) => void, key = 'params: enabledJobs'): StageParams {
   if (!explicit || params.enabledJobs === '*') return params;
   const names = new Set(jobs.map((j) => j.name));
   const missing = params.enabledJobs.filter((n) => !names.has(n));
   if (missing.length === 0) return params;
-  warn(`stepcron: warning: stage ${params.stage} params: enabledJobs names ${missing.join(', ')}, not in this catalog: left out here; ` +
+  warn(`stepcron: warning: stage ${params.stage}: ${key} names ${missing.join(', ')}, not in this catalog: left out here; ` +
     'the jobs it does not name are off on the stage, as a deploy of this catalog would have them\n');
   return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.has(n)) };
 }
@@ -192,7 +192,10 @@ const noServerlessParams = (stage: string) =>
 export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string, explicit = false,
   warn = (line: string) => void process.stderr.write(line)): Side {
   const jobs = parseCatalog(catalogText, { stage, file: catalog });
-  const params = fitEnabledJobs(existsSync(serverless) ? readStageParams(stage, serverless) : noServerlessParams(stage), jobs, explicit, warn);
+  const params = existsSync(serverless)
+    // Named as validate names it: the file and the key to change (serverless.yml params.dev.enabledJobs).
+    ? fitEnabledJobs(readStageParams(stage, serverless), jobs, explicit, warn, `${relative(process.cwd(), serverless) || serverless} ${enabledJobsKey(stage, serverless)}`)
+    : noServerlessParams(stage);
   return { jobs, params, template: stageTemplate(jobs, params), catalog };
 }
 

@@ -259,7 +259,7 @@ describe('plan through the CLI', () => {
     edit(dir, 'mine/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
     const r = await startCli(['plan', '--catalog', 'mine/jobs.yml', '--exit-code'], { cwd: dir }).done;
     expect(r.code).toBe(EXIT_CHANGES);
-    expect(r.stderr).toMatch(/^stepcron: warning: stage dev params: enabledJobs names cleanup, not in this catalog: left out here/);
+    expect(r.stderr).toMatch(/^stepcron: warning: stage dev: serverless\.yml params\.dev\.enabledJobs names cleanup, not in this catalog: left out here/);
     expect(r.stdout).toContain('against HEAD (HEAD:mine/jobs.yml)\n~ a\n    schedule: rate(1 hour) -> rate(2 hours)\n');
     // As deployed: an aligned rate fires on the clock (its cron), not an hour from now.
     expect(r.stdout).toMatch(/next before: \d{4}-\d\d-\d\d \d\d:00 UTC .*\n {6}next after: {2}\d{4}-\d\d-\d\d (00|02|04|06|08|10|12|14|16|18|20|22):00 UTC/);

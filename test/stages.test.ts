@@ -273,7 +273,7 @@ describe("issue 14's first Done-when, walked as a new user: a catalog of one's o
       'note: HEAD has no mine/jobs.yml: nothing to compare with, so every job shows as added',
       '+ morning-digest (added)', '+ queue-drain (added)', '+ shop-sync (added)',
     ]);
-    expect(plan.stderr).toMatch(/^stepcron: warning: stage dev params: enabledJobs names hourly-cleanup, not in this catalog/);
+    expect(plan.stderr).toMatch(/^stepcron: warning: stage dev: serverless\.yml params\.dev\.enabledJobs names hourly-cleanup, not in this catalog/);
   }, 120_000);
 });
 
