@@ -108,9 +108,16 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   program.hook('preAction', async (_program, command) => {
     const o = command.opts() as Partial<Common>;
     if (o.stage === undefined || !command.options.some((opt) => opt.long === '--catalog')) return;
-    const file = o.catalog === undefined ? 'serverless.yml' : serverlessFileFor(o.catalog);
+    const file = o.catalog === undefined ? projectServerless() ?? 'serverless.yml' : serverlessFileFor(o.catalog);
     if (!existsSync(file)) {
-      if (o.catalog === undefined) command.setOptionValue('catalog', (await catalog()).DEFAULT_CATALOG);
+      if (o.catalog !== undefined) return;
+      const { DEFAULT_CATALOG } = await catalog();
+      command.setOptionValue('catalog', DEFAULT_CATALOG);
+      // No project around: a catalog-only folder works as before; with no catalog either, reading it says why (jobsOf).
+      if (!existsSync(DEFAULT_CATALOG)) {
+        noProject = `no serverless.yml in ${process.cwd()} or any folder above it, and no ${DEFAULT_CATALOG} here: ` +
+          "run stepcron in the project's folder (or below it), or give --catalog <file>";
+      }
       return;
     }
     const [{ stageCatalog, knownStages }, { unknownStageWarning }] = await Promise.all([import('./stage'), import('../workflows/names')]);
@@ -126,7 +133,12 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       for (const line of typos) process.stderr.write(`stepcron: warning: ${catalogFile}: ${line}\n`);
     }
   });
-  const jobsOf = async (o: Common) => (await catalog()).loadCatalog(o.catalog, { stage: o.stage });
+  /** Set when no project was found and the default catalog is not here: said instead of ENOENT on a path nobody gave. */
+  let noProject: string | undefined;
+  const jobsOf = async (o: Common) => {
+    if (noProject && !existsSync(o.catalog)) throw new UsageError(noProject);
+    return (await catalog()).loadCatalog(o.catalog, { stage: o.stage });
+  };
   /** The jobs, each with why it does not fire on the stage (undefined: it does), as the deploy decides (offReason). */
   const onStage = async (o: Common, jobs: Job[]) => {
     const { offReason } = await catalog();
@@ -284,7 +296,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       }
       const jobs = named.filter((j) => !paused.has(j.name));
       const forMs = o.for === undefined ? undefined : parseDuration(o.for);
-      const backend = await makeBackend(o.ecs, o.stage);
+      const backend = await makeBackend(o.ecs, o.stage, projectRoot());
       const stop = await stopOnSignals();
       working++;
       exitCode = await localScheduler({
@@ -449,7 +461,7 @@ async function checkedRunInput(input: unknown, file: string): Promise<unknown> {
  */
 let opened: Store | undefined;
 function history(broken: 'fail' | 'replace' = 'replace'): Store {
-  opened ??= Store.open(resolve('.stepcron'), { broken });
+  opened ??= Store.open(resolve(projectRoot(), '.stepcron'), { broken });
   return opened;
 }
 
@@ -464,14 +476,15 @@ async function runOnce(job: Job, o: Common, input: unknown,
   flags: { ecs: string; notify: string; skipWaits: boolean; s3Dir: string; faults?: import('./faults').Fault[]; redrive?: import('./run').LocalRunOptions['redrive'] },
   signal: AbortSignal): Promise<Summary | undefined> {
   const [{ runLocal, writeTo }, { makeBackend }] = await Promise.all([run(), import('./backends')]);
-  const backend = await makeBackend(flags.ecs, o.stage);
+  const backend = await makeBackend(flags.ecs, o.stage, projectRoot());
   const { StartExecutionError } = await import('./engine');
   const notifyDeps = flags.notify === 'aws' ? await awsDelivery() : undefined;
   if (signal.aborted) return undefined;
   working++;
   try {
     return await runLocal({
-      job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal, s3Dir: resolve(flags.s3Dir),
+      job, stage: o.stage, input, backend, history: history(), skipWaits: flags.skipWaits, signal,
+      s3Dir: flags.s3Dir === '.stepcron/s3' ? resolve(projectRoot(), flags.s3Dir) : resolve(flags.s3Dir),
       ...(flags.faults?.length && { faults: flags.faults }),
       ...(flags.redrive && { redrive: flags.redrive }),
       ...(notifyDeps && { notifyDeps }),
@@ -537,11 +550,39 @@ async function validatedStageParams(o: Common, jobs: Job[], file: string) {
   return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.includes(n)) };
 }
 
-/** The serverless.yml beside the catalog's project (the catalog lives in <project>/workflows/), else the current one. */
+/**
+ * The serverless.yml beside the catalog's project (the catalog lives in <project>/workflows/), else the project's (in
+ * the current folder or the nearest one above it), else ./serverless.yml (which is not there: default params).
+ */
 function serverlessFileFor(catalog: string): string {
   const beside = resolve(dirname(resolve(catalog)), '..', 'serverless.yml');
-  return existsSync(beside) ? beside : 'serverless.yml';
+  return existsSync(beside) ? beside : projectServerless() ?? 'serverless.yml';
 }
+
+let found: { file: string | undefined } | undefined;
+/**
+ * The project's serverless.yml, found as git finds .git: in the current folder or the nearest folder above it. Every
+ * command takes its root from here (the stage's params and catalog, the run store), so one run from a subfolder reads
+ * the same project as one from its root.
+ */
+function projectServerless(): string | undefined {
+  if (found) return found.file;
+  found = { file: undefined };
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, 'serverless.yml'))) {
+      found.file = resolve(dir, 'serverless.yml');
+      break;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return found.file;
+}
+
+/** The project's folder (serverless.yml's), else the current one: where the local run store and s3 folder live. */
+const projectRoot = () => {
+  const file = projectServerless();
+  return file ? dirname(file) : process.cwd();
+};
 
 /** A precheck event (events/precheck-*.json) carries the run input it was started with: run with that. */
 function runInputOf(event: unknown, file: string, job: string): unknown {

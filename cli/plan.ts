@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { type Job, logicalId, oneLine, parseCatalog, scheduledOnStage } from '../workflows/catalog';
-import { jobResourceIds, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
+import { jobResourceIds, type RawParams, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
 import { localTime } from '../workflows/times';
 import { UsageError } from './errors';
-import { readStageParams, stageCatalog } from './stage';
+import { DEPLOY_TIME_PLACEHOLDERS, enabledJobsKey, readStageParams, stageCatalog } from './stage';
 
 /**
  * `--exit-code`'s "something would change": 4, not git's 2, because 2 already means a usage or catalog mistake in every
@@ -24,7 +24,11 @@ export const EXIT_CHANGES = 4;
 type Template = { Resources: Record<string, Record<string, unknown>> };
 
 /** One side of the comparison: the jobs and the stage template they deploy as. */
-export interface Side { jobs: Job[]; params: StageParams; template: Template; catalog: string }
+export interface Side {
+  jobs: Job[]; params: StageParams; template: Template; catalog: string;
+  /** What this side lacks and stands in for it (a ref without serverless.yml or without the catalog), one line each. */
+  notes?: string[];
+}
 
 export interface Detail {
   setting: string;
@@ -57,6 +61,8 @@ export interface Plan {
   /** serverless.yml params of the stage that differ (enabledJobs aside: it shows as each job's `enabled`). */
   params: Detail[];
   changes: boolean;
+  /** Why the comparison is not file against file (the ref lacks serverless.yml or the catalog), one line each. */
+  notes?: string[];
 }
 
 /** The next 3 times as the schedule deploys (an aligned rate(1 hour) fires on the hour: its cron, not now + 1 h). */
@@ -156,22 +162,29 @@ export function diffSides(before: Side, after: Side, against: string, now = new 
     .filter((id) => !jobIds.has(id)).sort();
   const shared = resourceDiff(sharedIds, before.template, after.template);
   const changes = jobs.length > 0 || params.length > 0 || shared.added.length + shared.removed.length + shared.changed.length > 0;
-  return { stage: after.params.stage, against, jobs, shared, params, changes };
+  return { stage: after.params.stage, against, jobs, shared, params, changes, ...(before.notes?.length && { notes: before.notes }) };
 }
 
 /**
  * enabledJobs was written for the stage's own catalog: with another (--catalog), the names it lacks are left out (said
  * once by `warn`), as validate does (cli/main.ts validatedStageParams); the stage's own catalog keeps the error.
  */
-function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, warn: (line: string) => void): StageParams {
+function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, warn: (line: string) => void, key = 'params: enabledJobs'): StageParams {
   if (!explicit || params.enabledJobs === '*') return params;
   const names = new Set(jobs.map((j) => j.name));
   const missing = params.enabledJobs.filter((n) => !names.has(n));
   if (missing.length === 0) return params;
-  warn(`stepcron: warning: stage ${params.stage} params: enabledJobs names ${missing.join(', ')}, not in this catalog: left out here; ` +
+  warn(`stepcron: warning: stage ${params.stage}: ${key} names ${missing.join(', ')}, not in this catalog: left out here; ` +
     'the jobs it does not name are off on the stage, as a deploy of this catalog would have them\n');
   return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.has(n)) };
 }
+
+/**
+ * The params of a stage with no serverless.yml (a catalog-only repository): the defaults, with stage.ts's placeholders
+ * for the network a deploy needs (subnets, security groups), the same on both sides, so they never show as a change.
+ */
+const noServerlessParams = (stage: string) =>
+  toStageParams(stage, { subnets: DEPLOY_TIME_PLACEHOLDERS.subnets, securityGroups: DEPLOY_TIME_PLACEHOLDERS.securityGroups } as RawParams);
 
 /**
  * The working tree's side: the catalog as the CLI resolved it (`explicit`: given with --catalog), and serverless.yml
@@ -180,7 +193,10 @@ function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, war
 export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string, explicit = false,
   warn = (line: string) => void process.stderr.write(line)): Side {
   const jobs = parseCatalog(catalogText, { stage, file: catalog });
-  const params = fitEnabledJobs(existsSync(serverless) ? readStageParams(stage, serverless) : toStageParams(stage, {}), jobs, explicit, warn);
+  const params = existsSync(serverless)
+    // Named as validate names it: the file and the key to change (serverless.yml params.dev.enabledJobs).
+    ? fitEnabledJobs(readStageParams(stage, serverless), jobs, explicit, warn, `${relative(process.cwd(), serverless) || serverless} ${enabledJobsKey(stage, serverless)}`)
+    : noServerlessParams(stage);
   return { jobs, params, template: stageTemplate(jobs, params), catalog };
 }
 
@@ -198,12 +214,18 @@ function gitShow(dir: string, ref: string, path: string): string | undefined {
 
 /**
  * The side at a git ref: serverless.yml at the ref (its params for the stage, and its catalog param unless --catalog
- * was given), the catalog at the ref. A catalog the ref does not have is nothing deployed yet: every job is added.
+ * was given), the catalog at the ref. A ref without serverless.yml (from before the project had one, or a catalog-only
+ * repository) has no stage params of its own: it takes `working`'s (the working tree's), so that only the catalog's
+ * changes show, and a note says so; the default params would make every job's definition differ for no change of the
+ * user's. A catalog the ref does not have is nothing deployed yet: every job is added, and a note says why.
  */
-export function refSide(stage: string, ref: string, serverless: string, explicitCatalog: string | undefined, cwd = process.cwd()): Side | undefined {
+export function refSide(stage: string, ref: string, serverless: string, explicitCatalog: string | undefined, cwd = process.cwd(),
+  working?: StageParams): Side {
   const dir = dirname(resolve(serverless));
-  const yml = gitShow(dir, ref, relative(dir, resolve(serverless)));
-  let params = toStageParams(stage, {});
+  const ymlPath = relative(dir, resolve(serverless));
+  const yml = gitShow(dir, ref, ymlPath);
+  const notes: string[] = [];
+  let params = working ?? noServerlessParams(stage);
   let catalogPath = explicitCatalog ? resolve(cwd, explicitCatalog) : resolve(dir, 'workflows/jobs.yml');
   if (yml !== undefined) {
     // stage.ts reads a file: the ref's text goes to a temporary one beside nothing, and paths come back relative.
@@ -216,19 +238,26 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  } else {
+    notes.push(existsSync(serverless)
+      ? `${ref} has no ${relative(cwd, resolve(serverless)) || ymlPath}: its side takes this tree's stage ${stage} params, so only catalog changes show`
+      : `no serverless.yml here or at ${ref}: both sides take the default stage params`);
   }
   const text = gitShow(dir, ref, relative(dir, catalogPath));
-  if (text === undefined) return undefined;
+  if (text === undefined) {
+    notes.push(`${ref} has no ${relative(cwd, catalogPath)}: nothing to compare with, so every job shows as added`);
+    return { ...emptySide(params), catalog: `no ${relative(cwd, catalogPath)} at ${ref}`, notes };
+  }
   const catalog = `${ref}:${relative(cwd, catalogPath)}`;
   const jobs = parseCatalog(text, { stage, file: catalog });
   // Said once, for the working tree: the ref's side leaves the same names out quietly.
-  params = fitEnabledJobs(params, jobs, explicitCatalog !== undefined, () => undefined);
-  return { jobs, params, template: stageTemplate(jobs, params), catalog };
+  if (yml !== undefined) params = fitEnabledJobs(params, jobs, explicitCatalog !== undefined, () => undefined);
+  return { jobs, params, template: stageTemplate(jobs, params), catalog, ...(notes.length && { notes }) };
 }
 
 /** The working tree against nothing deployed (a ref without the catalog): every job and shared resource is added. */
 export function emptySide(params: StageParams): Side {
-  return { jobs: [], params, template: { Resources: {} }, catalog: '(none)' };
+  return { jobs: [], params, template: { Resources: {} }, catalog: 'none' };
 }
 
 /** A value as one line a terminal shows as it is: control characters (ESC, CR, BEL) escaped, as describe does. */
@@ -261,8 +290,8 @@ function iamChange(a: Iam, b: Iam): string {
 
 /** One line per job (+ added, - removed, ~ changed) with its details indented; the stage's shared resources last. */
 export function formatPlan(plan: Plan, zones: Map<string, { before: string; after: string }>, now: Date): string {
-  const lines = [`stepcron plan: stage ${plan.stage}, the working tree against ${plan.against}`];
-  if (!plan.changes) return `${lines[0]}\nno changes: a deploy would change nothing\n`;
+  const lines = [`stepcron plan: stage ${plan.stage}, the working tree against ${plan.against}`, ...(plan.notes ?? []).map((n) => `note: ${n}`)];
+  if (!plan.changes) return `${lines.join('\n')}\nno changes: a deploy would change nothing\n`;
   const mark = { added: '+', removed: '-', changed: '~' } as const;
   for (const j of plan.jobs) {
     lines.push(`${mark[j.change]} ${j.job}${j.change === 'changed' ? '' : ` (${j.change})`}`);
@@ -370,7 +399,7 @@ export async function planCommand(o: PlanOptions, explicitCatalog: string | unde
     // Deployed times are in the deployed zone; the catalog's in the catalog's.
     zones = new Map(after.jobs.map((j) => [j.name, { before: deployed!.jobs.get(j.name)?.timezone ?? j.timezone, after: deployedSchedule(j.schedule, j.timezone).timezone }]));
   } else {
-    const before = refSide(o.stage, o.against, serverless, explicitCatalog) ?? emptySide(after.params);
+    const before = refSide(o.stage, o.against, serverless, explicitCatalog, process.cwd(), after.params);
     plan = diffSides(before, after, `${o.against} (${before.catalog})`, now);
     zones = zonesOf(before, after);
   }

@@ -1,5 +1,6 @@
 // Live progress on stderr: each state entered/exited/retried with timings, and a fan-out progress bar with
 // done/failed/running counts (redrawn in place on a terminal, printed at each tenth otherwise).
+import { itemId } from '../workflows/items';
 import { type EventLog, jobExitCode } from './engine';
 
 export interface ProgressOptions {
@@ -20,13 +21,9 @@ interface ItemState {
   outcome?: { error?: string; exitCode?: number | null };
 }
 
-/** Names a fan-out item on its output lines: a string or number as it is, an object by its id/name/key, else short JSON. */
+/** Names a fan-out item on its output lines: `[acme] ` (workflows/items.ts, as notifications name it). */
 export function itemLabel(item: unknown): string {
-  const named = typeof item === 'object' && item !== null && !Array.isArray(item)
-    ? ['id', 'name', 'key', 'tenant'].map((k) => (item as Record<string, unknown>)[k]).find((v) => typeof v === 'string' || typeof v === 'number')
-    : undefined;
-  const text = typeof item === 'string' || typeof item === 'number' ? String(item) : named !== undefined ? String(named) : JSON.stringify(item);
-  return `[${text.length > 40 ? `${text.slice(0, 39)}…` : text}] `;
+  return `[${itemId(item)}] `;
 }
 
 export class Progress {

@@ -367,6 +367,10 @@ describe('stepcron run: fan-out of 100 items', () => {
     expectItems(summary);
     expectProgress(result);
     expect(summary.notifications.map((n) => n.status)).toEqual(['FAILED']);
+    // The output tail names the item that wrote it (the first failed one), as its output lines name it: [7].
+    const printed = result.stderr.split('\n').filter((l) => l.startsWith('  │ ')).map((l) => l.slice(4));
+    const at = printed.findIndex((l) => l.startsWith('Output'));
+    expect(printed.slice(at, at + 2)).toEqual(['Output of item #7 [7] (last 20 lines):', '  item 7']);
   }, 40_000);
 });
 

@@ -87,8 +87,9 @@ describe('the fixtures: Copilot scheduled jobs as catalog jobs', () => {
       'copilot/cleanup/manifest.yml:18: s3-cleanup: platform linux/arm64',
       'copilot/cleanup/manifest.yml:19: s3-cleanup: exec',
       'copilot/cleanup/manifest.yml:21: s3-cleanup: network',
-      'copilot/cleanup/manifest.yml:37: s3-cleanup: environments.test overrides on',
-      'copilot/cleanup/manifest.yml:40: s3-cleanup: environments.prod overrides cpu, memory',
+      'copilot/cleanup/manifest.yml:39: s3-cleanup: environments.test.on.schedule',
+      'copilot/cleanup/manifest.yml:41: s3-cleanup: environments.prod.cpu 1024',
+      'copilot/cleanup/manifest.yml:42: s3-cleanup: environments.prod.memory 4096',
     ]);
   });
 
@@ -103,6 +104,35 @@ describe('the fixtures: Copilot scheduled jobs as catalog jobs', () => {
     for (const listed of ['8: queue-drain: cpu 1024, memory 1000 is no Fargate size', '13: queue-drain: variables.REGION comes from from_cfn',
       '17: queue-drain: secrets.LEGACY_TOKEN: from_cfn', '19: queue-drain: sidecars', '22: queue-drain: storage']) expect(odd).toContain(listed);
     expect(specOf('manual')).toMatchObject({ schedule: 'rate(1 day)', enabled: false });
+  });
+
+  // Copilot's docs: "You can override any of the values defined above by environment", and `on.schedule: "none"`
+  // stops a job from triggering. The catalog's one per-stage setting is enabled:, so the rule is: an environment's
+  // schedule none is enabled: {<env>: false}; a schedule where the job's own is none is enabled there only; every
+  // other override that differs (variables, image, cpu, memory, count, timeout, retries, ...) is listed with its line.
+  it('environments.<env>.on.schedule none is enabled: {<env>: false}; the other overrides are listed, each with its line', () => {
+    const text = manifest([
+      'cpu: 256', 'retries: 1', 'timeout: 1h', 'variables:', '  LOG_LEVEL: info', 'environments:', '  test:', '    on:',
+      '      schedule: "none"', '  prod:', '    on:', '      schedule: "@daily"', '    cpu: 256', '    memory: 2048', '    count: 2',
+      '    retries: 3', '    timeout: 2h', '    image:', '      location: busybox:1.37', '    variables:', '      LOG_LEVEL: warn', '',
+    ].join('\n'));
+    const got = importCopilot('m.yml', text);
+    const spec = got.jobs[0]!.spec as unknown as Record<string, unknown>;
+    expect(spec).toMatchObject({ schedule: 'cron(0 0 * * ? *)', enabled: { test: false }, cpu: 256, retries: 1, timeoutSeconds: 3600 });
+    expect(parseCatalog(renderCatalog(got), { stage: 'test' })[0]!.enabled).toBe(false);
+    expect(parseCatalog(renderCatalog(got), { stage: 'prod' })[0]!.enabled).toBe(true);
+    // prod's @daily and cpu 256 are the job's own: nothing to list. The rest, one line each, where it is written.
+    expect(got.warnings.filter((w) => w.includes('environments.')).map((w) => w.replace(/: not carried over.*/, ''))).toEqual([
+      'm.yml:21: x: environments.prod.memory 2048', 'm.yml:22: x: environments.prod.count 2', 'm.yml:23: x: environments.prod.retries 3',
+      'm.yml:24: x: environments.prod.timeout "2h"', 'm.yml:26: x: environments.prod.image.location', 'm.yml:28: x: environments.prod.variables.LOG_LEVEL',
+    ]);
+  });
+
+  it('a job whose own schedule is none but one environment schedules it: on there only, with that schedule', () => {
+    const text = manifest('environments:\n  prod:\n    on:\n      schedule: "30 2 * * *"\n').replace('"@daily"', '"none"');
+    const got = importCopilot('m.yml', text);
+    expect(got.jobs[0]!.spec).toMatchObject({ schedule: 'cron(30 2 * * ? *)', enabled: { default: false, prod: true } });
+    expect(got.warnings.join('\n')).not.toMatch(/environments\.prod/);
   });
 
   it('every fixture, once it has an image and a command, is a catalog parseCatalog accepts', () => {
@@ -184,7 +214,7 @@ describe('the CLI, spawned', () => {
       ]);
       expect(ok.code).toBe(0);
       expect(ok.stdout).toBe('out.yml: added 1 job (s3-cleanup); check them with: npx stepcron validate --catalog out.yml\n');
-      expect(ok.stderr.trimEnd().split('\n')).toHaveLength(8);
+      expect(ok.stderr.trimEnd().split('\n')).toHaveLength(9);
       const validate = await cli(['validate', '--catalog', 'out.yml']);
       expect(validate.code).toBe(0);
       // Added to the catalog there: the job before it, and the defaults, stay as they were.

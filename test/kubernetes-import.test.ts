@@ -101,6 +101,24 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
     expect(spec('queue-sweep')).not.toHaveProperty('retryIntervalSeconds');
   });
 
+  // A Fargate task gets exactly its size: the pod was guaranteed its requests and could use up to its limits, so the
+  // task is sized to the larger of the two per resource (rounded up to a Fargate size), and the note says so.
+  it('sizes the task to the larger of requests and limits, per resource, rounded up to a Fargate size, and says so', () => {
+    const sized = (resources: string) => {
+      const text = `${cronJob('0 * * * *')}              resources:\n${resources}`;
+      const got = importKubernetes([{ file: 'c.yaml', text }]);
+      return { spec: got.jobs[0]!.spec as unknown as Record<string, unknown>, notes: got.warnings.filter((w) => w.includes('resources')) };
+    };
+    // Requests alone: what there is. Limits above the requests: the limits.
+    expect(sized('                requests: {cpu: 500m, memory: 1Gi}\n').spec).toMatchObject({ cpu: 512, memory: 1024 });
+    const burst = sized('                requests: {cpu: 250m, memory: 512Mi}\n                limits: {cpu: "2", memory: 3Gi}\n');
+    expect(burst.spec).toMatchObject({ cpu: 2048, memory: 4096 });
+    expect(burst.notes).toEqual(['c.yaml:15: x: resources: sized to the larger of requests and limits (cpu 2, memory 3Gi) as cpu 2048, memory 4096: ' +
+      'a Fargate task gets exactly its size, and the pod could use up to its limits']);
+    // Per resource, and whichever is larger even where a hand-written file has requests above limits.
+    expect(sized('                requests: {memory: 6Gi}\n                limits: {cpu: "1", memory: 2Gi}\n').spec).toMatchObject({ cpu: 1024, memory: 6144 });
+  });
+
   it('lists, by file and line, what is not carried over and why, on stderr and above the job', () => {
     const odd = imported.warnings.filter((w) => w.startsWith('kubernetes/odd.yaml:') && w.includes('report-generator'));
     // In line order; the one without a line of its own (no activeDeadlineSeconds) at the CronJob's, last.
@@ -119,6 +137,7 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
       'kubernetes/backup.yaml:26: db-backup: activeDeadlineSeconds',
       'kubernetes/backup.yaml:33: db-backup: command',
       'kubernetes/backup.yaml:40: db-backup: env',
+      'kubernetes/backup.yaml:45: db-backup: resources:',
     ]);
     const text = renderCatalog(imported);
     expect(text).toContain('  # kubernetes/backup.yaml line 10: CronJob billing/db-backup, schedule \'30 2 * * *\' in Europe/Berlin\n');
@@ -255,6 +274,20 @@ describe('sizes and names', () => {
     expect(result.jobs.map((j) => j.name)).toEqual(['k8s-nightly-report', 'k8s-nightly-report-2']);
     expect(parseCatalog(renderCatalog(result), { stage: 'dev' })).toHaveLength(2);
     expect(() => importKubernetes([{ file: 'c.yaml', text: two }], { prefix: 'K8s_' })).toThrow(/--prefix: 'K8s_' must be lowercase/);
+  });
+
+  // 'a.b' and 'a-b' both become a-b: which one gets a-b-2 is decided by the CronJobs' own names (then namespace, file),
+  // so a re-import with the files or documents in another order writes the same names (an import is re-run to update).
+  it('names colliding CronJobs the same whatever the order of files and documents', () => {
+    const docs = ['a.b', 'a-b', 'a--b'].map((name, i) => cronJob(`${i} 0 * * *`).replace('name: x', `name: ${name}`));
+    const namesOf = (files: Array<{ file: string; text: string }>) =>
+      Object.fromEntries(importKubernetes(files).jobs.map((j) => [j.entry, j.name]));
+    const want = { 'CronJob a--b': 'a-b', 'CronJob a-b': 'a-b-2', 'CronJob a.b': 'a-b-3' };
+    for (const order of [[0, 1, 2], [2, 1, 0], [1, 0, 2], [1, 2, 0]]) {
+      expect(namesOf(order.map((i) => ({ file: `f${i}.yaml`, text: docs[i]! })))).toEqual(want);
+      expect(namesOf(order.map((i) => ({ file: `shuffled-${order.indexOf(i)}.yaml`, text: docs[i]! })))).toEqual(want);
+      expect(namesOf([{ file: 'one.yaml', text: order.map((i) => docs[i]).join('---\n') }])).toEqual(want);
+    }
   });
 });
 

@@ -744,6 +744,23 @@ describe('notify: the failed task\'s output (what cron\'s MAILTO mailed)', () =>
     expect(failedTask(event('notify-success'))).toBeUndefined();
   });
 
+  // A fan-out's tail comes from one of many items: the rule is that the notification says which, by its index and its
+  // id as the run names it ([initech]), so nobody reads one tenant's output as another's.
+  it('names the fan-out item whose task the tail comes from, beside the tail', async () => {
+    // Prepare
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'syncing initech' }, { message: 'HTTP 503' }] });
+    const publish = publishTo();
+    // Act
+    await notify(event('notify-fanout-failed'), { publish, tail: logTail(client(), remaining(10_000)) });
+    // Assess: the first failed item that ran a task, #2 initech; its stream is the one read
+    const message = publish.mock.calls[0]![1];
+    expect(lines(message.slice(message.indexOf('Output')))).toEqual(['Output of item #2 [initech] (last 20 lines):', '  syncing initech', '  HTTP 503']);
+    expect(logs.commandCalls(GetLogEventsCommand)[0]!.args[0].input.logStreamName).toBe('tenant-sync/job/02c4e1f7a9b2d8460e93f5a7c1b3d5e7');
+    // The job's own task (no fan-out): no item named.
+    await notify(event('notify-failure'), { publish, tail: async () => ['boom'] });
+    expect(publish.mock.calls[1]![1]).toContain('\nOutput (last 20 lines):\n  boom');
+  });
+
   it('reads nothing for a run that is only reported, not failed', async () => {
     // Prepare
     const publish = publishTo();

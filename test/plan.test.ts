@@ -89,7 +89,7 @@ function planIn(dir: string, stage = 'prod', now = NOW): { plan: Plan; text: str
   const catalog = join(dir, 'workflows/jobs.yml');
   const serverless = join(dir, 'serverless.yml');
   const after = workingSide(stage, catalog, serverless, readFileSync(catalog, 'utf8'));
-  const before = refSide(stage, 'HEAD', serverless, undefined, dir)!;
+  const before = refSide(stage, 'HEAD', serverless, undefined, dir);
   // Labelled as the CLI labels it (cli/plan.ts planCommand).
   const plan = diffSides(before, after, `HEAD (${before.catalog})`, now);
   return { plan, text: formatPlan(plan, zonesOf(before, after), now) };
@@ -191,7 +191,7 @@ describe('plan against a git ref', () => {
     const catalog = join(dir, 'workflows/jobs.yml');
     const serverless = join(dir, 'serverless.yml');
     const after = workingSide('prod', catalog, serverless, readFileSync(catalog, 'utf8'));
-    const before = refSide('prod', 'HEAD', serverless, undefined, dir)!;
+    const before = refSide('prod', 'HEAD', serverless, undefined, dir);
     // A difference in the deployed resource that the catalog does not show (as a change to how stepcron compiles it).
     (after.template.Resources.CleanupTaskDefinition!.Properties as Record<string, unknown>).NetworkMode = 'bridge';
     const plan = diffSides(before, after, 'HEAD', NOW);
@@ -259,7 +259,7 @@ describe('plan through the CLI', () => {
     edit(dir, 'mine/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
     const r = await startCli(['plan', '--catalog', 'mine/jobs.yml', '--exit-code'], { cwd: dir }).done;
     expect(r.code).toBe(EXIT_CHANGES);
-    expect(r.stderr).toMatch(/^stepcron: warning: stage dev params: enabledJobs names cleanup, not in this catalog: left out here/);
+    expect(r.stderr).toMatch(/^stepcron: warning: stage dev: serverless\.yml params\.dev\.enabledJobs names cleanup, not in this catalog: left out here/);
     expect(r.stdout).toContain('against HEAD (HEAD:mine/jobs.yml)\n~ a\n    schedule: rate(1 hour) -> rate(2 hours)\n');
     // As deployed: an aligned rate fires on the clock (its cron), not an hour from now.
     expect(r.stdout).toMatch(/next before: \d{4}-\d\d-\d\d \d\d:00 UTC .*\n {6}next after: {2}\d{4}-\d\d-\d\d (00|02|04|06|08|10|12|14|16|18|20|22):00 UTC/);
@@ -283,6 +283,45 @@ describe('plan through the CLI', () => {
     const plan = JSON.parse((await cli(dir, ['--json'])).stdout) as Plan;
     expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['added cleanup', 'added nightly-report', 'added old-export']);
     expect(plan.shared.added).toEqual(expect.arrayContaining(['SchedulerRole', 'ClaimsTable', 'NotificationTopic']));
+  });
+
+  // A ref from before the project had serverless.yml (or a catalog-only repository) has no stage params: the default
+  // params there would make every job's definition differ (subnets, cluster) with no word why. The rule: the ref's
+  // side takes this tree's params, one note line says so, and only the catalog's own changes show.
+  it('a ref without serverless.yml: one note naming the ref and the file, and only the catalog changes show', async () => {
+    const dir = project();
+    execFileSync('git', ['rm', '-q', '--cached', 'serverless.yml'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'catalog only'], { cwd: dir });
+    const clean = await cli(dir, ['--exit-code']);
+    expect(clean).toMatchObject({ code: 0, stderr: '' });
+    expect(clean.stdout).toBe('stepcron plan: stage prod, the working tree against HEAD (HEAD:workflows/jobs.yml)\n' +
+      'note: HEAD has no serverless.yml: its side takes this tree\'s stage prod params, so only catalog changes show\n' +
+      'no changes: a deploy would change nothing\n');
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
+    const plan = JSON.parse((await cli(dir, ['--json'])).stdout) as Plan;
+    expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['changed cleanup']);
+    expect(plan.notes).toEqual([expect.stringMatching(/^HEAD has no serverless.yml/)]);
+  });
+
+  it('a catalog-only repository (no serverless.yml anywhere): one note, default params on both sides, only catalog changes', async () => {
+    const dir = project();
+    rmSync(join(dir, 'serverless.yml'));
+    execFileSync('git', ['rm', '-q', '--cached', 'serverless.yml'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'catalog only'], { cwd: dir });
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
+    const r = await cli(dir, []);
+    expect(r).toMatchObject({ code: 0, stderr: expect.not.stringContaining('Error') });
+    expect(r.stdout.split('\n').slice(0, 4)).toEqual(['stepcron plan: stage prod, the working tree against HEAD (HEAD:workflows/jobs.yml)',
+      'note: no serverless.yml here or at HEAD: both sides take the default stage params', '~ cleanup', '    schedule: rate(1 hour) -> rate(2 hours)']);
+  });
+
+  it('a ref without the catalog says why every job shows as added, naming the ref and the file', async () => {
+    const dir = project();
+    execFileSync('git', ['rm', '-q', '--cached', 'workflows/jobs.yml'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'no catalog yet'], { cwd: dir });
+    const r = await cli(dir, []);
+    expect(r.stdout).toMatch(/^stepcron plan: stage prod, the working tree against HEAD \(no workflows\/jobs\.yml at HEAD\)\n/);
+    expect(r.stdout).toContain('\nnote: HEAD has no workflows/jobs.yml: nothing to compare with, so every job shows as added\n+ cleanup (added)\n');
   });
 
   it('--aws when AWS cannot be reached: one line, exit 1, at once (loopback, nothing listening)', async () => {

@@ -1,10 +1,10 @@
 // One catalog path for `sls` and the CLI (serverless.yml's `catalog` param, `--param catalog=`, `--catalog`), and
 // stages that cannot surprise: a stage serverless.yml does not name is one warning, the sample's dev enabledJobs does
 // not break a catalog of one's own, and pauses and history say which stage they are for.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { cleanUp, ROOT, type Result, startCli } from './support/cli';
 
 const dirs: string[] = [];
@@ -140,7 +140,8 @@ describe('one catalog path: serverless.yml params, --catalog, --param catalog=',
     const fine = stateMachines(context('test', { catalog }));
     // Assess
     await expect(dev).rejects.toThrow(`stage dev: params.dev.enabledJobs in serverless.yml names a job ${catalog} does not have: ` +
-      "no job named 'hourly-cleanup': the catalog has report, cleanup, archive; change that setting to the catalog's job names (comma-separated) or '*'");
+      "no job named 'hourly-cleanup': the catalog has report, cleanup, archive; change that setting to the catalog's job names (comma-separated) or '*'; " +
+      'or, with no edit, add --param="enabledJobs=<names or *>" to this sls command');
     await expect(given).rejects.toThrow(/^stage qa: --param enabledJobs names a job .* does not have: no job named 'cleanp': did you mean cleanup\?;/);
     expect(Object.keys(await fine as object).sort()).toEqual(['Archive', 'Cleanup', 'Report']);
   });
@@ -187,6 +188,95 @@ describe('the sample dev settings and a catalog of your own', () => {
   });
 });
 
+/** The walk's catalog: a cron in a zone, a rate, and a fan-out with a secret (none of the sample's jobs). */
+const WALK = `defaults:
+  image: busybox:1.36
+jobs:
+  morning-digest:
+    description: Sends the morning digest at 07:15 Berlin time
+    schedule: cron(15 7 * * ? *)
+    timezone: Europe/Berlin
+    command: [sh, -c, 'echo digest']
+  queue-drain:
+    description: Drains the retry queue every 10 minutes
+    schedule: rate(10 minutes)
+    command: [sh, -c, 'echo drained']
+    concurrency: forbid
+  shop-sync:
+    description: Syncs each shop, one task per shop
+    schedule: cron(0 3 * * ? *)
+    command: [sh, -c, 'echo "syncing $STEPCRON_ITEM"; test -n "$API_TOKEN"']
+    retries: 0
+    secrets:
+      API_TOKEN: /mine/shop-sync/api-token
+    input:
+      shops: [north, south, east]
+    fanOut:
+      itemsPath: $.shops
+      maxConcurrency: 2
+`;
+
+describe("issue 14's first Done-when, walked as a new user: a catalog of one's own, no edit to serverless.yml", () => {
+  // validate, run, sls package (--param catalog=) and plan on the default stage, dev, whose sample enabledJobs names
+  // hourly-cleanup: each goes through, or says the one line to change (file and key) and the flag that needs no edit.
+  it('validates, runs each job, packages with --param and plans, on dev, each answer naming what to change', async () => {
+    // Prepare: a copy of the project, committed (plan compares with HEAD), with mine/jobs.yml added after
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-walk-'));
+    dirs.push(dir);
+    for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'handlers', 'workflows', 'cli', 'jobs']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+    git('init', '-q');
+    git('add', '.');
+    git('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'the sample');
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    mkdirSync(join(dir, 'mine'));
+    writeFileSync(join(dir, 'mine', 'jobs.yml'), WALK);
+    const mine = ['--catalog', 'mine/jobs.yml'];
+    const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'stepcron-none' };
+    // Act
+    // sls runs beside the CLI commands (spawned, not spawnSync): the walk takes the time of the package alone.
+    const sls = new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(join(ROOT, 'node_modules/.bin/sls'), ['package', '--stage', 'dev', '--param', 'catalog=mine/jobs.yml', '--param', 'enabledJobs=*',
+        '--package', join(dir, 'out')], { cwd: dir, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('close', (status) => done({ status, stdout, stderr }));
+    });
+    const [validate, digest, drain, plan] = await Promise.all([
+      stepcron(dir, ['validate', ...mine]), stepcron(dir, ['run', 'morning-digest', ...mine]), stepcron(dir, ['run', 'queue-drain', ...mine]),
+      stepcron(dir, ['plan', '--stage', 'dev', ...mine]),
+    ]);
+    process.env.API_TOKEN = 'local-token';
+    const sync = await stepcron(dir, ['run', 'shop-sync', ...mine]).finally(() => { delete process.env.API_TOKEN; });
+    const packaged = await sls;
+    // Assess: validate goes through, with one warning naming the file and key
+    expect(validate.code).toBe(0);
+    expect(lines(validate.stdout)[0]).toBe('mine/jobs.yml: 3 jobs valid for stage dev; 0 scheduled; off on dev: morning-digest (not in enabledJobs), ' +
+      'queue-drain (not in enabledJobs), shop-sync (not in enabledJobs)');
+    expect(lines(validate.stderr)).toEqual([expect.stringMatching(/^stepcron: warning: stage dev: serverless\.yml params\.dev\.enabledJobs names a job mine\/jobs\.yml does not have/)]);
+    // run: each job, the fan-out with its secret exported as the run says to
+    for (const r of [digest, drain, sync]) expect(r.code).toBe(0);
+    expect(digest.stdout + digest.stderr).toContain('SUCCEEDED  morning-digest');
+    expect(sync.stdout + sync.stderr).toMatch(/items {8}3 succeeded, 0 failed of 3/);
+    // sls package of the same file on dev, with no edit: --param enabledJobs (the flag its refusal names)
+    expect({ status: packaged.status, out: packaged.status === 0 ? '' : `${packaged.stdout}${packaged.stderr}` }).toEqual({ status: 0, out: '' });
+    const machines = readdirSync(join(dir, 'out')).filter((f) => /^stepcron-Jobs\d+-[0-9a-f]{64}\.json$/.test(f))
+      .flatMap((f) => Object.values(JSON.parse(readFileSync(join(dir, 'out', f), 'utf8')).Resources as Record<string, { Type: string; Properties: { StateMachineName?: string } }>))
+      .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName).sort();
+    expect(machines).toEqual(['stepcron-dev-morning-digest', 'stepcron-dev-queue-drain', 'stepcron-dev-shop-sync']);
+    // plan: HEAD has no mine/jobs.yml, and says so; every job is added
+    expect(plan.code).toBe(0);
+    expect(lines(plan.stdout).slice(0, 5)).toEqual([
+      'stepcron plan: stage dev, the working tree against HEAD (no mine/jobs.yml at HEAD)',
+      'note: HEAD has no mine/jobs.yml: nothing to compare with, so every job shows as added',
+      '+ morning-digest (added)', '+ queue-drain (added)', '+ shop-sync (added)',
+    ]);
+    expect(plan.stderr).toMatch(/^stepcron: warning: stage dev: serverless\.yml params\.dev\.enabledJobs names hourly-cleanup, not in this catalog/);
+  }, 120_000);
+});
+
 describe('a stage serverless.yml does not name', () => {
   it('is accepted with one warning naming the known stages (did-you-mean when close) on validate, run, status and schedule', async () => {
     // Prepare
@@ -210,6 +300,46 @@ describe('a stage serverless.yml does not name', () => {
         'going on with params.default (a new stage on purpose: add params.staging to serverless.yml)']);
     }
     for (const result of known) expect(result).toMatchObject({ code: 0, stderr: '' });
+  });
+});
+
+describe('run from a folder below the project', () => {
+  // As git finds .git: every command takes the project from the nearest serverless.yml at or above the current folder
+  // (the stage's params, its catalog, the run store), so a subfolder gives the same answer as the root, or one line.
+  it('validate, a catalog deeper down, run and history read the project above, not the current folder', async () => {
+    const dir = project();
+    const deep = join(dir, 'mine', 'deep');
+    mkdirSync(deep);
+    mkdirSync(join(dir, 'team', 'cron'), { recursive: true });
+    writeFileSync(join(dir, 'team', 'cron', 'jobs.yml'), MINE);
+    const [root, below, team] = await Promise.all([
+      stepcron(dir, ['validate']), stepcron(deep, ['validate']), stepcron(join(dir, 'team'), ['validate', '--catalog', 'cron/jobs.yml']),
+    ]);
+    expect(below).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(below.stdout)[0]).toBe(lines(root.stdout)[0]!.replace('workflows/jobs.yml', '../../workflows/jobs.yml'));
+    // The project's dev enabledJobs applies to a catalog the project's serverless.yml is not beside, as from the root.
+    expect(team.stderr).toMatch(/^stepcron: warning: stage dev: \.\.\/serverless\.yml params\.dev\.enabledJobs names a job cron\/jobs\.yml does not have/);
+    const run = await stepcron(deep, ['run', 'cleanup', '--catalog', '../jobs.yml', '--stage', 'prod']);
+    expect(run.code).toBe(0);
+    const history = await stepcron(dir, ['history', '--catalog', 'mine/jobs.yml']);
+    expect(lines(history.stdout)[1]).toMatch(/^SUCCEEDED\s+cleanup\s+.*prod$/);
+    expect(readdirSync(deep)).toEqual([]);
+    // A job's relative command runs from the project's folder (an image's WORKDIR), wherever stepcron was started.
+    mkdirSync(join(dir, 'tools'));
+    writeFileSync(join(dir, 'tools', 'hi.sh'), 'echo "hi from $(basename "$PWD")"\n');
+    writeFileSync(join(dir, 'mine', 'rel.yml'), 'jobs:\n  rel:\n    description: rel\n    schedule: rate(1 hour)\n    image: busybox\n    command: [sh, tools/hi.sh]\n');
+    const rel = await stepcron(deep, ['run', 'rel', '--catalog', '../rel.yml', '--stage', 'prod']);
+    expect(rel.code).toBe(0);
+    expect(rel.stdout + rel.stderr).toContain(`hi from ${basename(dir)}`);
+  });
+
+  it('outside any project and with no workflows/jobs.yml: one line naming where it looked and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-noproject-'));
+    dirs.push(dir);
+    const r = await stepcron(dir, ['validate']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(`stepcron: no serverless.yml in ${dir} or any folder above it, and no workflows/jobs.yml here: ` +
+      "run stepcron in the project's folder (or below it), or give --catalog <file>\n");
   });
 });
 

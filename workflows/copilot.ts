@@ -7,6 +7,10 @@
 //   "none" (started by hand only) as a disabled job. Where Copilot's own translation deployed something else (a stepped
 //   '*' in a day field became every day), what it deployed is kept, with a note: that is what ran.
 // - secrets: SSM parameter names and ARNs, and `secretsmanager:` names (an ARN needs the account and region).
+// - environments.<env>: `on.schedule: none` as enabled: {<env>: false} (a schedule where the job's own is none as
+//   enabled: {default: false, <env>: true}); every other override that differs is listed with its line (the catalog
+//   has one value per job).
+import { isDeepStrictEqual } from 'node:util';
 import type { CrontabImport, ImportedJob } from './crontab';
 import {
   at, envNameOk, fargateSize, goCronSchedules, goDurationSeconds, helmProblem, importedJob, jobNameFor, ManifestError,
@@ -67,28 +71,36 @@ export function importCopilot(file: string, text: string, options: CopilotOption
     // Started by hand only (copilot job run): a schedule is required, so one that never fires while disabled.
     schedules = ['rate(1 day)'];
     spec.enabled = false;
-    notes.push([scheduleLine, "schedule none: the job ran only when started by hand: imported disabled with a placeholder rate(1 day); start it with stepcron start <job>"]);
-  } else if (/^(cron|rate)\(/.test(raw.trim())) {
-    const problem = scheduleProblem(raw.trim());
-    if (problem) problems.push(at(file, scheduleLine, `on.schedule: ${problem}`));
-    else schedules = [raw.trim()];
-  } else {
-    try {
-      const parsed = goCronSchedules(raw);
-      schedules = parsed.schedules;
-      // What ran is what Copilot deployed: where its translation reads the line otherwise, that is kept (and said).
-      const deployed = copilotDeployed(raw);
-      if (deployed && !scheduleProblem(deployed) && !(schedules.length === 1 && sameTimes(schedules[0]!, deployed))) {
-        notes.push([scheduleLine, `Copilot deployed '${raw.trim()}' as ${deployed} (it reads a day field holding '*' as every day), which is what ran: ` +
-          `imported so; the line itself means ${schedules.join(' and ')}`]);
-        schedules = [deployed];
-      }
-      // Copilot deployed EventBridge rules, which are UTC only: a CRON_TZ= prefix did nothing there.
-      if (parsed.timezone) notes.push([scheduleLine, `${parsed.timezone}: Copilot's EventBridge rules ran in UTC whatever the prefix said: imported in UTC`]);
-    } catch (err) {
-      if (typeof err !== 'string') throw err;
-      problems.push(at(file, scheduleLine, `on.schedule: ${err}`));
+  } else schedules = scheduleOf(raw, scheduleLine, 'on.schedule', file, problems, notes);
+
+  // environments.<env>.on.schedule, the one override the catalog has per stage: `none` turns the job off there
+  // (enabled: {<env>: false}); a schedule where the job's own is none turns it on there (enabled: {default: false,
+  // <env>: true}) when every such environment gives the same one; any other schedule is listed below with the rest.
+  const envSchedules = new Map<string, string>();
+  for (const stage of m.keys(['environments'])) {
+    const value = m.get(['environments', stage, 'on', 'schedule']);
+    if (typeof value === 'string' && value.trim() !== '') envSchedules.set(stage, value.trim());
+  }
+  const enabled: Record<string, boolean> = {};
+  const carried = new Set<string>();
+  const own = typeof raw === 'string' ? raw.trim() : '';
+  const turnedOn = [...envSchedules].filter(([, v]) => v !== 'none' && v !== own);
+  if (own === 'none' && turnedOn.length > 0 && turnedOn.every(([, v]) => v === turnedOn[0]![1])) {
+    const [stage, value] = turnedOn[0]!;
+    const parsed = scheduleOf(value, m.line(['environments', stage, 'on', 'schedule']), `environments.${stage}.on.schedule`, file, problems, notes);
+    if (parsed.length) {
+      schedules = parsed;
+      enabled.default = false;
+      for (const [s] of turnedOn) { enabled[s] = true; carried.add(s); }
     }
+  }
+  for (const [stage, value] of envSchedules) {
+    if (value === 'none' && own !== 'none') { enabled[stage] = false; carried.add(stage); }
+    if (value === own) carried.add(stage);
+  }
+  if (Object.keys(enabled).length) spec.enabled = enabled;
+  if (spec.enabled === false) {
+    notes.push([scheduleLine, 'schedule none: the job ran only when started by hand: imported disabled with a placeholder rate(1 day); start it with stepcron start <job>']);
   }
 
   // What runs.
@@ -182,12 +194,20 @@ export function importCopilot(file: string, text: string, options: CopilotOption
     notes.push([undefined, 'no timeout: Copilot let it run until done; the catalog stops an attempt after timeoutSeconds (default 3600)']);
   }
 
-  // Per-environment overrides and the rest.
+  // Per-environment overrides and the rest. Copilot lets an environment override any field; the catalog has one value
+  // per job (only enabled: is per stage), so each override that differs is listed with its line.
   for (const stage of m.keys(['environments'])) {
-    const overrides = m.keys(['environments', stage]);
-    if (overrides.length === 0) continue;
-    notes.push([m.line(['environments', stage]), `environments.${stage} overrides ${overrides.join(', ')}: the catalog has one value per job ` +
-      `(only enabled: is per stage): import it again as its own job if ${stage} must differ`]);
+    for (const field of m.keys(['environments', stage])) {
+      const path = ['environments', stage, field];
+      if (field === 'on' && carried.has(stage) && m.keys(path).every((k) => k === 'schedule')) continue;
+      const value = m.get(path);
+      if (isDeepStrictEqual(value, m.get([field]))) continue;
+      const keys = value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? m.keys(path).filter((k) => !isDeepStrictEqual(m.get([...path, k]), m.get([field, k]))) : [];
+      const what = keys.length ? keys.map((k) => `${field}.${k}`).join(', ') : `${field} ${JSON.stringify(value)}`;
+      notes.push([m.line(keys.length ? [...path, keys[0]!] : path), `environments.${stage}.${what}: not carried over: the catalog has one value per job (only enabled: is per stage); ` +
+        `import ${stage}'s settings as a job of their own if ${stage} must differ`]);
+    }
   }
   if (m.get(['env_file']) !== undefined) notes.push([m.line(['env_file']), 'env_file: list its variables under environment:']);
   for (const [key, why] of Object.entries(NOT_CARRIED)) if (m.get([key]) !== undefined) notes.push([m.line([key]), `${key}: ${why}`]);
@@ -216,6 +236,33 @@ export function importCopilot(file: string, text: string, options: CopilotOption
       'Copilot ran each firing even while the last was going (concurrency: allow), retried 10 s apart x1.5, in UTC; so do these.',
     ],
   };
+}
+
+/** A Copilot on.schedule that is not `none` as the catalog's schedule(s); problems and notes go to the lists given. */
+function scheduleOf(raw: string, line: number | undefined, key: string, file: string, problems: string[], notes: Array<[number | undefined, string]>): string[] {
+  if (/^(cron|rate)\(/.test(raw.trim())) {
+    const problem = scheduleProblem(raw.trim());
+    if (problem) problems.push(at(file, line, `${key}: ${problem}`));
+    return problem ? [] : [raw.trim()];
+  }
+  try {
+    const parsed = goCronSchedules(raw);
+    let schedules = parsed.schedules;
+    // What ran is what Copilot deployed: where its translation reads the line otherwise, that is kept (and said).
+    const deployed = copilotDeployed(raw);
+    if (deployed && !scheduleProblem(deployed) && !(schedules.length === 1 && sameTimes(schedules[0]!, deployed))) {
+      notes.push([line, `Copilot deployed '${raw.trim()}' as ${deployed} (it reads a day field holding '*' as every day), which is what ran: ` +
+        `imported so; the line itself means ${schedules.join(' and ')}`]);
+      schedules = [deployed];
+    }
+    // Copilot deployed EventBridge rules, which are UTC only: a CRON_TZ= prefix did nothing there.
+    if (parsed.timezone) notes.push([line, `${parsed.timezone}: Copilot's EventBridge rules ran in UTC whatever the prefix said: imported in UTC`]);
+    return schedules;
+  } catch (err) {
+    if (typeof err !== 'string') throw err;
+    problems.push(at(file, line, `${key}: ${err}`));
+    return [];
+  }
 }
 
 /**

@@ -29,7 +29,8 @@ export interface ManifestSpec {
   description: string;
   schedule: string;
   timezone: string;
-  enabled?: boolean;
+  /** false, or per stage (Copilot's environments.<env>.on.schedule: none): `{ prod: false }`. */
+  enabled?: boolean | Record<string, boolean>;
   image?: string;
   command?: string[];
   cpu?: number;
@@ -292,6 +293,7 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
   const jobs: ImportedJob[] = [];
   const taken = new Set<string>();
   let noZone = 0;
+  const entries: Array<{ warning: string } | { cronJob: { m: Manifest; file: string; index: number; key: string[] } }> = [];
   for (const { file, text } of files) {
     const helm = helmProblem(file, text);
     if (helm) {
@@ -315,15 +317,25 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
       const kind = m.get(['kind']);
       const name = String(m.get(['metadata', 'name']) ?? '');
       if (kind !== 'CronJob') {
-        warnings.push(at(file, m.line(['kind']) ?? m.line([]), `${kind === undefined ? 'a document with no kind' : `${String(kind)} '${name}'`} is not a CronJob: skipped`));
+        entries.push({ warning: at(file, m.line(['kind']) ?? m.line([]), `${kind === undefined ? 'a document with no kind' : `${String(kind)} '${name}'`} is not a CronJob: skipped`) });
         continue;
       }
-      const result = cronJob(m, file, taken, prefix, options.from ?? new Date());
-      problems.push(...result.problems);
-      warnings.push(...result.warnings);
-      jobs.push(...result.jobs);
-      if (result.noZone) noZone++;
+      entries.push({ cronJob: { m, file, index: entries.length, key: [name, String(m.get(['metadata', 'namespace']) ?? ''), file] } });
     }
+  }
+  // Names are given in the order of the CronJobs' own names (then namespace, file, place in it), not of the input:
+  // 'a.b' and 'a-b' both want a-b, and which gets a-b-2 must not depend on which file or document came first.
+  const cronJobs = entries.flatMap((e) => ('cronJob' in e ? [e.cronJob] : []));
+  const byName = [...cronJobs].sort((x, y) => compareKeys([...x.key, x.index], [...y.key, y.index]));
+  const results = new Map(byName.map((c) => [c.index, cronJob(c.m, c.file, taken, prefix, options.from ?? new Date())]));
+  // Said and written in the input's order.
+  for (const [index, e] of entries.entries()) {
+    if ('warning' in e) { warnings.push(e.warning); continue; }
+    const result = results.get(index)!;
+    problems.push(...result.problems);
+    warnings.push(...result.warnings);
+    jobs.push(...result.jobs);
+    if (result.noZone) noZone++;
   }
   if (problems.length) throw new ManifestError(problems);
   if (jobs.length === 0) throw new ManifestError([`${files.map((f) => f.file).join(', ') || 'the input'}: no CronJob to import (kind: CronJob, apiVersion: batch/v1)`]);
@@ -337,6 +349,15 @@ export function importKubernetes(files: ManifestFile[], options: ManifestOptions
     'ran them where the catalog defaults differ; the comments above a job say, by line, what was not carried over and why.',
   ];
   return { jobs, warnings, header };
+}
+
+/** Compares two sort keys part by part: strings by code unit (the same on every machine, unlike localeCompare). */
+function compareKeys(a: Array<string | number>, b: Array<string | number>): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] === b[i]) continue;
+    return (a[i] ?? '') < (b[i] ?? '') ? -1 : 1;
+  }
+  return 0;
 }
 
 interface CronJobResult { jobs: ImportedJob[]; problems: string[]; warnings: string[]; noZone: boolean }
@@ -543,21 +564,38 @@ function environmentOf(m: Manifest, container: Array<string | number>, out: Omit
 
 function sizeOf(m: Manifest, container: Array<string | number>, out: Omit<ManifestSpec, 'schedule'>, notes: Array<[number | undefined, string]>): void {
   const resources = [...container, 'resources'];
-  // A pod may use up to its limits; the task gets its size whole, so the size fits the limits (else the requests).
-  const pick = (what: 'cpu' | 'memory') => m.get([...resources, 'limits', what]) ?? m.get([...resources, 'requests', what]);
-  const [cpu, memory] = [pick('cpu'), pick('memory')];
-  if (cpu === undefined && memory === undefined) return;
+  // A Fargate task gets exactly its size: no burst above it. The pod was guaranteed its requests and could use up to
+  // its limits, so the size is the larger of the two (the limits, where Kubernetes' requests <= limits holds), rounded
+  // up to a Fargate size: sized to the requests, a job that used more than them would be throttled or OOM-killed.
+  const pick = (what: 'cpu' | 'memory', read: (q: unknown) => number | undefined) => {
+    const given = (['requests', 'limits'] as const).map((k) => m.get([...resources, k, what])).filter((q) => q !== undefined);
+    if (given.length === 0) return { raw: undefined, value: undefined };
+    const values = given.map(read);
+    if (values.some((v) => v === undefined)) return { raw: given.find((_, i) => values[i] === undefined), value: Number.NaN };
+    const i = values.indexOf(Math.max(...(values as number[])));
+    return { raw: given[i], value: values[i]! };
+  };
+  const cpu = pick('cpu', cpuUnits);
+  const memory = pick('memory', memoryMiB);
+  if (cpu.raw === undefined && memory.raw === undefined) return;
   const line = m.line(resources);
-  const units = cpu === undefined ? 256 : cpuUnits(cpu);
-  const mib = memory === undefined ? 512 : memoryMiB(memory);
-  if (units === undefined || mib === undefined) {
-    notes.push([line, `resources cpu '${String(cpu)}', memory '${String(memory)}': not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
+  const units = cpu.value ?? 256;
+  const mib = memory.value ?? 512;
+  if (Number.isNaN(units) || Number.isNaN(mib)) {
+    notes.push([line, `resources cpu '${String(cpu.raw)}', memory '${String(memory.raw)}': not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
     return;
   }
   const size = fargateSize(units, mib);
+  const said = [cpu.raw !== undefined && `cpu ${String(cpu.raw)}`, memory.raw !== undefined && `memory ${String(memory.raw)}`].filter(Boolean).join(', ');
   if (!size) {
-    notes.push([line, `resources ${[cpu !== undefined && `cpu ${String(cpu)}`, memory !== undefined && `memory ${String(memory)}`].filter(Boolean).join(', ')}: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work`]);
+    notes.push([line, `resources ${said}: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work`]);
     return;
+  }
+  const both = (['cpu', 'memory'] as const).some((w) => m.get([...resources, 'requests', w]) !== undefined && m.get([...resources, 'limits', w]) !== undefined
+    && String(m.get([...resources, 'requests', w])) !== String(m.get([...resources, 'limits', w])));
+  if (both) {
+    notes.push([line, `resources: sized to the larger of requests and limits (${said}) as cpu ${size.cpu}, memory ${size.memory}: ` +
+      'a Fargate task gets exactly its size, and the pod could use up to its limits']);
   }
   out.cpu = size.cpu;
   out.memory = size.memory;

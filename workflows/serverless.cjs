@@ -49,7 +49,9 @@ async function build({ resolveVariable, resolveConfigurationProperty, options })
         const params = toStageParams(stage, raw);
         // The catalog the stage deploys: a name it lacks is an error, as `stepcron validate` says it (cli/main.ts).
         const missing = enabledJobsProblem(jobs.map((j) => j.name), params.enabledJobs, { stage, key, catalog: catalogParam });
-        if (missing) throw new Error(missing);
+        // A catalog of one's own (--param catalog=) on a stage whose list names the sample's jobs: the line to change,
+        // or the flag that needs no edit, as the example-values warning offers --param="subnets=...".
+        if (missing) throw new Error(key === '--param enabledJobs' ? missing : `${missing}; or, with no edit, add --param="enabledJobs=<names or *>" to this sls command`);
         const machines = stateMachines(jobs, params);
         // serverless-step-functions' `validate: true` would build a schema compiler per state machine: minutes for
         // 1,000 jobs. The same asl-validator, once per definition shape (workflows/validate.ts).

@@ -8,10 +8,11 @@ import { processBackend } from './process';
 import type { EcsBackend } from './types';
 
 
-export async function makeBackend(kind: string, stage: string): Promise<EcsBackend> {
+/** `cwd`: where a local process runs, the project's folder (as an image's WORKDIR: `sh jobs/x.sh` from any subfolder). */
+export async function makeBackend(kind: string, stage: string, cwd = process.cwd()): Promise<EcsBackend> {
   switch (kind) {
     case 'process':
-      return processBackend({ cwd: process.cwd() });
+      return processBackend({ cwd });
     case 'container': {
       const found = await detectEngine();
       if (!found) {

@@ -1,6 +1,7 @@
 // One concise message per run outcome, delivered to every configured channel independently.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { FAILURE, ITEM_OK, JOB_CONTAINER } from '../../workflows/compile';
+import { itemId } from '../../workflows/items';
 import type { ItemResult, NotifyEvent, NotifyResult } from './notify-contracts';
 import { DeliveryError } from './errors';
 import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -78,6 +79,8 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), {
   // A known task links its own stream; fan-out items (which name their task) and timeouts link the log group.
   const logs = local ? local.logs : report.taskArn ? logsUrl(event, report.taskArn)
     : results || counts || event.status === 'TIMED_OUT' ? logsUrl(event) : undefined;
+  // A fan-out item's output: which item wrote it, named as the local run names it on its lines ([acme]).
+  const tailItem = tail && tailSource(event).item;
   // The item list could not be read (a missing S3 object): no map run, so no counts and no results, and nothing ran.
   const unread = outcome?.error === FAILURE.fanOut && outcome.cause?.startsWith('States.ItemReaderFailed');
 
@@ -108,7 +111,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), {
     cost && (cost.partial ? `Cost (partial, at least): ${formatCost(cost)}; ${cost.partial}` : `Cost: ${formatCost(cost)}`),
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
-    ...(tail ? [`Output (last ${TAIL_LINES} lines):`, ...tail.map((line) => `  ${shorten(visible(line), MAX_TAIL_LINE)}`)] : []),
+    ...(tail ? [`Output${tailItem ? ` of item #${tailItem.index} [${visible(itemId(tailItem.item))}]` : ''} (last ${TAIL_LINES} lines):`, ...tail.map((line) => `  ${shorten(visible(line), MAX_TAIL_LINE)}`)] : []),
   ];
   return {
     subject: toSubject(`[stepcron ${event.stage}] ${event.job} ${headline}`),
@@ -230,13 +233,19 @@ export function logTail(logs: CloudWatchLogsClient, remainingMs: () => number = 
 
 /**
  * The task whose output a notification shows: the one the failure's cause names, else the first failed fan-out item
- * that ran a task (a Distributed Map's items are in S3, not here).
+ * that ran a task (a Distributed Map's items are in S3, not here), with that item.
  */
-export function failedTask(event: NotifyEvent): string | undefined {
+function tailSource(event: NotifyEvent): { taskArn?: string; item?: FailedItem } {
   const cause = event.status === 'SUCCEEDED' ? undefined : event.outcome?.cause;
   const own = cause === undefined ? undefined : readCause(cause).taskArn;
+  if (own) return { taskArn: own };
   const item = (event.results ?? event.outcome?.results)?.find((r): r is FailedItem => r !== ITEM_OK && r.outcome.taskArn !== undefined);
-  return own ?? item?.outcome.taskArn;
+  return item ? { taskArn: item.outcome.taskArn!, item } : {};
+}
+
+/** The task whose output a notification shows (tailSource). */
+export function failedTask(event: NotifyEvent): string | undefined {
+  return tailSource(event).taskArn;
 }
 
 /** The call's answer, or undefined (and the call aborted) when it takes longer than `ms`. */
