@@ -169,6 +169,19 @@ describe('docs/operations.md and docs/local.md: a session with the sample jobs, 
     await replay(example(ops, 'backfill nightly-report --from 2026-11-20T00:00:00Z --to 2026-11-23T00:00:00Z --dry-run'), dir, columns);
   }, 60_000);
 
+  it('redrive of a run whose job failed is refused as docs/operations.md shows', async () => {
+    const dir = sampleProject();
+    const shown = blocks(read('docs/operations.md')).find((b) => b.body.includes('$ npx stepcron redrive hourly-cleanup'))!.body.split('\n');
+    const run = /^\$ npx stepcron (run .*?) +#/.exec(shown[0]!)![1]!.split(' ');
+    const failed = await startCli(run, { cwd: dir }).done;
+    expect(failed.code).toBe(1);
+    const execution = /^FAILED {2}hourly-cleanup {2}(\S+)$/m.exec(failed.stdout + failed.stderr)![1]!;
+    const redrive = await startCli(['redrive', 'hourly-cleanup', execution], { cwd: dir }).done;
+    expect(redrive.code).toBe(1);
+    const refusal = shown.find((l) => l.startsWith('stepcron: redrive:'))!;
+    expect(volatile(redrive.stderr)).toBe(volatile(refusal));
+  }, 30_000);
+
   it("a fan-out run, then its logs (the items' order and the progress bars vary from run to run)", async () => {
     const dir = sampleProject();
     const notProgress = (line: string) => !line.startsWith('  FanOut [');
