@@ -194,11 +194,11 @@ describe('docs/coming-from.md: import crontab, as printed', () => {
   it("imports the page's crontab into the jobs it shows (elided lines aside), with the warnings it shows", async () => {
     // Prepare: the page's input file, in a directory of its own.
     const page = read('docs/coming-from.md');
-    const after = (title: string) => blocks(page.slice(page.indexOf(title)))[0]!.body;
+    const blockAfter = (title: string) => blocks(page.slice(page.indexOf(title)))[0]!.body;
     const dir = mkdtempSync(join(tmpdir(), 'stepcron-docs-'));
     dirs.push(dir);
-    writeFileSync(join(dir, 'my.crontab'), after('Input (`my.crontab`):'));
-    const command = after('```\ncrontab -l > my.crontab').split('\n')[1]!;
+    writeFileSync(join(dir, 'my.crontab'), blockAfter('Input (`my.crontab`):'));
+    const command = blockAfter('```\ncrontab -l > my.crontab').split('\n')[1]!;
     const args = [...command.replace(/^npx stepcron /, '').matchAll(/\S+/g)].map((m) => m[0]);
     // Act
     const result = await startCli(args, { cwd: dir }).done;
@@ -207,13 +207,13 @@ describe('docs/coming-from.md: import crontab, as printed', () => {
     expect(result.code).toBe(0);
     const printed = result.stdout.split('\n');
     let at = 0;
-    for (const line of after('Output (stdout;').trimEnd().split('\n').filter((l) => l.trim() !== '...')) {
+    for (const line of blockAfter('Output (stdout;').trimEnd().split('\n').filter((l) => l.trim() !== '...')) {
       const found = printed.indexOf(line, at);
       expect({ line, found: found >= 0 }).toEqual({ line, found: true });
       at = found + 1;
     }
     const date = (text: string) => text.trimEnd().replace(/\d{4}-\d{2}-\d{2}/g, '<date>');
-    expect(date(result.stderr)).toBe(date(after('and on stderr:')));
+    expect(date(result.stderr)).toBe(date(blockAfter('and on stderr:')));
   }, 30_000);
 });
 
