@@ -824,7 +824,7 @@ describe('AWS: quotas', () => {
 });
 
 describe('stepcron doctor --aws, whole', () => {
-  it("prints the README's example as it is printed (a new account: no NAT for one subnet, no ECS role), exit 1", async () => {
+  it("prints docs/deploy.md's example as it is printed (a new account: no NAT for one subnet, no ECS role), exit 1", async () => {
     // Prepare: the healthy account, but subnet B has only the main table without a default route, and no ECS role.
     healthyAccount();
     network({ tables: [TABLES[0]!, { ...TABLES[1]!, Routes: [TABLES[1]!.Routes![0]!] }] });
@@ -843,7 +843,7 @@ describe('stepcron doctor --aws, whole', () => {
     // Assess
     expect(code).toBe(1);
     const printed = `$ npx stepcron doctor --stage prod --aws\n${out.join('')}`;
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const readme = readFileSync(join(__dirname, '..', 'docs', 'deploy.md'), 'utf8');
     const example = /```\n(\$ npx stepcron doctor --stage prod --aws\n[\s\S]*?)```/.exec(readme)?.[1];
     expect(example).toBe(printed);
   });

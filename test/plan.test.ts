@@ -207,8 +207,8 @@ describe('plan against a git ref', () => {
   });
 });
 
-describe('plan in the README', () => {
-  it("prints the README's example as it is printed: the sample project with the edits the README names", () => {
+describe('plan in docs/deploy.md', () => {
+  it("prints docs/deploy.md's example as it is printed: the sample project with the edits the page names", () => {
     const root = join(__dirname, '..');
     const dir = project(readFileSync(join(root, 'serverless.yml'), 'utf8'), readFileSync(join(root, 'workflows/jobs.yml'), 'utf8'));
     edit(dir, 'workflows/jobs.yml', (t) => `${t
@@ -221,7 +221,7 @@ describe('plan in the README', () => {
     timezone: Europe/Berlin
     command: [sh, jobs/invoice-export.sh]
 `);
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const readme = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
     const shown = /\$ npx stepcron plan --stage prod --exit-code\n([\s\S]*?)\$ echo \$\?\n4\n```/.exec(readme)?.[1];
     // The time the example was run: its "in 5 h" are relative to it.
     expect(planIn(dir, 'prod', new Date('2026-12-07T20:15:00Z')).text).toBe(shown);
