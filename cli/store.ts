@@ -30,6 +30,24 @@ export interface RunRecord {
 
 export type Stream = 'stdout' | 'stderr';
 
+/** A run as the console's run strip shows it (Store.recent). */
+export interface RecentRun {
+  job: string;
+  execution: string;
+  status: RunRecord['status'];
+  startedAt: string;
+  stoppedAt?: string;
+  durationMs?: number;
+  error?: string;
+  reason?: string;
+  /** The run's cost in USD at list prices, from its summary. */
+  cost?: number;
+  /** The job container's exit code (a single task's last attempt). */
+  exitCode?: number;
+  /** The scheduled time the run was started for (a scheduled run's input), to tell a late start. */
+  scheduledTime?: string;
+}
+
 /** A paused job: who paused it, when (ISO time) and why. */
 export interface Pause {
   by: string;
@@ -441,6 +459,59 @@ export class Store {
         ? this.sql(`SELECT ${RECORD_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC`).all()
         : this.sql(`SELECT ${RECORD_COLUMNS} FROM runs WHERE job = ? ORDER BY started_at DESC, id DESC`).all(job);
       return rows.map(toRecord);
+    });
+  }
+
+  /**
+   * The newest `perJob` runs of each of `jobs` on `stage`, newest first, for the console's jobs page: one query that
+   * reads each job's rows from its index (runs_by_job) newest first and stops at `perJob`, so a job's older runs are
+   * never read, and takes from each run's summary only what a run strip shows (reason, cost, exit code), in SQLite.
+   */
+  recent(stage: string, jobs: string[], perJob: number): Map<string, RecentRun[]> {
+    return this.guard(() => {
+      this.recover();
+      const byJob = new Map<string, RecentRun[]>();
+      const rows = this.sql(`SELECT r.job, r.execution, r.status, r.started_at, r.stopped_at, r.duration_ms, r.error,
+            COALESCE(json_extract(r.summary, '$.reason'), r.reason) AS reason,
+            json_extract(r.summary, '$.cost.totalUsd') AS cost,
+            CASE WHEN json_type(r.summary, '$.items') IS NULL THEN json_extract(r.summary, '$.tasks[#-1].exitCode') END AS exit_code,
+            CASE WHEN json_valid(r.input) THEN json_extract(r.input, '$.scheduledTime') END AS scheduled_time
+          FROM json_each(?3) AS j
+          JOIN runs AS r ON r.id IN (SELECT id FROM runs WHERE job = j.value AND stage = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)
+          ORDER BY j.key, r.started_at DESC, r.id DESC`).all(stage, perJob, JSON.stringify(jobs));
+      for (const row of rows) {
+        const job = String(row.job);
+        const list = byJob.get(job) ?? [];
+        if (list.length === 0) byJob.set(job, list);
+        list.push({
+          job,
+          execution: String(row.execution),
+          status: String(row.status) as RunRecord['status'],
+          startedAt: String(row.started_at),
+          ...(row.stopped_at !== null && { stoppedAt: String(row.stopped_at) }),
+          ...(row.duration_ms !== null && { durationMs: Number(row.duration_ms) }),
+          ...(row.error !== null && { error: String(row.error) }),
+          ...(row.reason !== null && { reason: String(row.reason) }),
+          ...(typeof row.cost === 'number' && { cost: row.cost }),
+          ...(typeof row.exit_code === 'number' && { exitCode: row.exit_code }),
+          ...(typeof row.scheduled_time === 'string' && { scheduledTime: row.scheduled_time }),
+        });
+      }
+      return byJob;
+    });
+  }
+
+  /**
+   * Changes whenever a run starts, ends or is removed, or a pause is set or lifted: the console asks this (one cheap
+   * read) every few seconds and reloads its pages only when it changed.
+   */
+  version(): string {
+    return this.guard(() => {
+      this.recover();
+      const runs = this.sql(`SELECT COUNT(*) AS n, MAX(id) AS last, MAX(stopped_at) AS stopped,
+          SUM(status = 'RUNNING') AS running FROM runs`).get();
+      const pauses = this.sql('SELECT COUNT(*) AS n, MAX(paused_at) AS at, group_concat(job) AS jobs FROM pauses').get();
+      return JSON.stringify([runs?.n, runs?.last, runs?.stopped, runs?.running, pauses?.n, pauses?.at, pauses?.jobs]);
     });
   }
 

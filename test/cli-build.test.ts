@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { BUNDLE, readBuild, snapshot, staleReason } from '../bin/cli-build.cjs';
 
 const root = join(__dirname, '..');
-const COPIED = ['bin', 'scripts/build-cli.mjs', 'cli', 'workflows', 'handlers', 'package.json', 'tsconfig.json'];
+const COPIED = ['bin', 'scripts/build-cli.mjs', 'cli', 'workflows', 'handlers', 'web', 'package.json', 'tsconfig.json'];
 const DESCRIPTION = 'Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally';
 const dirs: string[] = [];
 

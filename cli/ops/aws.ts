@@ -258,6 +258,10 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
       await call('states:RedriveExecution', () => clients.sfn.send(new RedriveExecutionCommand({ executionArn: arn })), `execution ${execution}`);
       return { execution: arn.slice(arn.lastIndexOf(':') + 1), link: await link(arn) };
     },
+    async events(job, execution) {
+      // GetExecutionHistory's events as AWS gives them (the run page reads their types and details).
+      return history(await executionArn(job, execution));
+    },
     close() {
       for (const client of Object.values(clients)) client.destroy();
     },

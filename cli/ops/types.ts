@@ -29,6 +29,8 @@ export interface RunRow {
   link?: string;
   /** The run's cost in USD, when the cost module can price it (workflows/cost.ts). */
   cost?: number;
+  /** The scheduled time a scheduled run was started for (its input's scheduledTime), where the port reads it. */
+  scheduledTime?: string;
 }
 
 export interface RunsQuery {
@@ -103,6 +105,15 @@ export interface OpsPort {
    */
   logs(job: Job, execution: string | undefined, options: { follow: boolean; last?: number; write: (line: LogLine) => void }): Promise<{ execution: string }>;
   redrive(job: Job, execution: string): Promise<Started>;
+  /**
+   * The newest `perJob` runs of each job (newest first), unpriced, in one read where the port can (the local store: the
+   * console's jobs page over 1,000 jobs); without it, a caller asks runs() per job.
+   */
+  recent?(jobs: Job[], perJob: number): Promise<Map<string, RunRow[]>>;
+  /** Changes whenever a run starts or ends or a pause changes, in one cheap read (the local store); polled by the console. */
+  version?(): Promise<string>;
+  /** The run's events, oldest first, as the port keeps them (the local store's engine events; a stage's history). */
+  events?(job: Job, execution: string): Promise<unknown[]>;
 }
 
 /** A request AWS (or the store) refuses, or cannot be made: exit 1 with this one line, never a stack trace. */
