@@ -101,14 +101,16 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
  * A job's status from its schedule as the port sees it and its newest runs (newest first): what `status` prints per
  * job, and the console's jobs page shows.
  */
-export function statusRow(job: Job, schedule: ScheduleState, runs: RunRow[], o: { now: Date; cost?: CostHook; next?: number }): StatusRow {
+export function statusRow(job: Job, schedule: ScheduleState, runs: RunRow[],
+  o: { now: Date; cost?: CostHook; next?: number; fireTimes?: (expression: string, timezone: string, from: Date, count: number) => Date[] }): StatusRow {
   const { now } = o;
   const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : schedule.missing?.includes('not deployed') ? 'not deployed' : 'disabled';
   // What fires is what is deployed: on a stage its schedule's own expression and zone; an aligned rate(...) of the
   // catalog deploys as its cron(...) (workflows/schedule.ts), shown as the catalog writes it while the two agree.
   const catalog = deployedSchedule(job.schedule, job.timezone);
   const { expression, timezone } = schedule.deployed ?? catalog;
-  const next = state === 'enabled' ? nextFireTimes(parseSchedule(expression), { timezone, from: now, count: o.next ?? 3 }).map((t) => t.toISOString()) : [];
+  const fire = o.fireTimes ?? ((e: string, zone: string, from: Date, count: number) => nextFireTimes(parseSchedule(e), { timezone: zone, from, count }));
+  const next = state === 'enabled' ? fire(expression, timezone, now, o.next ?? 3).map((t) => t.toISOString()) : [];
   const drift = expression !== catalog.expression || timezone !== catalog.timezone;
   const finished = runs.filter((r) => FINISHED.has(r.status));
   const succeeded = finished.filter((r) => r.status === 'SUCCEEDED').length;

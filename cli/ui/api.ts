@@ -98,6 +98,17 @@ export function uiApi(deps: UiDeps): Api {
     },
   };
 
+  /** Next fire times per schedule, kept until the first of them has passed (1,000 jobs, every few seconds). */
+  const nextTimes = new Map<string, Date[]>();
+  const fireTimes = (expression: string, timezone: string, from: Date, count: number): Date[] => {
+    const key = `${expression}\u0000${timezone}\u0000${count}`;
+    const kept = nextTimes.get(key);
+    if (kept && kept.length > 0 && kept[0]!.getTime() > from.getTime()) return kept;
+    const times = nextFireTimes(parseSchedule(expression), { timezone, from, count });
+    nextTimes.set(key, times);
+    return times;
+  };
+
   const jobByName = async (name: string): Promise<Job> => {
     const job = (await deps.jobs()).find((j) => j.name === name);
     if (!job) throw new NotFound(`no job '${name}' in ${deps.catalog} (stage ${ops.stage})`);
@@ -108,16 +119,17 @@ export function uiApi(deps: UiDeps): Api {
   async function jobsPage(): Promise<JobRow[]> {
     const jobs = await deps.jobs();
     const at = now();
-    // The local store answers every job's newest runs in one read; a stage is asked per job (ListExecutions).
+    // The local store answers every job's newest runs in one read; a stage one ListExecutions per job.
     const recent = ops.recent ? await ops.recent(jobs, STRIP_RUNS) : undefined;
-    return commands.mapLimit(jobs, recent ? 64 : 4, async (job) => {
+    // A stage's schedules are one GetSchedule each: a few at a time, as status asks them (Scheduler throttles).
+    return commands.mapLimit(jobs, deps.mode === 'local' ? 64 : 4, async (job) => {
       const schedule = await ops.schedule(job);
       const runs = recent ? (recent.get(job.name) ?? []) : await ops.runs(job, { limit: STRIP_RUNS, priced: commands.PRICED_RUNS }).catch((err: unknown) => {
         if (schedule.missing && err instanceof OpsError) return [];
         throw err;
       });
-      const row = commands.statusRow(job, schedule, runs, { now: at, cost });
-      return { ...row, description: job.description, words: scheduleInWords(row.schedule), runs: runs.map((r) => stripRun(job, r)) };
+      const row = commands.statusRow(job, schedule, runs, { now: at, cost, fireTimes });
+      return { ...row, description: job.description, words: inWords(row.schedule), runs: runs.map((r) => stripRun(job, r)) };
     });
   }
 
@@ -274,6 +286,14 @@ export function uiApi(deps: UiDeps): Api {
 }
 
 class NotFound extends Error {}
+
+const words = new Map<string, string>();
+/** scheduleInWords, once per expression. */
+function inWords(expression: string): string {
+  const found = words.get(expression) ?? scheduleInWords(expression);
+  words.set(expression, found);
+  return found;
+}
 
 const ok = (body: unknown): Answer => ({ status: 200, body });
 

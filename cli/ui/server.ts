@@ -172,9 +172,10 @@ async function readJson(req: IncomingMessage): Promise<{ value: unknown } | { st
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > BODY_MAX_BYTES) return { status: 413, error: `the request is over ${BODY_MAX_BYTES / 1024} KiB` };
-    chunks.push(chunk as Buffer);
+    // Read to its end all the same (the client is still sending): answering mid-body resets the connection.
+    if (size <= BODY_MAX_BYTES) chunks.push(chunk as Buffer);
   }
+  if (size > BODY_MAX_BYTES) return { status: 413, error: `the request is over ${BODY_MAX_BYTES / 1024} KiB` };
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text) return { value: {} };
   try {
