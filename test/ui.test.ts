@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Browser, launch, type Page } from 'puppeteer-core';
 import { cleanUp, ROOT, startCli, until, workspace } from './support/cli';
+import { parseCatalog } from '../workflows/catalog';
+import { bigCatalog } from './support/big-catalog';
 import { seedRuns } from './support/seed-store';
 
 // What the functions run in the page see (the project's types are Node's, without the DOM's).
 declare const document: any;
+declare const window: any;
 
 const CHROMIUM = '/usr/bin/chromium';
 const IMG = join(ROOT, 'docs', 'img');
@@ -102,6 +105,12 @@ withBrowser('stepcron ui in chromium', () => {
     await page.keyboard.press('Backspace');
     await page.waitForFunction(() => document.querySelectorAll('.row').length === 5);
     await page.screenshot({ path: join(IMG, 'ui-jobs.png') });
+
+    // A run started elsewhere (another terminal) shows in the open page without a reload.
+    await page.evaluate(() => { window.notReloaded = true; });
+    expect((await cli(dir, 'start', 'bad')).code).toBe(1);
+    await page.waitForFunction(() => document.querySelectorAll('[data-job="bad"] .bar.s-FAILED').length === 2, { timeout: 10_000 });
+    expect(await page.evaluate(() => window.notReloaded)).toBe(true);
   });
 
   it('the calendar counts the fire times of the enabled jobs per hour', async () => {
@@ -159,7 +168,8 @@ withBrowser('stepcron ui in chromium', () => {
     await page.waitForSelector('.run .pill');
     expect(await page.$eval('.run .pill', (el) => el.textContent)).toBe('FAILED');
     expect(await page.$eval('.output', (el) => el.textContent)).toMatch(/failing/);
-    expect(await page.$$eval('.events li', (els) => els.length)).toBeGreaterThan(5);
+    const events = await page.$$eval('.events li', (els) => els.map((el) => el.textContent));
+    expect(events).toEqual(expect.arrayContaining(['ExecutionStarted ', 'StateEntered RunTask', 'StateFailed RunTask', 'ExecutionFailed ']));
     await page.screenshot({ path: join(IMG, 'ui-run.png') });
   });
 
@@ -199,6 +209,38 @@ withBrowser('stepcron ui in chromium', () => {
     const read = await other.evaluate((u) => fetch(u).then((r) => r.status, (e: Error) => e.name), `http://127.0.0.1:${port}/api/jobs`);
     expect(read).toBe('TypeError');
     await other.close();
+  });
+
+  it('1,000 jobs: the page renders only the rows in view, and filters and sorts all of them', async () => {
+    const big = workspace({});
+    writeFileSync(join(big, 'jobs.yml'), bigCatalog(1000));
+    const jobs = parseCatalog(bigCatalog(1000), { stage: 'dev' }).map((j) => j.name);
+    seedRuns(join(big, '.stepcron'), jobs, 30);
+    const other = startCli(['ui', '--catalog', 'jobs.yml'], { cwd: big, timeoutMs: 60_000 });
+    try {
+      await until(() => /token=/.test(other.stdout()), 30_000, 'the console URL');
+      const started = Date.now();
+      await page.goto(other.stdout().trim().split('\n')[0]!);
+      await page.waitForSelector('.row');
+      const shownMs = Date.now() - started;
+      expect(await page.$eval('.count', (el) => el.textContent)).toMatch(/^1000 of 1000 jobs/);
+      // A screenful of rows in the DOM, not 1,000 (each with 30 bars).
+      const rendered = await page.$$eval('.row', (els) => els.length);
+      expect(rendered).toBeGreaterThan(5);
+      expect(rendered).toBeLessThan(60);
+      // Sorted by success rate, worst first, across all 1,000; then scrolled to the end.
+      await page.click('.grid.head button:nth-child(6)');
+      const worst = await page.$eval('.row', (el) => el.querySelector('.num')?.textContent);
+      expect(worst).toMatch(/^\d+%/);
+      await page.$eval('.rows', (el) => { el.scrollTop = el.scrollHeight; });
+      // The rows at the end are rendered (rows sit at their index x 46 px).
+      await page.waitForFunction(() => [...document.querySelectorAll('.row')].some((el: any) => Number.parseInt(el.style.top, 10) === 999 * 46));
+      expect(await page.$$eval('.row', (els) => els.length)).toBeLessThan(60);
+      process.stderr.write(`ui.test: 1,000 jobs: the jobs page showed in ${shownMs} ms\n`);
+    } finally {
+      other.child.kill('SIGINT');
+      await other.done;
+    }
   });
 
   it('the console is small: all its files together under 150 KB gzipped', () => {

@@ -30,6 +30,8 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
   const [to, setTo] = useState(() => new Date(Date.now() - 60_000).toISOString().slice(0, 16));
   const [times, setTimes] = useState<Array<{ scheduledTime: string; status: string; execution?: string }>>();
   const [reload, setReload] = useState(0);
+  /** Actions AWS denied this identity, with its message: their buttons stay disabled (the console is read-only for them). */
+  const [denied, setDenied] = useState<Record<string, string>>(() => JSON.parse(sessionStorage.getItem('denied') ?? '{}'));
 
   useEffect(() => {
     get<Description>(jobPath(name)).then((x) => {
@@ -49,6 +51,11 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
     } catch (e) {
       const err = e as ApiError;
       setOutcome({ ok: false, text: err.message, denied: err.denied });
+      if (err.denied) {
+        const next = { ...denied, [action]: err.message };
+        sessionStorage.setItem('denied', JSON.stringify(next));
+        setDenied(next);
+      }
     } finally {
       setBusy(false);
     }
@@ -85,7 +92,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
           <h3>Start a run</h3>
           <textarea name="input" rows={3} placeholder='run input (JSON), e.g. {"input": {"day": "2026-12-01"}}; empty: {}' value={input}
             onInput={(e) => setInput((e.target as HTMLTextAreaElement).value)} />
-          <button class="act" type="submit" disabled={busy}>Start</button>
+          <button class="act" type="submit" disabled={busy || Boolean(denied.start)} title={denied.start}>Start</button>
         </form>
         {d.state === 'paused' ? (
           <form onSubmit={(e) => {
@@ -93,7 +100,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
             act('resume', {}, (a) => a.message ?? '');
           }}>
             <h3>Resume</h3>
-            <button class="act" type="submit" disabled={busy}>Resume</button>
+            <button class="act" type="submit" disabled={busy || Boolean(denied.resume)} title={denied.resume}>Resume</button>
           </form>
         ) : (
           <form onSubmit={(e) => {
@@ -102,7 +109,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
           }}>
             <h3>Pause</h3>
             <input name="note" placeholder="why (shown by status until resume)" value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
-            <button class="act" type="submit" disabled={busy || !note.trim()}>Pause</button>
+            <button class="act" type="submit" disabled={busy || !note.trim() || Boolean(denied.pause)} title={denied.pause}>Pause</button>
           </form>
         )}
         <form onSubmit={(e) => {
@@ -135,7 +142,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
               <td>{duration(r.durationMs)}</td>
               <td>{r.exitCode ?? '-'}</td>
               <td class="why">{r.reason ?? r.error ?? ''}</td>
-              <td>{REDRIVABLE.has(r.status) && <button class="act" type="button" disabled={busy} onClick={() => act('redrive', { execution: r.execution }, (a) => `redrove ${a.redriven?.execution}${a.redriven?.ended ? `: ${a.redriven.ended.status}` : ''}`)}>Redrive</button>}</td>
+              <td>{REDRIVABLE.has(r.status) && <button class="act" type="button" disabled={busy || Boolean(denied.redrive)} title={denied.redrive} onClick={() => act('redrive', { execution: r.execution }, (a) => `redrove ${a.redriven?.execution}${a.redriven?.ended ? `: ${a.redriven.ended.status}` : ''}`)}>Redrive</button>}</td>
             </tr>
           ))}
           {d.runs.length === 0 && <tr><td colSpan={7}>no runs yet ({d.where})</td></tr>}

@@ -4,7 +4,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, type RunPage as Run } from './api';
 import { clock, duration } from './time';
 
-interface EventLike { type?: string; name?: string; timestamp?: string | number; stateEnteredEventDetails?: { name?: string }; details?: { name?: string } }
+/** A local engine event ({type, state: {name}}) or a stage's history event ({type, stateEnteredEventDetails: {name}}). */
+interface EventLike { type?: string; state?: { name?: string }; stateEnteredEventDetails?: { name?: string }; stateExitedEventDetails?: { name?: string } }
 
 export function RunPage({ job, execution, tick }: { job: string; execution: string; tick: number }) {
   const [run, setRun] = useState<Run>();
@@ -30,7 +31,7 @@ export function RunPage({ job, execution, tick }: { job: string; execution: stri
       <h3>Events ({run.events.length})</h3>
       <ol class="events">
         {(run.events as EventLike[]).slice(0, 2000).map((e, i) => (
-          <li key={i}>{e.type ?? '?'} <b>{e.stateEnteredEventDetails?.name ?? e.details?.name ?? e.name ?? ''}</b></li>
+          <li key={i}>{e.type ?? '?'} <b>{e.state?.name ?? e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name ?? ''}</b></li>
         ))}
       </ol>
     </section>
