@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsOps } from '../cli/ops/aws';
@@ -257,6 +257,22 @@ describe('the same pages on a stage (--aws)', () => {
     expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input)).toEqual([{ stateMachineArn: MACHINE, maxResults: STRIP_RUNS }]);
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
     expect((await a.handle('GET', '/api/info', new URLSearchParams(), undefined)).body).toMatchObject({ mode: 'aws', stage: 'prod', live: false });
+    (ops as { close?: () => void }).close?.();
+  });
+
+  it('a run page is one DescribeExecution, its history and its tasks\' output, not a listing of the job\'s runs', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [
+      { id: 1, type: 'ExecutionStarted', timestamp: new Date('2026-11-24T07:00:01Z') },
+      { id: 2, type: 'TaskStateEntered', timestamp: new Date('2026-11-24T07:00:02Z'), stateEnteredEventDetails: { name: 'RunTask' } },
+    ] });
+    sfn.on(ListMapRunsCommand).resolves({ mapRuns: [] });
+    const ops = awsOps({ stage: 'prod', pollMs: 1 });
+    const a = uiApi({ ops, mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!], enabledJobs: '*', checkInput: async (i) => i as Record<string, unknown>, monthlyRuns: () => 720 });
+    const { status, body } = await a.handle('GET', '/api/runs/ok/a', new URLSearchParams(), undefined);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ job: 'ok', execution: 'a', run: { execution: 'a', status: 'FAILED', exitCode: 3, error: 'JobFailed', link: expect.stringMatching(/^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/states\//) },
+      events: [{ type: 'ExecutionStarted' }, { type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'RunTask' } }], output: [] });
+    expect(sfn.commandCalls(ListExecutionsCommand)).toHaveLength(0);
     (ops as { close?: () => void }).close?.();
   });
 

@@ -280,6 +280,18 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
       });
       return found;
     },
+    async run(job, execution) {
+      const arn = await executionArn(job, execution);
+      let found: DescribeExecutionCommandOutput;
+      try {
+        found = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+      } catch (err) {
+        if ((err as Error).name === 'ExecutionDoesNotExist') return undefined;
+        throw awsError(err, 'states:DescribeExecution', `execution ${execution}`);
+      }
+      const item = { executionArn: arn, stateMachineArn: found.stateMachineArn, name: found.name, status: found.status, startDate: found.startDate, stopDate: found.stopDate };
+      return { ...await toRow(job, item as ExecutionListItem, found.status === 'RUNNING' ? undefined : found), link: await link(arn) };
+    },
     async events(job, execution) {
       // GetExecutionHistory's events as AWS gives them (the run page reads their types and details).
       return history(await executionArn(job, execution));

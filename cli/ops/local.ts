@@ -101,6 +101,11 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
       const found = deps.store().recent(stage, jobs.map((j) => j.name), perJob);
       return new Map([...found].map(([job, runs]) => [job, runs.map((r) => ({ ...r, status: r.status as RunStatus }))]));
     },
+    async run(job, execution) {
+      const store = deps.store();
+      const found = store.find(job.name, execution);
+      return found && found.stage === stage ? toRow(found, store.summary(found.execution) as Summary | undefined) : undefined;
+    },
     async version() {
       return deps.store().version();
     },

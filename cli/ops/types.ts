@@ -112,6 +112,8 @@ export interface OpsPort {
   recent?(jobs: Job[], perJob: number): Promise<Map<string, RunRow[]>>;
   /** Changes whenever a run starts or ends or a pause changes, in one cheap read (the local store); polled by the console. */
   version?(): Promise<string>;
+  /** One run by its execution name (or ARN), as runs() would list it; undefined if there is none. */
+  run?(job: Job, execution: string): Promise<RunRow | undefined>;
   /** The run's events, oldest first, as the port keeps them (the local store's engine events; a stage's history). */
   events?(job: Job, execution: string): Promise<unknown[]>;
 }

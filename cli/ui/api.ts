@@ -115,8 +115,17 @@ export function uiApi(deps: UiDeps): Api {
     return job;
   };
 
+  /** The page being computed: requests that come meanwhile (the warm-up, a poll, a second tab) share it. */
+  let computing: Promise<JobRow[]> | undefined;
+  function jobsPage(): Promise<JobRow[]> {
+    computing ??= computeJobsPage().finally(() => {
+      computing = undefined;
+    });
+    return computing;
+  }
+
   /** One page row per job: `status`'s row, its schedule in words and a strip of its newest runs. */
-  async function jobsPage(): Promise<JobRow[]> {
+  async function computeJobsPage(): Promise<JobRow[]> {
     const jobs = await deps.jobs();
     const at = now();
     // The local store answers every job's newest runs in one read; a stage one ListExecutions per job.
@@ -168,8 +177,8 @@ export function uiApi(deps: UiDeps): Api {
   /** A run: its row, its events where the port keeps them, and its job's output (`stepcron logs`). */
   async function run(name: string, execution: string) {
     const j = await jobByName(name);
-    const runs = await ops.runs(j, { limit: 200 });
-    const row = runs.find((r) => r.execution === execution || execution.endsWith(`:${r.execution}`));
+    // One DescribeExecution on a stage; the store's row locally.
+    const row = ops.run ? await ops.run(j, execution) : (await ops.runs(j, { limit: STRIP_RUNS })).find((r) => r.execution === execution);
     const events = ops.events ? await ops.events(j, execution).catch((err: unknown) => {
       if (err instanceof OpsError) return [];
       throw err;
