@@ -177,9 +177,14 @@ describe('actions over the local store', () => {
   it('pause and resume are stepcron pause and resume: the same words, the same record', async () => {
     const { store, ops } = localStore(0, [], new Date());
     const a = api(jobs, ops);
+    const before = (await a.handle('GET', '/api/calendar', new URLSearchParams(), undefined)).body as { buckets: Array<{ jobs: Array<{ job: string }> }> };
+    expect(before.buckets.flatMap((b) => b.jobs.map((j) => j.job))).toContain('ok');
     const paused = await a.handle('POST', '/api/jobs/ok/pause', new URLSearchParams(), { note: '  vendor down  ' });
     expect(paused).toMatchObject({ status: 200, body: { message: expect.stringMatching(/^paused ok on dev \(local store .*\) by .* at .*: vendor down$/) } });
     expect(store.paused('dev').get('ok')).toMatchObject({ note: 'vendor down' });
+    // What fires changed: the calendar does not reuse the page computed before the pause.
+    const calendar = (await a.handle('GET', '/api/calendar', new URLSearchParams(), undefined)).body as { buckets: Array<{ jobs: Array<{ job: string }> }> };
+    expect(calendar.buckets.flatMap((b) => b.jobs.map((j) => j.job))).not.toContain('ok');
     expect(await a.handle('POST', '/api/jobs/ok/pause', new URLSearchParams(), { note: ' ' }))
       .toEqual({ status: 400, body: { error: 'pause: --note must say why (it is shown by stepcron status until resume)' } });
     const resumed = await a.handle('POST', '/api/jobs/ok/resume', new URLSearchParams(), {});

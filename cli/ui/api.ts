@@ -22,6 +22,8 @@ const CALENDAR_FIRES_PER_JOB = 7 * 24 * 60;
 const CALENDAR_NAMES = 50;
 /** How long a start waits for a local run to end before answering "running" (the page follows it live). */
 const START_WAIT_MS = 1500;
+/** The calendar reuses a jobs page computed this recently (whose jobs are enabled). */
+const CALENDAR_REUSE_MS = 60_000;
 /** Computed schedule facts (runs per 30 days) are kept this long: they change only with the calendar. */
 const SCHEDULE_CACHE_MS = 3_600_000;
 
@@ -117,8 +119,13 @@ export function uiApi(deps: UiDeps): Api {
 
   /** The page being computed: requests that come meanwhile (the warm-up, a poll, a second tab) share it. */
   let computing: Promise<JobRow[]> | undefined;
+  /** The last page computed, and when: the calendar reuses a fresh one (on a stage, a page is 2,000 calls for 1,000 jobs). */
+  let last: { at: number; rows: JobRow[] } | undefined;
   function jobsPage(): Promise<JobRow[]> {
-    computing ??= computeJobsPage().finally(() => {
+    computing ??= computeJobsPage().then((rows) => {
+      last = { at: Date.now(), rows };
+      return rows;
+    }).finally(() => {
       computing = undefined;
     });
     return computing;
@@ -144,7 +151,7 @@ export function uiApi(deps: UiDeps): Api {
 
   /** Every enabled job's fire times in [now, now + hours), counted per hour, with the zones' DST changes in that window. */
   async function calendar(hours: number) {
-    const rows = await jobsPage();
+    const rows = last && Date.now() - last.at < CALENDAR_REUSE_MS ? last.rows : await jobsPage();
     const jobs = new Map((await deps.jobs()).map((j) => [j.name, j]));
     const start = new Date(Math.floor(now().getTime() / 3_600_000) * 3_600_000);
     const end = start.getTime() + hours * 3_600_000;
@@ -171,7 +178,9 @@ export function uiApi(deps: UiDeps): Api {
 
   /** A job page: `stepcron describe` as JSON. */
   async function job(name: string) {
-    return describeJob(ops, await jobByName(name), { stage: ops.stage, json: true, last: STRIP_RUNS, enabledJobs: deps.enabledJobs, cost }, now());
+    // On a stage each run listed is described and priced from its history: describe's own default there.
+    const shown = deps.mode === 'aws' ? 10 : STRIP_RUNS;
+    return describeJob(ops, await jobByName(name), { stage: ops.stage, json: true, last: shown, enabledJobs: deps.enabledJobs, cost }, now());
   }
 
   /** A run: its row, its events where the port keeps them, and its job's output (`stepcron logs`). */
@@ -266,7 +275,11 @@ export function uiApi(deps: UiDeps): Api {
       try {
         if (method === 'POST') {
           // /api/jobs/<job>/<action>
-          if (parts[0] === 'jobs' && parts.length === 3) return ok(await act(parts[1]!, parts[2]!, (body ?? {}) as Record<string, unknown>));
+          if (parts[0] === 'jobs' && parts.length === 3) {
+            // An action may change what fires: the calendar computes afresh.
+            last = undefined;
+            return ok(await act(parts[1]!, parts[2]!, (body ?? {}) as Record<string, unknown>));
+          }
           return { status: 404, body: { error: `no such action: ${path}` } };
         }
         switch (parts[0]) {
