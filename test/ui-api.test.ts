@@ -141,6 +141,29 @@ describe('Store.recent', () => {
   });
 });
 
+describe('live updates', () => {
+  it('the store\'s version changes with a write of this process or another, and only then', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'stepcron-ui-api-')), '.stepcron');
+    dirs.push(root);
+    const file = seedRuns(root, ['ok'], 2);
+    const store = Store.open(root, { broken: 'fail' });
+    const ops = localOps({ stage: 'dev', store: () => store, run: async () => undefined });
+    const v1 = await ops.version!();
+    expect(await ops.version!()).toBe(v1);
+    store.pause('dev', 'ok', { by: 'me', at: new Date().toISOString(), note: 'n' });
+    const v2 = await ops.version!();
+    expect(v2).not.toBe(v1);
+    // Another stepcron process (its own connection) finishing a run.
+    const other = new DatabaseSync(file);
+    other.prepare("UPDATE runs SET status = 'FAILED' WHERE id = 1").run();
+    other.close();
+    const v3 = await ops.version!();
+    expect(v3).not.toBe(v2);
+    expect(await ops.version!()).toBe(v3);
+    store.close();
+  });
+});
+
 describe('the calendar', () => {
   const jobs = parseCatalog(CATALOG, { stage: 'dev' });
 
