@@ -7,6 +7,14 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Browser, launch, type Page } from 'puppeteer-core';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { awsOps } from '../cli/ops/aws';
+import { uiApi } from '../cli/ui/api';
+import { serveUi } from '../cli/ui/server';
 import { cleanUp, ROOT, startCli, until, workspace } from './support/cli';
 import { parseCatalog } from '../workflows/catalog';
 import { bigCatalog } from './support/big-catalog';
@@ -17,6 +25,14 @@ declare const document: any;
 declare const window: any;
 
 const CHROMIUM = '/usr/bin/chromium';
+const ACCOUNT = '123456789012';
+const MACHINE = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:stepcron-prod-ok`;
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+process.env.AWS_REGION = 'eu-west-1';
+/** The stage's AWS services for the --aws page (mocked as test/ops-aws.test.ts mocks them). */
+const mocks = { sfn: mockClient(SFNClient), scheduler: mockClient(SchedulerClient), sts: mockClient(STSClient), logs: mockClient(CloudWatchLogsClient) };
 const IMG = join(ROOT, 'docs', 'img');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) process.stderr.write(`ui.test: ${CHROMIUM} is missing (apt-get install chromium; scripts/install-chromium.sh): the browser tests are skipped\n`);
@@ -240,6 +256,45 @@ withBrowser('stepcron ui in chromium', () => {
     } finally {
       other.child.kill('SIGINT');
       await other.done;
+    }
+  });
+
+  it('--aws: the same pages over a stage; an action AWS denies says which permission, and its button stays disabled', async () => {
+    mocks.scheduler.on(ListSchedulesCommand).resolves({ Schedules: [{ Name: 'stepcron-prod-OkSchedule-1A2B3C', GroupName: 'default', State: 'ENABLED', Target: { Arn: MACHINE } }] });
+    mocks.scheduler.on(GetScheduleCommand).resolves({
+      Arn: `arn:aws:scheduler:eu-west-1:${ACCOUNT}:schedule/default/stepcron-prod-OkSchedule-1A2B3C`, Name: 'stepcron-prod-OkSchedule-1A2B3C', GroupName: 'default',
+      State: 'ENABLED', Description: 'ok: hourly', ScheduleExpression: 'cron(0 * * * ? *)', ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: MACHINE, RoleArn: `arn:aws:iam::${ACCOUNT}:role/stepcron-prod-SchedulerRole` },
+    });
+    mocks.scheduler.on(UpdateScheduleCommand).rejects(Object.assign(new Error(`User: arn:aws:sts::${ACCOUNT}:assumed-role/readonly/alice is not authorized to perform: scheduler:UpdateSchedule`),
+      { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
+    mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/readonly/alice`, UserId: 'AROAEXAMPLE:alice' });
+    mocks.sfn.on(ListExecutionsCommand).resolves({ executions: [
+      { executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:a`, stateMachineArn: MACHINE, name: 'a', status: 'SUCCEEDED', startDate: new Date(Date.now() - 3_600_000), stopDate: new Date(Date.now() - 3_590_000) },
+    ] });
+    mocks.sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'x', name: 'a', status: 'SUCCEEDED', stateMachineArn: MACHINE, startDate: new Date(), output: '{"run":true,"outcome":{"status":"SUCCEEDED","exitCode":0}}' });
+    mocks.sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: new Date() }] });
+    const [job] = parseCatalog(['defaults:', '  image: busybox:latest', 'jobs:', '  ok:', '    description: hourly', '    schedule: cron(0 * * * ? *)',
+      '    timezone: Europe/Berlin', '    command: [sh, -c, "true"]', ''].join('\n'), { stage: 'prod' });
+    const ops = awsOps({ stage: 'prod', pollMs: 1 });
+    const stage = await serveUi({ port: 0, api: uiApi({
+      ops, mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!], enabledJobs: '*', checkInput: async (i) => i as Record<string, unknown>, monthlyRuns: () => 720,
+    }) });
+    try {
+      await page.goto(stage.url);
+      await page.waitForSelector('[data-job="ok"] .bar.s-SUCCEEDED');
+      expect(await page.$eval('header .where', (el) => el.textContent)).toBe('stage prod on AWS');
+      await page.goto(`http://127.0.0.1:${stage.port}/#/job/ok`);
+      await page.waitForSelector('input[name=note]');
+      await page.type('input[name=note]', 'maintenance');
+      await page.click('form:has(input[name=note]) button');
+      await page.waitForSelector('.outcome.bad');
+      expect(await page.$eval('.outcome', (el) => el.textContent)).toMatch(/^read-only: AWS denied scheduler:UpdateSchedule: your identity needs that permission \(.*\)$/);
+      expect(await page.$eval('form:has(input[name=note]) button', (el: any) => [el.disabled, el.title])).toEqual([true, expect.stringMatching(/^AWS denied scheduler:UpdateSchedule/)]);
+      await page.screenshot({ path: join(IMG, 'ui-aws-denied.png') });
+    } finally {
+      await stage.close();
+      ops.close();
     }
   });
 

@@ -76,7 +76,7 @@ function App() {
           <a href="#/" class={page === 'jobs' || page === 'job' ? 'on' : ''}>Jobs</a>
           <a href="#/calendar" class={page === 'calendar' ? 'on' : ''}>Calendar</a>
         </nav>
-        {info && <span class="where">stage <b>{info.stage}</b> · {info.where}</span>}
+        {info && <span class="where">stage <b>{info.stage}</b> {info.mode === 'aws' ? 'on AWS' : `· ${info.where}`}</span>}
         <span class={`live ${live.startsWith('offline') ? 'bad' : ''}`}>{live}</span>
       </header>
       <main>{body}</main>
