@@ -95,16 +95,6 @@ export interface OpsPort {
   start(job: Job, input: Record<string, unknown>, options: { wait: boolean; progress: (line: string) => void }): Promise<Started>;
   /** The execution that holds the scheduled time's claim, if one does (backfill: never duplicate a time that ran). */
   claimedBy(job: Job, scheduledTime: Date): Promise<string | undefined>;
-  /** The pause as recorded: a stage's schedule keeps a shortened note when the whole one does not fit. */
-  pause(job: Job, pause: Pause): Promise<Pause>;
-  /** The pause it had, or undefined if the job was not paused. */
-  resume(job: Job): Promise<Pause | undefined>;
-  /**
-   * The run's job output; `follow` keeps printing until the run ends. `last`: only its last lines (on a stage, those of
-   * the run's last task, read from the end of its stream), for `describe`'s tail of a failure.
-   */
-  logs(job: Job, execution: string | undefined, options: { follow: boolean; last?: number; write: (line: LogLine) => void }): Promise<{ execution: string }>;
-  redrive(job: Job, execution: string): Promise<Started>;
   /**
    * The newest `perJob` runs of each job (newest first), unpriced, in one read where the port can (the local store: the
    * console's jobs page over 1,000 jobs); without it, a caller asks runs() per job.
@@ -116,6 +106,16 @@ export interface OpsPort {
   run?(job: Job, execution: string): Promise<RunRow | undefined>;
   /** The run's events, oldest first, as the port keeps them (the local store's engine events; a stage's history). */
   events?(job: Job, execution: string): Promise<unknown[]>;
+  /** The pause as recorded: a stage's schedule keeps a shortened note when the whole one does not fit. */
+  pause(job: Job, pause: Pause): Promise<Pause>;
+  /** The pause it had, or undefined if the job was not paused. */
+  resume(job: Job): Promise<Pause | undefined>;
+  /**
+   * The run's job output; `follow` keeps printing until the run ends. `last`: only its last lines (on a stage, those of
+   * the run's last task, read from the end of its stream), for `describe`'s tail of a failure.
+   */
+  logs(job: Job, execution: string | undefined, options: { follow: boolean; last?: number; write: (line: LogLine) => void }): Promise<{ execution: string }>;
+  redrive(job: Job, execution: string): Promise<Started>;
 }
 
 /** A request AWS (or the store) refuses, or cannot be made: exit 1 with this one line, never a stack trace. */
