@@ -13,6 +13,8 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsOps } from '../cli/ops/aws';
+import { localOps } from '../cli/ops/local';
+import { Store } from '../cli/store';
 import { uiApi } from '../cli/ui/api';
 import { serveUi } from '../cli/ui/server';
 import { cleanUp, ROOT, startCli, until, workspace } from './support/cli';
@@ -139,6 +141,38 @@ withBrowser('stepcron ui in chromium', () => {
     await page.click('.hour[data-count="6"]').catch(() => page.click('.hour'));
     await page.waitForSelector('.fires li');
     await page.screenshot({ path: join(IMG, 'ui-calendar.png') });
+  });
+
+  it('the calendar marks a DST night: the hour a zone changes its offset, and the 02:30 that does not exist', async () => {
+    // The week of Europe's spring-forward (2026-03-29 01:00 UTC), through the API's clock.
+    const jobs = parseCatalog(['defaults:', '  image: busybox:latest', 'jobs:',
+      '  berlin-0230:', '    description: at 02:30 Berlin', '    schedule: cron(30 2 * * ? *)', '    timezone: Europe/Berlin', '    command: [sh, -c, "true"]',
+      '  hourly:', '    description: hourly', '    schedule: cron(0 * * * ? *)', '    command: [sh, -c, "true"]',
+      '  ny-0900:', '    description: weekdays 09:00 New York', '    schedule: cron(0 9 ? * MON-FRI *)', '    timezone: America/New_York', '    command: [sh, -c, "true"]', ''].join('\n'), { stage: 'dev' });
+    const root = join(dir, 'dst', '.stepcron');
+    const store = Store.open(root, { broken: 'fail' });
+    const march = await serveUi({ port: 0, api: uiApi({
+      ops: localOps({ stage: 'dev', store: () => store, run: async () => undefined }), mode: 'local', catalog: 'jobs.yml', jobs: async () => jobs, enabledJobs: '*',
+      checkInput: async (i) => i as Record<string, unknown>, monthlyRuns: () => 30, now: () => new Date('2026-03-27T00:00:00Z'),
+    }) });
+    try {
+      await page.goto(march.url);
+      await page.goto(`http://127.0.0.1:${march.port}/#/calendar`);
+      await page.waitForSelector('.hour');
+      await page.evaluate(() => [...document.querySelectorAll('.toolbar button')].find((b: any) => b.textContent === 'next 7 days').click());
+      await page.waitForFunction(() => document.querySelectorAll('.hour').length === 168);
+      expect(await page.$$eval('.dstlist li', (els) => els.map((el) => el.textContent))).toEqual([
+        'DST: Europe/Berlin goes from UTC+01:00 to UTC+02:00 at 03-29 01:00 UTC (03-29 03:00 CEST there)',
+      ]);
+      expect(await page.$$eval('.hour.dst', (els) => els.map((el) => el.getAttribute('title')!.split('\n')[0]))).toEqual(['03-29 01:00 UTC: 1 run']);
+      // 02:30 Berlin does not exist that night (it does not fire): the DST hour holds only the hourly job's run.
+      await page.click('.hour.dst');
+      expect(await page.$$eval('.fires li', (els) => els.map((el) => el.textContent))).toEqual(['01:00 UTC hourly']);
+      await page.screenshot({ path: join(IMG, 'ui-calendar-dst.png') });
+    } finally {
+      await march.close();
+      store.close();
+    }
   });
 
   it('a pause and a start made in the page are what stepcron status and history show', async () => {
