@@ -3,9 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // middy is ESM-only: let swc turn it into CommonJS along with our TypeScript.
+  // middy is ESM-only: let swc turn it into CommonJS along with our TypeScript;
   transform: { '^.+\\.(t|m?j)s$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] },
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // puppeteer-core (and the two packages of its own it loads) is ESM-only too.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|puppeteer-core/|@puppeteer/|chromium-bidi/)'],
   testTimeout: 60000,
   // Jest's default on 2 cores is one worker; most suites wait on child processes, so two halve the wall time
   // (~160 s instead of ~260 s) and nothing in the tests depends on the machine's speed.

@@ -18,6 +18,7 @@ import { measureEngineFanOut } from './engine';
 import { engineInlineLimit, type FanOutResult } from './fanout';
 import { measureHandlers } from './handlers';
 import { measureOutput } from './output';
+import { measureUi } from './ui';
 import { runIsolated } from './isolate';
 import { bareService, projectCopy, removeDir, slsPackage, type StackFigures, templateFigures } from './package';
 import { countTransitions, POLL_SECONDS, TASK_SECONDS, USD_PER_TRANSITION } from './transitions';
@@ -32,7 +33,7 @@ const SIZES = {
   spawn: list('BENCH_SPAWN_TASKS', [200])[0]!,
   catalogs: list('BENCH_CATALOGS', [50, 200, 1000]),
 };
-const SECTIONS = ['transitions', 'engine', 'distributed', 'spawn', 'package', 'catalogs', 'handlers', 'cli', 'other', 'output'] as const;
+const SECTIONS = ['transitions', 'engine', 'distributed', 'spawn', 'package', 'catalogs', 'handlers', 'cli', 'other', 'output', 'ui'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean) as Section[] | undefined;
 
@@ -353,6 +354,24 @@ async function output() {
   );
 }
 
+// ---- 11. the console's jobs page ------------------------------------------------------------------------------------
+async function console() {
+  const t = table('11. `stepcron ui`: the jobs page over 1,000 jobs and 100,000 stored runs');
+  const jobs = Number(process.env.BENCH_UI_JOBS ?? 1000);
+  const runs = Number(process.env.BENCH_UI_RUNS ?? 100);
+  const r = await measureUi(jobs, runs);
+  add(t, row(`GET /api/jobs, ${int(jobs)} jobs x ${int(runs)} runs (warm server)`, msText(r.warmMs), `${msText(r.statusMs)} (\`status --json\`, same store)`,
+    ratio(r.warmMs, r.statusMs), '< 300 ms', yes(r.warmMs < 300)));
+  add(t, row('the same, first request before warm-up', msText(r.coldMs), `${msText(r.statusMs)} (\`status --json\`)`, ratio(r.coldMs, r.statusMs)));
+  add(t, row('the page as sent (gzip)', `${int(r.gzipBytes)} bytes`, `${int(r.jsonBytes)} bytes (JSON)`, ratio(r.gzipBytes, r.jsonBytes)));
+  t.notes.push(
+    `A store seeded with ${int(jobs * runs)} finished runs (test/support/seed-store.ts: summaries as a local run writes them) of bigCatalog(${jobs}); ` +
+    'GET /api/jobs through cli/ui/server.ts on loopback with the token and Accept-Encoding: gzip; median of 5 after the server\'s warm-up (`stepcron ui` warms up at start: ' +
+    'the catalog parse and each schedule\'s runs per 30 days). The page reads the newest 30 runs of every job in one query (Store.recent, the runs_by_job index); ' +
+    'baseline: `status --json --last 30` over the same store, which asks the port per job (Store.list reads all of a job\'s runs and each one\'s summary).',
+  );
+}
+
 // ---- the report -----------------------------------------------------------------------------------------------------
 function machine(): string[] {
   const commit = (() => {
@@ -404,7 +423,7 @@ async function main() {
   const started = performance.now();
   const sections = SECTIONS.filter((name) => !only || only.includes(name));
   const run: Record<Section, () => unknown> = {
-    transitions, engine, distributed, spawn: spawns, package: packaging, catalogs, handlers, cli: cliStart, other, output,
+    transitions, engine, distributed, spawn: spawns, package: packaging, catalogs, handlers, cli: cliStart, other, output, ui: console,
   };
   for (const name of sections) {
     try {

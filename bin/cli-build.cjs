@@ -144,7 +144,8 @@ function build(root) {
       outfile: 'dist/vendor.cjs',
       external: external(VENDOR_PACKAGES),
     });
-    const inputs = [...Object.keys(main.metafile.inputs), ...Object.keys(vendor.metafile.inputs)].filter((p) => p !== 'vendor.js');
+    const ui = buildUi(esbuild, root);
+    const inputs = [...Object.keys(main.metafile.inputs), ...Object.keys(vendor.metafile.inputs), ...ui.inputs].filter((p) => p !== 'vendor.js');
     const sources = inputs.filter((p) => !packageOf(p));
     const packages = inputs.map(packageOf).filter(Boolean);
     const state = snapshot(
@@ -170,6 +171,8 @@ function build(root) {
       body += text;
       line += text.split('\n').length - 1;
     }
+    // The console's files first: a bundle that is fresh always has the console built from the same sources.
+    writeUi(root, ui.files);
     const hash = require('node:crypto').createHash('sha256').update(body).digest('hex').slice(0, 16);
     const stamp = { format: FORMAT, hash, segments, ...state };
     const out = join(root, BUNDLE);
@@ -179,6 +182,33 @@ function build(root) {
     renameSync(tmp, out);
     rmSync(join(root, CACHE_DIR), { recursive: true, force: true });
     return { file: relative(root, out), bytes: body.length, inputs: inputs.length, stamped: state.files.length, hash };
+  }
+}
+
+/** Where `stepcron ui` serves the console from: web/ built for the browser (preact, no CDN, no inline script). */
+const UI_DIR = 'dist/ui';
+/** The console's files beside its script: copied as they are (the page and its stylesheet). */
+const UI_STATIC = ['web/index.html', 'web/app.css'];
+
+/** web/main.tsx bundled and minified for browsers, with the page and its stylesheet: { files: {name: text}, inputs }. */
+function buildUi(esbuild, root) {
+  const app = esbuild.buildSync({
+    absWorkingDir: root, bundle: true, platform: 'browser', format: 'iife', target: 'es2020', minify: true, write: false, metafile: true,
+    logLevel: 'error', entryPoints: ['web/main.tsx'], outfile: `${UI_DIR}/app.js`, jsx: 'automatic', jsxImportSource: 'preact', legalComments: 'none',
+  });
+  const files = { 'app.js': app.outputFiles[0].text };
+  for (const file of UI_STATIC) files[file.slice('web/'.length)] = readFileSync(join(root, file), 'utf8');
+  return { files, inputs: [...Object.keys(app.metafile.inputs), ...UI_STATIC] };
+}
+
+/** Writes the console's files, each replaced atomically. */
+function writeUi(root, files) {
+  const dir = join(root, UI_DIR);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(dir, name));
   }
 }
 

@@ -217,7 +217,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       (value: string, previous: string[]) => [...previous, value], [] as string[]))
     .action(async (name: string, o: Common & { event?: string; ecs: string; notify: string; skipWaits: boolean; s3Dir: string; json: boolean; fault: string[] }) => {
       const job = (await catalog()).findJob(await jobsOf(o), name, o.catalog);
-      const input = o.event ? await checkedRunInput(runInputOf(readEvent(o.event), o.event, job.name), o.event) : {};
+      const input = o.event ? await checkedRunInput(runInputOf(readEvent(o.event), o.event, job.name), `--event: ${o.event}`) : {};
       const faults = o.fault.length === 0 ? [] : await faultsFor(job, o.stage, o.fault);
       const stop = await stopOnSignals();
       const summary = await runOnce(job, o, input, { ...o, faults }, stop.signal).finally(() => stop.dispose());
@@ -419,7 +419,8 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     common, jobsOf, enabledJobs: stageEnabledJobs, enabledJobsKey: stageEnabledJobsKey, store: () => history('fail'), stopOnSignals,
     findJob: async (jobs, name, file) => (await catalog()).findJob(jobs, name, file),
     runLocal: (job, o, input, signal, redrive) => runOnce(job, o, input, { ecs: 'process', notify: 'print', skipWaits: false, s3Dir: '.stepcron/s3', ...(redrive && { redrive }) }, signal),
-    readInput: async (file, job) => await checkedRunInput(runInputOf(readEvent(file), file, job.name), file) as Record<string, unknown>,
+    readInput: async (file, job) => await checkedRunInput(runInputOf(readEvent(file), file, job.name), `--event: ${file}`) as Record<string, unknown>,
+    checkInput: async (input, job) => await checkedRunInput(runInputOf(input, 'the input', job.name), 'input') as Record<string, unknown>,
   };
   (await import('./ops/register')).addOpsCommands(program, opsDeps);
 
@@ -441,7 +442,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
 }
 
 /** A run input the precheck would refuse ([1,2], null, unknown fields) is a usage mistake: exit 2 before any run. */
-async function checkedRunInput(input: unknown, file: string): Promise<unknown> {
+async function checkedRunInput(input: unknown, what: string): Promise<unknown> {
   const [{ RunInputSchema }, { InvalidInputError, parseOrThrow }] =
     await Promise.all([import('../handlers/lib/contracts'), import('../handlers/lib/errors')]);
   try {
@@ -449,7 +450,7 @@ async function checkedRunInput(input: unknown, file: string): Promise<unknown> {
     return input;
   } catch (err) {
     if (err instanceof InvalidInputError) {
-      throw new UsageError(`--event: ${file}: ${err.problems.join('; ')} (a run input is a JSON object such as {"input": {...}}; see events/console-*.json)`);
+      throw new UsageError(`${what}: ${err.problems.join('; ')} (a run input is a JSON object such as {"input": {...}}; see events/console-*.json)`);
     }
     throw err;
   }

@@ -30,6 +30,27 @@ export interface RunRecord {
 
 export type Stream = 'stdout' | 'stderr';
 
+/** A run as the console's run strip shows it (Store.recent). */
+export interface RecentRun {
+  job: string;
+  execution: string;
+  status: RunRecord['status'];
+  startedAt: string;
+  stoppedAt?: string;
+  durationMs?: number;
+  error?: string;
+  reason?: string;
+  /** The run's cost in USD at list prices, from its summary. */
+  cost?: number;
+  /** The job container's exit code (a single task's last attempt; null when it never exited). */
+  exitCode?: number | null;
+  /** The scheduled time the run was started for (a scheduled run's input), to tell a late start. */
+  scheduledTime?: string;
+}
+
+/** What the run strip takes from a run's summary and input. */
+type RunFacts = Pick<RecentRun, 'reason' | 'cost' | 'exitCode' | 'scheduledTime'>;
+
 /** A paused job: who paused it, when (ISO time) and why. */
 export interface Pause {
   by: string;
@@ -196,6 +217,11 @@ export class Store {
   private readonly writers = new Map<string, Writer>();
   private readonly statements = new Map<string, StatementSync>();
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * What recent() read from finished runs' summaries and inputs, by run id, with the run's end and its summary's size:
+   * a finished run's facts change only when it is redriven (a new end) or its summary is written later (a recovered run).
+   */
+  private readonly facts = new Map<number, { key: string; facts: RunFacts }>();
   private warnedWrite = false;
   /** Numbers this process's reserve files (takeReserve). */
   private reserves = 0;
@@ -441,6 +467,96 @@ export class Store {
         ? this.sql(`SELECT ${RECORD_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC`).all()
         : this.sql(`SELECT ${RECORD_COLUMNS} FROM runs WHERE job = ? ORDER BY started_at DESC, id DESC`).all(job);
       return rows.map(toRecord);
+    });
+  }
+
+  /**
+   * The newest `perJob` runs of each of `jobs` on `stage`, newest first, for the console's jobs page: one query that
+   * reads each job's rows from its index (runs_by_job) newest first and stops at `perJob`, so a job's older runs are
+   * never read, and takes from each run's summary only what a run strip shows (reason, cost, exit code), in SQLite.
+   */
+  recent(stage: string, jobs: string[], perJob: number): Map<string, RecentRun[]> {
+    return this.guard(() => {
+      this.recover();
+      const byJob = new Map<string, RecentRun[]>();
+      const rows = this.sql(`SELECT r.id, r.job, r.execution, r.status, r.started_at, r.stopped_at, r.duration_ms, r.error, r.reason,
+            octet_length(r.summary) AS summary_bytes
+          FROM json_each(?3) AS j
+          JOIN runs AS r ON r.id IN (SELECT id FROM runs WHERE job = j.value AND stage = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)
+          ORDER BY j.key, r.started_at DESC, r.id DESC`).all(stage, perJob, JSON.stringify(jobs));
+      const facts = this.runFacts(rows);
+      for (const row of rows) {
+        const job = String(row.job);
+        const list = byJob.get(job) ?? [];
+        if (list.length === 0) byJob.set(job, list);
+        const { reason, cost, exitCode, scheduledTime } = facts.get(Number(row.id)) ?? {};
+        const why = reason ?? row.reason;
+        list.push({
+          job,
+          execution: String(row.execution),
+          status: String(row.status) as RunRecord['status'],
+          startedAt: String(row.started_at),
+          ...(row.stopped_at !== null && { stoppedAt: String(row.stopped_at) }),
+          ...(row.duration_ms !== null && { durationMs: Number(row.duration_ms) }),
+          ...(row.error !== null && { error: String(row.error) }),
+          ...(typeof why === 'string' && why && { reason: why }),
+          ...(cost !== undefined && { cost }),
+          ...(exitCode !== undefined && { exitCode }),
+          ...(scheduledTime !== undefined && { scheduledTime }),
+        });
+      }
+      return byJob;
+    });
+  }
+
+  /**
+   * Each run's facts from its summary and input (the summary's reason, cost and single task's exit code, the scheduled
+   * time), read once per finished run: one json_extract per document (each parsed once), json_valid first so that a
+   * hand-edited row cannot fail the page. A running run is read each time (it has no summary yet).
+   */
+  private runFacts(rows: Row[]): Map<number, RunFacts> {
+    const found = new Map<number, RunFacts>();
+    const missing: number[] = [];
+    for (const row of rows) {
+      const id = Number(row.id);
+      const kept = this.facts.get(id);
+      if (kept && row.stopped_at !== null && kept.key === `${row.stopped_at} ${row.summary_bytes}`) found.set(id, kept.facts);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return found;
+    const read = this.sql(`SELECT id, stopped_at, octet_length(summary) AS summary_bytes,
+        CASE WHEN json_valid(summary) THEN json_extract(summary, '$.reason', '$.cost.totalUsd', '$.items.total', '$.tasks[#-1]') END AS facts,
+        CASE WHEN json_valid(input) THEN json_extract(input, '$.scheduledTime') END AS scheduled_time
+      FROM runs WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(missing));
+    // A store read for weeks by one console: its cache is dropped whole now and then rather than tracked run by run.
+    if (this.facts.size > 200_000) this.facts.clear();
+    for (const row of read) {
+      const [reason, cost, items, task] = typeof row.facts === 'string' ? parseOr(row.facts) as unknown[] : [];
+      const lastTask = task !== null && typeof task === 'object' ? task as { exitCode?: number | null } : undefined;
+      const facts: RunFacts = {
+        ...(typeof reason === 'string' && { reason }),
+        ...(typeof cost === 'number' && { cost }),
+        // A single task's exit code, as the run summary has it (a fan-out's are its items').
+        ...(items === null && lastTask && 'exitCode' in lastTask && { exitCode: lastTask.exitCode ?? null }),
+        ...(typeof row.scheduled_time === 'string' && { scheduledTime: row.scheduled_time }),
+      };
+      found.set(Number(row.id), facts);
+      if (row.stopped_at !== null) this.facts.set(Number(row.id), { key: `${row.stopped_at} ${row.summary_bytes}`, facts });
+    }
+    return found;
+  }
+
+  /**
+   * Changes whenever anything is written to the store (a run starts, ends, writes output; a pause is set or lifted),
+   * by this process or another: the console asks it every 2 s and reloads its page only when it changed. Two counters
+   * SQLite keeps (no table is read), after recovering runs whose stepcron process died (which writes, if any).
+   */
+  version(): string {
+    return this.guard(() => {
+      this.recover();
+      const others = this.sql('PRAGMA data_version').get()?.data_version;
+      const own = this.sql('SELECT total_changes() AS n').get()?.n;
+      return `${others}-${own}`;
     });
   }
 

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { BUNDLE, readBuild, snapshot, staleReason } from '../bin/cli-build.cjs';
 
 const root = join(__dirname, '..');
-const COPIED = ['bin', 'scripts/build-cli.mjs', 'cli', 'workflows', 'handlers', 'package.json', 'tsconfig.json'];
+const COPIED = ['bin', 'scripts/build-cli.mjs', 'cli', 'workflows', 'handlers', 'web', 'package.json', 'tsconfig.json'];
 const DESCRIPTION = 'Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally';
 const dirs: string[] = [];
 
@@ -75,7 +75,10 @@ describe('bin/stepcron.cjs runs the compiled CLI', () => {
     expect(staleReason(dir, build.stamp)).toBeUndefined();
     expect(build.stamp.files.map(([path]) => path)).toEqual(expect.arrayContaining([
       'cli/main.ts', 'workflows/catalog.ts', 'package.json', 'tsconfig.json', expect.stringMatching(/node_modules\/zod\/package\.json$/),
+      // The console (stepcron ui) is built with the CLI: its sources and preact are stamped too.
+      'web/main.tsx', 'web/index.html', 'web/app.css', expect.stringMatching(/node_modules\/preact\/package\.json$/),
     ]));
+    expect(readdirSync(join(dir, 'dist', 'ui')).sort()).toEqual(['app.css', 'app.js', 'index.html']);
     // Act: a text changed in the built file alone (its sources unchanged, the same length) shows in the next start.
     edit(join(dir, BUNDLE), DESCRIPTION, DESCRIPTION.toUpperCase());
     const second = stepcron(dir, ['--help']);

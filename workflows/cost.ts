@@ -108,10 +108,13 @@ export function monthlyEstimate(schedule: string, timezone: string, costPerRun: 
   else {
     runs = 0;
     let cursor = from;
-    for (;;) {
-      const batch = nextFireTimes(parsed, { timezone, from: cursor, count: 1000 }).filter((t) => t.getTime() <= end);
-      runs += batch.length;
-      if (batch.length < 1000) break;
+    // Batches that double from 32: a daily job's 30 days are one batch of 32, not 1,000 times (3 years) cut to 30;
+    // `status` and the console price 1,000 jobs.
+    for (let size = 32; ; size = Math.min(size * 2, 1000)) {
+      const batch = nextFireTimes(parsed, { timezone, from: cursor, count: size });
+      const inWindow = batch.filter((t) => t.getTime() <= end);
+      runs += inWindow.length;
+      if (inWindow.length < size) break;
       cursor = batch.at(-1)!;
     }
   }

@@ -43,6 +43,8 @@ const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 type CostEvent = Parameters<typeof usageFromHistory>[0][number];
 /** DescribeExecution calls in flight at once: well inside Step Functions' burst, 10x faster than one by one. */
 const DESCRIBE_AT_ONCE = 10;
+/** Jobs whose executions the console's jobs page lists at once (ListExecutions is throttled per account). */
+const RECENT_AT_ONCE = 4;
 
 export interface AwsClients {
   sfn: SFNClient;
@@ -260,6 +262,42 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
       }
       await call('states:RedriveExecution', () => clients.sfn.send(new RedriveExecutionCommand({ executionArn: arn })), `execution ${execution}`);
       return { execution: arn.slice(arn.lastIndexOf(':') + 1), link: await link(arn) };
+    },
+    async recent(jobs, perJob) {
+      // One ListExecutions page per job and nothing else: the console's jobs page over a stage. Without DescribeExecution
+      // a skipped run shows as SUCCEEDED and no exit code is known (the job's page describes its runs in full).
+      const found = new Map<string, RunRow[]>();
+      await mapLimit(jobs, RECENT_AT_ONCE, async (job) => {
+        const stateMachineArn = await machineArn(job);
+        let items: ExecutionListItem[] = [];
+        try {
+          items = (await clients.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: Math.min(perJob, 1000) }))).executions ?? [];
+        } catch (err) {
+          // Not deployed on the stage: its schedule says so, and it has no runs.
+          if ((err as Error).name !== 'StateMachineDoesNotExist') throw awsError(err, 'states:ListExecutions', `state machine ${stateMachineName(job, stage)}`);
+        }
+        found.set(job.name, items.map((item) => ({
+          job: job.name, execution: item.name!, status: item.status as RunStatus, startedAt: item.startDate!.toISOString(),
+          ...(item.stopDate && { stoppedAt: item.stopDate.toISOString(), durationMs: item.stopDate.getTime() - item.startDate!.getTime() }),
+        })));
+      });
+      return found;
+    },
+    async run(job, execution) {
+      const arn = await executionArn(job, execution);
+      let found: DescribeExecutionCommandOutput;
+      try {
+        found = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+      } catch (err) {
+        if ((err as Error).name === 'ExecutionDoesNotExist') return undefined;
+        throw awsError(err, 'states:DescribeExecution', `execution ${execution}`);
+      }
+      const item = { executionArn: arn, stateMachineArn: found.stateMachineArn, name: found.name, status: found.status, startDate: found.startDate, stopDate: found.stopDate };
+      return { ...await toRow(job, item as ExecutionListItem, found.status === 'RUNNING' ? undefined : found), link: await link(arn) };
+    },
+    async events(job, execution) {
+      // GetExecutionHistory's events as AWS gives them (the run page reads their types and details).
+      return history(await executionArn(job, execution));
     },
     close() {
       for (const client of Object.values(clients)) client.destroy();

@@ -6,7 +6,7 @@ import { deployedSchedule, nextFireTimes, parseSchedule } from '../../workflows/
 import { localIso, localTime } from '../../workflows/times';
 import { UsageError } from '../errors';
 import { seconds } from '../progress';
-import { type Ended, type LogLine, OpsError, type OpsPort, RUN_STATUSES, type RunStatus } from './types';
+import { type Ended, type LogLine, OpsError, type OpsPort, RUN_STATUSES, type RunRow, type RunStatus, type ScheduleState } from './types';
 
 export interface Io {
   out: (text: string) => void;
@@ -76,30 +76,7 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
       if (schedule.missing && err instanceof OpsError) return [];
       throw err;
     });
-    const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : schedule.missing?.includes('not deployed') ? 'not deployed' : 'disabled';
-    // What fires is what is deployed: on a stage its schedule's own expression and zone; an aligned rate(...) of the
-    // catalog deploys as its cron(...) (workflows/schedule.ts), shown as the catalog writes it while the two agree.
-    const catalog = deployedSchedule(job.schedule, job.timezone);
-    const { expression, timezone } = schedule.deployed ?? catalog;
-    const next = state === 'enabled' ? nextFireTimes(parseSchedule(expression), { timezone, from: now, count: 3 }).map((t) => t.toISOString()) : [];
-    const drift = expression !== catalog.expression || timezone !== catalog.timezone;
-    const finished = runs.filter((r) => FINISHED.has(r.status));
-    const succeeded = finished.filter((r) => r.status === 'SUCCEEDED').length;
-    const last = runs[0];
-    // The average of the newest priced runs: what a run costs now, not what it cost months ago.
-    const costs = finished.flatMap((r) => (r.cost === undefined ? [] : [r.cost])).slice(0, PRICED_RUNS);
-    const costPerRun = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : undefined;
-    return {
-      job: job.name, state, ...(schedule.pause && { pause: schedule.pause }), ...(state === 'disabled' && schedule.missing && { off: schedule.missing }),
-      schedule: drift ? expression : job.schedule, timezone, next, ...(drift && { catalog: { schedule: job.schedule, timezone: job.timezone } }),
-      ...(last && { lastRun: {
-        execution: last.execution, status: last.status, startedAt: last.startedAt,
-        ...(last.durationMs !== undefined && { durationMs: last.durationMs }), ...(last.exitCode !== undefined && { exitCode: last.exitCode }),
-      } }),
-      successRate: { succeeded, finished: finished.length, percent: finished.length ? Math.round((100 * succeeded) / finished.length) : null },
-      // A job that does not fire on the stage costs nothing a month, whatever its runs cost.
-      ...(costPerRun !== undefined && { costPerRun, ...(o.cost && state === 'enabled' && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
-    };
+    return statusRow(job, schedule, runs, { now, ...(o.cost && { cost: o.cost }) });
   });
   if (o.json) {
     io.out(`${JSON.stringify(rows)}\n`);
@@ -123,6 +100,40 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
   // Where the stage's runs and alarms are drawn (the table is this moment; the dashboard the last day).
   if (ops.dashboard) io.out(`dashboard: ${await ops.dashboard()}\n`);
   return 0;
+}
+
+/**
+ * A job's status from its schedule as the port sees it and its newest runs (newest first): what `status` prints per
+ * job, and the console's jobs page shows.
+ */
+export function statusRow(job: Job, schedule: ScheduleState, runs: RunRow[],
+  o: { now: Date; cost?: CostHook; next?: number; fireTimes?: (expression: string, timezone: string, from: Date, count: number) => Date[] }): StatusRow {
+  const { now } = o;
+  const state = schedule.pause ? 'paused' : schedule.enabled ? 'enabled' : schedule.missing?.includes('not deployed') ? 'not deployed' : 'disabled';
+  // What fires is what is deployed: on a stage its schedule's own expression and zone; an aligned rate(...) of the
+  // catalog deploys as its cron(...) (workflows/schedule.ts), shown as the catalog writes it while the two agree.
+  const catalog = deployedSchedule(job.schedule, job.timezone);
+  const { expression, timezone } = schedule.deployed ?? catalog;
+  const fire = o.fireTimes ?? ((e: string, zone: string, from: Date, count: number) => nextFireTimes(parseSchedule(e), { timezone: zone, from, count }));
+  const next = state === 'enabled' ? fire(expression, timezone, now, o.next ?? 3).map((t) => t.toISOString()) : [];
+  const drift = expression !== catalog.expression || timezone !== catalog.timezone;
+  const finished = runs.filter((r) => FINISHED.has(r.status));
+  const succeeded = finished.filter((r) => r.status === 'SUCCEEDED').length;
+  const last = runs[0];
+  // The average of the newest priced runs: what a run costs now, not what it cost months ago.
+  const costs = finished.flatMap((r) => (r.cost === undefined ? [] : [r.cost])).slice(0, PRICED_RUNS);
+  const costPerRun = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : undefined;
+  return {
+    job: job.name, state, ...(schedule.pause && { pause: schedule.pause }), ...(state === 'disabled' && schedule.missing && { off: schedule.missing }),
+    schedule: drift ? expression : job.schedule, timezone, next, ...(drift && { catalog: { schedule: job.schedule, timezone: job.timezone } }),
+    ...(last && { lastRun: {
+      execution: last.execution, status: last.status, startedAt: last.startedAt,
+      ...(last.durationMs !== undefined && { durationMs: last.durationMs }), ...(last.exitCode !== undefined && { exitCode: last.exitCode }),
+    } }),
+    successRate: { succeeded, finished: finished.length, percent: finished.length ? Math.round((100 * succeeded) / finished.length) : null },
+    // A job that does not fire on the stage costs nothing a month, whatever its runs cost.
+    ...(costPerRun !== undefined && { costPerRun, ...(o.cost && state === 'enabled' && { monthlyEstimate: o.cost.monthly(job, costPerRun) }) }),
+  };
 }
 
 export async function runs(ops: OpsPort, job: Job, o: { status?: string; since?: string; limit: number; json: boolean }, io: Io): Promise<number> {

@@ -97,6 +97,23 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
       }
       return { execution: found.execution };
     },
+    async recent(jobs, perJob) {
+      const found = deps.store().recent(stage, jobs.map((j) => j.name), perJob);
+      return new Map([...found].map(([job, runs]) => [job, runs.map((r) => ({ ...r, status: r.status as RunStatus }))]));
+    },
+    async run(job, execution) {
+      const store = deps.store();
+      const found = store.find(job.name, execution);
+      return found && found.stage === stage ? toRow(found, store.summary(found.execution) as Summary | undefined) : undefined;
+    },
+    async version() {
+      return deps.store().version();
+    },
+    async events(job, execution) {
+      const store = deps.store();
+      if (!store.find(job.name, execution)) throw new OpsError(`job '${job.name}' has no local run '${execution}' (see stepcron runs ${job.name})`);
+      return store.events(execution);
+    },
     async redrive(job, execution) {
       const store = deps.store();
       const found = store.find(job.name, execution);

@@ -29,6 +29,8 @@ export interface RunRow {
   link?: string;
   /** The run's cost in USD, when the cost module can price it (workflows/cost.ts). */
   cost?: number;
+  /** The scheduled time a scheduled run was started for (its input's scheduledTime), where the port reads it. */
+  scheduledTime?: string;
 }
 
 export interface RunsQuery {
@@ -93,6 +95,17 @@ export interface OpsPort {
   start(job: Job, input: Record<string, unknown>, options: { wait: boolean; progress: (line: string) => void }): Promise<Started>;
   /** The execution that holds the scheduled time's claim, if one does (backfill: never duplicate a time that ran). */
   claimedBy(job: Job, scheduledTime: Date): Promise<string | undefined>;
+  /**
+   * The newest `perJob` runs of each job (newest first), unpriced, in one read where the port can (the local store: the
+   * console's jobs page over 1,000 jobs); without it, a caller asks runs() per job.
+   */
+  recent?(jobs: Job[], perJob: number): Promise<Map<string, RunRow[]>>;
+  /** Changes whenever a run starts or ends or a pause changes, in one cheap read (the local store); polled by the console. */
+  version?(): Promise<string>;
+  /** One run by its execution name (or ARN), as runs() would list it; undefined if there is none. */
+  run?(job: Job, execution: string): Promise<RunRow | undefined>;
+  /** The run's events, oldest first, as the port keeps them (the local store's engine events; a stage's history). */
+  events?(job: Job, execution: string): Promise<unknown[]>;
   /** The pause as recorded: a stage's schedule keeps a shortened note when the whole one does not fit. */
   pause(job: Job, pause: Pause): Promise<Pause>;
   /** The pause it had, or undefined if the job was not paused. */
