@@ -172,7 +172,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       }
       // One role per job with secrets and per job with taskPolicyArns: the account's role quota is the limit.
       const roles = stageRoles(template).length;
-      process.stdout.write(`  creates ${roles} IAM roles (IAM allows ${IAM_QUOTAS.rolesPerAccount.toLocaleString('en-US')} per account by default, for every stage and role in it)\n`);
+      process.stdout.write(`  creates ${roles} IAM roles (IAM allows ${thousands(IAM_QUOTAS.rolesPerAccount)} per account by default, for every stage and role in it)\n`);
       const tooMany = roleQuotaProblem(template);
       if (tooMany) {
         process.stderr.write(`stepcron: warning: stage ${o.stage} would not deploy into an account with IAM's default quotas: ${tooMany}\n`);
@@ -525,6 +525,13 @@ async function validatedStageParams(o: Common, jobs: Job[], file: string) {
   process.stderr.write(`stepcron: warning: ${problem} (a warning, not an error: stage ${o.stage} deploys ${relative(process.cwd(), deployed)}, ` +
     'which the setting was written for; until it is changed, the jobs it does not name are off on the stage)\n');
   return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.includes(n)) };
+}
+
+/**
+ * 1000 -> "1,000". Not toLocaleString('en-US'): its first call loads ICU's number formatting, ~9 ms of a ~50 ms validate.
+ */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** The serverless.yml beside the catalog's project (the catalog lives in <project>/workflows/), else the current one. */

@@ -2,7 +2,7 @@
 // and validation that reports one line per problem naming the job, the field and what is allowed.
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidTimezone, scheduleProblem, timezoneProblem } from './schedule';
 import { alertProblems, MAX_SUCCESS_DEADLINE_MINUTES } from './alerts';
 import { S3_ITEMS } from './compile';
