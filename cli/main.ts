@@ -157,10 +157,11 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       // Whether the stage fits CloudFormation once packaged: the same split `sls package` makes (workflows/stacks.ts).
       const file = serverlessFileFor(o.catalog);
       if (!existsSync(file)) return;
-      const [{ jobResourceIds, stageTemplate, stageRoles, roleQuotaProblem, IAM_QUOTAS }, { planStacks }] =
+      const [{ jobResourceIds, stageTemplate, stageRoles, roleQuotaProblem, IAM_QUOTAS, sizedVariableNames }, { planStacks, sizedTemplateUrl }] =
         await Promise.all([resources(), import('../workflows/stacks')]);
-      const template = stageTemplate(jobs, await validatedStageParams(o, jobs, file));
-      const { sizes, problems } = planStacks(template, jobs, jobResourceIds);
+      // Measured, not deployed: hash-free names and URLs of the deploy's lengths, so every size is the deploy's.
+      const template = stageTemplate(jobs, await validatedStageParams(o, jobs, file), sizedVariableNames());
+      const { sizes, problems } = planStacks(template, jobs, jobResourceIds, sizedTemplateUrl);
       const [main, ...nested] = sizes;
       const fullest = nested.sort((a, b) => b.bytes - a.bytes)[0];
       process.stdout.write(`  deploys as ${nested.length} nested stack${nested.length === 1 ? '' : 's'} under the main stack (${main!.resources} shared resources and the Lambdas)` +
