@@ -1,15 +1,18 @@
 // The compiled CLI: how it is built and how to tell it is fresh, for bin/stepcron.cjs and scripts/build-cli.mjs.
 //
-// esbuild bundles the CLI into one file, dist/stepcron.bundle: a stamp line, then two CommonJS modules, each wrapped as
-// a function: `main` (cli/main.ts, all it imports, and commander) and `vendor` (yaml and zod, which only the commands
-// that read a catalog load: `--help` reads and compiles main alone). Other packages load from node_modules when used.
-// One file, so that a build replaces it atomically: a start reads the old one or the new one, never a mix.
+// esbuild bundles the CLI into one file, dist/stepcron.bundle: a stamp line, then one CommonJS module wrapped as a
+// function: cli/main.ts, all it imports, and the packages every start may need (commander, yaml, zod), tree-shaken:
+// zod's locales and the parts of it the CLI does not call are left out. A module reached only through `await import()`
+// (the catalog's, the engine's) runs only when a command imports it, and V8's code cache (per command, below) holds only
+// what that command compiled, so `--help` pays for neither. Other packages (the AWS SDK, the local engine) load from
+// node_modules when used. One file, so that a build replaces it atomically: a start reads the old one or the new one,
+// never a mix.
 //
 // The stamp holds the size, mtime and ctime of every source file the build was made from, of tsconfig.json,
 // package.json and this file, of the package.json of each package bundled (npm rewrites it whenever it installs the
 // package; a hand edit elsewhere inside node_modules goes unnoticed: `npm run build`), and the mtime of each source
 // folder (a file added next to a source can change what an import means). Checking freshness is one stat call per
-// entry (about 40), no reading or hashing. ctime is kept because only the kernel sets it: a file replaced by one of the
+// entry (about 60), no reading or hashing. ctime is kept because only the kernel sets it: a file replaced by one of the
 // same size with its old mtime (git, npm's fixed tarball times) still differs.
 'use strict';
 const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
@@ -19,13 +22,14 @@ const BUNDLE = 'dist/stepcron.bundle';
 const CACHE_DIR = 'dist/cache';
 const STAMP = '//stepcron-build ';
 const FORMAT = 2;
-/** Packages every command loads: bundled into main. */
-const MAIN_PACKAGES = ['commander'];
+/** Packages bundled into the CLI (any subpath too: 'zod/mini' shares zod's core). Other packages stay external. */
+const BUNDLED_PACKAGES = ['commander', 'yaml', 'zod'];
 /**
- * Packages only the commands that read a catalog load: bundled into vendor (imported by their names only: a subpath
- * such as 'zod/mini' would load from node_modules, a second copy). Other packages stay external.
+ * Built-in modules that take 1-3 ms each to load and that most starts never call: loaded on first use. commander
+ * requires child_process as it loads (for executable subcommands, which stepcron has none of); crypto and zlib serve
+ * a few commands (validate hashes its definitions' intrinsics; the run store compresses output).
  */
-const VENDOR_PACKAGES = ['yaml', 'zod'];
+const LAZY_BUILTINS = ['child_process', 'crypto', 'zlib'];
 /** Files that shape the bundle without being imported by it. */
 const BUILD_FILES = ['package.json', 'tsconfig.json', 'bin/cli-build.cjs'];
 const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
@@ -132,20 +136,9 @@ function build(root) {
   const options = { absWorkingDir: root, bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, metafile: true, logLevel: 'error' };
   for (let attempt = 1; ; attempt++) {
     const startedAt = Date.now();
-    const main = esbuild.buildSync({ ...options, entryPoints: ['cli/main.ts'], outfile: 'dist/main.cjs', external: external(MAIN_PACKAGES) });
-    const vendor = esbuild.buildSync({
-      ...options,
-      stdin: {
-        contents: `${VENDOR_PACKAGES.map((p, i) => `import * as p${i} from '${p}';`).join('\n')}\n`
-          + `export const packages = { ${VENDOR_PACKAGES.map((p, i) => `'${p}': p${i}`).join(', ')} };\n`,
-        resolveDir: root,
-        sourcefile: 'vendor.js',
-      },
-      outfile: 'dist/vendor.cjs',
-      external: external(VENDOR_PACKAGES),
-    });
+    const main = esbuild.buildSync({ ...options, entryPoints: ['cli/main.ts'], outfile: 'dist/main.cjs', external: external(BUNDLED_PACKAGES) });
     const ui = buildUi(esbuild, root);
-    const inputs = [...Object.keys(main.metafile.inputs), ...Object.keys(vendor.metafile.inputs), ...ui.inputs].filter((p) => p !== 'vendor.js');
+    const inputs = [...Object.keys(main.metafile.inputs), ...ui.inputs];
     const sources = inputs.filter((p) => !packageOf(p));
     const packages = inputs.map(packageOf).filter(Boolean);
     const state = snapshot(
@@ -161,7 +154,7 @@ function build(root) {
     if (unsettled.length > 0 && attempt < 5) continue;
     for (const entry of unsettled) entry[entry.length - 1] = -1; // still changing: the next start builds again
     // Each module wrapped as a CommonJS module function, in ASCII (esbuild escapes strings; this catches comments).
-    const modules = { main: main.outputFiles[0].text, vendor: vendor.outputFiles[0].text };
+    const modules = { main: main.outputFiles[0].text };
     let body = '';
     let line = 1; // the stamp's
     const segments = {};
@@ -213,46 +206,64 @@ function writeUi(root, files) {
 }
 
 /**
- * Runs the build's main module and returns its exports; `require` of a vendor package runs the vendor module (once).
- * V8's code cache of each is kept in dist/cache/, one per command, written after the first run of that command so that
- * it holds every function the command compiled (Node's `module.enableCompileCache` keeps only what was compiled before
- * the module ran).
+ * `require(id)` of a built-in module, loaded when a property of it is first read (or its keys listed): a module that
+ * only holds it in a variable (`const childProcess = require('node:child_process')`) costs nothing until it calls it.
+ */
+function lazyBuiltin(nodeRequire, id) {
+  let loaded;
+  const real = () => {
+    loaded ??= nodeRequire(id);
+    return loaded;
+  };
+  return new Proxy({}, {
+    get: (_, key) => real()[key],
+    has: (_, key) => key in real(),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+      // A proxy may not report a property as non-configurable unless its target has it so.
+      return descriptor && { ...descriptor, configurable: true };
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+  });
+}
+
+/**
+ * Runs the build's module and returns its exports. V8's code cache of it is kept in dist/cache/, one per command,
+ * written after the first run of that command so that it holds every function the command compiled (Node's
+ * `module.enableCompileCache` keeps only what was compiled before the module ran).
  */
 function loadBuild(root, build, command) {
   const vm = require('node:vm');
   const file = join(root, BUNDLE);
-  const run = (name, require) => {
-    // V8 checks a cache against the length of the source only: the name carries the bundle file's identity.
-    const cacheFile = join(root, CACHE_DIR, `${build.stamp.hash}-${build.id}-${process.versions.v8}-${process.arch}-${name}-${command}.bin`);
-    let cachedData;
-    try {
-      cachedData = readFileSync(cacheFile);
-    } catch {}
-    const { code, line } = build.segment(name);
-    const script = new vm.Script(code, { filename: file, lineOffset: line, ...(cachedData && { cachedData }) });
-    if (!cachedData || script.cachedDataRejected) {
-      process.once('exit', () => {
-        try {
-          mkdirSync(dirname(cacheFile), { recursive: true });
-          writeFileSync(`${cacheFile}.${process.pid}.tmp`, script.createCachedData());
-          renameSync(`${cacheFile}.${process.pid}.tmp`, cacheFile);
-        } catch {
-          // A read-only install runs without it.
-        }
-      });
-    }
-    const module = { exports: {} };
-    script.runInThisContext()(module.exports, require, module, file, dirname(file));
-    return module.exports;
-  };
+  // V8 checks a cache against the length of the source only: the name carries the bundle file's identity.
+  const cacheFile = join(root, CACHE_DIR, `${build.stamp.hash}-${build.id}-${process.versions.v8}-${process.arch}-main-${command}.bin`);
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {}
+  const { code, line } = build.segment('main');
+  const script = new vm.Script(code, { filename: file, lineOffset: line, ...(cachedData && { cachedData }) });
+  if (!cachedData || script.cachedDataRejected) {
+    process.once('exit', () => {
+      try {
+        mkdirSync(dirname(cacheFile), { recursive: true });
+        writeFileSync(`${cacheFile}.${process.pid}.tmp`, script.createCachedData());
+        renameSync(`${cacheFile}.${process.pid}.tmp`, cacheFile);
+      } catch {
+        // A read-only install runs without it.
+      }
+    });
+  }
   const { createRequire, enableCompileCache, isBuiltin } = require('node:module');
   const nodeRequire = createRequire(file);
-  let vendor;
+  const lazy = new Map();
   let external = false;
   const mainRequire = (id) => {
-    if (VENDOR_PACKAGES.includes(id)) {
-      vendor ??= run('vendor', nodeRequire).packages;
-      return vendor[id];
+    const builtin = id.startsWith('node:') ? id.slice(5) : id;
+    if (LAZY_BUILTINS.includes(builtin)) {
+      if (!lazy.has(builtin)) lazy.set(builtin, lazyBuiltin(nodeRequire, `node:${builtin}`));
+      return lazy.get(builtin);
     }
     if (!external && !isBuiltin(id)) {
       // A package from node_modules (the AWS SDK, the local engine: hundreds of files): Node >= 22.1 caches their
@@ -262,7 +273,9 @@ function loadBuild(root, build, command) {
     }
     return nodeRequire(id);
   };
-  return run('main', Object.assign(mainRequire, { resolve: nodeRequire.resolve, cache: nodeRequire.cache }));
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, Object.assign(mainRequire, { resolve: nodeRequire.resolve, cache: nodeRequire.cache }), module, file, dirname(file));
+  return module.exports;
 }
 
 module.exports = { BUNDLE, build, canBuild, loadBuild, readBuild, snapshot, staleReason };

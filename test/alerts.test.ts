@@ -19,6 +19,7 @@ import { localInfra } from '../cli/engine';
 import { runLocal } from '../cli/run';
 import { localScheduler } from '../cli/scheduler';
 import { jobFrom } from './support/workflow';
+import { deployedSchedule, nextFireTimes, parseSchedule } from '../workflows/schedule';
 
 process.env.AWS_REGION = 'eu-west-1';
 process.env.AWS_ACCESS_KEY_ID = 'test';
@@ -74,6 +75,58 @@ describe('catalog checks', () => {
     const gap = longestGap('cron(30 2 * * ? *)', 'Europe/Berlin', new Date('2027-03-01T00:00:00Z'));
     expect(gap && gap.ms / 3_600_000).toBe(47);
   });
+});
+
+/** longestGap as it was written first: nextFireTimes in batches of 1,000, the next batch searched from the last time. */
+function longestGapByBatches(schedule: string, timezone: string, from: Date, stopAbove = Number.POSITIVE_INFINITY) {
+  const deployed = deployedSchedule(schedule, timezone);
+  const parsed = parseSchedule(deployed.expression);
+  if (parsed.kind === 'at') return undefined;
+  if (parsed.kind === 'rate') return { ms: parsed.seconds * 1000, after: from };
+  const end = from.getTime() + 400 * 24 * 3600 * 1000;
+  let longest = { ms: 0, after: from };
+  let previous: Date | undefined;
+  let seen = 0;
+  let cursor = from;
+  while (seen < 50_000) {
+    const batch = nextFireTimes(parsed, { timezone: deployed.timezone, from: cursor, count: 1000 });
+    for (const time of batch) {
+      if (previous && time.getTime() - previous.getTime() > longest.ms) {
+        longest = { ms: time.getTime() - previous.getTime(), after: previous };
+        if (longest.ms > stopAbove) return longest;
+      }
+      previous = time;
+    }
+    seen += batch.length;
+    if (batch.length < 1000 || !previous || previous.getTime() > end) break;
+    cursor = previous;
+  }
+  return longest;
+}
+
+describe('longestGap walks the fire times once', () => {
+  // Schedules whose gaps vary with DST, month ends, weekdays and leap years, and ones that fire often enough that the
+  // 50,000-time cap or the batch boundary past the horizon decides where the search stops.
+  const schedules = ['cron(30 2 * * ? *)', 'cron(0 * * * ? *)', 'cron(0/7 * * * ? *)', 'cron(15 1,13 ? * MON-FRI *)', 'cron(0 3 L * ? *)',
+    'cron(0 0 29 2 ? *)', 'cron(0 12 ? * 6#3 *)', 'cron(30 1 15W * ? *)', 'cron(0 9 1 1 ? 2027-2028)', 'cron(* 0-2 ? * SUN *)', 'rate(1 hour)', 'rate(90 minutes)'];
+  const zones = ['UTC', 'Europe/Berlin', 'America/Santiago', 'Australia/Lord_Howe', 'Asia/Kolkata'];
+  const starts = ['2026-03-28T23:59:00Z', '2026-10-24T12:00:00Z', '2027-12-31T23:30:00Z'];
+
+  it('finds the same longest wait, and after the same time, as the search in batches of 1,000 it replaced', () => {
+    for (const schedule of schedules) {
+      for (const zone of zones) {
+        for (const start of starts) {
+          for (const stopAbove of [Number.POSITIVE_INFINITY, 36 * 3_600_000]) {
+            const from = new Date(start);
+            const expected = longestGapByBatches(schedule, zone, from, stopAbove);
+            const got = longestGap(schedule, zone, from, stopAbove);
+            expect([schedule, zone, start, stopAbove, got?.ms, got?.after.toISOString()])
+              .toEqual([schedule, zone, start, stopAbove, expected?.ms, expected?.after.toISOString()]);
+          }
+        }
+      }
+    }
+  }, 120_000);
 });
 
 describe('template', () => {

@@ -4,13 +4,14 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readStageParams } from '../cli/stage';
 import { type Job, loadCatalog, logicalId, parseCatalog } from '../workflows/catalog';
-import { jobResourceIds, stageTemplate, stateMachines, toStageParams } from '../workflows/resources';
+import { jobResourceIds, sizedVariableNames, stageTemplate, stateMachines, toStageParams } from '../workflows/resources';
 import {
-  groupJobs, JOB_STACKS, type NestedStack, planStacks, STACK_LIMITS, splitStacks, stackId, stackIndex, stackProblems,
+  groupJobs, JOB_STACKS, type NestedStack, planStacks, sizedTemplateUrl, STACK_LIMITS, splitStacks, stackId, stackIndex, stackProblems,
   stackSize, type Template, unresolvedParameters,
 } from '../workflows/stacks';
 import { type AslValidator, definitionShape, validateDefinitions } from '../workflows/validate';
 import { bigCatalog } from './support/big-catalog';
+import { shapesCatalog } from './support/shapes-catalog';
 
 const asl: AslValidator = require('asl-validator');
 const root = resolve(__dirname, '..');
@@ -422,5 +423,22 @@ describe('definitionShape', () => {
     const other = definition('x', 1, '1');
     other.States.Run.Next = 'Elsewhere';
     expect(definitionShape(other)).not.toBe(b);
+  });
+});
+
+describe("validate's measured plan (no hashing)", () => {
+  it('has the sizes of the plan that deploys, stack for stack, for every job shape and for a 200-job stage', () => {
+    const params = toStageParams('prod', { subnets: 'subnet-0a1b2c3d', securityGroups: 'sg-0a1b2c3d' });
+    for (const text of [shapesCatalog(), bigCatalog(200)]) {
+      // Prepare
+      const jobs = parseCatalog(text, { stage: 'prod' });
+      // Act: as sls package plans it (md5 variable names, hashed template URLs) and as validate measures it.
+      const deployed = planStacks(stageTemplate(jobs, params) as Template, jobs, jobResourceIds);
+      const measured = planStacks(stageTemplate(jobs, params, sizedVariableNames()) as Template, jobs, jobResourceIds, sizedTemplateUrl);
+      // Assess: the same sizes and problems, though the names differ (the measured one hashes nothing).
+      expect(measured.sizes).toEqual(deployed.sizes);
+      expect(measured.problems).toEqual(deployed.problems);
+      expect(JSON.stringify(measured.main)).not.toBe(JSON.stringify(deployed.main));
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The alerts a cron monitor sells, as pure translations: a success deadline becomes a CloudWatch alarm's window, and
 // the catalog's alert fields are checked against the job's schedule and timeouts so an alert never fires on a healthy
 // job (or can never fire at all).
-import { deployedSchedule, nextFireTimes, parseSchedule } from './schedule';
+import { deployedSchedule, eachCronTime, isValidTimezone, parseSchedule, ScheduleError, timezoneProblem } from './schedule';
 
 /** CloudWatch evaluates an alarm over at most 7 days (Period x EvaluationPeriods), 1 day when the period is < 1 hour. */
 export const ALARM_WINDOW_MAX_SECONDS = 7 * 24 * 3600;
@@ -33,24 +33,24 @@ export function longestGap(schedule: string, timezone: string, from: Date, stopA
   const parsed = parseSchedule(deployed.expression);
   if (parsed.kind === 'at') return undefined;
   if (parsed.kind === 'rate') return { ms: parsed.seconds * 1000, after: from };
+  // As nextFireTimes checks them.
+  if (!isValidTimezone(deployed.timezone)) throw new ScheduleError(`timezone: ${timezoneProblem(deployed.timezone)}`);
+  if (Number.isNaN(from.getTime())) throw new ScheduleError('from: must be a valid Date');
   const end = from.getTime() + GAP_HORIZON_MS;
   let longest = { ms: 0, after: from };
-  let previous: Date | undefined;
+  let previous: number | undefined;
   let seen = 0;
-  let cursor = from;
-  while (seen < GAP_FIRES) {
-    const batch = nextFireTimes(parsed, { timezone: deployed.timezone, from: cursor, count: 1000 });
-    for (const time of batch) {
-      if (previous && time.getTime() - previous.getTime() > longest.ms) {
-        longest = { ms: time.getTime() - previous.getTime(), after: previous };
-        if (longest.ms > stopAbove) return longest;
-      }
-      previous = time;
+  // One walk over numbers (a Date per fire time and a new search per 1,000 were ~5 ms of validate's start for an
+  // hourly job). It stops where the search in batches of 1,000 did: at the first thousandth time past the horizon.
+  eachCronTime(parsed.fields, deployed.timezone, from.getTime(), (time) => {
+    if (previous !== undefined && time - previous > longest.ms) {
+      longest = { ms: time - previous, after: new Date(previous) };
+      if (longest.ms > stopAbove) return false;
     }
-    seen += batch.length;
-    if (batch.length < 1000 || !previous || previous.getTime() > end) break;
-    cursor = previous;
-  }
+    previous = time;
+    seen++;
+    return !(seen % 1000 === 0 && (seen >= GAP_FIRES || time > end));
+  });
   return longest;
 }
 

@@ -2,13 +2,17 @@
 // and validation that reports one line per problem naming the job, the field and what is allowed.
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidTimezone, scheduleProblem, timezoneProblem } from './schedule';
 import { alertProblems, MAX_SUCCESS_DEADLINE_MINUTES } from './alerts';
 import { S3_ITEMS } from './compile';
 import { awsSchedulesFor, CrontabError } from './crontab';
 import { closest, jobNameProblem, stageProblem } from './names';
 import { overrideChars, RUN_INPUT_OVERRIDE_CHARS } from './limits';
+
+// zod compiles a fast path for each object schema (new Function) at its first parse: ~2 ms of every CLI start that
+// reads a catalog, and no faster for a 1,000-job catalog (the same instruction count, measured). Parsed without it.
+z.config({ jitless: true });
 
 // The service name: workflows/names.ts builds every AWS name from it.
 export { SERVICE } from './names';

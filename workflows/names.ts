@@ -189,11 +189,18 @@ export function overLongNames(stage: string, job?: string): Array<PhysicalName &
     .filter((n) => n.value.length > n.limit);
 }
 
-/** The largest length for which `fits` holds (names grow with the part's length). */
+/**
+ * The largest length up to 1,024 for which `fits` holds (names grow with the part's length, so `fits` holds up to some
+ * length and not beyond): a binary search, ~10 tries where counting up took ~40 (~4 ms at every start, for the stage).
+ */
 function longest(fits: (length: number) => boolean): number {
-  let length = 0;
-  while (length < 1024 && fits(length + 1)) length++;
-  return length;
+  let [low, high] = [0, 1024]; // fits(low) is taken to hold; the answer lies in low..high
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
 /** The longest stage name every name in the table fits with (41: the EventBridge rule of buffer jobs). */

@@ -899,14 +899,14 @@ export function exampleValues(jobs: Job[], params: StageParams): string[] {
  * machine as serverless-step-functions compiles it, with the definition the stacks plugin writes (definitionString).
  * For checks that must not wait for a package (`stepcron validate`) and for tests at sizes where packaging is slow.
  */
-export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Record<string, Cfn> } {
+export function stageTemplate(jobs: Job[], params: StageParams, variableName: VariableNamer = md5Name): { Resources: Record<string, Cfn> } {
   const out: Record<string, Cfn> = { ...(resources(jobs, params) as Record<string, Cfn>) };
   type Machine = { id: string; name: string; type: string; role: unknown; definition: unknown; loggingConfig: { level: string; includeExecutionData: boolean; destinations: unknown[] } };
   for (const machine of Object.values(stateMachines(jobs, params)) as Machine[]) {
     out[machine.id] = {
       Type: 'AWS::StepFunctions::StateMachine',
       Properties: {
-        DefinitionString: definitionString(machine.definition),
+        DefinitionString: definitionString(machine.definition, variableName),
         RoleArn: machine.role,
         StateMachineType: machine.type,
         LoggingConfiguration: {
@@ -922,6 +922,29 @@ export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Re
   return { Resources: out };
 }
 
+/** Names an intrinsic's Fn::Sub variable in a DefinitionString from the intrinsic's JSON. */
+export type VariableNamer = (json: string) => string;
+
+/** The md5 of the intrinsic's JSON (32 hex digits), as serverless-step-functions names them: what deploys. */
+const md5Name: VariableNamer = (json) => createHash('md5').update(json).digest('hex');
+
+/**
+ * For a stage template that is only measured (validate's stack sizes and quotas): names as long as md5Name's, the same
+ * for the same intrinsic, so the template has the same size byte for byte, without loading node:crypto and hashing each
+ * intrinsic (~3 ms of validate's ~60 ms start). Not for a template that deploys or is compared with one.
+ */
+export function sizedVariableNames(): VariableNamer {
+  const names = new Map<string, string>();
+  return (json) => {
+    let name = names.get(json);
+    if (name === undefined) {
+      name = String(names.size).padStart(32, '0');
+      names.set(json, name);
+    }
+    return name;
+  };
+}
+
 /**
  * A state machine's DefinitionString, as deployed: serverless-step-functions 3.31's layout (JSON indented by 2, each
  * intrinsic, Ref or Fn::*, a `${md5}` placeholder filled by Fn::Sub), so the state machine references (and its nested
@@ -929,7 +952,7 @@ export function stageTemplate(jobs: Job[], params: StageParams): { Resources: Re
  * input, items, commands) is escaped for the Sub, so it arrives as written; the plugin also turns `#{X}` into `${X}`.
  * The stacks plugin (workflows/stacks-plugin.cjs) therefore writes this in place of the plugin's text.
  */
-export function definitionString(definition: unknown): unknown {
+export function definitionString(definition: unknown, variableName: VariableNamer = md5Name): unknown {
   const variables: Record<string, unknown> = {};
   const isIntrinsic = (node: object) => Object.keys(node).some((k) => k === 'Ref' || k.startsWith('Fn::'));
   const hasIntrinsic = (node: unknown): boolean => typeof node === 'object' && node !== null
@@ -941,7 +964,7 @@ export function definitionString(definition: unknown): unknown {
     if (Array.isArray(node)) return node.map(replace);
     if (typeof node !== 'object' || node === null) return node;
     if (isIntrinsic(node)) {
-      const name = createHash('md5').update(JSON.stringify(node)).digest('hex');
+      const name = variableName(JSON.stringify(node));
       variables[name] = node;
       return `\${${name}}`;
     }

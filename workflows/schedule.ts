@@ -409,20 +409,30 @@ function atTimes(localTime: string, zone: string, from: number): Date[] {
 }
 
 function cronTimes(fields: CronFields, zone: string, from: number, count: number): Date[] {
+  const times: Date[] = [];
+  eachCronTime(fields, zone, from, (time) => {
+    times.push(new Date(time));
+    return times.length < count;
+  });
+  return times;
+}
+
+/**
+ * Calls `visit` with each fire time (ms) of the cron fields strictly after `from`, in order, until it returns false or
+ * the schedule ends: nextFireTimes without a Date per time, for walks over thousands of times (alerts' longestGap).
+ */
+export function eachCronTime(fields: CronFields, zone: string, from: number, visit: (time: number) => boolean): void {
   // Local wall-clock times map to instants in the same order (first occurrences only), so scanning forward from
   // `from`'s own wall-clock minute finds every later fire time in order.
   const start = localMinuteAt(zone, from);
-  const times: Date[] = [];
   for (const dayStart of matchingDays(fields, start)) {
     const offsets = dayOffsets(zone, dayStart);
     for (const wall of minutesOfDay(fields, dayStart, start)) {
       const instant = firstInstant(zone, offsets, wall);
       if (instant === undefined || instant <= from) continue;
-      times.push(new Date(instant));
-      if (times.length === count) return times;
+      if (!visit(instant)) return;
     }
   }
-  return times;
 }
 
 /** Local days (midnight, ms read as UTC) on or after `start`'s day that the year, month and day fields allow. */

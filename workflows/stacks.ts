@@ -100,7 +100,10 @@ export function splitStacks(template: Template, groups: Group[], templateUrl: (s
       Resources: resources,
     };
     const text = JSON.stringify(body);
-    const stack: NestedStack = { id: group.id, template: body, body: text, sha256: createHash('sha256').update(text).digest('hex') };
+    // The hash when first read: only what names the uploaded file needs it (validate measures sizes alone).
+    let sha256: string | undefined;
+    const stack = { id: group.id, template: body, body: text } as NestedStack;
+    Object.defineProperty(stack, 'sha256', { enumerable: true, get: () => (sha256 ??= createHash('sha256').update(text).digest('hex')) });
     nested.push(stack);
     stackResources[group.id] = {
       Type: 'AWS::CloudFormation::Stack',
@@ -233,6 +236,9 @@ export function stackProblems(size: StackSize): string[] {
   over('outputs', 'outputs');
   return problems;
 }
+
+/** A TemplateURL as long as planStacks' default, without hashing the nested template: for a plan only measured. */
+export const sizedTemplateUrl = (): string => `https://example.invalid/${'0'.repeat(64)}.json`;
 
 /** How a stage splits: the templates, every stack's size and, one line each, what exceeds a quota. */
 export function planStacks<J extends { name: string }>(template: Template, jobs: J[], resourceIds: (job: J) => string[],
