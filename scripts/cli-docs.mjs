@@ -57,7 +57,7 @@ export async function render() {
     '     test/docs.test.ts fails when this file is stale. -->',
     '',
     'Every command\'s `--help`, as the CLI prints it. How to use them: [operations](operations.md) (a deployed stage and',
-    'the local store), [local runner](local.md), [deploy](deploy.md). Call the CLI as `./node_modules/.bin/stepcron`',
+    'the local store), [local runner](local.md), [deploy](deploy.md). Call the CLI as `bin/stepcron.cjs`',
     '(fast) or `npx stepcron` (npx itself adds ~1.5 s).',
     '',
     ...toc,
