@@ -349,7 +349,12 @@ export function formatPlan(plan: Plan, zones: Map<string, { before: string; afte
       if (j.change !== 'changed' && d.setting === 'IAM') {
         const none: Iam = { secrets: {}, taskPolicyArns: [] };
         lines.push(`    IAM: ${j.change === 'added' ? iamChange(none, only as Iam) : iamChange(only as Iam, none)}`);
-      } else if (j.change !== 'changed' && !d.setting.startsWith('alarm')) lines.push(`    ${d.setting}: ${show(only)}`);
+      } else if (j.change !== 'changed' && d.setting === 'schedule') {
+        // Read together: the expression in its zone (the zone is its own detail in --json, as for a changed job).
+        const tz = j.details.find((x) => x.setting === 'time zone');
+        lines.push(`    schedule: ${show(only)}${tz ? ` in ${show(j.change === 'added' ? tz.after : tz.before)}` : ''}`);
+      } else if (j.change !== 'changed' && d.setting === 'time zone') continue;
+      else if (j.change !== 'changed' && !d.setting.startsWith('alarm')) lines.push(`    ${d.setting}: ${show(only)}`);
       else if (d.setting === 'alarm added') lines.push(`    alarm added: ${show(d.after)}`);
       else if (d.setting === 'alarm removed') lines.push(`    alarm removed: ${show(d.before)}`);
       else if (d.setting === 'IAM') lines.push(`    IAM: ${iamChange(d.before as Iam, d.after as Iam)}`);
