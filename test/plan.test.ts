@@ -424,12 +424,14 @@ describe('plan --aws', () => {
       Schedules: [
         { Name: 'stepcron-prod-NightlyReportSchedule-1', GroupName: 'default', State: 'ENABLED', Target: { Arn: ARN('nightly-report') } },
         { Name: 'stepcron-prod-CleanupSchedule-1', GroupName: 'default', State: 'DISABLED', Target: { Arn: ARN('cleanup') } },
+        { Name: 'stepcron-prod-GoneJobSchedule-1', GroupName: 'default', State: 'ENABLED', Target: { Arn: ARN('gone-job') } },
       ],
     });
     const deployed = (Name: string, ScheduleExpression: string, ScheduleExpressionTimezone: string, State: 'ENABLED' | 'DISABLED') => ({
       Name, GroupName: 'default', ScheduleExpression, ScheduleExpressionTimezone, State, FlexibleTimeWindow: { Mode: 'OFF' as const },
       Target: { Arn: ARN('x'), RoleArn: 'arn:aws:iam::123456789012:role/r' },
     });
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-GoneJobSchedule-1' }).resolves(deployed('stepcron-prod-GoneJobSchedule-1', 'cron(0 6 * * ? *)', 'Asia/Tokyo', 'ENABLED'));
     scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-NightlyReportSchedule-1' }).resolves(deployed('stepcron-prod-NightlyReportSchedule-1', 'cron(0 2 * * ? *)', 'Europe/Berlin', 'ENABLED'));
     // Paused on the stage (stepcron pause): drift from the catalog's ENABLED, said with who paused it.
     scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-CleanupSchedule-1' }).resolves({
@@ -446,15 +448,20 @@ describe('plan --aws', () => {
     const deployed = await readDeployed('prod', awsClients({ stage: 'prod', region: 'eu-west-1' }), ['prod', 'prod-eu']);
     const plan = diffDeployed(after, deployed, 'the deployed stage prod', NOW);
     expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['changed cleanup', 'removed gone-job', 'changed nightly-report', 'added old-export']);
-    const zones = new Map([['nightly-report', { before: 'Europe/Berlin', after: 'Europe/Berlin' }]]);
+    const zones = new Map([['nightly-report', { before: 'Europe/Berlin', after: 'Europe/Berlin' }], ['gone-job', { before: 'Asia/Tokyo', after: 'Asia/Tokyo' }],
+      ['old-export', { before: 'UTC', after: 'UTC' }]]);
     const text = formatPlan(plan, zones, NOW);
     // rate(1 hour) deploys as its aligned cron: no drift there, only the state.
     expect(text).toContain('~ cleanup\n    state: DISABLED (paused by arn:aws:sts::123456789012:assumed-role/ops/bob at 2026-12-01T09:00:00.000Z: upstream down) -> ENABLED\n'
       + '      (set outside the deploy: a deploy restores it only when it updates this schedule)\n');
     expect(text).toContain('~ nightly-report\n    schedule: cron(0 2 * * ? *) -> cron(30 2 * * ? *)\n      next before: 2026-12-08 02:00 CET');
-    expect(text).toContain('- gone-job (removed)');
-    expect(text).toContain('+ old-export (added)');
+    // What goes away as deployed (its schedule, zone, next times, state); what an added job brings, as offline.
+    expect(text).toContain('- gone-job (removed)\n    schedule: cron(0 6 * * ? *) in Asia/Tokyo\n'
+      + '      next before: 2026-12-08 06:00 UTC+09:00 (in 1 h), 2026-12-09 06:00 UTC+09:00 (in 25 h), 2026-12-10 06:00 UTC+09:00 (in 2 d)\n    state: ENABLED\n');
+    expect(text).toContain('+ old-export (added)\n    schedule: cron(0 5 * * ? *) in UTC\n'
+      + '      next after:  2026-12-08 05:00 UTC (in 9 h), 2026-12-09 05:00 UTC (in 33 h), 2026-12-10 05:00 UTC (in 2 d)\n'
+      + '    image: busybox:1.36\n    enabled: true\n    alarm added: OldExportAlarm\n');
     expect(sfn.commandCalls(ListStateMachinesCommand)).toHaveLength(1);
-    expect(scheduler.commandCalls(GetScheduleCommand)).toHaveLength(2);
+    expect(scheduler.commandCalls(GetScheduleCommand)).toHaveLength(3);
   });
 });
