@@ -204,10 +204,11 @@ function fitEnabledJobs(params: StageParams, jobs: Job[]): StageParams {
 
 /**
  * The params of a stage with no serverless.yml (a catalog-only repository): the defaults, with stage.ts's placeholders
- * for the network a deploy needs (subnets, security groups), the same on both sides, so they never show as a change.
+ * for the network a deploy needs (subnets, security groups), the same on both sides, so they never show as a change;
+ * the working tree takes plan's --param over them.
  */
-const noServerlessParams = (stage: string) =>
-  toStageParams(stage, { subnets: DEPLOY_TIME_PLACEHOLDERS.subnets, securityGroups: DEPLOY_TIME_PLACEHOLDERS.securityGroups } as RawParams);
+const noServerlessParams = (stage: string, params: Record<string, string> = {}) =>
+  toStageParams(stage, { subnets: DEPLOY_TIME_PLACEHOLDERS.subnets, securityGroups: DEPLOY_TIME_PLACEHOLDERS.securityGroups, ...params } as RawParams);
 
 /**
  * The working tree's side: the catalog as the CLI resolved it, serverless.yml beside it (none: default params), and
@@ -219,7 +220,10 @@ const noServerlessParams = (stage: string) =>
 export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string,
   params: Record<string, string> = {}): Side {
   const jobs = parseCatalog(catalogText, { stage, file: catalog });
-  if (!existsSync(serverless)) return { jobs, params: noServerlessParams(stage), template: stageTemplate(jobs, noServerlessParams(stage)), catalog };
+  if (!existsSync(serverless)) {
+    const own = noServerlessParams(stage, params);
+    return { jobs, params: own, template: stageTemplate(jobs, own), catalog };
+  }
   const read = readStageParams(stage, serverless, undefined, params);
   const key = 'enabledJobs' in params ? '--param enabledJobs' : `${basename(serverless)} ${enabledJobsKey(stage, serverless)}`;
   // As sls names the catalog: relative to serverless.yml's folder (its --param catalog=).
