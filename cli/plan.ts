@@ -275,6 +275,7 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
   const yml = gitShow(dir, ref, ymlPath);
   const notes: string[] = [];
   let params = working ?? noServerlessParams(stage);
+  let enabledKey: string | undefined;
   let catalogPath = explicitCatalog ? resolve(cwd, explicitCatalog) : resolve(dir, 'workflows/jobs.yml');
   if (yml !== undefined) {
     // stage.ts reads a file: the ref's text goes to a temporary one beside nothing, and paths come back relative.
@@ -283,6 +284,7 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
       const file = join(tmp, 'serverless.yml');
       writeFileSync(file, yml);
       params = readStageParams(stage, file, () => undefined);
+      enabledKey = `${basename(serverless)} ${enabledJobsKey(stage, file)}`;
       if (!explicitCatalog) catalogPath = resolve(dir, relative(tmp, stageCatalog(stage, file)));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -302,7 +304,7 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
   const jobs = parseCatalog(text, { stage, file: catalog });
   // Said once, for the working tree: the ref's side leaves the same names out quietly.
   if (yml !== undefined) params = fitEnabledJobs(params, jobs);
-  return { jobs, params, template: stageTemplate(jobs, params), catalog, ...(notes.length && { notes }) };
+  return { jobs, params, template: stageTemplate(jobs, params), catalog, ...(notes.length && { notes }), ...(enabledKey && { enabledJobsKey: enabledKey }) };
 }
 
 /** The working tree against nothing deployed (a ref without the catalog): every job and shared resource is added. */

@@ -144,6 +144,11 @@ describe('plan against a git ref', () => {
     expect(text).toContain('+ tenant-sync (added)\n    schedule: cron(0/30 * * * ? *) in UTC\n      next after:  none: off on prod\n'
       + '    image: busybox:1.36\n    enabled: false\n      (off on prod: not in serverless.yml params.prod.enabledJobs)\n');
     expect(plan.jobs.find((j) => j.job === 'tenant-sync')!.details.find((d) => d.setting === 'schedule')).toMatchObject({ nextAfter: [], offAfter: true });
+    // A removed job that was off at the ref: why, naming the ref's setting.
+    const committed = project(SERVERLESS.replace('  prod:\n', '  prod:\n    enabledJobs: cleanup\n'));
+    edit(committed, 'workflows/jobs.yml', (t) => t.replace(/ {2}old-export:\n(.*\n){3}/, ''));
+    expect(planIn(committed).text).toContain('- old-export (removed)\n    schedule: cron(0 5 * * ? *) in UTC\n      next before: none: off on prod\n'
+      + '    image: busybox:1.36\n    enabled: false\n      (off on prod: not in serverless.yml params.prod.enabledJobs)\n');
   });
 
   it('names an IAM change from a new secret (its own execution role), and calls nothing else "other"', () => {
