@@ -163,7 +163,7 @@ function paramResolver(stage: string, file: string, options: ResolveOptions = {}
 
 /**
  * The stage's params as synth and run use them: a param only the deploy can resolve takes its placeholder, said on
- * stderr; one `sls deploy` would stop at stops here too.
+ * stderr; one `sls deploy` would stop at stops here too. `params`: `--param key=value` given as to sls (plan), first.
  */
 export function readStageParams(stage: string, file = 'serverless.yml',
   warn = (line: string, _param: string) => void process.stderr.write(`${line}\n`), params?: Record<string, string>): StageParams {
