@@ -399,7 +399,6 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
   (await import('./doctor')).addDoctorCommand(program, { common, setExit: (code) => { exitCode = code; }, serverlessFile: serverlessFileFor });
 
   // `plan`: what a deploy would change, against a git ref or the deployed stage (cli/plan.ts).
-  // `plan`: what a deploy would change, against a git ref or the deployed stage (cli/plan.ts).
   common(program.command('plan')
     .description('what a deploy of the working tree would change on the stage, per job: against a git ref (default HEAD), or the deployed stage with --aws')
     .option('--against <git-ref>', 'compare with the catalog and serverless.yml at this git ref', 'HEAD')
@@ -407,8 +406,10 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
     .option('--region <region>', "with --aws: the AWS region (default: AWS_REGION or your profile's)")
     .option('--profile <profile>', 'with --aws: the AWS profile (default: AWS_PROFILE or the default chain)')
     .option('--json', 'print one JSON object (times in ISO UTC)', false)
+    // As `sls --param`, to see the plan of the deploy one would run with it (--param enabledJobs='*'); repeatable.
+    .option('--param <key=value>', 'a stage param as sls --param gives it, before serverless.yml\'s (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     // 4, not git's 2: 2 is already a usage or catalog mistake here, so CI tells "changes" from "plan could not run".
-    .option('--exit-code', 'exit 4 when a deploy would change something, 0 when not (2 stays a usage mistake, 1 a failure)', false))
+    .option('--exit-code', 'exit 4 when a deploy would change something, 0 when not, 2 when sls would refuse it (2 is also a usage mistake, 1 a failure)', false))
     .action(async (o: import('./plan').PlanOptions, cmd: Command) => {
       const explicit = cmd.getOptionValueSource('catalog') === 'cli' ? o.catalog : undefined;
       await (await import('./plan')).planCommand(o, explicit, { setExit: (code) => { exitCode = code; }, serverlessFile: serverlessFileFor });

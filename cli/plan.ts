@@ -4,12 +4,12 @@
 // changed; the templates (resource by logical id) make sure nothing that deploys is missed. --aws: against the deployed
 // schedules and state machines instead (Scheduler, Step Functions), read-only.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { type Job, logicalId, oneLine, parseCatalog, scheduledOnStage } from '../workflows/catalog';
-import { jobResourceIds, type RawParams, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
+import { enabledJobsProblem, type Job, logicalId, offReason, oneLine, parseCatalog, scheduledOnStage } from '../workflows/catalog';
+import { jobResourceIds, type RawParams, STAGE_PARAM_NAMES, type StageParams, stageTemplate, toStageParams } from '../workflows/resources';
 import { deployedSchedule, nextFireTimes } from '../workflows/schedule';
 import { localTime } from '../workflows/times';
 import { UsageError } from './errors';
@@ -28,6 +28,10 @@ export interface Side {
   jobs: Job[]; params: StageParams; template: Template; catalog: string;
   /** What this side lacks and stands in for it (a ref without serverless.yml or without the catalog), one line each. */
   notes?: string[];
+  /** Where the stage's enabledJobs is set (`serverless.yml params.dev.enabledJobs`, `--param enabledJobs`), for "off" reasons. */
+  enabledJobsKey?: string;
+  /** The working tree only: why `sls package|deploy` would refuse this deploy (workflows/serverless.cjs), in its words. */
+  refused?: string;
 }
 
 export interface Detail {
@@ -63,6 +67,8 @@ export interface Plan {
   changes: boolean;
   /** Why the comparison is not file against file (the ref lacks serverless.yml or the catalog), one line each. */
   notes?: string[];
+  /** Why sls would refuse the deploy (the jobs above are what it would deploy once that is fixed). */
+  refused?: string;
 }
 
 /** The next 3 times as the schedule deploys (an aligned rate(1 hour) fires on the hour: its cron, not now + 1 h). */
@@ -123,6 +129,26 @@ function settingChanges(a: Job, b: Job, pa: StageParams, pb: StageParams, now: D
   return out;
 }
 
+/**
+ * What an added job brings (`which`: after) or a removed one takes away (before): its schedule with the next 3 times
+ * (none when it is off on the stage), zone, image, whether it fires on the stage and why not, IAM and alarms; as the
+ * same details a changed job has, one side only.
+ */
+function jobFacts(job: Job, side: Side, now: Date, which: 'before' | 'after'): Detail[] {
+  const at = (setting: string, value: unknown, extra: Partial<Detail> = {}): Detail => ({ setting, [which]: value, ...extra });
+  const off = offReason(job, side.params.enabledJobs);
+  const next = off ? [] : next3(job.schedule, job.timezone, now);
+  const times = which === 'after' ? { nextAfter: next, ...(off && { offAfter: true }) } : { nextBefore: next, ...(off && { offBefore: true }) };
+  const why = off === 'not in enabledJobs' ? `not in ${side.enabledJobsKey ?? 'enabledJobs'}` : 'enabled: false in the catalog';
+  const out = [at('schedule', job.schedule, times), at('time zone', job.timezone), at('image', job.image),
+    at('enabled', !off, off ? { note: `off on ${side.params.stage}: ${why}` } : {})];
+  if (Object.keys(job.secrets).length || job.taskPolicyArns.length) out.push(at('IAM', { secrets: job.secrets, taskPolicyArns: job.taskPolicyArns }));
+  for (const id of jobResourceIds(job).filter((i) => i.endsWith('Alarm') && side.template.Resources[i])) {
+    out.push(at(which === 'after' ? 'alarm added' : 'alarm removed', id));
+  }
+  return out;
+}
+
 /** Resources added or removed (`+ id` / `- id`) or changed (`~ id`) among `ids` between two templates. */
 function resourceDiff(ids: string[], a: Template, b: Template) {
   const added = ids.filter((id) => !a.Resources[id] && b.Resources[id]);
@@ -145,8 +171,8 @@ export function diffSides(before: Side, after: Side, against: string, now = new 
     const jb = b.get(name);
     const ids = [...new Set([...(ja ? jobResourceIds(ja) : []), ...(jb ? jobResourceIds(jb) : [])])];
     for (const id of ids) jobIds.add(id);
-    if (!ja) { jobs.push({ job: name, change: 'added', details: [] }); continue; }
-    if (!jb) { jobs.push({ job: name, change: 'removed', details: [] }); continue; }
+    if (!ja) { jobs.push({ job: name, change: 'added', details: jobFacts(jb!, after, now, 'after') }); continue; }
+    if (!jb) { jobs.push({ job: name, change: 'removed', details: jobFacts(ja, before, now, 'before') }); continue; }
     const details = settingChanges(ja, jb, before.params, after.params, now);
     const diff = resourceDiff(ids, before.template, after.template);
     const named = new Set(details.map((d) => d.setting));
@@ -162,42 +188,50 @@ export function diffSides(before: Side, after: Side, against: string, now = new 
     .filter((id) => !jobIds.has(id)).sort();
   const shared = resourceDiff(sharedIds, before.template, after.template);
   const changes = jobs.length > 0 || params.length > 0 || shared.added.length + shared.removed.length + shared.changed.length > 0;
-  return { stage: after.params.stage, against, jobs, shared, params, changes, ...(before.notes?.length && { notes: before.notes }) };
+  return { stage: after.params.stage, against, jobs, shared, params, changes, ...(before.notes?.length && { notes: before.notes }),
+    ...(after.refused && { refused: after.refused }) };
 }
 
 /**
- * enabledJobs was written for the stage's own catalog: with another (--catalog), the names it lacks are left out (said
- * once by `warn`), as validate does (cli/main.ts validatedStageParams); the stage's own catalog keeps the error.
+ * The names of enabledJobs the catalog lacks, left out: the jobs it does name compare as they would deploy (the
+ * working tree says the refusal such names cause; a ref's side leaves them out quietly).
  */
-function fitEnabledJobs(params: StageParams, jobs: Job[], explicit: boolean, warn: (line: string) => void, key = 'params: enabledJobs'): StageParams {
-  if (!explicit || params.enabledJobs === '*') return params;
+function fitEnabledJobs(params: StageParams, jobs: Job[]): StageParams {
+  if (params.enabledJobs === '*') return params;
   const names = new Set(jobs.map((j) => j.name));
-  const missing = params.enabledJobs.filter((n) => !names.has(n));
-  if (missing.length === 0) return params;
-  warn(`stepcron: warning: stage ${params.stage}: ${key} names ${missing.join(', ')}, not in this catalog: left out here; ` +
-    'the jobs it does not name are off on the stage, as a deploy of this catalog would have them\n');
   return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.has(n)) };
 }
 
 /**
  * The params of a stage with no serverless.yml (a catalog-only repository): the defaults, with stage.ts's placeholders
- * for the network a deploy needs (subnets, security groups), the same on both sides, so they never show as a change.
+ * for the network a deploy needs (subnets, security groups), the same on both sides, so they never show as a change;
+ * the working tree takes plan's --param over them.
  */
-const noServerlessParams = (stage: string) =>
-  toStageParams(stage, { subnets: DEPLOY_TIME_PLACEHOLDERS.subnets, securityGroups: DEPLOY_TIME_PLACEHOLDERS.securityGroups } as RawParams);
+const noServerlessParams = (stage: string, params: Record<string, string> = {}) =>
+  toStageParams(stage, { subnets: DEPLOY_TIME_PLACEHOLDERS.subnets, securityGroups: DEPLOY_TIME_PLACEHOLDERS.securityGroups, ...params } as RawParams);
 
 /**
- * The working tree's side: the catalog as the CLI resolved it (`explicit`: given with --catalog), and serverless.yml
- * beside it (none: default params).
+ * The working tree's side: the catalog as the CLI resolved it, serverless.yml beside it (none: default params), and
+ * `params`: plan's `--param key=value`, taken before serverless.yml's as `sls --param` is. An enabledJobs naming a job
+ * the catalog lacks (the sample's list with a catalog of one's own) makes `sls package|deploy` refuse
+ * (workflows/serverless.cjs): said as `refused`, in its words, with the line to change and the no-edit flag; the jobs
+ * it does name still show, as they would deploy once that is fixed.
  */
-export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string, explicit = false,
-  warn = (line: string) => void process.stderr.write(line)): Side {
+export function workingSide(stage: string, catalog: string, serverless: string, catalogText: string,
+  params: Record<string, string> = {}): Side {
   const jobs = parseCatalog(catalogText, { stage, file: catalog });
-  const params = existsSync(serverless)
-    // Named as validate names it: the file and the key to change (serverless.yml params.dev.enabledJobs).
-    ? fitEnabledJobs(readStageParams(stage, serverless), jobs, explicit, warn, `${relative(process.cwd(), serverless) || serverless} ${enabledJobsKey(stage, serverless)}`)
-    : noServerlessParams(stage);
-  return { jobs, params, template: stageTemplate(jobs, params), catalog };
+  if (!existsSync(serverless)) {
+    const own = noServerlessParams(stage, params);
+    return { jobs, params: own, template: stageTemplate(jobs, own), catalog };
+  }
+  const read = readStageParams(stage, serverless, undefined, params);
+  const key = 'enabledJobs' in params ? '--param enabledJobs' : `${basename(serverless)} ${enabledJobsKey(stage, serverless)}`;
+  // As sls names the catalog: relative to serverless.yml's folder (its --param catalog=).
+  const problem = enabledJobsProblem(jobs.map((j) => j.name), read.enabledJobs, { stage, key, catalog: relative(dirname(resolve(serverless)), resolve(catalog)) });
+  const refused = problem && (key === '--param enabledJobs' ? problem
+    : `${problem}; or, with no edit, add --param="enabledJobs=<names or *>" to the sls command (and to plan, to see that deploy)`);
+  const fitted = fitEnabledJobs(read, jobs);
+  return { jobs, params: fitted, template: stageTemplate(jobs, fitted), catalog, enabledJobsKey: key, ...(refused && { refused }) };
 }
 
 /** `git show <ref>:./<path>` run in `dir`: the file's text at the ref, or undefined when the ref does not have it. */
@@ -210,6 +244,21 @@ function gitShow(dir: string, ref: string, path: string): string | undefined {
     if (/not a git repository/i.test(text)) throw new UsageError(`plan: ${dir} is not in a git repository: plan compares with --against <git-ref> there, or use --aws`);
     throw new UsageError(`plan: --against ${ref}: git cannot read it (${text.trim().split('\n')[0]})`);
   }
+}
+
+/**
+ * A path as git names it at a ref (`HEAD:mine/jobs.yml`): relative to the repository's root, wherever plan runs from.
+ * Both sides real paths: the root git prints has its symlinks resolved (macOS /tmp is /private/tmp).
+ */
+function gitPath(dir: string, path: string): string {
+  const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  let real = path;
+  try {
+    real = join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    // A folder that is gone from the working tree: the path as given.
+  }
+  return relative(root, real);
 }
 
 /**
@@ -226,6 +275,7 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
   const yml = gitShow(dir, ref, ymlPath);
   const notes: string[] = [];
   let params = working ?? noServerlessParams(stage);
+  let enabledKey: string | undefined;
   let catalogPath = explicitCatalog ? resolve(cwd, explicitCatalog) : resolve(dir, 'workflows/jobs.yml');
   if (yml !== undefined) {
     // stage.ts reads a file: the ref's text goes to a temporary one beside nothing, and paths come back relative.
@@ -234,25 +284,27 @@ export function refSide(stage: string, ref: string, serverless: string, explicit
       const file = join(tmp, 'serverless.yml');
       writeFileSync(file, yml);
       params = readStageParams(stage, file, () => undefined);
+      enabledKey = `${basename(serverless)} ${enabledJobsKey(stage, file)}`;
       if (!explicitCatalog) catalogPath = resolve(dir, relative(tmp, stageCatalog(stage, file)));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
   } else {
     notes.push(existsSync(serverless)
-      ? `${ref} has no ${relative(cwd, resolve(serverless)) || ymlPath}: its side takes this tree's stage ${stage} params, so only catalog changes show`
+      ? `${ref} has no ${gitPath(dir, resolve(serverless))}: its side takes this tree's stage ${stage} params, so only catalog changes show`
       : `no serverless.yml here or at ${ref}: both sides take the default stage params`);
   }
   const text = gitShow(dir, ref, relative(dir, catalogPath));
+  const label = gitPath(dir, catalogPath);
   if (text === undefined) {
-    notes.push(`${ref} has no ${relative(cwd, catalogPath)}: nothing to compare with, so every job shows as added`);
-    return { ...emptySide(params), catalog: `no ${relative(cwd, catalogPath)} at ${ref}`, notes };
+    notes.push(`${ref} has no ${label}: nothing to compare with, so every job shows as added`);
+    return { ...emptySide(params), catalog: `no ${label} at ${ref}`, notes };
   }
-  const catalog = `${ref}:${relative(cwd, catalogPath)}`;
+  const catalog = `${ref}:${label}`;
   const jobs = parseCatalog(text, { stage, file: catalog });
   // Said once, for the working tree: the ref's side leaves the same names out quietly.
-  if (yml !== undefined) params = fitEnabledJobs(params, jobs, explicitCatalog !== undefined, () => undefined);
-  return { jobs, params, template: stageTemplate(jobs, params), catalog, ...(notes.length && { notes }) };
+  if (yml !== undefined) params = fitEnabledJobs(params, jobs);
+  return { jobs, params, template: stageTemplate(jobs, params), catalog, ...(notes.length && { notes }), ...(enabledKey && { enabledJobsKey: enabledKey }) };
 }
 
 /** The working tree against nothing deployed (a ref without the catalog): every job and shared resource is added. */
@@ -291,23 +343,37 @@ function iamChange(a: Iam, b: Iam): string {
 /** One line per job (+ added, - removed, ~ changed) with its details indented; the stage's shared resources last. */
 export function formatPlan(plan: Plan, zones: Map<string, { before: string; after: string }>, now: Date): string {
   const lines = [`stepcron plan: stage ${plan.stage}, the working tree against ${plan.against}`, ...(plan.notes ?? []).map((n) => `note: ${n}`)];
-  if (!plan.changes) return `${lines.join('\n')}\nno changes: a deploy would change nothing\n`;
+  if (plan.refused) lines.push(`refused: sls package|deploy --stage ${plan.stage} stops: ${oneLine(plan.refused)}`);
+  if (!plan.changes) return `${lines.join('\n')}\nno changes${plan.refused ? ' once that is fixed' : ': a deploy would change nothing'}\n`;
   const mark = { added: '+', removed: '-', changed: '~' } as const;
   for (const j of plan.jobs) {
     lines.push(`${mark[j.change]} ${j.job}${j.change === 'changed' ? '' : ` (${j.change})`}`);
     const zone = zones.get(j.job);
     for (const d of j.details) {
-      if (d.setting === 'alarm added') lines.push(`    alarm added: ${show(d.after)}`);
+      // An added or removed job: each setting as it comes or goes (IAM as what its roles gain or lose).
+      const only = j.change === 'added' ? d.after : d.before;
+      if (j.change !== 'changed' && d.setting === 'IAM') {
+        const none: Iam = { secrets: {}, taskPolicyArns: [] };
+        lines.push(`    IAM: ${j.change === 'added' ? iamChange(none, only as Iam) : iamChange(only as Iam, none)}`);
+      } else if (j.change !== 'changed' && d.setting === 'schedule') {
+        // Read together: the expression in its zone (the zone is its own detail in --json, as for a changed job).
+        const tz = j.details.find((x) => x.setting === 'time zone');
+        lines.push(`    schedule: ${show(only)}${tz ? ` in ${show(j.change === 'added' ? tz.after : tz.before)}` : ''}`);
+      } else if (j.change !== 'changed' && d.setting === 'time zone') continue;
+      else if (j.change !== 'changed' && !d.setting.startsWith('alarm')) lines.push(`    ${d.setting}: ${show(only)}`);
+      else if (d.setting === 'alarm added') lines.push(`    alarm added: ${show(d.after)}`);
       else if (d.setting === 'alarm removed') lines.push(`    alarm removed: ${show(d.before)}`);
       else if (d.setting === 'IAM') lines.push(`    IAM: ${iamChange(d.before as Iam, d.after as Iam)}`);
       else if (GROUPED.has(d.setting)) lines.push(...perSetting(d.before as Record<string, unknown>, d.after as Record<string, unknown>));
       else lines.push(`    ${d.setting}: ${show(d.before)} -> ${show(d.after)}`);
       if (d.note) lines.push(`      (${d.note})`);
-      if (d.nextBefore && zone) {
-        const times = (list: string[], z: string, off?: boolean) => (off ? `none: off on ${plan.stage}`
-          : list.map((t) => localTime(new Date(t), z, now)).join(', ') || '(none)');
-        lines.push(`      next before: ${times(d.nextBefore, zone.before, d.offBefore)}`, `      next after:  ${times(d.nextAfter ?? [], zone.after, d.offAfter)}`);
-      }
+      const times = (list: string[], z: string, off?: boolean) => (off ? `none: off on ${plan.stage}`
+        : list.map((t) => localTime(new Date(t), z, now)).join(', ') || '(none)');
+      // A changed job's times before and after; an added job's after alone, a removed job's before (what goes away).
+      if (zone && j.change !== 'removed' && d.nextAfter && (j.change === 'added' || d.nextBefore)) {
+        if (d.nextBefore) lines.push(`      next before: ${times(d.nextBefore, zone.before, d.offBefore)}`);
+        lines.push(`      next after:  ${times(d.nextAfter, zone.after, d.offAfter)}`);
+      } else if (zone && j.change === 'removed' && d.nextBefore) lines.push(`      next before: ${times(d.nextBefore, zone.before, d.offBefore)}`);
     }
     if (j.other) lines.push(`    other changes: ${j.other.join(', ')}`);
   }
@@ -324,10 +390,12 @@ export function formatPlan(plan: Plan, zones: Map<string, { before: string; afte
   return `${lines.join('\n')}\n`;
 }
 
-/** The zones each job's times are shown in, before and after. */
+/** The zones each job's times are shown in, before and after (a removed job: its zone before). */
 export function zonesOf(before: Side, after: Side): Map<string, { before: string; after: string }> {
   const a = new Map(before.jobs.map((j) => [j.name, j.timezone]));
-  return new Map(after.jobs.map((j) => [j.name, { before: a.get(j.name) ?? j.timezone, after: j.timezone }]));
+  const zones = new Map(before.jobs.map((j) => [j.name, { before: j.timezone, after: j.timezone }]));
+  for (const j of after.jobs) zones.set(j.name, { before: a.get(j.name) ?? j.timezone, after: j.timezone });
+  return zones;
 }
 
 // --- --aws: against the deployed stage ---------------------------------------------------------------------------
@@ -340,9 +408,15 @@ export function diffDeployed(after: Side, deployed: import('./plan-aws').Deploye
   const inCatalog = new Map(after.jobs.map((j) => [j.name, j]));
   for (const name of [...new Set([...inCatalog.keys(), ...deployed.jobs.keys()])].sort()) {
     const job = inCatalog.get(name);
-    if (!job) { jobs.push({ job: name, change: 'removed', details: [] }); continue; }
-    if (!deployed.jobs.has(name)) { jobs.push({ job: name, change: 'added', details: [] }); continue; }
     const s = deployed.jobs.get(name);
+    if (!job) {
+      // What goes away, as deployed: the schedule, its next times while it fires, its state.
+      const gone: Detail[] = s?.expression ? [{ setting: 'schedule', before: s.expression, nextBefore: s.state === 'DISABLED' ? [] : next3(s.expression, s.timezone ?? 'UTC', now),
+        ...(s.state === 'DISABLED' && { offBefore: true }) }, { setting: 'time zone', before: s.timezone }, { setting: 'state', before: s.state }] : [];
+      jobs.push({ job: name, change: 'removed', details: gone });
+      continue;
+    }
+    if (!deployed.jobs.has(name)) { jobs.push({ job: name, change: 'added', details: jobFacts(job, after, now, 'after') }); continue; }
     const want = deployedSchedule(job.schedule, job.timezone);
     const state = scheduledOnStage(job, after.params.enabledJobs) ? 'ENABLED' : 'DISABLED';
     const details: Detail[] = [];
@@ -363,12 +437,30 @@ export function diffDeployed(after: Side, deployed: import('./plan-aws').Deploye
     }
     if (details.length) jobs.push({ job: name, change: 'changed', details });
   }
-  return { stage: after.params.stage, against, jobs, shared: { added: [], removed: [], changed: [] }, params: [], changes: jobs.length > 0 };
+  return { stage: after.params.stage, against, jobs, shared: { added: [], removed: [], changed: [] }, params: [], changes: jobs.length > 0,
+    ...(after.refused && { refused: after.refused }) };
 }
 
 // --- the command ---------------------------------------------------------------------------------------------------
 
-export interface PlanOptions { catalog: string; stage: string; against: string; aws: boolean; region?: string; profile?: string; json: boolean; exitCode: boolean }
+export interface PlanOptions {
+  catalog: string; stage: string; against: string; aws: boolean; region?: string; profile?: string; json: boolean; exitCode: boolean;
+  /** `--param key=value`, as given to sls (repeatable). */
+  param?: string[];
+}
+
+/** `--param key=value` as `sls --param` reads it: serverless.yml's stage params by name, the catalog too. */
+export function planParams(given: string[]): Record<string, string> {
+  const known = [...STAGE_PARAM_NAMES, 'catalog'];
+  const out: Record<string, string> = {};
+  for (const p of given) {
+    const at = p.indexOf('=');
+    const key = p.slice(0, at).trim();
+    if (at < 1 || !known.includes(key)) throw new UsageError(`plan: --param ${p}: give key=value with one of ${known.join(', ')}`);
+    out[key] = p.slice(at + 1);
+  }
+  return out;
+}
 
 /**
  * The command's body (registered in cli/main.ts, which loads this file only when plan runs). `explicitCatalog`: the
@@ -376,13 +468,20 @@ export interface PlanOptions { catalog: string; stage: string; against: string; 
  */
 export async function planCommand(o: PlanOptions, explicitCatalog: string | undefined, deps: { setExit: (code: number) => void; serverlessFile: (catalog: string) => string }): Promise<void> {
   const serverless = deps.serverlessFile(o.catalog);
+  const params = planParams(o.param ?? []);
+  // --param catalog= is relative to serverless.yml's folder, as for sls; --catalog (relative to here) comes first.
+  if (params.catalog !== undefined && explicitCatalog === undefined) {
+    o.catalog = relative(process.cwd(), resolve(dirname(serverless), params.catalog)) || '.';
+    explicitCatalog = o.catalog;
+  }
+  delete params.catalog;
   let text: string;
   try {
     text = readFileSync(o.catalog, 'utf8');
   } catch (err) {
     throw new UsageError(`plan: cannot read the catalog ${o.catalog} (${(err as NodeJS.ErrnoException).code})`);
   }
-  const after = workingSide(o.stage, o.catalog, serverless, text, explicitCatalog !== undefined);
+  const after = workingSide(o.stage, o.catalog, serverless, text, params);
   const now = new Date();
   let plan: Plan;
   let zones = new Map<string, { before: string; after: string }>();
@@ -397,12 +496,14 @@ export async function planCommand(o: PlanOptions, explicitCatalog: string | unde
     if (!deployed) return deps.setExit(code);
     plan = diffDeployed(after, deployed, `the deployed stage ${o.stage}`, now);
     // Deployed times are in the deployed zone; the catalog's in the catalog's.
-    zones = new Map(after.jobs.map((j) => [j.name, { before: deployed!.jobs.get(j.name)?.timezone ?? j.timezone, after: deployedSchedule(j.schedule, j.timezone).timezone }]));
+    zones = new Map([...deployed.jobs].map(([name, s]) => [name, { before: s?.timezone ?? 'UTC', after: s?.timezone ?? 'UTC' }]));
+    for (const j of after.jobs) zones.set(j.name, { before: deployed.jobs.get(j.name)?.timezone ?? j.timezone, after: deployedSchedule(j.schedule, j.timezone).timezone });
   } else {
     const before = refSide(o.stage, o.against, serverless, explicitCatalog, process.cwd(), after.params);
     plan = diffSides(before, after, `${o.against} (${before.catalog})`, now);
     zones = zonesOf(before, after);
   }
   process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan, zones, now));
-  deps.setExit(o.exitCode && plan.changes ? EXIT_CHANGES : 0);
+  // A deploy sls would refuse is a catalog/params mistake (2), not "changes" (4): CI must not take it for a plan.
+  deps.setExit(!o.exitCode ? 0 : plan.refused ? 2 : plan.changes ? EXIT_CHANGES : 0);
 }

@@ -68,7 +68,7 @@ const parseVariables = (text: string): Meta['variables'] | null => require('osls
  * (`stage`, `region`), `sls:stage`, `self` and `param` (within the file), each with its fallback. `errors`: what
  * `sls deploy` would stop at (a `self`/`param` value that is not there, a malformed variable), one per param.
  */
-export function resolveStageParams(stage: string, file = 'serverless.yml', options: { region?: string | undefined } = {}):
+export function resolveStageParams(stage: string, file = 'serverless.yml', options: ResolveOptions = {}):
   { raw: RawParams; deployTime: DeployTimeParam[]; errors: string[] } {
   const { merged, resolve } = paramResolver(stage, file, options);
   const raw: Record<string, unknown> = {};
@@ -88,8 +88,11 @@ export function resolveStageParams(stage: string, file = 'serverless.yml', optio
   return { raw: raw as RawParams, deployTime, errors };
 }
 
+/** `region`: sls's --region; `params`: sls's `--param key=value`, which osls takes before serverless.yml's params. */
+type ResolveOptions = { region?: string | undefined; params?: Record<string, string> };
+
 /** Resolves one param of the stage as osls would offline (see resolveStageParams); `merged`: default under the stage. */
-function paramResolver(stage: string, file: string, options: { region?: string | undefined } = {}) {
+function paramResolver(stage: string, file: string, options: ResolveOptions = {}) {
   const doc = readServerless(file);
   const params = doc.params ?? {};
   // As osls's param source: the stage's value unless it is null, else default's.
@@ -97,6 +100,7 @@ function paramResolver(stage: string, file: string, options: { region?: string |
   for (const scope of [params.default, params[stage]]) {
     for (const [name, value] of Object.entries(scope ?? {})) if (value != null) merged[name] = value;
   }
+  Object.assign(merged, options.params);
   const opts: Record<string, string | undefined> = { stage, region: options.region };
 
   function text(value: unknown, depth: number): Resolved {
@@ -159,11 +163,11 @@ function paramResolver(stage: string, file: string, options: { region?: string |
 
 /**
  * The stage's params as synth and run use them: a param only the deploy can resolve takes its placeholder, said on
- * stderr; one `sls deploy` would stop at stops here too.
+ * stderr; one `sls deploy` would stop at stops here too. `params`: `--param key=value` given as to sls (plan), first.
  */
 export function readStageParams(stage: string, file = 'serverless.yml',
-  warn = (line: string, _param: string) => void process.stderr.write(`${line}\n`)): StageParams {
-  const { raw, deployTime, errors } = resolveStageParams(stage, file);
+  warn = (line: string, _param: string) => void process.stderr.write(`${line}\n`), params?: Record<string, string>): StageParams {
+  const { raw, deployTime, errors } = resolveStageParams(stage, file, { ...(params && { params }) });
   if (errors.length) throw new UsageError(`stage ${stage} params in ${file}: ${errors.join('; ')}`);
   for (const p of deployTime) warn(`stepcron: params ${p.name} is ${p.variable} (${p.why}): using the placeholder '${DEPLOY_TIME_PLACEHOLDERS[p.name]}' here`, p.name);
   return toStageParams(stage, raw);

@@ -118,6 +118,39 @@ describe('plan against a git ref', () => {
     expect(schedule.nextAfter?.[0]).toBe('2026-12-08T02:45:00.000Z');
   });
 
+  // An added job is as much a change as a changed one: what it brings (schedule in its zone with the next times, image,
+  // whether it fires on the stage, IAM, alarms); a removed job, what goes away. The same fields in --json.
+  it('an added job shows its schedule in its zone with the next 3 times, image, enablement and alarms; a removed one what goes away', () => {
+    const dir = edited();
+    edit(dir, 'workflows/jobs.yml', (t) => t.replace("    schedule: cron(0/30 * * * ? *)\n", "    schedule: cron(0 7 * * ? *)\n    timezone: Asia/Tokyo\n    taskPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n"));
+    const { plan, text } = planIn(dir);
+    expect(text).toContain('+ tenant-sync (added)\n    schedule: cron(0 7 * * ? *) in Asia/Tokyo\n'
+      + '      next after:  2026-12-08 07:00 UTC+09:00 (in 2 h), 2026-12-09 07:00 UTC+09:00 (in 26 h), 2026-12-10 07:00 UTC+09:00 (in 2 d)\n'
+      + '    image: busybox:1.36\n    enabled: true\n    IAM: policy arn:aws:iam::aws:policy/ReadOnlyAccess added\n    alarm added: TenantSyncAlarm\n');
+    expect(text).toContain('- old-export (removed)\n    schedule: cron(0 5 * * ? *) in UTC\n'
+      + '      next before: 2026-12-08 05:00 UTC (in 9 h), 2026-12-09 05:00 UTC (in 33 h), 2026-12-10 05:00 UTC (in 2 d)\n'
+      + '    image: busybox:1.36\n    enabled: true\n    alarm removed: OldExportAlarm\n');
+    const added = plan.jobs.find((j) => j.job === 'tenant-sync')!.details;
+    expect(added.find((d) => d.setting === 'schedule')).toEqual({ setting: 'schedule', after: 'cron(0 7 * * ? *)',
+      nextAfter: ['2026-12-07T22:00:00.000Z', '2026-12-08T22:00:00.000Z', '2026-12-09T22:00:00.000Z'] });
+    expect(added.map((d) => d.setting)).toEqual(['schedule', 'time zone', 'image', 'enabled', 'IAM', 'alarm added']);
+    expect(plan.jobs.find((j) => j.job === 'old-export')!.details.find((d) => d.setting === 'alarm removed')).toEqual({ setting: 'alarm removed', before: 'OldExportAlarm' });
+  });
+
+  it('an added job off on the stage says so and why (enabledJobs, naming where it is set), with no fire times', () => {
+    const dir = edited();
+    edit(dir, 'serverless.yml', (t) => t.replace('  prod:\n', '  prod:\n    enabledJobs: cleanup,nightly-report\n'));
+    const { plan, text } = planIn(dir);
+    expect(text).toContain('+ tenant-sync (added)\n    schedule: cron(0/30 * * * ? *) in UTC\n      next after:  none: off on prod\n'
+      + '    image: busybox:1.36\n    enabled: false\n      (off on prod: not in serverless.yml params.prod.enabledJobs)\n');
+    expect(plan.jobs.find((j) => j.job === 'tenant-sync')!.details.find((d) => d.setting === 'schedule')).toMatchObject({ nextAfter: [], offAfter: true });
+    // A removed job that was off at the ref: why, naming the ref's setting.
+    const committed = project(SERVERLESS.replace('  prod:\n', '  prod:\n    enabledJobs: cleanup\n'));
+    edit(committed, 'workflows/jobs.yml', (t) => t.replace(/ {2}old-export:\n(.*\n){3}/, ''));
+    expect(planIn(committed).text).toContain('- old-export (removed)\n    schedule: cron(0 5 * * ? *) in UTC\n      next before: none: off on prod\n'
+      + '    image: busybox:1.36\n    enabled: false\n      (off on prod: not in serverless.yml params.prod.enabledJobs)\n');
+  });
+
   it('names an IAM change from a new secret (its own execution role), and calls nothing else "other"', () => {
     const job = planIn(edited()).plan.jobs.find((j) => j.job === 'nightly-report')!;
     expect(planIn(edited()).text).toContain('    IAM: secret DB_PASSWORD added (/prod/db/password)\n');
@@ -250,19 +283,56 @@ describe('plan through the CLI', () => {
     expect(plan.jobs.map((j) => [j.job, j.change])).toEqual([['nightly-report', 'changed'], ['old-export', 'removed'], ['tenant-sync', 'added']]);
   });
 
-  it("--catalog of one's own on a stage whose enabledJobs names the sample's jobs: a warning, not a refusal; the ref side reads the same path", async () => {
+  /** A project whose dev stage enables the sample's jobs, and a catalog of one's own in mine/ (committed, then edited). */
+  function mine(): string {
     const dir = project(SERVERLESS.replace('  prod:\n', '  dev:\n    enabledJobs: [cleanup, a]\n  prod:\n'));
     mkdirSync(join(dir, 'mine'));
     writeFileSync(join(dir, 'mine/jobs.yml'), 'jobs:\n  a:\n    description: a\n    schedule: rate(1 hour)\n    image: busybox\n    command: [sh]\n');
     execFileSync('git', ['add', 'mine'], { cwd: dir });
     execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'mine'], { cwd: dir });
     edit(dir, 'mine/jobs.yml', (t) => t.replace('rate(1 hour)', 'rate(2 hours)'));
+    return dir;
+  }
+
+  // `sls package --param catalog=mine/jobs.yml` refuses when enabledJobs names a job the catalog lacks
+  // (workflows/serverless.cjs): plan says what the deploy would do, so it says the refusal, the line to change and the
+  // no-edit flag; with --exit-code that is the mistake code 2, not "changes" (4). The jobs still show as they would deploy.
+  it("--catalog of one's own on a stage whose enabledJobs names the sample's jobs: the refusal sls would give, exit 2 with --exit-code", async () => {
+    const dir = mine();
     const r = await startCli(['plan', '--catalog', 'mine/jobs.yml', '--exit-code'], { cwd: dir }).done;
-    expect(r.code).toBe(EXIT_CHANGES);
-    expect(r.stderr).toMatch(/^stepcron: warning: stage dev: serverless\.yml params\.dev\.enabledJobs names cleanup, not in this catalog: left out here/);
-    expect(r.stdout).toContain('against HEAD (HEAD:mine/jobs.yml)\n~ a\n    schedule: rate(1 hour) -> rate(2 hours)\n');
+    expect(r).toMatchObject({ code: 2, stderr: '' });
+    expect(r.stdout).toContain('against HEAD (HEAD:mine/jobs.yml)\nrefused: sls package|deploy --stage dev stops: stage dev: serverless.yml params.dev.enabledJobs '
+      + "names a job mine/jobs.yml does not have: no job named 'cleanup': the catalog has a; change that setting");
+    expect(r.stdout).toContain('; or, with no edit, add --param="enabledJobs=<names or *>" to the sls command (and to plan, to see that deploy)\n~ a\n    schedule: rate(1 hour) -> rate(2 hours)\n');
     // As deployed: an aligned rate fires on the clock (its cron), not an hour from now.
     expect(r.stdout).toMatch(/next before: \d{4}-\d\d-\d\d \d\d:00 UTC .*\n {6}next after: {2}\d{4}-\d\d-\d\d (00|02|04|06|08|10|12|14|16|18|20|22):00 UTC/);
+    expect(JSON.parse((await startCli(['plan', '--catalog', 'mine/jobs.yml', '--json'], { cwd: dir }).done).stdout).refused).toMatch(/params\.dev\.enabledJobs names a job/);
+  });
+
+  // --param as sls reads it: taken before serverless.yml's params, so the plan is that of the deploy run with it.
+  it("--param enabledJobs='*' plans the deploy sls would make with it (no refusal, exit 4); a list still lacking names is refused as --param's", async () => {
+    const dir = mine();
+    const ok = await startCli(['plan', '--catalog', 'mine/jobs.yml', '--param', 'enabledJobs=*', '--exit-code'], { cwd: dir }).done;
+    expect(ok).toMatchObject({ code: EXIT_CHANGES, stderr: '' });
+    expect(ok.stdout).not.toContain('refused');
+    const still = await startCli(['plan', '--catalog', 'mine/jobs.yml', '--param', 'enabledJobs=a,nope', '--exit-code'], { cwd: dir }).done;
+    expect(still.code).toBe(2);
+    expect(still.stdout).toMatch(/\nrefused: sls package\|deploy --stage dev stops: stage dev: --param enabledJobs names a job mine\/jobs\.yml does not have: no job named 'nope'.*or '\*'\n/);
+    // --param catalog= as sls takes it (relative to serverless.yml's folder), from anywhere below it.
+    const viaParam = await startCli(['plan', '--param', 'catalog=mine/jobs.yml', '--param', 'enabledJobs=*', '--json'], { cwd: join(dir, 'workflows') }).done;
+    expect((JSON.parse(viaParam.stdout) as Plan).against).toBe('HEAD (HEAD:mine/jobs.yml)');
+    const bad = await startCli(['plan', '--param', 'enabledjobs=*'], { cwd: dir }).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^stepcron: plan: --param enabledjobs=\*: give key=value with one of .*enabledJobs/);
+  });
+
+  // git names paths from the repository's root (HEAD:mine/jobs.yml), whichever folder plan runs in.
+  it('labels the ref side as git does, from the repository root, when run from a subfolder', async () => {
+    const dir = mine();
+    const own = await startCli(['plan', '--catalog', 'jobs.yml', '--param', 'enabledJobs=*'], { cwd: join(dir, 'mine') }).done;
+    expect(own.stdout).toMatch(/^stepcron plan: stage dev, the working tree against HEAD \(HEAD:mine\/jobs\.yml\)\n/);
+    const stages = await startCli(['plan', '--stage', 'prod'], { cwd: join(dir, 'mine') }).done;
+    expect(stages.stdout).toMatch(/^stepcron plan: stage prod, the working tree against HEAD \(HEAD:workflows\/jobs\.yml\)\n/);
   });
 
   it('outside a git repository: one line naming --aws as the other way, exit 2', async () => {
@@ -359,12 +429,14 @@ describe('plan --aws', () => {
       Schedules: [
         { Name: 'stepcron-prod-NightlyReportSchedule-1', GroupName: 'default', State: 'ENABLED', Target: { Arn: ARN('nightly-report') } },
         { Name: 'stepcron-prod-CleanupSchedule-1', GroupName: 'default', State: 'DISABLED', Target: { Arn: ARN('cleanup') } },
+        { Name: 'stepcron-prod-GoneJobSchedule-1', GroupName: 'default', State: 'ENABLED', Target: { Arn: ARN('gone-job') } },
       ],
     });
     const deployed = (Name: string, ScheduleExpression: string, ScheduleExpressionTimezone: string, State: 'ENABLED' | 'DISABLED') => ({
       Name, GroupName: 'default', ScheduleExpression, ScheduleExpressionTimezone, State, FlexibleTimeWindow: { Mode: 'OFF' as const },
       Target: { Arn: ARN('x'), RoleArn: 'arn:aws:iam::123456789012:role/r' },
     });
+    scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-GoneJobSchedule-1' }).resolves(deployed('stepcron-prod-GoneJobSchedule-1', 'cron(0 6 * * ? *)', 'Asia/Tokyo', 'ENABLED'));
     scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-NightlyReportSchedule-1' }).resolves(deployed('stepcron-prod-NightlyReportSchedule-1', 'cron(0 2 * * ? *)', 'Europe/Berlin', 'ENABLED'));
     // Paused on the stage (stepcron pause): drift from the catalog's ENABLED, said with who paused it.
     scheduler.on(GetScheduleCommand, { Name: 'stepcron-prod-CleanupSchedule-1' }).resolves({
@@ -381,15 +453,20 @@ describe('plan --aws', () => {
     const deployed = await readDeployed('prod', awsClients({ stage: 'prod', region: 'eu-west-1' }), ['prod', 'prod-eu']);
     const plan = diffDeployed(after, deployed, 'the deployed stage prod', NOW);
     expect(plan.jobs.map((j) => `${j.change} ${j.job}`)).toEqual(['changed cleanup', 'removed gone-job', 'changed nightly-report', 'added old-export']);
-    const zones = new Map([['nightly-report', { before: 'Europe/Berlin', after: 'Europe/Berlin' }]]);
+    const zones = new Map([['nightly-report', { before: 'Europe/Berlin', after: 'Europe/Berlin' }], ['gone-job', { before: 'Asia/Tokyo', after: 'Asia/Tokyo' }],
+      ['old-export', { before: 'UTC', after: 'UTC' }]]);
     const text = formatPlan(plan, zones, NOW);
     // rate(1 hour) deploys as its aligned cron: no drift there, only the state.
     expect(text).toContain('~ cleanup\n    state: DISABLED (paused by arn:aws:sts::123456789012:assumed-role/ops/bob at 2026-12-01T09:00:00.000Z: upstream down) -> ENABLED\n'
       + '      (set outside the deploy: a deploy restores it only when it updates this schedule)\n');
     expect(text).toContain('~ nightly-report\n    schedule: cron(0 2 * * ? *) -> cron(30 2 * * ? *)\n      next before: 2026-12-08 02:00 CET');
-    expect(text).toContain('- gone-job (removed)');
-    expect(text).toContain('+ old-export (added)');
+    // What goes away as deployed (its schedule, zone, next times, state); what an added job brings, as offline.
+    expect(text).toContain('- gone-job (removed)\n    schedule: cron(0 6 * * ? *) in Asia/Tokyo\n'
+      + '      next before: 2026-12-08 06:00 UTC+09:00 (in 1 h), 2026-12-09 06:00 UTC+09:00 (in 25 h), 2026-12-10 06:00 UTC+09:00 (in 2 d)\n    state: ENABLED\n');
+    expect(text).toContain('+ old-export (added)\n    schedule: cron(0 5 * * ? *) in UTC\n'
+      + '      next after:  2026-12-08 05:00 UTC (in 9 h), 2026-12-09 05:00 UTC (in 33 h), 2026-12-10 05:00 UTC (in 2 d)\n'
+      + '    image: busybox:1.36\n    enabled: true\n    alarm added: OldExportAlarm\n');
     expect(sfn.commandCalls(ListStateMachinesCommand)).toHaveLength(1);
-    expect(scheduler.commandCalls(GetScheduleCommand)).toHaveLength(2);
+    expect(scheduler.commandCalls(GetScheduleCommand)).toHaveLength(3);
   });
 });

@@ -266,14 +266,17 @@ describe("issue 14's first Done-when, walked as a new user: a catalog of one's o
       .flatMap((f) => Object.values(JSON.parse(readFileSync(join(dir, 'out', f), 'utf8')).Resources as Record<string, { Type: string; Properties: { StateMachineName?: string } }>))
       .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName).sort();
     expect(machines).toEqual(['stepcron-dev-morning-digest', 'stepcron-dev-queue-drain', 'stepcron-dev-shop-sync']);
-    // plan: HEAD has no mine/jobs.yml, and says so; every job is added
+    // plan: HEAD has no mine/jobs.yml, and says so; every job is added; and, as sls package without --param
+    // enabledJobs would, it says the deploy is refused, naming the line to change and the flag that needs no edit
     expect(plan.code).toBe(0);
-    expect(lines(plan.stdout).slice(0, 5)).toEqual([
+    expect(lines(plan.stdout).slice(0, 4)).toEqual([
       'stepcron plan: stage dev, the working tree against HEAD (no mine/jobs.yml at HEAD)',
       'note: HEAD has no mine/jobs.yml: nothing to compare with, so every job shows as added',
-      '+ morning-digest (added)', '+ queue-drain (added)', '+ shop-sync (added)',
+      expect.stringMatching(/^refused: sls package\|deploy --stage dev stops: stage dev: serverless\.yml params\.dev\.enabledJobs names a job mine\/jobs\.yml does not have: .*--param="enabledJobs=<names or \*>"/),
+      '+ morning-digest (added)',
     ]);
-    expect(plan.stderr).toMatch(/^stepcron: warning: stage dev: serverless\.yml params\.dev\.enabledJobs names hourly-cleanup, not in this catalog/);
+    expect(lines(plan.stdout).filter((l) => l.startsWith('+ '))).toEqual(['+ morning-digest (added)', '+ queue-drain (added)', '+ shop-sync (added)']);
+    expect(plan.stderr).toBe('');
   }, 120_000);
 });
 
