@@ -1,0 +1,162 @@
+// The Run page's data (`#/run/<job>/<execution>`): the job's state machine definition (the one that deploys: compiled
+// from the catalog for the stage, as `stepcron synth` prints it), what happened to each of its states in this run
+// (cli/ui/run-status.ts), the run's events, its job's output and, for a fan-out, every item's outcome. One GET,
+// polled by the page while the run goes on: the definition is sent only when the page does not have it yet (`def`),
+// and the output only from the line the page has (`from`).
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Job } from '../../workflows/catalog';
+import { compile } from '../../workflows/compile';
+import { deployInfra } from '../../workflows/resources';
+import { localInfra } from '../engine';
+import { itemLabel } from '../progress';
+import { readStageParams } from '../stage';
+import { type LogLine, OpsError, type OpsPort, type RunRow } from '../ops/types';
+import { type ItemRow, localItems, runStates } from './run-status';
+
+export interface RunApiDeps {
+  ops: OpsPort;
+  mode: 'local' | 'aws';
+  catalog: string;
+  jobs: () => Promise<Job[]>;
+}
+
+export interface RunAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** Output lines sent in one answer; the page asks for the rest (`from`) on its next poll. */
+const OUTPUT_LINES = 20_000;
+
+export function runApi(deps: RunApiDeps) {
+  const { ops } = deps;
+  /** Compiled once per job as the catalog holds it (the catalog's jobs are parsed again only when it changes). */
+  const definitions = new WeakMap<Job, { asl: unknown; id: string; from: string }>();
+  const definitionOf = (job: Job) => {
+    let found = definitions.get(job);
+    if (!found) {
+      found = compiled(job, ops.stage, deps.catalog);
+      definitions.set(job, found);
+    }
+    return found;
+  };
+
+  async function page(name: string, execution: string, query: URLSearchParams): Promise<RunAnswer> {
+    const job = (await deps.jobs()).find((j) => j.name === name);
+    if (!job) return { status: 404, body: { error: `no job '${name}' in ${deps.catalog} (stage ${ops.stage})` } };
+    const runs = await ops.runs(job, { limit: 200 });
+    const run: RunRow | undefined = runs.find((r) => r.execution === execution || execution.endsWith(`:${r.execution}`));
+    const events = ops.events ? await ops.events(job, execution).catch((err: unknown) => {
+      if (err instanceof OpsError) return [];
+      throw err;
+    }) : [];
+    if (!run && events.length === 0) return { status: 404, body: { error: `job '${name}' has no run '${execution}' (${ops.where})` } };
+    const definition = definitionOf(job);
+    const running = run ? run.status === 'RUNNING' : !events.some((e) => /^Execution(Succeeded|Failed|Aborted|TimedOut|Timeout)$/.test(String((e as { type?: unknown }).type)));
+    const states = runStates(definition.asl as never, events, running);
+
+    const from = Math.max(0, Number(query.get('from')) || 0);
+    const output: LogLine[] = [];
+    let total = 0;
+    await ops.logs(job, execution, {
+      follow: false,
+      write: (line) => {
+        if (total++ >= from && output.length < OUTPUT_LINES) output.push(line);
+      },
+    }).catch((err: unknown) => {
+      if (!(err instanceof OpsError)) throw err;
+    });
+
+    let items: ItemRow[] | undefined;
+    let itemsNote: string | undefined;
+    if (job.fanOut) {
+      items = deps.mode === 'local' ? localItems(events, (item) => itemLabel(item).slice(1, -2)) : awsInlineItems(events);
+      if (!items && deps.mode === 'aws') {
+        itemsNote = 'the items of a Distributed Map run are not read on --aws yet: open the map run in the AWS console (link above), or stepcron logs --aws';
+      }
+    }
+    return {
+      status: 200,
+      body: {
+        job: name, execution, run, running, mode: deps.mode,
+        definitionId: definition.id, definitionFrom: definition.from,
+        ...(query.get('def') !== definition.id && { definition: definition.asl }),
+        ...states,
+        output, outputFrom: from, outputTotal: total,
+        ...(items && { items }),
+        ...(itemsNote && { itemsNote }),
+      },
+    };
+  }
+
+  return { page };
+}
+
+/**
+ * The definition the stage deploys for this job (`stepcron synth`): with the stage's params from serverless.yml where it
+ * has them, else with the local runner's stand-ins (the states are the same; only resource ARNs differ).
+ */
+function compiled(job: Job, stage: string, catalog: string): { asl: unknown; id: string; from: string } {
+  let asl: unknown;
+  let from: string;
+  try {
+    asl = compile(job, deployInfra(job, readStageParams(stage, serverlessFileFor(catalog), () => undefined)));
+    from = `the catalog, compiled for stage ${stage} (stepcron synth ${job.name})`;
+  } catch {
+    asl = compile(job, localInfra(job, stage));
+    from = `the catalog, compiled for local runs on stage ${stage}`;
+  }
+  const id = createHash('sha256').update(JSON.stringify(asl)).digest('base64url').slice(0, 16);
+  return { asl, id, from };
+}
+
+/** serverless.yml beside the catalog's folder, else the working directory's (cli/main.ts serverlessFileFor). */
+function serverlessFileFor(catalog: string): string {
+  const beside = resolve(dirname(resolve(catalog)), '..', 'serverless.yml');
+  return existsSync(beside) ? beside : 'serverless.yml';
+}
+
+/**
+ * An inline fan-out's items from a stage's history: each MapIterationStarted names its index; the item's own states
+ * (ItemSucceeded, ItemFailed) are found by walking previousEventId back to it. Undefined when the history has none
+ * (a Distributed Map's items are child executions, not in this history).
+ */
+export function awsInlineItems(events: unknown[]): ItemRow[] | undefined {
+  type E = { id: number; previousEventId?: number; type: string; mapIterationStartedEventDetails?: { index?: number }; stateEnteredEventDetails?: { name?: string } };
+  const list = events as E[];
+  const byId = new Map(list.map((e) => [e.id, e]));
+  const iteration = new Map<number, number | undefined>();
+  const indexOf = (e: E): number | undefined => {
+    const chain: number[] = [];
+    let found: number | undefined;
+    for (let at: E | undefined = e; at; at = at.previousEventId === undefined ? undefined : byId.get(at.previousEventId)) {
+      if (iteration.has(at.id)) {
+        found = iteration.get(at.id);
+        break;
+      }
+      chain.push(at.id);
+      if (at.type === 'MapIterationStarted') {
+        found = at.mapIterationStartedEventDetails?.index;
+        break;
+      }
+    }
+    for (const id of chain) iteration.set(id, found);
+    return found;
+  };
+  const items = new Map<number, ItemRow>();
+  for (const e of list) {
+    if (e.type === 'MapIterationStarted' && typeof e.mapIterationStartedEventDetails?.index === 'number') {
+      const i = e.mapIterationStartedEventDetails.index;
+      if (!items.has(i)) items.set(i, { i, s: 'RUNNING' });
+    } else if (e.type.endsWith('StateEntered')) {
+      const name = e.stateEnteredEventDetails?.name;
+      if (name !== 'ItemSucceeded' && name !== 'ItemFailed') continue;
+      const i = indexOf(e);
+      const row = i === undefined ? undefined : items.get(i);
+      if (row) row.s = name === 'ItemSucceeded' ? 'SUCCEEDED' : 'FAILED';
+    }
+  }
+  return items.size ? [...items.values()].sort((a, b) => a.i - b.i) : undefined;
+}
