@@ -11,6 +11,7 @@ import { type Browser, launch, type Page } from 'puppeteer-core';
 import { cleanUp, ROOT, startCli, until, workspace } from './support/cli';
 
 declare const document: any;
+declare const window: any;
 
 const CHROMIUM = '/usr/bin/chromium';
 const IMG = join(ROOT, 'docs', 'img');
@@ -182,9 +183,6 @@ withBrowser('the Run page in chromium', () => {
     const drawn = await statuses();
     expect(drawn).toMatchObject({ FanOut: 'st-succeeded', RunTask: 'st-caught', ItemFailed: 'st-succeeded', ItemSucceeded: 'st-succeeded', FanOutJson: 'st-notreached' });
     expect(drawn['RunTask-json']).toBeUndefined();
-    await page.click('button.expand');
-    await page.waitForSelector('g.node[data-state="RunTask-json"]');
-    expect(Object.keys(await statuses()).sort()).toEqual(stateNames(definitions.fan!).sort());
 
     await page.click('.igrid a.i-FAILED');
     await page.waitForSelector('.igrid a.on');
@@ -192,8 +190,12 @@ withBrowser('the Run page in chromium', () => {
     const output = await page.$eval('pre.output', (el) => el.textContent as string);
     expect(output.split('\n')).toEqual(['[t3] working on {"id":"t3"}', '! [t3] t3 is broken']);
     expect(await page.$eval('.igrid a.on', (el) => el.getAttribute('data-index'))).toBe('2');
-    await page.click('button.expand').catch(() => undefined);
-    await page.screenshot({ path: join(IMG, 'ui-run-fanout.png') });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(IMG, 'ui-run-fanout.png'), fullPage: true });
+    // Expanded, every state of the definition is drawn.
+    await page.click('button.expand');
+    await page.waitForSelector('g.node[data-state="RunTask-json"]');
+    expect(Object.keys(await statuses()).sort()).toEqual(stateNames(definitions.fan!).sort());
   });
 
   it('a 10,000-item fan-out: all items in one grid, failed first, drawn well within a second', async () => {

@@ -230,7 +230,7 @@ function Node({ node, run, view, taken, toggle }: { node: GraphNode; run: StateR
           <text x={13} y={12}>↻{node.retry.max}</text>
         </g>
       )}
-      {run && run.entered > 1 && !container && <text class="times" x={node.w - (node.retry ? 34 : 4)} y={node.h - 4}>×{run.entered}</text>}
+      {run && run.entered > 1 && !container && <text class="times" x={5} y={node.h - 4}>×{run.entered}</text>}
       {node.collapsed && <text class="toggle" x={node.w - 10} y={node.h - 8}>+</text>}
       {node.inner?.map((sub, i) => <Layer key={i} graph={{ ...sub, dy: sub.dy || HEADER }} view={view} taken={taken} toggle={toggle} />)}
     </g>

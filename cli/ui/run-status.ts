@@ -289,11 +289,6 @@ function fromHistory(definition: Definition, events: AwsEvent[], running: boolea
         }
       }
     }
-    if (e.type === 'FailStateEntered') {
-      // A Fail state fails the run where it is entered: it has no exit.
-      const n = resolve(e.stateEnteredEventDetails?.name, undefined);
-      if (n) tally(n).failed++;
-    }
     if (listed.length < EVENTS_LISTED) listed.push(listEvent(e.type, name, at, t0, e.mapIterationStartedEventDetails?.index, detail.error, detail.cause));
   }
   // Failures left open: nothing took them.
