@@ -3,8 +3,10 @@
 // failure a Retry took is "retried", one a Catch took "caught" (and the catch's edge is taken), one nothing took
 // "failed"; a state entered and not left is running while the run goes on and failed once it ended; a state never
 // entered is "not reached". A Distributed Map item's events (catalog names: `RunTask`) land on that Map's own states.
-import { awsInlineItems } from '../cli/ui/run-api';
+import type { OpsPort } from '../cli/ops/types';
+import { awsInlineItems, runApi } from '../cli/ui/run-api';
 import { localItems, runStates } from '../cli/ui/run-status';
+import { parseCatalog } from '../workflows/catalog';
 
 const definition = {
   StartAt: 'A',
@@ -120,5 +122,47 @@ describe("a stage's history (GetExecutionHistory) -> state outcomes", () => {
       { id: 8, previousEventId: 5, type: 'PassStateEntered', stateEnteredEventDetails: { name: 'ItemSucceeded' } }];
     expect(awsInlineItems(events)).toEqual([{ i: 0, s: 'SUCCEEDED' }, { i: 1, s: 'FAILED' }]);
     expect(awsInlineItems([h(1, 'ExecutionStarted')])).toBeUndefined();
+  });
+});
+
+describe('the Run page endpoint (cli/ui/run-api.ts) over a port', () => {
+  const [job] = parseCatalog('jobs:\n  fan:\n    description: d\n    schedule: rate(1 hour)\n    image: i\n    command: [x]\n    fanOut:\n      items: [a, b]\n', { stage: 'dev' });
+  const history = (mapped: boolean) => [
+    { id: 1, type: 'ExecutionStarted', timestamp: new Date(0) },
+    ...(mapped ? [{ id: 2, previousEventId: 1, type: 'MapIterationStarted', mapIterationStartedEventDetails: { name: 'FanOut', index: 0 } },
+      { id: 3, previousEventId: 2, type: 'PassStateEntered', stateEnteredEventDetails: { name: 'ItemFailed' } }] : []),
+  ];
+  const port = (events: unknown[]): OpsPort => ({
+    where: 'stage dev on AWS', stage: 'dev', who: async () => 'me', schedule: async () => ({ enabled: true }),
+    runs: async () => [{ job: 'fan', execution: 'r1', status: 'FAILED', startedAt: '2026-12-01T03:00:00Z' }],
+    start: async () => ({ execution: 'x' }), claimedBy: async () => undefined, pause: async (_j, p) => p, resume: async () => undefined,
+    logs: async (_j, execution, o) => {
+      o.write({ label: 'attempt 1', text: 'one' });
+      o.write({ label: 'attempt 1', text: 'two' });
+      return { execution: execution! };
+    },
+    redrive: async () => ({ execution: 'x' }), events: async () => events,
+  });
+  const page = (events: unknown[], query = '') => runApi({ ops: port(events), mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!] }).page('fan', 'r1', new URLSearchParams(query));
+
+  it("on a stage, an inline fan-out's items come from the history; a Distributed Map's are said to be unavailable", async () => {
+    const inline = (await page(history(true))).body as { items?: unknown; itemsNote?: string };
+    expect(inline.items).toEqual([{ i: 0, s: 'FAILED' }]);
+    expect(inline.itemsNote).toBeUndefined();
+    const distributed = (await page(history(false))).body as { items?: unknown; itemsNote?: string };
+    expect(distributed.items).toBeUndefined();
+    expect(distributed.itemsNote).toMatch(/not read on --aws/);
+  });
+
+  it('sends the definition only to a page that does not have it, and the output from the line the page has', async () => {
+    const api = runApi({ ops: port(history(false)), mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!] });
+    const first = (await api.page('fan', 'r1', new URLSearchParams())).body as { definition?: { StartAt: string }; definitionId: string; output: unknown[] };
+    expect(first.definition?.StartAt).toBe('Precheck');
+    expect(first.output).toHaveLength(2);
+    const again = (await api.page('fan', 'r1', new URLSearchParams({ def: first.definitionId, from: '1' }))).body as { definition?: unknown; output: Array<{ text: string }>; outputTotal: number };
+    expect(again.definition).toBeUndefined();
+    expect(again.output.map((l) => l.text)).toEqual(['two']);
+    expect(again.outputTotal).toBe(2);
+    expect((await api.page('nope', 'r1', new URLSearchParams())).status).toBe(404);
   });
 });
