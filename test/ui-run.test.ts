@@ -88,6 +88,7 @@ withBrowser('the Run page in chromium', () => {
       // Attempt 0 fails (exit 1), attempt 1 succeeds: the job's own retry loop (ShouldRetry → PrepareRetry → WaitToRetry).
       flaky: { command: 'echo attempt $STEPCRON_ATTEMPT; if [ "$STEPCRON_ATTEMPT" = 0 ]; then echo boom >&2; exit 1; fi; echo recovered', fields: ['retries: 2'] },
       broken: { command: 'echo about to fail; exit 3' },
+      slow: { command: 'echo first; sleep 3; echo second' },
       fan: {
         command: 'echo working on $STEPCRON_ITEM; case "$STEPCRON_ITEM" in *t3*) echo t3 is broken >&2; exit 4;; esac',
         fields: ['fanOut:', '  items: [{id: t1}, {id: t2}, {id: t3}, {id: t4}, {id: t5}]', '  toleratedFailurePercentage: 50'],
@@ -196,6 +197,23 @@ withBrowser('the Run page in chromium', () => {
     await page.click('button.expand');
     await page.waitForSelector('g.node[data-state="RunTask-json"]');
     expect(Object.keys(await statuses()).sort()).toEqual(stateNames(definitions.fan!).sort());
+  });
+
+  it('a run that goes on: its running state and its output followed live, without a reload', async () => {
+    const running = startCli(['run', 'slow', '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 30_000 });
+    await until(() => /first/.test(running.stdout()), 15_000, 'the slow job to start');
+    const [run] = JSON.parse((await cli(dir, 'history', 'slow', '--json')).stdout) as Array<{ execution: string; status: string }>;
+    expect(run!.status).toBe('RUNNING');
+    await open('slow', run!.execution);
+    // The store writes events and output in batches (every few hundred ms): the page shows them as they come.
+    await page.waitForSelector('g.node[data-state="RunTask"].st-running', { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('pre.output')?.textContent === 'first', { timeout: 10_000 });
+    expect(await page.$eval('.run .pill', (el) => el.textContent)).toBe('RUNNING');
+    await running.done;
+    // The page asks again while the run goes on: the rest of the output and the outcome arrive by themselves.
+    await page.waitForFunction(() => document.querySelector('pre.output')?.textContent === 'first\nsecond', { timeout: 10_000 });
+    await page.waitForSelector('g.node[data-state="Succeeded"].st-succeeded', { timeout: 10_000 });
+    expect((await statuses()).RunTask).toBe('st-succeeded');
   });
 
   it('a 10,000-item fan-out: all items in one grid, failed first, drawn well within a second', async () => {
