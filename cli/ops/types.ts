@@ -114,6 +114,8 @@ export interface OpsPort {
   version?(): Promise<string>;
   /** The run's events, oldest first, as the port keeps them (the local store's engine events; a stage's history). */
   events?(job: Job, execution: string): Promise<unknown[]>;
+  /** The definition the run ran, where the port knows it (a stage: DescribeStateMachineForExecution, its very version). */
+  definition?(job: Job, execution: string): Promise<unknown>;
 }
 
 /** A request AWS (or the store) refuses, or cannot be made: exit 1 with this one line, never a stack trace. */

@@ -1,5 +1,6 @@
-// The Run page's data (`#/run/<job>/<execution>`): the job's state machine definition (the one that deploys: compiled
-// from the catalog for the stage, as `stepcron synth` prints it), what happened to each of its states in this run
+// The Run page's data (`#/run/<job>/<execution>`): the job's state machine definition (on a stage, the version the run
+// ran, DescribeStateMachineForExecution; else the one that deploys: compiled from the catalog for the stage, as
+// `stepcron synth` prints it), what happened to each of its states in this run
 // (cli/ui/run-status.ts), the run's events, its job's output and, for a fan-out, every item's outcome. One GET,
 // polled by the page while the run goes on: the definition is sent only when the page does not have it yet (`def`),
 // and the output only from the line the page has (`from`).
@@ -43,6 +44,24 @@ export function runApi(deps: RunApiDeps) {
     return found;
   };
 
+  /** The definition a stage's run ran (kept per execution: a run's never changes), or undefined where the port has none. */
+  const ran = new Map<string, { asl: unknown; id: string; from: string } | undefined>();
+  async function ranDefinition(job: Job, execution: string) {
+    if (!ops.definition) return undefined;
+    const key = `${job.name}\u0000${execution}`;
+    if (!ran.has(key)) {
+      const asl = await ops.definition(job, execution).catch((err: unknown) => {
+        // Not allowed (states:DescribeStateMachineForExecution) or gone: the catalog's compiled one is drawn instead.
+        if (err instanceof OpsError) return undefined;
+        throw err;
+      });
+      const usable = typeof asl === 'object' && asl !== null && 'States' in asl;
+      if (ran.size >= 50) ran.delete(ran.keys().next().value!);
+      ran.set(key, usable ? { asl, id: idOf(asl), from: `the state machine this run ran on stage ${ops.stage} (DescribeStateMachineForExecution)` } : undefined);
+    }
+    return ran.get(key);
+  }
+
   async function page(name: string, execution: string, query: URLSearchParams): Promise<RunAnswer> {
     const job = (await deps.jobs()).find((j) => j.name === name);
     if (!job) return { status: 404, body: { error: `no job '${name}' in ${deps.catalog} (stage ${ops.stage})` } };
@@ -53,7 +72,7 @@ export function runApi(deps: RunApiDeps) {
       throw err;
     }) : [];
     if (!run && events.length === 0) return { status: 404, body: { error: `job '${name}' has no run '${execution}' (${ops.where})` } };
-    const definition = definitionOf(job);
+    const definition = (await ranDefinition(job, execution)) ?? definitionOf(job);
     const running = run ? run.status === 'RUNNING' : !events.some((e) => /^Execution(Succeeded|Failed|Aborted|TimedOut|Timeout)$/.test(String((e as { type?: unknown }).type)));
     const states = runStates(definition.asl as never, events, running);
 
@@ -108,9 +127,10 @@ function compiled(job: Job, stage: string, catalog: string): { asl: unknown; id:
     asl = compile(job, localInfra(job, stage));
     from = `the catalog, compiled for local runs on stage ${stage}`;
   }
-  const id = createHash('sha256').update(JSON.stringify(asl)).digest('base64url').slice(0, 16);
-  return { asl, id, from };
+  return { asl, id: idOf(asl), from };
 }
+
+const idOf = (asl: unknown) => createHash('sha256').update(JSON.stringify(asl)).digest('base64url').slice(0, 16);
 
 /** serverless.yml beside the catalog's folder, else the working directory's (cli/main.ts serverlessFileFor). */
 function serverlessFileFor(catalog: string): string {
