@@ -130,13 +130,17 @@ describe('the Run page endpoint (cli/ui/run-api.ts) over a port', () => {
   const history = (mapped: boolean) => [
     { id: 1, type: 'ExecutionStarted', timestamp: new Date(0) },
     ...(mapped ? [{ id: 2, previousEventId: 1, type: 'MapIterationStarted', mapIterationStartedEventDetails: { name: 'FanOut', index: 0 } },
-      { id: 3, previousEventId: 2, type: 'PassStateEntered', stateEnteredEventDetails: { name: 'ItemFailed' } }] : []),
+      { id: 3, previousEventId: 2, type: 'PassStateEntered', stateEnteredEventDetails: { name: 'ItemFailed' } }]
+      : [{ id: 2, previousEventId: 1, type: 'MapRunStarted', mapRunStartedEventDetails: { mapRunArn: 'arn:aws:states:eu-west-1:1:mapRun:m/FanOutDistributed:u' } }]),
   ];
+  /** How the page asked for the output: the last lines only, or all of it. */
+  const asked: Array<number | undefined> = [];
   const port = (events: unknown[]): OpsPort => ({
     where: 'stage dev on AWS', stage: 'dev', who: async () => 'me', schedule: async () => ({ enabled: true }),
     runs: async () => [{ job: 'fan', execution: 'r1', status: 'FAILED', startedAt: '2026-12-01T03:00:00Z' }],
     start: async () => ({ execution: 'x' }), claimedBy: async () => undefined, pause: async (_j, p) => p, resume: async () => undefined,
     logs: async (_j, execution, o) => {
+      asked.push(o.last);
       o.write({ label: 'attempt 1', text: 'one' });
       o.write({ label: 'attempt 1', text: 'two' });
       return { execution: execution! };
@@ -145,13 +149,17 @@ describe('the Run page endpoint (cli/ui/run-api.ts) over a port', () => {
   });
   const page = (events: unknown[], query = '') => runApi({ ops: port(events), mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!] }).page('fan', 'r1', new URLSearchParams(query));
 
-  it("on a stage, an inline fan-out's items come from the history; a Distributed Map's are said to be unavailable", async () => {
+  it("on a stage, an inline fan-out's items come from the history; a Distributed Map's are said to be unavailable, its output only the last lines", async () => {
     const inline = (await page(history(true))).body as { items?: unknown; itemsNote?: string };
     expect(inline.items).toEqual([{ i: 0, s: 'FAILED' }]);
     expect(inline.itemsNote).toBeUndefined();
-    const distributed = (await page(history(false))).body as { items?: unknown; itemsNote?: string };
+    expect(asked.splice(0)).toEqual([undefined]);
+    const distributed = (await page(history(false))).body as { items?: unknown; itemsNote?: string; outputNote?: string };
     expect(distributed.items).toBeUndefined();
-    expect(distributed.itemsNote).toMatch(/not read on --aws/);
+    expect(distributed.itemsNote).toMatch(/^this run's items ran on a Distributed Map, as child executions: they are not shown here on --aws/);
+    // Its output: the last lines of one task, not every item task's log stream on every poll.
+    expect(asked.splice(0)).toEqual([200]);
+    expect(distributed.outputNote).toMatch(/^a Distributed Map run: the last 200 lines/);
   });
 
   it('sends the definition only to a page that does not have it, and the output from the line the page has', async () => {

@@ -25,6 +25,7 @@ interface RunView {
   output: Array<{ label: string; at?: string; text: string }>;
   outputFrom: number;
   outputTotal: number;
+  outputNote?: string;
   items?: ItemRow[];
   itemsNote?: string;
 }
@@ -95,6 +96,7 @@ export function RunPage({ job, execution, item, tick }: { job: string; execution
           <h3 class="output-head">Output{picked && <> of item #{picked.i}{picked.l !== undefined && ` [${picked.l}]`} <b class={`pill s-${picked.s === 'RUNNING' ? 'RUNNING' : picked.s}`}>{picked.s}</b>
             {picked.x !== undefined && picked.x !== null && ` exit ${picked.x}`} · <a href={base}>all output</a></>}
             {view.running && <small class="counts"> following…</small>}</h3>
+          {view.outputNote && <p class="note">{view.outputNote}</p>}
           <Output lines={lines} item={picked} />
         </div>
       </div>

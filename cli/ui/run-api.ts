@@ -30,6 +30,8 @@ export interface RunAnswer {
 
 /** Output lines sent in one answer; the page asks for the rest (`from`) on its next poll. */
 const OUTPUT_LINES = 20_000;
+/** A stage's Distributed Map run: its output is every child's log streams; the page shows the last lines of one failed item's. */
+const DISTRIBUTED_OUTPUT_LINES = 200;
 
 export function runApi(deps: RunApiDeps) {
   const { ops } = deps;
@@ -79,8 +81,12 @@ export function runApi(deps: RunApiDeps) {
     const from = Math.max(0, Number(query.get('from')) || 0);
     const output: LogLine[] = [];
     let total = 0;
+    // On a stage, a Distributed Map's output is one log stream per item task: reading them all on every poll (10,000
+    // histories and streams) is for `stepcron logs --aws`, not a page.
+    const distributed = deps.mode === 'aws' && events.some((e) => (e as { type?: unknown }).type === 'MapRunStarted');
     await ops.logs(job, execution, {
       follow: false,
+      ...(distributed && { last: DISTRIBUTED_OUTPUT_LINES }),
       write: (line) => {
         if (total++ >= from && output.length < OUTPUT_LINES) output.push(line);
       },
@@ -92,10 +98,13 @@ export function runApi(deps: RunApiDeps) {
     let itemsNote: string | undefined;
     if (job.fanOut) {
       items = deps.mode === 'local' ? localItems(events, (item) => itemLabel(item).slice(1, -2)) : awsInlineItems(events);
-      if (!items && deps.mode === 'aws') {
-        itemsNote = 'the items of a Distributed Map run are not read on --aws yet: open the map run in the AWS console (link above), or stepcron logs --aws';
+      if (!items && distributed) {
+        // Its items are child executions; their inputs and outcomes are in the map run's ResultWriter files in S3, which
+        // the CLI cannot read (no S3 client among its dependencies).
+        itemsNote = `this run's items ran on a Distributed Map, as child executions: they are not shown here on --aws. Open the map run from the AWS console (link above); its results are in the stage bucket under results/${name}/${run?.execution ?? execution}/`;
       }
     }
+    const outputNote = distributed ? `a Distributed Map run: the last ${DISTRIBUTED_OUTPUT_LINES} lines of one failed item's task (or of the last task); all of it: stepcron logs ${name} ${execution} --aws` : undefined;
     return {
       status: 200,
       body: {
@@ -104,6 +113,7 @@ export function runApi(deps: RunApiDeps) {
         ...(query.get('def') !== definition.id && { definition: definition.asl }),
         ...states,
         output, outputFrom: from, outputTotal: total,
+        ...(outputNote && { outputNote }),
         ...(items && { items }),
         ...(itemsNote && { itemsNote }),
       },
