@@ -173,4 +173,17 @@ describe('the Run page endpoint (cli/ui/run-api.ts) over a port', () => {
     expect(again.outputTotal).toBe(2);
     expect((await api.page('nope', 'r1', new URLSearchParams())).status).toBe(404);
   });
+
+  it("reads a finished run's events once (they never change), a running run's on every poll", async () => {
+    for (const [status, reads] of [['FAILED', 1], ['RUNNING', 3]] as const) {
+      let read = 0;
+      const ops: OpsPort = { ...port(history(true)), runs: async () => [{ job: 'fan', execution: 'r1', status, startedAt: '2026-12-01T03:00:00Z' }], events: async () => {
+        read++;
+        return history(true);
+      } };
+      const api = runApi({ ops, mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!] });
+      for (let i = 0; i < 3; i++) expect(((await api.page('fan', 'r1', new URLSearchParams())).body as { items: unknown }).items).toEqual([{ i: 0, s: 'FAILED' }]);
+      expect(read).toBe(reads);
+    }
+  });
 });

@@ -15,6 +15,8 @@ function useRoute(): string[] {
   useEffect(() => {
     const on = () => setRoute(read());
     addEventListener('hashchange', on);
+    // The hash may have changed between the first render and now (a link followed while the page loaded).
+    on();
     return () => removeEventListener('hashchange', on);
   }, []);
   return route;

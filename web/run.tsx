@@ -150,6 +150,22 @@ function Machine({ asl, id, view, expanded, setExpanded }: { asl: Asl; id: strin
   const collapsed = useMemo(() => new Set(big.filter((n) => view.states[n]?.status === 'notreached' && !expanded.has(n))), [big, view.states, expanded]);
   const graph = useMemo(() => layoutOnce(id, asl, collapsed), [id, asl, collapsed]);
   const taken = useMemo(() => new Set(view.taken), [view.taken]);
+  // The first time a run is shown, its failure (or the furthest state it reached) is scrolled into view: the fan-out
+  // job's graph is several screens wide.
+  const box = useRef<HTMLDivElement>(null);
+  const shown = useRef('');
+  useEffect(() => {
+    const el = box.current;
+    if (!el || shown.current === view.execution) return;
+    shown.current = view.execution;
+    const nodes = [...el.querySelectorAll<SVGGElement>('g.node.st-failed, g.node.st-caught')];
+    const target = nodes[0] ?? [...el.querySelectorAll<SVGGElement>('g.node.st-running, g.node.st-succeeded')].at(-1);
+    if (!target) return;
+    const at = target.getBoundingClientRect();
+    const frame = el.getBoundingClientRect();
+    el.scrollLeft += at.left - frame.left - frame.width / 2 + at.width / 2;
+    el.scrollTop += at.top - frame.top - frame.height / 3;
+  }, [graph, view.execution]);
   const toggle = (name: string) => {
     const next = new Set(expanded);
     if (collapsed.has(name)) next.add(name);
@@ -164,7 +180,7 @@ function Machine({ asl, id, view, expanded, setExpanded }: { asl: Asl; id: strin
         {collapsed.size > 0 && <button type="button" class="expand" onClick={() => setExpanded(new Set(big))}>expand all ({collapsed.size} collapsed)</button>}
         <button type="button" onClick={() => setFit(!fit)}>{fit ? 'actual size' : 'fit'}</button>
       </div>
-      <div class="svgbox">
+      <div class="svgbox" ref={box}>
         <svg class="sm" width={fit ? '100%' : graph.width} height={fit ? undefined : graph.height} viewBox={`0 0 ${graph.width} ${graph.height}`} role="img"
           aria-label={`state machine of ${view.job}`}>
           <defs>
@@ -232,7 +248,7 @@ function Node({ node, run, view, taken, toggle }: { node: GraphNode; run: StateR
           <text x={13} y={12}>↻{node.retry.max}</text>
         </g>
       )}
-      {run && run.entered > 1 && !container && <text class="times" x={5} y={node.h - 4}>×{run.entered}</text>}
+      {run && run.entered > 1 && !container && <text class="times" x={2} y={node.h + 10}>×{run.entered}</text>}
       {node.collapsed && <text class="toggle" x={node.w - 10} y={node.h - 8}>+</text>}
       {node.inner?.map((sub, i) => <Layer key={i} graph={{ ...sub, dy: sub.dy || HEADER }} view={view} taken={taken} toggle={toggle} />)}
     </g>

@@ -32,6 +32,8 @@ export interface RunAnswer {
 const OUTPUT_LINES = 20_000;
 /** A stage's Distributed Map run: its output is every child's log streams; the page shows the last lines of one failed item's. */
 const DISTRIBUTED_OUTPUT_LINES = 200;
+/** Finished runs kept mapped (their events are read once). */
+const FINISHED_KEPT = 20;
 
 export function runApi(deps: RunApiDeps) {
   const { ops } = deps;
@@ -46,6 +48,8 @@ export function runApi(deps: RunApiDeps) {
     return found;
   };
 
+  /** Finished runs as the page shows them, by run and definition. */
+  const finished = new Map<string, ReturnType<typeof analyse>>();
   /** The definition a stage's run ran (kept per execution: a run's never changes), or undefined where the port has none. */
   const ran = new Map<string, { asl: unknown; id: string; from: string } | undefined>();
   async function ranDefinition(job: Job, execution: string) {
@@ -64,36 +68,13 @@ export function runApi(deps: RunApiDeps) {
     return ran.get(key);
   }
 
-  async function page(name: string, execution: string, query: URLSearchParams): Promise<RunAnswer> {
-    const job = (await deps.jobs()).find((j) => j.name === name);
-    if (!job) return { status: 404, body: { error: `no job '${name}' in ${deps.catalog} (stage ${ops.stage})` } };
-    const runs = await ops.runs(job, { limit: 200 });
-    const run: RunRow | undefined = runs.find((r) => r.execution === execution || execution.endsWith(`:${r.execution}`));
-    const events = ops.events ? await ops.events(job, execution).catch((err: unknown) => {
-      if (err instanceof OpsError) return [];
-      throw err;
-    }) : [];
-    if (!run && events.length === 0) return { status: 404, body: { error: `job '${name}' has no run '${execution}' (${ops.where})` } };
-    const definition = (await ranDefinition(job, execution)) ?? definitionOf(job);
+  /** A run's events mapped for the page: state outcomes, listed events, items. */
+  function analyse(job: Job, run: RunRow | undefined, execution: string, asl: unknown, events: unknown[]) {
+    const name = job.name;
     const running = run ? run.status === 'RUNNING' : !events.some((e) => /^Execution(Succeeded|Failed|Aborted|TimedOut|Timeout)$/.test(String((e as { type?: unknown }).type)));
-    const states = runStates(definition.asl as never, events, running);
-
-    const from = Math.max(0, Number(query.get('from')) || 0);
-    const output: LogLine[] = [];
-    let total = 0;
     // On a stage, a Distributed Map's output is one log stream per item task: reading them all on every poll (10,000
     // histories and streams) is for `stepcron logs --aws`, not a page.
     const distributed = deps.mode === 'aws' && events.some((e) => (e as { type?: unknown }).type === 'MapRunStarted');
-    await ops.logs(job, execution, {
-      follow: false,
-      ...(distributed && { last: DISTRIBUTED_OUTPUT_LINES }),
-      write: (line) => {
-        if (total++ >= from && output.length < OUTPUT_LINES) output.push(line);
-      },
-    }).catch((err: unknown) => {
-      if (!(err instanceof OpsError)) throw err;
-    });
-
     let items: ItemRow[] | undefined;
     let itemsNote: string | undefined;
     if (job.fanOut) {
@@ -104,6 +85,45 @@ export function runApi(deps: RunApiDeps) {
         itemsNote = `this run's items ran on a Distributed Map, as child executions: they are not shown here on --aws. Open the map run from the AWS console (link above); its results are in the stage bucket under results/${name}/${run?.execution ?? execution}/`;
       }
     }
+    return { running, states: runStates(asl as never, events, running), distributed, items, itemsNote };
+  }
+
+  async function page(name: string, execution: string, query: URLSearchParams): Promise<RunAnswer> {
+    const job = (await deps.jobs()).find((j) => j.name === name);
+    if (!job) return { status: 404, body: { error: `no job '${name}' in ${deps.catalog} (stage ${ops.stage})` } };
+    const runs = await ops.runs(job, { limit: 200 });
+    const run: RunRow | undefined = runs.find((r) => r.execution === execution || execution.endsWith(`:${r.execution}`));
+    const definition = (await ranDefinition(job, execution)) ?? definitionOf(job);
+    // A finished run's events never change: read and mapped once (a 10,000-item run has ~100,000 of them).
+    const key = `${job.name}\u0000${run?.execution ?? execution}\u0000${definition.id}`;
+    let seen = finished.get(key);
+    if (!seen) {
+      const events = ops.events ? await ops.events(job, execution).catch((err: unknown) => {
+        if (err instanceof OpsError) return [];
+        throw err;
+      }) : [];
+      if (!run && events.length === 0) return { status: 404, body: { error: `job '${name}' has no run '${execution}' (${ops.where})` } };
+      seen = analyse(job, run, execution, definition.asl, events);
+      if (!seen.running) {
+        if (finished.size >= FINISHED_KEPT) finished.delete(finished.keys().next().value!);
+        finished.set(key, seen);
+      }
+    }
+    const { running, states, distributed, items, itemsNote } = seen;
+
+    const from = Math.max(0, Number(query.get('from')) || 0);
+    const output: LogLine[] = [];
+    let total = 0;
+    await ops.logs(job, execution, {
+      follow: false,
+      ...(distributed && { last: DISTRIBUTED_OUTPUT_LINES }),
+      write: (line) => {
+        if (total++ >= from && output.length < OUTPUT_LINES) output.push(line);
+      },
+    }).catch((err: unknown) => {
+      if (!(err instanceof OpsError)) throw err;
+    });
+
     const outputNote = distributed ? `a Distributed Map run: the last ${DISTRIBUTED_OUTPUT_LINES} lines of one failed item's task (or of the last task); all of it: stepcron logs ${name} ${execution} --aws` : undefined;
     return {
       status: 200,
