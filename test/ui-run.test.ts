@@ -127,7 +127,9 @@ withBrowser('the Run page in chromium', () => {
 
   const open = async (job: string, execution: string, suffix = '') => {
     await page.goto(`${origin}/#/run/${job}/${execution}${suffix}`);
-    await page.waitForSelector('svg.sm g.node', { timeout: 10_000 }).catch(async (err) => {
+    // This run's page, not the one before it.
+    await page.waitForFunction((e: string) => document.querySelector('.run h2')?.textContent.includes(e) && document.querySelector('svg.sm g.node'),
+      { timeout: 10_000 }, execution).catch(async (err) => {
       throw new Error(`${err.message}; the page shows: ${await page.$eval('main', (el) => el.textContent)}`);
     });
   };
@@ -149,6 +151,9 @@ withBrowser('the Run page in chromium', () => {
     })));
     expect(catchEdges).toContainEqual({ from: 'RunTask', to: 'IsTaskFailure', taken: true, label: 'States.ALL' });
     expect(catchEdges).toContainEqual(expect.objectContaining({ from: 'RunTask', to: 'FindTimedOutTasks', taken: false, label: 'States.Timeout' }));
+    // NotifyFailure went on to Failed by its Next; its Catch to the same state was not taken.
+    expect(catchEdges).toContainEqual(expect.objectContaining({ from: 'NotifyFailure', to: 'Failed', taken: false }));
+    expect(await page.$eval('g.edge.e-next[data-from="NotifyFailure"][data-to="Failed"]', (el) => el.classList.contains('taken'))).toBe(true);
     // Events: the failure with its error; the output: the job's lines.
     const failed = await page.$$eval('.evlist tr.bad', (rows) => rows.map((r) => r.textContent));
     expect(failed.some((t) => /ExecutionFailed.*JobFailed/.test(t))).toBe(true);

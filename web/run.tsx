@@ -48,6 +48,8 @@ export function RunPage({ job, execution, item, tick }: { job: string; execution
     if (have.current.key !== key) {
       have.current = { key, lines: 0, def: '' };
       setLines([]);
+      // Another run: the one shown before is not this one's.
+      setView(undefined);
     }
     const q = new URLSearchParams({ from: String(have.current.lines), ...(have.current.def && { def: have.current.def }) });
     get<RunView>(`/api/run/${encodeURIComponent(job)}/${encodeURIComponent(execution)}?${q}`).then((v) => {
@@ -158,8 +160,9 @@ function Machine({ asl, id, view, expanded, setExpanded }: { asl: Asl; id: strin
     const el = box.current;
     if (!el || shown.current === view.execution) return;
     shown.current = view.execution;
-    const nodes = [...el.querySelectorAll<SVGGElement>('g.node.st-failed, g.node.st-caught')];
-    const target = nodes[0] ?? [...el.querySelectorAll<SVGGElement>('g.node.st-running, g.node.st-succeeded')].at(-1);
+    // Where it failed, else where a failure was caught, else where it is (or got to).
+    const target = el.querySelector<SVGGElement>('g.node.st-failed') ?? el.querySelector<SVGGElement>('g.node.st-caught')
+      ?? [...el.querySelectorAll<SVGGElement>('g.node.st-running, g.node.st-succeeded')].at(-1);
     if (!target) return;
     const at = target.getBoundingClientRect();
     const frame = el.getBoundingClientRect();
@@ -200,10 +203,16 @@ function Machine({ asl, id, view, expanded, setExpanded }: { asl: Asl; id: strin
 function Layer({ graph, view, taken, toggle }: { graph: Graph; view: RunView; taken: Set<string>; toggle: (name: string) => void }) {
   return (
     <g transform={graph.dx || graph.dy ? `translate(${graph.dx},${graph.dy})` : undefined}>
-      {graph.edges.map((e, i) => <Edge key={i} edge={e} taken={taken.has(`${e.from}\u0000${e.to}`) || (e.from === START && view.states[e.to]?.status !== 'notreached')} />)}
+      {graph.edges.map((e, i) => <Edge key={i} edge={e} taken={wasTaken(e, taken, view.states)} />)}
       {graph.nodes.map((n) => <Node key={n.name} node={n} run={view.states[n.name]} view={view} taken={taken} toggle={toggle} />)}
     </g>
   );
+}
+
+/** A transition the run took: a Catch only where its state's failure was caught (a Next to the same state is not one). */
+function wasTaken(e: GraphEdge, taken: Set<string>, states: RunView['states']): boolean {
+  if (e.from === START) return states[e.to] !== undefined && states[e.to]!.status !== 'notreached';
+  return taken.has(`${e.from}\u0000${e.to}`) && (e.kind !== 'catch' || (states[e.from]?.caught ?? 0) > 0);
 }
 
 function Edge({ edge, taken }: { edge: GraphEdge; taken: boolean }) {
