@@ -116,11 +116,12 @@ describe("a stage's history (GetExecutionHistory) -> state outcomes", () => {
     const events = [entered(1, 'MapStateEntered', 'FanOut'), h(2, 'MapStateStarted'),
       { id: 3, previousEventId: 2, type: 'MapIterationStarted', mapIterationStartedEventDetails: { name: 'FanOut', index: 0 } },
       { id: 4, previousEventId: 2, type: 'MapIterationStarted', mapIterationStartedEventDetails: { name: 'FanOut', index: 1 } },
-      { id: 5, previousEventId: 3, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'RunTask' } },
-      { id: 6, previousEventId: 4, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'RunTask' } },
+      { id: 5, previousEventId: 3, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'RunTask', input: JSON.stringify({ index: 0, item: 'acme' }) } },
+      { id: 6, previousEventId: 4, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'RunTask', input: JSON.stringify({ index: 1, item: { id: 'globex', n: 2 } }) } },
       { id: 7, previousEventId: 6, type: 'PassStateEntered', stateEnteredEventDetails: { name: 'ItemFailed' } },
       { id: 8, previousEventId: 5, type: 'PassStateEntered', stateEnteredEventDetails: { name: 'ItemSucceeded' } }];
-    expect(awsInlineItems(events)).toEqual([{ i: 0, s: 'SUCCEEDED' }, { i: 1, s: 'FAILED' }]);
+    // Each with its label, and how the stage's output labels its lines (`[<STEPCRON_ITEM>] attempt n`).
+    expect(awsInlineItems(events)).toEqual([{ i: 0, s: 'SUCCEEDED', l: 'acme', o: '[acme] ' }, { i: 1, s: 'FAILED', l: 'globex', o: '[{"id":"globex","n":2}] ' }]);
     expect(awsInlineItems([h(1, 'ExecutionStarted')])).toBeUndefined();
   });
 });

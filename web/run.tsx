@@ -113,8 +113,9 @@ function Output({ lines, item }: { lines: RunView['output']; item?: ItemRow | un
   const ref = useRef<HTMLPreElement>(null);
   const shown = useMemo(() => {
     if (!item) return lines;
-    const prefix = `[${item.l ?? item.i}] `;
-    return lines.filter((l) => l.text.startsWith(prefix));
+    // Local lines carry the item's label in their text; a stage's, in their label (`[<item>] attempt n`).
+    const prefix = item.o ?? `[${item.l ?? item.i}] `;
+    return lines.filter((l) => l.text.startsWith(prefix) || l.label.startsWith(prefix));
   }, [lines, item]);
   // Followed: kept scrolled to the end unless the reader scrolled up.
   useEffect(() => {

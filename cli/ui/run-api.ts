@@ -78,7 +78,7 @@ export function runApi(deps: RunApiDeps) {
     let items: ItemRow[] | undefined;
     let itemsNote: string | undefined;
     if (job.fanOut) {
-      items = deps.mode === 'local' ? localItems(events, (item) => itemLabel(item).slice(1, -2)) : awsInlineItems(events);
+      items = deps.mode === 'local' ? localItems(events, itemText) : awsInlineItems(events, itemText);
       if (!items && distributed) {
         // Its items are child executions; their inputs and outcomes are in the map run's ResultWriter files in S3, which
         // the CLI cannot read (no S3 client among its dependencies).
@@ -160,6 +160,18 @@ function compiled(job: Job, stage: string, catalog: string): { asl: unknown; id:
   return { asl, id: idOf(asl), from };
 }
 
+/** An item as the local runner labels its output lines (`[t3] `), without the brackets. */
+const itemText = (item: unknown) => itemLabel(item).slice(1, -2);
+
+function parseJson(text: string | undefined): { item?: unknown } | undefined {
+  try {
+    const value = text === undefined ? undefined : JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const idOf = (asl: unknown) => createHash('sha256').update(JSON.stringify(asl)).digest('base64url').slice(0, 16);
 
 /** serverless.yml beside the catalog's folder, else the working directory's (cli/main.ts serverlessFileFor). */
@@ -173,8 +185,8 @@ function serverlessFileFor(catalog: string): string {
  * (ItemSucceeded, ItemFailed) are found by walking previousEventId back to it. Undefined when the history has none
  * (a Distributed Map's items are child executions, not in this history).
  */
-export function awsInlineItems(events: unknown[]): ItemRow[] | undefined {
-  type E = { id: number; previousEventId?: number; type: string; mapIterationStartedEventDetails?: { index?: number }; stateEnteredEventDetails?: { name?: string } };
+export function awsInlineItems(events: unknown[], label: (item: unknown) => string = itemText): ItemRow[] | undefined {
+  type E = { id: number; previousEventId?: number; type: string; mapIterationStartedEventDetails?: { index?: number }; stateEnteredEventDetails?: { name?: string; input?: string } };
   const list = events as E[];
   const byId = new Map(list.map((e) => [e.id, e]));
   const iteration = new Map<number, number | undefined>();
@@ -202,10 +214,19 @@ export function awsInlineItems(events: unknown[]): ItemRow[] | undefined {
       if (!items.has(i)) items.set(i, { i, s: 'RUNNING' });
     } else if (e.type.endsWith('StateEntered')) {
       const name = e.stateEnteredEventDetails?.name;
-      if (name !== 'ItemSucceeded' && name !== 'ItemFailed') continue;
       const i = indexOf(e);
       const row = i === undefined ? undefined : items.get(i);
-      if (row) row.s = name === 'ItemSucceeded' ? 'SUCCEEDED' : 'FAILED';
+      if (!row) continue;
+      if (row.l === undefined) {
+        // The item's first state: its input holds the item (the ItemSelector's output).
+        const item = parseJson(e.stateEnteredEventDetails?.input)?.item;
+        if (item !== undefined) {
+          row.l = label(item);
+          // As the stage's logs label its lines: STEPCRON_ITEM (the item as JSON, a string without its quotes).
+          row.o = `[${typeof item === 'string' ? item : JSON.stringify(item)}] `;
+        }
+      }
+      if (name === 'ItemSucceeded' || name === 'ItemFailed') row.s = name === 'ItemSucceeded' ? 'SUCCEEDED' : 'FAILED';
     }
   }
   return items.size ? [...items.values()].sort((a, b) => a.i - b.i) : undefined;

@@ -311,6 +311,8 @@ export interface ItemRow {
   x?: number | null;
   /** error */
   e?: string;
+  /** How its output lines' label starts on a stage (cli/ops/aws.ts labels them `[<STEPCRON_ITEM>] attempt n`); locally their text starts `[l] ` */
+  o?: string;
 }
 
 /**
