@@ -172,15 +172,19 @@ describe('the Run page endpoint (cli/ui/run-api.ts) over a port', () => {
     expect(again.definition).toBeUndefined();
     expect(again.output.map((l) => l.text)).toEqual(['two']);
     expect(again.outputTotal).toBe(2);
+    // Output that got shorter than the page has (the store dropped its oldest lines past its cap): all again, from 0.
+    const shorter = (await api.page('fan', 'r1', new URLSearchParams({ from: '5' }))).body as { output: Array<{ text: string }>; outputFrom: number };
+    expect(shorter).toMatchObject({ outputFrom: 0, output: [{ text: 'one' }, { text: 'two' }] });
     expect((await api.page('nope', 'r1', new URLSearchParams())).status).toBe(404);
   });
 
-  it("reads a finished run's events once (they never change), a running run's on every poll", async () => {
-    for (const [status, reads] of [['FAILED', 1], ['RUNNING', 3]] as const) {
+  it("reads a finished run's events once its history has its end (they never change), a running run's on every poll", async () => {
+    const ended = [...history(true), { id: 4, previousEventId: 3, type: 'ExecutionFailed', executionFailedEventDetails: { error: 'JobFailed' } }];
+    for (const [status, events, reads] of [['FAILED', ended, 1], ['FAILED', history(true), 3], ['RUNNING', history(true), 3]] as const) {
       let read = 0;
       const ops: OpsPort = { ...port(history(true)), runs: async () => [{ job: 'fan', execution: 'r1', status, startedAt: '2026-12-01T03:00:00Z' }], events: async () => {
         read++;
-        return history(true);
+        return events;
       } };
       const api = runApi({ ops, mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!] });
       for (let i = 0; i < 3; i++) expect(((await api.page('fan', 'r1', new URLSearchParams())).body as { items: unknown }).items).toEqual([{ i: 0, s: 'FAILED' }]);

@@ -59,7 +59,13 @@ export function RunPage({ job, execution, item, tick }: { job: string; execution
       if (v.outputFrom === have.current.lines && v.output.length) {
         have.current.lines += v.output.length;
         setLines((old) => (v.outputFrom === 0 ? v.output : [...old, ...v.output]));
+      } else if (v.outputFrom === 0 && v.outputFrom !== have.current.lines) {
+        // The output got shorter (the store dropped its oldest lines): shown again from its start.
+        have.current.lines = v.output.length;
+        setLines(v.output);
       }
+      // More than one answer holds: the rest is asked for at once.
+      if (v.outputFrom + v.output.length < v.outputTotal) setPoll((p) => p + 1);
       setView(v);
       setError(undefined);
     }, (e: Error) => !stale && setError(e.message));

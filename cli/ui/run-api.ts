@@ -34,6 +34,8 @@ const OUTPUT_LINES = 20_000;
 const DISTRIBUTED_OUTPUT_LINES = 200;
 /** Finished runs kept mapped (their events are read once). */
 const FINISHED_KEPT = 20;
+/** The event that ends an execution (the local engine's names and AWS's). */
+const TERMINAL = /^Execution(Succeeded|Failed|Aborted|TimedOut|Timeout)$/;
 
 export function runApi(deps: RunApiDeps) {
   const { ops } = deps;
@@ -71,7 +73,7 @@ export function runApi(deps: RunApiDeps) {
   /** A run's events mapped for the page: state outcomes, listed events, items. */
   function analyse(job: Job, run: RunRow | undefined, execution: string, asl: unknown, events: unknown[]) {
     const name = job.name;
-    const running = run ? run.status === 'RUNNING' : !events.some((e) => /^Execution(Succeeded|Failed|Aborted|TimedOut|Timeout)$/.test(String((e as { type?: unknown }).type)));
+    const running = run ? run.status === 'RUNNING' : !events.some((e) => TERMINAL.test(String((e as { type?: unknown }).type)));
     // On a stage, a Distributed Map's output is one log stream per item task: reading them all on every poll (10,000
     // histories and streams) is for `stepcron logs --aws`, not a page.
     const distributed = deps.mode === 'aws' && events.some((e) => (e as { type?: unknown }).type === 'MapRunStarted');
@@ -104,25 +106,27 @@ export function runApi(deps: RunApiDeps) {
       }) : [];
       if (!run && events.length === 0) return { status: 404, body: { error: `job '${name}' has no run '${execution}' (${ops.where})` } };
       seen = analyse(job, run, execution, definition.asl, events);
-      if (!seen.running) {
+      // Kept once its history has its end (a run's last events may be written just after its status).
+      if (!seen.running && events.some((e) => TERMINAL.test(String((e as { type?: unknown }).type)))) {
         if (finished.size >= FINISHED_KEPT) finished.delete(finished.keys().next().value!);
         finished.set(key, seen);
       }
     }
     const { running, states, distributed, items, itemsNote } = seen;
 
-    const from = Math.max(0, Number(query.get('from')) || 0);
-    const output: LogLine[] = [];
-    let total = 0;
+    const lines: LogLine[] = [];
     await ops.logs(job, execution, {
       follow: false,
       ...(distributed && { last: DISTRIBUTED_OUTPUT_LINES }),
-      write: (line) => {
-        if (total++ >= from && output.length < OUTPUT_LINES) output.push(line);
-      },
+      write: (line) => void lines.push(line),
     }).catch((err: unknown) => {
       if (!(err instanceof OpsError)) throw err;
     });
+    // From the line the page has; from the start again if the output got shorter (the store keeps the last 1 MiB of
+    // a stream: past it, its oldest lines go).
+    const asked = Math.max(0, Number(query.get('from')) || 0);
+    const from = asked <= lines.length ? asked : 0;
+    const output = lines.slice(from, from + OUTPUT_LINES);
 
     const outputNote = distributed ? `a Distributed Map run: the last ${DISTRIBUTED_OUTPUT_LINES} lines of one failed item's task (or of the last task); all of it: stepcron logs ${name} ${execution} --aws` : undefined;
     return {
@@ -132,7 +136,7 @@ export function runApi(deps: RunApiDeps) {
         definitionId: definition.id, definitionFrom: definition.from,
         ...(query.get('def') !== definition.id && { definition: definition.asl }),
         ...states,
-        output, outputFrom: from, outputTotal: total,
+        output, outputFrom: from, outputTotal: lines.length,
         ...(outputNote && { outputNote }),
         ...(items && { items }),
         ...(itemsNote && { itemsNote }),
