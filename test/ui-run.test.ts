@@ -237,5 +237,10 @@ withBrowser('the Run page in chromium', () => {
     expect(await page.$eval('g.node[data-state="RunTask-items"]', (el) => el.getAttribute('class'))).toMatch(/st-caught/);
     // Loose: a slow shared CI core is not the point; a grid that re-renders per item would take many seconds.
     expect(drawn - fetched).toBeLessThan(3000);
+    // ~40,000 events: the first 3,000 are listed, 400 drawn until asked for all.
+    expect(await page.$eval('.run-cols h3 .counts', (el) => el.textContent)).toBe('first 3,000 of 40,322');
+    expect(await page.$$eval('.evlist tbody tr', (rows) => rows.length)).toBe(400);
+    await page.click('.evlist button.more');
+    await page.waitForFunction(() => document.querySelectorAll('.evlist tbody tr').length === 3000);
   });
 });

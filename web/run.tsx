@@ -131,13 +131,18 @@ function Output({ lines, item }: { lines: RunView['output']; item?: ItemRow | un
   return <pre class="output" ref={ref}>{shown.length ? shown.map((l) => (l.label === 'stderr' ? `! ${l.text}` : l.text)).join('\n') : '(no output)'}</pre>;
 }
 
+/** Event rows drawn at first: a fan-out's list holds thousands, and the page should draw at once. */
+const EVENT_ROWS = 400;
+
 function Events({ events }: { events: ListedEvent[] }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? events : events.slice(0, EVENT_ROWS);
   return (
     <div class="evlist">
       <table>
         <thead><tr><th>+ms</th><th>event</th><th>state</th><th>item</th><th>error</th></tr></thead>
         <tbody>
-          {events.map((e, i) => (
+          {shown.map((e, i) => (
             <tr key={i} class={e.e ? 'bad' : ''}>
               <td class="num">{e.t}</td><td>{e.y}</td><td>{e.n ?? ''}</td><td>{e.i ?? ''}</td>
               <td class="why" title={e.c}>{e.e ?? ''}{e.c ? `: ${e.c}` : ''}</td>
@@ -145,6 +150,7 @@ function Events({ events }: { events: ListedEvent[] }) {
           ))}
         </tbody>
       </table>
+      {shown.length < events.length && <button type="button" class="more" onClick={() => setAll(true)}>show all {events.length.toLocaleString('en-US')} events</button>}
     </div>
   );
 }
