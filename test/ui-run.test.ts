@@ -3,7 +3,8 @@
 // that failed (its Catch path red), and a fan-out with a failing item; plus a stored 10,000-item run for the grid's
 // speed. The drawn state machine is the job's real definition (`stepcron synth`): one node per state, coloured by
 // what happened in that run. Screenshots: docs/img/ui-run.png, docs/img/ui-run-fanout.png.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { deflateRawSync } from 'node:zlib';
@@ -18,6 +19,8 @@ const IMG = join(ROOT, 'docs', 'img');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) process.stderr.write(`ui-run.test: ${CHROMIUM} is missing (scripts/install-chromium.sh): the browser tests are skipped\n`);
 const withBrowser = hasChromium ? describe : describe.skip;
+
+const GATE = join(tmpdir(), `stepcron-ui-run-gate-${process.pid}`);
 
 const cli = (dir: string, ...args: string[]) => startCli([...args, '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 30_000 }).done;
 
@@ -88,7 +91,8 @@ withBrowser('the Run page in chromium', () => {
       // Attempt 0 fails (exit 1), attempt 1 succeeds: the job's own retry loop (ShouldRetry → PrepareRetry → WaitToRetry).
       flaky: { command: 'echo attempt $STEPCRON_ATTEMPT; if [ "$STEPCRON_ATTEMPT" = 0 ]; then echo boom >&2; exit 1; fi; echo recovered', fields: ['retries: 2'] },
       broken: { command: 'echo about to fail; exit 3' },
-      slow: { command: 'echo first; sleep 3; echo second' },
+      // Goes on until the test opens the gate (at most a minute): its running state is seen however slow the machine.
+      slow: { command: `echo first; for i in $(seq 600); do [ -e ${GATE} ] && break; sleep 0.1; done; echo second` },
       fan: {
         command: 'echo working on $STEPCRON_ITEM; case "$STEPCRON_ITEM" in *t3*) echo t3 is broken >&2; exit 4;; esac',
         fields: ['fanOut:', '  items: [{id: t1}, {id: t2}, {id: t3}, {id: t4}, {id: t5}]', '  toleratedFailurePercentage: 50'],
@@ -123,13 +127,14 @@ withBrowser('the Run page in chromium', () => {
     server?.child.kill('SIGINT');
     if (server) await server.done;
     cleanUp();
+    rmSync(GATE, { force: true });
   });
 
   const open = async (job: string, execution: string, suffix = '') => {
     await page.goto(`${origin}/#/run/${job}/${execution}${suffix}`);
     // This run's page, not the one before it.
     await page.waitForFunction((e: string) => document.querySelector('.run h2')?.textContent.includes(e) && document.querySelector('svg.sm g.node'),
-      { timeout: 10_000 }, execution).catch(async (err) => {
+      { timeout: 30_000 }, execution).catch(async (err) => {
       throw new Error(`${err.message}; the page shows: ${await page.$eval('main', (el) => el.textContent)}`);
     });
   };
@@ -210,13 +215,14 @@ withBrowser('the Run page in chromium', () => {
     expect(run!.status).toBe('RUNNING');
     await open('slow', run!.execution);
     // The store writes events and output in batches (every few hundred ms): the page shows them as they come.
-    await page.waitForSelector('g.node[data-state="RunTask"].st-running', { timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelector('pre.output')?.textContent === 'first', { timeout: 10_000 });
+    await page.waitForSelector('g.node[data-state="RunTask"].st-running', { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('pre.output')?.textContent === 'first', { timeout: 30_000 });
     expect(await page.$eval('.run .pill', (el) => el.textContent)).toBe('RUNNING');
+    writeFileSync(GATE, '');
     await running.done;
     // The page asks again while the run goes on: the rest of the output and the outcome arrive by themselves.
-    await page.waitForFunction(() => document.querySelector('pre.output')?.textContent === 'first\nsecond', { timeout: 10_000 });
-    await page.waitForSelector('g.node[data-state="Succeeded"].st-succeeded', { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('pre.output')?.textContent === 'first\nsecond', { timeout: 30_000 });
+    await page.waitForSelector('g.node[data-state="Succeeded"].st-succeeded', { timeout: 30_000 });
     expect((await statuses()).RunTask).toBe('st-succeeded');
   });
 
