@@ -101,7 +101,7 @@ export function RunPage({ job, execution, item, tick }: { job: string; execution
           <Events events={view.events} />
         </div>
         <div>
-          <h3 class="output-head">Output{picked && <> of item #{picked.i}{picked.l !== undefined && ` [${picked.l}]`} <b class={`pill s-${picked.s === 'RUNNING' ? 'RUNNING' : picked.s}`}>{picked.s}</b>
+          <h3 class="output-head">Output{picked && <> of item #{picked.i}{picked.l !== undefined && ` [${picked.l}]`} <b class={`pill s-${picked.s}`}>{picked.s}</b>
             {picked.x !== undefined && picked.x !== null && ` exit ${picked.x}`} · <a href={base}>all output</a></>}
             {view.running && <small class="counts"> following…</small>}</h3>
           {view.outputNote && <p class="note">{view.outputNote}</p>}
