@@ -218,9 +218,8 @@ withBrowser('stepcron ui in chromium', () => {
     await page.waitForSelector('.run .pill');
     expect(await page.$eval('.run .pill', (el) => el.textContent)).toBe('FAILED');
     expect(await page.$eval('.output', (el) => el.textContent)).toMatch(/failing/);
-    const events = await page.$$eval('.events li', (els) => els.map((el) => el.textContent));
-    expect(events).toEqual(expect.arrayContaining(['ExecutionStarted ', 'StateEntered RunTask', 'StateFailed RunTask', 'ExecutionFailed ']));
-    await page.screenshot({ path: join(IMG, 'ui-run.png') });
+    // The Run page proper (its graph, items, the screenshot docs/img/ui-run.png) is tested in test/ui-run.test.ts.
+    expect(await page.$$eval('.evlist tbody tr', (els) => els.length)).toBeGreaterThan(5);
   });
 
   it('refuses requests without the token, for another Host, cross-origin POSTs and GETs on actions', async () => {

@@ -9,13 +9,15 @@ import { JobPage } from './job';
 import { JobsPage } from './jobs';
 import { RunPage } from './run';
 
-/** The route: `#/`, `#/calendar`, `#/job/<name>`, `#/run/<job>/<execution>`. */
+/** The route: `#/`, `#/calendar`, `#/job/<name>`, `#/run/<job>/<execution>[/item/<index>]`. */
 function useRoute(): string[] {
   const read = () => (location.hash.replace(/^#\/?/, '') || 'jobs').split('/').map(decodeURIComponent);
   const [route, setRoute] = useState(read);
   useEffect(() => {
     const on = () => setRoute(read());
     addEventListener('hashchange', on);
+    // The hash may have changed between the first render and now (a link followed while the page loaded).
+    on();
     return () => removeEventListener('hashchange', on);
   }, []);
   return route;
@@ -66,7 +68,7 @@ function App() {
   else if (!info) body = <p class="loading">loading…</p>;
   else if (page === 'calendar') body = <CalendarPage tick={tick} />;
   else if (page === 'job' && route[1]) body = <JobPage name={route[1]} info={info} tick={tick} />;
-  else if (page === 'run' && route[1] && route[2]) body = <RunPage job={route[1]} execution={route[2]} tick={tick} />;
+  else if (page === 'run' && route[1] && route[2]) body = <RunPage job={route[1]} execution={route[2]} item={route[3] === 'item' ? route[4] : undefined} tick={tick} />;
   else body = <JobsPage info={info} tick={tick} />;
   return (
     <>

@@ -10,7 +10,8 @@ import {
   GetScheduleCommand, type GetScheduleCommandOutput, ListSchedulesCommand, SchedulerClient, UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import {
-  DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionListItem, GetExecutionHistoryCommand, type HistoryEvent,
+  DescribeExecutionCommand, type DescribeExecutionCommandOutput, DescribeStateMachineForExecutionCommand, type ExecutionListItem,
+  GetExecutionHistoryCommand, type HistoryEvent,
   ListExecutionsCommand, ListMapRunsCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -298,6 +299,12 @@ export function awsOps(options: AwsOpsOptions, clients: AwsClients = awsClients(
     async events(job, execution) {
       // GetExecutionHistory's events as AWS gives them (the run page reads their types and details).
       return history(await executionArn(job, execution));
+    },
+    async definition(job, execution) {
+      // The run page draws what the run ran: the state machine version it started on, not the catalog as it is now.
+      const arn = await executionArn(job, execution);
+      const found = await call('states:DescribeStateMachineForExecution', () => clients.sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: arn })), `execution ${execution}`);
+      return JSON.parse(found.definition ?? '{}');
     },
     close() {
       for (const client of Object.values(clients)) client.destroy();

@@ -118,6 +118,8 @@ export interface OpsPort {
   redrive(job: Job, execution: string): Promise<Started>;
   /** The stage's CloudWatch dashboard, its console page (a stage only: locally there is none). */
   dashboard?(): Promise<string>;
+  /** The definition the run ran, where the port knows it (a stage: DescribeStateMachineForExecution, its very version). */
+  definition?(job: Job, execution: string): Promise<unknown>;
 }
 
 /** A request AWS (or the store) refuses, or cannot be made: exit 1 with this one line, never a stack trace. */

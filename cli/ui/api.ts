@@ -9,6 +9,7 @@ import { UsageError } from '../errors';
 import * as commands from '../ops/commands';
 import { describeJob } from '../ops/describe';
 import { type LogLine, OpsError, type OpsPort, type RunRow } from '../ops/types';
+import { runApi } from './run-api';
 
 /** Runs in a job's strip. */
 export const STRIP_RUNS = 30;
@@ -85,6 +86,8 @@ class BadRequest extends Error {}
 export function uiApi(deps: UiDeps): Api {
   const { ops } = deps;
   const now = () => deps.now?.() ?? new Date();
+  // The Run page (#/run/<job>/<execution>): definition, state outcomes, events, output, items (cli/ui/run-api.ts).
+  const runPage = runApi(deps);
   const runsPerMonth = new Map<string, { runs: number; at: number }>();
   /** The CLI's cost hook (status, describe), with the schedule's runs per 30 days computed once an hour. */
   const cost: commands.CostHook = {
@@ -297,6 +300,9 @@ export function uiApi(deps: UiDeps): Api {
           }
           case 'runs':
             if (parts.length === 3) return ok(await run(parts[1]!, parts[2]!));
+            break;
+          case 'run':
+            if (parts.length === 3) return await runPage.page(parts[1]!, parts[2]!, query);
             break;
         }
         return { status: 404, body: { error: `no such page: ${path}` } };
