@@ -105,11 +105,14 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
   return 0;
 }
 
-/** The schedule column: the catalog's expression in the job's zone, and what it deploys as when that differs (as describe says it). */
+/**
+ * The schedule column: the catalog's expression in the job's zone; and what it deploys as (as describe says it) when
+ * that fires in another zone, where the expression alone misleads (rate(6 hours) in Kolkata fires at 05:30, not 00:00).
+ */
 function scheduleText(r: StatusRow): string {
-  const shown = `${r.schedule} ${r.catalog ? r.deployed.timezone : r.timezone}`;
-  const deployed = `${r.deployed.expression} ${r.deployed.timezone}`;
-  return r.catalog || shown === deployed ? shown : `${shown} (deploys as ${deployed})`;
+  if (r.catalog) return `${r.schedule} ${r.deployed.timezone}`;
+  const shown = `${r.schedule} ${r.timezone}`;
+  return r.deployed.timezone === r.timezone ? shown : `${shown} (deploys as ${r.deployed.expression} ${r.deployed.timezone})`;
 }
 
 /**
@@ -157,12 +160,17 @@ export async function runs(ops: OpsPort, job: Job, o: { status?: string; since?:
     return 0;
   }
   if (rows.length === 0) {
-    io.out(`no runs of ${job.name}${status ? ` ${status}` : ''}${since ? ` since ${localTime(since, job.timezone, now)}` : ''} (${ops.where})\n`);
+    // Runs are per stage (the local store keeps every stage's): say which one, and where the job's runs are instead.
+    const others = status || since ? undefined : await ops.otherStages?.(job);
+    const elsewhere = others?.size
+      ? `; other stages have ${[...others.values()].reduce((a, b) => a + b, 0)}: ${[...others.keys()].sort().map((s) => `--stage ${s}`).join(', ')}` : '';
+    io.out(`no runs of ${job.name}${status ? ` ${status}` : ''}${since ? ` since ${localTime(since, job.timezone, now)}` : ''} on stage ${ops.stage} (${ops.where}${elsewhere})\n`);
     return 0;
   }
-  io.out(table(io.tty, ['STATUS', 'EXECUTION', 'STARTED', 'DURATION', 'EXIT', 'ERROR/REASON'], rows.map((r) => [
+  // Each row says its stage, as history's do: a stage's runs are not another's.
+  io.out(table(io.tty, ['STATUS', 'EXECUTION', 'STARTED', 'DURATION', 'EXIT', 'STAGE', 'ERROR/REASON'], rows.map((r) => [
     r.status, r.execution, localIso(r.startedAt, job.timezone, now), r.durationMs === undefined ? '-' : seconds(r.durationMs),
-    r.exitCode === undefined || r.exitCode === null ? '-' : String(r.exitCode), r.reason ?? r.error ?? '',
+    r.exitCode === undefined || r.exitCode === null ? '-' : String(r.exitCode), ops.stage, r.reason ?? r.error ?? '',
   ])));
   return 0;
 }
