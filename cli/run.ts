@@ -391,7 +391,12 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     job,
     skipWaits: options.skipWaits ?? false,
     onInject: (injection) => {
-      progress.line(`  ⚡ fault ${injection.state}=${injection.fault} (attempt ${injection.attempt}${injection.startedBy && job.fanOut ? `, ${injection.startedBy}` : ''}): ${injection.error}`);
+      // Attempts numbered as the summary counts them (from 1); the hit says which of the fault's <times> it was.
+      const where = [
+        injection.attempt !== undefined && `attempt ${injection.attempt}`, `hit ${injection.hit} of ${injection.times}`,
+        injection.startedBy && job.fanOut && injection.startedBy,
+      ].filter(Boolean).join(', ');
+      progress.line(`  ⚡ fault ${injection.state}=${injection.fault} (${where}): ${injection.error}`);
       // A faulted RunTask attempt counts in the summary like a real one (a timed-out one is marked by listTasks).
       if (!injection.params) return;
       const { run } = trackAttempt(injection.params);
