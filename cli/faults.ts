@@ -108,8 +108,15 @@ export function parseFaults(specs: string[], definition: Definition): Fault[] {
 export interface Injection {
   state: string;
   fault: string;
-  /** Which attempt of this fault it was, per state (and item): 1 for the first. */
-  attempt: number;
+  /** Which hit of this fault it was, per state (and item): 1 for the first, up to `times`. */
+  hit: number;
+  /** The fault's `<times>`. */
+  times: number;
+  /**
+   * RunTask faults: the job's attempt it hit, counted from 1 as the summary's and the notification's attempts are
+   * (STEPCRON_ATTEMPT + 1). A throttle or start failure retried by the state's own Retry stays in the same attempt.
+   */
+  attempt?: number;
   /** StartedBy of the RunTask (one per fan-out item); absent for Lambda states. */
   startedBy?: string;
   error: string;
@@ -138,6 +145,12 @@ export interface FaultyServices {
   stopped: string[];
   /** Ends what is still hanging (an injected timeout nobody stopped): call when the run has ended. */
   close(): void;
+}
+
+/** The job's attempt a RunTask starts, from 1: STEPCRON_ATTEMPT (the definition's $.retry.attempt) counts from 0. */
+function jobAttempt(params: RunTaskParams): number {
+  const value = params.Overrides.ContainerOverrides[0]?.Environment.find((e) => e.Name === 'STEPCRON_ATTEMPT')?.Value;
+  return Number(value ?? 0) + 1;
 }
 
 const ecsError = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -173,7 +186,8 @@ export function withFaults(inner: Services, faults: Fault[], options: FaultOptio
     const startedBy = params?.StartedBy;
     const key = `${faults.indexOf(fault)}\u0000${state}\u0000${startedBy ?? ''}`;
     const injection: Injection = {
-      state, fault: fault.spec.slice(fault.spec.indexOf('=') + 1), attempt: counts.get(key)!, error,
+      state, fault: fault.spec.slice(fault.spec.indexOf('=') + 1), hit: counts.get(key)!, times: fault.times, error,
+      ...(params && { attempt: jobAttempt(params) }),
       ...(params && { startedBy: params.StartedBy, params }), ...(reported && { task: reported }),
     };
     injected.push(injection);

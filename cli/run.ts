@@ -298,14 +298,19 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
   };
   /** What the run used, priced for the summary and the notification (workflows/cost.ts). */
   const usage = emptyUsage();
-  /** A Lambda call: counted, with the handler's own time as its billed duration (no cold start: a lower bound). */
-  const billed = async <T>(call: () => Promise<T>): Promise<T> => {
+  /**
+   * A Lambda call: counted, with the handler's own time as its billed duration (no cold start: a lower bound). A call
+   * that prices the run itself (notify) bills the time it priced itself at, so its message and the summary agree.
+   */
+  const billed = async <T>(call: (clock: { elapsedMs: () => number; bill: (ms: number) => void }) => Promise<T>): Promise<T> => {
     const begun = performance.now();
+    const elapsedMs = () => Math.max(1, Math.ceil(performance.now() - begun));
+    let fixed: number | undefined;
     try {
-      return await call();
+      return await call({ elapsedMs, bill: (ms) => { fixed = ms; } });
     } finally {
       usage.lambda.invocations++;
-      usage.lambda.billedMs += Math.max(1, Math.ceil(performance.now() - begun));
+      usage.lambda.billedMs += fixed ?? elapsedMs();
     }
   };
   const services: Services = {
@@ -320,14 +325,20 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
       return result;
     }),
     warning: (payload) => billed(() => runtimeWarning(parseOrThrow(WarningEventSchema, payload, 'event'), warningDeps)),
-    notify: (payload: NotifyEvent) => billed(async () => {
+    notify: (payload: NotifyEvent) => billed(async (clock) => {
       const event = parseOrThrow(NotifyEventSchema, payload, 'event');
       const { subject } = formatNotification(event);
       // Counted as the summary will count them (FINAL_STATE): the run's last state ahead, and this call, which AWS's
-      // history has as scheduled by now.
-      const sofar = () => priceRun({
-        ...usage, transitions: usage.transitions + FINAL_STATE, lambda: { ...usage.lambda, invocations: usage.lambda.invocations + 1 },
-      });
+      // history has as scheduled by now, billed for its time so far and that time only (its delivery, after the
+      // message is written, would otherwise tip the summary's Lambda cost a rounded $0.000001 past the message's).
+      const sofar = () => {
+        const ms = clock.elapsedMs();
+        clock.bill(ms);
+        return priceRun({
+          ...usage, transitions: usage.transitions + FINAL_STATE,
+          lambda: { invocations: usage.lambda.invocations + 1, billedMs: usage.lambda.billedMs + ms },
+        });
+      };
       try {
         const result = await notify(event, {
           ...(options.notifyDeps ?? printNotification),
@@ -391,7 +402,12 @@ async function runExecution(options: LocalRunOptions, claims: ClaimsPort, input:
     job,
     skipWaits: options.skipWaits ?? false,
     onInject: (injection) => {
-      progress.line(`  ⚡ fault ${injection.state}=${injection.fault} (attempt ${injection.attempt}${injection.startedBy && job.fanOut ? `, ${injection.startedBy}` : ''}): ${injection.error}`);
+      // Attempts numbered as the summary counts them (from 1); the hit says which of the fault's <times> it was.
+      const where = [
+        injection.attempt !== undefined && `attempt ${injection.attempt}`, `hit ${injection.hit} of ${injection.times}`,
+        injection.startedBy && job.fanOut && injection.startedBy,
+      ].filter(Boolean).join(', ');
+      progress.line(`  ⚡ fault ${injection.state}=${injection.fault} (${where}): ${injection.error}`);
       // A faulted RunTask attempt counts in the summary like a real one (a timed-out one is marked by listTasks).
       if (!injection.params) return;
       const { run } = trackAttempt(injection.params);

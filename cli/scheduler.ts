@@ -5,7 +5,7 @@
 // any other rate(...) at the scheduler's start, as AWS runs it when the deploy creates the schedule, then every period.
 import type { Job } from '../workflows/catalog';
 import { deployedSchedule, nextFireTimes, parseSchedule, startsAtDeployNote } from '../workflows/schedule';
-import { localTime } from '../workflows/times';
+import { clockTime, localTime } from '../workflows/times';
 import { stateMachineName } from '../workflows/resources';
 import type { EcsBackend } from './backends/types';
 import { UsageError } from './errors';
@@ -46,10 +46,9 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   const timers = new Set<NodeJS.Timeout>();
 
   const arm = (job: Job, after: Date) => {
-    const deployed = deployedSchedule(job.schedule, job.timezone);
-    const [next] = nextFireTimes(parseSchedule(deployed.expression), { timezone: deployed.timezone, from: after, count: 1 });
+    const next = nextFire(job, after);
     if (!next) {
-      out(`${stamp(now())} ${job.name}: no more fire times\n`);
+      out(`${stamp(now(), job)} ${job.name}: no more fire times\n`);
       return;
     }
     // setTimeout cannot wait longer than ~24.8 days: re-arm in steps.
@@ -68,7 +67,7 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   };
 
   const fire = (job: Job, scheduledTime: Date) => {
-    out(`${stamp(now())} ${job.name}: start (scheduled ${localTime(scheduledTime, job.timezone)})\n`);
+    out(`${stamp(now(), job)} ${job.name}: start (scheduled ${localTime(scheduledTime, job.timezone)})\n`);
     const prefix = (t: string) => t.split('\n').filter(Boolean).map((l) => `  ${job.name} | ${l}\n`).join('');
     const run = runLocal({
       job, stage: options.stage, backend: options.backend, history: options.history, signal: stop.signal,
@@ -80,11 +79,11 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
     run.then((s) => {
       if (s.status !== 'SUCCEEDED' && s.status !== 'SKIPPED') failures++;
       const why = s.reason ?? s.error ?? '';
-      out(`${stamp(now())} ${job.name}: ${s.status} in ${seconds(s.durationMs)}${why ? ` (${why})` : ''}\n`);
+      out(`${stamp(now(), job)} ${job.name}: ${s.status} in ${seconds(s.durationMs)}${why ? ` (${why})` : ''}\n`);
       if (s.status === 'SUCCEEDED') watchDeadline(job, now());
     }, (err: Error) => {
       failures++;
-      out(`${stamp(now())} ${job.name}: could not run: ${err.message}\n`);
+      out(`${stamp(now(), job)} ${job.name}: could not run: ${err.message}\n`);
     }).finally(() => running.delete(run));
   };
 
@@ -95,14 +94,14 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
     const minutes = job.successDeadlineMinutes;
     if (minutes === undefined) return;
     clearTimeout(deadlines.get(job.name));
-    if (missed.delete(job.name)) out(`${stamp(now())} ${job.name}: succeeded again, within its success deadline\n`);
+    if (missed.delete(job.name)) out(`${stamp(now(), job)} ${job.name}: succeeded again, within its success deadline\n`);
     const due = since.getTime() + minutes * 60_000;
     const timer = setTimeout(() => {
       timers.delete(timer);
       if (stop.signal.aborted) return;
       if (now().getTime() < due) return watchDeadline(job, since);
       missed.add(job.name);
-      out(`${stamp(now())} ${job.name}: MISSED DEADLINE: no run has succeeded since ${localTime(since, job.timezone, now())} ` +
+      out(`${stamp(now(), job)} ${job.name}: MISSED DEADLINE: no run has succeeded since ${localTime(since, job.timezone, now())} ` +
         `(successDeadlineMinutes ${minutes}); on AWS the alarm ${stateMachineName(job, options.stage)}-no-success goes off\n`);
     }, Math.min(Math.max(0, due - now().getTime()), 2 ** 31 - 1));
     deadlines.set(job.name, timer);
@@ -119,14 +118,15 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
     const as = deployed.expression === job.schedule ? '' : ` (on the clock: deploys as ${deployed.expression} ${deployed.timezone})`;
     if (deployed.startsAtDeploy) {
       // As on AWS: the first run when the schedule is created (here: now), then every period from there.
-      out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${localTime(start, job.timezone)} (now)\n`);
-      out(`${stamp(start)} ${startsAtDeployNote(job.schedule, job.name)}\n`);
+      out(`${stamp(start, job)} ${job.name}: ${job.schedule} ${job.timezone}, next ${localTime(start, job.timezone)} (now)\n`);
+      out(`${stamp(start, job)} ${startsAtDeployNote(job.schedule, job.name)}\n`);
       fire(job, start);
       arm(job, start);
       continue;
     }
-    const [next] = nextFireTimes(parseSchedule(deployed.expression), { timezone: job.timezone, from: start, count: 1 });
-    out(`${stamp(start)} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? localTime(next, job.timezone, start) : 'never'}${as}\n`);
+    // The time arm() fires it at, announced on the job's clock.
+    const next = nextFire(job, start);
+    out(`${stamp(start, job)} ${job.name}: ${job.schedule} ${job.timezone}, next ${next ? localTime(next, job.timezone, start) : 'never'}${as}\n`);
     arm(job, start);
   }
   out(`scheduling ${options.jobs.length} job(s)${options.forMs ? ` for ${seconds(options.forMs)}` : ''}; Ctrl-C stops\n`);
@@ -151,7 +151,16 @@ export async function localScheduler(options: SchedulerOptions): Promise<number>
   return failures ? 1 : 0;
 }
 
-/** The scheduler's own log clock, in UTC (its lines mix jobs of every zone); the times of a job are on its own clock. */
-function stamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+/**
+ * When the scheduler fires `job` next after `after`: what deploys (an aligned rate(...) as its cron(...) in UTC,
+ * workflows/schedule.ts deployedSchedule) in the zone it deploys in. What it announces and what it fires, alike.
+ */
+export function nextFire(job: Job, after: Date): Date | undefined {
+  const deployed = deployedSchedule(job.schedule, job.timezone);
+  return nextFireTimes(parseSchedule(deployed.expression), { timezone: deployed.timezone, from: after, count: 1 })[0];
+}
+
+/** A line's stamp: the time on the job's own clock, labelled (lines of jobs in different zones each say theirs). */
+function stamp(d: Date, job: Job): string {
+  return clockTime(d, job.timezone);
 }

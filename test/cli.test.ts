@@ -813,7 +813,7 @@ describe('stepcron schedule', () => {
     expect({ code: forResult.code, signal: forResult.signal }).toEqual({ code: 0, signal: null });
     const lines = forResult.stdout.trimEnd().split('\n');
     // rate(1 day) fires on the clock, as the cron(...) it deploys as: at the next midnight (UTC here), not a day from now.
-    const next = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: rate\(1 day\) UTC, next (\d{4}-\d\d-\d\d) 00:00 UTC \(in \d+ (min|h)\) \(on the clock: deploys as cron\(0 0 \* \* \? \*\) UTC\)$/.exec(lines[0] ?? '');
+    const next = /^\d\d:\d\d:\d\d UTC tick: rate\(1 day\) UTC, next (\d{4}-\d\d-\d\d) 00:00 UTC \(in \d+ (min|h)\) \(on the clock: deploys as cron\(0 0 \* \* \? \*\) UTC\)$/.exec(lines[0] ?? '');
     expect(next).not.toBeNull();
     expect([due, midnight()]).toContain(Date.parse(`${next![1]}T00:00:00Z`));
     expect(lines.slice(1)).toEqual(['scheduling 1 job(s) for 3.00s; Ctrl-C stops', 'scheduler stopped']);

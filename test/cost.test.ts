@@ -119,4 +119,26 @@ jobs:
     // The notification counts as the summary does: the run's last state ahead, and its own call.
     expect(printed.join('\n')).toMatch(new RegExp(`\\nCost: \\$0\\.\\d{6} = ${summary.transitions} transitions .* \\+ Fargate 120\\.0 vCPU-s, 240\\.0 GB-s \\$0\\.\\d{6} \\+ 2 Lambda calls `));
   });
+
+  it('prices the notification as the summary does, to the millionth, however long the delivery takes', async () => {
+    // Rule: the notification's cost is the summary's. The notify call bills the time it priced itself at: a slow
+    // delivery after the message is written (SNS, Slack) used to add to the summary's Lambda cost only.
+    const job = jobFrom(`
+jobs:
+  priced:
+    description: priced
+    schedule: rate(1 hour)
+    image: local:1
+    command: [sh, -c, 'exit 3']
+    retries: 0
+`);
+    const messages: string[] = [];
+    const summary = await runLocal({
+      job, stage: 'dev', input: {}, backend: processBackend(), history: Store.open(join(dir, '.stepcron')), skipWaits: true,
+      err: () => undefined, out: () => undefined,
+      notifyDeps: { publish: async (_subject, message) => { messages.push(message); await new Promise((r) => setTimeout(r, 1000)); } },
+    });
+    expect(summary.status).toBe('FAILED');
+    expect(messages.join('\n').split('\n').find((l) => l.startsWith('Cost: '))).toBe(`Cost: ${formatCost(summary.cost)}`);
+  }, 15_000);
 });

@@ -84,6 +84,7 @@ function volatile(line: string): string {
     .replace(/\d{8}T\d{6}Z-[0-9a-f]{4}/g, '<execution>')
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z/g, '<time>')
     .replace(/(\d{4}-)?\d{2}-\d{2} \d{2}:\d{2}/g, '<time>')
+    .replace(/^\d{2}:\d{2}:\d{2} /, '<clock> ')
     .replace(/ by \S+@\S+ at /g, ' by <user>@<host> at ')
     .replace(/\((in [^()]+|[^()]+ ago)\)/g, '(<relative>)')
     .replace(/\b\d+\.\d+s\b/g, '<duration>')

@@ -214,7 +214,7 @@ describe('what each fault answers', () => {
     expect(a).toEqual(['ECS.AmazonECSException', 'ECS.AmazonECSException', 'exit 1', 'exit 0']);
     expect(b).toBe('ECS.AmazonECSException');
     expect(calls.runTask.map((c) => c.params.StartedBy)).toEqual(['a']);
-    expect(faulty.injected.map((i) => [i.startedBy, i.attempt])).toEqual([['a', 1], ['a', 2], ['a', 1], ['b', 1]]);
+    expect(faulty.injected.map((i) => [i.startedBy, i.hit, i.times])).toEqual([['a', 1, 2], ['a', 2, 2], ['a', 1, 1], ['b', 1, 2]]);
   });
 });
 
@@ -411,7 +411,21 @@ describe('stepcron run --fault', () => {
       ['RunTask', 'throttle', 'ECS.AmazonECSException'], ['RunTask', 'exit:2', 'States.TaskFailed'],
     ]);
     expect(summary.notifications).toEqual([expect.objectContaining({ status: 'FAILED' })]);
-    expect(result.stderr).toContain('⚡ fault RunTask=exit:2 (attempt 1): States.TaskFailed');
+    expect(result.stderr).toContain('⚡ fault RunTask=exit:2 (attempt 1, hit 1 of 1): States.TaskFailed');
+  });
+
+  it('numbers attempts as the summary does: throttles retried by the state stay in attempt 1', async () => {
+    // Rule: one numbering of a job's attempts, from 1, in the trace and the summary (the notification's Attempts is
+    // the summary's count; STEPCRON_ATTEMPT, the job's own variable, counts from 0); a fault's hits are counted apart.
+    const result = await stepcron(['run', 'report', '--catalog', 'jobs.yml', '--skip-waits', '--json', '--fault', 'RunTask=throttle:2', '--fault', 'RunTask=exit:1']);
+    const summary = JSON.parse(result.stdout.trimEnd().split('\n').at(-1)!) as Summary;
+    const faults = result.stderr.split('\n').filter((l) => l.includes('⚡ fault'));
+    expect(faults.map((l) => l.trim().replace(/: \S+$/, ''))).toEqual([
+      '⚡ fault RunTask=throttle:2 (attempt 1, hit 1 of 2)', '⚡ fault RunTask=throttle:2 (attempt 1, hit 2 of 2)', '⚡ fault RunTask=exit:1 (attempt 1, hit 1 of 1)',
+    ]);
+    expect(result.stderr).toMatch(/↻ retry 1: attempt 2 /);
+    expect(summary.faults?.map((f) => f.attempt)).toEqual([1, 1, 1]);
+    expect(summary.tasks).toEqual([expect.objectContaining({ attempts: 2 })]);
   });
 
   it('refuses an unknown state with exit 2 and one line naming the valid ones', async () => {

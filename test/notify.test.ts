@@ -661,6 +661,8 @@ describe('notify: Distributed Map fan-outs', () => {
     expect(message).toContain('Cause: States.ItemReaderFailed: s3://acme-items/tenants.json: The specified key does not exist.');
     expect(message).not.toContain('counts unavailable');
     expect(message).not.toContain('Results:');
+    // Rule: every line of a message is text meant for people: no stray `false`/`undefined` from a skipped line
+    expect(message.split('\n').filter((line) => /^\s*(false|true|undefined|null|0)?\s*$/.test(line))).toEqual([]);
   });
 });
 

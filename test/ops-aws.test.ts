@@ -149,9 +149,47 @@ describe('status on a stage', () => {
     await commands.status(ops(), [job!], { json: false, last: 20 }, out);
 
     const [, row, note] = stdout.join('').split('\n');
+    // The deployed expression and zone (what fires), its times on the job's clock (as describe shows them).
     expect(row!.split('\t').slice(0, 4)).toEqual(['ok', 'enabled', 'cron(30 6 * * ? *) UTC',
-      '2026-11-26 06:30 UTC (in 19 h), 2026-11-27 06:30 UTC, 2026-11-28 06:30 UTC']);
+      '2026-11-26 07:30 CET (in 19 h), 2026-11-27 07:30 CET, 2026-11-28 07:30 CET']);
     expect(note).toBe('ok: the catalog says cron(0 * * * ? *) Europe/Berlin, not yet deployed');
+  });
+
+  // Rule: times people read are on the job's clock, even when its schedule deploys in another zone: an aligned
+  // rate(...) deploys as its cron(...) in UTC (workflows/schedule.ts deployedSchedule), the job stays in Asia/Kolkata.
+  const [india] = parseCatalog([
+    'defaults:', '  image: busybox:latest', 'jobs:',
+    '  ok:', '    description: every 6 hours', '    schedule: rate(6 hours)', '    timezone: Asia/Kolkata', '    command: [sh, -c, "true"]', '',
+  ].join('\n'), { stage: 'prod' });
+  const sixHours = { ...schedule('ENABLED', 'ok: every 6 hours'), ScheduleExpression: 'cron(0 0/6 * * ? *)', ScheduleExpressionTimezone: 'UTC' };
+
+  it('an aligned rate in a non-UTC zone: the catalog\'s expression in the job\'s zone, what it deploys as, times on the job\'s clock', async () => {
+    scheduler.on(GetScheduleCommand).resolves(sixHours);
+    sfn.on(ListExecutionsCommand).resolves({ executions: [
+      { executionArn: exec('a'), stateMachineArn: MACHINE, name: 'a', status: 'SUCCEEDED', startDate: new Date('2026-11-25T06:00:01Z'), stopDate: new Date('2026-11-25T06:00:03Z') },
+    ] });
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: exec('a'), name: 'a', status: 'SUCCEEDED', stateMachineArn: MACHINE, startDate: new Date(), output: '{"run":true,"outcome":{"status":"SUCCEEDED","exitCode":0}}' });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const text = io();
+    const json = io();
+
+    await commands.status(ops(), [india!], { json: false, last: 20 }, text.io);
+    await commands.status(ops(), [india!], { json: true, last: 20 }, json.io);
+
+    const [, row, next] = text.out.join('').split('\n');
+    expect(row!.split('\t').slice(0, 5)).toEqual(['ok', 'enabled', 'rate(6 hours) Asia/Kolkata (deploys as cron(0 0/6 * * ? *) UTC)',
+      '2026-11-25 23:30 UTC+05:30 (in 6 h), 2026-11-26 05:30 UTC+05:30, 2026-11-26 11:30 UTC+05:30', 'SUCCEEDED 2026-11-25 11:30 UTC+05:30 (6 h ago) 2.00s exit 0']);
+    expect(next).toMatch(/^dashboard: /);
+    const [r] = JSON.parse(json.out.join(''));
+    expect(r).toMatchObject({ schedule: 'rate(6 hours)', timezone: 'Asia/Kolkata', deployed: { expression: 'cron(0 0/6 * * ? *)', timezone: 'UTC' },
+      next: ['2026-11-25T18:00:00.000Z', '2026-11-26T00:00:00.000Z', '2026-11-26T06:00:00.000Z'] });
+    expect(r.catalog).toBeUndefined();
+  });
+
+  it('the same job locally (nothing deployed to read): the same row', () => {
+    const row = commands.statusRow(india!, { enabled: true }, [], { now: NOW });
+    expect(row).toMatchObject({ schedule: 'rate(6 hours)', timezone: 'Asia/Kolkata', deployed: { expression: 'cron(0 0/6 * * ? *)', timezone: 'UTC' },
+      next: ['2026-11-25T18:00:00.000Z', '2026-11-26T00:00:00.000Z', '2026-11-26T06:00:00.000Z'] });
   });
 });
 

@@ -113,7 +113,8 @@ describe('stepcron start / status / runs, locally', () => {
       expect(row).toMatchObject({ successRate: { finished: 0, percent: null } });
       expect(row.costPerRun).toBeUndefined();
     }
-    expect(runs.stdout).toMatch(/^no runs of bad \(/);
+    // Rule: runs says which stage it shows, and where the job's runs are when that stage has none.
+    expect(runs.stdout).toBe('no runs of bad on stage prod (local store .stepcron/store.db; other stages have 1: --stage dev)\n');
   });
 
   it('runs: newest first, filtered by --status and --since', async () => {
@@ -129,12 +130,15 @@ describe('stepcron start / status / runs, locally', () => {
     expect(all.map((r) => r.status)).toEqual(['FAILED', 'FAILED']);
     expect(all[0]!.startedAt > all[1]!.startedAt).toBe(true);
     expect(failed).toHaveLength(1);
-    expect(none.stdout).toMatch(/^no runs of bad SUCCEEDED/);
+    expect(none.stdout).toMatch(/^no runs of bad SUCCEEDED on stage dev \(local store [^;]*\)\n$/);
     expect(future.stdout).toMatch(/^no runs of bad since/);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--status: 'BROKEN' is not one of RUNNING, SUCCEEDED/);
     // STARTED on the job's clock (bad has no timeZone: UTC), labelled, and how long ago.
     expect(text.stdout.split('\n')[1]!.split('\t')[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ (s|min) ago\)$/);
+    // Each row says its stage (the default, dev), as history's rows do.
+    expect(text.stdout.split('\n')[0]!.split('\t')).toEqual(['STATUS', 'EXECUTION', 'STARTED', 'DURATION', 'EXIT', 'STAGE', 'ERROR/REASON']);
+    expect(text.stdout.trim().split('\n').slice(1).map((l) => l.split('\t')[5])).toEqual(['dev', 'dev']);
   });
 
   it('logs --follow prints a running run\'s output as it comes, until the run ends', async () => {
@@ -276,7 +280,7 @@ describe('stepcron pause / resume, locally', () => {
     expect(status[0]!.monthlyEstimate).toBeUndefined();
     expect(text.at(-1)).toBe('— (paused)');
     expect(schedule.stderr).toMatch(/ok is paused \(by .* database migration INC-42\): not scheduled/);
-    expect(schedule.stdout).toMatch(/^\S+ bad: rate\(1 hour\)/m);
+    expect(schedule.stdout).toMatch(/^\d\d:\d\d:\d\d UTC bad: rate\(1 hour\)/m);
     expect(schedule.stdout).not.toMatch(/ ok: /);
     expect(resumed.stdout).toMatch(/^resumed ok .*paused by \S+ since \d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+ s ago\): database migration INC-42$/m);
     expect(again.stdout).toMatch(/^ok was not paused/);

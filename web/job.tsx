@@ -63,7 +63,8 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
 
   if (error && !d) return <p class="error">{error}</p>;
   if (!d) return <p class="loading">loading {name}…</p>;
-  const zone = d.schedule.deployed.timezone;
+  // Times on the job's clock; its schedule may deploy in another zone (an aligned rate(...) as its cron(...) in UTC).
+  const zone = d.schedule.timezone;
   const started = (a: ActionAnswer) => {
     const s = a.started ?? {};
     if (s.running) return `started ${s.execution ?? ''}: running (this page follows it)`;
@@ -78,7 +79,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
       {d.pause && <p class="pause">paused by {d.pause.by} {relative(d.pause.at)} ({clock(d.pause.at, zone)}): {d.pause.note}</p>}
       {d.off && <p class="off">{d.off}</p>}
       <dl class="facts">
-        <dt>schedule</dt><dd>{d.schedule.deployed.expression} <small>{zone}</small>{d.schedule.notDeployedYet && <small> (the catalog says {d.schedule.expression} {d.schedule.timezone}: not deployed yet)</small>}{d.schedule.note && <small> {d.schedule.note}</small>}</dd>
+        <dt>schedule</dt><dd>{d.schedule.deployed.expression} <small>{d.schedule.deployed.timezone}</small>{d.schedule.notDeployedYet && <small> (the catalog says {d.schedule.expression} {d.schedule.timezone}: not deployed yet)</small>}{d.schedule.note && <small> {d.schedule.note}</small>}</dd>
         <dt>next</dt><dd>{d.next.length ? d.next.map((t) => <span key={t} class="time">{clock(t, zone)} <small>{relative(t)}</small></span>) : '-'}</dd>
         <dt>cost</dt><dd>{usd(d.costPerRun)} a run{d.monthlyEstimate !== undefined && <>, {usd(d.monthlyEstimate, 2)} a month</>}</dd>
         <dt>task</dt><dd>{String(d.settings.image)} · {String(d.settings.cpu)} CPU units · {String(d.settings.memoryMiB)} MiB · timeout {String(d.settings.timeoutSeconds)} s · retries {String(d.settings.retries)} · concurrency {String(d.settings.concurrency)}</dd>

@@ -72,6 +72,12 @@ export function zoneLabel(at: Date, zone: string): string {
   return name ?? `UTC${offset}`;
 }
 
+/** `16:50:05 EST`: the wall clock to the second, labelled; a log line's stamp (its date is on the line when it matters). */
+export function clockTime(at: Date, zone: string): string {
+  const p = wall(at, zone);
+  return `${p.hour}:${p.minute}:${p.second} ${zoneLabel(at, zone)}`;
+}
+
 /** An ISO string (as runs and --json keep them) in the zone; the text itself when it is not a time. */
 export function localIso(iso: string, zone: string, now?: Date): string {
   const at = new Date(iso);

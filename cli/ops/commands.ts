@@ -49,9 +49,12 @@ export interface StatusRow {
   pause?: { by: string; at: string; note: string };
   /** Why a disabled job does not fire (the catalog's enabled:, the stage's enabledJobs, or not deployed). */
   off?: string;
-  /** The schedule that fires: on a stage the deployed one. */
+  /** The catalog's expression, or the deployed one while the catalog's is not deployed yet (see `catalog`). */
   schedule: string;
+  /** The job's zone (the catalog's): times people read are on its clock, whatever zone the schedule deploys in. */
   timezone: string;
+  /** What fires: an aligned rate(...) deploys as its cron(...) in UTC (workflows/schedule.ts deployedSchedule). */
+  deployed: { expression: string; timezone: string };
   /** When the catalog says otherwise (changed since the last deploy). */
   catalog?: { schedule: string; timezone: string };
   next: string[];
@@ -86,7 +89,7 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
   const short = (iso: string, zone: string) => localIso(iso, zone, now);
   io.out(table(io.tty, ['JOB', 'STATE', 'SCHEDULE', 'NEXT', 'LAST RUN', `SUCCESS (last ${o.last})`, 'COST/RUN', 'MONTHLY'], rows.map((r) => [
     // How far off only for the first next time: the column stays readable.
-    r.job, r.state, `${r.schedule} ${r.timezone}`, r.next.map((t, i) => (i === 0 ? short(t, r.timezone) : localIso(t, r.timezone))).join(', ') || '-',
+    r.job, r.state, scheduleText(r), r.next.map((t, i) => (i === 0 ? short(t, r.timezone) : localIso(t, r.timezone))).join(', ') || '-',
     r.lastRun ? `${r.lastRun.status} ${short(r.lastRun.startedAt, r.timezone)}${r.lastRun.durationMs !== undefined ? ` ${seconds(r.lastRun.durationMs)}` : ''}${r.lastRun.exitCode !== undefined && r.lastRun.exitCode !== null ? ` exit ${r.lastRun.exitCode}` : ''}` : '-',
     r.successRate.percent === null ? '-' : `${r.successRate.percent}% (${r.successRate.succeeded}/${r.successRate.finished})`,
     r.costPerRun === undefined ? '-' : `$${r.costPerRun.toFixed(6)}`,
@@ -100,6 +103,16 @@ export async function status(ops: OpsPort, jobs: Job[], o: { json: boolean; last
   // Where the stage's runs and alarms are drawn (the table is this moment; the dashboard the last day).
   if (ops.dashboard) io.out(`dashboard: ${await ops.dashboard()}\n`);
   return 0;
+}
+
+/**
+ * The schedule column: the catalog's expression in the job's zone; and what it deploys as (as describe says it) when
+ * that fires in another zone, where the expression alone misleads (rate(6 hours) in Kolkata fires at 05:30, not 00:00).
+ */
+function scheduleText(r: StatusRow): string {
+  if (r.catalog) return `${r.schedule} ${r.deployed.timezone}`;
+  const shown = `${r.schedule} ${r.timezone}`;
+  return r.deployed.timezone === r.timezone ? shown : `${shown} (deploys as ${r.deployed.expression} ${r.deployed.timezone})`;
 }
 
 /**
@@ -125,7 +138,8 @@ export function statusRow(job: Job, schedule: ScheduleState, runs: RunRow[],
   const costPerRun = costs.length ? costs.reduce((a, b) => a + b, 0) / costs.length : undefined;
   return {
     job: job.name, state, ...(schedule.pause && { pause: schedule.pause }), ...(state === 'disabled' && schedule.missing && { off: schedule.missing }),
-    schedule: drift ? expression : job.schedule, timezone, next, ...(drift && { catalog: { schedule: job.schedule, timezone: job.timezone } }),
+    schedule: drift ? expression : job.schedule, timezone: job.timezone, deployed: { expression, timezone }, next,
+    ...(drift && { catalog: { schedule: job.schedule, timezone: job.timezone } }),
     ...(last && { lastRun: {
       execution: last.execution, status: last.status, startedAt: last.startedAt,
       ...(last.durationMs !== undefined && { durationMs: last.durationMs }), ...(last.exitCode !== undefined && { exitCode: last.exitCode }),
@@ -146,12 +160,17 @@ export async function runs(ops: OpsPort, job: Job, o: { status?: string; since?:
     return 0;
   }
   if (rows.length === 0) {
-    io.out(`no runs of ${job.name}${status ? ` ${status}` : ''}${since ? ` since ${localTime(since, job.timezone, now)}` : ''} (${ops.where})\n`);
+    // Runs are per stage (the local store keeps every stage's): say which one, and where the job's runs are instead.
+    const others = status || since ? undefined : await ops.otherStages?.(job);
+    const elsewhere = others?.size
+      ? `; other stages have ${[...others.values()].reduce((a, b) => a + b, 0)}: ${[...others.keys()].sort().map((s) => `--stage ${s}`).join(', ')}` : '';
+    io.out(`no runs of ${job.name}${status ? ` ${status}` : ''}${since ? ` since ${localTime(since, job.timezone, now)}` : ''} on stage ${ops.stage} (${ops.where}${elsewhere})\n`);
     return 0;
   }
-  io.out(table(io.tty, ['STATUS', 'EXECUTION', 'STARTED', 'DURATION', 'EXIT', 'ERROR/REASON'], rows.map((r) => [
+  // Each row says its stage, as history's do: a stage's runs are not another's.
+  io.out(table(io.tty, ['STATUS', 'EXECUTION', 'STARTED', 'DURATION', 'EXIT', 'STAGE', 'ERROR/REASON'], rows.map((r) => [
     r.status, r.execution, localIso(r.startedAt, job.timezone, now), r.durationMs === undefined ? '-' : seconds(r.durationMs),
-    r.exitCode === undefined || r.exitCode === null ? '-' : String(r.exitCode), r.reason ?? r.error ?? '',
+    r.exitCode === undefined || r.exitCode === null ? '-' : String(r.exitCode), ops.stage, r.reason ?? r.error ?? '',
   ])));
   return 0;
 }

@@ -97,6 +97,13 @@ export function localOps(deps: LocalOpsDeps): OpsPort {
       }
       return { execution: found.execution };
     },
+    async otherStages(job) {
+      const counts = new Map<string, number>();
+      for (const record of deps.store().list(job.name)) {
+        if (record.stage !== stage) counts.set(record.stage, (counts.get(record.stage) ?? 0) + 1);
+      }
+      return counts;
+    },
     async recent(jobs, perJob) {
       const found = deps.store().recent(stage, jobs.map((j) => j.name), perJob);
       return new Map([...found].map(([job, runs]) => [job, runs.map((r) => ({ ...r, status: r.status as RunStatus }))]));

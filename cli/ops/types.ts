@@ -100,6 +100,8 @@ export interface OpsPort {
    * console's jobs page over 1,000 jobs); without it, a caller asks runs() per job.
    */
   recent?(jobs: Job[], perJob: number): Promise<Map<string, RunRow[]>>;
+  /** How many runs of the job other stages have, by stage, where one read tells (the local store keeps every stage's). */
+  otherStages?(job: Job): Promise<Map<string, number>>;
   /** Changes whenever a run starts or ends or a pause changes, in one cheap read (the local store); polled by the console. */
   version?(): Promise<string>;
   /** One run by its execution name (or ARN), as runs() would list it; undefined if there is none. */

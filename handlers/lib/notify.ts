@@ -91,7 +91,8 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), {
     counts?.known && counts.failed ? `, ${counts.failed} of ${counts.total} items failed` : '',
     fast ? ', suspiciously fast' : '',
   ].join('');
-  const lines = [
+  // Typed so that a `cond && text` yielding false cannot reach the message (as a line reading `false`).
+  const lines: Array<string | undefined> = [
     `Job: ${event.job}`,
     `Stage: ${event.stage}`,
     `Status: ${event.status}`,
@@ -107,7 +108,7 @@ export function formatNotification(event: NotifyEvent, now: Date = new Date(), {
     unread ? 'Items: none ran: the item list could not be read (see the cause)' : counts && (counts.known
       ? `Items: ${counts.total} (${counts.succeeded} succeeded, ${counts.failed} failed${counts.timedOut ? `, ${counts.timedOut} timed out` : ''}${counts.aborted ? `, ${counts.aborted} aborted` : ''})`
       : 'Items: counts unavailable (the map run could not be described); see the results'),
-    !unread && resultsAt && `Results: s3://${resultsAt.bucket}/${resultsAt.prefix}/ (FAILED_*.json lists each failed item)`,
+    resultsAt && !unread ? `Results: s3://${resultsAt.bucket}/${resultsAt.prefix}/ (FAILED_*.json lists each failed item)` : undefined,
     cost && (cost.partial ? `Cost (partial, at least): ${formatCost(cost)}; ${cost.partial}` : `Cost: ${formatCost(cost)}`),
     execution && `Execution: ${execution}`,
     logs && `Logs: ${logs}`,
