@@ -5,7 +5,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
 import { deployedSchedule, isValidTimezone, nextFireTimes, parseSchedule, ScheduleError, startsAtDeployNote, timezoneProblem } from '../workflows/schedule';
-import { stageProblem } from '../workflows/names';
+import { stageProblem, thousands } from '../workflows/names';
 import { version } from '../package.json';
 import { Store } from './store';
 import type { Summary } from './run';
@@ -550,13 +550,6 @@ async function validatedStageParams(o: Common, jobs: Job[], file: string) {
   process.stderr.write(`stepcron: warning: ${problem} (a warning, not an error: stage ${o.stage} deploys ${relative(process.cwd(), deployed)}, ` +
     'which the setting was written for; until it is changed, the jobs it does not name are off on the stage)\n');
   return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.includes(n)) };
-}
-
-/**
- * 1000 -> "1,000". Not toLocaleString('en-US'): its first call loads ICU's number formatting, ~9 ms of a ~50 ms validate.
- */
-function thousands(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /**
