@@ -111,7 +111,7 @@ describe('longestGap walks the fire times once', () => {
     'cron(0 0 29 2 ? *)', 'cron(0 12 ? * 6#3 *)', 'cron(30 1 15W * ? *)', 'cron(0 9 1 1 ? 2027-2028)', 'cron(* 0-2 ? * SUN *)', 'rate(1 hour)', 'rate(90 minutes)',
     // The same times every day (in UTC longestGap walks two days of them), and ones that only look so: a year range
     // that ends within the walk, every month but one.
-    'cron(5 0,6,7 * * ? *)', 'cron(0/45 22 * * ? *)', 'cron(0 12 * * ? 2026-2028)', 'cron(0 12 * 1-11 ? *)', 'rate(5 minutes)'];
+    'cron(5 0,6,7 * * ? *)', 'cron(0/45 22 * * ? *)', 'cron(0 12 * * ? 2026-2028)', 'cron(0 12 * 1-11 ? *)', 'cron(0 12 1-30 * ? *)', 'cron(0 * ? * * *)', 'rate(5 minutes)'];
   const zones = ['UTC', 'Europe/Berlin', 'America/Santiago', 'Australia/Lord_Howe', 'Asia/Kolkata'];
   const starts = ['2026-03-28T23:59:00Z', '2026-10-24T12:00:00Z', '2027-12-31T23:30:00Z'];
 

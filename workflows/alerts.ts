@@ -67,7 +67,10 @@ const DAY_MS = 24 * 3600 * 1000;
  */
 function everyDay(fields: CronFields, from: Date): boolean {
   const year = from.getUTCFullYear();
-  return fields.dayOfMonth.kind === 'any' && fields.dayOfWeek.kind === 'any' && fields.months.length === 12 &&
+  // `*` is every day of the month or week as a list; `?` is 'any'.
+  const every = (rule: CronFields['dayOfMonth'] | CronFields['dayOfWeek'], days: number) =>
+    rule.kind === 'any' || (rule.kind === 'days' && rule.days.length === days);
+  return every(fields.dayOfMonth, 31) && every(fields.dayOfWeek, 7) && fields.months.length === 12 &&
     [0, 1, 2, 3, 4, 5].every((k) => fields.years.includes(year + k));
 }
 
