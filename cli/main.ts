@@ -61,6 +61,27 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream, name: 'stdout' | 'stderr'
   });
 }
 
+/**
+ * Calls `attach` with process.stdout or process.stderr when something first reads it. Node creates these streams on
+ * first use, and one on a pipe costs ~1 ms (its net module): a command that never writes there (validate's stderr
+ * when all is well) does not pay for it.
+ */
+function onFirstUse(name: 'stdout' | 'stderr', attach: (stream: NodeJS.WriteStream) => void): void {
+  const node = Object.getOwnPropertyDescriptor(process, name);
+  if (!node?.get || !node.configurable) return attach(process[name]);
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: node.enumerable ?? true,
+    get() {
+      // Node's own getter again (it keeps the stream it creates), then the handlers, before anyone writes.
+      Object.defineProperty(process, name, node);
+      const stream = process[name];
+      attach(stream);
+      return stream;
+    },
+  });
+}
+
 /** "Disk full", where (the file the stream writes to), what is lost and what to do, in one line. */
 function streamDiskFull(stream: NodeJS.WriteStream, name: string): string {
   let where = '';
@@ -79,8 +100,8 @@ function streamDiskFull(stream: NodeJS.WriteStream, name: string): string {
 
 /** `parentPid`: the parent when the process started (bin/stepcron.cjs reads it first): a change means it died. */
 export async function main(argv: string[], context: { parentPid?: number } = {}): Promise<number> {
-  quietOnClosedPipe(process.stdout, 'stdout');
-  quietOnClosedPipe(process.stderr, 'stderr');
+  onFirstUse('stdout', (stream) => quietOnClosedPipe(stream, 'stdout'));
+  onFirstUse('stderr', (stream) => quietOnClosedPipe(stream, 'stderr'));
   const program = new Command('stepcron')
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
     .version(version, '-V, --version', 'print the stepcron version')
