@@ -68,7 +68,10 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream, name: 'stdout' | 'stderr'
  */
 function onFirstUse(name: 'stdout' | 'stderr', attach: (stream: NodeJS.WriteStream) => void): void {
   const node = Object.getOwnPropertyDescriptor(process, name);
-  if (!node?.get || !node.configurable) return attach(process[name]);
+  if (!node?.get || !node.configurable) {
+    attach(process[name]);
+    return;
+  }
   Object.defineProperty(process, name, {
     configurable: true,
     enumerable: node.enumerable ?? true,
