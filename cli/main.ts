@@ -1,11 +1,11 @@
 // `npx stepcron <command>`: validate, synth, run, next, schedule, history, logs, demo. Usage and catalog mistakes exit 2
 // with one clear line each; a run exits 0 when SUCCEEDED or SKIPPED and 1 otherwise.
-import { existsSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, fstatSync, readFileSync, readlinkSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Job } from '../workflows/catalog';
 import { deployedSchedule, isValidTimezone, nextFireTimes, parseSchedule, ScheduleError, startsAtDeployNote, timezoneProblem } from '../workflows/schedule';
-import { stageProblem } from '../workflows/names';
+import { stageProblem, thousands } from '../workflows/names';
 import { version } from '../package.json';
 import { Store } from './store';
 import type { Summary } from './run';
@@ -61,6 +61,62 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream, name: 'stdout' | 'stderr'
   });
 }
 
+/**
+ * Calls `attach` with process.stdout or process.stderr when something first reads it. Node creates these streams on
+ * first use, and one on a pipe costs ~1 ms (its net module): a command that never writes there (validate's stderr
+ * when all is well) does not pay for it.
+ */
+function onFirstUse(name: 'stdout' | 'stderr', attach: (stream: NodeJS.WriteStream) => void): void {
+  const node = Object.getOwnPropertyDescriptor(process, name);
+  if (!node?.get || !node.configurable) {
+    attach(process[name]);
+    return;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: node.enumerable ?? true,
+    get() {
+      // Node's own getter again (it keeps the stream it creates), then the handlers, before anyone writes.
+      Object.defineProperty(process, name, node);
+      const stream = process[name];
+      attach(stream);
+      return stream;
+    },
+  });
+}
+
+/** Set once anything has used process.stdout: from then on all output goes through it, in order. */
+let stdoutInUse = false;
+
+/**
+ * Writes to stdout. Until something else uses process.stdout, straight to fd 1: Node's stream on a pipe costs ~3 ms to
+ * set up (its net module), more than writing the help or validate's lines takes. On any error (a closed pipe, a full
+ * disk, a non-blocking pipe that is full) the rest goes to the stream, whose handlers (quietOnClosedPipe) deal with it
+ * as they always did, and so does everything after.
+ */
+function out(text: string): void {
+  if (stdoutInUse) {
+    process.stdout.write(text);
+    return;
+  }
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(1, bytes, done);
+  } catch {
+    process.stdout.write(bytes.subarray(done));
+  }
+}
+
+/** False when fd 1 is surely no terminal (a pipe or a file): then help need not ask process.stdout (see out). */
+function stdoutMayBeTty(): boolean {
+  try {
+    return fstatSync(1).isCharacterDevice();
+  } catch {
+    return true;
+  }
+}
+
 /** "Disk full", where (the file the stream writes to), what is lost and what to do, in one line. */
 function streamDiskFull(stream: NodeJS.WriteStream, name: string): string {
   let where = '';
@@ -79,16 +135,25 @@ function streamDiskFull(stream: NodeJS.WriteStream, name: string): string {
 
 /** `parentPid`: the parent when the process started (bin/stepcron.cjs reads it first): a change means it died. */
 export async function main(argv: string[], context: { parentPid?: number } = {}): Promise<number> {
-  quietOnClosedPipe(process.stdout, 'stdout');
-  quietOnClosedPipe(process.stderr, 'stderr');
-  const program = new Command('stepcron')
+  onFirstUse('stdout', (stream) => {
+    stdoutInUse = true;
+    quietOnClosedPipe(stream, 'stdout');
+  });
+  onFirstUse('stderr', (stream) => quietOnClosedPipe(stream, 'stderr'));
+  const program = new Command('stepcron');
+  const commanderOutput = { ...program.configureOutput() };
+  program
     .description('Cron for ECS: run, inspect and schedule the jobs of a stepcron catalog locally')
     .version(version, '-V, --version', 'print the stepcron version')
     .addHelpText('after', EXIT_CODES)
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
-      writeOut: (s) => process.stdout.write(s),
+      writeOut: out,
+      // commander's own ask process.stdout.isTTY, which creates the stream: on a pipe or a file the answers are known
+      // (no width: 80 columns, undefined as commander's own gives it; no colours: stepcron's help has none to strip).
+      getOutHelpWidth: () => (stdoutMayBeTty() ? commanderOutput.getOutHelpWidth?.() : undefined) as number,
+      getOutHasColors: () => stdoutMayBeTty() && Boolean(commanderOutput.getOutHasColors?.()),
       // One line per mistake: "stepcron: unknown option '--x' (see stepcron --help)".
       outputError: (s, write) => write(`stepcron: ${s.trim().replace(/^error: /, '')} (see stepcron --help)\n`),
     });
@@ -159,7 +224,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const states = await onStage(o, jobs);
       const on = states.filter((j) => !j.off).map((j) => j.job.name);
       const off = states.filter((j) => j.off);
-      process.stdout.write(`${o.catalog}: ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid for stage ${o.stage}; ${on.length} scheduled${on.length ? `: ${on.join(', ')}` : ''}` +
+      out(`${o.catalog}: ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid for stage ${o.stage}; ${on.length} scheduled${on.length ? `: ${on.join(', ')}` : ''}` +
         `${off.length ? `; off on ${o.stage}: ${offList(off)}` : ''}\n`);
       // Not an error: a rate(...) off the clock runs when the deploy creates its schedule (workflows/schedule.ts).
       for (const job of jobs) {
@@ -176,7 +241,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       const { sizes, problems } = planStacks(template, jobs, jobResourceIds, sizedTemplateUrl);
       const [main, ...nested] = sizes;
       const fullest = nested.sort((a, b) => b.bytes - a.bytes)[0];
-      process.stdout.write(`  deploys as ${nested.length} nested stack${nested.length === 1 ? '' : 's'} under the main stack (${main!.resources} shared resources and the Lambdas)` +
+      out(`  deploys as ${nested.length} nested stack${nested.length === 1 ? '' : 's'} under the main stack (${main!.resources} shared resources and the Lambdas)` +
         (fullest ? `; the fullest, ${fullest.id}, holds ${fullest.resources} of 500 resources and ${Math.ceil(fullest.bytes / 1000)} of 1,000 KB\n` : '\n'));
       if (problems.length) {
         process.stderr.write(`stepcron: warning: stage ${o.stage} would not deploy: CloudFormation refuses a stack over its quotas:\n` +
@@ -185,7 +250,7 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
       }
       // One role per job with secrets and per job with taskPolicyArns: the account's role quota is the limit.
       const roles = stageRoles(template).length;
-      process.stdout.write(`  creates ${roles} IAM roles (IAM allows ${thousands(IAM_QUOTAS.rolesPerAccount)} per account by default, for every stage and role in it)\n`);
+      out(`  creates ${roles} IAM roles (IAM allows ${thousands(IAM_QUOTAS.rolesPerAccount)} per account by default, for every stage and role in it)\n`);
       const tooMany = roleQuotaProblem(template);
       if (tooMany) {
         process.stderr.write(`stepcron: warning: stage ${o.stage} would not deploy into an account with IAM's default quotas: ${tooMany}\n`);
@@ -551,13 +616,6 @@ async function validatedStageParams(o: Common, jobs: Job[], file: string) {
   process.stderr.write(`stepcron: warning: ${problem} (a warning, not an error: stage ${o.stage} deploys ${relative(process.cwd(), deployed)}, ` +
     'which the setting was written for; until it is changed, the jobs it does not name are off on the stage)\n');
   return { ...params, enabledJobs: params.enabledJobs.filter((n) => names.includes(n)) };
-}
-
-/**
- * 1000 -> "1,000". Not toLocaleString('en-US'): its first call loads ICU's number formatting, ~9 ms of a ~50 ms validate.
- */
-function thousands(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /**

@@ -108,7 +108,10 @@ describe('longestGap walks the fire times once', () => {
   // Schedules whose gaps vary with DST, month ends, weekdays and leap years, and ones that fire often enough that the
   // 50,000-time cap or the batch boundary past the horizon decides where the search stops.
   const schedules = ['cron(30 2 * * ? *)', 'cron(0 * * * ? *)', 'cron(0/7 * * * ? *)', 'cron(15 1,13 ? * MON-FRI *)', 'cron(0 3 L * ? *)',
-    'cron(0 0 29 2 ? *)', 'cron(0 12 ? * 6#3 *)', 'cron(30 1 15W * ? *)', 'cron(0 9 1 1 ? 2027-2028)', 'cron(* 0-2 ? * SUN *)', 'rate(1 hour)', 'rate(90 minutes)'];
+    'cron(0 0 29 2 ? *)', 'cron(0 12 ? * 6#3 *)', 'cron(30 1 15W * ? *)', 'cron(0 9 1 1 ? 2027-2028)', 'cron(* 0-2 ? * SUN *)', 'rate(1 hour)', 'rate(90 minutes)',
+    // The same times every day (in UTC longestGap walks two days of them), and ones that only look so: a year range
+    // that ends within the walk, every month but one.
+    'cron(5 0,6,7 * * ? *)', 'cron(0/45 22 * * ? *)', 'cron(0 12 * * ? 2026-2028)', 'cron(0 12 * 1-11 ? *)', 'cron(0 12 1-30 * ? *)', 'cron(0 * ? * * *)', 'rate(5 minutes)'];
   const zones = ['UTC', 'Europe/Berlin', 'America/Santiago', 'Australia/Lord_Howe', 'Asia/Kolkata'];
   const starts = ['2026-03-28T23:59:00Z', '2026-10-24T12:00:00Z', '2027-12-31T23:30:00Z'];
 

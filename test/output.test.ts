@@ -2,7 +2,7 @@
 // /proc): a line far longer than MAX_LINE_BYTES is cut, not held, and a reader that does not keep up holds the job
 // back instead of the CLI buffering what it cannot write. Growth is counted from the moment the job starts writing
 // (the job says so with a file and waits a little), so the CLI's own start (and a rebuild of its bundle) is left out.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cutMarker, MAX_LINE_BYTES } from '../cli/backends/task';
@@ -102,6 +102,26 @@ describe('a reader that goes away (stepcron … | head)', () => {
     const result = await closedAfterFirstChunk(['next', 'rate(1 minute)', '-n', '10000']);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
+  });
+
+  // validate and help write to fd 1 directly until something uses process.stdout (cli/main.ts, out): the stream's
+  // handlers must still see what goes wrong, as they did when every line went through the stream.
+  it.each(['validate', '--help', 'validate --help'])('%s into a closed pipe ends quietly, exit 0', async (command) => {
+    const args = command.split(' ');
+    const cli = startCli(args[0] === 'validate' ? [...args, '--catalog', 'jobs.yml'] : args, { cwd: dir, readStdout: false });
+    cli.child.stdout!.destroy();
+    const result = await cli.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/EPIPE|^\s+at /m);
+  });
+
+  it.each(['validate', '--help'])('%s onto a full disk says so once on stderr, exit 0', (command) => {
+    const fd = openSync('/dev/full', 'w');
+    const result = spawnSync(process.execPath, [BIN, command, ...(command === 'validate' ? ['--catalog', 'jobs.yml'] : [])],
+      { cwd: dir, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+    closeSync(fd);
+    expect(result.status).toBe(0);
+    expect(result.stderr.match(/disk full: cannot write stdout \(\/dev\/full/g)).toHaveLength(1);
   });
 
   it('a run goes on to its end, exits as it would, and keeps its output in the store', async () => {

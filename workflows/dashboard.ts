@@ -7,7 +7,7 @@
 // expressions as its metrics quota allows at their largest (DASHBOARD_LIMITS). The alarms, which are exact per job,
 // are listed in alarm status widgets of at most 100 each.
 import { type Job, scheduledOnStage } from './catalog';
-import { dashboardName, deadlineAlarmName, jobPrefix, lostBufferedRunsAlarmName, missedSchedulesAlarmName, runsAlarmName } from './names';
+import { dashboardName, deadlineAlarmName, jobPrefix, lostBufferedRunsAlarmName, missedSchedulesAlarmName, runsAlarmName, thousands } from './names';
 
 /**
  * CloudWatch's limits on a dashboard (CloudWatch API reference, "Dashboard Body Structure and Syntax"; CloudWatch
@@ -107,11 +107,11 @@ export function dashboardBody(jobs: Job[], stage: string, enabledJobs: string[] 
     type: 'text', x: 0, y, width: 24, height: 4,
     properties: {
       markdown: literal([
-        `## stepcron ${stage}: ${jobs.length.toLocaleString('en-US')} jobs, ${scheduled.toLocaleString('en-US')} scheduled`,
+        `## stepcron ${stage}: ${thousands(jobs.length)} jobs, ${thousands(scheduled)} scheduled`,
         `Each graph is one SEARCH over the state machines named \`${jobPrefix(stage)}*\` (and their fan-out children, \`<job>/<map run>\`): ` +
           `the stage's total and the ${TOP_JOBS} jobs with the most. CloudWatch draws at most ${DASHBOARD_LIMITS.seriesPerSearch} series per graph, ` +
           `so with more state machines than that a total covers ${DASHBOARD_LIMITS.seriesPerSearch} of them; the alarms below are exact, one per job.`,
-        left.length ? `Not drawn (a dashboard retrieves at most ${DASHBOARD_LIMITS.metricsPerDashboard.toLocaleString('en-US')} metrics): ${left.map((g) => g.title).join('; ')}. ` +
+        left.length ? `Not drawn (a dashboard retrieves at most ${thousands(DASHBOARD_LIMITS.metricsPerDashboard)} metrics): ${left.map((g) => g.title).join('; ')}. ` +
           '`stepcron runs <job> --aws` lists a job\'s run durations.' : '',
       ].filter(Boolean).join('\n\n')),
     },

@@ -6,7 +6,7 @@ import { type Job, logicalId, scheduledOnStage } from './catalog';
 import {
   bufferedRunsQueue, bufferedRunsRule, claimsTable, deadLetterQueueName, deadlineAlarmName, defaultClusterName, functionName, jobPrefix, jobsLogGroup,
   missedSchedulesAlarmName, stateMachineName as machineName, runsAlarmName, stateMachineLogGroup, taskFamily as family, taskRolePath,
-  lostBufferedRunsAlarmName, topicName, warningGroup, warningRolePath,
+  lostBufferedRunsAlarmName, thousands, topicName, warningGroup, warningRolePath,
 } from './names';
 import { compile, type Infra, JOB_CONTAINER, s3Bucket } from './compile';
 import { deadlineWindow } from './alerts';
@@ -324,7 +324,7 @@ export function stageRoles(template: { Resources: Record<string, Cfn> }): string
 export function roleQuotaProblem(template: { Resources: Record<string, Cfn> }): string | undefined {
   const roles = stageRoles(template).length;
   if (roles <= IAM_QUOTAS.rolesPerAccount) return undefined;
-  return `its ${roles} IAM roles pass the ${IAM_QUOTAS.rolesPerAccount.toLocaleString('en-US')} an account has by default (one per job with secrets, ` +
+  return `its ${roles} IAM roles pass the ${thousands(IAM_QUOTAS.rolesPerAccount)} an account has by default (one per job with secrets, ` +
     'one per job with taskPolicyArns): raise "Roles per account" in Service Quotas (up to 5,000) before deploying, or give fewer jobs their own';
 }
 
@@ -361,8 +361,7 @@ function policyProblems(out: Cfn, jobs: Job[]): string[] {
   return Object.entries(out as Record<string, Cfn>).filter(([, r]) => r.Type === 'AWS::IAM::Role').flatMap(([id, r]) => {
     const size = policyCharacters(r);
     if (size <= IAM_QUOTAS.inlinePolicyCharacters) return [];
-    const n = (x: number) => x.toLocaleString('en-US');
-    return [`role ${id}'s inline policy would be up to ${n(size)} characters, and IAM allows ${n(IAM_QUOTAS.inlinePolicyCharacters)} per role: ` +
+    return [`role ${id}'s inline policy would be up to ${thousands(size)} characters, and IAM allows ${thousands(IAM_QUOTAS.inlinePolicyCharacters)} per role: ` +
       (fixes[id] ?? 'please report this as a stepcron bug')];
   });
 }
