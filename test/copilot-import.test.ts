@@ -193,6 +193,9 @@ describe('refused, one line each naming file:line and the fix', () => {
     [manifest('cpu: 32768\n'), 'm.yml:8: cpu 32768, memory undefined: no Fargate size has that much'],
     [manifest('secrets:\n  DB:\n    secretsmanager: db/creds\n'), "m.yml:9: secrets.DB: secretsmanager: 'db/creds' is a secret name; the catalog needs its ARN: pass --account and --region"],
     [manifest('').replace('name: x', 'name: {{ .Name }}'), "m.yml:1: is a Helm template ('{{' here)"],
+    // Rule: Copilot's toAWSCron refuses a schedule with both day fields restricted, so such a manifest never ran.
+    [manifest('').replace('"@daily"', '"0 0 1,15 * 0"'), "m.yml:4: on.schedule: '0 0 1,15 * 0' restricts both day-of-month and day-of-week, which Copilot refuses " +
+      "(\"cannot specify both DOW and DOM in cron expression\"), so this manifest never deployed: keep one ('0 0 1,15 * *' or '0 0 * * 0')"],
   ])('%#', (text, problem) => {
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);

@@ -119,10 +119,17 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
     expect(sized('                requests: {memory: 6Gi}\n                limits: {cpu: "1", memory: 2Gi}\n').spec).toMatchObject({ cpu: 1024, memory: 6144 });
   });
 
+  it('a schedule with both day fields restricted, split in two, says both jobs run on a day matching both, and the next', () => {
+    // Rule: robfig/cron ran the CronJob once on a day that matches day-of-month and day-of-week; the two jobs each run.
+    // '0 6 */2 * 1' in New York from 2026-01-01: Monday 5 January is an odd day of the month.
+    expect(imported.warnings).toContain('kubernetes/odd.yaml:15: report-generator-v2-dom and report-generator-v2-dow: day-of-month and day-of-week ' +
+      'are both restricted: Kubernetes ran it when either matched, so it became two jobs; on a day that matches both, both run where Kubernetes ran it once (next on 2026-01-05)');
+  });
+
   it('lists, by file and line, what is not carried over and why, on stderr and above the job', () => {
     const odd = imported.warnings.filter((w) => w.startsWith('kubernetes/odd.yaml:') && w.includes('report-generator'));
     // In line order; the one without a line of its own (no activeDeadlineSeconds) at the CronJob's, last.
-    expect(odd.map((w) => w.split(': ')[0])).toEqual([20, 21, 24, 25, 32, 36, 40, 43, 50, 52, 10].map((l) => `kubernetes/odd.yaml:${l}`));
+    expect(odd.map((w) => w.split(': ')[0])).toEqual([15, 20, 21, 24, 25, 32, 36, 40, 43, 50, 52, 10].map((l) => `kubernetes/odd.yaml:${l}`));
     for (const [text, why] of [
       ['backoffLimit 20', 'retries at most 10'], ['parallelism', 'fanOut'], ['serviceAccountName', 'taskPolicyArns'],
       ['initContainers', 'init containers'], ['$(VAR) in command/args', 'ECS does not'], ['env POD_NAME comes from fieldRef', 'environment:'],

@@ -13,7 +13,7 @@
 //   Scheduler runs it once: warned about for the year ahead. Spring-forward gaps are skipped by both.
 import { isMap, isPair, isScalar, LineCounter, type Node, parseAllDocuments, type Document } from 'yaml';
 import { FARGATE_SIZES } from './catalog';
-import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, transitions, uniqueName } from './crontab';
+import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, nextDayOfBoth, transitions, uniqueName } from './crontab';
 import { type CronFields, isValidTimezone, parseSchedule, scheduleProblem } from './schedule';
 
 /** Manifests that cannot be imported; each problem is one line, `file:line: what: the fix`. */
@@ -488,6 +488,12 @@ function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string, 
   const split = schedules.length === 2;
   const base = jobNameFor(metaName, taken, prefix, split ? ['-dom', '-dow'] : ['']);
   const names = split ? [`${base}-dom`, `${base}-dow`] : [base];
+  if (split) {
+    // Two jobs where Kubernetes had one: a day that is both (a Sunday the 1st) runs each of them.
+    const both = nextDayOfBoth(schedules[0]!, schedules[1]!, timezone, from);
+    notes.push([scheduleLine, 'day-of-month and day-of-week are both restricted: Kubernetes ran it when either matched, so it became two jobs; ' +
+      `on a day that matches both, both run where Kubernetes ran it once${both ? ` (next on ${both})` : ''}`]);
+  }
   const comments = [`${file} line ${firstLine}: ${title}, schedule '${String(rawSchedule)}'${out.timezone === 'UTC' ? '' : ` in ${out.timezone}`}`];
   // In line order; the comment says where each came from (the file is named on the job's first comment line).
   notes.sort((a, b) => (a[0] ?? Number.POSITIVE_INFINITY) - (b[0] ?? Number.POSITIVE_INFINITY));
