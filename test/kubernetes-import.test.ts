@@ -258,10 +258,24 @@ describe('refused, one line each naming file:line and the fix', () => {
     ['apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: x\nspec:\n  schedule: [\n', 'c.yaml:7: not valid YAML'],
     ['apiVersion: apps/v1\nkind: Deployment\n', 'c.yaml: no CronJob to import'],
     [cronJob('0 0 * * *').replace('name: x', 'name: {{ .Release.Name }}'), "c.yaml:4: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that"],
+    // A string that parses but is all template, or uses Helm's own objects, is a chart's too.
+    [cronJob('0 0 * * *').replace('busybox:1.36', '"{{ .Values.image }}"'), "c.yaml:13: is a Helm template ('{{' here)"],
+    [cronJob('0 0 * * *').replace('busybox:1.36', '"{{ .Values.image.repository }}:{{ .Values.image.tag }}"'), "c.yaml:13: is a Helm template ('{{' here)"],
   ])('%#', (text, problem) => {
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.startsWith(problem)).toBe(true);
+  });
+});
+
+describe('a Go template in a rendered manifest is data, not Helm', () => {
+  it("imports a command that runs kubectl -o go-template='{{range .items}}...'", () => {
+    // Rule: '{{' inside a string value that parses is the command's own text; only one outside strings (or a whole
+    // '{{ }}' value, or Helm's .Values/.Release...) marks a template to render first.
+    const command = "kubectl get pods -o go-template='{{range .items}}{{.metadata.name}}{{\"\\n\"}}{{end}}'";
+    const text = cronJob('0 0 * * *').replace('args: [true]', `command: [sh, -c, ${JSON.stringify(command)}]`);
+    const result = importKubernetes([{ file: 'c.yaml', text }], { from: FROM });
+    expect(result.jobs.map((j) => j.spec.command)).toEqual([['sh', '-c', command]]);
   });
 });
 
