@@ -226,23 +226,23 @@ describe('docs/coming-from.md: import kubernetes and import copilot, as printed'
   ])('import %s', async (_kind, inputTitle, file, stderrTitle) => {
     // Prepare: the page's manifest, at the path its command names.
     const page = read('docs/coming-from.md');
-    const after = (title: string) => {
+    const blocksAfter = (title: string) => {
       expect(page).toContain(title);
       return blocks(page.slice(page.indexOf(title)));
     };
     const dir = mkdtempSync(join(tmpdir(), 'stepcron-docs-'));
     dirs.push(dir);
-    const [manifest, shown] = after(inputTitle);
+    const [manifest, shown] = blocksAfter(inputTitle);
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     writeFileSync(join(dir, file), manifest!.body);
-    const [{ args, shown: stdout }] = session(shown!.body);
+    const [step] = session(shown!.body);
     // Act
-    const result = await startCli(args!, { cwd: dir }).done;
+    const result = await startCli(step!.args, { cwd: dir }).done;
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout.trimEnd()).toBe(stdout!.join('\n').trimEnd());
+    expect(result.stdout.trimEnd()).toBe(step!.shown.join('\n').trimEnd());
     const date = (text: string) => text.trimEnd().replace(/\d{4}-\d{2}-\d{2}/g, '<date>');
-    expect(date(result.stderr)).toBe(date(after(stderrTitle)[0]!.body));
+    expect(date(result.stderr)).toBe(date(blocksAfter(stderrTitle)[0]!.body));
   }, 30_000);
 });
 
