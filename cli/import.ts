@@ -140,23 +140,64 @@ export async function importKubernetesFiles(path: string, o: ManifestImportOptio
   }
 }
 
-/** `import copilot <manifest>`: one Scheduled Job manifest (copilot/<job>/manifest.yml). */
+/**
+ * `import copilot <manifest>`: one Scheduled Job manifest (copilot/<job>/manifest.yml), its directory, or the workspace
+ * folder (copilot/): every Scheduled Job in copilot/<name>/manifest.yml, other types listed as skipped.
+ */
 export async function importCopilotFile(file: string, o: ManifestImportOptions, io: ImportIo): Promise<number> {
   const [{ importCopilot }, { ManifestError }] = await Promise.all([import('../workflows/copilot'), import('../workflows/kubernetes')]);
-  try {
-    // copilot/<job>/ holds its manifest.yml: the directory is taken for it.
-    const manifest = existsSync(join(file, 'manifest.yml')) ? join(file, 'manifest.yml') : file;
-    const imported = importCopilot(manifest, readText(manifest, 'manifest'), {
-      ...(o.prefix !== undefined && { prefix: o.prefix }),
-      ...(o.account !== undefined && { account: o.account }),
-      ...(o.region !== undefined && { region: o.region }),
-    });
-    return await writeImport(imported, o.output, io);
-  } catch (err) {
-    if (!(err instanceof ManifestError)) throw err;
-    io.err(err.problems.map((p) => `stepcron: ${p}\n`).join(''));
+  const options = {
+    ...(o.prefix !== undefined && { prefix: o.prefix }),
+    ...(o.account !== undefined && { account: o.account }),
+    ...(o.region !== undefined && { region: o.region }),
+  };
+  // copilot/<job>/ holds its manifest.yml: the directory is taken for it.
+  const manifests = existsSync(join(file, 'manifest.yml')) ? [join(file, 'manifest.yml')] : isDirectory(file) ? workspaceManifests(file) : [file];
+  const imports: CrontabImport[] = [];
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  for (const manifest of manifests) {
+    const text = readText(manifest, 'manifest');
+    // In a workspace, services and environments sit beside the jobs: said, not refused.
+    const type = /^type:[ \t]*(["']?)([^"'\n#]*?)\1[ \t]*(#.*)?$/m.exec(text)?.[2];
+    if (manifests.length > 1 && type !== 'Scheduled Job') {
+      skipped.push(`${manifest}: type '${type ?? 'none'}' is no Scheduled Job (only those run on a schedule): skipped`);
+      continue;
+    }
+    try {
+      imports.push(importCopilot(manifest, text, options));
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length === 0 && imports.length === 0) problems.push(`${file}: no Scheduled Job in ${join(file, '<name>', 'manifest.yml')}: ${skipped.length} other manifests, skipped`);
+  if (problems.length) {
+    io.err(problems.map((p) => `stepcron: ${p}\n`).join(''));
     return 2;
   }
+  for (const line of skipped) io.err(`stepcron: warning: ${line}\n`);
+  return await writeImport({
+    jobs: imports.flatMap((i) => i.jobs), warnings: imports.flatMap((i) => i.warnings), header: imports[0]!.header,
+  }, o.output, io);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // read as a file, which says why not
+  }
+}
+
+/** A Copilot workspace folder's manifests (copilot/<name>/manifest.yml, in name order), or refused naming those paths. */
+function workspaceManifests(dir: string): string[] {
+  const found = readdirSync(dir).sort().map((name) => join(dir, name, 'manifest.yml')).filter((f) => existsSync(f));
+  if (found.length === 0) {
+    throw new UsageError(`${dir}: is a directory with no manifest.yml and no <name>/manifest.yml in it: give copilot/<job>/manifest.yml, ` +
+      'its directory, or the copilot/ workspace folder');
+  }
+  return found;
 }
 
 /** Prints the jobs (stdout) or adds them to the -o catalog, with the warnings and what validation says, on stderr. */

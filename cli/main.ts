@@ -510,8 +510,18 @@ export async function main(argv: string[], context: { parentPid?: number } = {})
 
 /** A run input the precheck would refuse ([1,2], null, unknown fields) is a usage mistake: exit 2 before any run. */
 async function checkedRunInput(input: unknown, what: string): Promise<unknown> {
-  const [{ RunInputSchema }, { InvalidInputError, parseOrThrow }] =
-    await Promise.all([import('../handlers/lib/contracts'), import('../handlers/lib/errors')]);
+  const [{ RunInputSchema, USER_RUN_INPUT_FIELDS }, { InvalidInputError, parseOrThrow }, { closest }] =
+    await Promise.all([import('../handlers/lib/contracts'), import('../handlers/lib/errors'), import('../workflows/names')]);
+  // An unknown key, as written (not as the precheck's path input.<key>), with the fields a person may set.
+  const unknown = input !== null && typeof input === 'object' && !Array.isArray(input)
+    ? Object.keys(input).filter((k) => !(k in RunInputSchema.shape)) : [];
+  if (unknown.length) {
+    const said = unknown.map((k) => {
+      const near = closest(k, USER_RUN_INPUT_FIELDS);
+      return `'${k}' at the top level is no run-input field${near ? `: did you mean ${near}?` : ''}`;
+    });
+    throw new UsageError(`${what}: ${said.join('; ')} (a run input sets ${USER_RUN_INPUT_FIELDS.join(', ')}, e.g. {"input": {...}}; see events/console-*.json)`);
+  }
   try {
     parseOrThrow(RunInputSchema, input, 'input');
     return input;

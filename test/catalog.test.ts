@@ -151,6 +151,25 @@ describe('catalog validation', () => {
     expect(problems('jobs:\n  a: [unclosed\n')[0]).toMatch(/not valid YAML \(line \d+\)/);
   });
 
+  it('did-you-mean: the near field whose type takes the value; every field only when none is near', () => {
+    // Rule: an abbreviation (timeoutSecs) still finds its field; among near fields one that takes the value wins
+    // (retry: 3 is a number, like retries; retryOn is a list); nothing near lists the fields.
+    expect(problems(catalog({ timeoutSecs: '5' }))).toEqual(['jobs.job-a.timeoutSecs: unknown field: did you mean timeoutSeconds?']);
+    expect(problems(catalog({ retry: '3' }))).toEqual(['jobs.job-a.retry: unknown field: did you mean retries?']);
+    expect(problems(catalog({ retry: '[States.Timeout]' }))).toEqual(['jobs.job-a.retry: unknown field: did you mean retryOn?']);
+    expect(problems(catalog({ zzzz: '1' }))).toEqual([expect.stringMatching(/^jobs\.job-a\.zzzz: unknown field: the fields here are description, schedule, /)]);
+  });
+
+  it('reports a YAML error at the line that causes it, with its text: a mis-indented key, an unclosed quote', () => {
+    // Rule: yaml blames the line above a key indented too deep, and the end of the file for a quote never closed; the
+    // message names the line to fix (never past the last line) and what to do.
+    const indented = 'jobs:\n  a:\n    description: x\n    schedule: cron(0 3 * * ? *)\n      image: foo\n    command: [echo]\n';
+    expect(problems(indented)).toEqual(["jobs.a: not valid YAML (line 5: image: foo): 'image:' is indented under schedule; " +
+      'did you mean it as a field of job a? Indent it as schedule is']);
+    const quote = 'jobs:\n  a:\n    schedule: cron(0 3 * * ? *)\n    description: "unclosed\n    image: foo\n    command: [echo]\n';
+    expect(problems(quote)).toEqual(['jobs.a.description: not valid YAML (line 4: description: "unclosed): the quote opened here is never closed: close it on this line']);
+  });
+
   it('resolves enabled per stage', () => {
     const text = catalog({ enabled: '{ prod: true, default: false }' });
     expect(parseCatalog(text, { stage: 'prod' })[0]!.enabled).toBe(true);

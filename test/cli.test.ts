@@ -672,7 +672,9 @@ describe('stepcron synth and validate on the sample catalog', () => {
     expect(tooBig.stderr).toMatch(/^stepcron: warning: stage prod would not deploy: CloudFormation refuses a stack over its quotas:\n {2}- Jobs00: 540 resources \(CloudFormation allows 500\)/);
   }, 30_000);
 
-  it.each([['[1,2]', /input: must be a JSON object/], ['null', /input: must be a JSON object/], ['{"inputs":{}}', /input\.inputs: is not a known field/]])(
+  it.each([['[1,2]', /input: must be a JSON object/], ['null', /input: must be a JSON object/], ['{"inputs":{}}', /'inputs' at the top level is no run-input field: did you mean input\? \(a run input sets scheduledTime, input, items, itemsFrom, /],
+  // Rule: an unknown key is named as written in the file (not input.inputt) and only fields a person sets are offered.
+  ['{"inputt":{"a":1}}', /'inputt' at the top level is no run-input field: did you mean input\? \(a run input sets scheduledTime, input, items, itemsFrom, e\.g\. /]])(
     'run --event %s: exit 2 with the precheck\'s own line, and no run recorded', async (text, message) => {
       // Prepare
       const dir = tempDir();

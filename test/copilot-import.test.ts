@@ -3,7 +3,7 @@
 // overrides, odd ones, a job started by hand only) become catalog jobs: the fields written, parseCatalog accepting
 // them, the schedules' next fire times against croner (5-field cron) or the rate's interval, what is listed with its
 // line, what is refused, and the real CLI end to end.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
@@ -193,6 +193,9 @@ describe('refused, one line each naming file:line and the fix', () => {
     [manifest('cpu: 32768\n'), 'm.yml:8: cpu 32768, memory undefined: no Fargate size has that much'],
     [manifest('secrets:\n  DB:\n    secretsmanager: db/creds\n'), "m.yml:9: secrets.DB: secretsmanager: 'db/creds' is a secret name; the catalog needs its ARN: pass --account and --region"],
     [manifest('').replace('name: x', 'name: {{ .Name }}'), "m.yml:1: is a Helm template ('{{' here)"],
+    // Rule: Copilot's toAWSCron refuses a schedule with both day fields restricted, so such a manifest never ran.
+    [manifest('').replace('"@daily"', '"0 0 1,15 * 0"'), "m.yml:4: on.schedule: '0 0 1,15 * 0' restricts both day-of-month and day-of-week, which Copilot refuses " +
+      "(\"cannot specify both DOW and DOM in cron expression\"), so this manifest never deployed: keep one ('0 0 1,15 * *' or '0 0 * * 0')"],
   ])('%#', (text, problem) => {
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);
@@ -225,6 +228,31 @@ describe('the CLI, spawned', () => {
       expect(byDir.stdout).toContain('  reindex:\n');
       expect(refused).toMatchObject({ code: 2, stdout: '' });
       expect(refused.stderr).toMatch(/^stepcron: \S+manifest\.yml:32: secrets\.DB_PASSWORD: secretsmanager: 'shop\/prod\/db:password::' is a secret name/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the workspace folder copilot/: every Scheduled Job in copilot/<name>/manifest.yml, services skipped with why', async () => {
+    // Rule: `import copilot copilot/` is what a Copilot user types; it imports each job and says what it left out,
+    // and a folder with no manifests is refused in one line naming the paths it looks for.
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-copilot-cli-'));
+    try {
+      const cli = (args: string[]) => startCli(args, { cwd: dir }).done;
+      for (const name of ['manual', 'odd']) cpSync(join(FIXTURES, name), join(dir, 'copilot', name), { recursive: true });
+      mkdirSync(join(dir, 'copilot', 'api'));
+      writeFileSync(join(dir, 'copilot', 'api', 'manifest.yml'), 'name: api\ntype: Load Balanced Web Service\nimage:\n  build: Dockerfile\n');
+      mkdirSync(join(dir, 'empty'));
+      const [workspace, empty] = await Promise.all([cli(['import', 'copilot', 'copilot']), cli(['import', 'copilot', 'empty'])]);
+      expect(workspace.code).toBe(0);
+      const names = [...workspace.stdout.matchAll(/^ {2}([a-z][a-z0-9-]*):$/gm)].map((m) => m[1]);
+      expect(names).toEqual([...importCopilot('m', readFileSync(join(FIXTURES, 'manual', 'manifest.yml'), 'utf8')).jobs,
+        ...importCopilot('m', readFileSync(join(FIXTURES, 'odd', 'manifest.yml'), 'utf8')).jobs].map((j) => j.name));
+      expect(workspace.stderr).toContain(`stepcron: warning: ${join('copilot', 'api', 'manifest.yml')}: type 'Load Balanced Web Service' is no Scheduled Job (only those run on a schedule): skipped\n`);
+      expect(workspace.stderr).not.toMatch(/EISDIR/);
+      expect(empty).toMatchObject({ code: 2, stdout: '' });
+      expect(empty.stderr).toBe('stepcron: empty: is a directory with no manifest.yml and no <name>/manifest.yml in it: give copilot/<job>/manifest.yml, ' +
+        'its directory, or the copilot/ workspace folder\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -83,14 +83,14 @@ describe('the fixture: every construct, as catalog jobs', () => {
       schedule: 'cron(0/15 * * * ? *)',
       timezone: 'Europe/Berlin',
       image: 'busybox:latest',
-      command: ['/bin/bash', '-c', '/usr/local/bin/poll.sh --quiet > /dev/null 2>&1'],
+      command: ['/bin/bash', '-c', '/usr/local/bin/poll.sh --quiet'],
       environment: { SHELL: '/bin/bash', PATH: '/usr/local/bin:/usr/bin:/bin' },
     });
     // Debian's template comment ("# m h dom mon dow command") is not a description; a command is, when nothing else is.
     expect(job('sample').spec.description).toBe('/opt/app/bin/sample.py --fast');
     expect(job('backup').spec.description).toBe('Nightly database backup');
     // cron passes '\%' to the shell as '%'.
-    expect(job('date-f').spec.command).toEqual(['/bin/bash', '-c', 'date +%F >> /var/log/winter.log']);
+    expect(job('date-f').spec.command).toEqual(['/bin/bash', '-c', 'date +%F']);
     // TZ= is also the command's variable (cron passes it on); CRON_TZ, MAILTO and RANDOM_DELAY are not variables.
     expect(job('backup').spec.environment).toEqual({ SHELL: '/bin/bash', PATH: '/usr/local/bin:/usr/bin:/bin', TZ: 'America/New_York' });
     expect(job('payroll-run-dom').spec.description).toBe('Payroll: the 1st and the 15th, and every Friday (days of the month)');
@@ -112,8 +112,10 @@ describe('the fixture: every construct, as catalog jobs', () => {
   it('warns, by line, about everything that is not carried over exactly', () => {
     expect(imported.warnings).toEqual([
       `${FILE}:6: RANDOM_DELAY=5 (cronie's random start delay) has no equivalent: the jobs below it start on time`,
+      `${FILE}:9: '> /dev/null 2>&1' taken out of the command: a task's files vanish when it stops, so its output now goes to the job's log (CloudWatch Logs; stepcron logs <job>)`,
       `${FILE}:9: poll: 02:00-02:45 happens twice on 2026-10-25 in Europe/Berlin (clocks fall back): cron (in the machine's zone) ran it at both, as its minute or hour field starts with '*'; EventBridge Scheduler runs it once, at the first (README: Coming from crontab)`,
-      `${FILE}:13: day-of-month '1,15' and day-of-week 'fri' are both restricted: cron runs the line when either matches, AWS cron needs '?' in one, so it became two jobs, payroll-run-dom and payroll-run-dow; on a day that matches both, both run (cron ran it once)`,
+      `${FILE}:13: day-of-month '1,15' and day-of-week 'fri' are both restricted: cron runs the line when either matches, AWS cron needs '?' in one, so it became two jobs, payroll-run-dom and payroll-run-dow; on a day that matches both, both run (cron ran it once): next on 2026-05-01`, // a Friday, the 1st
+      `${FILE}:14: '>> /var/log/winter.log' taken out of the command: a task's files vanish when it stops, so its output now goes to the job's log (CloudWatch Logs; stepcron logs <job>)`,
       `${FILE}:18: day-of-month '1-31' covers every day, and cron runs a line when either day field matches: it ran every day (imported so)`,
       `${FILE}:19: tick: 02:00 happens twice on 2026-10-25 in Europe/Berlin (clocks fall back): cron (in the machine's zone) ran it at both, as its minute or hour field starts with '*'; EventBridge Scheduler runs it once, at the first (README: Coming from crontab)`,
       `${FILE}:26: @reboot runs when the machine starts, which has no schedule: left out (run it from the image's entry point if it is still needed)`,
@@ -357,8 +359,31 @@ describe('warned, and imported', () => {
   });
 });
 
+describe('output redirections', () => {
+  // Rule: output sent to a file is taken out (a task's files vanish; the job's log has the output), one warning per
+  // line; what feeds another command (a pipe, a file read again) and 2>&1 alone stay as written.
+  it.each([
+    ['/usr/sbin/logrotate /etc/logrotate.conf >> /var/log/x.log 2>&1', '/usr/sbin/logrotate /etc/logrotate.conf', '>> /var/log/x.log 2>&1'],
+    ['/opt/a.sh > /dev/null 2>&1', '/opt/a.sh', '> /dev/null 2>&1'],
+    ['/opt/a.sh &>/tmp/a.out; /opt/b.sh 2>>/var/log/b.err', '/opt/a.sh; /opt/b.sh', '&>/tmp/a.out 2>>/var/log/b.err'],
+    ["echo 'x > y' >> \"/var/log/my log\"", "echo 'x > y'", '>> "/var/log/my log"'],
+    ['/opt/a.sh 2>&1 | logger -t a', '/opt/a.sh 2>&1 | logger -t a', undefined],
+    ['/opt/a.sh 2>/dev/null | grep -v noise', '/opt/a.sh 2>/dev/null | grep -v noise', undefined],
+    ['/opt/a.sh > /tmp/out.csv && aws s3 cp /tmp/out.csv s3://b/k', '/opt/a.sh > /tmp/out.csv && aws s3 cp /tmp/out.csv s3://b/k', undefined],
+    ['/opt/a.sh 2>&1', '/opt/a.sh 2>&1', undefined],
+  ])('%s -> %s', (line, command, removed) => {
+    const result = translate(`0 3 * * * ${line}\n`);
+    expect(result.jobs[0]!.spec.command[2]).toBe(command);
+    const said = result.warnings.filter((w) => w.includes('taken out of the command'));
+    expect(said).toEqual(removed === undefined ? [] : [`c:1: '${removed}' taken out of the command: a task's files vanish when it stops, ` +
+      "so its output now goes to the job's log (CloudWatch Logs; stepcron logs <job>)"]);
+  });
+});
+
 describe('job names', () => {
   it.each([
+    // An argument that repeats the program's name adds nothing.
+    ['/usr/sbin/logrotate /etc/logrotate.conf >> /var/log/x.log 2>&1', 'logrotate'],
     ['/usr/local/bin/backup.sh --full /var/db > /var/log/b.log 2>&1', 'backup-db'],
     ['cd /srv/app && php artisan queue:work --once', 'artisan-queue-work'],
     ['flock -n /tmp/sync.lock /opt/app/sync.sh', 'sync'],

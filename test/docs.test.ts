@@ -218,6 +218,35 @@ describe('docs/coming-from.md: import crontab, as printed', () => {
   }, 30_000);
 });
 
+describe('docs/coming-from.md: import kubernetes and import copilot, as printed', () => {
+  // Rule: each example is one real run: the manifest the page shows, imported by the command it shows, prints exactly
+  // the catalog shown, and on stderr the warnings shown (but for the date of the next fall-back, which moves).
+  it.each([
+    ['kubernetes', 'A CronJob (`k8s/backup.yaml`):', 'k8s/backup.yaml', 'Warnings (stderr) of `import kubernetes`:'],
+    ['copilot', 'A Copilot Scheduled Job (`copilot/report/manifest.yml`):', 'copilot/report/manifest.yml', 'Warnings (stderr) of `import copilot`:'],
+  ])('import %s', async (_kind, inputTitle, file, stderrTitle) => {
+    // Prepare: the page's manifest, at the path its command names.
+    const page = read('docs/coming-from.md');
+    const blocksAfter = (title: string) => {
+      expect(page).toContain(title);
+      return blocks(page.slice(page.indexOf(title)));
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-docs-'));
+    dirs.push(dir);
+    const [manifest, shown] = blocksAfter(inputTitle);
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), manifest!.body);
+    const [step] = session(shown!.body);
+    // Act
+    const result = await startCli(step!.args, { cwd: dir }).done;
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd()).toBe(step!.shown.join('\n').trimEnd());
+    const date = (text: string) => text.trimEnd().replace(/\d{4}-\d{2}-\d{2}/g, '<date>');
+    expect(date(result.stderr)).toBe(date(blocksAfter(stderrTitle)[0]!.body));
+  }, 30_000);
+});
+
 describe('docs/catalog.md: a fan-out job, start to finish', () => {
   const text = section('docs/catalog.md', 'A fan-out job, start to finish');
   const found = blocks(text);

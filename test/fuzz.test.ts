@@ -281,7 +281,7 @@ function damage(textIn: string, d: { kind: string; at: number; what: string }): 
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Lines not about one job: the catalog as a whole, the jobs map, defaults, and the YAML itself (named by the job it is in, read from the text). */
-const GENERAL = /^(jobs: |defaults(\.|: )|\(catalog\): |(jobs\.[^:\n]+: )?(not valid YAML \(line (\d+|\?)\): |'[^'\n]*' is defined twice \(line \d+\): ))/;
+const GENERAL = /^(jobs: |defaults(\.|: )|\(catalog\): |(jobs\.[^:\n]+: )?(not valid YAML \(line (\d+|\?)(: [^\n]*)?\): |'[^'\n]*' is defined twice \(line \d+\): ))/;
 
 /** The job names as the YAML holds them (what a problem line may name), or none when the text does not parse. */
 function namesIn(textIn: string): string[] {

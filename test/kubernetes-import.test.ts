@@ -119,10 +119,17 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
     expect(sized('                requests: {memory: 6Gi}\n                limits: {cpu: "1", memory: 2Gi}\n').spec).toMatchObject({ cpu: 1024, memory: 6144 });
   });
 
+  it('a schedule with both day fields restricted, split in two, says both jobs run on a day matching both, and the next', () => {
+    // Rule: robfig/cron ran the CronJob once on a day that matches day-of-month and day-of-week; the two jobs each run.
+    // '0 6 */2 * 1' in New York from 2026-01-01: Monday 5 January is an odd day of the month.
+    expect(imported.warnings).toContain('kubernetes/odd.yaml:15: report-generator-v2-dom and report-generator-v2-dow: day-of-month and day-of-week ' +
+      'are both restricted: Kubernetes ran it when either matched, so it became two jobs; on a day that matches both, both run where Kubernetes ran it once (next on 2026-01-05)');
+  });
+
   it('lists, by file and line, what is not carried over and why, on stderr and above the job', () => {
     const odd = imported.warnings.filter((w) => w.startsWith('kubernetes/odd.yaml:') && w.includes('report-generator'));
     // In line order; the one without a line of its own (no activeDeadlineSeconds) at the CronJob's, last.
-    expect(odd.map((w) => w.split(': ')[0])).toEqual([20, 21, 24, 25, 32, 36, 40, 43, 50, 52, 10].map((l) => `kubernetes/odd.yaml:${l}`));
+    expect(odd.map((w) => w.split(': ')[0])).toEqual([15, 20, 21, 24, 25, 32, 36, 40, 43, 50, 52, 10].map((l) => `kubernetes/odd.yaml:${l}`));
     for (const [text, why] of [
       ['backoffLimit 20', 'retries at most 10'], ['parallelism', 'fanOut'], ['serviceAccountName', 'taskPolicyArns'],
       ['initContainers', 'init containers'], ['$(VAR) in command/args', 'ECS does not'], ['env POD_NAME comes from fieldRef', 'environment:'],
@@ -251,10 +258,24 @@ describe('refused, one line each naming file:line and the fix', () => {
     ['apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: x\nspec:\n  schedule: [\n', 'c.yaml:7: not valid YAML'],
     ['apiVersion: apps/v1\nkind: Deployment\n', 'c.yaml: no CronJob to import'],
     [cronJob('0 0 * * *').replace('name: x', 'name: {{ .Release.Name }}'), "c.yaml:4: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that"],
+    // A string that parses but is all template, or uses Helm's own objects, is a chart's too.
+    [cronJob('0 0 * * *').replace('busybox:1.36', '"{{ .Values.image }}"'), "c.yaml:13: is a Helm template ('{{' here)"],
+    [cronJob('0 0 * * *').replace('busybox:1.36', '"{{ .Values.image.repository }}:{{ .Values.image.tag }}"'), "c.yaml:13: is a Helm template ('{{' here)"],
   ])('%#', (text, problem) => {
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.startsWith(problem)).toBe(true);
+  });
+});
+
+describe('a Go template in a rendered manifest is data, not Helm', () => {
+  it("imports a command that runs kubectl -o go-template='{{range .items}}...'", () => {
+    // Rule: '{{' inside a string value that parses is the command's own text; only one outside strings (or a whole
+    // '{{ }}' value, or Helm's .Values/.Release...) marks a template to render first.
+    const command = "kubectl get pods -o go-template='{{range .items}}{{.metadata.name}}{{\"\\n\"}}{{end}}'";
+    const text = cronJob('0 0 * * *').replace('args: [true]', `command: [sh, -c, ${JSON.stringify(command)}]`);
+    const result = importKubernetes([{ file: 'c.yaml', text }], { from: FROM });
+    expect(result.jobs.map((j) => j.spec.command)).toEqual([['sh', '-c', command]]);
   });
 });
 

@@ -115,7 +115,8 @@ describe('precheck: run input', () => {
     expect(error.problems).toEqual([
       'input.scheduledTime: must be an ISO-8601 time such as 2026-11-24T02:00:00Z',
       'input.items: must be a JSON array',
-      'input.inputs: is not a known field (allowed: scheduledTime, input, items, itemsFrom, scheduleArn, schedulerExecutionId, attemptNumber, bufferedFrom)',
+      // Only the fields a person sets are offered; the scheduler's own (scheduleArn...) are accepted but not suggested.
+      'input.inputs: is not a known field (allowed: scheduledTime, input, items, itemsFrom)',
     ]);
     expect(error.message).toBe(error.problems.join('; '));
     expect(executions.listed).toEqual([]);

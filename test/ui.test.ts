@@ -190,7 +190,7 @@ withBrowser('stepcron ui in chromium', () => {
     await page.type('textarea[name=input]', '{"inputt": {}}');
     await page.click('form:has(textarea) button');
     await page.waitForSelector('.outcome.bad');
-    expect(await page.$eval('.outcome', (el) => el.textContent)).toMatch(/^input: input\.inputt: is not a known field/);
+    expect(await page.$eval('.outcome', (el) => el.textContent)).toMatch(/^input: 'inputt' at the top level is no run-input field: did you mean input\?/);
 
     await page.$eval('textarea[name=input]', (el: any) => { el.value = ''; });
     await page.type('textarea[name=input]', '{"input": {"day": "2026-12-01"}}');

@@ -289,6 +289,10 @@ export const FIELDS: Record<string, string[]> = {
   notify: Object.keys(NotifySchema.shape),
 };
 const TOP_FIELDS = Object.keys(CatalogSchema.shape);
+/** The schema of each field at those places: a did-you-mean prefers a field that takes the value given. */
+const SHAPES: Record<string, Record<string, z.ZodType>> = {
+  '': JobSchema.shape, fanOut: FanOutSchema.shape, exitCodes: ExitCodesSchema.shape, notify: NotifySchema.shape,
+};
 
 export type JobSpec = z.output<typeof JobSchema>;
 /** A job as the compiler and the runner see it: every default applied, enabled resolved for one stage. */
@@ -333,7 +337,29 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
       throw new CatalogError(file, [`(catalog): uses YAML aliases more than ${MAX_YAML_ALIASES} times ` +
         '(counting the aliases inside what each one names): write the values out, or use fewer aliases']);
     }
-    const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
+    let line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
+    const lines = text.split('\n');
+    // An unclosed quote is found at the end of the file (a line past the last); it opened on the first line whose
+    // quoted value does not close.
+    if (err instanceof YAMLParseError && err.code === 'MISSING_CHAR' && /quote/.test(err.message) && line) {
+      const opened = lines.slice(0, line).findIndex((l) => unclosedQuote(l));
+      if (opened >= 0) {
+        const at = locate(text, opened + 1);
+        throw new CatalogError(file, [`${at ? `${at.path}: ` : ''}not valid YAML (line ${opened + 1}: ${lines[opened]!.trim()}): ` +
+          'the quote opened here is never closed: close it on this line']);
+      }
+    }
+    // A key indented deeper than the one above it (`image:` under `schedule: ...`): yaml names the line above.
+    if (err instanceof YAMLParseError && err.code === 'BLOCK_AS_IMPLICIT_KEY' && line) {
+      const deeper = misindented(lines, line);
+      if (deeper) {
+        const at = locate(text, line);
+        const job = at?.path.startsWith('jobs.') ? at.path.split('.')[1] : undefined;
+        throw new CatalogError(file, [`${at ? `${at.path.split('.').slice(0, -1).join('.') || at.path}: ` : ''}not valid YAML (line ${deeper.line}: ${deeper.text}): ` +
+          `'${deeper.key}:' is indented under ${deeper.under}${job ? `; did you mean it as a field of job ${job}? Indent it as ${deeper.under} is` : ''}`]);
+      }
+    }
+    if (line && line > lines.length) line = lines.length;
     // Named by where it is (jobs.<job>.<field>), found from the line: the text has no tree to ask.
     const at = line ? locate(text, line) : undefined;
     const where = at ? `${at.path}: ` : '';
@@ -354,7 +380,8 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
     // `description: Nightly: export`: the same misreading, of a ': ' inside a value.
     const quoteIt = err instanceof YAMLParseError && (err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'BLOCK_IN_FLOW')
       ? " (a value with ': ' in it, or ending in ':', must be in quotes)" : '';
-    throw new CatalogError(file, [`${where}not valid YAML (line ${line ?? '?'}): ${message}${quoteIt}`]);
+    const said = line ? lines[line - 1]?.trim() : undefined;
+    throw new CatalogError(file, [`${where}not valid YAML (line ${line ?? '?'}${said ? `: ${said}` : ''}): ${message}${quoteIt}`]);
   }
   const catalog = CatalogSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!catalog.success) throw new CatalogError(file, catalog.error.issues.flatMap((i) => formatIssue(i, [], TOP_FIELDS)));
@@ -391,8 +418,9 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
         // A value that comes from defaults: (and not the job) is fixed there: named there, once.
         const rootOf = (path: PropertyKey[]) => (fromDefaults(catalog.data.defaults, own, path) ? ['defaults'] : ['jobs', name]);
         const known = FIELDS[issue.path.join('.')] ?? [];
+        const shape = SHAPES[issue.path.join('.')];
         if (issue.code !== 'unrecognized_keys') problems.push(...formatIssue(issue, rootOf(issue.path), known));
-        else for (const key of issue.keys) problems.push(...formatIssue({ ...issue, keys: [key] }, rootOf([...issue.path, key]), known));
+        else for (const key of issue.keys) problems.push(...formatIssue({ ...issue, keys: [key] }, rootOf([...issue.path, key]), known, shape));
       }
       problems.push(...crossField);
       continue;
@@ -525,7 +553,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * One line per problem: where (root + the issue's path), what is wrong and the value given; an unknown key names the
  * closest field (`known`: the fields at that place).
  */
-function formatIssue(issue: z.core.$ZodIssue, root: string[], known: string[]): string[] {
+function formatIssue(issue: z.core.$ZodIssue, root: string[], known: string[], shape?: Record<string, z.ZodType>): string[] {
   const path = [...root, ...issue.path.map(String)];
   const where = (key?: string) => [...path, ...(key === undefined ? [] : [key])].join('.') || '(catalog)';
   if (issue.code === 'unrecognized_keys' && path.length === 0) {
@@ -536,7 +564,10 @@ function formatIssue(issue: z.core.$ZodIssue, root: string[], known: string[]): 
   }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
-      const near = closest(key, known);
+      // The value given, where zod reports it (reportInput): `retry: 3` is nearer retries (a number) than retryOn.
+      const input = 'input' in issue && isPlainObject(issue.input) ? issue.input : undefined;
+      const fits = shape && input && key in input ? (field: string) => shape[field]?.safeParse(input[key]).success ?? false : undefined;
+      const near = closest(key, known, fits);
       return `${where(key)}: unknown field: ${near ? `did you mean ${near}?` : `the fields here are ${known.join(', ')}`}`;
     });
   }
@@ -589,6 +620,29 @@ export function crontabAdvice(expression: string, unquoted = false): string | un
   if (schedules.length === 1) return `${crontab}: use schedule: '${schedules[0]}'${quoting}`;
   return `${crontab}, and cron runs this line when either day field matches while AWS needs '?' in one of them: ` +
     `make it two jobs, with schedule: '${schedules[0]}' and schedule: '${schedules[1]}'${quoting} (stepcron import crontab does that)`;
+}
+
+/** A line whose value opens a quote it does not close (`description: "unclosed`). */
+function unclosedQuote(line: string): boolean {
+  const m = /^\s*(?:-\s+)?[^\s#'"][^:#]*:\s+(["'])(.*)$/.exec(line);
+  if (!m) return false;
+  const [quote, rest] = [m[1]!, m[2]!];
+  // '' is a quote inside single quotes; \" inside double ones.
+  const body = quote === "'" ? rest.replace(/''/g, '') : rest.replace(/\\./g, '');
+  return !body.includes(quote);
+}
+
+/** The first key below `line` indented deeper than `line`'s own key (which has a value, so it cannot hold keys). */
+function misindented(lines: string[], line: number): { line: number; key: string; under: string; text: string } | undefined {
+  const key = /^(\s*)([^\s#'"][^:#]*?)\s*:\s+\S/.exec(lines[line - 1] ?? '');
+  if (!key) return undefined;
+  for (let i = line; i < lines.length; i++) {
+    if (/^\s*(#.*)?$/.test(lines[i]!)) continue;
+    const next = /^(\s*)([^\s#'"][^:#]*?)\s*:(\s|$)/.exec(lines[i]!);
+    if (!next || next[1]!.length <= key[1]!.length) return undefined;
+    return { line: i + 1, key: next[2]!, under: key[2]!, text: lines[i]!.trim() };
+  }
+  return undefined;
 }
 
 /** An unquoted value on a line of YAML that holds ':' and ends in ':' (`arn:...:password::`), or undefined. */

@@ -250,6 +250,13 @@ function scheduleOf(raw: string, line: number | undefined, key: string, file: st
     let schedules = parsed.schedules;
     // What ran is what Copilot deployed: where its translation reads the line otherwise, that is kept (and said).
     const deployed = copilotDeployed(raw);
+    // Both day fields restricted: Copilot's translation refused it, so it never ran; two jobs would invent a schedule.
+    if (deployed === undefined && schedules.length === 2 && raw.trim().split(/\s+/).length === 5) {
+      const f = raw.trim().split(/\s+/);
+      problems.push(at(file, line, `${key}: '${raw.trim()}' restricts both day-of-month and day-of-week, which Copilot refuses ("cannot specify both DOW and DOM ` +
+        `in cron expression"), so this manifest never deployed: keep one ('${[...f.slice(0, 4), '*'].join(' ')}' or '${[...f.slice(0, 2), '*', f[3], f[4]].join(' ')}')`));
+      return [];
+    }
     if (deployed && !scheduleProblem(deployed) && !(schedules.length === 1 && sameTimes(schedules[0]!, deployed))) {
       notes.push([line, `Copilot deployed '${raw.trim()}' as ${deployed} (it reads a day field holding '*' as every day), which is what ran: ` +
         `imported so; the line itself means ${schedules.join(' and ')}`]);

@@ -15,7 +15,7 @@
 //   every job whose times fall where they differ within the next year gets a warning that says how.
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLSeq } from 'yaml';
-import { isValidTimezone, scheduleProblem } from './schedule';
+import { eachCronTime, isValidTimezone, parseSchedule, scheduleProblem } from './schedule';
 import { logicalId, MAX_YAML_ALIASES } from './catalog';
 
 export interface CrontabOptions {
@@ -369,8 +369,14 @@ export function importCrontab(text: string, options: CrontabOptions = {}): Cront
         warnings.push(`${at(line)}: @reboot runs when the machine starts, which has no schedule: left out (run it from the image's entry point if it is still needed)`);
         return;
       }
+      // Output sent to a file (`>> /var/log/x.log 2>&1`) would vanish with the task: it goes to the job's log instead.
+      const { command, removed } = withoutFileOutput(entry.command);
+      if (removed.length) {
+        warnings.push(`${at(line)}: '${removed.join(' ')}' taken out of the command: a task's files vanish when it stops, ` +
+          "so its output now goes to the job's log (CloudWatch Logs; stepcron logs <job>)");
+      }
       entries.push({
-        ...entry, line, text: trimmed, comment: description, environment: { ...environment }, shell, timezone, zoneSource,
+        ...entry, command, line, text: trimmed, comment: description, environment: { ...environment }, shell, timezone, zoneSource,
       });
       if (entry.user === undefined && /^root\s/.test(entry.command)) {
         warnings.push(`${at(line)}: the command starts with 'root': is this /etc/crontab or /etc/cron.d format? Then import with --system`);
@@ -426,9 +432,10 @@ export function importCrontab(text: string, options: CrontabOptions = {}): Cront
       jobs.push({ name: names[i]!, line: entry.line, entry: entry.text, spec, comments });
     });
     if (split) {
+      const both = nextDayOfBoth(jobs.at(-2)!.spec.schedule, jobs.at(-1)!.spec.schedule, entry.timezone, from);
       warnings.push(`${at(entry.line)}: day-of-month '${entry.fields[2]}' and day-of-week '${entry.fields[4]}' are both restricted: ` +
         `cron runs the line when either matches, AWS cron needs '?' in one, so it became two jobs, ${names[0]} and ${names[1]}; ` +
-        'on a day that matches both, both run (cron ran it once)');
+        `on a day that matches both, both run (cron ran it once)${both ? `: next on ${both}` : ''}`);
     }
     if (entry.user !== undefined && entry.user !== 'root') {
       warnings.push(`${at(entry.line)}: cron ran it as user '${entry.user}': ${names.join(' and ')} run as the image's user`);
@@ -536,6 +543,100 @@ function cronCommand(command: string): string {
   return out;
 }
 
+interface ShellToken { start: number; end: number; kind: 'word' | 'op' | 'out' | 'dup' | 'in'; target?: string }
+
+/**
+ * A shell command's tokens, enough to find redirections: words (quotes, escapes, $(...) and `...` kept whole),
+ * operators (| || && ; &), output redirections to a file (`> f`, `2>>f`, `&> f`), fd duplications (2>&1), input.
+ */
+function shellTokens(command: string): ShellToken[] {
+  const tokens: ShellToken[] = [];
+  let i = 0;
+  const word = (): number => {
+    let depth = 0;
+    let quote = '';
+    for (; i < command.length; i++) {
+      const c = command[i]!;
+      if (quote) {
+        if (c === '\\' && quote !== "'") i++;
+        else if (c === quote) quote = '';
+      } else if (c === '\\') i++;
+      else if (c === "'" || c === '"' || c === '`') quote = c;
+      else if (c === '$' && command[i + 1] === '(') {
+        depth++;
+        i++;
+      } else if (c === ')' && depth > 0) depth--;
+      else if (depth === 0 && (/\s/.test(c) || '|;&<>()'.includes(c))) break;
+    }
+    return i;
+  };
+  while (i < command.length) {
+    if (/\s/.test(command[i]!)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    const rest = command.slice(i);
+    const redirect = /^(\d*|&)(>>?\|?)(&\d*-?)?/.exec(rest);
+    if (redirect && (redirect[1] !== '&' || !redirect[3])) {
+      i += redirect[0].length;
+      if (redirect[3]) tokens.push({ start, end: i, kind: 'dup' });
+      else {
+        while (/[ \t]/.test(command[i] ?? '')) i++;
+        const from = i;
+        tokens.push({ start, end: word(), kind: 'out', target: command.slice(from, i) });
+      }
+      continue;
+    }
+    const input = /^\d*<+/.exec(rest);
+    const op = /^(\|\||&&|\||;|&|\(|\))/.exec(rest);
+    if (input) {
+      i += input[0].length;
+      while (/[ \t]/.test(command[i] ?? '')) i++;
+      tokens.push({ start, end: word(), kind: 'in' });
+    } else if (op) {
+      i += op[0].length;
+      tokens.push({ start, end: i, kind: 'op' });
+    } else {
+      const end = word();
+      if (end === start) i++; // a character no rule takes: passed over
+      else tokens.push({ start, end, kind: 'word' });
+    }
+  }
+  return tokens;
+}
+
+/**
+ * The command without its output redirections to files (`>> /var/log/x.log`, `> /dev/null`, and a `2>&1` beside
+ * them), and what was taken out. Kept: a redirection in a command whose output feeds a pipe, one to a file the command
+ * reads again (`> out.txt && mv out.txt ...`), `2>&1` alone, input redirections.
+ */
+export function withoutFileOutput(command: string): { command: string; removed: string[] } {
+  const tokens = shellTokens(command);
+  const drop: ShellToken[] = [];
+  // Each simple command: the tokens between operators.
+  let from = 0;
+  for (let t = 0; t <= tokens.length; t++) {
+    if (t < tokens.length && tokens[t]!.kind !== 'op') continue;
+    const segment = tokens.slice(from, t);
+    const pipedOn = t < tokens.length && command.slice(tokens[t]!.start, tokens[t]!.end) === '|';
+    from = t + 1;
+    if (pipedOn) continue;
+    const files = segment.filter((k) => k.kind === 'out' && (k.target === '/dev/null' || (k.target !== '' && command.split(k.target!).length === 2)));
+    if (files.length === 0 || files.length !== segment.filter((k) => k.kind === 'out').length) continue;
+    drop.push(...segment.filter((k) => k.kind === 'out' || k.kind === 'dup'));
+  }
+  if (drop.length === 0) return { command, removed: [] };
+  let out = '';
+  let at = 0;
+  for (const k of drop) {
+    out += command.slice(at, k.start).replace(/[ \t]+$/, '');
+    at = k.end;
+  }
+  out += command.slice(at);
+  return { command: out.replace(/[ \t]+(?=;|&&|\|\||$)/g, '').trim(), removed: drop.map((k) => command.slice(k.start, k.end)) };
+}
+
 function looksLikeEntry(text: string, system: boolean): boolean {
   try {
     const entry = readEntry(text, system);
@@ -591,6 +692,8 @@ function nameFor(command: string): string {
       const stem = base.replace(/\.(sh|bash|py|pl|rb|php|js|ts)$/, '');
       const parent = word.split('/').filter(Boolean).at(-2);
       const slug = slugify(picked.length === 0 && GENERIC.has(stem) && parent ? `${parent}-${stem}` : stem);
+      // An argument that repeats the program's name (logrotate /etc/logrotate.conf) says nothing more: passed over.
+      if (picked.length === 1 && slug.split('-').includes(picked[0]!.split('-').at(-1)!)) continue;
       if (slug !== '') picked.push(slug);
     }
     if (picked.length > 0) return picked.join('-');
@@ -621,6 +724,27 @@ export function uniqueName(wanted: string, taken: Set<string>, suffixes: string[
       return name;
     }
   }
+}
+
+/**
+ * The first local day (yyyy-mm-dd) after `from`, within 10 years, on which both jobs of a split entry fire (`dom`:
+ * the days-of-the-month schedule, `dow`: the weekdays one): there both run, where cron ran once. Undefined if none.
+ */
+export function nextDayOfBoth(dom: string, dow: string, zone: string, from: Date): string | undefined {
+  const [a, b] = [parseSchedule(dom), parseSchedule(dow)];
+  if (a.kind !== 'cron' || b.kind !== 'cron' || b.fields.dayOfWeek.kind !== 'days') return undefined;
+  const weekdays = b.fields.dayOfWeek.days;
+  const local = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' });
+  const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const until = from.getTime() + 10 * 366 * 86_400_000;
+  let found: string | undefined;
+  eachCronTime(a.fields, zone, from.getTime(), (time) => {
+    const parts = Object.fromEntries(local.formatToParts(time).map((p) => [p.type, p.value]));
+    // AWS numbers weekdays 1 (SUN) to 7 (SAT).
+    if (weekdays.includes(WEEKDAYS.indexOf(parts.weekday!) + 1)) found = `${parts.year}-${parts.month}-${parts.day}`;
+    return found === undefined && time < until;
+  });
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@
 // - activeDeadlineSeconds bounds the whole Job (every attempt); timeoutSeconds bounds one attempt: said so.
 // - DST: a time a fall-back repeats ran twice (robfig/cron matches the wall clock; kubernetes/kubernetes#121594), where
 //   Scheduler runs it once: warned about for the year ahead. Spring-forward gaps are skipped by both.
-import { isMap, isPair, isScalar, LineCounter, type Node, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, type Node, parseAllDocuments, type Document, visit } from 'yaml';
 import { FARGATE_SIZES } from './catalog';
-import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, transitions, uniqueName } from './crontab';
+import { awsSchedulesFor, type CrontabImport, CrontabError, type ImportedJob, type ImportedSpec, nextDayOfBoth, transitions, uniqueName } from './crontab';
 import { type CronFields, isValidTimezone, parseSchedule, scheduleProblem } from './schedule';
 
 /** Manifests that cannot be imported; each problem is one line, `file:line: what: the fix`. */
@@ -156,12 +156,46 @@ export function prefixProblem(prefix: string): string | undefined {
     : `--prefix: '${prefix}' must be lowercase letters, digits and '-', starting with a letter (e.g. k8s-)`;
 }
 
-/** Helm charts' templates are not manifests until rendered. */
+/** What only a Helm chart writes inside '{{ }}': its objects (.Values, .Release...) and its functions (include, toYaml...). */
+const HELM_ACTION = /\{\{-?\s*(\.(Values|Release|Chart|Capabilities|Files|Template)\b|(include|template|toYaml|tpl|required|default|quote)\b)/;
+
+/**
+ * Helm charts' templates are not manifests until rendered. A '{{' is a template where the file does not parse as YAML,
+ * where it is not inside a string (`name: {{ .Name }}` reads as a map), or in a string that is one whole '{{ }}' or
+ * uses Helm's own objects and functions. Else it is data: a rendered manifest may well run
+ * `kubectl get pods -o go-template='{{range .items}}...'`.
+ */
 export function helmProblem(file: string, text: string): string | undefined {
-  const index = text.indexOf('{{');
-  if (index < 0) return undefined;
-  const line = text.slice(0, index).split('\n').length;
-  return at(file, line, "is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that");
+  if (!text.includes('{{')) return undefined;
+  const refused = (index: number) =>
+    at(file, text.slice(0, index).split('\n').length, "is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that");
+  const docs = parseAllDocuments(text, { uniqueKeys: false });
+  const all = Array.isArray(docs) ? docs : [docs];
+  if (all.some((d) => d.errors.length > 0)) return refused(text.indexOf('{{'));
+  // The string values, by where they are in the text; keys are no place for a template's data.
+  const strings: Array<{ start: number; end: number; value: string }> = [];
+  for (const doc of all) {
+    visit(doc, {
+      Pair: (_, pair) => {
+        const key = pair.key;
+        if (isScalar(key) && typeof key.value === 'string' && key.value.includes('{{')) strings.push({ start: -1, end: -1, value: key.value });
+      },
+      Scalar: (key, node) => {
+        if (key !== 'key' && typeof node.value === 'string' && node.range) strings.push({ start: node.range[0], end: node.range[1], value: node.value });
+      },
+    });
+  }
+  if (strings.some((s) => s.start < 0)) return refused(text.indexOf('{{'));
+  for (let index = text.indexOf('{{'); index >= 0; index = text.indexOf('{{', index + 2)) {
+    const inside = strings.find((s) => s.start <= index && index < s.end);
+    const lineStart = text.lastIndexOf('\n', index) + 1;
+    if (!inside) {
+      if (/(^|\s)#/.test(text.slice(lineStart, index))) continue; // in a comment
+      return refused(index);
+    }
+    if (/^\s*\{\{.*\}\}\s*$/s.test(inside.value) || HELM_ACTION.test(inside.value)) return refused(index);
+  }
+  return undefined;
 }
 
 /** A parsed YAML document with the line of any path in it. */
@@ -488,6 +522,12 @@ function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string, 
   const split = schedules.length === 2;
   const base = jobNameFor(metaName, taken, prefix, split ? ['-dom', '-dow'] : ['']);
   const names = split ? [`${base}-dom`, `${base}-dow`] : [base];
+  if (split) {
+    // Two jobs where Kubernetes had one: a day that is both (a Sunday the 1st) runs each of them.
+    const both = nextDayOfBoth(schedules[0]!, schedules[1]!, timezone, from);
+    notes.push([scheduleLine, 'day-of-month and day-of-week are both restricted: Kubernetes ran it when either matched, so it became two jobs; ' +
+      `on a day that matches both, both run where Kubernetes ran it once${both ? ` (next on ${both})` : ''}`]);
+  }
   const comments = [`${file} line ${firstLine}: ${title}, schedule '${String(rawSchedule)}'${out.timezone === 'UTC' ? '' : ` in ${out.timezone}`}`];
   // In line order; the comment says where each came from (the file is named on the job's first comment line).
   notes.sort((a, b) => (a[0] ?? Number.POSITIVE_INFINITY) - (b[0] ?? Number.POSITIVE_INFINITY));

@@ -35,20 +35,35 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate a typo most likely meant: within 1 edit for names up to 4 characters, 2 up to 11, 3 beyond (a
- * larger allowance suggests unrelated names); else the only candidate that starts with it. Undefined when none fits.
+ * larger allowance suggests unrelated names), or sharing its first 4+ characters and differing in under half of the
+ * longer name (`timeoutSecs` -> timeoutSeconds, `retry` -> retries); else the only candidate that starts with it.
+ * Among those near, one that `fits` comes first (a field whose type takes the value: `retry: 3` -> retries, a
+ * number, not retryOn, a list), then the fewest edits.
+ * Undefined when none fits.
  */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+export function closest(word: string, candidates: Iterable<string>, fits?: (candidate: string) => boolean): string | undefined {
+  const all = [...candidates];
   const allowed = word.length <= 4 ? 1 : word.length <= 11 ? 2 : 3;
+  const lower = word.toLowerCase();
+  const prefix = (c: string) => {
+    let n = 0;
+    while (n < word.length && n < c.length && lower[n] === c[n]!.toLowerCase()) n++;
+    return n;
+  };
   let best: string | undefined;
-  let bestDistance = allowed + 1;
-  for (const candidate of candidates) {
-    if (Math.abs(candidate.length - word.length) > allowed) continue;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const candidate of all) {
     const d = editDistance(word, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+    const near = d <= allowed && Math.abs(candidate.length - word.length) <= allowed;
+    const abbreviated = prefix(candidate) >= 4 && d / Math.max(word.length, candidate.length) < 0.5;
+    if (!near && !abbreviated) continue;
+    // A field that cannot take the value is the last resort, however near.
+    const score = d + (fits && !fits(candidate) ? 1000 : 0);
+    if (score < bestScore) [best, bestScore] = [candidate, score];
   }
   if (best !== undefined || word.length < 4) return best;
   // A field written short (`timeout` for timeoutSeconds): the one known name it begins, if only one.
-  const longer = [...candidates].filter((c) => c.toLowerCase().startsWith(word.toLowerCase()));
+  const longer = all.filter((c) => c.toLowerCase().startsWith(lower));
   return longer.length === 1 ? longer[0] : undefined;
 }
 

@@ -26,6 +26,8 @@ export const RunInputSchema = z.strictObject({
   bufferedFrom: z.optional(z.string({ error: 'must be the execution ARN of the buffered run' })),
 }, { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) });
 export type RunInput = z.infer<typeof RunInputSchema>;
+/** The run-input fields a person sets; the rest are the scheduler's and stepcron's own, accepted but never suggested. */
+export const USER_RUN_INPUT_FIELDS = ['scheduledTime', 'input', 'items', 'itemsFrom'] as const;
 
 export const PolicySchema = z.object({
   concurrency: z.enum(['allow', 'forbid', 'replace', 'buffer']),

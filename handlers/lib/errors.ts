@@ -46,18 +46,21 @@ export class DeliveryError extends Error {
   }
 }
 
-/** Parses a payload at a boundary; on failure throws InvalidInputError with one line per field under `root`. */
-export function parseOrThrow<S extends z.core.$ZodType>(schema: S, value: unknown, root: string): z.core.output<S> {
+/**
+ * Parses a payload at a boundary; on failure throws InvalidInputError with one line per field under `root`. `offered`:
+ * the top-level fields an unknown key's line lists (default: all the schema's), e.g. only those a person sets.
+ */
+export function parseOrThrow<S extends z.core.$ZodType>(schema: S, value: unknown, root: string, offered?: readonly string[]): z.core.output<S> {
   const parsed = z.safeParse(schema, value);
   if (parsed.success) return parsed.data;
-  throw new InvalidInputError(parsed.error.issues.flatMap((issue) => describeIssue(issue, root, schema)));
+  throw new InvalidInputError(parsed.error.issues.flatMap((issue) => describeIssue(issue, root, offered ?? shapeKeys(schema))));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, root: string, schema: z.core.$ZodType): string[] {
+function describeIssue(issue: z.core.$ZodIssue, root: string, fields: readonly string[]): string[] {
   const where = [root, ...issue.path.map(String)].join('.');
   if (issue.code === 'unrecognized_keys') {
     // Unknown keys are usually typos: list what the object does accept.
-    const known = issue.path.length === 0 ? shapeKeys(schema) : [];
+    const known = issue.path.length === 0 ? fields : [];
     const allowed = known.length ? ` (allowed: ${known.join(', ')})` : '';
     if (issue.keys.length === 1) return [`${where}.${issue.keys[0]}: is not a known field${allowed}`];
     return [`${where}: ${issue.keys.join(', ')} are not known fields${allowed}`];

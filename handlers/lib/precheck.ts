@@ -3,7 +3,7 @@
 // function starts a buffered run again when the run it waited for ends (startBuffered, from EventBridge).
 import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { type ReconcileEvent, type RunEndedEvent, type RunInput, RunInputSchema, type PrecheckEvent, type PrecheckResult } from './contracts';
+import { type ReconcileEvent, type RunEndedEvent, type RunInput, RunInputSchema, type PrecheckEvent, type PrecheckResult, USER_RUN_INPUT_FIELDS } from './contracts';
 import { InvalidInputError, parseOrThrow } from './errors';
 import { S3_ITEMS } from '../../workflows/compile';
 import { bufferedRunName } from '../../workflows/names';
@@ -77,7 +77,8 @@ const MAX_RUN_ID = 100;
 type Decision = Pick<PrecheckResult, 'run' | 'reason' | 'bufferedBehind'>;
 
 export async function precheck(event: PrecheckEvent, deps: PrecheckDeps): Promise<PrecheckResult> {
-  const run = parseOrThrow(RunInputSchema, event.input ?? {}, 'input');
+  // An unknown key offers the fields a person sets, not the scheduler's own (scheduleArn...), accepted all the same.
+  const run = parseOrThrow(RunInputSchema, event.input ?? {}, 'input', USER_RUN_INPUT_FIELDS);
   const fanOut = event.policy.fanOut;
   if (run.items && !fanOut) {
     throw new InvalidInputError([`input.items: job ${event.job} does not fan out (no fanOut in the catalog): remove items`]);
