@@ -611,9 +611,11 @@ describe('status and backfill read what deploys', () => {
     const lines: string[] = [];
     // Act
     await status(ops, [job!], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
-    // Assess: no drift; the catalog's rate shown, in the zone it fires in (UTC: an aligned rate); the next times on the hour
+    // Assess: no drift; the catalog's rate and the job's zone shown, what fires beside them (its cron in UTC: an aligned
+    // rate); the next times on the hour
     const [row] = JSON.parse(lines.join('')) as Array<Record<string, unknown>>;
-    expect(row).toMatchObject({ schedule: 'rate(1 hour)', timezone: 'UTC', next: ['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z', '2026-05-05T08:00:00.000Z'] });
+    expect(row).toMatchObject({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', next: ['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z', '2026-05-05T08:00:00.000Z'] });
+    expect(row.deployed).toEqual({ expression: 'cron(0 * * * ? *)', timezone: 'UTC' });
     expect(row).not.toHaveProperty('catalog');
   });
 
