@@ -615,7 +615,7 @@ describe('status and backfill read what deploys', () => {
     // rate); the next times on the hour
     const [row] = JSON.parse(lines.join('')) as Array<Record<string, unknown>>;
     expect(row).toMatchObject({ schedule: 'rate(1 hour)', timezone: 'Europe/Berlin', next: ['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z', '2026-05-05T08:00:00.000Z'] });
-    expect(row.deployed).toEqual({ expression: 'cron(0 * * * ? *)', timezone: 'UTC' });
+    expect(row?.deployed).toEqual({ expression: 'cron(0 * * * ? *)', timezone: 'UTC' });
     expect(row).not.toHaveProperty('catalog');
   });
 
