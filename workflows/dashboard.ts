@@ -141,7 +141,7 @@ export function dashboardBody(jobs: Job[], stage: string, enabledJobs: string[] 
     widgets.push({
       type: 'alarm', x: 0, y, width: 24, height: Math.max(3, Math.ceil(chunk.length / 4) + 1),
       properties: {
-        title: literal(`Alarms${range} (in ALARM first)`),
+        title: literal(`Alarms${range} (in ALARM first${range ? ' in this widget' : ''})`),
         // By state, ALARM first, then INSUFFICIENT_DATA and OK, each most recently changed first.
         sortBy: 'stateUpdatedTimestamp',
         alarms: chunk.map((name) => `arn:\${AWS::Partition}:cloudwatch:${region}:\${AWS::AccountId}:alarm:${literal(name)}`),
