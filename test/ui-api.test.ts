@@ -185,6 +185,24 @@ describe('the calendar', () => {
     store.close();
   });
 
+  it('counts only the fires still to come: [now, now + 24 h), bucketed by clock hour (a fire earlier this hour has passed)', async () => {
+    // 12:30 UTC: ok's 12:00 fire has passed; its fire at 12:00 tomorrow is within the next 24 hours.
+    const now = new Date('2026-12-07T12:30:00Z');
+    const { store, ops } = localStore(0, [], now);
+    const cal = (await api(jobs, ops, now).handle('GET', '/api/calendar', new URLSearchParams(), undefined)).body as { from: string; buckets: Array<{ at: string; count: number; jobs: Array<{ job: string; at: string }> }> };
+    const fires = cal.buckets.flatMap((b) => b.jobs.map((j) => j.at));
+
+    expect(cal.from).toBe(now.toISOString());
+    expect(fires.filter((at) => at < now.toISOString())).toEqual([]);
+    expect(fires).toContain('2026-12-08T12:00:00.000Z');
+    // 24 hourly fires and nightly's 02:30 Berlin (01:30 UTC); 25 buckets, the first and last partial.
+    expect(cal.buckets.reduce((n, b) => n + b.count, 0)).toBe(24 + 1);
+    expect(cal.buckets.map((b) => b.at)[0]).toBe('2026-12-07T12:00:00.000Z');
+    expect(cal.buckets.at(-1)?.at).toBe('2026-12-08T12:00:00.000Z');
+    expect(cal.buckets[0]!.count).toBe(0);
+    store.close();
+  });
+
   it('finds fall-back and half-hour zones to the minute', () => {
     expect(dstChanges(['America/New_York', 'Australia/Lord_Howe', 'UTC'], new Date('2026-10-01T00:00:00Z'), 24 * 40)).toEqual([
       // 02:00 local standard time (UTC+10:30) on the first Sunday of October.
@@ -339,22 +357,78 @@ describe('the server', () => {
       req.end(o.body);
     });
 
+  it('a malformed %-escape in the path is the request\'s mistake: 400 with one line, not an internal error', async () => {
+    const a = api(jobs, localStore(0, [], new Date()).ops);
+    for (const path of ['/api/jobs/%E0', '/api/run/x/%ZZ', '/api/runs/ok/%']) {
+      expect(await a.handle('GET', path, new URLSearchParams(), undefined)).toEqual({ status: 400, body: { error: expect.stringMatching(/^a malformed %-escape in the path \('%[^']*'\): encode names with encodeURIComponent$/) } });
+    }
+    expect((await a.handle('POST', '/api/jobs/%E0/pause', new URLSearchParams(), { note: 'x' })).status).toBe(400);
+    const answer = await send('/api/jobs/%E0', { headers: { 'X-Stepcron-Token': served.token } });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error).not.toMatch(/internal error/);
+  });
+
+  it('a run input is refused by its 256 KiB rule (as run --event), not by the body\'s size once JSON escaping inflates it', async () => {
+    const json = { 'X-Stepcron-Token': served.token, 'Content-Type': 'application/json' };
+    // 200 KB of input (a JSON string of 100,000 quotes) is a 400 KB body: read whole, and checked as an input (this
+    // test's checkInput wants an object: its refusal shows the input reached the check).
+    const escaped = JSON.stringify('"'.repeat(100_000));
+    expect(Buffer.byteLength(escaped)).toBeLessThan(256 * 1024);
+    const body = JSON.stringify({ input: escaped });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(400_000);
+    const heavy = await send('/api/jobs/ok/start', { method: 'POST', headers: json, body });
+    expect([heavy.status, JSON.parse(heavy.body)]).toEqual([400, { error: 'input: must be an object' }]);
+    // 300 KiB of input: the 256 KiB rule's own message.
+    const big = await send('/api/jobs/ok/start', { method: 'POST', headers: json, body: JSON.stringify({ input: JSON.stringify({ s: 'x'.repeat(300 * 1024) }) }) });
+    expect([big.status, JSON.parse(big.body)]).toEqual([400, { error: 'input: 301 KiB; Step Functions takes at most 256 KiB of input: put the data in S3 and pass its key' }]);
+  });
+
   it('listens on 127.0.0.1 only and prints a URL with a random token', () => {
     expect(served.server.address()).toMatchObject({ address: '127.0.0.1' });
     expect(served.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${served.port}/\\?token=[A-Za-z0-9_-]{32}$`));
   });
 
-  it('trades the URL\'s token for an HttpOnly SameSite=Strict cookie, then answers the cookie or the header only', async () => {
-    const first = await send(`/?token=${served.token}`);
+  it('trades the URL\'s token once for a separate session cookie (HttpOnly, SameSite=Strict), then answers the cookie or the header only', async () => {
+    const link = new URL(served.url).searchParams.get('token')!;
+    const first = await send(`/?token=${link}`);
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe('/');
-    expect(first.headers['set-cookie']).toEqual([`stepcron-ui-${served.port}=${served.token}; HttpOnly; SameSite=Strict; Path=/`]);
-    expect((await send('/api/info', { headers: { Cookie: `stepcron-ui-${served.port}=${served.token}` } })).status).toBe(200);
+    const [cookie] = first.headers['set-cookie'] as string[];
+    expect(cookie).toMatch(new RegExp(`^stepcron-ui-${served.port}=[A-Za-z0-9_-]{32}; HttpOnly; SameSite=Strict; Path=/$`));
+    // The cookie (which other servers on 127.0.0.1 also receive) is a session value, never the printed token.
+    const session = cookie!.split(';')[0]!.split('=')[1]!;
+    expect(session).not.toBe(link);
+    expect(session).not.toBe(served.token);
+    expect((await send('/api/info', { headers: { Cookie: `stepcron-ui-${served.port}=${session}` } })).status).toBe(200);
+    expect((await send('/api/info', { headers: { Cookie: `stepcron-ui-${served.port}=${link}` } })).status).toBe(401);
     expect((await send('/api/info', { headers: { 'X-Stepcron-Token': served.token } })).status).toBe(200);
     expect((await send('/api/info')).status).toBe(401);
     expect((await send('/api/info', { headers: { 'X-Stepcron-Token': `${served.token}x` } })).status).toBe(401);
     // The cookie of another console on another port is not this one's.
-    expect((await send('/api/info', { headers: { Cookie: `stepcron-ui-1=${served.token}` } })).status).toBe(401);
+    expect((await send('/api/info', { headers: { Cookie: `stepcron-ui-1=${session}` } })).status).toBe(401);
+  });
+
+  it('the printed URL opens the console once: used again it is refused, and a fresh URL is printed to the terminal', async () => {
+    const printed: string[] = [];
+    const own = await serveUi({ api: api(jobs, localStore(0, [], new Date()).ops), port: 0, onUrl: (u) => void printed.push(u) });
+    const get = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: own.port, path, headers: { Host: `127.0.0.1:${own.port}` } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, body }));
+      }).on('error', reject).end();
+    });
+    try {
+      const path = own.url.slice(`http://127.0.0.1:${own.port}`.length);
+      expect((await get(path)).status).toBe(303);
+      const again = await get(path);
+      expect([again.status, JSON.parse(again.body).error]).toEqual([401, 'this link was used already (it opens the console once): use the open tab, or the new URL stepcron ui just printed in its terminal']);
+      expect(printed).toHaveLength(1);
+      expect(printed[0]).not.toBe(own.url);
+      expect((await get(printed[0]!.slice(`http://127.0.0.1:${own.port}`.length))).status).toBe(303);
+      expect((await get(path)).status).toBe(401);
+    } finally {
+      await own.close();
+    }
   });
 
   it('refuses other Hosts, cross-origin and non-JSON POSTs, and GETs on actions; serves files by name only', async () => {
@@ -366,7 +440,7 @@ describe('the server', () => {
     expect((await send('/api/jobs/ok/pause', { method: 'POST', headers: { ...token, 'Content-Type': 'text/plain' }, body: '{"note":"x"}' })).status).toBe(403);
     expect((await send('/api/jobs/ok/pause', { headers: token })).status).toBe(405);
     expect((await send('/api/jobs/ok/pause', { method: 'PUT', headers: json, body: '{"note":"x"}' })).status).toBe(405);
-    expect((await send('/api/jobs/ok/pause', { method: 'POST', headers: json, body: 'x'.repeat(400 * 1024) })).status).toBe(413);
+    expect((await send('/api/jobs/ok/pause', { method: 'POST', headers: json, body: 'x'.repeat(2 * 1024 * 1024) })).status).toBe(413);
     expect(store.paused('dev').size).toBe(0);
     const ok = await send('/api/jobs/ok/pause', { method: 'POST', headers: { ...json, Origin: `http://127.0.0.1:${served.port}` }, body: '{"note":"from the page"}' });
     expect(ok.status).toBe(200);

@@ -184,12 +184,13 @@ export function addUiCommand(program: Command, deps: OpsDeps, withOps: WithOps):
         });
         let served: Awaited<ReturnType<typeof serveUi>>;
         try {
-          served = await serveUi({ api, port });
+          // A used URL presented again (a browser reopened) is refused: a fresh one-time URL is printed here.
+          served = await serveUi({ api, port, onUrl: (url) => void process.stdout.write(`${url}\n`) });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`--port: ${port} is in use on 127.0.0.1: pass another, or --port 0 for any free one`);
           throw err;
         }
-        process.stderr.write(`stepcron ui: stage ${ops.stage}, ${ops.where}; only this URL (its token) opens it; Ctrl-C stops it\n`);
+        process.stderr.write(`stepcron ui: stage ${ops.stage}, ${ops.where}; this URL opens it once (its token becomes the tab's session); Ctrl-C stops it\n`);
         process.stdout.write(`${served.url}\n`);
         // The first page asks the whole catalog: computed now, while the browser opens.
         api.warm().catch(() => undefined);

@@ -156,9 +156,13 @@ export function uiApi(deps: UiDeps): Api {
   async function calendar(hours: number) {
     const rows = last && Date.now() - last.at < CALENDAR_REUSE_MS ? last.rows : await jobsPage();
     const jobs = new Map((await deps.jobs()).map((j) => [j.name, j]));
-    const start = new Date(Math.floor(now().getTime() / 3_600_000) * 3_600_000);
-    const end = start.getTime() + hours * 3_600_000;
-    const buckets = Array.from({ length: hours }, (_, i) => ({ at: new Date(start.getTime() + i * 3_600_000).toISOString(), count: 0, jobs: [] as Array<{ job: string; at: string }> }));
+    // The fires still to come, [now, now + hours): a fire earlier this hour has passed and is not counted. They are
+    // bucketed by clock hour, so off the hour the first and last buckets are partial (hours + 1 of them).
+    const from = now();
+    const end = from.getTime() + hours * 3_600_000;
+    const start = new Date(Math.floor(from.getTime() / 3_600_000) * 3_600_000);
+    const length = Math.ceil((end - start.getTime()) / 3_600_000);
+    const buckets = Array.from({ length }, (_, i) => ({ at: new Date(start.getTime() + i * 3_600_000).toISOString(), count: 0, jobs: [] as Array<{ job: string; at: string }> }));
     const cut: Array<{ job: string; fires: number }> = [];
     const zones = new Set<string>();
     for (const row of rows) {
@@ -166,7 +170,7 @@ export function uiApi(deps: UiDeps): Api {
       const job = jobs.get(row.job);
       if (!job) continue;
       zones.add(row.timezone);
-      const times = firesBetween(row.schedule, row.timezone, start, end, CALENDAR_FIRES_PER_JOB);
+      const times = firesBetween(row.schedule, row.timezone, from, end, CALENDAR_FIRES_PER_JOB);
       if (times.length >= CALENDAR_FIRES_PER_JOB) cut.push({ job: row.job, fires: times.length });
       for (const t of times) {
         const bucket = buckets[Math.floor((t.getTime() - start.getTime()) / 3_600_000)];
@@ -176,7 +180,7 @@ export function uiApi(deps: UiDeps): Api {
       }
     }
     for (const b of buckets) b.jobs.sort((a, z) => a.at.localeCompare(z.at) || a.job.localeCompare(z.job));
-    return { from: start.toISOString(), hours, buckets, cut, dst: dstChanges([...zones], start, hours) };
+    return { from: from.toISOString(), hours, buckets, cut, dst: dstChanges([...zones], start, length) };
   }
 
   /** A job page: `stepcron describe` as JSON. */
@@ -274,8 +278,8 @@ export function uiApi(deps: UiDeps): Api {
       await jobsPage();
     },
     async handle(method, path, query, body) {
-      const parts = path.split('/').slice(2).map(decodeURIComponent);
       try {
+        const parts = path.split('/').slice(2).map(decodePart);
         if (method === 'POST') {
           // /api/jobs/<job>/<action>
           if (parts[0] === 'jobs' && parts.length === 3) {
@@ -314,6 +318,15 @@ export function uiApi(deps: UiDeps): Api {
 }
 
 class NotFound extends Error {}
+
+/** A path segment as named (a job, a run): a malformed %-escape is the request's mistake, not a bug. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new BadRequest(`a malformed %-escape in the path ('${part.slice(0, 60)}'): encode names with encodeURIComponent`);
+  }
+}
 
 const words = new Map<string, string>();
 /** scheduleInWords, once per expression. */

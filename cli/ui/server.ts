@@ -1,8 +1,10 @@
 // `stepcron ui`'s HTTP server: the console's pages (dist/ui, built from web/ with the CLI) and its JSON API
 // (cli/ui/api.ts), on 127.0.0.1 only. Safe by default, as Jupyter is:
-// - every request carries the random token printed in the URL: the first page load (?token=) trades it for an
-//   HttpOnly, SameSite=Strict cookie and a redirect that drops it from the address bar; the page's own requests send
-//   the cookie;
+// - the printed URL's random token opens the console once: that page load (?token=) trades it for a separate random
+//   session value in an HttpOnly, SameSite=Strict cookie and a redirect that drops it from the address bar; the
+//   page's own requests send the cookie. Cookies are not scoped by port, so other servers on 127.0.0.1 see it: it is
+//   worth nothing there, and never the printed token. The used URL presented again is refused, and a fresh one is
+//   printed to the terminal (a browser reopened after the tab was closed);
 // - the Host header must name 127.0.0.1:PORT or localhost:PORT (a DNS-rebinding page's requests name its own host);
 // - state changes only by POST with a JSON body (a cross-site form cannot send one without a CORS preflight, which
 //   is never answered), from no Origin or this server's own;
@@ -17,8 +19,12 @@ import type { Api } from './api';
 
 export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
   + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-/** A POST body larger than this is refused before it is read whole (a run input is at most 256 KiB). */
-const BODY_MAX_BYTES = 300 * 1024;
+/**
+ * A POST body larger than this is refused before it is read whole. A run input is at most 256 KiB (the API says so,
+ * as `run --event` does), but it arrives as a JSON string inside the body: escaping may make each of its bytes up to
+ * six (a control character is \u0000), so the bound leaves room for that, plus the body's other fields.
+ */
+const BODY_MAX_BYTES = 6 * 256 * 1024 + 16 * 1024;
 /** JSON answers larger than this are gzipped when the browser takes gzip (the jobs page of 1,000 jobs is ~2 MB). */
 const GZIP_ABOVE = 8 * 1024;
 const TYPES: Record<string, string> = {
@@ -29,6 +35,7 @@ const TYPES: Record<string, string> = {
 export interface UiServer {
   url: string;
   port: number;
+  /** The X-Stepcron-Token header's value: not the URL's one-time token. */
   token: string;
   server: Server;
   close(): Promise<void>;
@@ -40,8 +47,10 @@ export interface ServeOptions {
   port: number;
   /** The built pages (dist/ui); found from this file when not given. */
   assets?: string;
-  /** The token (tests); a random one by default. */
+  /** The X-Stepcron-Token header's value (scripts, tests, bench); a random one by default. Never printed. */
   token?: string;
+  /** Told each fresh one-time URL after the first (the printed one was used and presented again): print it. */
+  onUrl?: (url: string) => void;
 }
 
 /** The folder of the built console: dist/ui beside the CLI's bundle (dist/), or in the package root when run from sources. */
@@ -54,7 +63,15 @@ export function assetsDir(): string {
 }
 
 export async function serveUi(o: ServeOptions): Promise<UiServer> {
-  const token = o.token ?? randomBytes(24).toString('base64url');
+  const random = () => randomBytes(24).toString('base64url');
+  const token = o.token ?? random();
+  /** The URL's token: good for one page load, which trades it for a session. */
+  let link = random();
+  /** Links already traded: presented again, they are refused with a fresh URL printed. */
+  const used = new Set<string>();
+  /** Session values given as cookies. */
+  const sessions = new Set<string>();
+  const urlOf = () => `http://127.0.0.1:${port}/?token=${link}`;
   const dir = o.assets ?? assetsDir();
   // The files there when the server starts, by name: nothing else is ever read.
   const files = new Map<string, { body: Buffer; type: string }>();
@@ -80,17 +97,27 @@ export async function serveUi(o: ServeOptions): Promise<UiServer> {
     }
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const method = req.method ?? 'GET';
-    // First load: the token from the URL becomes the cookie, and the address bar loses it.
+    // First load: the URL's token is traded for a session cookie, once, and the address bar loses it.
     const fromQuery = url.searchParams.get('token');
     if (fromQuery !== null && method === 'GET' && url.pathname === '/') {
-      if (!same(fromQuery, token)) return send(res, 401, { error: 'wrong token: open the URL stepcron ui printed' });
-      res.setHeader('Set-Cookie', `${cookie()}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      if ([...used].some((u) => same(fromQuery, u))) {
+        link = random();
+        o.onUrl?.(urlOf());
+        return send(res, 401, { error: 'this link was used already (it opens the console once): use the open tab, or the new URL stepcron ui just printed in its terminal' });
+      }
+      if (!same(fromQuery, link)) return send(res, 401, { error: 'wrong token: open the URL stepcron ui printed' });
+      used.add(link);
+      link = random();
+      const session = random();
+      sessions.add(session);
+      res.setHeader('Set-Cookie', `${cookie()}=${session}; HttpOnly; SameSite=Strict; Path=/`);
       res.writeHead(303, { Location: '/' }).end();
       return;
     }
-    if (!same(tokenOf(req, cookie()) ?? '', token)) {
-      return send(res, 401, { error: 'no token: open the URL stepcron ui printed (it ends in ?token=...)' });
-    }
+    const header = req.headers['x-stepcron-token'];
+    const session = cookieOf(req, cookie());
+    const allowed = typeof header === 'string' ? same(header, token) : session !== undefined && [...sessions].some((s) => same(session, s));
+    if (!allowed) return send(res, 401, { error: 'no token: open the URL stepcron ui printed (it ends in ?token=...)' });
     if (url.pathname.startsWith('/api/')) {
       const action = url.pathname.startsWith('/api/jobs/') && url.pathname.split('/').length === 5;
       if (action && method !== 'POST') return send(res, 405, { error: `${url.pathname} changes something: POST only` }, { Allow: 'POST' });
@@ -124,7 +151,7 @@ export async function serveUi(o: ServeOptions): Promise<UiServer> {
   });
   port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: urlOf(),
     port,
     token,
     server,
@@ -144,10 +171,8 @@ function secureHeaders(res: ServerResponse): void {
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
 
-/** The token a request carries: the console's cookie, or an X-Stepcron-Token header (scripts, curl). */
-function tokenOf(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers['x-stepcron-token'];
-  if (typeof header === 'string') return header;
+/** The session a request's cookie carries. */
+function cookieOf(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
     if (key === name) return value.join('=');
