@@ -411,15 +411,19 @@ describe('the server', () => {
   it('the printed URL opens the console once: used again it is refused, and a fresh URL is printed to the terminal', async () => {
     const printed: string[] = [];
     const own = await serveUi({ api: api(jobs, localStore(0, [], new Date()).ops), port: 0, onUrl: (u) => void printed.push(u) });
-    const get = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-      request({ host: '127.0.0.1', port: own.port, path, headers: { Host: `127.0.0.1:${own.port}` } }, (res) => {
+    const get = (path: string, headers: Record<string, string> = {}) => new Promise<{ status: number; body: string; cookie: string | undefined }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: own.port, path, headers: { Host: `127.0.0.1:${own.port}`, ...headers } }, (res) => {
         let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, body }));
+        res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, body, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }));
       }).on('error', reject).end();
     });
     try {
       const path = own.url.slice(`http://127.0.0.1:${own.port}`.length);
-      expect((await get(path)).status).toBe(303);
+      const first = await get(path);
+      expect(first.status).toBe(303);
+      // Clicked again in the browser that has the session: just the console.
+      expect((await get(path, { Cookie: first.cookie! })).status).toBe(303);
+      expect(printed).toEqual([]);
       const again = await get(path);
       expect([again.status, JSON.parse(again.body).error]).toEqual([401, 'this link was used already (it opens the console once): use the open tab, or the new URL stepcron ui just printed in its terminal']);
       expect(printed).toHaveLength(1);

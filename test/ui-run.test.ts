@@ -2,27 +2,57 @@
 // retried (a Lambda error retried by the definition's Retry, then a failed attempt retried by the job's own loop), one
 // that failed (its Catch path red), and a fan-out with a failing item; plus a stored 10,000-item run for the grid's
 // speed. The drawn state machine is the job's real definition (`stepcron synth`): one node per state, coloured by
-// what happened in that run. Screenshots: docs/img/ui-run.png, docs/img/ui-run-fanout.png.
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// what happened in that run. Screenshots: ui-run.png, ui-run-fanout.png
+// (test/output/ui/, or docs/img/ with `npm run screenshots`: test/support/screenshots.ts).
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { deflateRawSync } from 'node:zlib';
 import { type Browser, launch, type Page } from 'puppeteer-core';
 import { cleanUp, ROOT, startCli, until, workspace } from './support/cli';
+import { docsShotTimes, expectShotsWhereTheyBelong, shot } from './support/screenshots';
 
 declare const document: any;
 declare const window: any;
+declare const getComputedStyle: any;
 
 const CHROMIUM = '/usr/bin/chromium';
-const IMG = join(ROOT, 'docs', 'img');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) process.stderr.write(`ui-run.test: ${CHROMIUM} is missing (scripts/install-chromium.sh): the browser tests are skipped\n`);
 const withBrowser = hasChromium ? describe : describe.skip;
+/** The screenshots this file takes, and docs/img's copies as they were before it ran. */
+const SHOTS = ['ui-run.png', 'ui-run-fanout.png'];
+const docsShotsBefore = docsShotTimes(SHOTS);
 
 const GATE = join(tmpdir(), `stepcron-ui-run-gate-${process.pid}`);
 
 const cli = (dir: string, ...args: string[]) => startCli([...args, '--catalog', 'jobs.yml'], { cwd: dir, timeoutMs: 30_000 }).done;
+
+/**
+ * The colour family of a computed CSS colour ('rgb(r, g, b)'): what a reader sees, whatever the exact shade. Greys by
+ * saturation (dark or light), the rest by hue.
+ */
+function family(css: string): string {
+  const [r, g, b] = (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((n) => Number(n) / 255) as [number, number, number];
+  const max = Math.max(r, g, b);
+  const min = Math.min(r, g, b);
+  const l = (max + min) / 2;
+  const s = max === min ? 0 : (max - min) / (1 - Math.abs(2 * l - 1));
+  if (s < 0.25) return l < 0.45 ? 'dark grey' : 'light grey';
+  const d = max - min;
+  const h = (max === r ? ((g - b) / d + 6) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4) * 60;
+  if (h < 20 || h >= 340) return 'red';
+  if (h >= 30 && h < 60) return 'amber';
+  if (h >= 90 && h < 170) return 'green';
+  if (h >= 190 && h < 250) return 'blue';
+  return `hue ${Math.round(h)}`;
+}
+/** Relative lightness of a computed colour (0 black, 1 white). */
+const lightness = (css: string) => {
+  const [r, g, b] = (css.match(/\d+/g) ?? []).slice(0, 3).map(Number) as [number, number, number];
+  return (Math.max(r, g, b) + Math.min(r, g, b)) / 510;
+};
 
 /** Every state name of a definition, nested ones included. */
 function stateNames(definition: { States: Record<string, any> }): string[] {
@@ -119,7 +149,6 @@ withBrowser('the Run page in chromium', () => {
     page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
     // Straight on to a run by its hash, while the console may still be starting: the router must not miss it.
     await page.goto(url);
-    mkdirSync(IMG, { recursive: true });
   }, 90_000);
 
   afterAll(async () => {
@@ -159,12 +188,30 @@ withBrowser('the Run page in chromium', () => {
     // NotifyFailure went on to Failed by its Next; its Catch to the same state was not taken.
     expect(catchEdges).toContainEqual(expect.objectContaining({ from: 'NotifyFailure', to: 'Failed', taken: false }));
     expect(await page.$eval('g.edge.e-next[data-from="NotifyFailure"][data-to="Failed"]', (el) => el.classList.contains('taken'))).toBe(true);
+    // The colours a reader goes by, as the browser computes them from the stylesheet: failed red (stronger than
+    // caught, also red), succeeded green, each distinct; the taken path dark, the untaken light, a taken Catch red.
+    const paint = (selector: string) => page.$eval(selector, (el: any) => {
+      const style = getComputedStyle(el);
+      return { fill: style.fill as string, stroke: style.stroke as string };
+    });
+    const failedState = await paint('g.node[data-state="Failed"] > rect');
+    const caughtState = await paint('g.node[data-state="RunTask"] > rect');
+    const succeededState = await paint('g.node[data-state="Precheck"] > rect');
+    expect([family(failedState.fill), family(failedState.stroke)]).toEqual(['red', 'red']);
+    expect([family(caughtState.fill), family(caughtState.stroke)]).toEqual(['red', 'red']);
+    expect([family(succeededState.fill), family(succeededState.stroke)]).toEqual(['green', 'green']);
+    expect(new Set([failedState.fill, caughtState.fill, succeededState.fill]).size).toBe(3);
+    expect(lightness(failedState.fill)).toBeLessThan(lightness(caughtState.fill));
+    const takenNext = await paint('g.edge.e-next.taken[data-from="NotifyFailure"][data-to="Failed"] path');
+    const untaken = await paint('g.edge.e-next:not(.taken) path');
+    const takenCatch = await paint('g.edge.e-catch.taken[data-from="RunTask"][data-to="IsTaskFailure"] path');
+    expect([family(takenNext.stroke), family(untaken.stroke), family(takenCatch.stroke)]).toEqual(['dark grey', 'light grey', 'red']);
     // Events: the failure with its error; the output: the job's lines.
     const failed = await page.$$eval('.evlist tr.bad', (rows) => rows.map((r) => r.textContent));
     expect(failed.some((t) => /ExecutionFailed.*JobFailed/.test(t))).toBe(true);
     expect(await page.$eval('pre.output', (el) => el.textContent)).toMatch(/about to fail/);
     expect(errors).toEqual([]);
-    await page.screenshot({ path: join(IMG, 'ui-run.png') });
+    await page.screenshot({ path: shot('ui-run.png') });
   });
 
   it('a retried run: the Retry taken is marked on its state, the job\'s own retry loop is the path it went', async () => {
@@ -201,7 +248,7 @@ withBrowser('the Run page in chromium', () => {
     expect(output.split('\n')).toEqual(['[t3] working on {"id":"t3"}', '! [t3] t3 is broken']);
     expect(await page.$eval('.igrid a.on', (el) => el.getAttribute('data-index'))).toBe('2');
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(IMG, 'ui-run-fanout.png'), fullPage: true });
+    await page.screenshot({ path: shot('ui-run-fanout.png'), fullPage: true });
     // Expanded, every state of the definition is drawn.
     await page.click('button.expand');
     await page.waitForSelector('g.node[data-state="RunTask-json"]');
@@ -248,5 +295,9 @@ withBrowser('the Run page in chromium', () => {
     expect(await page.$$eval('.evlist tbody tr', (rows) => rows.length)).toBe(400);
     await page.click('.evlist button.more');
     await page.waitForFunction(() => document.querySelectorAll('.evlist tbody tr').length === 3000);
+  });
+
+  it('writes its screenshots to test/output/ui, leaving docs/img as it was (npm run screenshots refreshes those)', () => {
+    expectShotsWhereTheyBelong(SHOTS, docsShotsBefore);
   });
 });

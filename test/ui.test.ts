@@ -1,8 +1,9 @@
 // `stepcron ui` in a real browser: Debian's chromium driven by puppeteer-core against the CLI's own server over a store
 // with real runs (`stepcron start`) and a seeded history. The pages show the jobs, their runs and states, the calendar
 // shows fire times, actions taken in the page are what `stepcron status` and `history` then show, and the security
-// rules hold against requests a hostile page or a DNS-rebinding host would send. Screenshots: docs/img/ui-*.png.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// rules hold against requests a hostile page or a DNS-rebinding host would send. Screenshots: test/output/ui/ui-*.png
+// (docs/img/ with `npm run screenshots`: test/support/screenshots.ts).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -18,6 +19,7 @@ import { Store } from '../cli/store';
 import { uiApi } from '../cli/ui/api';
 import { serveUi } from '../cli/ui/server';
 import { cleanUp, ROOT, startCli, until, workspace } from './support/cli';
+import { docsShotTimes, expectShotsWhereTheyBelong, shot } from './support/screenshots';
 import { parseCatalog } from '../workflows/catalog';
 import { bigCatalog } from './support/big-catalog';
 import { seedRuns } from './support/seed-store';
@@ -35,10 +37,12 @@ process.env.AWS_SECRET_ACCESS_KEY = 'secret';
 process.env.AWS_REGION = 'eu-west-1';
 /** The stage's AWS services for the --aws page (mocked as test/ops-aws.test.ts mocks them). */
 const mocks = { sfn: mockClient(SFNClient), scheduler: mockClient(SchedulerClient), sts: mockClient(STSClient), logs: mockClient(CloudWatchLogsClient) };
-const IMG = join(ROOT, 'docs', 'img');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) process.stderr.write(`ui.test: ${CHROMIUM} is missing (apt-get install chromium; scripts/install-chromium.sh): the browser tests are skipped\n`);
 const withBrowser = hasChromium ? describe : describe.skip;
+/** The screenshots this file takes, and docs/img's copies as they were before it ran. */
+const SHOTS = ['ui-jobs.png', 'ui-calendar.png', 'ui-calendar-dst.png', 'ui-job.png', 'ui-aws-denied.png'];
+const docsShotsBefore = docsShotTimes(SHOTS);
 
 /** An HTTP request as any client may send it (headers as given, no browser rules): status, headers, body. */
 function raw(port: number, path: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
@@ -61,6 +65,8 @@ withBrowser('stepcron ui in chromium', () => {
   let url: string;
   let port: number;
   let token: string;
+  /** The tab's session: the cookie the printed URL's token was traded for. */
+  let session: string;
   let server: ReturnType<typeof startCli>;
 
   beforeAll(async () => {
@@ -81,7 +87,6 @@ withBrowser('stepcron ui in chromium', () => {
     token = new URL(url).searchParams.get('token')!;
     browser = await launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'], defaultViewport: { width: 1400, height: 760 } });
     page = await browser.newPage();
-    mkdirSync(IMG, { recursive: true });
   }, 90_000);
 
   afterAll(async () => {
@@ -96,8 +101,25 @@ withBrowser('stepcron ui in chromium', () => {
     page.on('pageerror', (err) => void errors.push(String(err)));
     page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
     await page.goto(url);
-    // The token went into a cookie and out of the address bar.
+    // The token went out of the address bar, traded for a session cookie whose value is not the printed token.
     expect(page.url()).toBe(`http://127.0.0.1:${port}/`);
+    const cookies = await page.cookies();
+    session = cookies.find((c) => c.name === `stepcron-ui-${port}`)!.value;
+    expect(session).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(session).not.toBe(token);
+    // The printed URL opened the console once: presented again by a browser without the session (another profile,
+    // or reopened), it is refused and a fresh URL printed.
+    const other = await browser.createBrowserContext();
+    const again = await other.newPage();
+    try {
+      const answer = await again.goto(url);
+      expect(answer?.status()).toBe(401);
+      expect(await again.$eval('body', (el) => el.textContent)).toMatch(/this link was used already \(it opens the console once\): use the open tab, or the new URL stepcron ui just printed/);
+      await until(() => server.stdout().trim().split('\n').length === 2, 10_000, 'a fresh URL');
+      expect(server.stdout().trim().split('\n')[1]).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?token=(?!${token}$)[A-Za-z0-9_-]{32}$`));
+    } finally {
+      await other.close();
+    }
     await page.waitForSelector('[data-job="bad"] .bar.s-FAILED');
 
     const rows = await page.$$eval('.row', (els) => els.map((el) => ({
@@ -122,7 +144,7 @@ withBrowser('stepcron ui in chromium', () => {
     await page.click('input[type=search]', { count: 3 });
     await page.keyboard.press('Backspace');
     await page.waitForFunction(() => document.querySelectorAll('.row').length === 5);
-    await page.screenshot({ path: join(IMG, 'ui-jobs.png') });
+    await page.screenshot({ path: shot('ui-jobs.png') });
 
     // A run started elsewhere (another terminal) shows in the open page without a reload.
     await page.evaluate(() => { window.notReloaded = true; });
@@ -135,12 +157,14 @@ withBrowser('stepcron ui in chromium', () => {
     await page.goto(`http://127.0.0.1:${port}/#/calendar`);
     await page.waitForSelector('.hour');
     const counts = await page.$$eval('.hour', (els) => els.map((el) => Number(el.getAttribute('data-count'))));
-    // 24 hours: ok hourly (24), bad and nightly-report daily (1 each), sync-crm every 15 minutes (96); off and never.
-    expect(counts).toHaveLength(24);
+    // The next 24 hours: ok hourly (24), bad and nightly-report daily (1 each), sync-crm every 15 minutes (96); off
+    // never. By clock hour: 25 of them when now is not on the hour (the first and last partial).
+    expect(counts.length).toBeGreaterThanOrEqual(24);
+    expect(counts.length).toBeLessThanOrEqual(25);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(24 + 1 + 1 + 96);
     await page.click('.hour[data-count="6"]').catch(() => page.click('.hour'));
     await page.waitForSelector('.fires li');
-    await page.screenshot({ path: join(IMG, 'ui-calendar.png') });
+    await page.screenshot({ path: shot('ui-calendar.png') });
   });
 
   it('the calendar marks a DST night: the hour a zone changes its offset, and the 02:30 that does not exist', async () => {
@@ -168,7 +192,7 @@ withBrowser('stepcron ui in chromium', () => {
       // 02:30 Berlin does not exist that night (it does not fire): the DST hour holds only the hourly job's run.
       await page.click('.hour.dst');
       expect(await page.$$eval('.fires li', (els) => els.map((el) => el.textContent))).toEqual(['01:00 UTC hourly']);
-      await page.screenshot({ path: join(IMG, 'ui-calendar-dst.png') });
+      await page.screenshot({ path: shot('ui-calendar-dst.png') });
     } finally {
       await march.close();
       store.close();
@@ -201,7 +225,7 @@ withBrowser('stepcron ui in chromium', () => {
     expect(history[0]).toMatchObject({ job: 'ok', execution, status: 'SUCCEEDED' });
     // The page followed: the new run is in its list without a reload.
     await page.waitForSelector(`a[href="#/run/ok/${execution}"]`);
-    await page.screenshot({ path: join(IMG, 'ui-job.png') });
+    await page.screenshot({ path: shot('ui-job.png') });
 
     // Resume from the page, as `stepcron resume`.
     const resume = await page.$$eval('form', (forms) => forms.findIndex((f) => f.querySelector('h3')?.textContent === 'Resume'));
@@ -218,14 +242,16 @@ withBrowser('stepcron ui in chromium', () => {
     await page.waitForSelector('.run .pill');
     expect(await page.$eval('.run .pill', (el) => el.textContent)).toBe('FAILED');
     expect(await page.$eval('.output', (el) => el.textContent)).toMatch(/failing/);
-    // The Run page proper (its graph, items, the screenshot docs/img/ui-run.png) is tested in test/ui-run.test.ts.
+    // The Run page proper (its graph, items, the screenshot ui-run.png) is tested in test/ui-run.test.ts.
     expect(await page.$$eval('.evlist tbody tr', (els) => els.length)).toBeGreaterThan(5);
   });
 
   it('refuses requests without the token, for another Host, cross-origin POSTs and GETs on actions', async () => {
-    const cookie = `stepcron-ui-${port}=${token}`;
+    const cookie = `stepcron-ui-${port}=${session}`;
     const host = `127.0.0.1:${port}`;
     const json = { 'Content-Type': 'application/json', Cookie: cookie, Host: host };
+    // The printed token is no cookie: it opened the console once.
+    expect((await raw(port, '/api/jobs', { headers: { Cookie: `stepcron-ui-${port}=${token}`, Host: host } })).status).toBe(401);
     // No token: neither the API nor the page.
     expect((await raw(port, '/api/jobs', { headers: { Host: host } })).status).toBe(401);
     expect((await raw(port, '/', { headers: { Host: host } })).status).toBe(401);
@@ -307,11 +333,12 @@ withBrowser('stepcron ui in chromium', () => {
     ] });
     mocks.sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'x', name: 'a', status: 'SUCCEEDED', stateMachineArn: MACHINE, startDate: new Date(), output: '{"run":true,"outcome":{"status":"SUCCEEDED","exitCode":0}}' });
     mocks.sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: new Date() }] });
-    const [job] = parseCatalog(['defaults:', '  image: busybox:latest', 'jobs:', '  ok:', '    description: hourly', '    schedule: cron(0 * * * ? *)',
-      '    timezone: Europe/Berlin', '    command: [sh, -c, "true"]', ''].join('\n'), { stage: 'prod' });
+    const jobs = parseCatalog(['defaults:', '  image: busybox:latest', 'jobs:', '  ok:', '    description: hourly', '    schedule: cron(0 * * * ? *)',
+      '    timezone: Europe/Berlin', '    command: [sh, -c, "true"]',
+      '  other:', '    description: daily', '    schedule: cron(0 3 * * ? *)', '    command: [sh, -c, "true"]', ''].join('\n'), { stage: 'prod' });
     const ops = awsOps({ stage: 'prod', pollMs: 1 });
     const stage = await serveUi({ port: 0, api: uiApi({
-      ops, mode: 'aws', catalog: 'jobs.yml', jobs: async () => [job!], enabledJobs: '*', checkInput: async (i) => i as Record<string, unknown>, monthlyRuns: () => 720,
+      ops, mode: 'aws', catalog: 'jobs.yml', jobs: async () => jobs, enabledJobs: '*', checkInput: async (i) => i as Record<string, unknown>, monthlyRuns: () => 720,
     }) });
     try {
       await page.goto(stage.url);
@@ -324,7 +351,21 @@ withBrowser('stepcron ui in chromium', () => {
       await page.waitForSelector('.outcome.bad');
       expect(await page.$eval('.outcome', (el) => el.textContent)).toMatch(/^read-only: AWS denied scheduler:UpdateSchedule: your identity needs that permission \(.*\)$/);
       expect(await page.$eval('form:has(input[name=note]) button', (el: any) => [el.disabled, el.title])).toEqual([true, expect.stringMatching(/^AWS denied scheduler:UpdateSchedule/)]);
-      await page.screenshot({ path: join(IMG, 'ui-aws-denied.png') });
+      await page.screenshot({ path: shot('ui-aws-denied.png') });
+      // A denial is for that job's action only (a permission may be scoped to some schedules): another job's Pause is not disabled.
+      await page.goto(`http://127.0.0.1:${stage.port}/#/job/other`);
+      await page.waitForFunction(() => document.querySelector('.job h2')?.textContent.startsWith('other'));
+      await page.type('input[name=note]', 'maintenance');
+      expect(await page.$eval('form:has(input[name=note]) button', (el: any) => [el.disabled, el.title])).toEqual([false, '']);
+      // The permission granted, a reload forgets the denial and the same action works.
+      mocks.scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: `arn:aws:scheduler:eu-west-1:${ACCOUNT}:schedule/default/stepcron-prod-OkSchedule-1A2B3C` });
+      await page.goto(`http://127.0.0.1:${stage.port}/#/job/ok`);
+      await page.reload();
+      await page.waitForSelector('input[name=note]');
+      await page.type('input[name=note]', 'maintenance');
+      await page.click('form:has(input[name=note]) button');
+      await page.waitForSelector('.outcome.ok');
+      expect(await page.$eval('.outcome', (el) => el.textContent)).toMatch(/^paused ok on prod .*: maintenance$/);
     } finally {
       await stage.close();
       ops.close();
@@ -337,5 +378,9 @@ withBrowser('stepcron ui in chromium', () => {
     const total = sizes.reduce((a, b) => a + b, 0);
     writeFileSync(join(dir, 'sizes.txt'), String(total));
     expect(total).toBeLessThan(150 * 1024);
+  });
+
+  it('writes its screenshots to test/output/ui, leaving docs/img as it was (npm run screenshots refreshes those)', () => {
+    expectShotsWhereTheyBelong(SHOTS, docsShotsBefore);
   });
 });

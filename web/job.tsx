@@ -10,6 +10,15 @@ const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 interface Outcome { ok: boolean; text: string; denied?: boolean }
 
+/**
+ * Actions AWS denied this identity, per job and action, with AWS's message: those buttons stay disabled while the page
+ * lives (navigating between jobs keeps them). Another job's buttons are not affected: a permission may be scoped to
+ * some schedules or state machines. A reload forgets them all, so an action can be tried again once the permission
+ * is granted; an action that succeeds is no longer denied.
+ */
+const deniedActions = new Map<string, string>();
+const deniedKey = (job: string, action: string) => `${job}\u0000${action}`;
+
 interface Ended { execution: string; status: string; exitCode?: number | null }
 /** What the actions answer (cli/ui/api.ts act). */
 interface ActionAnswer {
@@ -30,8 +39,12 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
   const [to, setTo] = useState(() => new Date(Date.now() - 60_000).toISOString().slice(0, 16));
   const [times, setTimes] = useState<Array<{ scheduledTime: string; status: string; execution?: string }>>();
   const [reload, setReload] = useState(0);
-  /** Actions AWS denied this identity, with its message: their buttons stay disabled (the console is read-only for them). */
-  const [denied, setDenied] = useState<Record<string, string>>(() => JSON.parse(sessionStorage.getItem('denied') ?? '{}'));
+  /** Redraws when an action was denied (deniedActions is outside the component's state). */
+  const [, setDeniedCount] = useState(0);
+  const denied = (action: string) => {
+    const message = deniedActions.get(deniedKey(name, action));
+    return message === undefined ? undefined : `${message} (reload the page once the permission is granted)`;
+  };
 
   useEffect(() => {
     get<Description>(jobPath(name)).then((x) => {
@@ -46,15 +59,15 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
     try {
       const answer = await post<ActionAnswer>(jobPath(name, action), body);
       setOutcome({ ok: true, text: show(answer) });
+      deniedActions.delete(deniedKey(name, action));
       if (answer.times) setTimes(answer.times);
       setReload((n) => n + 1);
     } catch (e) {
       const err = e as ApiError;
       setOutcome({ ok: false, text: err.message, denied: err.denied });
       if (err.denied) {
-        const next = { ...denied, [action]: err.message };
-        sessionStorage.setItem('denied', JSON.stringify(next));
-        setDenied(next);
+        deniedActions.set(deniedKey(name, action), err.message);
+        setDeniedCount(deniedActions.size);
       }
     } finally {
       setBusy(false);
@@ -93,7 +106,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
           <h3>Start a run</h3>
           <textarea name="input" rows={3} placeholder='run input (JSON), e.g. {"input": {"day": "2026-12-01"}}; empty: {}' value={input}
             onInput={(e) => setInput((e.target as HTMLTextAreaElement).value)} />
-          <button class="act" type="submit" disabled={busy || Boolean(denied.start)} title={denied.start}>Start</button>
+          <button class="act" type="submit" disabled={busy || Boolean(denied('start'))} title={denied('start')}>Start</button>
         </form>
         {d.state === 'paused' ? (
           <form onSubmit={(e) => {
@@ -101,7 +114,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
             act('resume', {}, (a) => a.message ?? '');
           }}>
             <h3>Resume</h3>
-            <button class="act" type="submit" disabled={busy || Boolean(denied.resume)} title={denied.resume}>Resume</button>
+            <button class="act" type="submit" disabled={busy || Boolean(denied('resume'))} title={denied('resume')}>Resume</button>
           </form>
         ) : (
           <form onSubmit={(e) => {
@@ -110,7 +123,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
           }}>
             <h3>Pause</h3>
             <input name="note" placeholder="why (shown by status until resume)" value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
-            <button class="act" type="submit" disabled={busy || !note.trim() || Boolean(denied.pause)} title={denied.pause}>Pause</button>
+            <button class="act" type="submit" disabled={busy || !note.trim() || Boolean(denied('pause'))} title={denied('pause')}>Pause</button>
           </form>
         )}
         <form onSubmit={(e) => {
@@ -143,7 +156,7 @@ export function JobPage({ name, info, tick }: { name: string; info: Info; tick: 
               <td>{duration(r.durationMs)}</td>
               <td>{r.exitCode ?? '-'}</td>
               <td class="why">{r.reason ?? r.error ?? ''}</td>
-              <td>{REDRIVABLE.has(r.status) && <button class="act" type="button" disabled={busy || Boolean(denied.redrive)} title={denied.redrive} onClick={() => act('redrive', { execution: r.execution }, (a) => `redrove ${a.redriven?.execution}${a.redriven?.ended ? `: ${a.redriven.ended.status}` : ''}`)}>Redrive</button>}</td>
+              <td>{REDRIVABLE.has(r.status) && <button class="act" type="button" disabled={busy || Boolean(denied('redrive'))} title={denied('redrive')} onClick={() => act('redrive', { execution: r.execution }, (a) => `redrove ${a.redriven?.execution}${a.redriven?.ended ? `: ${a.redriven.ended.status}` : ''}`)}>Redrive</button>}</td>
             </tr>
           ))}
           {d.runs.length === 0 && <tr><td colSpan={7}>no runs yet ({d.where})</td></tr>}

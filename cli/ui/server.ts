@@ -3,8 +3,8 @@
 // - the printed URL's random token opens the console once: that page load (?token=) trades it for a separate random
 //   session value in an HttpOnly, SameSite=Strict cookie and a redirect that drops it from the address bar; the
 //   page's own requests send the cookie. Cookies are not scoped by port, so other servers on 127.0.0.1 see it: it is
-//   worth nothing there, and never the printed token. The used URL presented again is refused, and a fresh one is
-//   printed to the terminal (a browser reopened after the tab was closed);
+//   worth nothing there, and never the printed token. The used URL presented again without the session is refused,
+//   and a fresh one is printed to the terminal (a browser reopened after the tab was closed);
 // - the Host header must name 127.0.0.1:PORT or localhost:PORT (a DNS-rebinding page's requests name its own host);
 // - state changes only by POST with a JSON body (a cross-site form cannot send one without a CORS preflight, which
 //   is never answered), from no Origin or this server's own;
@@ -72,6 +72,7 @@ export async function serveUi(o: ServeOptions): Promise<UiServer> {
   /** Session values given as cookies. */
   const sessions = new Set<string>();
   const urlOf = () => `http://127.0.0.1:${port}/?token=${link}`;
+  const isSession = (value: string | undefined) => value !== undefined && [...sessions].some((s) => same(value, s));
   const dir = o.assets ?? assetsDir();
   // The files there when the server starts, by name: nothing else is ever read.
   const files = new Map<string, { body: Buffer; type: string }>();
@@ -101,6 +102,11 @@ export async function serveUi(o: ServeOptions): Promise<UiServer> {
     const fromQuery = url.searchParams.get('token');
     if (fromQuery !== null && method === 'GET' && url.pathname === '/') {
       if ([...used].some((u) => same(fromQuery, u))) {
+        // The link clicked again in the browser that has the session: nothing to refuse.
+        if (isSession(cookieOf(req, cookie()))) {
+          res.writeHead(303, { Location: '/' }).end();
+          return;
+        }
         link = random();
         o.onUrl?.(urlOf());
         return send(res, 401, { error: 'this link was used already (it opens the console once): use the open tab, or the new URL stepcron ui just printed in its terminal' });
@@ -115,8 +121,7 @@ export async function serveUi(o: ServeOptions): Promise<UiServer> {
       return;
     }
     const header = req.headers['x-stepcron-token'];
-    const session = cookieOf(req, cookie());
-    const allowed = typeof header === 'string' ? same(header, token) : session !== undefined && [...sessions].some((s) => same(session, s));
+    const allowed = typeof header === 'string' ? same(header, token) : isSession(cookieOf(req, cookie()));
     if (!allowed) return send(res, 401, { error: 'no token: open the URL stepcron ui printed (it ends in ?token=...)' });
     if (url.pathname.startsWith('/api/')) {
       const action = url.pathname.startsWith('/api/jobs/') && url.pathname.split('/').length === 5;
