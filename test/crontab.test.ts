@@ -557,3 +557,68 @@ describe('the CLI, spawned', () => {
     }
   });
 });
+
+// Gaps mutation testing found (npm run mutate -- crontab): each rule below was broken by some mutant no test noticed.
+describe('crontab: line endings, comments, nicknames, --prefix and the error message', () => {
+  const unix = '# nightly backup\n0 3 * * * /usr/bin/backup.sh --all\nFOO=bar\n# poll the queue\n*/5 * * * * /opt/poll\n';
+
+  it('reads a crontab saved on Windows (CRLF) exactly as the same file with LF: no \\r reaches a command, value or description', () => {
+    // Act
+    const crlf = translate(unix.replace(/\n/g, '\r\n'));
+    // Assess
+    expect(crlf).toEqual(translate(unix));
+    expect(JSON.stringify(crlf.jobs)).not.toContain('\\r');
+    expect(crlf.jobs.map((j) => j.spec.description)).toEqual(['nightly backup', 'poll the queue']);
+    expect(crlf.jobs[1]!.spec.environment).toEqual({ FOO: 'bar' });
+  });
+
+  it('writes each job with a `# file line N: entry` comment right above its key', () => {
+    // Act
+    const text = renderCatalog(translate(unix, { file: 'legacy.cron' }));
+    // Assess
+    expect(text).toContain('\n  # legacy.cron line 2: 0 3 * * * /usr/bin/backup.sh --all\n  backup:\n');
+    expect(text).toContain('\n  # legacy.cron line 5: */5 * * * * /opt/poll\n  poll:\n');
+  });
+
+  it('does not take a commented-out entry, or the column header of Debian\'s template, as the next job\'s description', () => {
+    // Act
+    const jobs = translate('# 0 0 * * * /old.sh\n0 1 * * * /new.sh\n# m h  dom mon dow   command\n0 2 * * * /other.sh\n# 0 0 * * * /old.sh\n# really this\n0 3 * * * /third.sh').jobs;
+    // Assess
+    expect(jobs.map((j) => j.spec.description)).toEqual(['/new.sh', '/other.sh', 'really this']);
+  });
+
+  it('joins a description of several comment lines, and forgets it at a blank line', () => {
+    // Act
+    const jobs = translate('# first part\n## second part\n0 1 * * * /a.sh\n# orphan\n\n0 2 * * * /b.sh').jobs;
+    // Assess
+    expect(jobs.map((j) => j.spec.description)).toEqual(['first part second part', '/b.sh']);
+  });
+
+  it.each([
+    ['@hourly', 'cron(0 * * * ? *)'], ['@daily', 'cron(0 0 * * ? *)'], ['@midnight', 'cron(0 0 * * ? *)'], ['@weekly', 'cron(0 0 ? * SUN *)'],
+    ['@monthly', 'cron(0 0 1 * ? *)'], ['@yearly', 'cron(0 0 1 1 ? *)'], ['@annually', 'cron(0 0 1 1 ? *)'],
+  ])('reads the nickname %s as cron does: %s', (nickname, schedule) => {
+    // Act
+    const [only, ...rest] = translate(`${nickname} /opt/report.sh`).jobs;
+    // Assess
+    expect(rest).toEqual([]);
+    expect(only).toMatchObject({ name: 'report', entry: `${nickname} /opt/report.sh`, spec: { schedule } });
+  });
+
+  it('puts --prefix in front of every name, split jobs included', () => {
+    // Act
+    const jobs = translate('0 1 * * * /new.sh\n0 0 1 * 1 /both.sh', { prefix: 'legacy-' }).jobs;
+    // Assess
+    expect(jobs.map((j) => j.name)).toEqual(['legacy-new', 'legacy-both-dom', 'legacy-both-dow']);
+  });
+
+  it('says how many problems there are, one per line, or just the one', () => {
+    // Act
+    const many = () => translate('61 * * * * /x\n0 0 * * 8 /y');
+    const one = () => translate('61 * * * * /x');
+    // Assess
+    expect(many).toThrow(new CrontabError(['c:1: minute: 61 is out of range (0-59)', 'c:2: day-of-week: 8 is out of range (0-7)']));
+    expect(many).toThrow('2 problems:\n  - c:1: minute: 61 is out of range (0-59)\n  - c:2: day-of-week: 8 is out of range (0-7)');
+    expect(one).toThrow(/^c:1: minute: 61 is out of range \(0-59\)$/);
+  });
+});
