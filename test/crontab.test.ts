@@ -21,10 +21,14 @@ const FILE = 'every-construct.crontab';
 const FROM = new Date('2026-01-01T00:00:00Z');
 
 const fixture = readFileSync(FIXTURE, 'utf8');
-const imported = importCrontab(fixture, { file: FILE, image: 'busybox:latest', timezone: 'Europe/Berlin', from: FROM });
+// Imported when a test first asks, not at load: a mutant that breaks the import then fails those tests (a throw while
+// jest loads the file would count as an error, not as a test noticing; npm run mutate).
+let fixtureImport: CrontabImport | undefined;
+const imported = (): CrontabImport =>
+  (fixtureImport ??= importCrontab(fixture, { file: FILE, image: 'busybox:latest', timezone: 'Europe/Berlin', from: FROM }));
 const job = (name: string): ImportedJob => {
-  const found = imported.jobs.find((j) => j.name === name);
-  if (!found) throw new Error(`no imported job ${name}: ${imported.jobs.map((j) => j.name).join(', ')}`);
+  const found = imported().jobs.find((j) => j.name === name);
+  if (!found) throw new Error(`no imported job ${name}: ${imported().jobs.map((j) => j.name).join(', ')}`);
   return found;
 };
 
@@ -49,7 +53,7 @@ describe('the fixture: every construct, as catalog jobs', () => {
   it('becomes these jobs, in crontab order, with these schedules and zones', () => {
     // Assess: [name, crontab line, AWS schedule, zone]. */15 -> 0/15; a-b/n is written from its values (1-26/5); names
     // and day-of-week numbers (0 and 7 are Sunday) become AWS names; @nicknames their five fields; year always *.
-    expect(imported.jobs.map((j) => [j.name, j.line, j.spec.schedule, j.spec.timezone])).toEqual([
+    expect(imported().jobs.map((j) => [j.name, j.line, j.spec.schedule, j.spec.timezone])).toEqual([
       ['poll', 9, 'cron(0/15 * * * ? *)', 'Europe/Berlin'],
       ['sample', 10, 'cron(1-26/5 9-17 ? * MON-FRI *)', 'Europe/Berlin'],
       ['run-parts-cron-quarterly', 11, 'cron(0 0,12 * 1/3 ? *)', 'Europe/Berlin'],
@@ -101,7 +105,7 @@ describe('the fixture: every construct, as catalog jobs', () => {
   });
 
   it('carries MAILTO as a comment naming params.notifyEmails, and says which catalog defaults differ from cron', () => {
-    const text = renderCatalog(imported);
+    const text = renderCatalog(imported());
     expect(text).toContain('# MAILTO=ops@example.com (line 5): cron mailed the output of the jobs below it there.');
     expect(text).toContain('# the stage\'s SNS topic: add ops@example.com to params.notifyEmails in serverless.yml.');
     expect(text).toContain('# MAILTO="" (line 34): cron mailed nothing for the jobs below it');
@@ -110,7 +114,7 @@ describe('the fixture: every construct, as catalog jobs', () => {
   });
 
   it('warns, by line, about everything that is not carried over exactly', () => {
-    expect(imported.warnings).toEqual([
+    expect(imported().warnings).toEqual([
       `${FILE}:6: RANDOM_DELAY=5 (cronie's random start delay) has no equivalent: the jobs below it start on time`,
       `${FILE}:9: '> /dev/null 2>&1' taken out of the command: a task's files vanish when it stops, so its output now goes to the job's log (CloudWatch Logs; stepcron logs <job>)`,
       `${FILE}:9: poll: 02:00-02:45 happens twice on 2026-10-25 in Europe/Berlin (clocks fall back): cron (in the machine's zone) ran it at both, as its minute or hour field starts with '*'; EventBridge Scheduler runs it once, at the first (README: Coming from crontab)`,
@@ -128,9 +132,9 @@ describe('the fixture: every construct, as catalog jobs', () => {
   });
 
   it('is a catalog parseCatalog accepts, job for job', () => {
-    const jobs = parseCatalog(renderCatalog(imported), { stage: 'prod', file: 'imported.yml' });
+    const jobs = parseCatalog(renderCatalog(imported()), { stage: 'prod', file: 'imported.yml' });
     expect(jobs.map((j) => [j.name, j.schedule, j.timezone, j.image, j.command])).toEqual(
-      imported.jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone, 'busybox:latest', j.spec.command]));
+      imported().jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone, 'busybox:latest', j.spec.command]));
     // The catalog's defaults fill in the rest.
     expect(jobs[0]).toMatchObject({ retries: 2, concurrency: 'forbid', enabled: true });
   });
@@ -173,10 +177,16 @@ function oracleTimes(pattern: string, timezone: string, from: Date, count: numbe
 }
 
 describe('oracle: each job fires when croner says cron runs its line (next 100 times, across DST changes)', () => {
-  const lines = [...new Set(imported.jobs.map((j) => j.line))];
+  // The fixture's entry lines (the first test checks the jobs made from them).
+  const lines = [9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 30, 31, 36, 37, 40];
   const shifted: string[] = [];
 
-  it.each(lines.map((line) => [line, imported.jobs.filter((j) => j.line === line)] as const))('line %i', (_line, jobs) => {
+  it('has a job for each of these lines, and for no other', () => {
+    expect([...new Set(imported().jobs.map((j) => j.line))]).toEqual(lines);
+  });
+
+  it.each(lines)('line %i', (line) => {
+    const jobs = imported().jobs.filter((j) => j.line === line);
     const { timezone } = jobs[0]!.spec;
     const pattern = cronPattern(jobs[0]!.entry);
     for (const start of STARTS[timezone]!) {
@@ -201,7 +211,7 @@ describe('oracle: each job fires when croner says cron runs its line (next 100 t
     }
     // What cron did there is the warning's: sync (TZ=, the machine's zone) ran right after the change; backup (CRON_TZ)
     // was skipped by cronie as by Scheduler, so it has no spring-forward warning.
-    expect(imported.warnings.filter((w) => w.includes('spring forward')).map((w) => w.split(': ')[1])).toEqual(['sync']);
+    expect(imported().warnings.filter((w) => w.includes('spring forward')).map((w) => w.split(': ')[1])).toEqual(['sync']);
   });
 
   it('at fall-back, runs a repeated time once, at the first (as croner does), where cronie under CRON_TZ ran it twice', () => {
@@ -258,8 +268,8 @@ describe('AWS cron syntax from cron syntax', () => {
   });
 
   it('never writes L, W, # or a year, which cron does not have', () => {
-    for (const j of imported.jobs) expect(j.spec.schedule).toMatch(/^cron\(([0-9,/*?A-Z-]+ ){5}\*\)$/);
-    for (const j of imported.jobs) expect(j.spec.schedule).not.toMatch(/#|\bL\b|\dL\b|\bLW\b|\dW\b/);
+    for (const j of imported().jobs) expect(j.spec.schedule).toMatch(/^cron\(([0-9,/*?A-Z-]+ ){5}\*\)$/);
+    for (const j of imported().jobs) expect(j.spec.schedule).not.toMatch(/#|\bL\b|\dL\b|\bLW\b|\dW\b/);
   });
 });
 
@@ -491,7 +501,7 @@ describe('importCrontabFile (the command, in process)', () => {
     const result = await run(FIXTURE, { image: 'busybox:latest', tz: 'Europe/Berlin' });
     expect(result.code).toBe(0);
     expect(result.out).toBe(renderCatalog(importCrontab(fixture, { file: FIXTURE, image: 'busybox:latest', timezone: 'Europe/Berlin', from: FROM })));
-    expect(result.err.trimEnd().split('\n')).toHaveLength(imported.warnings.length);
+    expect(result.err.trimEnd().split('\n')).toHaveLength(imported().warnings.length);
     expect(result.err).toMatch(/^stepcron: warning: .*every-construct.crontab:6: RANDOM_DELAY=5/);
   });
 
@@ -529,7 +539,7 @@ describe('the CLI, spawned', () => {
         cli(['import', 'crontab', '--help']),
       ]);
       expect(merge.code).toBe(0);
-      expect(merge.stdout).toBe(`jobs.yml: added 22 jobs (${imported.jobs.map((j) => j.name).join(', ')}); check them with: npx stepcron validate --catalog jobs.yml\n`);
+      expect(merge.stdout).toBe(`jobs.yml: added 22 jobs (${imported().jobs.map((j) => j.name).join(', ')}); check them with: npx stepcron validate --catalog jobs.yml\n`);
       const warnings = merge.stderr.trimEnd().split('\n');
       expect(warnings.length).toBeGreaterThanOrEqual(5);
       for (const line of warnings) expect(line).toMatch(/^stepcron: warning: \S+every-construct\.crontab(:\d+)?: /);

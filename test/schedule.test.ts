@@ -600,7 +600,8 @@ describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron
 });
 
 describe('status and backfill read what deploys', () => {
-  const [job] = parseCatalog('jobs:\n  sync:\n    description: d\n    schedule: rate(1 hour)\n    timezone: Europe/Berlin\n    image: i:1\n    command: [x]\n', { stage: 'prod' });
+  // Parsed in each test, not while jest loads the file: a mutant that breaks parsing then fails tests (npm run mutate).
+  const job = () => parseCatalog('jobs:\n  sync:\n    description: d\n    schedule: rate(1 hour)\n    timezone: Europe/Berlin\n    image: i:1\n    command: [x]\n', { stage: 'prod' })[0]!;
 
   it('status: a stage that deployed an aligned rate as its cron is not "changed since the deploy", and fires on the clock', async () => {
     // Prepare: the stage as the template deployed it (its own expression and zone); no runs yet
@@ -610,7 +611,7 @@ describe('status and backfill read what deploys', () => {
     } as unknown as OpsPort;
     const lines: string[] = [];
     // Act
-    await status(ops, [job!], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
+    await status(ops, [job()], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
     // Assess: no drift; the catalog's rate and the job's zone shown, what fires beside them (its cron in UTC: an aligned
     // rate); the next times on the hour
     const [row] = JSON.parse(lines.join('')) as Array<Record<string, unknown>>;
@@ -621,7 +622,7 @@ describe('status and backfill read what deploys', () => {
 
   it('backfill: the times an aligned rate fired are on the clock', () => {
     // Act
-    const times = timesBetween(job!, new Date('2026-05-05T05:05:05Z'), new Date('2026-05-05T07:30:00Z'));
+    const times = timesBetween(job(), new Date('2026-05-05T05:05:05Z'), new Date('2026-05-05T07:30:00Z'));
     // Assess
     expect(times.map((t) => t.toISOString())).toEqual(['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z']);
   });
