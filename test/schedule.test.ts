@@ -825,3 +825,108 @@ describe('nextFireTimes: DST east of UTC (southern hemisphere: spring in October
     expect(times).toEqual([z('2026-10-03T15:59:00'), z('2026-10-03T16:00:00')]);
   });
 });
+
+describe('more edges: the search, what deploys, zone names and every message', () => {
+  it('stops a rate at the end of 2199, as it stops a cron: 2200-01-01 is not a time', () => {
+    // Act
+    const times = next('rate(1 day)', '2199-12-30T00:00:00Z', 5);
+    // Assess
+    expect(times).toEqual([z('2199-12-31T00:00:00')]);
+  });
+
+  it('starts scanning at from\'s own day only in from\'s own month and year', () => {
+    // Act
+    const monthly = next('cron(0 0 1 * ? *)', '2026-01-15T00:00:00Z', 1);
+    const yearly = next('cron(0 0 1 1 ? *)', '2026-01-15T00:00:00Z', 1);
+    const daily = next('cron(0 6 * * ? *)', '2026-01-15T12:00:00Z', 32);
+    // Assess: the 1st of later months and years, and 06:00 on the same day-of-month a month later, are not skipped
+    expect(monthly).toEqual([z('2026-02-01T00:00:00')]);
+    expect(yearly).toEqual([z('2027-01-01T00:00:00')]);
+    expect(daily[0]).toBe(z('2026-01-16T06:00:00'));
+    expect(daily).toContain(z('2026-02-15T06:00:00'));
+  });
+
+  it.each<[string, string]>([
+    ['cron(0 24 * * ? *)', 'hours: 24 is out of range (allowed 0-23 with , - * /)'],
+    ['cron(0 0 * 13 ? *)', 'month: 13 is out of range (allowed 1-12 or JAN-DEC with , - * /)'],
+    ['cron(60 0 * * ? *)', 'minutes: 60 is out of range (allowed 0-59 with , - * /)'],
+    ['cron(0 0 * * ? 2200)', 'year: 2200 is out of range (allowed 1970-2199 with , - * /)'],
+    ['cron(0 0 32 * ? *)', 'day-of-month: 32 is out of range (allowed 1-31 with , - * /, or alone: ?, L, LW, nW (e.g. 15W))'],
+    ['cron(0 0 ? * 8 *)', 'day-of-week: 8 is out of range (allowed 1-7 or SUN-SAT (1=SUN) with , - *, or alone: ?, L, nL (e.g. 6L), n#k (e.g. 2#1, k 1-5))'],
+    ['cron()', 'cron: expected 6 fields (minutes hours day-of-month month day-of-week year), got 0'],
+    ['rate( 5 minutes)', "rate: expected rate(value unit) such as rate(5 minutes) or rate(1 hour) (got 'rate( 5 minutes)')"],
+    ['rate(5 minutes )', "rate: expected rate(value unit) such as rate(5 minutes) or rate(1 hour) (got 'rate(5 minutes )')"],
+    ['rate(99999999999999 days)', 'rate: the value 99999999999999 is too large'],
+    ['rate(1 minutes)', 'rate: use the singular unit for 1: rate(1 minute) (got rate(1 minutes))'],
+    ['rate(5 hour)', 'rate: use the plural unit for values other than 1: rate(5 hours) (got rate(5 hour))'],
+  ])('says exactly what is wrong: %s', (expression, message) => {
+    expect(scheduleProblem(expression)).toBe(message);
+  });
+
+  it('refuses a schedule that is not a string, naming the forms', () => {
+    expect(scheduleProblem(42 as never)).toBe('schedule must be a string: cron(minutes hours day-of-month month day-of-week year), rate(value unit) or at(yyyy-mm-ddThh:mm:ss)');
+  });
+
+  it('reads every month and weekday name as its number, and every unit in both forms', () => {
+    expect(fields('cron(0 0 1 JAN,FEB,MAR,APR,MAY,JUN,JUL,AUG,SEP,OCT,NOV,DEC ? *)').months).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    for (const [i, day] of ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'].entries()) {
+      expect(fields(`cron(0 0 ? * ${day} *)`).dayOfWeek).toEqual({ kind: 'days', days: [i + 1] });
+    }
+    expect(['rate(1 minute)', 'rate(15 minutes)', 'rate(1 hour)', 'rate(2 hours)', 'rate(1 day)', 'rate(10 days)'].map((e) => parseSchedule(e)))
+      .toEqual([
+        { kind: 'rate', expression: 'rate(1 minute)', value: 1, unit: 'minute', seconds: 60 },
+        { kind: 'rate', expression: 'rate(15 minutes)', value: 15, unit: 'minute', seconds: 900 },
+        { kind: 'rate', expression: 'rate(1 hour)', value: 1, unit: 'hour', seconds: 3600 },
+        { kind: 'rate', expression: 'rate(2 hours)', value: 2, unit: 'hour', seconds: 7200 },
+        { kind: 'rate', expression: 'rate(1 day)', value: 1, unit: 'day', seconds: 86400 },
+        { kind: 'rate', expression: 'rate(10 days)', value: 10, unit: 'day', seconds: 864000 },
+      ]);
+  });
+
+  it.each<[string, boolean]>([
+    ['UTC', true], ['GMT', true], ['Japan', true], ['Etc/UTC', true], ['US/Pacific', true], ['America/Argentina/Buenos_Aires', true],
+    ['europe/Berlin', false], ['Europe/berlin', false], ['+01:00', false], ['Mars/Olympus', false], ['', false],
+  ])('isValidTimezone(%j) is %j: IANA names as tzdb spells them, aliases included', (zone, valid) => {
+    expect(isValidTimezone(zone)).toBe(valid);
+  });
+
+  it('names a zone that is not a string without a suggestion', () => {
+    expect(() => next('rate(1 hour)', '2026-01-01T00:00:00Z', 1, 42 as never)).toThrow("timezone: '42' is not an IANA time zone such as Europe/Berlin or UTC");
+  });
+
+  it.each<[string, string | undefined, string | undefined]>([
+    ['rate(7 minutes)', 'cron(0/6 * * * ? *)', 'every 6 minutes on the clock'],
+    ['rate(11 minutes)', 'cron(0/10 * * * ? *)', 'every 10 minutes on the clock'], // 10 and 12 are as close: the shorter
+    ['rate(70 minutes)', 'cron(0 * * * ? *)', 'every hour on the clock'],
+    ['rate(100 minutes)', 'cron(0 0/2 * * ? *)', 'every 2 hours on the clock'],
+    ['rate(7 hours)', 'cron(0 0/6 * * ? *)', 'every 6 hours on the clock'],
+    ['rate(1300 minutes)', 'cron(0 0 * * ? *)', 'every day at 00:00'],
+    ['rate(90 minutes)', undefined, undefined], // a third off the hour and off two hours: nothing close
+    ['rate(36 hours)', undefined, undefined],
+    ['rate(2 days)', 'cron(0 0 1/2 * ? *)', 'at 00:00 every 2 days from the 1st of each month'],
+    ['rate(6 days)', 'cron(0 0 1/6 * ? *)', 'at 00:00 every 6 days from the 1st of each month'],
+    ['rate(7 days)', 'cron(0 0 ? * 2 *)', 'every Monday at 00:00'],
+    ['rate(8 days)', undefined, undefined],
+    ['rate(27 days)', undefined, undefined],
+    ['rate(28 days)', 'cron(0 0 1 * ? *)', 'on the 1st of every month at 00:00'],
+    ['rate(31 days)', 'cron(0 0 1 * ? *)', 'on the 1st of every month at 00:00'],
+    ['rate(32 days)', undefined, undefined],
+  ])('an unaligned %s starts at deploy; the close cron is %s (%s)', (expression, close, says) => {
+    // Act
+    const deployed = deployedSchedule(expression, 'Europe/Berlin');
+    // Assess
+    expect(deployed).toEqual({ expression, timezone: 'Europe/Berlin', startsAtDeploy: true, ...(close && { closeCron: { expression: close, says } }) });
+  });
+
+  it('says what AWS does with an unaligned rate, naming who and the close cron when there is one', () => {
+    expect(startsAtDeployNote('rate(7 minutes)', 'jobs.sync')).toBe('jobs.sync: rate(7 minutes) is not aligned to the clock: on AWS its first run is when the deploy creates the schedule (and again whenever a deploy recreates it), then every 7 minutes from there; for fixed times use cron(0/6 * * * ? *) (every 6 minutes on the clock)');
+    expect(startsAtDeployNote('rate(27 days)')).toBe('rate(27 days) is not aligned to the clock: on AWS its first run is when the deploy creates the schedule (and again whenever a deploy recreates it), then every 27 days from there');
+    expect(startsAtDeployNote('rate(15 minutes)')).toBeUndefined();
+  });
+
+  it('deploys an aligned rate as its cron and anything else as it is, in UTC unless a zone is given', () => {
+    expect(deployedExpression('rate(15 minutes)')).toBe('cron(0/15 * * * ? *)');
+    expect(deployedExpression('rate(7 minutes)')).toBe('rate(7 minutes)');
+    expect(deployedSchedule('cron(0 1 * * ? *)')).toEqual({ expression: 'cron(0 1 * * ? *)', timezone: 'UTC', startsAtDeploy: false });
+  });
+});
