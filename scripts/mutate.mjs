@@ -7,7 +7,8 @@
 //   small change only re-tests the mutants in the changed code or covered by changed tests.
 // - The jest runner honours Stryker's testFiles only in its dry run; per mutant it would load every test file that
 //   jest's testMatch finds, and the slow suites' module-level setup then times out and counts as "killed". So each run
-//   gets its own jest config with testMatch narrowed to the module's test files (and no findRelatedTests).
+//   gets its own jest config with testMatch narrowed to the module's test files (and no findRelatedTests), and no
+//   testFiles at all (see below).
 // - Prints a table and writes MUTATION.md (scores of every module, from the latest run of each).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -65,13 +66,15 @@ function run(name) {
     testRunner: 'jest',
     plugins: ['@stryker-mutator/jest-runner'],
     jest: { projectType: 'custom', config: jestConfig(tests), enableFindRelatedTests: false },
-    testFiles: tests,
+    // No `testFiles`: with it, Stryker 10 hands the jest runner the test *file paths* as the test-name filter of every
+    // static mutant (code run at load or in a beforeAll), which then runs no test and "survives". testMatch above
+    // narrows the run to the module's own files in the dry run and for every mutant alike.
     mutate: [file],
     coverageAnalysis: 'perTest',
     concurrency: 1,
     incremental: true,
     incrementalFile: `reports/mutation/${name}.json`,
-    reporters: ['json', 'clear-text'],
+    reporters: ['json', 'clear-text', 'progress-append-only'],
     jsonReporter: { fileName: `reports/mutation/${name}.report.json` },
     clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, reportMutants: true },
     // Only what the tests need goes into the sandbox (node_modules is symlinked, never copied).
@@ -106,18 +109,21 @@ function summarize(name) {
   const timeout = count('Timeout');
   const survived = count('Survived');
   const noCoverage = count('NoCoverage');
+  // A mutant that breaks code a test file runs while jest loads it (a fixture built at the top of the file) fails the
+  // whole file: Stryker counts that as an error, outside the score, not as a test noticing. Shown so it can be fixed.
+  const errors = count('RuntimeError', 'CompileError');
   const valid = killed + timeout + survived + noCoverage;
   const survivors = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
     .map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, status: m.status, replacement: m.replacement }));
   return {
-    module: modules[name].file, mutants: mutants.length, killed, survived, noCoverage, timeout,
+    module: modules[name].file, mutants: mutants.length, killed, survived, noCoverage, timeout, errors,
     score: valid ? Math.round(((killed + timeout) / valid) * 1000) / 10 : 100, survivors,
   };
 }
 
 function table(rows) {
-  const head = ['module', 'mutants', 'killed', 'survived', 'no-coverage', 'timeout', 'score', 'time'];
-  const body = rows.map((r) => [r.module, r.mutants, r.killed, r.survived, r.noCoverage, r.timeout, `${r.score}%`, r.seconds === undefined ? '' : `${r.seconds}s`].map(String));
+  const head = ['module', 'mutants', 'killed', 'survived', 'no-coverage', 'timeout', 'errors', 'score', 'time'];
+  const body = rows.map((r) => [r.module, r.mutants, r.killed, r.survived, r.noCoverage, r.timeout, r.errors, `${r.score}%`, r.seconds === undefined ? '' : `${r.seconds}s`].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   return [head, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
 }
@@ -127,13 +133,13 @@ function writeMarkdown() {
     const file = join(reports, `${name}.summary.json`);
     return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
   });
-  const lines = ['| module | tests | mutants | killed | survived | no coverage | timeout | score | last run |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| module | tests | mutants | killed | survived | no coverage | timeout | errors | score | last run |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
   Object.entries(modules).forEach(([name, { file, tests }], i) => {
     const r = rows[i];
     const t = tests.map((x) => x.replace('test/', '')).join(', ');
     lines.push(r
-      ? `| ${file} | ${t} | ${r.mutants} | ${r.killed} | ${r.survived} | ${r.noCoverage} | ${r.timeout} | ${r.score}% | ${r.seconds}s |`
-      : `| ${file} | ${t} | | | | | | not yet run | |`);
+      ? `| ${file} | ${t} | ${r.mutants} | ${r.killed} | ${r.survived} | ${r.noCoverage} | ${r.timeout} | ${r.errors} | ${r.score}% | ${r.seconds}s |`
+      : `| ${file} | ${t} | | | | | | | not yet run | |`);
   });
   const path = join(root, 'MUTATION.md');
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
