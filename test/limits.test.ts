@@ -352,6 +352,7 @@ describe('workflows/limits: history events per state type and outcome', () => {
     expect(taskKind('arn:aws:states:::ecs:runTask')).toBe('request');
     expect(taskKind('xarn:aws:lambda:us-east-1:123456789012:function:f')).toBe('request');
     expect(taskKind('arn:aws:states:::activity:a')).toBe('request');
+    expect(taskKind('xarn:aws:states:us-east-1:123456789012:activity:a')).toBe('request');
   });
 
   it('a bare Lambda ARN: LambdaFunction* events between the Task state\'s own; failed and timed out end in one event', () => {
