@@ -930,3 +930,14 @@ describe('more edges: the search, what deploys, zone names and every message', (
     expect(deployedSchedule('cron(0 1 * * ? *)')).toEqual({ expression: 'cron(0 1 * * ? *)', timezone: 'UTC', startsAtDeploy: false });
   });
 });
+
+describe('timezoneProblem on its own', () => {
+  it('suggests a zone even when it is the first thing the module is asked (the zone list is read on first use)', () => {
+    jest.isolateModules(() => {
+      // Act
+      const { timezoneProblem } = require('../workflows/schedule') as typeof import('../workflows/schedule');
+      // Assess
+      expect(timezoneProblem('Europe/Berln')).toBe("'Europe/Berln' is not an IANA time zone such as Europe/Berlin or UTC: did you mean Europe/Berlin?");
+    });
+  });
+});
