@@ -838,12 +838,13 @@ describe('more edges: the search, what deploys, zone names and every message', (
     // Act
     const monthly = next('cron(0 0 1 * ? *)', '2026-01-15T00:00:00Z', 1);
     const yearly = next('cron(0 0 1 1 ? *)', '2026-01-15T00:00:00Z', 1);
-    const daily = next('cron(0 6 * * ? *)', '2026-01-15T12:00:00Z', 32);
+    const daily = next('cron(0 6 * * ? *)', '2026-01-15T12:00:00Z', 60);
     // Assess: the 1st of later months and years, and 06:00 on the same day-of-month a month later, are not skipped
     expect(monthly).toEqual([z('2026-02-01T00:00:00')]);
     expect(yearly).toEqual([z('2027-01-01T00:00:00')]);
     expect(daily[0]).toBe(z('2026-01-16T06:00:00'));
     expect(daily).toContain(z('2026-02-15T06:00:00'));
+    expect(daily).toContain(z('2026-03-15T06:00:00'));
   });
 
   it.each<[string, string]>([
@@ -859,6 +860,9 @@ describe('more edges: the search, what deploys, zone names and every message', (
     ['rate(99999999999999 days)', 'rate: the value 99999999999999 is too large'],
     ['rate(1 minutes)', 'rate: use the singular unit for 1: rate(1 minute) (got rate(1 minutes))'],
     ['rate(5 hour)', 'rate: use the plural unit for values other than 1: rate(5 hours) (got rate(5 hour))'],
+    ['cron(x5 * * * ? *)', "minutes: 'x5' is not a valid value (allowed 0-59 with , - * /)"],
+    ['cron(0 0 1L-3 * ? *)', "day-of-month: '1L-3' is not a valid use of ?, L or W (allowed 1-31 with , - * /, or alone: ?, L, LW, nW (e.g. 15W))"],
+    ['cron(0 0 ? * 10L *)', 'day-of-week: 10 is out of range (allowed 1-7 or SUN-SAT (1=SUN) with , - *, or alone: ?, L, nL (e.g. 6L), n#k (e.g. 2#1, k 1-5))'],
   ])('says exactly what is wrong: %s', (expression, message) => {
     expect(scheduleProblem(expression)).toBe(message);
   });
@@ -891,7 +895,7 @@ describe('more edges: the search, what deploys, zone names and every message', (
   });
 
   it('names a zone that is not a string without a suggestion', () => {
-    expect(() => next('rate(1 hour)', '2026-01-01T00:00:00Z', 1, 42 as never)).toThrow("timezone: '42' is not an IANA time zone such as Europe/Berlin or UTC");
+    expect(() => next('rate(1 hour)', '2026-01-01T00:00:00Z', 1, 42 as never)).toThrow(/^timezone: '42' is not an IANA time zone such as Europe\/Berlin or UTC$/);
   });
 
   it.each<[string, string | undefined, string | undefined]>([
@@ -907,6 +911,8 @@ describe('more edges: the search, what deploys, zone names and every message', (
     ['rate(6 days)', 'cron(0 0 1/6 * ? *)', 'at 00:00 every 6 days from the 1st of each month'],
     ['rate(7 days)', 'cron(0 0 ? * 2 *)', 'every Monday at 00:00'],
     ['rate(8 days)', undefined, undefined],
+    ['rate(60 hours)', undefined, undefined], // 2.5 days: not a whole number of days
+    ['rate(8 minutes)', 'cron(0/6 * * * ? *)', 'every 6 minutes on the clock'], // exactly a quarter off 6 (and 10): still close
     ['rate(27 days)', undefined, undefined],
     ['rate(28 days)', 'cron(0 0 1 * ? *)', 'on the 1st of every month at 00:00'],
     ['rate(31 days)', 'cron(0 0 1 * ? *)', 'on the 1st of every month at 00:00'],
