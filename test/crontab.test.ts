@@ -436,10 +436,11 @@ jobs:
 `;
 
 describe('mergeJobs (-o into an existing catalog)', () => {
-  // No --image: the catalog's defaults.image applies.
-  const two = importCrontab('# Poll\n*/5 * * * * /opt/poll.sh\n0 1 * * * /opt/app/cleanup\n', { file: 'c', timezone: 'UTC', from: FROM });
+  // No --image: the catalog's defaults.image applies. Imported by each test, not while jest loads the file (npm run mutate).
+  const importTwo = () => importCrontab('# Poll\n*/5 * * * * /opt/poll.sh\n0 1 * * * /opt/app/cleanup\n', { file: 'c', timezone: 'UTC', from: FROM });
 
   it('inserts the jobs after the last one; every other byte stays as it was', () => {
+    const two = importTwo();
     const merged = mergeJobs(EXISTING, two, 'jobs.yml');
     const block = renderJobs(two, 2, two.header);
     expect(merged.replace(block, '')).toBe(EXISTING);
@@ -452,6 +453,7 @@ describe('mergeJobs (-o into an existing catalog)', () => {
   });
 
   it('matches the catalog\'s indentation, and copes with no final newline, an empty jobs: and no jobs: at all', () => {
+    const two = importTwo();
     const four = 'defaults:\n    image: i\njobs:\n    old:\n        description: x\n        schedule: rate(1 hour)\n        image: i\n        command: [a]';
     const merged = mergeJobs(four, two, 'four.yml');
     expect(merged.startsWith(`${four}\n    # Imported from c`)).toBe(true);
@@ -469,6 +471,7 @@ describe('mergeJobs (-o into an existing catalog)', () => {
   });
 
   it('refuses a name the catalog has (or one that is the same resource), writing nothing, and says how to avoid it', () => {
+    const two = importTwo();
     expect(() => mergeJobs(EXISTING.replace('nightly-report:', 'poll:'), two, 'jobs.yml')).toThrow(new MergeError(
       "-o jobs.yml: 'poll' (line 2) clashes with job 'poll' already in jobs.yml: nothing was written; rename or remove it there, or import with --prefix <text>- (e.g. --prefix legacy-)"));
     // backup2 and backup-2 are both Backup2... in CloudFormation.
@@ -477,6 +480,7 @@ describe('mergeJobs (-o into an existing catalog)', () => {
   });
 
   it('refuses what it cannot merge into without rewriting: invalid YAML, a flow-style jobs map, a list', () => {
+    const two = importTwo();
     expect(() => mergeJobs('jobs: [\n', two, 'j.yml')).toThrow(/^-o j.yml: is not valid YAML/);
     expect(() => mergeJobs('jobs: {a: {description: x}}\n', two, 'j.yml')).toThrow(/jobs is written as a flow map/);
     expect(() => mergeJobs('- a\n', two, 'j.yml')).toThrow(/is not a catalog/);
