@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import {
-  CrontabError, type CrontabImport, type ImportedJob, importCrontab, MAX_IMPORTED_NAME, MergeError, mergeJobs, renderCatalog, renderJobs,
+  CrontabError, type CrontabImport, type ImportedJob, importCrontab, MAX_IMPORTED_NAME, MergeError, mergeJobs, nextDayOfBoth, renderCatalog, renderJobs,
 } from '../workflows/crontab';
 import { logicalId, parseCatalog } from '../workflows/catalog';
 import { nextFireTimes } from '../workflows/schedule';
@@ -634,5 +634,36 @@ describe('crontab: line endings, comments, nicknames, --prefix and the error mes
     expect(many).toThrow(new CrontabError(['c:1: minute: 61 is out of range (0-59)', 'c:2: day-of-week: 8 is out of range (0-7)']));
     expect(many).toThrow('2 problems:\n  - c:1: minute: 61 is out of range (0-59)\n  - c:2: day-of-week: 8 is out of range (0-7)');
     expect(one).toThrow(/^c:1: minute: 61 is out of range \(0-59\)$/);
+  });
+});
+
+describe('crontab: split entries, mail settings and quoted values', () => {
+  it('names the next day both halves of a split entry fire, as a date in the zone', () => {
+    // Act
+    const berlin = nextDayOfBoth('cron(0 6 1,15 * ? *)', 'cron(0 6 ? * FRI *)', 'Europe/Berlin', FROM);
+    // 00:30 on Friday 1 May in Auckland is Thursday 30 April in UTC: the weekday is the zone's
+    const auckland = nextDayOfBoth('cron(30 0 1 * ? *)', 'cron(30 0 ? * FRI *)', 'Pacific/Auckland', FROM);
+    // Assess
+    expect([berlin, auckland]).toEqual(['2026-05-01', '2026-05-01']);
+    expect(nextDayOfBoth('cron(30 0 1 * ? *)', 'cron(30 0 ? * 6L *)', 'UTC', FROM)).toBeUndefined();
+    expect(nextDayOfBoth('rate(1 day)', 'cron(30 0 ? * FRI *)', 'UTC', FROM)).toBeUndefined();
+  });
+
+  it('turns mail settings into header notes: MAILTO\'s addresses to params.notifyEmails, the others as having no equivalent', () => {
+    // Act
+    const { header } = translate('MAILFROM=cron@x\nMAILTO="a@x, b@y"\n0 0 * * * /opt/a.sh\n');
+    // Assess
+    expect(header.slice(3)).toEqual([
+      'MAILFROM=cron@x (line 1): mail settings have no equivalent; stepcron notifies through SNS.',
+      'MAILTO=a@x, b@y (line 2): cron mailed the output of the jobs below it there. stepcron notifies failures through',
+      "the stage's SNS topic: add a@x, b@y to params.notifyEmails in serverless.yml.",
+    ]);
+  });
+
+  it('unquotes a value in matching quotes only', () => {
+    // Act
+    const { environment } = translate('FOO="bar baz"\nBAR=\'q\'\nBAZ="x\'\nQ="\n0 0 * * * /opt/a.sh\n').jobs[0]!.spec;
+    // Assess
+    expect(environment).toEqual({ FOO: 'bar baz', BAR: 'q', BAZ: '"x\'', Q: '"' });
   });
 });
