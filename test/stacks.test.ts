@@ -532,6 +532,15 @@ describe('stacks: compaction, order and guards', () => {
       .toThrow('stacks: JobsC lists Missing, which is not in the template');
   });
 
+  it('lists the main resources a nested stack depends on in name order, whatever order its resources name them in', () => {
+    // Prepare
+    const template: Template = { Resources: { Alpha: { Type: 'T' }, Zeta: { Type: 'T' }, Job: { Type: 'T', DependsOn: ['Zeta', 'Alpha'] } } };
+    // Act
+    const { main } = splitStacks(template, [{ id: 'Jobs00', resourceIds: ['Job'] }], () => 'url');
+    // Assess
+    expect(main.Resources.Jobs00!.DependsOn).toEqual(['Alpha', 'Zeta']);
+  });
+
   it('gives a nested stack its description, format version and no Parameters when it needs none', () => {
     // Act
     const { nested, main } = splitStacks({ Resources: { Alone: { Type: 'AWS::SNS::Topic' } } }, [{ id: 'Jobs05', resourceIds: ['Alone'] }], () => 'url');
@@ -546,7 +555,7 @@ describe('stacks: compaction, order and guards', () => {
       Resources: {
         R: {
           Type: 'T', DependsOn: ['D1', 'D2'],
-          Properties: { a: { Ref: 'A' }, b: [{ 'Fn::GetAtt': ['B', 'Arn'] }], c: { 'Fn::GetAtt': 'C.Arn' }, d: { 'Fn::Sub': 'x${E}y${F.Arn}${!G}' },
+          Properties: { a: { Ref: 'A' }, b: [{ 'Fn::GetAtt': ['B', 'Arn'] }], c: { 'Fn::GetAtt': 'Cc.Arn' }, d: { 'Fn::Sub': 'x${E}y${F.Arn}${!G}' },
             e: { 'Fn::Sub': ['${H}', { v: { Ref: 'I' } }] }, f: 'plain', g: null },
         },
         S: { Type: 'T', DependsOn: 'J' },
@@ -557,7 +566,7 @@ describe('stacks: compaction, order and guards', () => {
     const found = references(template);
     // Assess
     expect(found).toEqual([
-      { from: 'R', target: 'D1' }, { from: 'R', target: 'D2' }, { from: 'R', target: 'A' }, { from: 'R', target: 'B' }, { from: 'R', target: 'C' },
+      { from: 'R', target: 'D1' }, { from: 'R', target: 'D2' }, { from: 'R', target: 'A' }, { from: 'R', target: 'B' }, { from: 'R', target: 'Cc' },
       { from: 'R', target: 'E' }, { from: 'R', target: 'F' }, { from: 'R', target: 'H' }, { from: 'R', target: 'I' }, { from: 'S', target: 'J' },
       { from: 'Outputs.O', target: 'K' },
     ]);
