@@ -3,8 +3,9 @@
 // test files only, so a module's score says how much wrong behaviour *its* tests would notice. Not part of npm test.
 //
 // - One Stryker run per module, one after the other, concurrency 1 under nice (the machine is shared).
-// - Incremental: each module keeps its results in reports/mutation/<module>.json (committed), so a re-run after a
-//   small change only re-tests the mutants in the changed code or covered by changed tests.
+// - Incremental: each module keeps its results in reports/mutation/<module>.json (git-ignored: megabytes, rewritten by
+//   every run), so a re-run after a small change only re-tests the mutants in changed code or covered by changed
+//   tests; the first run after a clone is a full one. <module>.summary.json (committed) is the last run's outcome.
 // - The jest runner honours Stryker's testFiles only in its dry run; per mutant it would load every test file that
 //   jest's testMatch finds, and the slow suites' module-level setup then times out and counts as "killed". So each run
 //   gets its own jest config with testMatch narrowed to the module's test files (and no findRelatedTests), and no
