@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import {
-  CrontabError, type CrontabImport, type ImportedJob, importCrontab, MAX_IMPORTED_NAME, MergeError, mergeJobs, nextDayOfBoth, renderCatalog, renderJobs,
+  awsSchedulesFor, CrontabError, type CrontabImport, type ImportedJob, importCrontab, MAX_IMPORTED_NAME, MergeError, mergeJobs, nextDayOfBoth,
+  renderCatalog, renderJobs, withoutFileOutput,
 } from '../workflows/crontab';
 import { logicalId, parseCatalog } from '../workflows/catalog';
 import { nextFireTimes } from '../workflows/schedule';
@@ -665,5 +666,41 @@ describe('crontab: split entries, mail settings and quoted values', () => {
     const { environment } = translate('FOO="bar baz"\nBAR=\'q\'\nBAZ="x\'\nQ="\n0 0 * * * /opt/a.sh\n').jobs[0]!.spec;
     // Assess
     expect(environment).toEqual({ FOO: 'bar baz', BAR: 'q', BAZ: '"x\'', Q: '"' });
+  });
+});
+
+describe('crontab: a schedule pasted into the catalog, and output redirections inside quotes and $(...)', () => {
+  it.each<[string, string[] | string]>([
+    ['@weekly', ['cron(0 0 ? * SUN *)']],
+    [' 0 0 * * * ', ['cron(0 0 * * ? *)']],
+    ['0 6 1 * 5', ['cron(0 6 1 * ? *)', 'cron(0 6 ? * FRI *)']],
+    ['@nope', "'@nope' is not a crontab schedule (five fields, or @hourly, @daily, @weekly, ...)"],
+    ['0 6 * *', "'0 6 * *' is not a crontab schedule (five fields, or @hourly, @daily, @weekly, ...)"],
+    ['61 * * * *', 'minute: 61 is out of range (0-59)'],
+  ])('awsSchedulesFor(%j): %j', (spec, expected) => {
+    // Act
+    const result = (() => {
+      try {
+        return awsSchedulesFor(spec);
+      } catch (err) {
+        expect(err).toBeInstanceOf(CrontabError);
+        return (err as Error).message;
+      }
+    })();
+    // Assess
+    expect(result).toEqual(expected);
+  });
+
+  it.each<[string, string, string[]]>([
+    ['echo $(date > /tmp/x) > /var/log/y', 'echo $(date > /tmp/x)', ['> /var/log/y']],
+    ['echo $((1 > 0)) > /tmp/z', 'echo $((1 > 0))', ['> /tmp/z']],
+    ['echo "a > b" > /tmp/log', 'echo "a > b"', ['> /tmp/log']],
+    ["echo 'a > b' 2>&1 >> /tmp/log", "echo 'a > b'", ['2>&1', '>> /tmp/log']],
+    ['echo a\\> b', 'echo a\\> b', []],
+    ['run > /dev/null 2>&1; other >> /tmp/o.log', 'run; other', ['> /dev/null', '2>&1', '>> /tmp/o.log']],
+    ['x < /etc/in > /tmp/out', 'x < /etc/in', ['> /tmp/out']],
+    ['a &> /tmp/all', 'a', ['&> /tmp/all']],
+  ])('withoutFileOutput(%j) keeps %j, takes out %j', (command, kept, removed) => {
+    expect(withoutFileOutput(command)).toEqual({ command: kept, removed });
   });
 });
