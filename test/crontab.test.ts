@@ -704,3 +704,38 @@ describe('crontab: a schedule pasted into the catalog, and output redirections i
     expect(withoutFileOutput(command)).toEqual({ command: kept, removed });
   });
 });
+
+describe('crontab: long descriptions, CRON_TZ over TZ, SHELL, and merging into an empty jobs:', () => {
+  it('clips a description to 200 characters with an ellipsis, and keeps a split job\'s suffix whole', () => {
+    // Prepare
+    const long = 'x'.repeat(250);
+    // Act
+    const jobs = translate(`# ${long}\n0 0 * * * /opt/a.sh\n# ${long}\n0 6 1 * 5 /opt/b.sh\n`).jobs;
+    // Assess
+    expect(jobs.map((j) => j.spec.description)).toEqual([
+      `${'x'.repeat(199)}…`, `${'x'.repeat(199)}… (days of the month)`, `${'x'.repeat(199)}… (weekdays)`,
+    ]);
+  });
+
+  it('reads the jobs in CRON_TZ even below a later TZ=, which stays the commands\' variable; SHELL runs the commands below it', () => {
+    // Act
+    const jobs = importCrontab('CRON_TZ=Europe/Berlin\nTZ=America/New_York\n0 0 * * * /opt/a.sh\nSHELL=/bin/bash\n0 1 * * * /opt/b.sh',
+      { file: 'c', image: 'i', from: FROM }).jobs;
+    // Assess
+    expect(jobs.map((j) => [j.spec.timezone, j.spec.command, j.spec.environment])).toEqual([
+      ['Europe/Berlin', ['sh', '-c', '/opt/a.sh'], { TZ: 'America/New_York' }],
+      ['Europe/Berlin', ['/bin/bash', '-c', '/opt/b.sh'], { TZ: 'America/New_York', SHELL: '/bin/bash' }],
+    ]);
+  });
+
+  it('merges below a bare `jobs:` (with or without a newline, or into an empty file) and refuses `jobs: ~`', () => {
+    // Prepare
+    const one = translate('0 0 * * * /opt/a.sh');
+    const rendered = renderJobs(one, 2, one.header);
+    // Act + Assess
+    expect(mergeJobs('jobs:\n', one, 'f')).toBe(`jobs:\n${rendered}`);
+    expect(mergeJobs('jobs:', one, 'f')).toBe(`jobs:\n${rendered}`);
+    expect(mergeJobs('', one, 'f')).toBe(`jobs:\n${rendered}`);
+    expect(() => mergeJobs('jobs: ~\n', one, 'f')).toThrow(new MergeError('-o f: jobs is not a map of job name -> job: fix it, or write the jobs to a new file'));
+  });
+});
