@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import {
-  CrontabError, type CrontabImport, type ImportedJob, importCrontab, MAX_IMPORTED_NAME, MergeError, mergeJobs, renderCatalog, renderJobs,
+  awsSchedulesFor, CrontabError, type CrontabImport, type ImportedJob, importCrontab, MAX_IMPORTED_NAME, MergeError, mergeJobs, nextDayOfBoth,
+  renderCatalog, renderJobs, withoutFileOutput,
 } from '../workflows/crontab';
 import { logicalId, parseCatalog } from '../workflows/catalog';
 import { nextFireTimes } from '../workflows/schedule';
@@ -21,10 +22,14 @@ const FILE = 'every-construct.crontab';
 const FROM = new Date('2026-01-01T00:00:00Z');
 
 const fixture = readFileSync(FIXTURE, 'utf8');
-const imported = importCrontab(fixture, { file: FILE, image: 'busybox:latest', timezone: 'Europe/Berlin', from: FROM });
+// Imported when a test first asks, not at load: a mutant that breaks the import then fails those tests (a throw while
+// jest loads the file would count as an error, not as a test noticing; npm run mutate).
+let fixtureImport: CrontabImport | undefined;
+const imported = (): CrontabImport =>
+  (fixtureImport ??= importCrontab(fixture, { file: FILE, image: 'busybox:latest', timezone: 'Europe/Berlin', from: FROM }));
 const job = (name: string): ImportedJob => {
-  const found = imported.jobs.find((j) => j.name === name);
-  if (!found) throw new Error(`no imported job ${name}: ${imported.jobs.map((j) => j.name).join(', ')}`);
+  const found = imported().jobs.find((j) => j.name === name);
+  if (!found) throw new Error(`no imported job ${name}: ${imported().jobs.map((j) => j.name).join(', ')}`);
   return found;
 };
 
@@ -49,7 +54,7 @@ describe('the fixture: every construct, as catalog jobs', () => {
   it('becomes these jobs, in crontab order, with these schedules and zones', () => {
     // Assess: [name, crontab line, AWS schedule, zone]. */15 -> 0/15; a-b/n is written from its values (1-26/5); names
     // and day-of-week numbers (0 and 7 are Sunday) become AWS names; @nicknames their five fields; year always *.
-    expect(imported.jobs.map((j) => [j.name, j.line, j.spec.schedule, j.spec.timezone])).toEqual([
+    expect(imported().jobs.map((j) => [j.name, j.line, j.spec.schedule, j.spec.timezone])).toEqual([
       ['poll', 9, 'cron(0/15 * * * ? *)', 'Europe/Berlin'],
       ['sample', 10, 'cron(1-26/5 9-17 ? * MON-FRI *)', 'Europe/Berlin'],
       ['run-parts-cron-quarterly', 11, 'cron(0 0,12 * 1/3 ? *)', 'Europe/Berlin'],
@@ -101,7 +106,7 @@ describe('the fixture: every construct, as catalog jobs', () => {
   });
 
   it('carries MAILTO as a comment naming params.notifyEmails, and says which catalog defaults differ from cron', () => {
-    const text = renderCatalog(imported);
+    const text = renderCatalog(imported());
     expect(text).toContain('# MAILTO=ops@example.com (line 5): cron mailed the output of the jobs below it there.');
     expect(text).toContain('# the stage\'s SNS topic: add ops@example.com to params.notifyEmails in serverless.yml.');
     expect(text).toContain('# MAILTO="" (line 34): cron mailed nothing for the jobs below it');
@@ -110,7 +115,7 @@ describe('the fixture: every construct, as catalog jobs', () => {
   });
 
   it('warns, by line, about everything that is not carried over exactly', () => {
-    expect(imported.warnings).toEqual([
+    expect(imported().warnings).toEqual([
       `${FILE}:6: RANDOM_DELAY=5 (cronie's random start delay) has no equivalent: the jobs below it start on time`,
       `${FILE}:9: '> /dev/null 2>&1' taken out of the command: a task's files vanish when it stops, so its output now goes to the job's log (CloudWatch Logs; stepcron logs <job>)`,
       `${FILE}:9: poll: 02:00-02:45 happens twice on 2026-10-25 in Europe/Berlin (clocks fall back): cron (in the machine's zone) ran it at both, as its minute or hour field starts with '*'; EventBridge Scheduler runs it once, at the first (README: Coming from crontab)`,
@@ -128,9 +133,9 @@ describe('the fixture: every construct, as catalog jobs', () => {
   });
 
   it('is a catalog parseCatalog accepts, job for job', () => {
-    const jobs = parseCatalog(renderCatalog(imported), { stage: 'prod', file: 'imported.yml' });
+    const jobs = parseCatalog(renderCatalog(imported()), { stage: 'prod', file: 'imported.yml' });
     expect(jobs.map((j) => [j.name, j.schedule, j.timezone, j.image, j.command])).toEqual(
-      imported.jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone, 'busybox:latest', j.spec.command]));
+      imported().jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone, 'busybox:latest', j.spec.command]));
     // The catalog's defaults fill in the rest.
     expect(jobs[0]).toMatchObject({ retries: 2, concurrency: 'forbid', enabled: true });
   });
@@ -173,10 +178,16 @@ function oracleTimes(pattern: string, timezone: string, from: Date, count: numbe
 }
 
 describe('oracle: each job fires when croner says cron runs its line (next 100 times, across DST changes)', () => {
-  const lines = [...new Set(imported.jobs.map((j) => j.line))];
+  // The fixture's entry lines (the first test checks the jobs made from them).
+  const lines = [9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 30, 31, 36, 37, 40];
   const shifted: string[] = [];
 
-  it.each(lines.map((line) => [line, imported.jobs.filter((j) => j.line === line)] as const))('line %i', (_line, jobs) => {
+  it('has a job for each of these lines, and for no other', () => {
+    expect([...new Set(imported().jobs.map((j) => j.line))]).toEqual(lines);
+  });
+
+  it.each(lines)('line %i', (line) => {
+    const jobs = imported().jobs.filter((j) => j.line === line);
     const { timezone } = jobs[0]!.spec;
     const pattern = cronPattern(jobs[0]!.entry);
     for (const start of STARTS[timezone]!) {
@@ -201,7 +212,7 @@ describe('oracle: each job fires when croner says cron runs its line (next 100 t
     }
     // What cron did there is the warning's: sync (TZ=, the machine's zone) ran right after the change; backup (CRON_TZ)
     // was skipped by cronie as by Scheduler, so it has no spring-forward warning.
-    expect(imported.warnings.filter((w) => w.includes('spring forward')).map((w) => w.split(': ')[1])).toEqual(['sync']);
+    expect(imported().warnings.filter((w) => w.includes('spring forward')).map((w) => w.split(': ')[1])).toEqual(['sync']);
   });
 
   it('at fall-back, runs a repeated time once, at the first (as croner does), where cronie under CRON_TZ ran it twice', () => {
@@ -258,8 +269,8 @@ describe('AWS cron syntax from cron syntax', () => {
   });
 
   it('never writes L, W, # or a year, which cron does not have', () => {
-    for (const j of imported.jobs) expect(j.spec.schedule).toMatch(/^cron\(([0-9,/*?A-Z-]+ ){5}\*\)$/);
-    for (const j of imported.jobs) expect(j.spec.schedule).not.toMatch(/#|\bL\b|\dL\b|\bLW\b|\dW\b/);
+    for (const j of imported().jobs) expect(j.spec.schedule).toMatch(/^cron\(([0-9,/*?A-Z-]+ ){5}\*\)$/);
+    for (const j of imported().jobs) expect(j.spec.schedule).not.toMatch(/#|\bL\b|\dL\b|\bLW\b|\dW\b/);
   });
 });
 
@@ -426,10 +437,11 @@ jobs:
 `;
 
 describe('mergeJobs (-o into an existing catalog)', () => {
-  // No --image: the catalog's defaults.image applies.
-  const two = importCrontab('# Poll\n*/5 * * * * /opt/poll.sh\n0 1 * * * /opt/app/cleanup\n', { file: 'c', timezone: 'UTC', from: FROM });
+  // No --image: the catalog's defaults.image applies. Imported by each test, not while jest loads the file (npm run mutate).
+  const importTwo = () => importCrontab('# Poll\n*/5 * * * * /opt/poll.sh\n0 1 * * * /opt/app/cleanup\n', { file: 'c', timezone: 'UTC', from: FROM });
 
   it('inserts the jobs after the last one; every other byte stays as it was', () => {
+    const two = importTwo();
     const merged = mergeJobs(EXISTING, two, 'jobs.yml');
     const block = renderJobs(two, 2, two.header);
     expect(merged.replace(block, '')).toBe(EXISTING);
@@ -442,6 +454,7 @@ describe('mergeJobs (-o into an existing catalog)', () => {
   });
 
   it('matches the catalog\'s indentation, and copes with no final newline, an empty jobs: and no jobs: at all', () => {
+    const two = importTwo();
     const four = 'defaults:\n    image: i\njobs:\n    old:\n        description: x\n        schedule: rate(1 hour)\n        image: i\n        command: [a]';
     const merged = mergeJobs(four, two, 'four.yml');
     expect(merged.startsWith(`${four}\n    # Imported from c`)).toBe(true);
@@ -459,6 +472,7 @@ describe('mergeJobs (-o into an existing catalog)', () => {
   });
 
   it('refuses a name the catalog has (or one that is the same resource), writing nothing, and says how to avoid it', () => {
+    const two = importTwo();
     expect(() => mergeJobs(EXISTING.replace('nightly-report:', 'poll:'), two, 'jobs.yml')).toThrow(new MergeError(
       "-o jobs.yml: 'poll' (line 2) clashes with job 'poll' already in jobs.yml: nothing was written; rename or remove it there, or import with --prefix <text>- (e.g. --prefix legacy-)"));
     // backup2 and backup-2 are both Backup2... in CloudFormation.
@@ -467,6 +481,7 @@ describe('mergeJobs (-o into an existing catalog)', () => {
   });
 
   it('refuses what it cannot merge into without rewriting: invalid YAML, a flow-style jobs map, a list', () => {
+    const two = importTwo();
     expect(() => mergeJobs('jobs: [\n', two, 'j.yml')).toThrow(/^-o j.yml: is not valid YAML/);
     expect(() => mergeJobs('jobs: {a: {description: x}}\n', two, 'j.yml')).toThrow(/jobs is written as a flow map/);
     expect(() => mergeJobs('- a\n', two, 'j.yml')).toThrow(/is not a catalog/);
@@ -491,7 +506,7 @@ describe('importCrontabFile (the command, in process)', () => {
     const result = await run(FIXTURE, { image: 'busybox:latest', tz: 'Europe/Berlin' });
     expect(result.code).toBe(0);
     expect(result.out).toBe(renderCatalog(importCrontab(fixture, { file: FIXTURE, image: 'busybox:latest', timezone: 'Europe/Berlin', from: FROM })));
-    expect(result.err.trimEnd().split('\n')).toHaveLength(imported.warnings.length);
+    expect(result.err.trimEnd().split('\n')).toHaveLength(imported().warnings.length);
     expect(result.err).toMatch(/^stepcron: warning: .*every-construct.crontab:6: RANDOM_DELAY=5/);
   });
 
@@ -529,7 +544,7 @@ describe('the CLI, spawned', () => {
         cli(['import', 'crontab', '--help']),
       ]);
       expect(merge.code).toBe(0);
-      expect(merge.stdout).toBe(`jobs.yml: added 22 jobs (${imported.jobs.map((j) => j.name).join(', ')}); check them with: npx stepcron validate --catalog jobs.yml\n`);
+      expect(merge.stdout).toBe(`jobs.yml: added 22 jobs (${imported().jobs.map((j) => j.name).join(', ')}); check them with: npx stepcron validate --catalog jobs.yml\n`);
       const warnings = merge.stderr.trimEnd().split('\n');
       expect(warnings.length).toBeGreaterThanOrEqual(5);
       for (const line of warnings) expect(line).toMatch(/^stepcron: warning: \S+every-construct\.crontab(:\d+)?: /);
@@ -555,5 +570,172 @@ describe('the CLI, spawned', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// Gaps mutation testing found (npm run mutate -- crontab): each rule below was broken by some mutant no test noticed.
+describe('crontab: line endings, comments, nicknames, --prefix and the error message', () => {
+  const unix = '# nightly backup\n0 3 * * * /usr/bin/backup.sh --all\nFOO=bar\n# poll the queue\n*/5 * * * * /opt/poll\n';
+
+  it('reads a crontab saved on Windows (CRLF) exactly as the same file with LF: no \\r reaches a command, value or description', () => {
+    // Act
+    const crlf = translate(unix.replace(/\n/g, '\r\n'));
+    // Assess
+    expect(crlf).toEqual(translate(unix));
+    expect(JSON.stringify(crlf.jobs)).not.toContain('\\r');
+    expect(crlf.jobs.map((j) => j.spec.description)).toEqual(['nightly backup', 'poll the queue']);
+    expect(crlf.jobs[1]!.spec.environment).toEqual({ FOO: 'bar' });
+  });
+
+  it('writes each job with a `# file line N: entry` comment right above its key', () => {
+    // Act
+    const text = renderCatalog(translate(unix, { file: 'legacy.cron' }));
+    // Assess
+    expect(text).toContain('\n  # legacy.cron line 2: 0 3 * * * /usr/bin/backup.sh --all\n  backup:\n');
+    expect(text).toContain('\n  # legacy.cron line 5: */5 * * * * /opt/poll\n  poll:\n');
+  });
+
+  it('does not take a commented-out entry, or the column header of Debian\'s template, as the next job\'s description', () => {
+    // Act
+    const jobs = translate('# 0 0 * * * /old.sh\n0 1 * * * /new.sh\n# m h  dom mon dow   command\n0 2 * * * /other.sh\n# 0 0 * * * /old.sh\n# really this\n0 3 * * * /third.sh').jobs;
+    // Assess
+    expect(jobs.map((j) => j.spec.description)).toEqual(['/new.sh', '/other.sh', 'really this']);
+  });
+
+  it('joins a description of several comment lines, and forgets it at a blank line', () => {
+    // Act
+    const jobs = translate('# first part\n## second part\n0 1 * * * /a.sh\n# orphan\n\n0 2 * * * /b.sh').jobs;
+    // Assess
+    expect(jobs.map((j) => j.spec.description)).toEqual(['first part second part', '/b.sh']);
+  });
+
+  it.each([
+    ['@hourly', 'cron(0 * * * ? *)'], ['@daily', 'cron(0 0 * * ? *)'], ['@midnight', 'cron(0 0 * * ? *)'], ['@weekly', 'cron(0 0 ? * SUN *)'],
+    ['@monthly', 'cron(0 0 1 * ? *)'], ['@yearly', 'cron(0 0 1 1 ? *)'], ['@annually', 'cron(0 0 1 1 ? *)'],
+  ])('reads the nickname %s as cron does: %s', (nickname, schedule) => {
+    // Act
+    const [only, ...rest] = translate(`${nickname} /opt/report.sh`).jobs;
+    // Assess
+    expect(rest).toEqual([]);
+    expect(only).toMatchObject({ name: 'report', entry: `${nickname} /opt/report.sh`, spec: { schedule } });
+  });
+
+  it('puts --prefix in front of every name, split jobs included', () => {
+    // Act
+    const jobs = translate('0 1 * * * /new.sh\n0 0 1 * 1 /both.sh', { prefix: 'legacy-' }).jobs;
+    // Assess
+    expect(jobs.map((j) => j.name)).toEqual(['legacy-new', 'legacy-both-dom', 'legacy-both-dow']);
+  });
+
+  it('says how many problems there are, one per line, or just the one', () => {
+    // Act
+    const many = () => translate('61 * * * * /x\n0 0 * * 8 /y');
+    const one = () => translate('61 * * * * /x');
+    // Assess
+    expect(many).toThrow(new CrontabError(['c:1: minute: 61 is out of range (0-59)', 'c:2: day-of-week: 8 is out of range (0-7)']));
+    expect(many).toThrow('2 problems:\n  - c:1: minute: 61 is out of range (0-59)\n  - c:2: day-of-week: 8 is out of range (0-7)');
+    expect(one).toThrow(/^c:1: minute: 61 is out of range \(0-59\)$/);
+  });
+});
+
+describe('crontab: split entries, mail settings and quoted values', () => {
+  it('names the next day both halves of a split entry fire, as a date in the zone', () => {
+    // Act
+    const berlin = nextDayOfBoth('cron(0 6 1,15 * ? *)', 'cron(0 6 ? * FRI *)', 'Europe/Berlin', FROM);
+    // 00:30 on Friday 1 May in Auckland is Thursday 30 April in UTC: the weekday is the zone's
+    const auckland = nextDayOfBoth('cron(30 0 1 * ? *)', 'cron(30 0 ? * FRI *)', 'Pacific/Auckland', FROM);
+    // Assess
+    expect([berlin, auckland]).toEqual(['2026-05-01', '2026-05-01']);
+    expect(nextDayOfBoth('cron(30 0 1 * ? *)', 'cron(30 0 ? * 6L *)', 'UTC', FROM)).toBeUndefined();
+    expect(nextDayOfBoth('rate(1 day)', 'cron(30 0 ? * FRI *)', 'UTC', FROM)).toBeUndefined();
+  });
+
+  it('turns mail settings into header notes: MAILTO\'s addresses to params.notifyEmails, the others as having no equivalent', () => {
+    // Act
+    const { header } = translate('MAILFROM=cron@x\nMAILTO="a@x, b@y"\n0 0 * * * /opt/a.sh\n');
+    // Assess
+    expect(header.slice(3)).toEqual([
+      'MAILFROM=cron@x (line 1): mail settings have no equivalent; stepcron notifies through SNS.',
+      'MAILTO=a@x, b@y (line 2): cron mailed the output of the jobs below it there. stepcron notifies failures through',
+      "the stage's SNS topic: add a@x, b@y to params.notifyEmails in serverless.yml.",
+    ]);
+  });
+
+  it('unquotes a value in matching quotes only', () => {
+    // Act
+    const { environment } = translate('FOO="bar baz"\nBAR=\'q\'\nBAZ="x\'\nQ="\n0 0 * * * /opt/a.sh\n').jobs[0]!.spec;
+    // Assess
+    expect(environment).toEqual({ FOO: 'bar baz', BAR: 'q', BAZ: '"x\'', Q: '"' });
+  });
+});
+
+describe('crontab: a schedule pasted into the catalog, and output redirections inside quotes and $(...)', () => {
+  it.each<[string, string[] | string]>([
+    ['@weekly', ['cron(0 0 ? * SUN *)']],
+    [' 0 0 * * * ', ['cron(0 0 * * ? *)']],
+    ['0 6 1 * 5', ['cron(0 6 1 * ? *)', 'cron(0 6 ? * FRI *)']],
+    ['@nope', "'@nope' is not a crontab schedule (five fields, or @hourly, @daily, @weekly, ...)"],
+    ['0 6 * *', "'0 6 * *' is not a crontab schedule (five fields, or @hourly, @daily, @weekly, ...)"],
+    ['61 * * * *', 'minute: 61 is out of range (0-59)'],
+  ])('awsSchedulesFor(%j): %j', (spec, expected) => {
+    // Act
+    const result = (() => {
+      try {
+        return awsSchedulesFor(spec);
+      } catch (err) {
+        expect(err).toBeInstanceOf(CrontabError);
+        return (err as Error).message;
+      }
+    })();
+    // Assess
+    expect(result).toEqual(expected);
+  });
+
+  it.each<[string, string, string[]]>([
+    ['echo $(date > /tmp/x) > /var/log/y', 'echo $(date > /tmp/x)', ['> /var/log/y']],
+    ['echo $((1 > 0)) > /tmp/z', 'echo $((1 > 0))', ['> /tmp/z']],
+    ['echo "a > b" > /tmp/log', 'echo "a > b"', ['> /tmp/log']],
+    ["echo 'a > b' 2>&1 >> /tmp/log", "echo 'a > b'", ['2>&1', '>> /tmp/log']],
+    ['echo a\\> b', 'echo a\\> b', []],
+    ['run > /dev/null 2>&1; other >> /tmp/o.log', 'run; other', ['> /dev/null', '2>&1', '>> /tmp/o.log']],
+    ['x < /etc/in > /tmp/out', 'x < /etc/in', ['> /tmp/out']],
+    ['a &> /tmp/all', 'a', ['&> /tmp/all']],
+  ])('withoutFileOutput(%j) keeps %j, takes out %j', (command, kept, removed) => {
+    expect(withoutFileOutput(command)).toEqual({ command: kept, removed });
+  });
+});
+
+describe('crontab: long descriptions, CRON_TZ over TZ, SHELL, and merging into an empty jobs:', () => {
+  it('clips a description to 200 characters with an ellipsis, and keeps a split job\'s suffix whole', () => {
+    // Prepare
+    const long = 'x'.repeat(250);
+    // Act
+    const jobs = translate(`# ${long}\n0 0 * * * /opt/a.sh\n# ${long}\n0 6 1 * 5 /opt/b.sh\n`).jobs;
+    // Assess
+    expect(jobs.map((j) => j.spec.description)).toEqual([
+      `${'x'.repeat(199)}…`, `${'x'.repeat(199)}… (days of the month)`, `${'x'.repeat(199)}… (weekdays)`,
+    ]);
+  });
+
+  it('reads the jobs in CRON_TZ even below a later TZ=, which stays the commands\' variable; SHELL runs the commands below it', () => {
+    // Act
+    const jobs = importCrontab('CRON_TZ=Europe/Berlin\nTZ=America/New_York\n0 0 * * * /opt/a.sh\nSHELL=/bin/bash\n0 1 * * * /opt/b.sh',
+      { file: 'c', image: 'i', from: FROM }).jobs;
+    // Assess
+    expect(jobs.map((j) => [j.spec.timezone, j.spec.command, j.spec.environment])).toEqual([
+      ['Europe/Berlin', ['sh', '-c', '/opt/a.sh'], { TZ: 'America/New_York' }],
+      ['Europe/Berlin', ['/bin/bash', '-c', '/opt/b.sh'], { TZ: 'America/New_York', SHELL: '/bin/bash' }],
+    ]);
+  });
+
+  it('merges below a bare `jobs:` (with or without a newline, or into an empty file) and refuses `jobs: ~`', () => {
+    // Prepare
+    const one = translate('0 0 * * * /opt/a.sh');
+    const rendered = renderJobs(one, 2, one.header);
+    // Act + Assess
+    expect(mergeJobs('jobs:\n', one, 'f')).toBe(`jobs:\n${rendered}`);
+    expect(mergeJobs('jobs:', one, 'f')).toBe(`jobs:\n${rendered}`);
+    expect(mergeJobs('', one, 'f')).toBe(`jobs:\n${rendered}`);
+    expect(() => mergeJobs('jobs: ~\n', one, 'f')).toThrow(new MergeError('-o f: jobs is not a map of job name -> job: fix it, or write the jobs to a new file'));
   });
 });

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, type Definition } from '../workflows/compile';
 import {
-  checkExecutionName, ECS_OVERRIDES_LIMIT, ecsOverridesLength, executionNameError, HISTORY_EVENT_LIMIT, historyEventCount,
-  historyEvents, iterationEvents, PAYLOAD_LIMIT_BYTES, payloadBytes, taskKind,
+  checkExecutionName, dataLimitCause, ECS_OVERRIDES_LIMIT, ecsOverridesLength, executionNameError, HISTORY_EVENT_LIMIT, historyEventCount,
+  historyEvents, iterationEvents, jsonDepth, LOCAL_DEPTH_LIMIT, localDepthProblem, overrideChars, PAYLOAD_LIMIT_BYTES, payloadBytes, taskKind,
+  type Transition,
 } from '../workflows/limits';
 import { execute, HistoryBudget, localInfra, newExecution, type Services, StartExecutionError, withInlineMapLimit } from '../cli/engine';
 import { formatSummary, runLocal } from '../cli/run';
@@ -330,5 +331,173 @@ describe('the run summary of a fan-out', () => {
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'ValidationException' });
     expect(history.list()).toEqual([]);
+  });
+});
+
+// The history-event model per state type and outcome. AWS documents the event types (the HistoryEvent `type` enum of
+// the Step Functions API reference), not a sequence per state; the sequences below are those the console shows for
+// each, e.g. a bare Lambda ARN: TaskStateEntered, LambdaFunctionScheduled, LambdaFunctionStarted,
+// LambdaFunctionSucceeded, TaskStateExited. Gaps mutation testing found (npm run mutate -- limits).
+describe('workflows/limits: history events per state type and outcome', () => {
+  const events = (...transitions: Transition[]) => transitions.flatMap(historyEvents);
+
+  it('tells the task kinds apart by resource', () => {
+    expect(taskKind('arn:aws:states:::ecs:runTask.sync')).toBe('sync');
+    expect(taskKind('arn:aws:states:::glue:startJobRun.sync:2')).toBe('sync');
+    expect(taskKind('arn:aws:states:::sqs:sendMessage.waitForTaskToken')).toBe('sync');
+    expect(taskKind('arn:aws:lambda:us-east-1:123456789012:function:f')).toBe('lambda');
+    expect(taskKind('arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f')).toBe('lambda');
+    expect(taskKind('arn:aws:states:us-east-1:123456789012:activity:a')).toBe('activity');
+    expect(taskKind('arn:aws:states:::lambda:invoke')).toBe('request');
+    expect(taskKind('arn:aws:states:::ecs:runTask')).toBe('request');
+    expect(taskKind('xarn:aws:lambda:us-east-1:123456789012:function:f')).toBe('request');
+    expect(taskKind('arn:aws:states:::activity:a')).toBe('request');
+    expect(taskKind('xarn:aws:states:us-east-1:123456789012:activity:a')).toBe('request');
+  });
+
+  it('a bare Lambda ARN: LambdaFunction* events between the Task state\'s own; failed and timed out end in one event', () => {
+    expect(events({ kind: 'stateEntered', state: 'Task', task: 'lambda' }, { kind: 'stateExited', state: 'Task', task: 'lambda' })).toEqual(
+      ['TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited']);
+    expect(historyEvents({ kind: 'stateFailed', state: 'Task', task: 'lambda', error: 'Lambda.Unknown' })).toEqual(['LambdaFunctionFailed']);
+    expect(historyEvents({ kind: 'stateFailed', state: 'Task', task: 'lambda', error: 'States.Timeout' })).toEqual(['LambdaFunctionTimedOut']);
+    expect(historyEvents({ kind: 'stateRetried', state: 'Task', task: 'lambda' })).toEqual(['LambdaFunctionScheduled', 'LambdaFunctionStarted']);
+  });
+
+  it('an activity: Activity* events; failed and timed out end in one event', () => {
+    expect(events({ kind: 'stateEntered', state: 'Task', task: 'activity' }, { kind: 'stateExited', state: 'Task', task: 'activity' })).toEqual(
+      ['TaskStateEntered', 'ActivityScheduled', 'ActivityStarted', 'ActivitySucceeded', 'TaskStateExited']);
+    expect(historyEvents({ kind: 'stateFailed', state: 'Task', task: 'activity', error: 'States.TaskFailed' })).toEqual(['ActivityFailed']);
+    expect(historyEvents({ kind: 'stateFailed', state: 'Task', task: 'activity', error: 'States.Timeout' })).toEqual(['ActivityTimedOut']);
+  });
+
+  it('a request-response task (the default kind): TaskSucceeded, TaskFailed or TaskTimedOut', () => {
+    expect(events({ kind: 'stateEntered', state: 'Task' }, { kind: 'stateExited', state: 'Task' })).toEqual(
+      ['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited']);
+    expect(historyEvents({ kind: 'stateFailed', state: 'Task', error: 'States.TaskFailed' })).toEqual(['TaskFailed']);
+    expect(historyEvents({ kind: 'stateFailed', state: 'Task', error: 'States.Timeout' })).toEqual(['TaskTimedOut']);
+    expect(historyEvents({ kind: 'stateRetried', state: 'Task' })).toEqual(['TaskScheduled', 'TaskStarted']);
+  });
+
+  it('a .sync task that times out: the job was submitted, then TaskTimedOut; caught, the state still exits', () => {
+    expect(events(
+      { kind: 'stateEntered', state: 'Task', task: 'sync' },
+      { kind: 'stateFailed', state: 'Task', task: 'sync', error: 'States.Timeout' },
+      { kind: 'stateCaught', state: 'Task' },
+      { kind: 'stateExited', state: 'Task', task: 'sync', caught: true },
+    )).toEqual(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskTimedOut', 'TaskStateExited']);
+  });
+
+  it('a .sync task retried once then succeeding: a second Scheduled/Started pair, no second TaskStateEntered', () => {
+    expect(events(
+      { kind: 'stateEntered', state: 'Task', task: 'sync' },
+      { kind: 'stateFailed', state: 'Task', task: 'sync', error: 'States.TaskFailed' },
+      { kind: 'stateRetried', state: 'Task', task: 'sync' },
+      { kind: 'stateExited', state: 'Task', task: 'sync' },
+    )).toEqual(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskFailed', 'TaskScheduled', 'TaskStarted',
+      'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited']);
+  });
+
+  it('Parallel: Entered, Started, the branches\' states (no events of their own), Succeeded, Exited; or Failed', () => {
+    expect(events(
+      { kind: 'stateEntered', state: 'Parallel' },
+      { kind: 'parallelBranch' },
+      { kind: 'stateEntered', state: 'Pass' },
+      { kind: 'stateExited', state: 'Pass' },
+      { kind: 'stateExited', state: 'Parallel' },
+    )).toEqual(['ParallelStateEntered', 'ParallelStateStarted', 'PassStateEntered', 'PassStateExited', 'ParallelStateSucceeded', 'ParallelStateExited']);
+    expect(historyEvents({ kind: 'stateFailed', state: 'Parallel', error: 'States.TaskFailed' })).toEqual(['ParallelStateFailed']);
+    expect(historyEvents({ kind: 'stateRetried', state: 'Parallel' })).toEqual(['ParallelStateStarted']);
+    expect(historyEvents({ kind: 'stateExited', state: 'Parallel', caught: true })).toEqual(['ParallelStateExited']);
+  });
+
+  it('a Map whose iteration fails: MapIterationFailed, then MapStateFailed; retried, it starts again; caught, it exits', () => {
+    expect(events(
+      { kind: 'executionStarted' },
+      { kind: 'stateEntered', state: 'Map' },
+      { kind: 'mapIterationStarted' },
+      { kind: 'stateEntered', state: 'Fail' },
+      { kind: 'stateFailed', state: 'Fail', error: 'Boom' },
+      { kind: 'stateExited', state: 'Fail' },
+      { kind: 'mapIterationFailed' },
+      { kind: 'stateFailed', state: 'Map', error: 'Boom' },
+      { kind: 'stateRetried', state: 'Map' },
+      { kind: 'mapIterationStarted' },
+      { kind: 'mapIterationSucceeded' },
+      { kind: 'stateExited', state: 'Map' },
+      { kind: 'executionSucceeded' },
+    )).toEqual(['ExecutionStarted', 'MapStateEntered', 'MapStateStarted', 'MapIterationStarted', 'FailStateEntered', 'MapIterationFailed',
+      'MapStateFailed', 'MapStateStarted', 'MapIterationStarted', 'MapIterationSucceeded', 'MapStateSucceeded', 'MapStateExited', 'ExecutionSucceeded']);
+    expect(historyEvents({ kind: 'stateExited', state: 'Map', caught: true })).toEqual(['MapStateExited']);
+  });
+
+  it('each other state type writes its own Entered and Exited, and nothing on failure or retry (the execution\'s end counts)', () => {
+    for (const state of ['Pass', 'Wait', 'Choice', 'Succeed'] as const) {
+      expect(events({ kind: 'stateEntered', state }, { kind: 'stateExited', state })).toEqual([`${state}StateEntered`, `${state}StateExited`]);
+      expect(events({ kind: 'stateFailed', state, error: 'States.Runtime' }, { kind: 'stateRetried', state })).toEqual([]);
+    }
+    expect(events({ kind: 'stateEntered', state: 'Fail' }, { kind: 'stateFailed', state: 'Fail', error: 'E' }, { kind: 'executionFailed' }))
+      .toEqual(['FailStateEntered', 'ExecutionFailed']);
+  });
+
+  it('an execution ends in exactly one event: succeeded, failed, aborted or timed out', () => {
+    expect(events({ kind: 'executionAborted' }, { kind: 'executionTimedOut' }, { kind: 'executionFailed' }, { kind: 'executionSucceeded' }))
+      .toEqual(['ExecutionAborted', 'ExecutionTimedOut', 'ExecutionFailed', 'ExecutionSucceeded']);
+    expect(historyEventCount({ kind: 'stateCaught', state: 'Task' })).toBe(0);
+  });
+
+  it('counts a fan-out item by its states: 2 for the iteration, plus each state\'s own', () => {
+    expect(iterationEvents([])).toBe(2);
+    expect(iterationEvents([{ state: 'Task', task: 'lambda' }])).toBe(7);
+    expect(iterationEvents([{ state: 'Task', task: 'sync' }, { state: 'Pass' }])).toBe(10);
+  });
+});
+
+describe('workflows/limits: sizes, depths and names, with their messages', () => {
+  it('measures nesting without recursion: a scalar 0, {} 1, and stops counting past the bound', () => {
+    expect([jsonDepth(1), jsonDepth(null), jsonDepth({}), jsonDepth([]), jsonDepth([[1], { a: { b: [] } }]), jsonDepth({ a: null, b: [null] })]).toEqual([0, 0, 1, 1, 4, 2]);
+    expect(jsonDepth([[[[[]]]]], 2)).toBe(3);
+    expect(jsonDepth([[]], 2)).toBe(2);
+  });
+
+  it('refuses, for the local runner only, JSON nested deeper than its limit, saying so and what to do', () => {
+    // Prepare
+    let deep: unknown = 1;
+    for (let i = 0; i < LOCAL_DEPTH_LIMIT; i++) deep = [deep];
+    // Act / Assess
+    expect(localDepthProblem(deep, 'the run input')).toBeUndefined();
+    expect(localDepthProblem([deep], 'item 3')).toBe('item 3 is nested more than 1,500 levels deep: the most the local runner takes'
+      + ' (a limit of stepcron\'s local engine, not of AWS, which documents none); flatten it, or pass an S3 key instead of the data');
+  });
+
+  it('words States.DataLimitExceeded as AWS does for a result, and for an input', () => {
+    expect(dataLimitCause('RunTask')).toBe("The state/task 'RunTask' returned a result with a size exceeding the maximum number of bytes service limit.");
+    expect(dataLimitCause('RunTask', 'input')).toBe("The state/task 'RunTask' has an input with a size exceeding the maximum number of bytes service limit.");
+  });
+
+  it('counts a run\'s input and its largest item as JSON inside JSON', () => {
+    expect(overrideChars({ a: 1 }, ['x', { id: 'abc' }])).toBe(JSON.stringify('{"a":1}').length + JSON.stringify('{"id":"abc"}').length);
+    expect(overrideChars(null, [])).toBe(6);
+  });
+
+  it('counts missing overrides as {} and lower-cases keys inside arrays too', () => {
+    expect(ecsOverridesLength(undefined)).toBe(2);
+    expect(ecsOverridesLength({ A: [{ B: null, C: [1, 'x', { D: 2 }] }] })).toBe('{"a":[{"b":null,"c":[1,"x",{"d":2}]}]}'.length);
+  });
+
+  it('names the character StartExecution refuses: printable ones quoted, the others as U+XXXX', () => {
+    expect(executionNameError('a#b')).toEqual({ error: 'InvalidName', message: "Invalid Name: 'a#b' ('#' is not allowed in an execution name)" });
+    expect(checkExecutionName('a b')).toBe("Invalid Name: 'a b' (U+0020 is not allowed in an execution name)");
+    expect(checkExecutionName('a\u0001b')).toContain('(U+0001 is not allowed');
+    expect(checkExecutionName('')).toBe("1 validation error detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    expect(checkExecutionName('x'.repeat(81))).toBe(`1 validation error detected: Value '${'x'.repeat(81)}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80`);
+  });
+
+  it('counts characters, not UTF-16 units, against the 80, and refuses control, surrogate and non-characters only', () => {
+    expect(checkExecutionName('😀'.repeat(80))).toBeUndefined();
+    for (const ok of ['a', 'a-b', 'a\u00a1b', 'a\ud7ffb', 'a\ue000b', 'a\ufffdb']) expect(checkExecutionName(ok)).toBeUndefined();
+    for (const [bad, code] of [['a\u001fb', '001F'], ['a\u007fb', '007F'], ['a\u009fb', '009F'], ['a\ud800b', 'D800'], ['a\udfffb', 'DFFF'],
+      ['a\ufffeb', 'FFFE'], ['a\uffffb', 'FFFF'], ['a\u{10ffff}b', '10FFFF']] as const) {
+      expect(checkExecutionName(bad)).toContain(`(U+${code} is not allowed`);
+    }
   });
 });

@@ -600,7 +600,8 @@ describe('deployedSchedule: a rate(...) aligned to the clock deploys as its cron
 });
 
 describe('status and backfill read what deploys', () => {
-  const [job] = parseCatalog('jobs:\n  sync:\n    description: d\n    schedule: rate(1 hour)\n    timezone: Europe/Berlin\n    image: i:1\n    command: [x]\n', { stage: 'prod' });
+  // Parsed in each test, not while jest loads the file: a mutant that breaks parsing then fails tests (npm run mutate).
+  const job = () => parseCatalog('jobs:\n  sync:\n    description: d\n    schedule: rate(1 hour)\n    timezone: Europe/Berlin\n    image: i:1\n    command: [x]\n', { stage: 'prod' })[0]!;
 
   it('status: a stage that deployed an aligned rate as its cron is not "changed since the deploy", and fires on the clock', async () => {
     // Prepare: the stage as the template deployed it (its own expression and zone); no runs yet
@@ -610,7 +611,7 @@ describe('status and backfill read what deploys', () => {
     } as unknown as OpsPort;
     const lines: string[] = [];
     // Act
-    await status(ops, [job!], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
+    await status(ops, [job()], { json: true, last: 5 }, { out: (t) => lines.push(t), err: (t) => lines.push(t), tty: false, now: () => new Date('2026-05-05T05:05:05Z') });
     // Assess: no drift; the catalog's rate and the job's zone shown, what fires beside them (its cron in UTC: an aligned
     // rate); the next times on the hour
     const [row] = JSON.parse(lines.join('')) as Array<Record<string, unknown>>;
@@ -621,7 +622,7 @@ describe('status and backfill read what deploys', () => {
 
   it('backfill: the times an aligned rate fired are on the clock', () => {
     // Act
-    const times = timesBetween(job!, new Date('2026-05-05T05:05:05Z'), new Date('2026-05-05T07:30:00Z'));
+    const times = timesBetween(job(), new Date('2026-05-05T05:05:05Z'), new Date('2026-05-05T07:30:00Z'));
     // Assess
     expect(times.map((t) => t.toISOString())).toEqual(['2026-05-05T06:00:00.000Z', '2026-05-05T07:00:00.000Z']);
   });
@@ -634,5 +635,315 @@ describe('status and backfill read what deploys', () => {
     // Assess: a 90-minute deadline holds every night
     expect(gap?.ms).toBe(3600_000);
     expect(problems).toEqual([]);
+  });
+});
+
+// Gaps mutation testing found (npm run mutate -- schedule): each rule below was broken by some mutant no test noticed.
+describe('parseSchedule: the edges of each rule', () => {
+  it('sorts a list given out of order, so the next times come in order', () => {
+    // Act
+    const minutes = fields('cron(30,10 * * * ? *)').minutes;
+    const times = next('cron(30,10 * * * ? *)', '2026-01-01T00:00:00Z', 3);
+    // Assess
+    expect(minutes).toEqual([10, 30]);
+    expect(times).toEqual([z('2026-01-01T00:10:00'), z('2026-01-01T00:30:00'), z('2026-01-01T01:10:00')]);
+  });
+
+  it.each<[string, string]>([
+    ['xcron(0 10 * * ? *)', "schedule must be cron(minutes hours day-of-month month day-of-week year), rate(value unit) or at(yyyy-mm-ddThh:mm:ss) (got 'xcron(0 10 * * ? *)')"],
+    ['cron(0 10 * * ? *)x', "schedule must be cron(minutes hours day-of-month month day-of-week year), rate(value unit) or at(yyyy-mm-ddThh:mm:ss) (got 'cron(0 10 * * ? *)x')"],
+    ['rate(5 minutes extra)', "rate: expected rate(value unit) such as rate(5 minutes) or rate(1 hour) (got 'rate(5 minutes extra)')"],
+    ['xrate(5 minutes)', 'schedule must be cron('],
+    ['at(2026-11-24T02:00:00)x', 'schedule must be cron('],
+    ['at(2026-11-24T02:00:00Z)', "at: expected at(yyyy-mm-ddThh:mm:ss) such as at(2026-11-24T02:00:00) (got 'at(2026-11-24T02:00:00Z)')"],
+    ['at(x2026-11-24T02:00:00)', 'at: expected at(yyyy-mm-ddThh:mm:ss)'],
+    ['cron(0 0 15WX * ? *)', "day-of-month: '15WX' is not a valid use of ?, L or W (allowed 1-31 with , - * /, or alone: ?, L, LW, nW (e.g. 15W))"],
+    ['cron(0 0 X15W * ? *)', "day-of-month: 'X15W' is not a valid use of ?, L or W"],
+    ['cron(0 0 ? * 2#15 *)', "day-of-week: '2#15': the occurrence after # must be 1-5 (allowed 1-7 or SUN-SAT (1=SUN) with , - *, or alone: ?, L, nL (e.g. 6L), n#k (e.g. 2#1, k 1-5))"],
+    ['cron(0 0 ? * 5X *)', "day-of-week: '5X' is not a valid value"],
+    ['cron(0 0 ? * X5L *)', "day-of-week: 'X5L' is not a valid use of ?, L or #"],
+    ['cron(0 0 ? * 5LX *)', "day-of-week: '5LX' is not a valid use of ?, L or #"],
+    ['cron(5X 0 * * ? *)', "minutes: '5X' is not a valid value (allowed 0-59 with , - * /)"],
+    ['cron(0 0 * * ? 2026/x)', "year: the step in '2026/x' must be a whole number from 1 to 229"],
+    ['cron(0 0 * * ? 2026/1x)', "year: the step in '2026/1x' must be a whole number from 1 to 229"],
+    ['rate(x5 minutes)', "rate: the value must be a positive whole number (got 'x5')"],
+    ['rate(5x minutes)', "rate: the value must be a positive whole number (got '5x')"],
+    ['rate(5 xminutes)', "rate: the unit must be minute(s), hour(s) or day(s) (got 'xminutes')"],
+    ['rate(5 minutess)', "rate: the unit must be minute(s), hour(s) or day(s) (got 'minutess')"],
+  ])('refuses junk before or after a valid part: %s', (expression, message) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toContain(message);
+  });
+
+  it.each<[string, string]>([
+    ['at(2026-00-10T00:00:00)', 'month 00'],
+    ['at(2026-13-10T00:00:00)', 'month 13'],
+    ['at(2026-01-00T00:00:00)', 'day 00'],
+    ['at(2026-02-29T00:00:00)', 'Feb 29 outside a leap year'],
+    ['at(2026-04-31T00:00:00)', 'day 31 of a 30-day month'],
+    ['at(2026-01-10T24:00:00)', 'hour 24'],
+    ['at(2026-01-10T00:60:00)', 'minute 60'],
+    ['at(2026-01-10T00:00:60)', 'second 60'],
+  ])('at(): refuses %s (%s) as not a real date and time', (expression) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toBe(`at: ${expression.slice(3, -1)} is not a real date and time (yyyy-mm-ddThh:mm:ss, hours 00-23)`);
+  });
+
+  it.each(['at(2026-01-01T00:00:00)', 'at(2026-12-31T23:59:59)', 'at(2028-02-29T12:00:00)'])('at(): accepts the first and last valid values: %s', (expression) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toBeUndefined();
+  });
+
+  it.each<[string, Partial<CronFields>]>([
+    ['cron(*/1 * * * ? *)', { minutes: Array.from({ length: 60 }, (_, i) => i) }],
+    ['cron(0/59 * * * ? *)', { minutes: [0, 59] }],
+    ['cron(59/59 * * * ? *)', { minutes: [59] }],
+    ['cron(5-5 * * * ? *)', { minutes: [5] }],
+    ['cron(0 0/23 * * ? *)', { hours: [0, 23] }],
+    ['cron(0 0 1/31 * ? *)', { dayOfMonth: { kind: 'days', days: [1] } }],
+    ['cron(0 0 1 1/12 ? *)', { months: [1] }],
+    ['cron(0 0 1 * ? 1970/229)', { years: [1970, 2199] }],
+    ['cron(0 0 1 * ? 2199)', { years: [2199] }],
+    ['cron(0 0 1 DEC ? *)', { months: [12] }],
+    ['cron(0 0 ? * SAT *)', { dayOfWeek: { kind: 'days', days: [7] } }],
+    ['cron(0 0 ? * SUN-SAT *)', { dayOfWeek: { kind: 'days', days: [1, 2, 3, 4, 5, 6, 7] } }],
+    ['cron(0 0 ? * 7L *)', { dayOfWeek: { kind: 'last', weekday: 7 } }],
+    ['cron(0 0 ? * 1#5 *)', { dayOfWeek: { kind: 'nth', weekday: 1, nth: 5 } }],
+    ['cron(0 0 31W * ? *)', { dayOfMonth: { kind: 'nearestWeekday', day: 31 } }],
+  ])('accepts a boundary value: %s', (expression, expected) => {
+    // Act
+    const parsed = fields(expression);
+    // Assess
+    expect(parsed).toMatchObject(expected);
+  });
+
+  it.each<[string, string]>([
+    ['cron(0/60 * * * ? *)', "minutes: the step in '0/60' must be a whole number from 1 to 59"],
+    ['cron(0 0/24 * * ? *)', "hours: the step in '0/24' must be a whole number from 1 to 23"],
+    ['cron(0 0 1/32 * ? *)', "day-of-month: the step in '1/32' must be a whole number from 1 to 31"],
+    ['cron(0 0 1 1/13 ? *)', "month: the step in '1/13' must be a whole number from 1 to 12"],
+    ['cron(0 0 1 * ? 1970/230)', "year: the step in '1970/230' must be a whole number from 1 to 229"],
+    ['cron(0 0 ? * 0L *)', 'day-of-week: 0 is out of range'],
+    ['cron(0 0 ? * 0#1 *)', 'day-of-week: 0 is out of range'],
+    ['cron(0 0 ? * 8#1 *)', 'day-of-week: 8 is out of range'],
+  ])('refuses one past a boundary: %s', (expression, message) => {
+    // Act
+    const problem = scheduleProblem(expression);
+    // Assess
+    expect(problem).toContain(message);
+  });
+
+  it('reads nL as the last n-day only: in July 2026 Friday the 24th is 7 days before the end, Friday the 31st the last', () => {
+    // Act
+    const times = next('cron(0 0 ? * 6L *)', '2026-07-01T00:00:00Z', 2);
+    // Assess
+    expect(times).toEqual([z('2026-07-31T00:00:00'), z('2026-08-28T00:00:00')]);
+  });
+
+  it('reads n#k by whole weeks of the month: day 7 is in the first week, day 8 in the second', () => {
+    // Act (2026-06-07 and 2026-03-08 are Sundays)
+    const first = next('cron(0 0 ? * 1#1 *)', '2026-06-01T00:00:00Z', 1);
+    const second = next('cron(0 0 ? * 1#2 *)', '2026-03-01T00:00:00Z', 1);
+    // Assess
+    expect(first).toEqual([z('2026-06-07T00:00:00')]);
+    expect(second).toEqual([z('2026-03-08T00:00:00')]);
+  });
+
+  it('finds nothing for count 0, for cron and at as for rate (a search that stops after the first find would give one)', () => {
+    // Act
+    const cron = next('cron(0 10 * * ? *)', '2026-01-01T00:00:00Z', 0);
+    const at = next('at(2027-01-01T00:00:00)', '2026-01-01T00:00:00Z', 0);
+    // Assess
+    expect(cron).toEqual([]);
+    expect(at).toEqual([]);
+  });
+
+  it('refuses a count that is not a whole number, and an invalid from', () => {
+    // Act
+    const fraction = () => next('rate(1 hour)', '2026-01-01T00:00:00Z', 1.5);
+    const invalid = () => nextFireTimes('rate(1 hour)', { from: new Date('nope'), count: 1 });
+    // Assess
+    expect(fraction).toThrow('count: must be a whole number >= 0 (got 1.5)');
+    expect(invalid).toThrow('from: must be a valid Date');
+  });
+
+  it('names the closest IANA zone for a misspelt one', () => {
+    // Act
+    const misspelt = () => next('rate(1 hour)', '2026-01-01T00:00:00Z', 1, 'Europe/Berln');
+    const lower = () => next('rate(1 hour)', '2026-01-01T00:00:00Z', 1, 'europe/berlin');
+    // Assess
+    expect(misspelt).toThrow("timezone: 'Europe/Berln' is not an IANA time zone such as Europe/Berlin or UTC: did you mean Europe/Berlin?");
+    expect(lower).toThrow('did you mean Europe/Berlin?');
+  });
+});
+
+describe('nextFireTimes: DST east of UTC (southern hemisphere: spring in October/September, fall-back in April)', () => {
+  it('Australia/Sydney spring-forward: 02:30 does not exist on 2026-10-04, so that day is skipped', () => {
+    // Act
+    const times = next('cron(30 2 * * ? *)', '2026-10-03T00:00:00Z', 2, 'Australia/Sydney');
+    // Assess: 10-05 02:30 AEDT (UTC+11), 10-06 02:30 AEDT
+    expect(times).toEqual([z('2026-10-04T15:30:00'), z('2026-10-05T15:30:00')]);
+  });
+
+  it('Australia/Sydney fall-back: 02:30 happens twice on 2026-04-05 and runs only the first time (AEDT)', () => {
+    // Act
+    const times = next('cron(30 2 * * ? *)', '2026-04-04T00:00:00Z', 2, 'Australia/Sydney');
+    // Assess: 04-05 02:30 AEDT (UTC+11), then 04-06 02:30 AEST (UTC+10)
+    expect(times).toEqual([z('2026-04-04T15:30:00'), z('2026-04-05T16:30:00')]);
+  });
+
+  it('Pacific/Auckland spring-forward (2026-09-27) and fall-back (2026-04-05) follow the same rule', () => {
+    // Act
+    const spring = next('cron(30 2 * * ? *)', '2026-09-26T00:00:00Z', 2, 'Pacific/Auckland');
+    const fall = next('cron(30 2 * * ? *)', '2026-04-04T00:00:00Z', 2, 'Pacific/Auckland');
+    // Assess: NZDT is UTC+13, NZST UTC+12
+    expect(spring).toEqual([z('2026-09-27T13:30:00'), z('2026-09-28T13:30:00')]);
+    expect(fall).toEqual([z('2026-04-04T13:30:00'), z('2026-04-05T14:30:00')]);
+  });
+
+  it('at() on a DST-change day in Sydney: skipped 02:30 never fires, 03:30 fires in AEDT, repeated 02:30 fires the first time', () => {
+    // Act
+    const skipped = next('at(2026-10-04T02:30:00)', '2026-01-01T00:00:00Z', 1, 'Australia/Sydney');
+    const after = next('at(2026-10-04T03:30:00)', '2026-01-01T00:00:00Z', 1, 'Australia/Sydney');
+    const repeated = next('at(2026-04-05T02:30:00)', '2026-01-01T00:00:00Z', 1, 'Australia/Sydney');
+    // Assess
+    expect(skipped).toEqual([]);
+    expect(after).toEqual([z('2026-10-03T16:30:00')]);
+    expect(repeated).toEqual([z('2026-04-04T15:30:00')]);
+  });
+
+  it('every minute across Sydney\'s spring-forward runs from 01:59 AEST straight to 03:00 AEDT', () => {
+    // Act
+    const times = next('cron(* * * * ? *)', '2026-10-03T15:58:00Z', 2, 'Australia/Sydney');
+    // Assess
+    expect(times).toEqual([z('2026-10-03T15:59:00'), z('2026-10-03T16:00:00')]);
+  });
+});
+
+describe('more edges: the search, what deploys, zone names and every message', () => {
+  it('stops a rate at the end of 2199, as it stops a cron: 2200-01-01 is not a time', () => {
+    // Act
+    const times = next('rate(1 day)', '2199-12-30T00:00:00Z', 5);
+    // Assess
+    expect(times).toEqual([z('2199-12-31T00:00:00')]);
+  });
+
+  it('starts scanning at from\'s own day only in from\'s own month and year', () => {
+    // Act
+    const monthly = next('cron(0 0 1 * ? *)', '2026-01-15T00:00:00Z', 1);
+    const yearly = next('cron(0 0 1 1 ? *)', '2026-01-15T00:00:00Z', 1);
+    const daily = next('cron(0 6 * * ? *)', '2026-01-15T12:00:00Z', 60);
+    // Assess: the 1st of later months and years, and 06:00 on the same day-of-month a month later, are not skipped
+    expect(monthly).toEqual([z('2026-02-01T00:00:00')]);
+    expect(yearly).toEqual([z('2027-01-01T00:00:00')]);
+    expect(daily[0]).toBe(z('2026-01-16T06:00:00'));
+    expect(daily).toContain(z('2026-02-15T06:00:00'));
+    expect(daily).toContain(z('2026-03-15T06:00:00'));
+  });
+
+  it.each<[string, string]>([
+    ['cron(0 24 * * ? *)', 'hours: 24 is out of range (allowed 0-23 with , - * /)'],
+    ['cron(0 0 * 13 ? *)', 'month: 13 is out of range (allowed 1-12 or JAN-DEC with , - * /)'],
+    ['cron(60 0 * * ? *)', 'minutes: 60 is out of range (allowed 0-59 with , - * /)'],
+    ['cron(0 0 * * ? 2200)', 'year: 2200 is out of range (allowed 1970-2199 with , - * /)'],
+    ['cron(0 0 32 * ? *)', 'day-of-month: 32 is out of range (allowed 1-31 with , - * /, or alone: ?, L, LW, nW (e.g. 15W))'],
+    ['cron(0 0 ? * 8 *)', 'day-of-week: 8 is out of range (allowed 1-7 or SUN-SAT (1=SUN) with , - *, or alone: ?, L, nL (e.g. 6L), n#k (e.g. 2#1, k 1-5))'],
+    ['cron()', 'cron: expected 6 fields (minutes hours day-of-month month day-of-week year), got 0'],
+    ['rate( 5 minutes)', "rate: expected rate(value unit) such as rate(5 minutes) or rate(1 hour) (got 'rate( 5 minutes)')"],
+    ['rate(5 minutes )', "rate: expected rate(value unit) such as rate(5 minutes) or rate(1 hour) (got 'rate(5 minutes )')"],
+    ['rate(99999999999999 days)', 'rate: the value 99999999999999 is too large'],
+    ['rate(1 minutes)', 'rate: use the singular unit for 1: rate(1 minute) (got rate(1 minutes))'],
+    ['rate(5 hour)', 'rate: use the plural unit for values other than 1: rate(5 hours) (got rate(5 hour))'],
+    ['cron(x5 * * * ? *)', "minutes: 'x5' is not a valid value (allowed 0-59 with , - * /)"],
+    ['cron(0 0 1L-3 * ? *)', "day-of-month: '1L-3' is not a valid use of ?, L or W (allowed 1-31 with , - * /, or alone: ?, L, LW, nW (e.g. 15W))"],
+    ['cron(0 0 ? * 10L *)', 'day-of-week: 10 is out of range (allowed 1-7 or SUN-SAT (1=SUN) with , - *, or alone: ?, L, nL (e.g. 6L), n#k (e.g. 2#1, k 1-5))'],
+  ])('says exactly what is wrong: %s', (expression, message) => {
+    expect(scheduleProblem(expression)).toBe(message);
+  });
+
+  it('refuses a schedule that is not a string, naming the forms', () => {
+    expect(scheduleProblem(42 as never)).toBe('schedule must be a string: cron(minutes hours day-of-month month day-of-week year), rate(value unit) or at(yyyy-mm-ddThh:mm:ss)');
+  });
+
+  it('reads every month and weekday name as its number, and every unit in both forms', () => {
+    expect(fields('cron(0 0 1 JAN,FEB,MAR,APR,MAY,JUN,JUL,AUG,SEP,OCT,NOV,DEC ? *)').months).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    for (const [i, day] of ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'].entries()) {
+      expect(fields(`cron(0 0 ? * ${day} *)`).dayOfWeek).toEqual({ kind: 'days', days: [i + 1] });
+    }
+    expect(['rate(1 minute)', 'rate(15 minutes)', 'rate(1 hour)', 'rate(2 hours)', 'rate(1 day)', 'rate(10 days)'].map((e) => parseSchedule(e)))
+      .toEqual([
+        { kind: 'rate', expression: 'rate(1 minute)', value: 1, unit: 'minute', seconds: 60 },
+        { kind: 'rate', expression: 'rate(15 minutes)', value: 15, unit: 'minute', seconds: 900 },
+        { kind: 'rate', expression: 'rate(1 hour)', value: 1, unit: 'hour', seconds: 3600 },
+        { kind: 'rate', expression: 'rate(2 hours)', value: 2, unit: 'hour', seconds: 7200 },
+        { kind: 'rate', expression: 'rate(1 day)', value: 1, unit: 'day', seconds: 86400 },
+        { kind: 'rate', expression: 'rate(10 days)', value: 10, unit: 'day', seconds: 864000 },
+      ]);
+  });
+
+  it.each<[string, boolean]>([
+    ['UTC', true], ['GMT', true], ['Japan', true], ['Etc/UTC', true], ['US/Pacific', true], ['America/Argentina/Buenos_Aires', true],
+    ['europe/Berlin', false], ['Europe/berlin', false], ['+01:00', false], ['Mars/Olympus', false], ['', false],
+  ])('isValidTimezone(%j) is %j: IANA names as tzdb spells them, aliases included', (zone, valid) => {
+    expect(isValidTimezone(zone)).toBe(valid);
+  });
+
+  it('names a zone that is not a string without a suggestion', () => {
+    expect(() => next('rate(1 hour)', '2026-01-01T00:00:00Z', 1, 42 as never)).toThrow(/^timezone: '42' is not an IANA time zone such as Europe\/Berlin or UTC$/);
+  });
+
+  it.each<[string, string | undefined, string | undefined]>([
+    ['rate(7 minutes)', 'cron(0/6 * * * ? *)', 'every 6 minutes on the clock'],
+    ['rate(11 minutes)', 'cron(0/10 * * * ? *)', 'every 10 minutes on the clock'], // 10 and 12 are as close: the shorter
+    ['rate(70 minutes)', 'cron(0 * * * ? *)', 'every hour on the clock'],
+    ['rate(100 minutes)', 'cron(0 0/2 * * ? *)', 'every 2 hours on the clock'],
+    ['rate(7 hours)', 'cron(0 0/6 * * ? *)', 'every 6 hours on the clock'],
+    ['rate(1300 minutes)', 'cron(0 0 * * ? *)', 'every day at 00:00'],
+    ['rate(90 minutes)', undefined, undefined], // a third off the hour and off two hours: nothing close
+    ['rate(36 hours)', undefined, undefined],
+    ['rate(2 days)', 'cron(0 0 1/2 * ? *)', 'at 00:00 every 2 days from the 1st of each month'],
+    ['rate(6 days)', 'cron(0 0 1/6 * ? *)', 'at 00:00 every 6 days from the 1st of each month'],
+    ['rate(7 days)', 'cron(0 0 ? * 2 *)', 'every Monday at 00:00'],
+    ['rate(8 days)', undefined, undefined],
+    ['rate(60 hours)', undefined, undefined], // 2.5 days: not a whole number of days
+    ['rate(8 minutes)', 'cron(0/6 * * * ? *)', 'every 6 minutes on the clock'], // exactly a quarter off 6 (and 10): still close
+    ['rate(27 days)', undefined, undefined],
+    ['rate(28 days)', 'cron(0 0 1 * ? *)', 'on the 1st of every month at 00:00'],
+    ['rate(31 days)', 'cron(0 0 1 * ? *)', 'on the 1st of every month at 00:00'],
+    ['rate(32 days)', undefined, undefined],
+  ])('an unaligned %s starts at deploy; the close cron is %s (%s)', (expression, close, says) => {
+    // Act
+    const deployed = deployedSchedule(expression, 'Europe/Berlin');
+    // Assess
+    expect(deployed).toEqual({ expression, timezone: 'Europe/Berlin', startsAtDeploy: true, ...(close && { closeCron: { expression: close, says } }) });
+  });
+
+  it('says what AWS does with an unaligned rate, naming who and the close cron when there is one', () => {
+    expect(startsAtDeployNote('rate(7 minutes)', 'jobs.sync')).toBe('jobs.sync: rate(7 minutes) is not aligned to the clock: on AWS its first run is when the deploy creates the schedule (and again whenever a deploy recreates it), then every 7 minutes from there; for fixed times use cron(0/6 * * * ? *) (every 6 minutes on the clock)');
+    expect(startsAtDeployNote('rate(27 days)')).toBe('rate(27 days) is not aligned to the clock: on AWS its first run is when the deploy creates the schedule (and again whenever a deploy recreates it), then every 27 days from there');
+    expect(startsAtDeployNote('rate(15 minutes)')).toBeUndefined();
+  });
+
+  it('deploys an aligned rate as its cron and anything else as it is, in UTC unless a zone is given', () => {
+    expect(deployedExpression('rate(15 minutes)')).toBe('cron(0/15 * * * ? *)');
+    expect(deployedExpression('rate(7 minutes)')).toBe('rate(7 minutes)');
+    expect(deployedSchedule('cron(0 1 * * ? *)')).toEqual({ expression: 'cron(0 1 * * ? *)', timezone: 'UTC', startsAtDeploy: false });
+  });
+});
+
+describe('timezoneProblem on its own', () => {
+  it('suggests a zone even when it is the first thing the module is asked (the zone list is read on first use)', () => {
+    jest.isolateModules(() => {
+      // Act
+      const { timezoneProblem } = require('../workflows/schedule') as typeof import('../workflows/schedule');
+      // Assess
+      expect(timezoneProblem('Europe/Berln')).toBe("'Europe/Berln' is not an IANA time zone such as Europe/Berlin or UTC: did you mean Europe/Berlin?");
+    });
   });
 });

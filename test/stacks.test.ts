@@ -6,7 +6,7 @@ import { readStageParams } from '../cli/stage';
 import { type Job, loadCatalog, logicalId, parseCatalog } from '../workflows/catalog';
 import { jobResourceIds, sizedVariableNames, stageTemplate, stateMachines, toStageParams } from '../workflows/resources';
 import {
-  groupJobs, JOB_STACKS, type NestedStack, planStacks, sizedTemplateUrl, STACK_LIMITS, splitStacks, stackId, stackIndex, stackProblems,
+  compactDefinitions, groupJobs, JOB_STACKS, references, type NestedStack, planStacks, sizedTemplateUrl, STACK_LIMITS, splitStacks, stackId, stackIndex, stackProblems,
   stackSize, type Template, unresolvedParameters,
 } from '../workflows/stacks';
 import { type AslValidator, definitionShape, validateDefinitions } from '../workflows/validate';
@@ -440,5 +440,150 @@ describe("validate's measured plan (no hashing)", () => {
       expect(measured.problems).toEqual(deployed.problems);
       expect(JSON.stringify(measured.main)).not.toBe(JSON.stringify(deployed.main));
     }
+  });
+});
+
+// Gaps mutation testing found (npm run mutate -- stacks): each rule below was broken by some mutant no test noticed.
+describe('stacks: compaction, order and guards', () => {
+  const pretty = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }, null, 2);
+  const compact = JSON.stringify(JSON.parse(pretty));
+  const machine = (definition: unknown): Template['Resources'][string] =>
+    ({ Type: 'AWS::StepFunctions::StateMachine', Properties: { RoleArn: 'r', DefinitionString: definition } });
+
+  it('compacts a state machine definition in each form serverless-step-functions writes, and leaves the rest alone', () => {
+    // Prepare
+    const template: Template = {
+      Description: 'd',
+      Resources: {
+        Plain: machine(pretty),
+        Sub: machine({ 'Fn::Sub': pretty }),
+        SubWithVariables: machine({ 'Fn::Sub': [pretty, { x: { Ref: 'Topic' } }] }),
+        NotJson: machine({ 'Fn::Sub': '{ "Seconds": ${Seconds} }' }),
+        Other: { Type: 'AWS::SNS::Topic', Properties: { DefinitionString: pretty } },
+        NoProperties: { Type: 'AWS::StepFunctions::StateMachine' },
+      },
+    };
+    // Act
+    const result = compactDefinitions(template);
+    const definition = (id: string) => (result.Resources[id]!.Properties as { DefinitionString: unknown }).DefinitionString;
+    // Assess
+    expect(definition('Plain')).toBe(compact);
+    expect(definition('Sub')).toEqual({ 'Fn::Sub': compact });
+    expect(definition('SubWithVariables')).toEqual({ 'Fn::Sub': [compact, { x: { Ref: 'Topic' } }] });
+    expect(definition('NotJson')).toEqual({ 'Fn::Sub': '{ "Seconds": ${Seconds} }' });
+    expect(definition('Other')).toBe(pretty);
+    expect(result.Resources.NoProperties).toBe(template.Resources.NoProperties);
+    expect((result.Resources.Plain!.Properties as { RoleArn: string }).RoleArn).toBe('r');
+    expect(result.Description).toBe('d');
+    expect(template.Resources.Plain!.Properties).toEqual({ RoleArn: 'r', DefinitionString: pretty }); // the input is not changed
+  });
+
+  it('saves the indentation\'s bytes in what planStacks measures and deploys', () => {
+    // Prepare
+    const template: Template = { Resources: { Topic: { Type: 'AWS::SNS::Topic' }, AMachine: machine({ 'Fn::Sub': pretty }) } };
+    const jobs = [{ name: 'a' }];
+    // Act
+    const { nested, sizes } = planStacks(template, jobs, () => ['AMachine']);
+    const uncompacted = splitStacks(template, groupJobs(jobs, () => ['AMachine']), () => 'https://example.invalid/x.json').nested[0]!;
+    // Assess: the nested stack holds the compact text, and its size is that of its body, smaller by the indentation.
+    const stack = nested[0]!;
+    expect((stack.template.Resources.AMachine!.Properties as { DefinitionString: unknown }).DefinitionString).toEqual({ 'Fn::Sub': compact });
+    expect(sizes.find((s) => s.id === stack.id)!.bytes).toBe(Buffer.byteLength(stack.body));
+    expect(uncompacted.body.length - stack.body.length).toBe(JSON.stringify(pretty).length - JSON.stringify(compact).length);
+  });
+
+  it('orders nested stacks by index, not by the order jobs come in, and names them Jobs00..Jobs63', () => {
+    // Prepare
+    const names = Array.from({ length: 40 }, (_, i) => `job-${i}`);
+    // Act
+    const groupsOf = (list: string[]) => groupJobs(list.map((name) => ({ name })), (job) => [`${job.name}Res`]);
+    const forward = groupsOf(names);
+    const backward = groupsOf([...names].reverse());
+    // Assess
+    expect(forward.map((g) => g.id)).toEqual(backward.map((g) => g.id));
+    expect(forward.map((g) => g.id)).toEqual([...forward.map((g) => g.id)].sort());
+    expect([stackId(0), stackId(7), stackId(63)]).toEqual(['Jobs00', 'Jobs07', 'Jobs63']);
+    // Jobs in the same stack keep their resources together, in the jobs' order.
+    const shared = groupJobs([{ name: 'x' }, { name: 'y' }], (job) => [`${job.name}1`, `${job.name}2`], 1);
+    expect(shared).toEqual([{ id: 'Jobs00', resourceIds: ['x1', 'x2', 'y1', 'y2'] }]);
+  });
+
+  it('refuses a parameter that would take the name of a resource in its stack, naming both', () => {
+    // Prepare: GetAtt Role.Arn from outside becomes parameter RoleArn, but the group has a resource RoleArn.
+    const template: Template = {
+      Resources: {
+        Role: { Type: 'AWS::IAM::Role' },
+        RoleArn: { Type: 'AWS::SSM::Parameter', Properties: { Value: getAtt('Role') } },
+      },
+    };
+    // Act + Assess
+    expect(() => splitStacks(template, [{ id: 'Jobs01', resourceIds: ['RoleArn'] }], () => 'url'))
+      .toThrow('stacks: parameter RoleArn of Jobs01 has the name of one of its resources');
+  });
+
+  it('names every dangling reference in its message, and the missing resource of a group', () => {
+    // Prepare
+    const template = handWritten();
+    template.Resources.Topic!.Properties = { A: { Ref: 'ATask' }, B: getAtt('AMachine') };
+    // Act + Assess
+    expect(() => splitStacks(template, groups, () => 'url'))
+      .toThrow('stacks: the main stack still references resources moved to nested stacks: Topic -> ATask, Topic -> AMachine');
+    expect(() => splitStacks(handWritten(), [{ id: 'JobsC', resourceIds: ['Missing'] }], () => 'url'))
+      .toThrow('stacks: JobsC lists Missing, which is not in the template');
+  });
+
+  it('lists the main resources a nested stack depends on in name order, whatever order its resources name them in', () => {
+    // Prepare
+    const template: Template = { Resources: { Alpha: { Type: 'T' }, Zeta: { Type: 'T' }, Job: { Type: 'T', DependsOn: ['Zeta', 'Alpha'] } } };
+    // Act
+    const { main } = splitStacks(template, [{ id: 'Jobs00', resourceIds: ['Job'] }], () => 'url');
+    // Assess
+    expect(main.Resources.Jobs00!.DependsOn).toEqual(['Alpha', 'Zeta']);
+  });
+
+  it('gives a nested stack its description, format version and no Parameters when it needs none', () => {
+    // Act
+    const { nested, main } = splitStacks({ Resources: { Alone: { Type: 'AWS::SNS::Topic' } } }, [{ id: 'Jobs05', resourceIds: ['Alone'] }], () => 'url');
+    // Assess
+    expect(nested[0]!.template).toEqual({ AWSTemplateFormatVersion: '2010-09-09', Description: 'stepcron: jobs stack Jobs05', Resources: { Alone: { Type: 'AWS::SNS::Topic' } } });
+    expect(main.Resources.Jobs05).toEqual({ Type: 'AWS::CloudFormation::Stack', Properties: { TemplateURL: 'url' } });
+  });
+
+  it('lists every reference kind: Ref, GetAtt in both forms, Sub in both forms, DependsOn and Outputs', () => {
+    // Prepare
+    const template: Template = {
+      Resources: {
+        R: {
+          Type: 'T', DependsOn: ['D1', 'D2'],
+          Properties: { a: { Ref: 'A' }, b: [{ 'Fn::GetAtt': ['B', 'Arn'] }], c: { 'Fn::GetAtt': 'Cc.Arn' }, d: { 'Fn::Sub': 'x${E}y${F.Arn}${!G}' },
+            e: { 'Fn::Sub': ['${H}', { v: { Ref: 'I' } }] }, f: 'plain', g: null },
+        },
+        S: { Type: 'T', DependsOn: 'J' },
+      },
+      Outputs: { O: { Value: { Ref: 'K' } } },
+    };
+    // Act
+    const found = references(template);
+    // Assess
+    expect(found).toEqual([
+      { from: 'R', target: 'D1' }, { from: 'R', target: 'D2' }, { from: 'R', target: 'A' }, { from: 'R', target: 'B' }, { from: 'R', target: 'Cc' },
+      { from: 'R', target: 'E' }, { from: 'R', target: 'F' }, { from: 'R', target: 'H' }, { from: 'R', target: 'I' }, { from: 'S', target: 'J' },
+      { from: 'Outputs.O', target: 'K' },
+    ]);
+  });
+
+  it('reads a nested stack parameter fed by a GetAtt of nothing, and takes template parameters and pseudo parameters as known', () => {
+    // Prepare
+    const main: Template = {
+      Parameters: { Stage: { Type: 'String' } },
+      Resources: {
+        Topic: { Type: 'AWS::SNS::Topic' },
+        Jobs00: { Type: 'AWS::CloudFormation::Stack', Properties: { Parameters: { a: { Ref: 'Stage' }, b: { Ref: 'AWS::Region' }, c: getAtt('Topic', 'TopicName'), d: getAtt('Gone') } } },
+        Other: { Type: 'AWS::SNS::Topic', Properties: { Parameters: { e: { Ref: 'Nowhere' } } } },
+        Jobs01: { Type: 'AWS::CloudFormation::Stack', Properties: {} },
+      },
+    };
+    // Act + Assess
+    expect(unresolvedParameters(main)).toEqual(['Jobs00: parameter d is fed by Gone, which the template does not have']);
   });
 });

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// npm run mutate [-- module ...]: mutation testing (StrykerJS, jest runner) of the pure modules, each against its own
+// test files only, so a module's score says how much wrong behaviour *its* tests would notice. Not part of npm test.
+//
+// - One Stryker run per module, one after the other, concurrency 1 under nice (the machine is shared).
+// - Incremental: each module keeps its results in reports/mutation/<module>.json (git-ignored: megabytes, rewritten by
+//   every run), so a re-run after a small change only re-tests the mutants in changed code or covered by changed
+//   tests; the first run after a clone is a full one. <module>.summary.json (committed) is the last run's outcome.
+// - The jest runner honours Stryker's testFiles only in its dry run; per mutant it would load every test file that
+//   jest's testMatch finds, and the slow suites' module-level setup then times out and counts as "killed". So each run
+//   gets its own jest config with testMatch narrowed to the module's test files (and no findRelatedTests), and no
+//   testFiles at all (see below).
+// - Prints a table and writes MUTATION.md (scores of every module, from the latest run of each).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const reports = join(root, 'reports/mutation');
+
+/** Each pure module and the test files that are its own (the unit tests written against it). */
+export const modules = {
+  schedule: { file: 'workflows/schedule.ts', tests: ['test/schedule.test.ts'] },
+  limits: { file: 'workflows/limits.ts', tests: ['test/limits.test.ts'] },
+  crontab: { file: 'workflows/crontab.ts', tests: ['test/crontab.test.ts'] },
+  stacks: { file: 'workflows/stacks.ts', tests: ['test/stacks.test.ts'] },
+  names: { file: 'workflows/names.ts', tests: ['test/names.test.ts'] },
+  cost: { file: 'workflows/cost.ts', tests: ['test/cost.test.ts'] },
+  times: { file: 'workflows/times.ts', tests: ['test/times.test.ts'] },
+  kubernetes: { file: 'workflows/kubernetes.ts', tests: ['test/kubernetes-import.test.ts'] },
+  copilot: { file: 'workflows/copilot.ts', tests: ['test/copilot-import.test.ts'] },
+  alerts: { file: 'workflows/alerts.ts', tests: ['test/alerts.test.ts'] },
+  dashboard: { file: 'workflows/dashboard.ts', tests: ['test/dashboard.test.ts'] },
+  catalog: { file: 'workflows/catalog.ts', tests: ['test/catalog.test.ts'] },
+  validate: { file: 'workflows/validate.ts', tests: ['test/fuzz.test.ts', 'test/stacks.test.ts'] },
+  compile: { file: 'workflows/compile.ts', tests: ['test/workflow.test.ts', 'test/template.test.ts'] },
+  resources: { file: 'workflows/resources.ts', tests: ['test/template.test.ts', 'test/iam.test.ts'] },
+  faults: { file: 'cli/faults.ts', tests: ['test/faults.test.ts'] },
+  redrive: { file: 'cli/redrive.ts', tests: ['test/ops-local.test.ts'] },
+  'run-status': { file: 'cli/ui/run-status.ts', tests: ['test/ui-run-status.test.ts'] },
+};
+// Left out on purpose: workflows/items.ts (one 5-line helper, covered through notify and progress tests),
+// workflows/schedule-words.ts (only tested through the UI API suite, which starts a server).
+
+function jestConfig(tests) {
+  const base = { ...require('../jest.config.js') };
+  return {
+    ...base,
+    // Only this module's own test files, by exact path (see the trap above).
+    testMatch: tests.map((t) => `<rootDir>/${t}`),
+    // No summary reporter, no API-model bookkeeping: they concern whole runs of npm test.
+    reporters: ['default'],
+    globalSetup: undefined,
+    globalTeardown: undefined,
+    maxWorkers: 1,
+  };
+}
+
+function run(name, { ignoreStatic }) {
+  const { file, tests } = modules[name];
+  mkdirSync(reports, { recursive: true });
+  const config = {
+    packageManager: 'npm',
+    testRunner: 'jest',
+    plugins: ['@stryker-mutator/jest-runner'],
+    jest: { projectType: 'custom', config: jestConfig(tests), enableFindRelatedTests: false },
+    // No `testFiles`: with it, Stryker 10 hands the jest runner the test *file paths* as the test-name filter of every
+    // static mutant (code run at load or in a beforeAll), which then runs no test and "survives". testMatch above
+    // narrows the run to the module's own files in the dry run and for every mutant alike.
+    mutate: [file],
+    coverageAnalysis: 'perTest',
+    concurrency: 1,
+    incremental: true,
+    incrementalFile: `reports/mutation/${name}.json`,
+    reporters: ['json', 'clear-text', 'progress-append-only'],
+    jsonReporter: { fileName: `reports/mutation/${name}.report.json` },
+    clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, reportMutants: true },
+    // Only what the tests need goes into the sandbox (node_modules is symlinked, never copied).
+    // dist/ and web/ stay: some suites spawn the CLI, which rebuilds its bundle from the sources when they are newer.
+    ignorePatterns: ['bench', 'docs', 'reports', '.stepcron', '.serverless', '.esbuild', 'coverage'],
+    symlinkNodeModules: true,
+    tempDirName: '.stryker-tmp',
+    timeoutMS: 10000,
+    disableTypeChecks: true,
+    cleanTempDir: 'always',
+    // --no-static: skip mutants in code that runs while a test file loads or in a beforeAll (Stryker must reload and
+    // run the whole file for each, which makes a run of crontab hours long); they are left out of the score then.
+    ignoreStatic,
+  };
+  const configFile = join(reports, `.${name}.stryker.json`);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const started = Date.now();
+  const node = process.execPath;
+  const stryker = join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js');
+  // Stryker's own progress and its clear-text list of survivors go straight to the terminal.
+  const result = spawnSync('nice', [node, stryker, 'run', configFile], { cwd: root, stdio: 'inherit' });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  if (result.status !== 0) throw new Error(`stryker failed on ${name} (exit ${result.status})`);
+  const summary = summarize(name);
+  summary.seconds = seconds;
+  writeFileSync(join(reports, `${name}.summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+/** Counts per status from Stryker's JSON report (mutation-testing-report-schema). */
+function summarize(name) {
+  const report = JSON.parse(readFileSync(join(reports, `${name}.report.json`), 'utf8'));
+  const mutants = Object.values(report.files).flatMap((f) => f.mutants);
+  const count = (...statuses) => mutants.filter((m) => statuses.includes(m.status)).length;
+  const killed = count('Killed');
+  const timeout = count('Timeout');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  // A mutant that breaks code a test file runs while jest loads it (a fixture built at the top of the file) fails the
+  // whole file: Stryker counts that as an error, outside the score, not as a test noticing. Shown so it can be fixed.
+  const errors = count('RuntimeError', 'CompileError');
+  const ignored = count('Ignored');
+  const valid = killed + timeout + survived + noCoverage;
+  const survivors = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, status: m.status, replacement: m.replacement }));
+  return {
+    module: modules[name].file, mutants: mutants.length, killed, survived, noCoverage, timeout, errors, ignored,
+    score: valid ? Math.round(((killed + timeout) / valid) * 1000) / 10 : 100, survivors,
+  };
+}
+
+function table(rows) {
+  const head = ['module', 'mutants', 'killed', 'survived', 'no-coverage', 'timeout', 'errors', 'ignored', 'score', 'time'];
+  const body = rows.map((r) => [r.module, r.mutants, r.killed, r.survived, r.noCoverage, r.timeout, r.errors, r.ignored, `${r.score}%`, r.seconds === undefined ? '' : `${r.seconds}s`].map(String));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  return [head, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+function writeMarkdown() {
+  const rows = Object.keys(modules).map((name) => {
+    const file = join(reports, `${name}.summary.json`);
+    return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  });
+  const lines = ['| module | tests | mutants | killed | survived | no coverage | timeout | errors | ignored (static, --no-static) | score | last run |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  Object.entries(modules).forEach(([name, { file, tests }], i) => {
+    const r = rows[i];
+    const t = tests.map((x) => x.replace('test/', '')).join(', ');
+    lines.push(r
+      ? `| ${file} | ${t} | ${r.mutants} | ${r.killed} | ${r.survived} | ${r.noCoverage} | ${r.timeout} | ${r.errors ?? ''} | ${r.ignored ?? ''} | ${r.score}% | ${r.seconds}s |`
+      : `| ${file} | ${t} | | | | | | | | not yet run | |`);
+  });
+  const path = join(root, 'MUTATION.md');
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const start = '<!-- mutate:table -->';
+  const end = '<!-- /mutate:table -->';
+  const block = `${start}\n${lines.join('\n')}\n${end}`;
+  writeFileSync(path, text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*${end}`), block) : `${text}\n${block}\n`);
+}
+
+const args = process.argv.slice(2);
+const ignoreStatic = args.includes('--no-static');
+const asked = args.filter((a) => a !== '--no-static');
+const unknown = asked.filter((a) => !(a in modules));
+if (unknown.length) {
+  console.error(`unknown module ${unknown.join(', ')}: choose from ${Object.keys(modules).join(', ')}`);
+  process.exit(2);
+}
+const rows = [];
+for (const name of asked.length ? asked : Object.keys(modules)) {
+  console.log(`mutate: ${modules[name].file} against ${modules[name].tests.join(', ')}`);
+  rows.push(run(name, { ignoreStatic }));
+}
+console.log(`\n${table(rows)}`);
+writeMarkdown();
