@@ -275,7 +275,7 @@ export class Store {
     };
     let db: DatabaseSync;
     try {
-      db = attempt();
+      db = retryingBusy(attempt);
     } catch (err) {
       const broken = brokenReason(err);
       if (!broken) throw storeError(err, file);
@@ -288,7 +288,7 @@ export class Store {
       }
       warn(`stepcron: warning: ${displayPath(file)} was not a stepcron run store (${broken}): moved it to ${displayPath(aside)} and started a new one`);
       try {
-        db = attempt();
+        db = retryingBusy(attempt);
       } catch (again) {
         throw storeError(again, file);
       }
@@ -1115,6 +1115,24 @@ function migrate(db: DatabaseSync, file: string): void {
 }
 
 class NotAStore extends Error {}
+
+/**
+ * Opens (configure, migrate) again while another process holds the store: two processes creating a new store at once
+ * race on its conversion to WAL and on the first migration, where SQLite answers BUSY at once instead of waiting out
+ * busy_timeout. Each try waits a little longer, up to BUSY_TIMEOUT_MS in all; any other failure is thrown at once.
+ */
+function retryingBusy<T>(open: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      return open();
+    } catch (err) {
+      const base = ((err as { errcode?: number }).errcode ?? 0) & 0xff;
+      if ((base !== 5 && base !== 6) || Date.now() + wait > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait); // a synchronous sleep: opening is synchronous
+    }
+  }
+}
 
 /** Why the file is no store at all (garbage, another program's database), or undefined for other failures. */
 function brokenReason(err: unknown): string | undefined {

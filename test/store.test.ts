@@ -579,6 +579,18 @@ function expectOneLine(result: Output, pattern: RegExp): void {
 }
 
 describe('stepcron with the store', () => {
+  it('processes that create a new store at once all open it: none gives up as "locked" (SQLite answers BUSY there without waiting)', async () => {
+    // Prepare: a workspace with no .stepcron yet, five times over
+    const dir = workspace({ quick: { command: 'true' } });
+    for (let round = 0; round < 5; round++) {
+      rmSync(join(dir, '.stepcron'), { recursive: true, force: true });
+      // Act: four processes open the new store together
+      const results = await Promise.all([0, 1, 2, 3].map(() => stepcron(['history', ...CATALOG], dir)));
+      // Assess
+      for (const result of results) expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    }
+  }, 60_000);
+
   it('kill -9 of `stepcron run`: the next run kills the left-over job, records the run ABORTED with why, and runs (forbid)', async () => {
     // Prepare: the first run's job writes its group id and sleeps; later runs end at once
     const dir = workspace({
