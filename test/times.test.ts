@@ -1,6 +1,6 @@
 // Times people read (workflows/times.ts): the one format every human-facing time of the CLI has: the job's own clock,
 // its zone's abbreviation at that instant (its UTC offset where none exists), and how far from an injected now.
-import { localIso, localTime, relative, utcOffset, zoneLabel } from '../workflows/times';
+import { clockTime, localIso, localTime, relative, utcOffset, zoneLabel } from '../workflows/times';
 
 describe('times people read', () => {
   const now = new Date('2026-12-07T18:30:00Z');
@@ -28,6 +28,27 @@ describe('times people read', () => {
     expect(zoneLabel(new Date('2026-12-08T01:30:00Z'), 'Etc/UTC')).toBe('UTC');
     expect(zoneLabel(new Date('2026-12-08T01:30:00Z'), 'Europe/London')).toBe('GMT');
     expect(zoneLabel(new Date('2026-07-08T01:30:00Z'), 'Europe/London')).toBe('BST');
+  });
+
+  it('a zone on GMT all year (Etc/GMT, Reykjavik, Abidjan) is UTC; one at +00:00 only in summer (the Azores) shows its offset', () => {
+    for (const zone of ['Etc/GMT', 'Atlantic/Reykjavik', 'Africa/Abidjan']) {
+      expect(zoneLabel(new Date('2026-12-08T01:30:00Z'), zone)).toBe('UTC');
+      expect(zoneLabel(new Date('2026-07-08T01:30:00Z'), zone)).toBe('UTC');
+    }
+    // Intl has no name for the Azores at +00:00: neither UTC (it is -01:00 in winter) nor a made-up GMT.
+    expect(zoneLabel(new Date('2026-07-08T01:30:00Z'), 'Atlantic/Azores')).toBe('UTC+00:00');
+    expect(zoneLabel(new Date('2026-12-08T01:30:00Z'), 'Atlantic/Azores')).toBe('UTC-01:00');
+  });
+
+  it('offsets: +00:00 for UTC (never -00:00), west of UTC negative, with half hours', () => {
+    expect(utcOffset(new Date('2026-12-08T01:30:00Z'), 'UTC')).toBe('+00:00');
+    expect(utcOffset(new Date('2026-12-08T01:30:00Z'), 'America/St_Johns')).toBe('-03:30');
+    expect(utcOffset(new Date('2026-07-08T01:30:00Z'), 'America/St_Johns')).toBe('-02:30');
+  });
+
+  it("a log line's stamp: the zone's clock to the second, labelled", () => {
+    expect(clockTime(new Date('2026-12-07T21:50:05Z'), 'America/New_York')).toBe('16:50:05 EST');
+    expect(clockTime(new Date('2026-12-07T21:50:05Z'), 'Asia/Kolkata')).toBe('03:20:05 UTC+05:30');
   });
 
   it('Berlin\'s DST nights: the abbreviation is the one in force at that instant', () => {
