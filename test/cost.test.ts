@@ -142,3 +142,40 @@ jobs:
     expect(messages.join('\n').split('\n').find((l) => l.startsWith('Cost: '))).toBe(`Cost: ${formatCost(summary.cost)}`);
   }, 15_000);
 });
+
+describe('usageFromHistory: what in a history is billed', () => {
+  const task = { cpu: 1024, memoryMiB: 2048 };
+  const ecsTask = (start: string, stop: string, spot = false) => JSON.stringify({ StartedAt: start, StoppedAt: stop, ...(spot && { CapacityProviderName: 'FARGATE_SPOT' }) });
+
+  it('a Lambda task scheduled is one invocation; an ECS or SDK task scheduled is none', () => {
+    const usage = usageFromHistory([
+      { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke' } },
+      { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'ecs', resource: 'runTask.sync' } },
+      { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'aws-sdk:ecs', resource: 'listTasks' } },
+      { type: 'TaskScheduled' },
+    ], task);
+    expect(usage.lambda.invocations).toBe(1);
+  });
+
+  it("an ECS runTask that ended is a task, from its output or a failure's cause; other ECS calls and non-JSON text are not", () => {
+    const usage = usageFromHistory([
+      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', output: ecsTask('2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z') } },
+      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', cause: ecsTask('2026-01-01T00:00:00Z', '2026-01-01T00:00:30Z', true) } },
+      // Not a task run: another ECS action, another service, text that is no ECS Task, a Task without both times.
+      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'ecs', resource: 'stopTask', output: ecsTask('2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z') } },
+      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke', output: ecsTask('2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z') } },
+      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', cause: 'States.Timeout' } },
+      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', cause: '"{quoted}"' } },
+      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', cause: JSON.stringify({ StartedAt: '2026-01-01T00:00:00Z' }) } },
+      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', cause: JSON.stringify({ StoppedAt: '2026-01-01T00:00:00Z' }) } },
+      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', cause: '{not json' } },
+    ], task);
+    expect(usage.tasks).toEqual([{ ...task, seconds: 60, spot: false }, { ...task, seconds: 30, spot: true }]);
+  });
+
+  it('one Lambda call reads "call", more read "calls"', () => {
+    const cost = priceRun({ transitions: 4, tasks: [], lambda: { invocations: 1, billedMs: 100 } });
+    expect(formatCost(cost)).toContain(' + 1 Lambda call $');
+    expect(formatCost({ ...cost, lambdaInvocations: 2 })).toContain(' + 2 Lambda calls $');
+  });
+});
