@@ -1,7 +1,7 @@
 // What a run costs, from what it used: state transitions, Fargate vCPU- and GB-seconds, Lambda invocations. Pure: the
 // local runner measures the usage as it runs, the notify function reads it from the execution's history, and
 // `stepcron status` multiplies the average by the schedule's runs per month.
-import { nextFireTimes, parseSchedule } from './schedule';
+import { fireTimesUntil, parseSchedule } from './schedule';
 
 /**
  * Prices per unit, from AWS's public price pages (us-east-1, on-demand, no free tier: what one more run costs).
@@ -103,21 +103,7 @@ export function monthlyEstimate(schedule: string, timezone: string, costPerRun: 
   { runs: number; usd: number } {
   const parsed = parseSchedule(schedule);
   const end = from.getTime() + 30 * 24 * 3600 * 1000;
-  let runs: number;
-  if (parsed.kind === 'rate') runs = Math.floor((30 * 24 * 3600) / parsed.seconds);
-  else {
-    runs = 0;
-    let cursor = from;
-    // Batches that double from 32: a daily job's 30 days are one batch of 32, not 1,000 times (3 years) cut to 30;
-    // `status` and the console price 1,000 jobs.
-    for (let size = 32; ; size = Math.min(size * 2, 1000)) {
-      const batch = nextFireTimes(parsed, { timezone, from: cursor, count: size });
-      const inWindow = batch.filter((t) => t.getTime() <= end);
-      runs += inWindow.length;
-      if (inWindow.length < size) break;
-      cursor = batch.at(-1)!;
-    }
-  }
+  const runs = parsed.kind === 'rate' ? Math.floor((30 * 24 * 3600) / parsed.seconds) : fireTimesUntil(parsed, timezone, from, end).length;
   return { runs, usd: round(runs * costPerRun, 4) };
 }
 

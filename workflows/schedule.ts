@@ -393,6 +393,26 @@ export function nextFireTimes(schedule: Schedule | string, options: FireTimeOpti
   }
 }
 
+/**
+ * The fire times after `after` up to and including `until` (at most `cap`), in batches that double from 32: a daily
+ * job's month is one batch of 32, not a thousand times (years) cut down. `status`, the console and the monthly cost
+ * ask it for 1,000 jobs.
+ */
+export function fireTimesUntil(schedule: Schedule, timezone: string, after: Date, until: number, cap = Number.POSITIVE_INFINITY): Date[] {
+  const times: Date[] = [];
+  let cursor = after;
+  for (let size = 32; times.length < cap; size = Math.min(size * 2, 2048)) {
+    const batch = nextFireTimes(schedule, { timezone, from: cursor, count: size });
+    for (const t of batch) {
+      if (t.getTime() > until || times.length >= cap) return times;
+      times.push(t);
+    }
+    if (batch.length < size) break;
+    cursor = batch.at(-1)!;
+  }
+  return times;
+}
+
 /** rate(): every period after `from`; a day is always 24 hours, whatever DST does (as AWS documents). */
 function rateTimes(period: number, from: number, count: number): Date[] {
   const times: Date[] = [];

@@ -3,7 +3,7 @@
 // from the page is `stepcron pause`, a start is `stepcron start`, a backfill is `stepcron backfill --dry-run`. Each
 // endpoint returns { status, body }; cli/ui/server.ts does HTTP and security.
 import type { Job } from '../../workflows/catalog';
-import { deployedSchedule, nextFireTimes, parseSchedule } from '../../workflows/schedule';
+import { deployedSchedule, fireTimesUntil, nextFireTimes, parseSchedule } from '../../workflows/schedule';
 import { scheduleInWords } from '../../workflows/schedule-words';
 import { UsageError } from '../errors';
 import * as commands from '../ops/commands';
@@ -370,19 +370,8 @@ export function stripRun(job: Pick<Job, 'minRuntimeSeconds' | 'runtimeWarningSec
 /** The schedule's fire times in [from, to), at most `cap`, in batches that double (a daily job asks 32 once). */
 export function firesBetween(expression: string, timezone: string, from: Date, to: number, cap: number): Date[] {
   const deployed = deployedSchedule(expression, timezone);
-  const parsed = parseSchedule(deployed.expression);
-  const times: Date[] = [];
-  let cursor = new Date(from.getTime() - 1);
-  for (let size = 32; times.length < cap; size = Math.min(size * 2, 2048)) {
-    const batch = nextFireTimes(parsed, { timezone: deployed.timezone, from: cursor, count: size });
-    for (const t of batch) {
-      if (t.getTime() >= to || times.length >= cap) return times;
-      times.push(t);
-    }
-    if (batch.length < size) break;
-    cursor = batch.at(-1)!;
-  }
-  return times;
+  // From `from` itself, up to but not including `to`.
+  return fireTimesUntil(parseSchedule(deployed.expression), deployed.timezone, new Date(from.getTime() - 1), to - 1, cap);
 }
 
 /** Where a zone's UTC offset changes in the window (hour by hour, then to the minute): the DST nights. */
