@@ -39,7 +39,7 @@ export const modules = {
   compile: { file: 'workflows/compile.ts', tests: ['test/workflow.test.ts', 'test/template.test.ts'] },
   resources: { file: 'workflows/resources.ts', tests: ['test/template.test.ts', 'test/iam.test.ts'] },
   faults: { file: 'cli/faults.ts', tests: ['test/faults.test.ts'] },
-  redrive: { file: 'cli/redrive.ts', tests: ['test/ops-local.test.ts'] },
+  redrive: { file: 'cli/redrive.ts', tests: ['test/redrive.test.ts'] },
   'run-status': { file: 'cli/ui/run-status.ts', tests: ['test/ui-run-status.test.ts'] },
 };
 // Left out on purpose: workflows/items.ts (one 5-line helper, covered through notify and progress tests),

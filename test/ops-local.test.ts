@@ -3,9 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planRedrive } from '../cli/redrive';
 import { Store } from '../cli/store';
-import type { Job } from '../workflows/catalog';
 import { startCli } from './support/cli';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -217,44 +215,6 @@ describe('stepcron redrive, locally: as Step Functions redrives', () => {
     const result = await stepcron(resumable(), 'redrive', 'bad', 'nope');
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("stepcron: redrive: job 'bad' has no local run 'nope' (see stepcron runs bad)\n");
-  });
-});
-
-describe('planRedrive: where a stored run resumes', () => {
-  const job = { name: 'sync' } as Job;
-  const states = { Precheck: { Type: 'Task' }, RunTask: { Type: 'Task' }, FanOut: { Type: 'Map' }, Failed: { Type: 'Fail' } };
-  const run = { execution: 'e1', status: 'ABORTED', stoppedAt: '2026-12-01T00:00:00Z' };
-  const now = new Date('2026-12-02T00:00:00Z');
-  const entered = (name: string, input: unknown, index?: number) => ({ type: 'StateEntered', state: { name, input }, ...(index !== undefined && { index }) });
-  const exited = (name: string) => ({ type: 'StateExited', state: { name, output: {} } });
-
-  it('resumes at the last top-level state entered and not left, with its input (item states inside a Map do not count)', () => {
-    const events = [entered('Precheck', { a: 1 }), exited('Precheck'), entered('RunTask', { retry: { attempt: 1 } })];
-    expect(planRedrive(job, run, events, states, now)).toEqual({ startAt: 'RunTask', input: { retry: { attempt: 1 } } });
-    expect(planRedrive(job, run, [entered('Precheck', {}), exited('Precheck'), entered('RunTask', {}, 3)], states, now))
-      .toMatch(/^redrive: e1 has no unfinished state in the local store/);
-  });
-
-  it('refuses a run whose events the store could not keep, saying why; without that record, says both possible reasons', () => {
-    const events = [entered('Precheck', {}), exited('Precheck'), entered('RunTask', {})];
-    // Events lost: the last state stored is not where the run stopped
-    expect(planRedrive(job, run, events, states, now, { events: 3, why: 'the disk was full' }))
-      .toBe('redrive: e1 cannot be redriven locally: 3 of its events could not be stored (the disk was full when they were written), so the local store cannot tell where it stopped: start a new run instead (stepcron run sync)');
-    expect(planRedrive(job, run, events, states, now, { events: 1, why: 'the store could not be written (database is locked)' }))
-      .toMatch(/: 1 of its events could not be stored \(the store could not be written \(database is locked\)\)/);
-    expect(planRedrive(job, run, events, states, now, { events: 0 })).toEqual({ startAt: 'RunTask', input: {} });
-    // Nothing stored after the precheck, and nothing recorded as lost (the outcome itself was not recorded, say)
-    expect(planRedrive(job, run, [entered('Precheck', {}), exited('Precheck')], states, now))
-      .toBe('redrive: e1 has no unfinished state in the local store (its last events were not stored: its stepcron process died, or the disk was full, before they were written): start a new run instead (stepcron run sync)');
-  });
-
-  it.each([
-    ['a run that ended more than 14 days ago', { ...run, stoppedAt: '2026-11-10T00:00:00Z' }, [entered('RunTask', {})], /ended on 2026-11-10 00:00 UTC \(22 d ago\), more than 14 days ago/],
-    ['a RUNNING run', { ...run, status: 'RUNNING' }, [], /it is RUNNING; only a FAILED, TIMED_OUT or ABORTED run can be redriven \(wait for it to end\)/],
-    ['a fan-out stopped in its Map (AWS reruns only the unfinished items)', run, [entered('FanOut', { items: [1, 2] })], /stopped in its fan-out \(FanOut\): Step Functions would rerun only the items that did not finish/],
-    ['an input the store kept only in part', run, [entered('RunTask', { cutBytes: 9000, head: '{' })], /whose input \(9000 bytes\) the local store kept only in part/],
-  ])('refuses %s', (_what, which, events, message) => {
-    expect(planRedrive(job, which, events, states, now)).toMatch(message);
   });
 });
 
