@@ -1,6 +1,11 @@
 // Catalog validation: every rule rejects with a line naming the job, the field and what is allowed.
-import { CatalogError, parseCatalog } from '../workflows/catalog';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CatalogError, crontabAdvice, enabledJobsProblem, findJob, loadCatalog, logicalId, MAX_CATALOG_BYTES, noSuchJob, offReason,
+  oneLine, parseCatalog, scheduledOnStage, unknownEnabledStages,
+} from '../workflows/catalog';
 import { SECRET_FORMS } from './support/shapes-catalog';
 
 const base = {
@@ -181,5 +186,155 @@ describe('catalog validation', () => {
     const [job] = parseCatalog(text, { stage: 'dev' });
     expect(job!.retries).toBe(5);
     expect(job!.environment).toEqual({ A: '1', B: '2' });
+  });
+});
+
+describe('what the catalog says around the jobs: sections, stages, sizes, names', () => {
+  const thrown = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (err) {
+      if (err instanceof CatalogError) return err.message;
+      throw err;
+    }
+    throw new Error('expected a CatalogError');
+  };
+
+  it('names a section it does not know, with the one meant or the two it has; a wrong kind of jobs: says what it takes', () => {
+    expect(thrown(() => parseCatalog('zzzzzz: {}\njobs: {}\n', { stage: 'dev' })))
+      .toBe("jobs.yml: (catalog): 'zzzzzz' is not a section of the catalog: it has defaults: and jobs:");
+    expect(thrown(() => parseCatalog('jobz: {}\n', { stage: 'dev', file: 'x.yml' })))
+      .toBe("x.yml: 2 problems\n  - jobs: must be a map of job name -> job\n  - (catalog): 'jobz' is not a section of the catalog: did you mean jobs?");
+    expect(thrown(() => parseCatalog('jobs: 3\n', { stage: 'dev' }))).toBe('jobs.yml: jobs: must be a map of job name -> job (got 3)');
+    expect(thrown(() => parseCatalog('jobs:\n  a: 3\n', { stage: 'dev' })))
+      .toBe('jobs.yml: jobs.a: must be a map of fields: description, schedule, image, command, ... (got 3)');
+    expect(thrown(() => parseCatalog('jobs: {}\n', { stage: 'dev' }))).toBe('jobs.yml: jobs: the catalog defines no jobs');
+    // An empty file is an empty catalog, not a crash.
+    expect(thrown(() => parseCatalog('', { stage: 'dev' }))).toBe('jobs.yml: jobs: must be a map of job name -> job');
+  });
+
+  it('refuses a bad stage once, before any job', () => {
+    expect(thrown(() => parseCatalog(catalog({}), { stage: 'Bad_Stage' }))).toMatch(/^jobs\.yml: \(stage\): 'Bad_Stage' is not a valid stage name: .*\(e\.g\. bad-stage\)$/);
+  });
+
+  it("refuses two names that make the same CloudFormation ids ('a-b' and 'a--b' are both AB)", () => {
+    const text = `${catalog({}, 'a-b')}${catalog({}, 'a--b').replace('jobs:\n', '')}`;
+    expect(problems(text)).toEqual(["jobs.a--b: duplicates job 'a-b' (the same resource names): rename one of them"]);
+  });
+
+  it('refuses text over 1 MiB before parsing it, in MiB, or in bytes where MiB would not show the difference', () => {
+    expect(thrown(() => parseCatalog(`# ${'x'.repeat(3 * 1024 * 1024)}`, { stage: 'dev' })))
+      .toBe('jobs.yml: (catalog): is 3.0 MiB; the limit is 1.0 MiB (a 1,000-job catalog is ~0.2 MiB): is this the right file? Split the jobs over stages or services');
+    expect(thrown(() => parseCatalog('x'.repeat(MAX_CATALOG_BYTES + 1), { stage: 'dev' })))
+      .toMatch(/^jobs\.yml: \(catalog\): is 1048577 bytes; the limit is 1048576 bytes \(1\.0 MiB; a 1,000-job catalog/);
+    // Bytes, not characters: 'é' is two.
+    expect(thrown(() => parseCatalog(`# ${'é'.repeat(MAX_CATALOG_BYTES / 2)}`, { stage: 'dev' }))).toMatch(/is 1048578 bytes/);
+  });
+
+  it('loadCatalog: a missing file says so with its code, an oversized one is refused by its size', () => {
+    expect(thrown(() => loadCatalog('/nonexistent/jobs.yml', { stage: 'dev' }))).toBe('/nonexistent/jobs.yml: cannot read the catalog: ENOENT');
+    const dir = mkdtempSync(join(tmpdir(), 'stepcron-catalog-'));
+    try {
+      writeFileSync(join(dir, 'big.yml'), `# ${'x'.repeat(2 * 1024 * 1024)}`);
+      expect(thrown(() => loadCatalog(join(dir, 'big.yml'), { stage: 'dev' }))).toMatch(/^.*big\.yml: \(catalog\): is 2\.0 MiB; the limit is 1\.0 MiB/);
+      writeFileSync(join(dir, 'jobs.yml'), catalog({}));
+      expect(loadCatalog(join(dir, 'jobs.yml'), { stage: 'dev' }).map((j) => j.name)).toEqual(['job-a']);
+      // The file's own path names it in every problem.
+      writeFileSync(join(dir, 'bad.yml'), 'jobs: {}\n');
+      expect(thrown(() => loadCatalog(join(dir, 'bad.yml'), { stage: 'dev' }))).toBe(`${join(dir, 'bad.yml')}: jobs: the catalog defines no jobs`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('no such job: the near name, else the first 10 there are, else none', () => {
+    expect(noSuchJob(['report', 'cleanup'], 'reprot')).toBe("no job named 'reprot': did you mean report?");
+    expect(noSuchJob(['a', 'b'], 'zzzzzzzz')).toBe("no job named 'zzzzzzzz': the catalog has a, b");
+    expect(noSuchJob([], 'x')).toBe("no job named 'x': the catalog has no jobs");
+    const ten = Array.from({ length: 10 }, (_, i) => `job${i}`);
+    expect(noSuchJob(ten, 'zzzzzzzzzzzz')).toBe(`no job named 'zzzzzzzzzzzz': the catalog has ${ten.join(', ')}`);
+    expect(noSuchJob([...ten, 'job10', 'job11'], 'zzzzzzzzzzzz'))
+      .toBe(`no job named 'zzzzzzzzzzzz': the catalog has ${ten.join(', ')}, and 2 more (stepcron validate lists them)`);
+    expect(thrown(() => findJob([], 'x'))).toBe("catalog: no job named 'x': the catalog has no jobs");
+    const jobs = parseCatalog(catalog({}), { stage: 'dev' });
+    expect(findJob(jobs, 'job-a', 'jobs.yml')).toBe(jobs[0]);
+    expect(thrown(() => findJob(jobs, 'job-b', 'jobs.yml'))).toBe("jobs.yml: no job named 'job-b': did you mean job-a?");
+  });
+
+  it("enabledJobs naming a job the catalog lacks: each one, where the setting is, and what to put; '*' and known names pass", () => {
+    const where = { stage: 'dev', key: 'params.dev.enabledJobs in serverless.yml', catalog: 'workflows/jobs.yml' };
+    expect(enabledJobsProblem(['report', 'cleanup'], ['report', 'reprot', 'zzzzzzz'], where))
+      .toBe("stage dev: params.dev.enabledJobs in serverless.yml names a job workflows/jobs.yml does not have: no job named 'reprot': " +
+        "did you mean report?; no job named 'zzzzzzz': the catalog has report, cleanup; change that setting to the catalog's job " +
+        "names (comma-separated) or '*'");
+    expect(enabledJobsProblem(['report'], '*', where)).toBeUndefined();
+    expect(enabledJobsProblem(['report', 'cleanup'], ['cleanup'], where)).toBeUndefined();
+    expect(enabledJobsProblem([], [], where)).toBeUndefined();
+  });
+
+  it('a job fires on a stage only when enabled there and in enabledJobs; the reason names which', () => {
+    expect(offReason({ name: 'a', enabled: false }, '*')).toBe('enabled: false');
+    expect(offReason({ name: 'a', enabled: false }, ['b'])).toBe('enabled: false');
+    expect(offReason({ name: 'a', enabled: true }, ['b'])).toBe('not in enabledJobs');
+    expect(offReason({ name: 'a', enabled: true }, ['b', 'a'])).toBeUndefined();
+    expect(offReason({ name: 'a', enabled: true }, '*')).toBeUndefined();
+    expect(scheduledOnStage({ name: 'a', enabled: true }, ['a'])).toBe(true);
+    expect(scheduledOnStage({ name: 'a', enabled: true }, [])).toBe(false);
+  });
+
+  it('enabled per stage: the stage, else default, else on', () => {
+    const on = (enabled: string, stage: string) => parseCatalog(catalog({ enabled }), { stage })[0]!.enabled;
+    expect(on('{ prod: false }', 'prod')).toBe(false);
+    expect(on('{ prod: false }', 'dev')).toBe(true);
+    expect(on('{ default: false, dev: true }', 'dev')).toBe(true);
+    expect(on('{ default: false }', 'dev')).toBe(false);
+    expect(on('false', 'dev')).toBe(false);
+  });
+
+  it('logical ids: each word capitalised, dashes dropped', () => {
+    expect(logicalId('nightly-report')).toBe('NightlyReport');
+    expect(logicalId('a2-b')).toBe('A2B');
+    expect(logicalId('x')).toBe('X');
+  });
+
+  it('oneLine writes line breaks and control characters as escapes, and leaves other text alone', () => {
+    expect(oneLine('a\nb\tc\u2028d\u2029e\u0000\u001f é ✓')).toBe('a\\nb\\u0009c\\u2028d\\u2029e\\u0000\\u001f é ✓');
+  });
+
+  it("unknownEnabledStages: an enabled: key near a serverless.yml stage is named with it, in defaults and jobs; others are not", () => {
+    const typo = (path: string) => `${path}: 'prdo' is no stage in serverless.yml's params (dev, prod): did you mean prod? ` +
+      'Until a stage prdo is deployed, that key is never used (stage prod follows default)';
+    expect(unknownEnabledStages('jobs:\n  a:\n    enabled: { prdo: false, default: true, dev: true, zzzzzz: false }\n', ['dev', 'prod']))
+      .toEqual([typo('jobs.a.enabled')]);
+    expect(unknownEnabledStages('defaults:\n  enabled: # per stage\n    prdo: false\njobs:\n  a: { enabled: true }\n  b: 3\n', ['dev', 'prod']))
+      .toEqual([typo('defaults.enabled')]);
+    expect(unknownEnabledStages('jobs:\n  a:\n    enabled:\r\n      prdo: false\n', ['dev', 'prod'])).toEqual([typo('jobs.a.enabled')]);
+    // Nothing to say: no stages known, no per-stage map, text that is no YAML or no map.
+    expect(unknownEnabledStages('jobs:\n  a:\n    enabled: { prdo: false }\n', [])).toEqual([]);
+    expect(unknownEnabledStages('jobs:\n  a:\n    enabled: false\n', ['prod'])).toEqual([]);
+    expect(unknownEnabledStages('enabled: {\n  [', ['prod'])).toEqual([]);
+    expect(unknownEnabledStages('- enabled: { prdo: 1 }\n', ['prod'])).toEqual([]);
+    // At most 20 lines, however many jobs hold the typo.
+    const many = `jobs:\n${Array.from({ length: 25 }, (_, i) => `  j${i}: { enabled: { prdo: false } }`).join('\n')}\n`;
+    expect(unknownEnabledStages(many, ['prod'])).toHaveLength(20);
+  });
+
+  it('crontabAdvice: crontab syntax answered with its AWS form, quoted where YAML needs it; two jobs when both day fields are set', () => {
+    const said = "is crontab syntax; EventBridge Scheduler takes cron(minutes hours day-of-month month day-of-week year)";
+    expect(crontabAdvice('*/15 * * * *')).toBe(`'*/15 * * * *' ${said}: use schedule: 'cron(0/15 * * * ? *)'`);
+    expect(crontabAdvice(' */15 * * * * ', true)).toBe(`'*/15 * * * *' ${said}: use schedule: 'cron(0/15 * * * ? *)' (in quotes: YAML reads a value starting with * as an alias)`);
+    expect(crontabAdvice('@daily', true)).toBe(`'@daily' ${said}: use schedule: 'cron(0 0 * * ? *)' (in quotes: YAML reserves '@' at the start of a value)`);
+    expect(crontabAdvice('cron(0 3 * * 1-5)')).toBe(`'cron(0 3 * * 1-5)' ${said}: use schedule: 'cron(0 3 ? * MON-FRI *)'`);
+    expect(crontabAdvice('0 3 1 * 1')).toBe(`'0 3 1 * 1' ${said}, and cron runs this line when either day field matches while AWS needs '?' ` +
+      "in one of them: make it two jobs, with schedule: 'cron(0 3 1 * ? *)' and schedule: 'cron(0 3 ? * MON *)' (stepcron import crontab does that)");
+    // Not crontab: AWS's own six fields, four fields, '?' in a day field.
+    expect(crontabAdvice('cron(0 3 * * ? *)')).toBeUndefined();
+    expect(crontabAdvice('0 3 * *')).toBeUndefined();
+    expect(crontabAdvice('0 3 ? * 1')).toBeUndefined();
+    expect(crontabAdvice('rate(5 minutes)')).toBeUndefined();
+    // In a catalog: the schedule field says it, quoted or not.
+    expect(problems(catalog({ schedule: "'0 3 * * *'" }))).toEqual([`jobs.job-a.schedule: '0 3 * * *' ${said}: use schedule: 'cron(0 3 * * ? *)'`]);
+    expect(problems(catalog({ schedule: '*/5 * * * *' })))
+      .toEqual([`jobs.job-a.schedule: '*/5 * * * *' ${said}: use schedule: 'cron(0/5 * * * ? *)' (in quotes: YAML reads a value starting with * as an alias)`]);
   });
 });

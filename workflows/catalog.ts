@@ -447,8 +447,11 @@ export function loadCatalog(file: string, options: CatalogOptions): Job[] {
 
 function tooLarge(bytes: number): string {
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `(catalog): is ${mib(bytes)}; the limit is ${mib(MAX_CATALOG_BYTES)} (a 1,000-job catalog is ~0.2 MiB): ` +
-    'is this the right file? Split the jobs over stages or services';
+  // Just over the limit, both round to 1.0 MiB: then the bytes say the difference.
+  const sizes = mib(bytes) === mib(MAX_CATALOG_BYTES)
+    ? `is ${bytes} bytes; the limit is ${MAX_CATALOG_BYTES} bytes (${mib(MAX_CATALOG_BYTES)}; a 1,000-job catalog is ~0.2 MiB)`
+    : `is ${mib(bytes)}; the limit is ${mib(MAX_CATALOG_BYTES)} (a 1,000-job catalog is ~0.2 MiB)`;
+  return `(catalog): ${sizes}: is this the right file? Split the jobs over stages or services`;
 }
 
 export function findJob(jobs: Job[], name: string, file = 'catalog'): Job {
@@ -536,8 +539,9 @@ export function unknownEnabledStages(text: string, known: string[]): string[] {
       const near = closest(key, known);
       return near ? [`${path}: '${key}' is no stage in serverless.yml's params (${known.join(', ')}): did you mean ${near}? ` +
         `Until a stage ${key} is deployed, that key is never used (stage ${near} follows default)`] : [];
-    })
-    .slice(0, 20));
+    }))
+    // A typo copied into every job is one mistake: a screenful says so.
+    .slice(0, 20);
 }
 
 function enabledFor(enabled: JobSpec['enabled'], stage: string): boolean {
