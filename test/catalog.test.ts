@@ -338,3 +338,122 @@ describe('what the catalog says around the jobs: sections, stages, sizes, names'
       .toEqual([`jobs.job-a.schedule: '*/5 * * * *' ${said}: use schedule: 'cron(0/5 * * * ? *)' (in quotes: YAML reads a value starting with * as an alias)`]);
   });
 });
+
+describe('each rule in exact words: across fields, input written into the definition, the value given', () => {
+  const job = (fields: string, defaults = '') => `${defaults}jobs:\n  job-a:\n    description: a job\n    schedule: cron(0 2 * * ? *)\n    image: img:1\n    command: [run]\n${fields}`;
+  const nulls = (n: number) => `[${Array.from({ length: n }, () => 'null').join(', ')}]`;
+  const nullLine = (i: number) => `jobs.job-a.input.a.${i}: null in a list cannot be written into the state machine (asl-validator refuses it): leave it out or wrap it in an object`;
+
+  it.each([
+    ['a maximum delay below the first interval', '    retryIntervalSeconds: 100\n    maxDelaySeconds: 50\n', ['jobs.job-a.maxDelaySeconds: must be at least retryIntervalSeconds']],
+    ['timeouts retried with no retries', '    retryOn: [timeout]\n    retries: 0\n',
+      ['jobs.job-a.retryOn: timeout is retried only up to retries, and retries is 0: set retries: 1 or more, or remove retryOn']],
+    ['a retryOn value that is not timeout', '    retryOn: [failure]\n',
+      ["jobs.job-a.retryOn.0: the only value is timeout (failed tasks are always retried up to retries) (got 'failure')"]],
+    ['retryOn not a list', '    retryOn: timeout\n', ["jobs.job-a.retryOn: must be a list: [timeout] retries a run that timed out (got 'timeout')"]],
+    ['an input too big for ECS overrides', `    input: { blob: '${'x'.repeat(9000)}' }\n`,
+      ['jobs.job-a.input: is 9017 characters as ECS container overrides (input plus the largest item), and every run would fail its ' +
+        'precheck: keep it under 7168 (ECS allows 8 KiB in total), e.g. put the data in S3 and pass its key']],
+    ['an item too big for ECS overrides', `    fanOut: { items: ['${'x'.repeat(9000)}'] }\n`,
+      ['jobs.job-a.fanOut.items: is 9010 characters as ECS container overrides (input plus the largest item), and every run would fail ' +
+        'its precheck: keep it under 7168 (ECS allows 8 KiB in total), e.g. put the data in S3 and pass its key']],
+    ['keys JavaScript objects already have', '    input: { constructor: 1, toString: 2 }\n', [
+      'jobs.job-a.input.constructor: a key named constructor is refused by asl-validator, which packaging runs (or lost in copying): rename it',
+      'jobs.job-a.input.toString: a key named toString is refused by asl-validator, which packaging runs (or lost in copying): rename it']],
+    ["multi-line and '{% ' strings in a list", '    input: { l: [ok, "a\\nb", "{% x %}", "c\\rd", "\\u2028", "{%x"] }\n', [1, 2, 3, 4].map((i) =>
+      `jobs.job-a.input.l.${i}: an empty, multi-line or '{% '-prefixed string in a list cannot be written into the state machine (asl-validator refuses it): wrap it in an object`)],
+    ['a list nested in a map nested in a list', "    input: { a: [{ b: [1, null] }] }\n",
+      ['jobs.job-a.input.a.0.b.1: null in a list cannot be written into the state machine (asl-validator refuses it): leave it out or wrap it in an object']],
+    ['memory outside the range of a cpu size', '    cpu: 1024\n    memory: 1000\n', ['jobs.job-a.memory: 1000 MiB is not a Fargate size for cpu 1024: use 2048-8192 in steps of 1024']],
+    ['memory not whole', '    memory: 512.5\n', ['jobs.job-a.memory: must be a whole number from 512 to 122880 (got 512.5)']],
+    ['a map where a number goes', '    retries: { a: 1 }\n', ['jobs.job-a.retries: must be a whole number from 0 to 10 (got a map)']],
+    ['a quoted number', "    retries: '3'\n", ["jobs.job-a.retries: must be a whole number from 0 to 10 (got '3')"]],
+    ['a list where a map goes', '    input: [1]\n', ["jobs.job-a.input: must be a map: the default run input (a run's own input is merged over it) (got a list)"]],
+    ['text where true/false goes', '    notify: { onFailure: yes please }\n', ["jobs.job-a.notify.onFailure: must be true or false (got 'yes please')"]],
+    ['a number in the environment', '    environment: { A: 1 }\n', ['jobs.job-a.environment.A: values must be strings (quote numbers) (got 1)']],
+    ['bad environment names', '    environment: { 1A: x, "A-B": y, _ok: z }\n', ['jobs.job-a.environment.1A: is not a valid environment variable name',
+      'jobs.job-a.environment.A-B: is not a valid environment variable name']],
+    ['a secret with both a version stage and id', "    secrets: { S: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf:k:AWSCURRENT:abc' }\n",
+      ["jobs.job-a.secrets.S: gives both a version stage (AWSCURRENT) and a version id: keep one, leave the other field empty (got 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbC…')"]],
+    ['exit codes out of range', '    exitCodes: { retry: [0], fail: [256, 1.5] }\n', ['jobs.job-a.exitCodes.retry.0: exit codes are 1-255 (0 is success) (got 0)',
+      'jobs.job-a.exitCodes.fail.0: exit codes are 1-255 (got 256)', 'jobs.job-a.exitCodes.fail.1: exit codes are whole numbers 1-255 (got 1.5)']],
+    ['several codes both retried and failed', '    exitCodes: { retry: [3, 4, 5], fail: [4, 3] }\n', ['jobs.job-a.exitCodes: codes 3, 4 are both retried and failed']],
+    ['an empty items list', '    fanOut: { items: [] }\n', ['jobs.job-a.fanOut.items: must list at least one item']],
+    ['an items path that is no path', '    fanOut: { itemsPath: tenants }\n', ["jobs.job-a.fanOut.itemsPath: must be a path into the run input like '$.tenants' (got 'tenants')"]],
+    ['a fan-out with no items', '    fanOut: {}\n', ['jobs.job-a.fanOut: give exactly one of items (a static list), itemsPath (a path into the run input) or itemsFrom (s3://bucket/key)']],
+    ['a misspelt fan-out field', '    fanOut: { items: [a], maxConcurency: 3 }\n', ['jobs.job-a.fanOut.maxConcurency: unknown field: did you mean maxConcurrency?']],
+    ['a misspelt notify field', '    notify: { onFail: true }\n', ['jobs.job-a.notify.onFail: unknown field: did you mean onFailure?']],
+    ['a policy that is no ARN', '    taskPolicyArns: [foo]\n', ["jobs.job-a.taskPolicyArns.0: must be IAM managed policy ARNs (got 'foo')"]],
+    ['a backoff rate below 1', '    backoffRate: 0.5\n', ['jobs.job-a.backoffRate: must be 1-10 (got 0.5)']],
+    ['enabled as text', '    enabled: yes-ish\n', ["jobs.job-a.enabled: must be true, false, or a map of stage -> true/false (key default for other stages) (got 'yes-ish')"]],
+    ['a runtime warning the timeout beats', '    runtimeWarningSeconds: 99999\n    timeoutSeconds: 60\n', ["jobs.job-a.runtimeWarningSeconds: 99999 s is not below " +
+      "the run's hard limit (timeoutSeconds 60 x 3 attempts = 180 s): the run would be stopped before the warning; use a smaller value or raise timeoutSeconds"]],
+    // Alerts are checked only on whole numbers: a bad timeout is its own problem, said once.
+    ['a runtime warning with a bad timeout', '    runtimeWarningSeconds: 99999\n    timeoutSeconds: 1.5\n', ['jobs.job-a.timeoutSeconds: must be a whole number from 1 to 604800 (got 1.5)']],
+    ['a runtime warning with bad retries', '    runtimeWarningSeconds: 99999\n    timeoutSeconds: 60\n    retries: 1.5\n', ['jobs.job-a.retries: must be a whole number from 0 to 10 (got 1.5)']],
+    ['a runtime warning in a bad zone', '    runtimeWarningSeconds: 99999\n    timeoutSeconds: 60\n    timezone: Nowhere\n', [expect.stringMatching(/^jobs\.job-a\.timezone: 'Nowhere' is not an IANA time zone/)]],
+    ['the first 5 values it cannot write, not all', `    input: { a: ${nulls(7)} }\n`, [0, 1, 2, 3, 4].map(nullLine)],
+    ['the first 5 keys it cannot write, not all', `    input: { ${Array.from({ length: 7 }, (_, i) => `'k${i}.$': x`).join(', ')} }\n`,
+      [0, 1, 2, 3, 4].map((i) => `jobs.job-a.input.k${i}.$: keys ending in '.$' are read as paths by Step Functions: rename it`)],
+  ])('%s', (_what, fields, expected) => {
+    expect(problems(job(fields))).toEqual(expected);
+  });
+
+  it('a map where a list goes says so', () => {
+    expect(problems(job('').replace('command: [run]', 'command: { a: 1 }'))).toEqual(["jobs.job-a.command: must be a list of strings, e.g. [sh, -c, './report.sh'] (got a map)"]);
+  });
+
+  it('a value too long to repeat is cut at 60 characters; one the message quotes whole is not repeated', () => {
+    const zone = 'Z'.repeat(80);
+    expect(problems(job(`    timezone: ${zone}\n`))).toEqual([expect.stringMatching(new RegExp(`^jobs\\.job-a\\.timezone: '${zone}' is not an IANA time zone[^(]*$`))]);
+    expect(problems(job(`    image: [${'y'.repeat(70)}]\n`).replace('    image: img:1\n', '')))
+      .toEqual(['jobs.job-a.image: must be the container image to run, e.g. ghcr.io/acme/jobs:1.4 (got a list)']);
+    expect(problems(job(`    capacity: ${'c'.repeat(70)}\n`))).toEqual([`jobs.job-a.capacity: must be fargate or spot (got '${'c'.repeat(59)}…')`]);
+    expect(problems(job(`    capacity: ${'c'.repeat(60)}\n`))).toEqual([`jobs.job-a.capacity: must be fargate or spot (got '${'c'.repeat(60)}')`]);
+  });
+
+  it('a problem in a value that comes from defaults: is named there, once, not in every job', () => {
+    const defaults = 'defaults:\n  retries: 50\n  environment: { A: 1 }\n';
+    const two = `${job('', defaults)}  job-b:\n    description: b\n    schedule: rate(1 hour)\n    image: i\n    command: [x]\n`;
+    expect(problems(two)).toEqual(['defaults.environment.A: values must be strings (quote numbers) (got 1)', 'defaults.retries: must be at most 10 (got 50)']);
+    // The job's own value is the job's problem; a map entry of its own too, even where defaults has the map.
+    expect(problems(job('    retries: 60\n', 'defaults:\n  retries: 50\n'))).toEqual(['jobs.job-a.retries: must be at most 10 (got 60)']);
+    expect(problems(job('    environment: { B: 2 }\n', 'defaults:\n  environment: { A: "1" }\n'))).toEqual(['jobs.job-a.environment.B: values must be strings (quote numbers) (got 2)']);
+    expect(problems(job('    environment: { A: 2 }\n', 'defaults:\n  environment: { A: 1 }\n'))).toEqual(['jobs.job-a.environment.A: values must be strings (quote numbers) (got 2)']);
+    // A misspelt field in defaults is named in defaults.
+    expect(problems(job('', 'defaults:\n  retrys: 3\n'))).toEqual(['defaults.retrys: unknown field: did you mean retries?']);
+  });
+
+  it('defaults merge maps key by key (environment, secrets, notify, input, exitCodes), other fields are replaced', () => {
+    const defaults = 'defaults:\n  notify: { onSuccess: true }\n  input: { a: 1 }\n  exitCodes: { retry: [75] }\n  secrets: { S: /a }\n  command: [default]\n';
+    const [one] = parseCatalog(job("    notify: { onFailure: false }\n    input: { b: 2 }\n    exitCodes: { fail: [2] }\n    secrets: { T: /b }\n", defaults), { stage: 'dev' });
+    expect(one!.notify).toEqual({ onFailure: false, onSuccess: true });
+    expect(one!.input).toEqual({ a: 1, b: 2 });
+    expect(one!.exitCodes).toEqual({ retry: [75], fail: [2] });
+    expect(one!.secrets).toEqual({ S: '/a', T: '/b' });
+    expect(one!.command).toEqual(['run']);
+  });
+
+  it('fills every default a job leaves out', () => {
+    const [one] = parseCatalog(job(''), { stage: 'dev' });
+    expect(one).toEqual({
+      name: 'job-a', description: 'a job', schedule: 'cron(0 2 * * ? *)', image: 'img:1', command: ['run'], enabled: true,
+      timezone: 'UTC', cpu: 256, memory: 512, environment: {}, secrets: {}, taskPolicyArns: [], capacity: 'fargate',
+      timeoutSeconds: 3600, retries: 2, retryOn: [], retryIntervalSeconds: 30, backoffRate: 2, maxDelaySeconds: 900, exitCodes: {},
+      concurrency: 'forbid', notify: { onFailure: true, onSuccess: false }, input: {},
+    });
+    const [fan] = parseCatalog(job('    fanOut: { items: [a] }\n'), { stage: 'dev' });
+    expect(fan!.fanOut).toEqual({ items: ['a'], maxConcurrency: 10, toleratedFailurePercentage: 0 });
+  });
+
+  it('YAML errors: a tab, a flow never closed, a single-quoted value never closed (\'\' inside is a quote), a key twice', () => {
+    expect(problems('jobs:\n\ta: {}\n')).toEqual(['jobs.a: not valid YAML (line 2: a: {}): Tabs are not allowed as indentation']);
+    expect(problems('jobs: { a: [ }\n')).toEqual(['not valid YAML (line 1: jobs: { a: [ }): Flow sequence in block collection must be sufficiently indented and end with a ]']);
+    expect(problems("jobs:\n  a:\n    description: 'it''s open\n    image: x\n"))
+      .toEqual(["jobs.a.description: not valid YAML (line 3: description: 'it''s open): the quote opened here is never closed: close it on this line"]);
+    expect(problems('jobs:\n  a:\n    description: "say \\"hi\\" open\n    image: x\n'))
+      .toEqual(['jobs.a.description: not valid YAML (line 3: description: "say \\"hi\\" open): the quote opened here is never closed: close it on this line']);
+    expect(problems(job('    retries: 1\n    retries: 2\n'))).toEqual(["jobs.job-a.retries: 'retries' is defined twice (line 8): each job and field may appear once"]);
+    expect(problems('defaults:\n  retries: 1\n  retries: 2\njobs: {}\n')).toEqual(["defaults.retries: 'retries' is defined twice (line 3): each job and field may appear once"]);
+  });
+});

@@ -247,6 +247,7 @@ function templateProblems(root: unknown, rootPath: string): Array<{ path: string
     if (problems.length >= 5) return;
     if (Array.isArray(value)) {
       value.forEach((item, i) => {
+        if (problems.length >= 5) return;
         const at = `${path}.${i}`;
         // asl-validator's payload template allows in a list only objects, lists, numbers, booleans and strings of one
         // line that are not JSONata ('{% ...').
@@ -257,6 +258,7 @@ function templateProblems(root: unknown, rootPath: string): Array<{ path: string
       });
     } else if (isPlainObject(value)) {
       for (const [key, item] of Object.entries(value)) {
+        if (problems.length >= 5) return;
         if (key.endsWith('.$')) problems.push({ path: `${path}.${key}`, message: "keys ending in '.$' are read as paths by Step Functions: rename it" });
         // The deployed definition is an Fn::Sub whose intrinsics (an object keyed Ref or Fn::...) become references.
         else if (key === 'Ref' || key.startsWith('Fn::')) problems.push({ path: `${path}.${key}`, message: 'a key named Ref or Fn::... is read as a CloudFormation function when the definition is deployed: rename it' });
@@ -581,7 +583,8 @@ function formatIssue(issue: z.core.$ZodIssue, root: string[], known: string[], s
   // our own checks (code custom) often quote the value already.
   const given = !('input' in issue) || (typeof issue.input === 'object' && issue.input !== null && issue.code !== 'invalid_type')
     ? undefined : shown(issue.input);
-  const said = given !== undefined && issue.code === 'custom' && (message.includes(given.replace(/^'|'$/g, '')) || message.includes('(got '));
+  // Said already: the whole value (a long one is cut in `given`, never in our messages) or a '(got ...)' of its own.
+  const said = given !== undefined && issue.code === 'custom' && (message.includes(String(issue.input)) || message.includes('(got '));
   return [`${where()}: ${message}${given && !said ? ` (got ${given})` : ''}`];
 }
 
