@@ -35,7 +35,7 @@ export const modules = {
   alerts: { file: 'workflows/alerts.ts', tests: ['test/alerts.test.ts'] },
   dashboard: { file: 'workflows/dashboard.ts', tests: ['test/dashboard.test.ts'] },
   catalog: { file: 'workflows/catalog.ts', tests: ['test/catalog.test.ts'] },
-  validate: { file: 'workflows/validate.ts', tests: ['test/fuzz.test.ts', 'test/stacks.test.ts'] },
+  validate: { file: 'workflows/validate.ts', tests: ['test/stacks.test.ts'] },
   compile: { file: 'workflows/compile.ts', tests: ['test/workflow.test.ts', 'test/template.test.ts'] },
   resources: { file: 'workflows/resources.ts', tests: ['test/template.test.ts', 'test/iam.test.ts'] },
   faults: { file: 'cli/faults.ts', tests: ['test/faults.test.ts'] },
