@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { deadlineWindow, longestGap } from '../workflows/alerts';
+import { alertProblems, deadlineWindow, longestGap } from '../workflows/alerts';
 import { type CatalogError, parseCatalog } from '../workflows/catalog';
 import { compile } from '../workflows/compile';
 import { resources, toStageParams } from '../workflows/resources';
@@ -19,7 +19,7 @@ import { localInfra } from '../cli/engine';
 import { runLocal } from '../cli/run';
 import { localScheduler } from '../cli/scheduler';
 import { jobFrom } from './support/workflow';
-import { deployedSchedule, nextFireTimes, parseSchedule } from '../workflows/schedule';
+import { deployedSchedule, nextFireTimes, parseSchedule, ScheduleError } from '../workflows/schedule';
 
 process.env.AWS_REGION = 'eu-west-1';
 process.env.AWS_ACCESS_KEY_ID = 'test';
@@ -59,7 +59,7 @@ describe('catalog checks', () => {
   });
 
   it('refuses a deadline on a job rarer than CloudWatch can look back, and on a one-time schedule', () => {
-    expect(problems('    successDeadlineMinutes: 10080\n', 'cron(0 8 1 * ? *)')[0]).toMatch(/longer than the 10080 min \(7 days\) a CloudWatch alarm can look back/);
+    expect(problems('    successDeadlineMinutes: 10080\n', 'cron(0 8 1 * ? *)')[0]).toMatch(/and a CloudWatch alarm looks back at most 10080 min \(7 days\): a job this rare cannot have a success deadline/);
     expect(problems('    successDeadlineMinutes: 60\n', 'at(2030-01-01T00:00:00)')[0]).toMatch(/one-time at\(\) schedule has no next run to miss/);
     expect(problems('    successDeadlineMinutes: 10081\n')[0]).toBe('jobs.watched.successDeadlineMinutes: must be at most 10080 (got 10081)');
   });
@@ -103,6 +103,85 @@ function longestGapByBatches(schedule: string, timezone: string, from: Date, sto
   }
   return longest;
 }
+
+describe('alertProblems, rule by rule (the schedule searched from Monday 2026-12-07 00:00 UTC)', () => {
+  const base = { schedule: 'cron(0 * * * ? *)', timezone: 'UTC', timeoutSeconds: 600, retries: 1 };
+  const now = new Date('2026-12-07T00:00:00Z');
+  const tooShort = (deadline: number, gap: number, after: string) => [{
+    path: 'successDeadlineMinutes',
+    message: `${deadline} min is not longer than the schedule's longest wait between runs (${gap} min, after ${after}): the alarm would go off ` +
+      `between healthy runs; use at least ${gap} plus a run's usual duration`,
+  }];
+
+  it('a success deadline must be longer than the longest wait: equal is too short', () => {
+    expect(alertProblems({ ...base, successDeadlineMinutes: 60 }, now)).toEqual(tooShort(60, 60, '2026-12-07T01:00:00.000Z'));
+    expect(alertProblems({ ...base, successDeadlineMinutes: 61 }, now)).toEqual([]);
+  });
+
+  it('a job that waits 7 days or more between runs cannot have one: no deadline is both longer and within what an alarm sees', () => {
+    const rare = (gap: number, after: string) => [{
+      path: 'successDeadlineMinutes',
+      message: `the schedule waits up to ${gap} min between runs (after ${after}), and a CloudWatch alarm looks back at most 10080 min ` +
+        '(7 days): a job this rare cannot have a success deadline; remove it (its failure alarm still reports failed runs)',
+    }];
+    expect(alertProblems({ ...base, schedule: 'cron(0 8 ? * MON *)', successDeadlineMinutes: 10000 }, now)).toEqual(rare(10080, '2026-12-07T08:00:00.000Z'));
+    expect(alertProblems({ ...base, schedule: 'cron(0 8 1 * ? *)', successDeadlineMinutes: 10080 }, now)).toEqual(rare(44640, '2027-01-01T08:00:00.000Z'));
+    // Weekdays: the longest wait is Friday to Monday, 4320 min, so a deadline fits.
+    expect(alertProblems({ ...base, schedule: 'cron(0 8 ? * MON-FRI *)', successDeadlineMinutes: 4321 }, now)).toEqual([]);
+  });
+
+  it('a one-time schedule has no deadline to miss; without a deadline it is not searched at all', () => {
+    const at = { ...base, schedule: 'at(2030-01-01T00:00:00)' };
+    expect(alertProblems({ ...at, successDeadlineMinutes: 60 }, now)).toEqual([{ path: 'successDeadlineMinutes', message: 'a one-time at() schedule has no next run to miss: remove it' }]);
+    expect(alertProblems({ ...at, runtimeWarningSeconds: 60 }, now)).toEqual([]);
+  });
+
+  it('a schedule that does not parse is left to the schedule check; the other alerts are still checked', () => {
+    expect(alertProblems({ ...base, schedule: 'cron(nope)', successDeadlineMinutes: 60, runtimeWarningSeconds: 5000 }, now)).toEqual([{
+      path: 'runtimeWarningSeconds',
+      message: "5000 s is not below the run's hard limit (timeoutSeconds 600 x 2 attempts = 1200 s): the run would be stopped before the warning; use a smaller value or raise timeoutSeconds",
+    }]);
+  });
+
+  it('a runtime warning must come before every attempt has timed out: equal is too late', () => {
+    expect(alertProblems({ ...base, runtimeWarningSeconds: 1200 }, now)).toEqual([{
+      path: 'runtimeWarningSeconds',
+      message: "1200 s is not below the run's hard limit (timeoutSeconds 600 x 2 attempts = 1200 s): the run would be stopped before the warning; use a smaller value or raise timeoutSeconds",
+    }]);
+    expect(alertProblems({ ...base, runtimeWarningSeconds: 1199 }, now)).toEqual([]);
+  });
+
+  it('a minimum runtime must be below the timeout, and below the runtime warning; the timeout is said first', () => {
+    expect(alertProblems({ ...base, minRuntimeSeconds: 600, runtimeWarningSeconds: 100 }, now)).toEqual([{
+      path: 'minRuntimeSeconds', message: '600 s is not below timeoutSeconds (600): every successful run would be reported as too fast',
+    }]);
+    expect(alertProblems({ ...base, minRuntimeSeconds: 100, runtimeWarningSeconds: 100 }, now)).toEqual([{
+      path: 'minRuntimeSeconds', message: '100 s must be below runtimeWarningSeconds (100)',
+    }]);
+    expect(alertProblems({ ...base, minRuntimeSeconds: 99, runtimeWarningSeconds: 100 }, now)).toEqual([]);
+    expect(alertProblems({ ...base, minRuntimeSeconds: 599 }, now)).toEqual([]);
+  });
+
+  it('longestGap: stops at the first wait longer than stopAbove, not at one equal to it', () => {
+    // Weekdays at 08:00 from Monday: four waits of 24 h, then Friday to Monday, 72 h.
+    const weekend = { ms: 72 * 3_600_000, after: new Date('2026-12-11T08:00:00Z') };
+    expect(longestGap('cron(0 8 ? * MON-FRI *)', 'UTC', now, 24 * 3_600_000)).toEqual(weekend);
+    expect(longestGap('cron(0 8 ? * MON-FRI *)', 'UTC', now)).toEqual(weekend);
+    expect(longestGap('rate(90 minutes)', 'Europe/Berlin', now)).toEqual({ ms: 90 * 60_000, after: now });
+  });
+
+  it('longestGap refuses a zone or a start it cannot search from, as nextFireTimes does', () => {
+    expect(() => longestGap('cron(0 8 * * ? *)', 'Mars/Olympus', now)).toThrow(new ScheduleError("timezone: 'Mars/Olympus' is not an IANA time zone such as Europe/Berlin or UTC"));
+    expect(() => longestGap('cron(0 8 * * ? *)', 'UTC', new Date('x'))).toThrow(new ScheduleError('from: must be a valid Date'));
+  });
+
+  it('deadlineWindow: 5-minute periods up to a day, hours beyond, rounded up', () => {
+    expect([1440, 1441, 7, 10080].map(deadlineWindow)).toEqual([
+      { periodSeconds: 300, evaluationPeriods: 288 }, { periodSeconds: 3600, evaluationPeriods: 25 },
+      { periodSeconds: 300, evaluationPeriods: 2 }, { periodSeconds: 3600, evaluationPeriods: 168 },
+    ]);
+  });
+});
 
 describe('longestGap walks the fire times once', () => {
   // Schedules whose gaps vary with DST, month ends, weekdays and leap years, and ones that fire often enough that the

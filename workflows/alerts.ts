@@ -118,9 +118,10 @@ export function alertProblems(job: AlertFields, now = new Date()): Array<{ path:
       const gapMinutes = Math.ceil(gap.ms / 60_000);
       problems.push({
         path: 'successDeadlineMinutes',
-        message: gapMinutes > MAX_SUCCESS_DEADLINE_MINUTES
-          ? `the schedule waits up to ${gapMinutes} min between runs (after ${gap.after.toISOString()}), longer than the ` +
-            `${MAX_SUCCESS_DEADLINE_MINUTES} min (7 days) a CloudWatch alarm can look back: a job this rare cannot have a success deadline; remove it (its failure alarm still reports failed runs)`
+        // A deadline must be longer than the wait and at most what an alarm looks back: a weekly job has none.
+        message: gapMinutes >= MAX_SUCCESS_DEADLINE_MINUTES
+          ? `the schedule waits up to ${gapMinutes} min between runs (after ${gap.after.toISOString()}), and a CloudWatch alarm ` +
+            `looks back at most ${MAX_SUCCESS_DEADLINE_MINUTES} min (7 days): a job this rare cannot have a success deadline; remove it (its failure alarm still reports failed runs)`
           : `${deadline} min is not longer than the schedule's longest wait between runs (${gapMinutes} min, after ` +
             `${gap.after.toISOString()}): the alarm would go off between healthy runs; use at least ${gapMinutes} plus a run's usual duration`,
       });
