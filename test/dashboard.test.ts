@@ -2,7 +2,7 @@
 // is dashboard JSON within CloudWatch's limits (DASHBOARD_LIMITS, with their sources there) at 1,000 jobs, lists every
 // alarm the stage has, and its SEARCH expressions find the stage's state machines and no other's.
 import { type Job, parseCatalog } from '../workflows/catalog';
-import { DASHBOARD_LIMITS, dashboardBody, GRAPHS, searchQuery } from '../workflows/dashboard';
+import { DASHBOARD_LIMITS, dashboardBody, dashboardProblem, dashboardResource, dashboardUrl, GRAPHS, searchQuery } from '../workflows/dashboard';
 import { dashboardName, MAX_STAGE_LENGTH } from '../workflows/names';
 import { jobResourceIds, literal, stageTemplate, toStageParams } from '../workflows/resources';
 import { planStacks } from '../workflows/stacks';
@@ -119,5 +119,95 @@ describe('SEARCH expressions', () => {
     const stage = `s${'x'.repeat(MAX_STAGE_LENGTH - 1)}`;
     for (const g of GRAPHS) expect(searchQuery(stage, g.metrics).length).toBeLessThanOrEqual(DASHBOARD_LIMITS.searchQueryCharacters);
     expect(dashboardName(stage)).toMatch(/^[A-Za-z0-9_-]{1,255}$/);
+  });
+});
+
+describe('the whole dashboard of a small stage, as CloudWatch gets it', () => {
+  // Three jobs: one with a success deadline, one buffered, one disabled; enabledJobs leaves out the buffered one.
+  const jobs = () => parseCatalog(['jobs:',
+    '  report: { description: r, schedule: cron(0 2 * * ? *), image: i, command: [x], successDeadlineMinutes: 1500 }',
+    '  sync: { description: s, schedule: rate(1 hour), image: i, command: [x], concurrency: buffer }',
+    '  old: { description: o, schedule: rate(1 day), image: i, command: [x], enabled: false }', ''].join('\n'), { stage: 'prod' });
+  const search = (which: string, stat: string) => `SEARCH('{AWS/States,StateMachineArn} ${which} stepcron-prod', '${stat}', 300)`;
+  const counts = (x: number, y: number, title: string, which: string) => ({
+    type: 'metric', x, y, width: 12, height: 6,
+    properties: {
+      title, region: '${AWS::Region}', view: 'timeSeries', stacked: false, period: 300, stat: 'Sum',
+      metrics: [[{ expression: search(which, 'Sum'), id: 'jobs', visible: false }], [{ expression: 'SUM(jobs)', id: 'total', label: 'all jobs (${!SUM} in range)' }],
+        [{ expression: 'SORT(jobs, SUM, DESC, 10)', id: 'top' }]],
+    },
+  });
+  const alarm = (name: string) => `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:stepcron-prod-${name}`;
+
+  it('a heading that counts jobs and scheduled ones, the graphs that fit two to a row (failures first), then the alarms', () => {
+    const body = JSON.parse(dashboardBody(jobs(), 'prod', ['report', 'old'], literal));
+    expect(body).toEqual({
+      start: '-PT24H', periodOverride: 'inherit',
+      widgets: [
+        {
+          type: 'text', x: 0, y: 0, width: 24, height: 4,
+          properties: {
+            markdown: '## stepcron prod: 3 jobs, 1 scheduled\n\nEach graph is one SEARCH over the state machines named `stepcron-prod-*` ' +
+              "(and their fan-out children, `<job>/<map run>`): the stage's total and the 10 jobs with the most. CloudWatch draws at most 500 " +
+              'series per graph, so with more state machines than that a total covers 500 of them; the alarms below are exact, one per job.\n\n' +
+              'Not drawn (a dashboard retrieves at most 2,500 metrics): Run duration p50, the 10 slowest jobs; Run duration p99, the 10 slowest ' +
+              "jobs. `stepcron runs <job> --aws` lists a job's run durations.",
+          },
+        },
+        counts(0, 4, "Runs failed (a fan-out's failed items are its child executions, <job>/<map run>)", 'MetricName="ExecutionsFailed"'),
+        counts(12, 4, 'Runs timed out or aborted (aborted: stopped by a person, or by replace)', '(MetricName="ExecutionsTimedOut" OR MetricName="ExecutionsAborted")'),
+        counts(0, 10, 'Runs started', 'MetricName="ExecutionsStarted"'),
+        counts(12, 10, 'Runs succeeded (skipped runs included: they succeed)', 'MetricName="ExecutionsSucceeded"'),
+        {
+          type: 'metric', x: 0, y: 16, width: 12, height: 6,
+          properties: {
+            title: 'Run duration p90, the 10 slowest jobs', region: '${AWS::Region}', view: 'timeSeries', stacked: false, period: 300, stat: 'p90',
+            // Percentiles do not add up: no total, only the slowest jobs.
+            metrics: [[{ expression: search('MetricName="ExecutionTime"', 'p90'), id: 'jobs', visible: false }], [{ expression: 'SORT(jobs, MAX, DESC, 10)', id: 'top' }]],
+            yAxis: { left: { label: 'ms', showUnits: false } },
+          },
+        },
+        {
+          type: 'alarm', x: 0, y: 22, width: 24, height: 3,
+          properties: {
+            title: 'Alarms (in ALARM first)', sortBy: 'stateUpdatedTimestamp',
+            alarms: ['missed-schedules', 'lost-buffered-runs', 'report-runs-not-succeeded', 'report-no-success', 'sync-runs-not-succeeded', 'old-runs-not-succeeded'].map(alarm),
+          },
+        },
+      ],
+    });
+  });
+
+  it('no lost-runs alarm without a buffered job; alarm widgets of 100, each titled with its range, as tall as its rows of 4', () => {
+    const many = parseCatalog(`jobs:\n${Array.from({ length: 120 }, (_, i) => `  j${i}: { description: d, schedule: rate(1 day), image: i, command: [x] }`).join('\n')}\n`, { stage: 'prod' });
+    const widgets = (JSON.parse(dashboardBody(many, 'prod', '*', literal)) as { widgets: Widget[] }).widgets.filter((w) => w.type === 'alarm');
+    // 121 alarms: the stage's missed schedules, then one per job.
+    expect(widgets.map((w) => [w.y, w.height, w.properties.title, (w.properties.alarms as string[]).length])).toEqual([
+      [22, 26, 'Alarms 1-100 of 121 (in ALARM first in this widget)', 100],
+      [48, 7, 'Alarms 101-121 of 121 (in ALARM first in this widget)', 21],
+    ]);
+    expect((widgets[0]!.properties.alarms as string[])[0]).toBe(alarm('missed-schedules'));
+    expect((widgets[1]!.properties.alarms as string[]).at(-1)).toBe(alarm('j119-runs-not-succeeded'));
+    expect(JSON.parse(dashboardBody(many, 'prod', '*', literal)).widgets[0].properties.markdown).toMatch(/^## stepcron prod: 120 jobs, 120 scheduled\n/);
+  });
+
+  it('dashboardProblem: too many widgets, or a SEARCH query over 1,024 characters, each said with what to do; a body within both passes', () => {
+    const search = (query: string) => ({ properties: { metrics: [[{ expression: `SEARCH('${query}', 'Sum', 300)` }]] } });
+    const body = (widgets: unknown[]) => JSON.stringify({ widgets });
+    expect(dashboardProblem(dashboardBody(jobs(), 'prod', '*', literal))).toBeUndefined();
+    expect(dashboardProblem(body(Array.from({ length: 500 }, () => ({ properties: {} }))))).toBeUndefined();
+    expect(dashboardProblem(body(Array.from({ length: 501 }, () => ({ properties: {} })))))
+      .toBe('its dashboard would have 501 widgets, and CloudWatch allows 500: please report this as a stepcron bug');
+    expect(dashboardProblem(body([search('q'.repeat(1024))]))).toBeUndefined();
+    expect(dashboardProblem(body([{ properties: {} }, { properties: { metrics: [[{ expression: 'SUM(jobs)' }]] } }, search('q'.repeat(1025))])))
+      .toBe(`its dashboard's SEARCH '${'q'.repeat(60)}…' is 1025 characters, and CloudWatch allows 1024: use a shorter stage name`);
+  });
+
+  it("dashboardResource names the stage's dashboard and sends the body through Fn::Sub; dashboardUrl opens it in the region's console", () => {
+    expect(dashboardResource(jobs(), 'prod', '*', literal)).toEqual({
+      Type: 'AWS::CloudWatch::Dashboard',
+      Properties: { DashboardName: 'stepcron-prod', DashboardBody: { 'Fn::Sub': dashboardBody(jobs(), 'prod', '*', literal) } },
+    });
+    expect(dashboardUrl('prod', 'eu-west-1')).toBe('https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/stepcron-prod');
   });
 });
