@@ -8,7 +8,7 @@ import type { EcsTask } from '../cli/backends/types';
 import { stoppedTask } from '../cli/backends/task';
 import { type EventLog, execute, localInfra, newExecution, type RunTaskParams, type Services, syncResult } from '../cli/engine';
 import { UsageError } from '../cli/errors';
-import { CAPACITY_REASON, type Fault, parseFaults, SPOT_REASON, withFaults } from '../cli/faults';
+import { CAPACITY_REASON, type Fault, parseFaults, SPOT_REASON, taskStatesOf, withFaults } from '../cli/faults';
 import type { Summary } from '../cli/run';
 import { type NotifyEvent, NotifyEventSchema, PrecheckEventSchema } from '../handlers/lib/contracts';
 import { parseOrThrow } from '../handlers/lib/errors';
@@ -127,6 +127,43 @@ describe('parseFaults', () => {
     expect(parse).toThrow(message);
   });
 
+  it('refuses each malformed spec in exact words; spaces around the state and fault are ignored', () => {
+    const refusal = (spec: string) => {
+      try {
+        parseFaults([spec], nightly);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    const kinds = 'faults: start-failure, throttle, exit:<code>, timeout, spot-interruption, lambda-error';
+    expect(refusal('RunTask')).toBe(`--fault: 'RunTask' is not <State>=<fault>[:<times>] (${kinds})`);
+    expect(refusal('=exit:1')).toBe(`--fault: '=exit:1' is not <State>=<fault>[:<times>] (${kinds})`);
+    expect(refusal('RunTask=')).toBe(`--fault: 'RunTask=' is not <State>=<fault>[:<times>] (${kinds})`);
+    expect(refusal('RunTask=boom')).toBe(`--fault: 'RunTask=boom': unknown fault 'boom' (${kinds})`);
+    expect(refusal('RunTask=exit:1a')).toBe("--fault: 'RunTask=exit:1a': exit needs a code from 0 to 255, e.g. RunTask=exit:1 or RunTask=exit:1:3");
+    expect(refusal('RunTask=exit:1000')).toMatch(/exit needs a code from 0 to 255/);
+    expect(refusal('RunTask=exit:1:2:3')).toBe("--fault: 'RunTask=exit:1:2:3': <times> must be a whole number of at least 1");
+    expect(refusal('RunTask=throttle:1:2')).toBe("--fault: 'RunTask=throttle:1:2': <times> must be a whole number of at least 1");
+    expect(refusal('RunTask=throttle:2x')).toMatch(/<times> must be a whole number of at least 1$/);
+    expect(refusal('Nope=exit:1')).toBe("--fault: 'Nope=exit:1': no Task state 'Nope' in this job (valid states: RunTask, Precheck, ArmRuntimeWarning, NotifySuccess, NotifyFailure)");
+    expect(refusal('Precheck=timeout')).toBe("--fault: 'Precheck=timeout': timeout applies to ECS RunTask states only (RunTask)");
+    expect(refusal('RunTask=lambda-error')).toBe("--fault: 'RunTask=lambda-error': lambda-error applies to Lambda states only (Precheck, ArmRuntimeWarning, NotifySuccess, NotifyFailure)");
+    expect(parseFaults([' RunTask = exit:255 ', 'RunTask=exit:0:12'], nightly)).toEqual([
+      { state: 'RunTask', kind: 'exit', exitCode: 255, times: 1, spec: ' RunTask = exit:255 ' },
+      { state: 'RunTask', kind: 'exit', exitCode: 0, times: 12, spec: 'RunTask=exit:0:12' },
+    ]);
+  });
+
+  it('taskStatesOf: every Task state with its Resource, inside inline and Distributed Maps too', () => {
+    expect(Object.fromEntries(taskStatesOf(tenants))).toMatchObject({
+      Precheck: 'arn:aws:states:::lambda:invoke', RunTask: 'arn:aws:states:::ecs:runTask.sync', 'RunTask-json': 'arn:aws:states:::ecs:runTask.sync',
+    });
+    expect([...taskStatesOf(nightly).keys()]).not.toContain('FanOut');
+    expect(taskStatesOf({ StartAt: 'M', States: { M: { Type: 'Map', Iterator: { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'r' } } } } } } as never))
+      .toEqual(new Map([['T', 'r']]));
+  });
+
   it('names the Spot fallback and the Distributed Map copies among the valid states', () => {
     expect(() => parseFaults(['X=timeout'], tenants)).toThrow(/valid states: .*RunTask, RunTaskOnDemand.*RunTask-json/);
   });
@@ -215,6 +252,109 @@ describe('what each fault answers', () => {
     expect(b).toBe('ECS.AmazonECSException');
     expect(calls.runTask.map((c) => c.params.StartedBy)).toEqual(['a']);
     expect(faulty.injected.map((i) => [i.startedBy, i.hit, i.times])).toEqual([['a', 1, 2], ['a', 2, 2], ['a', 1, 1], ['b', 1, 2]]);
+  });
+});
+
+describe('what each fault records and passes on, field by field', () => {
+  const job = sample('hourly-cleanup');
+  const faultsFor = (...specs: string[]): Fault[] => parseFaults(specs, definitionOf(job));
+  const withAttempt = (startedBy: string, attempt: string) => {
+    const p = params(startedBy);
+    p.Overrides.ContainerOverrides[0]!.Environment.push({ Name: 'OTHER', Value: '9' }, { Name: 'STEPCRON_ATTEMPT', Value: attempt });
+    return p;
+  };
+
+  it('each injection names its state, the fault as written after =, its hit and times, the attempt from STEPCRON_ATTEMPT + 1, and the params', async () => {
+    const { services } = fakeServices();
+    const seen: unknown[] = [];
+    const faulty = withFaults(services, faultsFor('RunTask=exit:3:2'), { job, onInject: (i) => seen.push(i) });
+    const p = withAttempt('item-1', '2');
+    const task = await faulty.services.runTask(p, 'RunTask');
+    expect(faulty.injected).toEqual([{ state: 'RunTask', fault: 'exit:3:2', hit: 1, times: 2, attempt: 3, startedBy: 'item-1', params: p, error: 'States.TaskFailed', task }]);
+    expect(seen).toEqual(faulty.injected);
+    // No STEPCRON_ATTEMPT (a definition that passes none): attempt 1.
+    await faulty.services.runTask(params('item-1'), 'RunTask');
+    expect(faulty.injected[1]).toMatchObject({ hit: 2, attempt: 1 });
+    // exit:0 injected is a success: nothing for the state to fail on.
+    const zero = withFaults(services, faultsFor('RunTask=exit:0'), { job });
+    await zero.services.runTask(params(), 'RunTask');
+    expect(zero.injected[0]!.error).toBe('none');
+  });
+
+  it('the stopped task it reports is the job\'s, on the cluster and task definition the state asked for, with ECS\'s stop fields', async () => {
+    const { services } = fakeServices();
+    const faulty = withFaults(services, faultsFor('RunTask=exit:3', 'RunTask=spot-interruption'), { job });
+    const exited = await faulty.services.runTask(params('x'), 'RunTask');
+    const interrupted = await faulty.services.runTask(params('x'), 'RunTask');
+    for (const t of [exited, interrupted]) {
+      expect(t).toMatchObject({ ClusterArn: params().Cluster, TaskDefinitionArn: params().TaskDefinition, StartedBy: 'x', LastStatus: 'STOPPED' });
+      expect(t.TaskArn).toMatch(/^arn:aws:ecs:local:000000000000:task\/stepcron-test\/[0-9a-f]{32}$/);
+    }
+    expect(exited).toMatchObject({ StopCode: 'EssentialContainerExited', StoppedReason: 'Essential container in task exited', Containers: [{ ExitCode: 3 }] });
+    expect(interrupted).toMatchObject({ StopCode: 'SpotInterruption', StoppedReason: 'Your Spot Task was interrupted.' });
+    expect(faulty.injected.map((i) => i.task)).toEqual([exited, interrupted]);
+  });
+
+  it('start-failure and throttle: the causes AWS gives, with the cluster and a request id of the real shape', async () => {
+    const { services } = fakeServices();
+    const faulty = withFaults(services, faultsFor('RunTask=start-failure', 'RunTask=throttle'), { job });
+    const start = await faulty.services.runTask(params(), 'RunTask').catch((err: Error) => err);
+    const throttle = await faulty.services.runTask(params(), 'RunTask').catch((err: Error) => err);
+    expect(start).toMatchObject({ name: 'AmazonECS.Unknown',
+      message: `RunTask failed: {"Failures":[{"Arn":"${params().Cluster}","Reason":"${CAPACITY_REASON}"}]}` });
+    expect(throttle).toMatchObject({ name: 'ECS.AmazonECSException' });
+    expect((throttle as Error).message).toMatch(/^Rate exceeded \(Service: AmazonECS; Status Code: 400; Error Code: ThrottlingException; Request ID: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}; Proxy: null\)$/);
+    expect(faulty.injected.map((i) => [i.fault, i.error])).toEqual([['start-failure', 'AmazonECS.Unknown'], ['throttle', 'ECS.AmazonECSException']]);
+  });
+
+  it('lambda-error hits Precheck and the Notify states alike, noted without params; other states and later attempts reach the function', async () => {
+    const { services, calls } = fakeServices();
+    const faulty = withFaults(services, faultsFor('NotifyFailure=lambda-error:2'), { job });
+    const fail = (state: string) => faulty.services.notify({} as never, state).then(() => 'delivered', (err: Error) => err);
+    const first = await fail('NotifyFailure');
+    expect(first).toMatchObject({ name: 'Lambda.ServiceException' });
+    expect((first as Error).message).toMatch(/^Service error\. \(Service: Lambda, Status Code: 500, Request ID: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\)$/);
+    expect(faulty.injected).toEqual([{ state: 'NotifyFailure', fault: 'lambda-error:2', hit: 1, times: 2, error: 'Lambda.ServiceException' }]);
+    await fail('NotifyFailure');
+    // NotifySuccess is not faulted; a state-less call never is; the third NotifyFailure is past times.
+    await expect(faulty.services.notify({ outcome: 'x' } as never, 'NotifySuccess')).rejects.toThrow(/event/);
+    await expect(faulty.services.notify({ outcome: 'x' } as never, undefined)).rejects.toThrow(/event/);
+    await expect(faulty.services.notify({ outcome: 'x' } as never, 'NotifyFailure')).rejects.toThrow(/event/);
+    expect(calls.notify).toHaveLength(0);
+    expect(faulty.injected).toHaveLength(2);
+    // The precheck passes through when its state is not faulted.
+    const pre = withFaults(services, faultsFor('NotifyFailure=lambda-error'), { job });
+    await expect(pre.services.precheck({} as never, 'Precheck')).rejects.not.toMatchObject({ name: 'Lambda.ServiceException' });
+  });
+
+  it('an injected timeout is listed only under its own StartedBy, beside the real tasks; StopTask of any other task goes to ECS', async () => {
+    const { services, calls } = fakeServices();
+    services.listTasks = async (startedBy) => [`real-${startedBy}`];
+    const faulty = withFaults(services, faultsFor('RunTask=timeout'), { job, skipWaits: true });
+    await faulty.services.runTask(params('a'), 'RunTask').catch(() => undefined);
+    const [real, hanging] = await faulty.services.listTasks('a');
+    expect(real).toBe('real-a');
+    expect(hanging).toMatch(/^arn:aws:ecs:local:000000000000:task\/stepcron-test\/[0-9a-f]{32}$/);
+    expect(await faulty.services.listTasks('b')).toEqual(['real-b']);
+    await faulty.services.stopTask('real-a', 'why');
+    expect(calls.stopTask).toEqual(['real-a']);
+    expect(faulty.stopped).toEqual([]);
+  });
+
+  it('without --skip-waits the timed-out attempt ends when the task is stopped, exit 143 with the reason; close() ends any left', async () => {
+    const { services } = fakeServices();
+    const faulty = withFaults(services, faultsFor('RunTask=timeout:2'), { job });
+    const first = faulty.services.runTask(params('a'), 'RunTask');
+    const second = faulty.services.runTask(params('b'), 'RunTask');
+    const [arn] = await faulty.services.listTasks('a');
+    await faulty.services.stopTask(arn!, 'States.Timeout: stopped by stepcron');
+    expect(await first).toMatchObject({ TaskArn: arn, StopCode: 'UserInitiated', StoppedReason: 'States.Timeout: stopped by stepcron', Containers: [{ ExitCode: 143 }] });
+    expect(faulty.stopped).toEqual([arn]);
+    faulty.close();
+    expect(await second).toMatchObject({ StoppedReason: 'stepcron: the run ended', Containers: [{ ExitCode: 143 }] });
+    expect(await faulty.services.listTasks('b')).toEqual([]);
+    // Not stopped by StopTask: close() does not count it as stopped.
+    expect(faulty.stopped).toEqual([arn]);
   });
 });
 
