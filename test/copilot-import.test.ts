@@ -190,7 +190,7 @@ describe('refused, one line each naming file:line and the fix', () => {
     [manifest('').replace('"@daily"', '"cron(0 0 * * * *)"'), "m.yml:4: on.schedule: day-of-month and day-of-week: exactly one must be '?'"],
     [manifest('timeout: 90 minutes\n'), "m.yml:8: timeout: '90 minutes' is not a duration such as 1h30m"],
     [manifest('retries: -1\n'), "m.yml:8: retries '-1' is not a whole number"],
-    [manifest('cpu: 32768\n'), 'm.yml:8: cpu 32768, memory undefined: no Fargate size has that much'],
+    [manifest('cpu: 32768\n'), 'm.yml:8: cpu 32768, memory 512: no Fargate size has that much'],
     [manifest('secrets:\n  DB:\n    secretsmanager: db/creds\n'), "m.yml:9: secrets.DB: secretsmanager: 'db/creds' is a secret name; the catalog needs its ARN: pass --account and --region"],
     [manifest('').replace('name: x', 'name: {{ .Name }}'), "m.yml:1: is a Helm template ('{{' here)"],
     // Rule: Copilot's toAWSCron refuses a schedule with both day fields restricted, so such a manifest never ran.
@@ -256,5 +256,148 @@ describe('the CLI, spawned', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('each field of a manifest, in exact words (one small manifest per rule)', () => {
+  const head = 'name: x\ntype: Scheduled Job\non:\n  schedule: "@daily"\nimage:\n  location: busybox:1.36\ncommand: ["true"]\ntimeout: 1h\n';
+  const spec = (lines: string, options: CopilotOptions = {}) => importCopilot('m.yml', `${head}${lines}`, options).jobs[0]!.spec as unknown as Record<string, unknown>;
+  const warnings = (lines: string, options: CopilotOptions = {}) => importCopilot('m.yml', `${head}${lines}`, options).warnings;
+  const daily = { description: 'Copilot scheduled job x', schedule: 'cron(0 0 * * ? *)', timezone: 'UTC', image: 'busybox:1.36', command: ['true'], concurrency: 'allow', retries: 0, timeoutSeconds: 3600 };
+
+  it('refuses what is no Scheduled Job manifest, saying what it is', () => {
+    expect(problemsOf('')).toEqual(['m.yml: is empty: give a Copilot manifest (copilot/<job>/manifest.yml)']);
+    expect(problemsOf('name: a\n---\nname: b\n')).toEqual(['m.yml: has more than one YAML document: a Copilot manifest is one']);
+    expect(problemsOf('name: a\n')).toEqual(['m.yml:1: type is missing: only Scheduled Job manifests are cron jobs']);
+    expect(problemsOf('name: a\ntype: Backend Service\n')).toEqual(["m.yml:2: type is 'Backend Service': only Scheduled Job manifests are cron jobs"]);
+    expect(problemsOf('type: Scheduled Job\non:\n  schedule: "@daily"\n')).toEqual(['m.yml:1: name is missing: give the job its name']);
+    expect(problemsOf('name: x\ntype: Scheduled Job\non:\n  foo: 1\n')).toEqual(['m.yml:3: on.schedule is missing: give the job its schedule']);
+    expect(problemsOf('name: x\ntype: Scheduled Job\non:\n  schedule: "  "\n')).toEqual(['m.yml:4: on.schedule is missing: give the job its schedule']);
+    expect(problemsOf(`${head}`, { prefix: 'Ops_' })).toEqual(["--prefix: 'Ops_' must be lowercase letters, digits and '-', starting with a letter (e.g. k8s-)"]);
+  });
+
+  it('a job started by hand only, turned on in some environments with one schedule: enabled there and off by default', () => {
+    const manual = 'name: x\ntype: Scheduled Job\non:\n  schedule: none\nimage:\n  location: b\ncommand: [x]\ntimeout: 1h\n';
+    const envs = (prod: string, staging: string) => `${manual}environments:\n  prod:\n    on:\n      schedule: "${prod}"\n  staging:\n    on:\n      schedule: "${staging}"\n  test:\n    on:\n      schedule: none\n`;
+    const same = importCopilot('m.yml', envs('@hourly', '@hourly'));
+    expect(same.jobs[0]!.spec).toMatchObject({ schedule: 'cron(0 * * * ? *)', enabled: { default: false, prod: true, staging: true } });
+    expect(same.warnings).toEqual([]);
+    // Two schedules: no one schedule to carry, so the job stays off, and each is listed.
+    const differ = importCopilot('m.yml', envs('@hourly', '@daily'));
+    expect(differ.jobs[0]!.spec).toMatchObject({ schedule: 'rate(1 day)', enabled: false });
+    expect(differ.warnings).toEqual([
+      'm.yml:4: x: schedule none: the job ran only when started by hand: imported disabled with a placeholder rate(1 day); start it with stepcron start <job>',
+      "m.yml:12: x: environments.prod.on.schedule: not carried over: the catalog has one value per job (only enabled: is per stage); import prod's settings as a job of their own if prod must differ",
+      "m.yml:15: x: environments.staging.on.schedule: not carried over: the catalog has one value per job (only enabled: is per stage); import staging's settings as a job of their own if staging must differ",
+    ]);
+    // An environment that repeats the job's own schedule changes nothing and is not listed.
+    expect(importCopilot('m.yml', `${head}environments:\n  prod:\n    on:\n      schedule: "@daily"\n`).warnings).toEqual([]);
+    expect(spec('environments:\n  prod:\n    on:\n      schedule: "@daily"\n  dev:\n    on:\n      schedule: none\n')).toMatchObject({ enabled: { dev: false } });
+  });
+
+  it('entrypoint and command become one command; entrypoint alone is noted; neither is noted at the name', () => {
+    const noCommand = 'name: x\ntype: Scheduled Job\non:\n  schedule: "@daily"\nimage:\n  location: b\ntimeout: 1h\n';
+    const entry = importCopilot('m.yml', `${noCommand}entrypoint: /bin/sh -c\n`);
+    expect(entry.jobs[0]!.spec).toMatchObject({ command: ['/bin/sh', '-c'] });
+    expect(entry.warnings).toEqual(["m.yml:8: x: entrypoint replaced the image's ENTRYPOINT; the catalog's command replaces its CMD only: as written it runs as meant when the image has no ENTRYPOINT"]);
+    expect(importCopilot('m.yml', `${noCommand}entrypoint: [/bin/sh]\ncommand: "-c 'echo hi'"\n`).jobs[0]!.spec).toMatchObject({ command: ['/bin/sh', '-c', 'echo hi'] });
+    expect(importCopilot('m.yml', `${noCommand}command: ""\n`).warnings)
+      .toEqual(["m.yml:1: x: no command: the image's own CMD ran; the catalog needs a command: write it (e.g. the image's CMD)"]);
+    expect(importCopilot('m.yml', `${noCommand}command: run "a b" 'c d'\n`).jobs[0]!.spec).toMatchObject({ command: ['run', 'a b', 'c d'] });
+    expect(spec('')).toEqual(daily);
+  });
+
+  it('cpu and memory: the smallest Fargate size that fits, noted; a size too large or not a number refused', () => {
+    expect(spec('memory: 3000\n')).toMatchObject({ cpu: 512, memory: 3072 });
+    expect(warnings('memory: 3000\n')).toEqual(['m.yml:9: x: cpu 256, memory 3000 is no Fargate size: the smallest that fits, cpu 512, memory 3072']);
+    expect(warnings('cpu: 1024\nmemory: 2048\n')).toEqual([]);
+    expect(spec('cpu: 1024\n')).toMatchObject({ cpu: 1024, memory: 2048 });
+    expect(warnings('cpu: 1024\n')).toEqual(['m.yml:9: x: cpu 1024, memory 512 is no Fargate size: the smallest that fits, cpu 1024, memory 2048']);
+    expect(problemsOf(`${head}memory: 999999\n`)).toEqual(['m.yml:9: cpu 256, memory 999999: no Fargate size has that much: use a Fargate size']);
+    expect(problemsOf(`${head}cpu: "1 vCPU"\n`)).toEqual(["m.yml:9: cpu '1 vCPU' is not a number: Copilot takes CPU units, e.g. 1024"]);
+    expect(problemsOf(`${head}cpu: 512\nmemory: 2GB\n`)).toEqual(["m.yml:10: memory '2GB' is not a number: Copilot takes MiB, e.g. 2048"]);
+  });
+
+  it('platform: Linux x86_64 (or amd64) passes; anything else is noted, as a string or an osfamily/architecture map', () => {
+    expect(warnings('platform: linux/x86_64\n')).toEqual([]);
+    expect(warnings('platform: LINUX/AMD64\n')).toEqual([]);
+    expect(warnings('platform: linux/arm64\n')).toEqual(['m.yml:9: x: platform linux/arm64: stepcron runs Linux x86_64 tasks: build the image for linux/amd64']);
+    expect(warnings('platform: xlinux/x86_64\n')).toHaveLength(1);
+    expect(warnings('platform: linux/x86_64v2\n')).toHaveLength(1);
+    expect(warnings('platform:\n  osfamily: windows_server_2019_core\n  architecture: x86_64\n'))
+      .toEqual(['m.yml:9: x: platform windows_server_2019_core/x86_64: stepcron runs Linux x86_64 tasks: build the image for linux/amd64']);
+  });
+
+  it('variables: values as strings (empty for null); names the catalog refuses and CloudFormation imports are listed', () => {
+    const lines = 'variables:\n  "1BAD": x\n  STEPCRON_X: y\n  NUL:\n  OBJ:\n    from_cfn: exp\n  EMPTYMAP: {}\n  N: 5\n';
+    expect(spec(lines).environment).toEqual({ NUL: '', N: '5' });
+    expect(warnings(lines)).toEqual([
+      'm.yml:10: x: variables.1BAD: not a name the catalog takes (letters, digits and _, not STEPCRON_)',
+      'm.yml:11: x: variables.STEPCRON_X: not a name the catalog takes (letters, digits and _, not STEPCRON_)',
+      'm.yml:13: x: variables.OBJ comes from from_cfn (a CloudFormation export): write its value out',
+      'm.yml:15: x: variables.EMPTYMAP comes from a map (a CloudFormation export): write its value out',
+    ]);
+    expect(spec('variables:\n  "1BAD": x\n')).not.toHaveProperty('environment');
+  });
+
+  it('secrets: Secrets Manager names become ARNs with --account and --region, and are refused without; from_cfn listed; the rest refused', () => {
+    const lines = 'secrets:\n  "1BAD": /x\n  SMARN:\n    secretsmanager: arn:aws:secretsmanager:us-east-1:123456789012:secret:x\n  NAMED:\n    secretsmanager: named\n  CFN:\n    from_cfn: exp\n  WEIRD:\n    foo: 1\n';
+    expect(problemsOf(`${head}${lines}`)).toEqual([
+      "m.yml:13: secrets.NAMED: secretsmanager: 'named' is a secret name; the catalog needs its ARN: pass --account and --region (or write the ARN)",
+      'm.yml:17: secrets.WEIRD: is neither an SSM parameter name nor secretsmanager: give /name or an ARN',
+    ]);
+    const ok = lines.replace(/ {2}WEIRD:\n {4}foo: 1\n/, '');
+    expect(spec(ok, { account: '123456789012', region: 'eu-west-1' }).secrets).toEqual({
+      SMARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x', NAMED: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:named',
+    });
+    expect(warnings(ok, { account: '123456789012', region: 'eu-west-1' })).toEqual([
+      'm.yml:10: x: secrets.1BAD: not a name the catalog takes (letters, digits and _, not STEPCRON_)',
+      "m.yml:15: x: secrets.CFN: from_cfn exp (a CloudFormation export): write the parameter's name or the secret's ARN",
+    ]);
+    // An account or region of the wrong shape is no ARN: refused as if none was given.
+    expect(problemsOf(`${head}secrets:\n  NAMED:\n    secretsmanager: named\n`, { account: '1234', region: 'eu-west-1' })).toHaveLength(1);
+    expect(problemsOf(`${head}secrets:\n  NAMED:\n    secretsmanager: named\n`, { account: '123456789012', region: 'Europe' })).toHaveLength(1);
+    expect(spec('secrets:\n  "1BAD": /x\n')).not.toHaveProperty('secrets');
+  });
+
+  it('retries: at most 10 (noted), with Copilot\'s 10 s x1.5 back-off; not a whole number refused', () => {
+    expect(spec('retries: 12\n')).toMatchObject({ retries: 10, retryIntervalSeconds: 10, backoffRate: 1.5 });
+    expect(warnings('retries: 12\n')).toEqual([
+      'm.yml:8: x: timeout bounded the whole execution, every retry included; timeoutSeconds bounds each attempt (10 retries)',
+      'm.yml:9: x: retries 12: the catalog retries at most 10 times',
+    ]);
+    expect(spec('retries: 10\n')).toMatchObject({ retries: 10 });
+    expect(warnings('retries: 10\n')).toHaveLength(1);
+    // No retries: no back-off fields, and nothing said about the timeout.
+    expect(spec('retries: 0\n')).toEqual(daily);
+    expect(warnings('retries: 0\n')).toEqual([]);
+    for (const bad of ['-1', '"3"', '1.5']) expect(problemsOf(`${head}retries: ${bad}\n`)).toEqual([`m.yml:9: retries '${bad.replace(/"/g, '')}' is not a whole number`]);
+  });
+
+  it('timeout: whole seconds from 1 s, at most 7 days (noted); none is noted; a bad one refused', () => {
+    const noTimeout = head.replace('timeout: 1h\n', '');
+    expect(importCopilot('m.yml', noTimeout).warnings).toEqual(['m.yml:1: x: no timeout: Copilot let it run until done; the catalog stops an attempt after timeoutSeconds (default 3600)']);
+    expect(importCopilot('m.yml', noTimeout).jobs[0]!.spec).not.toHaveProperty('timeoutSeconds');
+    const timed = (t: string) => importCopilot('m.yml', `${noTimeout}timeout: ${t}\n`);
+    expect(timed('200h').jobs[0]!.spec).toMatchObject({ timeoutSeconds: 604800 });
+    expect(timed('200h').warnings).toEqual(['m.yml:8: x: timeout 200h: the catalog stops a run after at most 7 days']);
+    expect(timed('168h').warnings).toEqual([]);
+    expect(timed('1s').jobs[0]!.spec).toMatchObject({ timeoutSeconds: 1 });
+    for (const bad of ['0s', '1500ms']) expect(problemsOf(`${noTimeout}timeout: ${bad}\n`)).toEqual([`m.yml:8: timeout: '${bad}' is not a whole number of seconds (at least 1s)`]);
+    expect(problemsOf(`${noTimeout}timeout: soon\n`)).toEqual(["m.yml:8: timeout: 'soon' is not a duration such as 1h30m, 45m or 90s"]);
+  });
+
+  it('env_file, unknown fields and image fields other than location/build are listed; a prefix goes before the name', () => {
+    const text = 'name: x\ntype: Scheduled Job\non:\n  schedule: "@daily"\nimage:\n  location: b\n  labels: {a: "1"}\n  depends_on: {}\ncommand: [x]\ntimeout: 1h\nenv_file: .env\nfoo: 1\n';
+    expect(importCopilot('m.yml', text).warnings).toEqual([
+      'm.yml:5: x: image.labels, image.depends_on: no equivalent',
+      'm.yml:11: x: env_file: list its variables under environment:',
+      'm.yml:12: x: foo: not a field this import knows',
+    ]);
+    expect(importCopilot('m.yml', text, { prefix: 'ops-' }).jobs.map((j) => j.name)).toEqual(['ops-x']);
+    expect(importCopilot('m.yml', text).header).toEqual([
+      'Imported by `stepcron import copilot` (README: Coming from crontab, Kubernetes CronJob or Copilot).',
+      'Copilot ran each firing even while the last was going (concurrency: allow), retried 10 s apart x1.5, in UTC; so do these.',
+    ]);
   });
 });

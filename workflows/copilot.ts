@@ -133,7 +133,14 @@ export function importCopilot(file: string, text: string, options: CopilotOption
       if (size.cpu !== (cpu ?? 256) || size.memory !== (memory ?? 512)) {
         notes.push([m.line([cpu !== undefined ? 'cpu' : 'memory']), `cpu ${String(cpu ?? 256)}, memory ${String(memory ?? 512)} is no Fargate size: the smallest that fits, cpu ${size.cpu}, memory ${size.memory}`]);
       }
-    } else problems.push(at(file, m.line([cpu !== undefined ? 'cpu' : 'memory']), `cpu ${String(cpu)}, memory ${String(memory)}: no Fargate size has that much: use a Fargate size`));
+    } else if (typeof (cpu ?? 256) !== 'number') {
+      // Copilot takes numbers only: CPU units and MiB (a field left out is its default, 256 or 512).
+      problems.push(at(file, m.line(['cpu']), `cpu '${String(cpu)}' is not a number: Copilot takes CPU units, e.g. 1024`));
+    } else if (typeof (memory ?? 512) !== 'number') {
+      problems.push(at(file, m.line(['memory']), `memory '${String(memory)}' is not a number: Copilot takes MiB, e.g. 2048`));
+    } else {
+      problems.push(at(file, m.line([cpu !== undefined ? 'cpu' : 'memory']), `cpu ${String(cpu ?? 256)}, memory ${String(memory ?? 512)}: no Fargate size has that much: use a Fargate size`));
+    }
   }
   const platform = m.get(['platform']);
   const os = typeof platform === 'string' ? platform : (platform as { osfamily?: string; architecture?: string } | undefined)
