@@ -83,7 +83,9 @@ function run(name, { ignoreStatic }) {
     ignorePatterns: ['bench', 'docs', 'reports', '.stepcron', '.serverless', '.esbuild', 'coverage'],
     symlinkNodeModules: true,
     tempDirName: '.stryker-tmp',
-    timeoutMS: 10000,
+    // A mutant that makes a test loop forever "times out", which counts as killed. The margin over the test's own time
+    // is wide so a busy machine (2 cores, other work) does not turn a slow survivor into a false kill.
+    timeoutMS: 30000,
     disableTypeChecks: true,
     cleanTempDir: 'always',
     // --no-static: skip mutants in code that runs while a test file loads or in a beforeAll (Stryker must reload and
