@@ -103,7 +103,7 @@ describe('a single-task job', () => {
     expect(notified).toEqual({
       Type: 'Pass', Parameters: { status: 'FAILED', error: 'PrecheckFailed', 'cause.$': '$.Cause', attempts: 0 }, ResultPath: '$.outcome', Next: 'NotifyFailure',
     });
-    expect(silent.Next).toBe('Failed');
+    expect(silent!.Next).toBe('Failed');
     expect(states(job('notify: { onFailure: false }')).NotifyFailure).toBeUndefined();
   });
 
@@ -577,6 +577,9 @@ describe('a fan-out job', () => {
         ],
         Default: `MarkJobFailed-${route}`,
       });
+      // Every item ends in its own ItemSucceeded or ItemFailed.
+      for (const name of ['RunTask', 'SidecarFailed']) expect([name, inner[`${name}-${route}`]!.Next]).toEqual([name, `ItemSucceeded-${route}`]);
+      for (const name of ['MarkJobFailed', 'MarkTimedOut', 'MarkStartFailed']) expect([name, inner[`${name}-${route}`]!.Next]).toEqual([name, `ItemFailed-${route}`]);
       const stop = inner[`StopTimedOutTasks-${route}`]!.ItemProcessor;
       expect([stop.StartAt, Object.keys(stop.States)]).toEqual([`StopTimedOutTask-${route}`, [`StopTimedOutTask-${route}`]]);
       // Values that are not state names (a Catch's ResultPath, a Result) stay as they are.
