@@ -446,6 +446,7 @@ function precheckState(job: Job, infra: Infra): State {
   };
 }
 
+/** Where the task states go when the task succeeded or failed; a fan-out item's are its ItemSucceeded and ItemFailed. */
 interface Exits { onSuccess: string; onFailure: string }
 
 /** The states that run one task with its retry policy; shared by the single-task flow and each fan-out item. */
@@ -454,7 +455,7 @@ type TaskMode = 'single' | 'inline' | 'distributed';
 
 function taskStates(job: Job, infra: Infra, exits: Exits, mode: TaskMode): States {
   const perItem = mode !== 'single';
-  const failureNext = perItem ? 'ItemFailed' : exits.onFailure;
+  const failureNext = exits.onFailure;
   const states: States = {};
   // In a Catch, States.TaskFailed matches every error but States.Timeout, so it cannot tell a task that ran and
   // failed from a start failure: IsTaskFailure looks at the error itself.
@@ -462,7 +463,7 @@ function taskStates(job: Job, infra: Infra, exits: Exits, mode: TaskMode): State
     { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: timeout },
     { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'IsTaskFailure' },
   ];
-  const successNext = perItem ? 'ItemSucceeded' : exits.onSuccess;
+  const successNext = exits.onSuccess;
 
   if (job.capacity === 'spot') {
     // Fargate Spot with no capacity fails placement (AmazonECS.Unknown): fall back to on-demand at once.
