@@ -228,6 +228,16 @@ describe('local events: the rules behind each count', () => {
     expect(runStates(fanDefinition, events.slice(0, 4), true).states.RunTask).toStrictEqual(st('failed', 1, { failed: 1, error: 'States.TaskFailed' }));
   });
 
+  it("a failure nothing took counts even when its thread fails again before anything takes that (a Map inside an item: StopTask, then Stop, failing; the item's Catch takes Stop's)", () => {
+    const nested = { StartAt: 'FanOut', States: { FanOut: { Type: 'Map', ItemProcessor: { StartAt: 'Stop', States: {
+      Stop: { Type: 'Map', ItemProcessor: { StartAt: 'StopTask', States: { StopTask: { Type: 'Task' } } }, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'ItemFailed' }] }, ItemFailed: { Type: 'Pass' } } } } } };
+    const events = [local('StateEntered', 'FanOut'), iteration(0), item('StateEntered', 0, 'Stop'), item('StateEntered', 0, 'StopTask'), item('StateFailed', 0, 'StopTask', { Error: 'ECS.AccessDeniedException' }),
+      item('StateFailed', 0, 'Stop', { Error: 'ECS.AccessDeniedException' }), item('StateCaught', 0, 'Stop'), item('StateExited', 0, 'Stop'), item('StateEntered', 0, 'ItemFailed')];
+    expect(runStates(nested, events, true).states).toStrictEqual({
+      FanOut: st('running', 1), Stop: st('caught', 1, { caught: 1, error: 'ECS.AccessDeniedException' }), StopTask: st('failed', 1, { failed: 1, error: 'ECS.AccessDeniedException' }), ItemFailed: st('running', 1),
+    });
+  });
+
   it('a state entered and not left: running (failed 0) while the run goes on; failed once, where the run stopped, after it ended', () => {
     const events = [local('StateEntered', 'A'), local('StateFailed', 'A', { Error: 'Oops' }), local('StateRetried', 'A')];
     expect(runStates(definition, events, true).states.A).toStrictEqual(st('running', 1, { retried: 1, error: 'Oops' }));
@@ -330,6 +340,8 @@ describe("a local fan-out's items: the rules", () => {
       { type: 'MapIterationSucceeded', index: 0, parentState: { name: 'FanOut' } },
       // 6: an exit code 0 and an error without an exit code
       failedItem(6, { outcome: { status: 'FAILED', exitCode: 0 } }), failedItem(5, { outcome: { status: 'FAILED', error: 'JobFailed' } }),
+      // 7: started, no state entered yet
+      iteration(7),
     ];
     expect(localItems(events, (it) => `<${JSON.stringify(it)}>`)).toStrictEqual([
       { i: 0, s: 'SUCCEEDED', l: '<"zero">' },
@@ -339,6 +351,7 @@ describe("a local fan-out's items: the rules", () => {
       { i: 4, s: 'RUNNING' },
       { i: 5, s: 'FAILED', e: 'JobFailed' },
       { i: 6, s: 'FAILED', x: 0 },
+      { i: 7, s: 'RUNNING' },
     ]);
   });
 });
@@ -378,6 +391,28 @@ describe("a stage's history: the rules behind each count", () => {
     expect(run.taken).toStrictEqual(['M\u0000C']);
     // Without its exit the Map failed the run (its MapStateFailed nothing took).
     expect(runStates(caught, events.slice(0, 7), false).states.M).toStrictEqual(st('failed', 1, { failed: 1 }));
+  });
+
+  it("concurrent items: a failure is taken by its own item's exit, not by the exit of the same state entered later in another item", () => {
+    const events = [ev(1, 0, 'ExecutionStarted'), ev(2, 0, 'MapStateEntered', into('FanOut')), ev(3, 2, 'MapStateStarted'), ev(4, 3, 'MapIterationStarted', iterationOf('FanOut', 0)),
+      ev(5, 3, 'MapIterationStarted', iterationOf('FanOut', 1)), ev(6, 4, 'TaskStateEntered', into('RunTask')), ev(7, 5, 'TaskStateEntered', into('RunTask')), ev(8, 6, 'TaskScheduled'),
+      ev(9, 7, 'TaskScheduled'), ev(10, 8, 'TaskFailed', { taskFailedEventDetails: { error: 'States.TaskFailed' } }), ev(11, 10, 'TaskStateExited', outOf('RunTask')),
+      ev(12, 9, 'TaskSucceeded'), ev(13, 12, 'TaskStateExited', outOf('RunTask'))];
+    expect(runStates(fanDefinition, events, true).states.RunTask).toStrictEqual(st('caught', 2, { caught: 1, error: 'States.TaskFailed' }));
+  });
+
+  it("a Map inside an item (StopTimedOutTasks): its own events are its own, and once it is left the outer Map's are the outer's", () => {
+    const nested = { StartAt: 'FanOut', States: { FanOut: { Type: 'Map', ItemProcessor: { StartAt: 'Stop', States: {
+      Stop: { Type: 'Map', ItemProcessor: { StartAt: 'StopTask', States: { StopTask: { Type: 'Task' } } }, Next: 'ItemFailed' }, ItemFailed: { Type: 'Pass' } } } } } };
+    const events = [ev(1, 0, 'ExecutionStarted'), ev(2, 0, 'MapStateEntered', into('FanOut')), ev(3, 2, 'MapStateStarted'), ev(4, 3, 'MapIterationStarted', iterationOf('FanOut', 0)),
+      ev(5, 4, 'MapStateEntered', into('Stop')), ev(6, 5, 'MapStateStarted'), ev(7, 6, 'MapIterationStarted', iterationOf('Stop', 0)), ev(8, 7, 'TaskStateEntered', into('StopTask')),
+      ev(9, 8, 'TaskScheduled'), ev(10, 9, 'TaskSucceeded'), ev(11, 10, 'TaskStateExited', outOf('StopTask')), ev(12, 11, 'MapIterationSucceeded'), ev(13, 12, 'MapStateSucceeded'),
+      ev(14, 12, 'MapStateExited', outOf('Stop')), ev(15, 14, 'PassStateEntered', into('ItemFailed')), ev(16, 15, 'PassStateExited', outOf('ItemFailed')), ev(17, 16, 'MapIterationSucceeded'),
+      ev(18, 16, 'MapStateFailed', { mapStateFailedEventDetails: { error: 'States.ExceedToleratedFailureThreshold' } })];
+    const run = runStates(nested, events, false);
+    expect(run.states).toStrictEqual({ FanOut: st('failed', 1, { failed: 1, error: 'States.ExceedToleratedFailureThreshold' }), Stop: st('succeeded', 1), StopTask: st('succeeded', 1), ItemFailed: st('succeeded', 1) });
+    expect(run.taken).toStrictEqual(['Stop\u0000ItemFailed']);
+    expect(run.events.map((e) => e.n ?? '-').join(' ')).toBe('- FanOut FanOut FanOut Stop Stop Stop StopTask StopTask StopTask StopTask Stop Stop Stop ItemFailed ItemFailed FanOut FanOut');
   });
 
   it('every failure event type is a failure of the state it happened in (Task, Lambda, Activity, Map, Map Run, Parallel)', () => {
