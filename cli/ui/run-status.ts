@@ -94,8 +94,9 @@ function tallyOf(tallies: Map<string, Tally>, name: string): Tally {
  * state entered and not yet left is running (in an ended run it is where the run stopped: failed).
  */
 export function runStates(definition: Definition, events: unknown[], running: boolean): RunStates {
-  const aws = events.some((e) => isObject(e) && typeof e.type === 'string' && typeof e.id === 'number');
-  return aws ? fromHistory(definition, events as AwsEvent[], running) : fromLocal(definition, events as LocalEvent[], running);
+  // A stage's history: its events have an id and a type (anything else in it is skipped).
+  const aws = events.filter((e): e is AwsEvent => isObject(e) && typeof e.type === 'string' && typeof e.id === 'number');
+  return aws.length > 0 ? fromHistory(definition, aws, running) : fromLocal(definition, events as LocalEvent[], running);
 }
 
 function finish(definition: Definition, tallies: Map<string, Tally>, taken: Set<string>, listed: ListedEvent[], count: number, running: boolean, startedAt?: number): RunStates {
@@ -167,18 +168,25 @@ function fromLocal(definition: Definition, events: LocalEvent[], running: boolea
   let map: string | undefined;
   let t0: number | undefined;
   const tally = (name: string) => tallyOf(tallies, name);
-  /** A failure waits for its Retried or Caught event (the one after it) to know whether it was taken. */
-  let pendingFailure: Tally | undefined;
+  /**
+   * A failure waits for its Retried or Caught event (the next one of its thread) to know whether it was taken. Per
+   * thread: a Retry sleeps between the two, and other items' events come in meanwhile.
+   */
+  const pendingFailure = new Map<string, Tally>();
+  let count = 0;
   for (const e of events) {
     if (typeof e !== 'object' || e === null) continue;
+    count++;
     const type = String(e.type ?? '?');
-    t0 ??= typeof e.timestamp === 'number' ? e.timestamp : undefined;
+    const at = typeof e.timestamp === 'number' ? e.timestamp : undefined;
+    t0 ??= at;
     if (type === 'MapIterationStarted') map = e.parentState?.name;
     const thread = e.index === undefined ? '' : String(e.index);
     const name = resolve(e.state?.name, e.index === undefined ? undefined : map);
-    if (pendingFailure && type !== 'StateRetried' && type !== 'StateCaught') {
-      pendingFailure.failed++;
-      pendingFailure = undefined;
+    const pending = pendingFailure.get(thread);
+    if (pending && type !== 'StateRetried' && type !== 'StateCaught') {
+      pending.failed++;
+      pendingFailure.delete(thread);
     }
     if (name) {
       const t = tally(name);
@@ -192,19 +200,19 @@ function fromLocal(definition: Definition, events: LocalEvent[], running: boolea
         last.set(thread, name);
       } else if (type === 'StateFailed') {
         if (e.Error !== undefined) t.error = e.Error;
-        pendingFailure = t;
+        pendingFailure.set(thread, t);
       } else if (type === 'StateRetried') {
         t.retried++;
-        pendingFailure = undefined;
+        pendingFailure.delete(thread);
       } else if (type === 'StateCaught') {
         t.caught++;
-        pendingFailure = undefined;
+        pendingFailure.delete(thread);
       }
     }
-    if (listed.length < EVENTS_LISTED) listed.push(listEvent(type, name ?? e.parentState?.name, e.timestamp, t0, e.index, e.Error, e.Cause));
+    if (listed.length < EVENTS_LISTED) listed.push(listEvent(type, name ?? e.parentState?.name, at, t0, e.index, e.Error, e.Cause));
   }
-  if (pendingFailure) pendingFailure.failed++;
-  return finish(definition, tallies, taken, listed, events.length, running, t0);
+  for (const t of pendingFailure.values()) t.failed++;
+  return finish(definition, tallies, taken, listed, count, running, t0);
 }
 
 interface AwsEvent {
@@ -224,16 +232,22 @@ const FAILURE = new Set(['TaskFailed', 'TaskStartFailed', 'TaskSubmitFailed', 'T
   'ParallelStateFailed', 'MapRunFailed']);
 /** A task scheduled again in the state that failed: a Retry. */
 const SCHEDULED = /^(Task|LambdaFunction|Activity)Scheduled$/;
+/** A Map's or Parallel's own events after its entry (its items' and branches' events are their states'). */
+const MAP_OWN = /^(MapState|MapRun|MapIteration|ParallelState)/;
 
 function fromHistory(definition: Definition, events: AwsEvent[], running: boolean): RunStates {
   const resolve = resolver(definition);
   const byId = new Map(events.map((e) => [e.id, e]));
-  /** The StateEntered event each event belongs to (walking previousEventId), memoised. */
+  /**
+   * The StateEntered event each event belongs to (walking previousEventId), memoised. The walk stops at another state's
+   * exit: what follows it (ExecutionSucceeded, ...) belongs to no state's entry.
+   */
   const entryOf = new Map<number, number | undefined>();
   const entry = (e: AwsEvent | undefined): number | undefined => {
     const chain: number[] = [];
     let found: number | undefined;
     for (let at = e; at; at = at.previousEventId === undefined ? undefined : byId.get(at.previousEventId)) {
+      if (at !== e && at.type.endsWith('StateExited')) break;
       if (entryOf.has(at.id)) {
         found = entryOf.get(at.id);
         break;
@@ -243,8 +257,6 @@ function fromHistory(definition: Definition, events: AwsEvent[], running: boolea
         found = at.id;
         break;
       }
-      // Another state's exit or an iteration's start: the event belongs to no state's entry (a Map's own events).
-      if (at !== e && (at.type.endsWith('StateExited') || at.type === 'MapIterationStarted')) break;
     }
     for (const id of chain) entryOf.set(id, found);
     return found;
@@ -255,6 +267,24 @@ function fromHistory(definition: Definition, events: AwsEvent[], running: boolea
   const taken = new Set<string>();
   const listed: ListedEvent[] = [];
   const names = new Map<number, string>();
+  /** Each state's latest entry, and the Map and Parallel entries not yet exited (latest last). */
+  const lastEntry = new Map<string, number>();
+  let openMaps: number[] = [];
+  /**
+   * The entry an event belongs to. A Map's own events do not point back to its entry: AWS links MapStateSucceeded,
+   * MapStateFailed and MapStateExited to its last item's events, so they go to the Map entered last and not yet left,
+   * and an exit whose walk ends at another state's entry to its own state's latest entry.
+   */
+  const ownerOf = (e: AwsEvent): number | undefined => {
+    if (e.type.endsWith('StateExited')) {
+      const exiting = resolve(e.stateExitedEventDetails?.name, undefined);
+      const id = entry(e);
+      const owner = id !== undefined && names.get(id) === exiting ? id : exiting === undefined ? undefined : lastEntry.get(exiting);
+      openMaps = openMaps.filter((m) => m !== owner);
+      return owner;
+    }
+    return MAP_OWN.test(e.type) ? openMaps.at(-1) : entry(e);
+  };
   let t0: number | undefined;
   const tally = (name: string) => tallyOf(tallies, name);
   for (const e of events) {
@@ -266,13 +296,15 @@ function fromHistory(definition: Definition, events: AwsEvent[], running: boolea
       name = resolve(e.stateEnteredEventDetails?.name, undefined);
       if (name) {
         names.set(e.id, name);
+        lastEntry.set(name, e.id);
+        if (/^(Map|Parallel)StateEntered$/.test(e.type)) openMaps.push(e.id);
         tally(name).entered++;
         const before = e.previousEventId === undefined ? undefined : byId.get(e.previousEventId);
         const from = before?.type.endsWith('StateExited') ? resolve(before.stateExitedEventDetails?.name, undefined) : undefined;
         if (from) taken.add(`${from}\u0000${name}`);
       }
     } else {
-      const id = entry(e);
+      const id = ownerOf(e);
       name = id === undefined ? undefined : names.get(id);
       if (name && id !== undefined) {
         const t = tally(name);
