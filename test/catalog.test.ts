@@ -6,6 +6,7 @@ import {
   CatalogError, crontabAdvice, enabledJobsProblem, findJob, loadCatalog, logicalId, MAX_CATALOG_BYTES, noSuchJob, offReason,
   oneLine, parseCatalog, scheduledOnStage, unknownEnabledStages,
 } from '../workflows/catalog';
+import { overrideChars, RUN_INPUT_OVERRIDE_CHARS } from '../workflows/limits';
 import { SECRET_FORMS } from './support/shapes-catalog';
 
 const base = {
@@ -455,5 +456,137 @@ describe('each rule in exact words: across fields, input written into the defini
       .toEqual(['jobs.a.description: not valid YAML (line 3: description: "say \\"hi\\" open): the quote opened here is never closed: close it on this line']);
     expect(problems(job('    retries: 1\n    retries: 2\n'))).toEqual(["jobs.job-a.retries: 'retries' is defined twice (line 8): each job and field may appear once"]);
     expect(problems('defaults:\n  retries: 1\n  retries: 2\njobs: {}\n')).toEqual(["defaults.retries: 'retries' is defined twice (line 3): each job and field may appear once"]);
+  });
+});
+
+describe('the schema says what each field takes, and the cross-field rules skip values a field already refuses', () => {
+  const job = (fields: string) => `jobs:\n  job-a:\n    description: a job\n    schedule: cron(0 2 * * ? *)\n    image: img:1\n    command: [run]\n${fields}`;
+  /** `field: value` in place of the job's own line, or added. */
+  const given = (field: string, value: string) => {
+    const text = job('');
+    return text.includes(`    ${field}: `) ? text.replace(new RegExp(`    ${field}: [^\\n]*\\n`), `    ${field}: ${value}\n`) : `${text}    ${field}: ${value}\n`;
+  };
+
+  it.each([
+    ['description', '[a]', 'must be text: one line saying what the job does (got a list)'],
+    ['schedule', '5', 'must be cron(...), rate(...) or at(...) in quotes (got 5)'],
+    ['timezone', '5', 'must be an IANA time zone such as Europe/Berlin or UTC (got 5)'],
+    ['enabled', '[1]', 'must be true, false, or a map of stage -> true/false (key default for other stages)'],
+    ['image', '{a: 1}', 'must be the container image to run, e.g. ghcr.io/acme/jobs:1.4 (got a map)'],
+    ['command', 'run', "must be a list of strings, e.g. [sh, -c, './report.sh'] (got 'run')"],
+    ['cpu', 'x', "must be a Fargate cpu size: 256, 512, 1024, 2048, 4096, 8192, 16384 (got 'x')"],
+    ['memory', 'x', "must be a whole number from 512 to 122880 (got 'x')"],
+    ['environment', '[1]', 'must be a map of NAME: value (got a list)'],
+    ['secrets', '[1]', 'must be a map of NAME: SSM parameter or Secrets Manager ARN (got a list)'],
+    ['taskPolicyArns', 'x', "must be a list of IAM managed policy ARNs (got 'x')"],
+    ['capacity', '5', 'must be fargate or spot (got 5)'],
+    ['timeoutSeconds', 'x', "must be a whole number from 1 to 604800 (got 'x')"],
+    ['retryIntervalSeconds', 'x', "must be a whole number from 1 to 86400 (got 'x')"],
+    ['backoffRate', 'x', "must be a number from 1 to 10 (got 'x')"],
+    ['maxDelaySeconds', 'x', "must be a whole number from 1 to 86400 (got 'x')"],
+    ['exitCodes', '[1]', 'must be a map with retry: and/or fail: lists of exit codes (got a list)'],
+    ['notify', '[1]', 'must be a map with onFailure: and onSuccess: true/false (got a list)'],
+    ['input', '5', "must be a map: the default run input (a run's own input is merged over it) (got 5)"],
+    ['fanOut', '[1]', 'must be a map with items, itemsPath or itemsFrom (got a list)'],
+    ['successDeadlineMinutes', 'x', "must be a whole number from 1 to 10080 (got 'x')"],
+    ['runtimeWarningSeconds', 'x', "must be a whole number from 1 to 31536000 (got 'x')"],
+    ['minRuntimeSeconds', 'x', "must be a whole number from 1 to 31536000 (got 'x')"],
+    ['notify', '{ onSuccess: 1 }', null, 'notify.onSuccess: must be true or false (got 1)'],
+    ['exitCodes', '{ retry: 3 }', null, 'exitCodes.retry: must be a list of exit codes to retry, e.g. [75] (got 3)'],
+    ['exitCodes', '{ fail: 3 }', null, 'exitCodes.fail: must be a list of exit codes that fail at once, e.g. [2] (got 3)'],
+    ['exitCodes', '{ fail: [x] }', null, "exitCodes.fail.0: exit codes are whole numbers 1-255 (got 'x')"],
+    ['fanOut', '{ items: 3 }', null, 'fanOut.items: must be a list of items, one run of the command each (got 3)'],
+    ['fanOut', '{ itemsPath: 3 }', null, "fanOut.itemsPath: must be a path into the run input like '$.tenants' (got 3)"],
+    ['fanOut', "{ itemsPath: '$.a.' }", null, "fanOut.itemsPath: must be a path into the run input like '$.tenants' (got '$.a.')"],
+    ['fanOut', "{ itemsPath: 'x$.a' }", null, "fanOut.itemsPath: must be a path into the run input like '$.tenants' (got 'x$.a')"],
+    ['fanOut', '{ itemsFrom: 3 }', null, 'fanOut.itemsFrom: must be s3://bucket/key (.json, .jsonl or .csv) (got 3)'],
+    ['fanOut', '{ items: [a], toleratedFailurePercentage: x }', null, "fanOut.toleratedFailurePercentage: must be a number from 0 to 100 (got 'x')"],
+    ['fanOut', '{ items: [a], toleratedFailurePercentage: -1 }', null, 'fanOut.toleratedFailurePercentage: must be 0-100 (got -1)'],
+    ['fanOut', '{ items: [a], maxConcurrency: 0 }', null, 'fanOut.maxConcurrency: must be at least 1 (got 0)'],
+    ['environment', '{ A: [1] }', null, 'environment.A: values must be strings (quote numbers) (got a list)'],
+    ['taskPolicyArns', '[5]', null, 'taskPolicyArns.0: must be an IAM managed policy ARN (got 5)'],
+    ['timeoutSeconds', '604801', null, 'timeoutSeconds: must be at most 604800 (got 604801)'],
+  ])('%s: %s', (field, value, message, at = `${field}: ${message}`) => {
+    expect(problems(given(field, value))).toEqual([`jobs.job-a.${at}`]);
+  });
+
+  it('accepts the largest values each field takes, and paths of more than one key', () => {
+    expect(() => parseCatalog(job("    timeoutSeconds: 604800\n    fanOut: { itemsPath: '$.a.b_2' }\n"), { stage: 'dev' })).not.toThrow();
+  });
+
+  it('policy ARNs: AWS managed or an account\'s, in any partition, nothing before arn:, a policy name after policy/', () => {
+    const arns = ['arn:aws:iam::aws:policy/ReadOnlyAccess', 'xarn:aws:iam::aws:policy/X', 'arn:aws-cn:iam::123456789012:policy/p', 'arn:awsX:iam::aws:policy/x', 'arn:aws:iam::aws:policy/'];
+    expect(problems(job(`    taskPolicyArns: [${arns.map((a) => `'${a}'`).join(', ')}]\n`)))
+      .toEqual([1, 3, 4].map((i) => `jobs.job-a.taskPolicyArns.${i}: must be IAM managed policy ARNs (got '${arns[i]}')`));
+  });
+
+  it('secret references: SSM and Secrets Manager ARNs in any partition (aws, aws-cn), nothing before arn:', () => {
+    const refs = { A: 'xarn:aws:ssm:eu-west-1:123456789012:parameter/a', B: 'arn:aws-cn:ssm:cn-north-1:123456789012:parameter/b', C: 'arn:awsX:ssm:eu-west-1:123456789012:parameter/c',
+      D: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password::v1', E: 'arn:awsX:secretsmanager:eu-west-1:123456789012:secret:db', F: '/a/b.c-d_e' };
+    const bad = (ref: string) => `must be an SSM parameter /name or ARN, or a Secrets Manager secret ARN (optionally :json-key:version-stage:version-id, e.g. 'arn:...:secret:db-AbCdEf:password::') (got '${ref.length > 60 ? `${ref.slice(0, 59)}…` : ref}')`;
+    expect(problems(job(`    secrets: { ${Object.entries(refs).map(([k, v]) => `${k}: '${v}'`).join(', ')} }\n`)))
+      .toEqual(['A', 'C', 'E'].map((k) => `jobs.job-a.secrets.${k}: ${bad(refs[k as keyof typeof refs])}`));
+    // A JSON key without its version fields, in another partition: the fix keeps the partition.
+    expect(problems(job("    secrets: { S: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db:password' }\n")))
+      .toEqual(["jobs.job-a.secrets.S: a JSON key takes the form <secret ARN>:<json-key>:<version-stage>:<version-id>, empty fields kept: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db:password::' (in quotes)"]);
+    // A version stage given without the version id after it: kept, and the empty field added.
+    expect(problems(job("    secrets: { S: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password:AWSCURRENT' }\n")))
+      .toEqual(["jobs.job-a.secrets.S: a JSON key takes the form <secret ARN>:<json-key>:<version-stage>:<version-id>, empty fields kept: " +
+        "'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password:AWSCURRENT:' (in quotes)"]);
+    expect(problems(job("    secrets: { S: 'xarn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password' }\n"))[0]).toMatch(/^jobs\.job-a\.secrets\.S: must be an SSM parameter/);
+  });
+
+  it('cross-field rules compare numbers only: a field of the wrong type is its own problem, said once', () => {
+    expect(problems(job("    retryIntervalSeconds: '100'\n    maxDelaySeconds: 50\n"))).toEqual(["jobs.job-a.retryIntervalSeconds: must be a whole number from 1 to 86400 (got '100')"]);
+    expect(problems(job("    retryIntervalSeconds: 100\n    maxDelaySeconds: '50'\n"))).toEqual(["jobs.job-a.maxDelaySeconds: must be a whole number from 1 to 86400 (got '50')"]);
+    expect(problems(job("    retryOn: [timeout]\n    retries: '0'\n"))).toEqual(["jobs.job-a.retries: must be a whole number from 0 to 10 (got '0')"]);
+    expect(problems(job("    cpu: 1024\n    memory: '2048'\n"))).toEqual(["jobs.job-a.memory: must be a whole number from 512 to 122880 (got '2048')"]);
+    expect(problems(job("    cpu: '1024'\n    memory: 3000\n"))).toEqual(["jobs.job-a.cpu: must be a Fargate cpu size: 256, 512, 1024, 2048, 4096, 8192, 16384 (got '1024')"]);
+    expect(problems(job('    retryOn: timeout\n    retries: 0\n'))).toEqual(["jobs.job-a.retryOn: must be a list: [timeout] retries a run that timed out (got 'timeout')"]);
+    // Alerts: a value out of its range is not also checked against the schedule; a schedule or zone of the wrong type skips them.
+    expect(problems(job('    runtimeWarningSeconds: 31536001\n'))).toEqual(['jobs.job-a.runtimeWarningSeconds: must be at most 31536000 (got 31536001)']);
+    expect(problems(job('    successDeadlineMinutes: 0\n'))).toEqual(['jobs.job-a.successDeadlineMinutes: must be at least 1 (got 0)']);
+    expect(problems(`${given('schedule', '5')}    successDeadlineMinutes: 60\n`)).toEqual(['jobs.job-a.schedule: must be cron(...), rate(...) or at(...) in quotes (got 5)']);
+    expect(problems(job('    timezone: 5\n    successDeadlineMinutes: 60\n'))).toEqual(['jobs.job-a.timezone: must be an IANA time zone such as Europe/Berlin or UTC (got 5)']);
+    expect(problems(job("    runtimeWarningSeconds: '99999'\n    timeoutSeconds: 60\n"))).toEqual(["jobs.job-a.runtimeWarningSeconds: must be a whole number from 1 to 31536000 (got '99999')"]);
+    // Defaults count: the alert check uses the default timeout and retries (3600 s x 3 attempts).
+    expect(problems(job('    runtimeWarningSeconds: 10800\n'))[0]).toMatch(/^jobs\.job-a\.runtimeWarningSeconds: 10800 s is not below the run's hard limit \(timeoutSeconds 3600 x 3 attempts = 10800 s\)/);
+    expect(() => parseCatalog(job('    runtimeWarningSeconds: 10799\n'), { stage: 'dev' })).not.toThrow();
+  });
+
+  it('input and items fit ECS overrides up to the last character, counted with the largest item', () => {
+    const sized = (n: number) => overrideChars({ a: 'x'.repeat(n) }, []);
+    const fits = RUN_INPUT_OVERRIDE_CHARS - sized(0);
+    expect(sized(fits)).toBe(RUN_INPUT_OVERRIDE_CHARS);
+    expect(() => parseCatalog(job(`    input: { a: '${'x'.repeat(fits)}' }\n`), { stage: 'dev' })).not.toThrow();
+    expect(problems(job(`    input: { a: '${'x'.repeat(fits + 1)}' }\n`))[0]).toMatch(/^jobs\.job-a\.input: is 7169 characters as ECS container overrides/);
+  });
+});
+
+describe('YAML errors are placed at the job and field of their line', () => {
+  it.each([
+    ['a key indented under a value in defaults', 'defaults:\n  retries: 2\n    image: foo\njobs: {}\n', "defaults: not valid YAML (line 3: image: foo): 'image:' is indented under retries"],
+    ['a key indented under a top-level value', 'jobs: x\n  a: 1\n', "not valid YAML (line 2: a: 1): 'a:' is indented under jobs"],
+    ['an unclosed quote in defaults', 'defaults:\n  image: "x\njobs: {}\n', 'defaults.image: not valid YAML (line 2: image: "x): the quote opened here is never closed: close it on this line'],
+    ['an unclosed quote on the last line', 'jobs:\n  a:\n    description: "x\n', 'jobs.a.description: not valid YAML (line 3: description: "x): the quote opened here is never closed: close it on this line'],
+    ['a job defined twice', 'jobs:\n  a: {}\n  a: {}\n', "jobs.a: 'a' is defined twice (line 3): each job and field may appear once"],
+    ['a section twice', 'jobs: {}\njobs: {}\n', "'jobs' is defined twice (line 2): each job and field may appear once"],
+    ['a quoted key and a colon in a value', 'jobs:\n  "a":\n    \'image\': foo: bar\n',
+      "jobs.a.image: not valid YAML (line 3: 'image': foo: bar): Nested mappings are not allowed in compact mappings (a value with ': ' in it, or ending in ':', must be in quotes)"],
+    ['a value ending in colons in a flow map, before a comment', 'jobs:\n  a:\n    secrets: { DB: arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf:password:: }  # note\n',
+      "jobs.a.secrets: not valid YAML (line 3): 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf:password::' ends in ':', which YAML reads as a key: put the value in quotes"],
+    ['a value with colons after a commented line', 'jobs:\n  a:\n    description: x # has: colons:\n    image: a:b: c\n',
+      "jobs.a.image: not valid YAML (line 4): 'a:b:' ends in ':', which YAML reads as a key: put the value in quotes"],
+    ['an unquoted crontab schedule in defaults', 'defaults:\n  schedule: */5 * * * *\njobs: {}\n',
+      "defaults.schedule: '*/5 * * * *' is crontab syntax; EventBridge Scheduler takes cron(minutes hours day-of-month month day-of-week year): use schedule: 'cron(0/5 * * * ? *)' (in quotes: YAML reads a value starting with * as an alias)"],
+    ['an unquoted @nickname', 'jobs:\n  a:\n    schedule: @daily\n',
+      "jobs.a.schedule: '@daily' is crontab syntax; EventBridge Scheduler takes cron(minutes hours day-of-month month day-of-week year): use schedule: 'cron(0 0 * * ? *)' (in quotes: YAML reserves '@' at the start of a value)"],
+    ['a tab under a job', 'jobs:\n  a:\n\tdescription: x\n', 'jobs.a: not valid YAML (line 3: description: x): Tabs are not allowed as indentation'],
+    ['a flow list left open under a job', 'jobs:\n  a: [\n', 'jobs.a: not valid YAML (line 3): Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    ['an error outside jobs and defaults', 'other:\n  a: [\n', 'not valid YAML (line 3): Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    ['a block map inside a flow map', 'jobs: { a: b: c }\n',
+      "not valid YAML (line 1: jobs: { a: b: c }): Block collections are not allowed within flow collections (a value with ': ' in it, or ending in ':', must be in quotes)"],
+  ])('%s', (_what, text, expected) => {
+    expect(problems(text)).toEqual([expected]);
   });
 });

@@ -86,7 +86,8 @@ const secretRef = z.string(expects(SECRET_FORMS)).superRefine((ref, ctx) => {
   ctx.addIssue({
     code: 'custom',
     message: key
-      ? `a JSON key takes the form <secret ARN>:<json-key>:<version-stage>:<version-id>, empty fields kept: '${key[1]}:${key[2]}::' (in quotes)`
+      // The fields given are kept: `:password:AWSCURRENT` (a version stage) needs only the empty version id after it.
+      ? `a JSON key takes the form <secret ARN>:<json-key>:<version-stage>:<version-id>, empty fields kept: '${key[1]}:${key[2]}${key[3] ?? ':'}:' (in quotes)`
       : `must be ${SECRET_FORMS}`,
   });
 });
@@ -223,7 +224,8 @@ function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string
     const [timeoutSeconds, retries] = [whole('timeoutSeconds', 3600), whole('retries', 2)];
     const timezone = spec.timezone ?? 'UTC';
     if (typeof spec.schedule === 'string' && typeof timezone === 'string' && isValidTimezone(timezone) && timeoutSeconds && retries !== undefined) {
-      const field = (key: string) => (Number.isInteger(spec[key]) ? spec[key] as number : undefined);
+      // A value out of its own range is that field's problem, said once: not checked against the schedule too.
+      const field = (key: keyof typeof JobSchema.shape) => (JobSchema.shape[key].safeParse(spec[key]).success ? spec[key] as number | undefined : undefined);
       problems.push(...alertProblems({
         schedule: spec.schedule, timezone, timeoutSeconds, retries,
         successDeadlineMinutes: field('successDeadlineMinutes'),
