@@ -189,6 +189,10 @@ describe('the whole dashboard of a small stage, as CloudWatch gets it', () => {
     expect((widgets[0]!.properties.alarms as string[])[0]).toBe(alarm('missed-schedules'));
     expect((widgets[1]!.properties.alarms as string[]).at(-1)).toBe(alarm('j119-runs-not-succeeded'));
     expect(JSON.parse(dashboardBody(many, 'prod', '*', literal)).widgets[0].properties.markdown).toMatch(/^## stepcron prod: 120 jobs, 120 scheduled\n/);
+    // Exactly 100 alarms (99 jobs and the stage's own): one widget, no range in its title, and no empty widget after it.
+    const full = parseCatalog(`jobs:\n${Array.from({ length: 99 }, (_, i) => `  j${i}: { description: d, schedule: rate(1 day), image: i, command: [x] }`).join('\n')}\n`, { stage: 'prod' });
+    const one = (JSON.parse(dashboardBody(full, 'prod', '*', literal)) as { widgets: Widget[] }).widgets.filter((w) => w.type === 'alarm');
+    expect(one.map((w) => [w.properties.title, (w.properties.alarms as string[]).length, w.height])).toEqual([['Alarms (in ALARM first)', 100, 26]]);
   });
 
   it('dashboardProblem: too many widgets, or a SEARCH query over 1,024 characters, each said with what to do; a body within both passes', () => {
@@ -199,7 +203,7 @@ describe('the whole dashboard of a small stage, as CloudWatch gets it', () => {
     expect(dashboardProblem(body(Array.from({ length: 501 }, () => ({ properties: {} })))))
       .toBe('its dashboard would have 501 widgets, and CloudWatch allows 500: please report this as a stepcron bug');
     expect(dashboardProblem(body([search('q'.repeat(1024))]))).toBeUndefined();
-    expect(dashboardProblem(body([{ properties: {} }, { properties: { metrics: [[{ expression: 'SUM(jobs)' }]] } }, search('q'.repeat(1025))])))
+    expect(dashboardProblem(body([{ properties: {} }, { properties: { metrics: [[], [{ expression: 'SUM(jobs)' }]] } }, search('q'.repeat(1025))])))
       .toBe(`its dashboard's SEARCH '${'q'.repeat(60)}…' is 1025 characters, and CloudWatch allows 1024: use a shorter stage name`);
   });
 
