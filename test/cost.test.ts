@@ -173,6 +173,15 @@ describe('usageFromHistory: what in a history is billed', () => {
     expect(usage.tasks).toEqual([{ ...task, seconds: 60, spot: false }, { ...task, seconds: 30, spot: true }]);
   });
 
+  it('an ECS runTask event without its output or cause (both optional in the API) is no task, not an error', () => {
+    const usage = usageFromHistory([
+      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'ecs', resource: 'runTask.sync' } },
+      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync' } },
+      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', output: ecsTask('2026-01-01T00:00:00Z', '2026-01-01T00:02:00Z') } },
+    ], task);
+    expect(usage.tasks).toEqual([{ ...task, seconds: 120, spot: false }]);
+  });
+
   it('one Lambda call reads "call", more read "calls"', () => {
     const cost = priceRun({ transitions: 4, tasks: [], lambda: { invocations: 1, billedMs: 100 } });
     expect(formatCost(cost)).toContain(' + 1 Lambda call $');

@@ -286,6 +286,14 @@ describe('stackProblems', () => {
     // Assess
     expect(problems).toEqual([`${stackId(stackIndex('huge'))}: 600 resources (CloudFormation allows 500)`]);
   });
+
+  it('names the main stack when the shared resources alone do not fit', () => {
+    // Act: 501 shared resources and no job
+    const { sizes, problems } = planStacks(template(501), [], () => []);
+    // Assess: validate prints these lines as they are; the main stack is the one without a Jobs id.
+    expect(sizes.map((s) => s.id)).toEqual(['main stack']);
+    expect(problems).toEqual(['main stack: 501 resources (CloudFormation allows 500)']);
+  });
 });
 
 describe("validate's measured plan (no hashing)", () => {
@@ -394,6 +402,34 @@ describe('stacks: compaction, order and guards', () => {
       .toThrow('stacks: JobsC lists Missing, which is not in the template');
   });
 
+  it("carries a moved resource's empty objects and nulls over as they are", () => {
+    // Prepare: `{}` and null (YAML `~`, or a key with nothing after it) are values a template can hold anywhere.
+    const properties = { Tags: {}, Note: null, List: [{}, null], Topic: { Ref: 'Topic' } };
+    const template: Template = { Resources: { Topic: { Type: 'AWS::SNS::Topic' }, Job: { Type: 'T', Properties: properties } } };
+    // Act
+    const { nested } = splitStacks(template, [{ id: 'Jobs00', resourceIds: ['Job'] }], () => 'url');
+    // Assess: they name nothing; the Ref beside them still becomes the stack's one parameter.
+    expect(nested[0]!.template.Resources.Job).toEqual({ Type: 'T', Properties: properties });
+    expect(nested[0]!.template.Parameters).toEqual({ Topic: { Type: 'String' } });
+  });
+
+  it('names the parameter for a GetAtt of a dotted attribute with letters and digits only, as CloudFormation requires', () => {
+    // Prepare: attributes such as a nested stack's Outputs.X or a database's Endpoint.Address, in both GetAtt forms and in a Sub.
+    const template: Template = {
+      Resources: {
+        Db: { Type: 'AWS::RDS::DBInstance' },
+        Job: { Type: 'T', Properties: { A: getAtt('Db', 'Endpoint.Address'), B: { 'Fn::GetAtt': 'Db.Endpoint.Port' }, C: { 'Fn::Sub': 'x${Db.Outputs.Url2}' } } },
+      },
+    };
+    // Act
+    const { nested, main } = splitStacks(template, [{ id: 'Jobs00', resourceIds: ['Job'] }], () => 'url');
+    // Assess
+    expect(nested[0]!.template.Resources.Job!.Properties).toEqual({ A: { Ref: 'DbEndpointAddress' }, B: { Ref: 'DbEndpointPort' }, C: { 'Fn::Sub': 'x${DbOutputsUrl2}' } });
+    expect((main.Resources.Jobs00!.Properties as { Parameters: unknown }).Parameters).toEqual({
+      DbEndpointAddress: getAtt('Db', 'Endpoint.Address'), DbEndpointPort: getAtt('Db', 'Endpoint.Port'), DbOutputsUrl2: getAtt('Db', 'Outputs.Url2'),
+    });
+  });
+
   it('lists the main resources a nested stack depends on in name order, whatever order its resources name them in', () => {
     // Prepare
     const template: Template = { Resources: { Alpha: { Type: 'T' }, Zeta: { Type: 'T' }, Job: { Type: 'T', DependsOn: ['Zeta', 'Alpha'] } } };
@@ -432,6 +468,10 @@ describe('stacks: compaction, order and guards', () => {
       { from: 'R', target: 'E' }, { from: 'R', target: 'F' }, { from: 'R', target: 'H' }, { from: 'R', target: 'I' }, { from: 'S', target: 'J' },
       { from: 'Outputs.O', target: 'K' },
     ]);
+  });
+
+  it('lists nothing for a resource that names no other: no DependsOn, no Ref, GetAtt or Sub', () => {
+    expect(references({ Resources: { Alone: { Type: 'T', Properties: { Name: 'plain', List: ['a', 7] } }, Bare: { Type: 'T' } } })).toEqual([]);
   });
 
   it('reads a nested stack parameter fed by a GetAtt of nothing, and takes template parameters and pseudo parameters as known', () => {
