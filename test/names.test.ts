@@ -7,7 +7,10 @@ import { bufferedRunName as precheckBufferedRunName } from '../handlers/lib/prec
 import { warningScheduleName as handlerScheduleName } from '../handlers/lib/warnings';
 import { executionName } from '../cli/run';
 import { type CatalogError, parseCatalog } from '../workflows/catalog';
-import { jobNameProblem, MAX_STAGE_LENGTH, maxJobNameLength, overLongNames, PHYSICAL_NAMES, stageProblem } from '../workflows/names';
+import {
+  bufferedRunName, closest, editDistance, jobNameProblem, MAX_STAGE_LENGTH, maxJobNameLength, overLongNames, PHYSICAL_NAMES,
+  runName, stageProblem, thousands, unknownStageWarning, warningScheduleName,
+} from '../workflows/names';
 import { stageTemplate, toStageParams } from '../workflows/resources';
 import { expectCovered, longestNamesCatalog, longestStage, namesIn } from './support/physical-names';
 
@@ -74,5 +77,101 @@ describe('the table of physical names', () => {
       'LogGroupName', 'awslogs-group', 'awslogs-stream-prefix',
     ]));
     expectCovered(found, STAGE, jobs);
+  });
+});
+
+describe('thousands', () => {
+  it('writes a whole number as toLocaleString(\'en-US\') does: a comma before each group of three digits from the right', () => {
+    // Act
+    const written = [0, 7, 999, 1000, 12345, 100000, 1234567, -1234].map(thousands);
+    // Assess
+    expect(written).toEqual(['0', '7', '999', '1,000', '12,345', '100,000', '1,234,567', '-1,234']);
+    expect(written).toEqual([0, 7, 999, 1000, 12345, 100000, 1234567, -1234].map((n) => n.toLocaleString('en-US')));
+  });
+});
+
+describe('editDistance', () => {
+  it('counts insertions, deletions, substitutions and swaps of two neighbours, ignoring case', () => {
+    // Assess: one of each kind of edit, none for a change of case, every character against the empty string
+    expect(editDistance('timeoutSecond', 'timeoutSeconds')).toBe(1);
+    expect(editDistance('Berlin', 'Berln')).toBe(1);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('scheudle', 'schedule')).toBe(1);
+    expect(editDistance('ab', 'ba')).toBe(1);
+    expect(editDistance('BERLIN', 'berlin')).toBe(0);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(editDistance('abc', '')).toBe(3);
+    expect(editDistance('', '')).toBe(0);
+  });
+
+  it('is the optimal string alignment distance: a swapped pair is not edited again (ca -> abc is 3, not 2)', () => {
+    // Assess: unrestricted Damerau-Levenshtein would give 2 (swap to ac, insert b); OSA cannot edit the swapped pair
+    expect(editDistance('ca', 'abc')).toBe(3);
+    expect(editDistance('abcdef', 'badcfe')).toBe(3);
+  });
+});
+
+describe('closest', () => {
+  it('allows 1 edit for a word up to 4 characters, 2 up to 11, 3 beyond', () => {
+    // Assess: each allowance at its edge (the candidates share under 4 first characters, so only the allowance counts)
+    expect(closest('prdo', ['prod'])).toBe('prod');
+    expect(closest('prxx', ['prod'])).toBeUndefined();
+    expect(closest('xycde', ['abcde'])).toBe('abcde');
+    expect(closest('abcdefghixx', ['abcdefghijk'])).toBe('abcdefghijk');
+    expect(closest('xyzdefghijk', ['abcdefghijk'])).toBeUndefined();
+    expect(closest('xyzdefghijkl', ['abcdefghijkl'])).toBe('abcdefghijkl');
+    expect(closest('xyzwefghijkl', ['abcdefghijkl'])).toBeUndefined();
+  });
+
+  it('takes an abbreviation: the first 4+ characters shared (in any case), differing in under half of the longer name', () => {
+    // Assess: beyond the edit allowance, yet abbreviations
+    expect(closest('timeoutSecs', ['TimeoutSeconds'])).toBe('TimeoutSeconds');
+    expect(closest('retry', ['retries'])).toBe('retries');
+    expect(closest('america/sao_paul', ['America/Santiago', 'America/Sao_Paulo'])).toBe('America/Sao_Paulo');
+    // 4 first characters shared is enough, 3 is not (6 edits of 13: under half)
+    expect(closest('abcdefgh', ['abcdXfghijklm'])).toBe('abcdXfghijklm');
+    expect(closest('abcdefgh', ['abcXefghijklm'])).toBeUndefined();
+    // exactly half is not under half: `timeout` is 7 edits from both; it begins both, so neither is meant
+    expect(closest('timeout', ['timeoutSeconds', 'timeoutMinutes'])).toBeUndefined();
+  });
+
+  it('prefers a candidate that fits the value, then the fewest edits, then the first', () => {
+    // Assess: `retry: 3` means retries (a number), not retryOn (a list), though retryOn is nearer
+    expect(closest('retry', ['retryOn', 'retries'])).toBe('retryOn');
+    expect(closest('retry', ['retryOn', 'retries'], (c) => c === 'retries')).toBe('retries');
+    // one that does not fit is still the last resort
+    expect(closest('retry', ['retryOn'], () => false)).toBe('retryOn');
+    expect(closest('imag', ['images', 'image'])).toBe('image');
+    expect(closest('bat', ['cat', 'hat'])).toBe('cat');
+  });
+
+  it('else names the only candidate the word begins (in any case), for a word of 4 characters or more', () => {
+    // Assess
+    expect(closest('time', ['timeoutSeconds', 'image'])).toBe('timeoutSeconds');
+    expect(closest('Timeout', ['TimeoutSeconds'])).toBe('TimeoutSeconds');
+    expect(closest('tim', ['timeoutSeconds'])).toBeUndefined();
+    expect(closest('time', ['timeoutSeconds', 'timezone'])).toBeUndefined();
+    // a candidate shorter than the word's shared start is compared without reading past its end
+    expect(closest('abcdefgh', ['abc'])).toBeUndefined();
+    expect(closest('anything', [])).toBeUndefined();
+  });
+});
+
+describe('unknownStageWarning', () => {
+  it('says nothing for a stage serverless.yml\'s params name, or when they name none', () => {
+    // Assess
+    expect(unknownStageWarning('prod', ['dev', 'prod'])).toBeUndefined();
+    expect(unknownStageWarning('prod', [])).toBeUndefined();
+  });
+
+  it('warns of any other stage, naming the known ones, the one meant if near, and how to make it known', () => {
+    // Act
+    const typo = unknownStageWarning('prdo', ['dev', 'prod']);
+    const other = unknownStageWarning('qa', ['dev', 'prod']);
+    // Assess
+    expect(typo).toBe("stage 'prdo' is not in serverless.yml's params, which name dev, prod (did you mean prod?): " +
+      'going on with params.default (a new stage on purpose: add params.prdo to serverless.yml)');
+    expect(other).toBe("stage 'qa' is not in serverless.yml's params, which name dev, prod: " +
+      'going on with params.default (a new stage on purpose: add params.qa to serverless.yml)');
   });
 });
