@@ -175,3 +175,138 @@ describe('unknownStageWarning', () => {
       'going on with params.default (a new stage on purpose: add params.qa to serverless.yml)');
   });
 });
+
+describe('the names of a stage, its jobs and their runs', () => {
+  it('builds each name as deployed stacks carry it, with AWS\'s documented limit for its kind (renaming one replaces the resource)', () => {
+    // Act
+    const table = PHYSICAL_NAMES.map((n) => [n.resource, n.limit, n.scope, n.name('prod', 'nightly'), n.when]);
+    // Assess: limits from each service's API reference (see AWS-FACTS: rule, schedule, group, role, Lambda 64; queue,
+    // state machine, execution 80; stack 128; alarm, family, table, cluster, dashboard 255; topic 256; log group,
+    // stream, role path 512; S3 key 1024)
+    expect(table).toEqual([
+      ['CloudFormation stack', 128, 'stage', 'stepcron-prod', undefined],
+      ['CloudFormation nested stack', 128, 'stage', 'stepcron-prod-Jobs63-XXXXXXXXXXXXX', undefined],
+      ['ECS cluster', 255, 'stage', 'stepcron-prod', 'the cluster param is empty'],
+      ['Lambda function', 64, 'stage', 'stepcron-prod-precheck', undefined],
+      ['Lambda function', 64, 'stage', 'stepcron-prod-notify', undefined],
+      ['CloudWatch log group', 512, 'stage', '/aws/lambda/stepcron-prod-precheck', undefined],
+      ['CloudWatch log group', 512, 'stage', '/aws/lambda/stepcron-prod-notify', undefined],
+      ['CloudWatch log group', 512, 'stage', '/stepcron/prod/jobs', undefined],
+      ['CloudWatch log group', 512, 'stage', '/aws/vendedlogs/states/stepcron-prod', undefined],
+      ['SNS topic', 256, 'stage', 'stepcron-prod-notifications', undefined],
+      ['SQS queue', 80, 'stage', 'stepcron-prod-schedule-dlq', undefined],
+      ['CloudWatch alarm', 255, 'stage', 'stepcron-prod-missed-schedules', undefined],
+      ['CloudWatch dashboard', 255, 'stage', 'stepcron-prod', undefined],
+      ['DynamoDB table', 255, 'stage', 'stepcron-prod-claims', undefined],
+      ['EventBridge rule', 64, 'stage', 'stepcron-prod-buffered-runs', 'a job has concurrency: buffer'],
+      ['SQS queue', 80, 'stage', 'stepcron-prod-buffered-runs-dlq', 'a job has concurrency: buffer'],
+      ['CloudWatch alarm', 255, 'stage', 'stepcron-prod-lost-buffered-runs', 'a job has concurrency: buffer'],
+      ['EventBridge Scheduler schedule group', 64, 'stage', 'stepcron-prod-warnings', undefined],
+      ['IAM role', 64, 'stage', 'stepcron-prod-warnings', undefined],
+      ['IAM role path', 512, 'stage', '/stepcron/prod/scheduler/', undefined],
+      ['IAM role path', 512, 'stage', '/stepcron/prod/tasks/', undefined],
+      ['CloudFormation export', 255, 'stage', 'sls-stepcron-prod-PrecheckLambdaFunctionQualifiedArn', undefined],
+      ['S3 object key', 1024, 'stage', 'serverless/stepcron/prod/1796668963829-2026-12-07T18:42:43.829Z/precheck.zip', undefined],
+      ['S3 object key', 1024, 'stage', `serverless/stepcron/prod/stepcron-stacks/stepcron-Jobs63-${'0'.repeat(64)}.json`, undefined],
+      ['state machine', 80, 'job', 'stepcron-prod-nightly', undefined],
+      ['ECS task definition family', 255, 'job', 'stepcron-prod-nightly', undefined],
+      ['CloudWatch alarm', 255, 'job', 'stepcron-prod-nightly-runs-not-succeeded', undefined],
+      ['CloudWatch alarm', 255, 'job', 'stepcron-prod-nightly-no-success', 'the job has successDeadlineMinutes'],
+      ['CloudWatch log stream', 512, 'job', `nightly/job/${'0'.repeat(32)}`, undefined],
+      ['Step Functions execution', 80, 'run', `${'x'.repeat(62)}-buffered-47660aa0`, undefined],
+      ['Step Functions execution', 80, 'run', '99991231T235959Z-ffff', undefined],
+      ['EventBridge Scheduler schedule', 64, 'run', 'run-47660aa0712070276125052ac9921762512ec43c', undefined],
+    ]);
+  });
+
+  it('names a buffered run after the buffered execution: its name (cut to 62) and 8 hex of the ARN\'s SHA-256, 80 at most', () => {
+    // Prepare
+    const arn = 'arn:aws:states:eu-west-1:111122223333:execution:stepcron-prod-nightly:20261208T000000Z-beef';
+    const longest = `arn:aws:states:eu-west-1:111122223333:execution:stepcron-prod-nightly:${'y'.repeat(80)}`;
+    // Act
+    const name = bufferedRunName(arn);
+    const cut = bufferedRunName(longest);
+    // Assess: the same ARN always gives the same name (an event delivered twice starts one run)
+    expect(name).toBe('20261208T000000Z-beef-buffered-78d109ac');
+    expect(bufferedRunName(arn)).toBe(name);
+    expect(cut).toMatch(new RegExp(`^${'y'.repeat(62)}-buffered-[0-9a-f]{8}$`));
+    expect(cut).toHaveLength(80);
+  });
+
+  it('names a runtime warning\'s schedule run- and 40 hex of the execution ARN\'s SHA-256 (64 of [0-9a-zA-Z-_.] allowed)', () => {
+    // Act
+    const name = warningScheduleName('arn:aws:states:eu-west-1:111122223333:execution:stepcron-prod-nightly:20261208T000000Z-beef');
+    // Assess
+    expect(name).toBe('run-78d109ac8f36bc3d92b9e3dfe9fcc36a22d97dab');
+  });
+
+  it('names the CLI\'s executions by the UTC second (no :, which execution names refuse) and 4 random hex digits', () => {
+    // Act
+    const given = runName(new Date('2026-12-08T00:01:02.345Z'), 'beef');
+    const random = runName(new Date('2026-12-08T00:01:02.345Z'));
+    // Assess
+    expect(given).toBe('20261208T000102Z-beef');
+    expect(random).toMatch(/^20261208T000102Z-[0-9a-f]{4}$/);
+  });
+
+  it('reports the stage\'s own names for a stage alone, and only the names built from the job when a job is given', () => {
+    // Act: a stage far too long makes names of both kinds too long
+    const stage = 's'.repeat(100);
+    const ofStage = overLongNames(stage).map((n) => n.resource);
+    const ofJob = overLongNames(stage, 'j').map((n) => n.resource);
+    // Assess
+    expect(ofStage).toEqual(['CloudFormation nested stack', 'Lambda function', 'Lambda function', 'SQS queue', 'EventBridge rule', 'SQS queue',
+      'EventBridge Scheduler schedule group', 'IAM role']);
+    expect(ofJob).toEqual(['state machine']);
+  });
+
+  it('refuses a job name with every name too long, the limit, when the name exists, and the longest job name allowed', () => {
+    // Prepare: 254 characters of state machine and family (255): the family fits, the alarms do not
+    const job = 'j'.repeat(240);
+    // Act
+    const problem = jobNameProblem('prod', job);
+    // Assess
+    expect(problem).toBe(`state machine name 'stepcron-prod-${job}' is 254 characters; the limit is 80; ` +
+      `CloudWatch alarm name 'stepcron-prod-${job}-runs-not-succeeded' is 273 characters; the limit is 255; ` +
+      `CloudWatch alarm name 'stepcron-prod-${job}-no-success' is 265 characters; the limit is 255 (it exists when the job has ` +
+      'successDeadlineMinutes): shorten the job name to at most 66 characters on stage prod');
+  });
+});
+
+describe('stageProblem', () => {
+  const why = 'stage names are part of AWS resource names (the stack stepcron-<stage>, its state machines, roles and table)';
+  const invalid = (stage: string, fixed?: string) => `'${stage}' is not a valid stage name: ${why}, so use lowercase letters, digits and '-', ` +
+    `starting with a letter${fixed ? ` (e.g. ${fixed})` : ''}`;
+
+  it('takes lowercase letters, digits and \'-\', starting with a letter and not ending with \'-\'', () => {
+    // Assess
+    for (const stage of ['prod', 'a', 'eu-west-2', 'a1', 's'.repeat(MAX_STAGE_LENGTH)]) expect(stageProblem(stage)).toBeUndefined();
+  });
+
+  it('refuses any other stage, suggesting the nearest valid name when there is one', () => {
+    // Assess: each rule alone, the suggestion lowercased, runs of other characters made one '-', edges trimmed
+    expect(stageProblem('Prod_EU')).toBe(invalid('Prod_EU', 'prod-eu'));
+    expect(stageProblem('prod-')).toBe(invalid('prod-', 'prod'));
+    expect(stageProblem('-PROD--')).toBe(invalid('-PROD--', 'prod'));
+    expect(stageProblem('9lives')).toBe(invalid('9lives', 'lives'));
+    expect(stageProblem('!prod')).toBe(invalid('!prod', 'prod'));
+    expect(stageProblem('prod!')).toBe(invalid('prod!', 'prod'));
+    expect(stageProblem('eu  west.2')).toBe(invalid('eu  west.2', 'eu-west-2'));
+    expect(stageProblem('123')).toBe(invalid('123'));
+    expect(stageProblem('')).toBe(invalid(''));
+  });
+
+  it('says a stage of the longest length with a wrong character is invalid, and only a longer one that it is too long', () => {
+    // Prepare
+    const atMax = `S${'s'.repeat(MAX_STAGE_LENGTH - 1)}`;
+    const over = 's'.repeat(MAX_STAGE_LENGTH + 1);
+    // Act
+    const problems = [stageProblem(atMax), stageProblem(over)];
+    // Assess
+    expect(problems).toEqual([
+      invalid(atMax, atMax.toLowerCase()),
+      `'${over}' is 42 characters: ${why}, which allow at most 41 for the stage; EventBridge rule name 'stepcron-${over}-buffered-runs' ` +
+        "is 65 characters; the limit is 64 (it exists when a job has concurrency: buffer): shorten it",
+    ]);
+  });
+});
