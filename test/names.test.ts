@@ -121,6 +121,9 @@ describe('closest', () => {
     expect(closest('xyzdefghijk', ['abcdefghijk'])).toBeUndefined();
     expect(closest('xyzdefghijkl', ['abcdefghijkl'])).toBe('abcdefghijkl');
     expect(closest('xyzwefghijkl', ['abcdefghijkl'])).toBeUndefined();
+    // the allowance bounds the difference in length too, inclusive: a letter missing from a 3-letter word
+    expect(closest('prd', ['prod'])).toBe('prod');
+    expect(closest('pd', ['prod'])).toBeUndefined();
   });
 
   it('takes an abbreviation: the first 4+ characters shared (in any case), differing in under half of the longer name', () => {
