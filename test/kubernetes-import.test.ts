@@ -2,28 +2,33 @@
 // the docs' hello, a production-like backup beside a ConfigMap, kubectl's List export, odd-but-valid ones beside a Deployment) become
 // catalog jobs, checked three ways: the fields written, parseCatalog accepting them, and each job's next 100 fire times
 // (workflows/schedule.ts, EventBridge Scheduler's semantics) against croner reading the CronJob's own schedule. Then
-// what is refused (Helm templates, schedules Kubernetes refuses), and the real CLI end to end.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// what is refused (Helm templates, schedules Kubernetes refuses). The real CLI end to end: kubernetes-import-cli.test.ts.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import { type ImportedJob, renderCatalog } from '../workflows/crontab';
 import { cpuUnits, fargateSize, goCronSchedules, importKubernetes, ManifestError, memoryMiB } from '../workflows/kubernetes';
 import { parseCatalog } from '../workflows/catalog';
 import { nextFireTimes } from '../workflows/schedule';
-import { cleanUp, startCli } from './support/cli';
 
 const DIR = join(__dirname, 'fixtures', 'kubernetes');
-const files = readdirSync(DIR).sort().map((f) => ({ file: `kubernetes/${f}`, text: readFileSync(join(DIR, f), 'utf8') }));
 /** The DST warnings look one year ahead: from here they name the 2026 changes. */
 const FROM = new Date('2026-01-01T00:00:00Z');
-const imported = importKubernetes(files, { from: FROM });
-const job = (name: string): ImportedJob => {
-  const found = imported.jobs.find((j) => j.name === name);
-  if (!found) throw new Error(`no imported job ${name}: ${imported.jobs.map((j) => j.name).join(', ')}`);
-  return found;
-};
-const spec = (name: string) => job(name).spec as unknown as Record<string, unknown>;
+
+/**
+ * The fixtures imported, and a job's spec by name. Built by each test that reads them, not once at load: mutation
+ * testing (npm run mutate -- kubernetes) credits a test only with the code it runs itself.
+ */
+function importFixtures() {
+  const files = readdirSync(DIR).sort().map((f) => ({ file: `kubernetes/${f}`, text: readFileSync(join(DIR, f), 'utf8') }));
+  const imported = importKubernetes(files, { from: FROM });
+  const spec = (name: string) => {
+    const found = imported.jobs.find((j) => j.name === name);
+    if (!found) throw new Error(`no imported job ${name}: ${imported.jobs.map((j) => j.name).join(', ')}`);
+    return found.spec as unknown as Record<string, unknown>;
+  };
+  return { imported, spec };
+}
 
 function problemsOf(text: string): string[] {
   try {
@@ -52,10 +57,9 @@ ${extra}  jobTemplate:
               args: [true]
 `;
 
-afterAll(cleanUp);
-
 describe('the fixtures: CronJobs as catalog jobs', () => {
   it('imports every CronJob, in file order, with these schedules and zones; other kinds are skipped with a warning', () => {
+    const { imported } = importFixtures();
     expect(imported.jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone])).toEqual([
       ['db-backup', 'cron(30 2 * * ? *)', 'Europe/Berlin'],
       // From a List, as kubectl get cronjobs -o yaml writes it.
@@ -73,6 +77,7 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
   });
 
   it('carries over policy, deadlines, retries (with Kubernetes\' back-off), the container, env, secrets and size', () => {
+    const { spec } = importFixtures();
     expect(spec('db-backup')).toEqual({
       description: 'Nightly dump of the billing database to S3',
       schedule: 'cron(30 2 * * ? *)',
@@ -120,6 +125,7 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
   });
 
   it('a schedule with both day fields restricted, split in two, says both jobs run on a day matching both, and the next', () => {
+    const { imported } = importFixtures();
     // Rule: robfig/cron ran the CronJob once on a day that matches day-of-month and day-of-week; the two jobs each run.
     // '0 6 */2 * 1' in New York from 2026-01-01: Monday 5 January is an odd day of the month.
     expect(imported.warnings).toContain('kubernetes/odd.yaml:15: report-generator-v2-dom and report-generator-v2-dow: day-of-month and day-of-week ' +
@@ -127,6 +133,7 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
   });
 
   it('lists, by file and line, what is not carried over and why, on stderr and above the job', () => {
+    const { imported, spec } = importFixtures();
     const odd = imported.warnings.filter((w) => w.startsWith('kubernetes/odd.yaml:') && w.includes('report-generator'));
     // In line order; the one without a line of its own (no activeDeadlineSeconds) at the CronJob's, last.
     expect(odd.map((w) => w.split(': ')[0])).toEqual([15, 20, 21, 24, 25, 32, 36, 40, 43, 50, 52, 10].map((l) => `kubernetes/odd.yaml:${l}`));
@@ -161,6 +168,7 @@ describe('the fixtures: CronJobs as catalog jobs', () => {
   });
 
   it('is a catalog parseCatalog accepts, job for job', () => {
+    const { imported } = importFixtures();
     const jobs = parseCatalog(renderCatalog(imported), { stage: 'prod', file: 'imported.yml' });
     expect(jobs.map((j) => [j.name, j.schedule, j.timezone, j.enabled])).toEqual(
       imported.jobs.map((j) => [j.name, j.spec.schedule, j.spec.timezone, (j.spec as { enabled?: boolean }).enabled ?? true]));
@@ -196,6 +204,7 @@ describe('oracle: each CronJob fires when croner says its schedule runs (next 10
     ['month-end', '5-59/10 22 * * 1-5', 'UTC'],
   ];
   it.each(cases)('%s (%s in %s)', (name, pattern, zone) => {
+    const { imported } = importFixtures();
     const jobs = imported.jobs.filter((j) => j.name === name || j.name.startsWith(`${name}-do`));
     expect(jobs.length).toBeGreaterThan(0);
     for (const start of STARTS) {
@@ -234,6 +243,7 @@ describe('oracle: each CronJob fires when croner says its schedule runs (next 10
 
 describe('DST: a time a fall-back repeats ran twice on Kubernetes (robfig/cron matches the wall clock), once on Scheduler', () => {
   it('warns for the year ahead, naming the times and the day; not for times outside the repeated hour, nor for UTC', () => {
+    const { imported } = importFixtures();
     expect(imported.warnings).toContain('kubernetes/backup.yaml:17: db-backup: 02:30 happens twice on 2026-10-25 in Europe/Berlin (clocks fall back): ' +
       'Kubernetes ran it at both (kubernetes/kubernetes#121594); EventBridge Scheduler runs it once, at the first');
     const warn = (schedule: string, zone: string) => importKubernetes([{ file: 'c.yaml', text: cronJob(schedule, `  timeZone: ${zone}\n`) }], { from: FROM })
@@ -308,32 +318,6 @@ describe('sizes and names', () => {
       expect(namesOf(order.map((i) => ({ file: `f${i}.yaml`, text: docs[i]! })))).toEqual(want);
       expect(namesOf(order.map((i) => ({ file: `shuffled-${order.indexOf(i)}.yaml`, text: docs[i]! })))).toEqual(want);
       expect(namesOf([{ file: 'one.yaml', text: order.map((i) => docs[i]).join('---\n') }])).toEqual(want);
-    }
-  });
-});
-
-describe('the CLI, spawned', () => {
-  it('imports a directory into a catalog that validates; refuses a Helm template and a missing path with exit 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stepcron-k8s-cli-'));
-    try {
-      const cli = (args: string[]) => startCli(args, { cwd: dir }).done;
-      const [imported_, helm, missing] = await Promise.all([
-        cli(['import', 'kubernetes', DIR, '-o', 'out.yml']),
-        cli(['import', 'kubernetes', join(__dirname, 'fixtures', 'kubernetes-helm')]),
-        cli(['import', 'kubernetes', 'nope']),
-      ]);
-      expect(imported_.code).toBe(0);
-      expect(imported_.stdout).toBe('out.yml: added 7 jobs (db-backup, cache-warm, hello, report-generator-v2-dom, report-generator-v2-dow, queue-sweep, month-end); ' +
-        'check them with: npx stepcron validate --catalog out.yml\n');
-      for (const line of imported_.stderr.trimEnd().split('\n')) expect(line).toMatch(/^stepcron: warning: /);
-      const validate = await cli(['validate', '--catalog', 'out.yml']);
-      expect(validate.code).toBe(0);
-      expect(validate.stdout).toMatch(/^out\.yml: 7 jobs valid for stage dev/);
-      expect(helm).toMatchObject({ code: 2, stdout: '' });
-      expect(helm.stderr).toBe(`stepcron: ${join(__dirname, 'fixtures', 'kubernetes-helm', 'cronjob.yml')}:4: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that\n`);
-      expect(missing).toMatchObject({ code: 2, stderr: 'stepcron: nope: cannot read it (ENOENT): give a YAML file or a directory of them\n' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
