@@ -222,12 +222,15 @@ describe('oracle: each CronJob fires when croner says its schedule runs (next 10
     ['0 12 * * */2', 'cron(0 12 ? * SUN,TUE,THU,SAT *)'], // a stepped '*' alone: the weekdays it lists
     // (2/5, not 1/5: croner 10.0.1 skips March 1 after "February 31", test/crontab.test.ts shows it)
     ['0 8 2/5 * ?', 'cron(0 8 2/5 * ? *)'],
+    // robfig/cron reads '?' as '*' before a step too: '?/15' is '*/15', and in a day field a restriction (every other day)
+    ['?/15 * * * *', 'cron(0/15 * * * ? *)'],
+    ['0 6 ?/2 * *', 'cron(0 6 1/2 * ? *)'],
     ['@weekly', 'cron(0 0 ? * SUN *)'],
     ['@monthly', 'cron(0 0 1 * ? *)'],
   ])('%s -> %s, and fires when croner says', (schedule, aws) => {
     const { schedules } = goCronSchedules(schedule);
     expect(schedules).toEqual([aws]);
-    const croner = schedule.replace('2/5', '2-31/5').replace(' ?', ' *');
+    const croner = schedule.replace('2/5', '2-31/5').replace(/(^| )\?/g, '$1*');
     const from = new Date('2026-04-02T12:00:00Z');
     const jobs = schedules.map((s) => ({ spec: { schedule: s, timezone: 'UTC' } }) as unknown as ImportedJob);
     expect(awsTimes(jobs, from, 100)).toEqual(oracleTimes(croner, 'UTC', from, 100));
@@ -258,6 +261,8 @@ describe('DST: a time a fall-back repeats ran twice on Kubernetes (robfig/cron m
 describe('refused, one line each naming file:line and the fix', () => {
   it.each([
     [cronJob('0 0 * * 7'), "c.yaml:6: CronJob x: schedule: day-of-week '7': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0"],
+    // 7 in day-of-week is refused as such even before a step (not as the range 7-6 it would become)
+    [cronJob('0 0 * * 7/2'), "c.yaml:6: CronJob x: schedule: day-of-week '7/2': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0"],
     [cronJob('0 0 * *'), "c.yaml:6: CronJob x: schedule: '0 0 * *' has 4 fields: a schedule has five"],
     [cronJob('@reboot'), "c.yaml:6: CronJob x: schedule: '@reboot' is not a schedule"],
     [cronJob('0 0 1 * 1-5/0'), 'c.yaml:6: CronJob x: schedule: day-of-week: the step'],

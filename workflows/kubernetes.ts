@@ -98,11 +98,13 @@ export function goCronSchedules(spec: string): { schedules: string[]; timezone?:
     if (fields.length !== 5) throw `'${text}' has ${fields.length} fields: a schedule has five (minute hour day-of-month month day-of-week)`;
     vixie = fields.map((field, i) => field.split(',').map((item) => {
       if (item === '?') return '*';
-      const stepped = /^([^*/-]+)\/(\d+)$/.exec(item);
+      // Before 'N/step' is widened to N-6/step: 7 would read as the backwards range 7-6.
+      if (i === 4 && /(^|-)7(\/|$|-)/.test(item)) throw `day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0`;
+      // '?' is '*' before a step too ('?/15'): not an 'N/step'.
+      const stepped = /^([^*?/-]+)\/(\d+)$/.exec(item);
       if (stepped) return `${stepped[1]}-${MAX[i]}/${stepped[2]}`;
       const starStep = /^[*?]\/(\d+)$/.exec(item);
       if (starStep && DAY_FIELD[i] && Number(starStep[1]) > 1) return `${MIN[i]}-${MAX[i]}/${starStep[1]}`;
-      if (i === 4 && /(^|-)7(\/|$|-)/.test(item)) throw `day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0`;
       return item.replace(/^\?/, '*');
     }).join(',')).join(' ');
   }
