@@ -283,6 +283,20 @@ describe('refused, one line each naming file:line and the fix', () => {
   });
 });
 
+describe('empty documents', () => {
+  it('skips a document with nothing in it (a doubled or trailing ---, as tools concatenating manifests write) without a word', () => {
+    // Rule: only a document with content is a manifest; one with no kind is warned about, an empty one is no document.
+    const text = `---\n${cronJob('0 0 * * *')}---\n---\n# the end\n---\n`;
+    // Act
+    const result = importKubernetes([{ file: 'c.yaml', text }], { from: FROM });
+    // Assess
+    expect(result.jobs.map((j) => j.name)).toEqual(['x']);
+    expect(result.warnings.filter((w) => w.includes('no kind'))).toEqual([]);
+    expect(importKubernetes([{ file: 'c.yaml', text: `${cronJob('0 0 * * *')}---\nmetadata:\n  name: y\n` }], { from: FROM }).warnings)
+      .toContain('c.yaml:16: a document with no kind is not a CronJob: skipped'); // the line of its ---
+  });
+});
+
 describe('a Go template in a rendered manifest is data, not Helm', () => {
   it("imports a command that runs kubectl -o go-template='{{range .items}}...'", () => {
     // Rule: '{{' inside a string value that parses is the command's own text; only one outside strings (or a whole

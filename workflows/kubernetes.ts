@@ -246,7 +246,8 @@ export function readManifests(file: string, text: string): Manifest[] {
     const error = doc.errors[0];
     if (error) throw new ManifestError([at(file, error.linePos?.[0]?.line, `not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`)]);
   }
-  return docs.filter((d) => d.contents !== null).map((d) => new Manifest(d, lines));
+  // An empty document (a doubled or trailing '---') has no contents, or a null scalar where the next '---' follows.
+  return docs.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)).map((d) => new Manifest(d, lines));
 }
 
 /** Kubernetes quantities: cpu ('500m', '2', '0.5') in Fargate cpu units (1024 a vCPU); memory ('512Mi', '1G') in MiB. */
