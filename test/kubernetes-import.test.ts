@@ -7,7 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import { type ImportedJob, renderCatalog } from '../workflows/crontab';
-import { cpuUnits, fargateSize, goCronSchedules, importKubernetes, ManifestError, memoryMiB } from '../workflows/kubernetes';
+import {
+  at, cpuUnits, envNameOk, fargateSize, goCronSchedules, goDurationSeconds, helmProblem, importKubernetes, jobNameFor, ManifestError,
+  memoryMiB, ordered, prefixProblem,
+} from '../workflows/kubernetes';
 import { parseCatalog } from '../workflows/catalog';
 import { nextFireTimes } from '../workflows/schedule';
 
@@ -338,5 +341,137 @@ describe('sizes and names', () => {
       expect(namesOf(order.map((i) => ({ file: `shuffled-${order.indexOf(i)}.yaml`, text: docs[i]! })))).toEqual(want);
       expect(namesOf([{ file: 'one.yaml', text: order.map((i) => docs[i]).join('---\n') }])).toEqual(want);
     }
+  });
+});
+
+describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes read them', () => {
+  const thrown = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return String(err);
+    }
+    return 'nothing thrown';
+  };
+
+  it('reads Go durations (time.ParseDuration): h, m, s, ms, us/µs/μs, ns, decimals, several units in a row', () => {
+    // Assess
+    expect(['1h30m', '45m', '90s', '1.5h', '.5m', '1500ms'].map(goDurationSeconds)).toEqual([5400, 2700, 90, 5400, 30, 1.5]);
+    for (const micro of ['2us', '2µs', '2μs']) expect(goDurationSeconds(micro)).toBeCloseTo(2e-6, 12);
+    expect(goDurationSeconds('1000000000ns')).toBeCloseTo(1, 9);
+    // no unit, a unit Go lacks, a space, a sign, a number left without a unit: each refused with what a duration is
+    for (const bad of ['', '5', '1d', 'h', '1h 30m', '-1h', '1h30']) {
+      expect(thrown(() => goDurationSeconds(bad))).toBe(`'${bad}' is not a duration such as 1h30m, 45m or 90s`);
+    }
+  });
+
+  it('writes @every as a rate in the largest exact unit, singular for 1, and refuses what is not whole minutes', () => {
+    // Assess
+    const rate = (d: string) => goCronSchedules(`@every ${d}`).schedules;
+    expect(['1m', '60m', '90m', '25h', '1440m', '48h'].map(rate)).toEqual([
+      ['rate(1 minute)'], ['rate(1 hour)'], ['rate(90 minutes)'], ['rate(25 hours)'], ['rate(1 day)'], ['rate(2 days)']]);
+    expect(goCronSchedules('CRON_TZ=Asia/Tokyo @every 2h')).toEqual({ schedules: ['rate(2 hours)'], timezone: 'Asia/Tokyo', every: true });
+    for (const d of ['30s', '90s', '0m']) {
+      expect(thrown(() => goCronSchedules(`@every ${d}`))).toBe(`@every ${d}: EventBridge Scheduler rates are whole minutes (at least 1m)`);
+    }
+  });
+
+  it('reads every robfig/cron nickname, a CRON_TZ= or TZ= zone, and refuses other @words and unknown zones', () => {
+    // Assess
+    expect(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'].map((n) => goCronSchedules(n))).toEqual([
+      { schedules: ['cron(0 0 1 1 ? *)'] }, { schedules: ['cron(0 0 1 1 ? *)'] }, { schedules: ['cron(0 0 1 * ? *)'] },
+      { schedules: ['cron(0 0 ? * SUN *)'] }, { schedules: ['cron(0 0 * * ? *)'] }, { schedules: ['cron(0 0 * * ? *)'] },
+      { schedules: ['cron(0 * * * ? *)'] }]);
+    expect(goCronSchedules(' TZ=Europe/Berlin  30 2 * * * ')).toEqual({ schedules: ['cron(30 2 * * ? *)'], timezone: 'Europe/Berlin' });
+    expect(goCronSchedules('CRON_TZ=UTC @daily')).toEqual({ schedules: ['cron(0 0 * * ? *)'], timezone: 'UTC' });
+    expect(thrown(() => goCronSchedules('TZ=Berlin 0 0 * * *'))).toBe('TZ=Berlin is not an IANA time zone such as Europe/Berlin');
+    expect(thrown(() => goCronSchedules('@reboot'))).toBe("'@reboot' is not a schedule: use five fields, @hourly, @daily, @weekly, @monthly, @yearly or @every <duration>");
+    expect(thrown(() => goCronSchedules('?'))).toBe("'?' has 1 fields: a schedule has five (minute hour day-of-month month day-of-week)");
+  });
+
+  it("widens 'N/step' to N-max/step in each field, and a stepped * to a restriction in the day fields only", () => {
+    // Assess: minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-6; '*/1' is still every day
+    expect(['5/15 * * * *', '0 3/6 * * *', '0 0 5/10 * *', '0 0 1 2/3 *', '0 0 * * 1/2', '*/15 * * * *', '0 0 * */2 *', '0 0 */1 * *', '0 0 * * */3']
+      .map((s) => goCronSchedules(s).schedules)).toEqual([
+      ['cron(5/15 * * * ? *)'], ['cron(0 3/6 * * ? *)'], ['cron(0 0 5/10 * ? *)'], ['cron(0 0 1 2/3 ? *)'], ['cron(0 0 ? * MON,WED,FRI *)'],
+      ['cron(0/15 * * * ? *)'], ['cron(0 0 * 1/2 ? *)'], ['cron(0 0 * * ? *)'], ['cron(0 0 ? * SUN,WED,SAT *)']]);
+    // both day fields restricted: either one (two jobs)
+    expect(goCronSchedules('0 0 1 * 1').schedules).toEqual(['cron(0 0 1 * ? *)', 'cron(0 0 ? * MON *)']);
+    // 7 anywhere in a weekday item is refused as robfig/cron refuses it
+    for (const field of ['7', '5-7', '0,7', '7-1']) {
+      expect(thrown(() => goCronSchedules(`0 0 * * ${field}`))).toBe(`day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), ` +
+        "which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0");
+    }
+    // the crontab parser's problem, about the schedule as written (not its widened form)
+    expect(thrown(() => goCronSchedules('5/0 * * * *'))).toBe("minute: the step in '5-59/0' must be at least 1");
+    expect(thrown(() => goCronSchedules('61 0 * * *'))).toBe('minute: 61 is out of range (0-59)');
+  });
+
+  it('reads cpu in cores or millicores as Fargate units (1024 a vCPU), rounded up, and memory in any unit as MiB, rounded up', () => {
+    // Assess
+    expect([cpuUnits(1), cpuUnits('.5'), cpuUnits('100m'), cpuUnits(undefined), cpuUnits('1.'), cpuUnits(' 1'), cpuUnits('1m2')])
+      .toEqual([1024, 512, 103, undefined, undefined, undefined, undefined]);
+    expect(['1Ki', '1Mi', '1.5Gi', '1Ti', '1k', '1K', '1M', '2G', '1T', '1e6', 536870912].map(memoryMiB))
+      .toEqual([1, 1, 1536, 1048576, 1, 1, 1, 1908, 953675, 1, 512]);
+    expect([memoryMiB(null), memoryMiB('1Mi '), memoryMiB('1e'), memoryMiB('1Pi')]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('picks the smallest Fargate size with as much of both, up to the largest (16 vCPU, 120 GiB)', () => {
+    // Assess
+    expect([fargateSize(0, 0), fargateSize(257, 512), fargateSize(4096, 30720), fargateSize(8192, 16384), fargateSize(16384, 122880)]).toEqual([
+      { cpu: 256, memory: 512 }, { cpu: 512, memory: 1024 }, { cpu: 4096, memory: 30720 }, { cpu: 8192, memory: 16384 }, { cpu: 16384, memory: 122880 }]);
+    expect(fargateSize(16384, 122881)).toBeUndefined();
+  });
+});
+
+describe('names, prefixes, lines and messages', () => {
+  it("makes a job name of lowercase letters, digits and '-' (job when nothing is left), after the prefix, unique", () => {
+    // Assess
+    expect(jobNameFor('---', new Set(), '')).toBe('job');
+    expect(jobNameFor('-Nightly..Report-', new Set(), '')).toBe('nightly-report');
+    const taken = new Set<string>();
+    expect([jobNameFor('Nightly.Report', taken, 'k8s-'), jobNameFor('nightly-report', taken, 'k8s-')]).toEqual(['k8s-nightly-report', 'k8s-nightly-report-2']);
+  });
+
+  it("takes an empty --prefix or one of lowercase letters, digits and '-' starting with a letter", () => {
+    // Assess
+    expect([prefixProblem(''), prefixProblem('k8s-'), prefixProblem('a')]).toEqual([undefined, undefined, undefined]);
+    for (const bad of ['K8s', '8s', 'k8s_', '-k8s']) {
+      expect(prefixProblem(bad)).toBe(`--prefix: '${bad}' must be lowercase letters, digits and '-', starting with a letter (e.g. k8s-)`);
+    }
+  });
+
+  it('says file:line: text (no line when it is unknown), one problem as itself and several as a list', () => {
+    // Assess
+    expect([at('f.yaml', 3, 'text'), at('f.yaml', undefined, 'text')]).toEqual(['f.yaml:3: text', 'f.yaml: text']);
+    expect(new ManifestError(['a: b']).message).toBe('a: b');
+    expect(new ManifestError(['a: b', 'c: d']).message).toBe('2 problems:\n  - a: b\n  - c: d');
+    expect(new ManifestError(['a']).name).toBe('ManifestError');
+  });
+
+  it('takes environment names of letters, digits and _, not starting with a digit, except the STEPCRON_ ones', () => {
+    // Assess
+    expect(['A_1', '_a', 'stepcron_x', '1A', 'STEPCRON_X', 'a-b', ''].map(envNameOk)).toEqual([true, true, true, false, false, false, false]);
+  });
+
+  it("writes a job's fields in the catalog's order, leaving out those not set", () => {
+    // Act
+    const spec = ordered({ timeoutSeconds: 60, retries: 1, schedule: 'rate(1 hour)', description: 'd', timezone: 'UTC' });
+    // Assess
+    expect(Object.keys(spec)).toEqual(['description', 'schedule', 'timezone', 'retries', 'timeoutSeconds']);
+  });
+
+  it("refuses '{{' outside a string, in a key, or as a whole value or Helm's own; not in a comment or in other strings", () => {
+    // Prepare
+    const helm = (line: number) => `f:${line}: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that`;
+    // Assess
+    expect([helmProblem('f', 'a: 1'), helmProblem('f', 'a: 1\n# {{ .Values.x }}\n'), helmProblem('f', 'a: 1 # {{ x }}\n'), helmProblem('f', 'a: "run {{ x }}"\n')])
+      .toEqual([undefined, undefined, undefined, undefined]);
+    expect(helmProblem('f', '"{{ x }}": 1\n')).toBe(helm(1));
+    expect(helmProblem('f', 'a: [\n{{ x }}')).toBe(helm(2));
+    expect(helmProblem('f', 'a: "x"\nb: "{{x}}"\n')).toBe(helm(2));
+    expect(helmProblem('f', 'a: "x {{ include \\"y\\" . }}"\n')).toBe(helm(1));
+    expect(helmProblem('f', 'a:\n  - "{{ .Chart.Name }}-x"\n')).toBe(helm(2));
+    expect(helmProblem('f', 'a: b\n---\nc: {{ x }}\n')).toBe(helm(3));
   });
 });
