@@ -475,3 +475,201 @@ describe('names, prefixes, lines and messages', () => {
     expect(helmProblem('f', 'a: b\n---\nc: {{ x }}\n')).toBe(helm(3));
   });
 });
+
+describe('a CronJob, field by field: carried over, noted with its line, or refused', () => {
+  /** A CronJob with its spec's own lines, metadata and pod-level lines given. */
+  const manifest = (spec: string, meta = '  name: x\n', pod = '') => `apiVersion: batch/v1
+kind: CronJob
+metadata:
+${meta}spec:
+${spec}  jobTemplate:
+    spec:
+      template:
+        spec:
+${pod}          containers:
+            - name: x
+              image: busybox:1.36
+              args: [true]
+`;
+  const DAILY = '  schedule: "0 0 * * *"\n';
+  /** The job specs and the warnings of one file, less the two every CronJob here gets (no zone, no deadline). */
+  const imported = (text: string) => {
+    const result = importKubernetes([{ file: 'c.yaml', text }], { from: FROM });
+    return {
+      specs: result.jobs.map((j) => j.spec as unknown as Record<string, unknown>),
+      warnings: result.warnings.filter((w) => !w.includes('have no timeZone') && !w.includes('has no timeZone') && !w.includes('no activeDeadlineSeconds')),
+    };
+  };
+
+  it('carries over everything a container says, and notes each thing the catalog has no equivalent for, by line', () => {
+    // Prepare: an old apiVersion, @every, no image, args with $(VAR), each kind of env entry, cpu only, a deadline
+    // beyond the catalog's 7 days, no retries
+    const text = `apiVersion: batch/v1beta1
+kind: CronJob
+metadata:
+  name: Odd.Job
+  namespace: ops
+  annotations:
+    description: "  Sweeps   the\\n  queue  "
+spec:
+  schedule: "@every 90m"
+  concurrencyPolicy: Replace
+  jobTemplate:
+    spec:
+      backoffLimit: 0
+      activeDeadlineSeconds: 900000
+      template:
+        spec:
+          containers:
+            - name: main
+              args: ["--queue=$(QUEUE)", "run"]
+              env:
+                - name: bad-name
+                  value: x
+                - name: TOKEN
+                  valueFrom:
+                    secretKeyRef: {name: "api keys", key: "tok:en"}
+                - name: CFG
+                  valueFrom:
+                    configMapKeyRef: {name: c, key: k}
+                - name: EMPTY
+                  value: null
+                - name: REF
+                  value: "$(HOME)/x"
+              resources:
+                requests: {cpu: "3"}
+`;
+    // Act
+    const result = importKubernetes([{ file: 'o.yaml', text }], { from: FROM });
+    // Assess
+    expect(result.jobs.map((j) => [j.name, j.line, j.entry])).toEqual([['odd-job', 2, 'CronJob ops/Odd.Job']]);
+    expect(result.jobs[0]!.spec).toEqual({
+      // the description annotation, its white space folded
+      description: 'Sweeps the queue',
+      schedule: 'rate(90 minutes)',
+      timezone: 'UTC',
+      command: ['--queue=$(QUEUE)', 'run'],
+      // 3 cores: the smallest Fargate size with as much (memory: the least that size takes)
+      cpu: 4096,
+      memory: 8192,
+      environment: { EMPTY: '', REF: '$(HOME)/x' },
+      // a Secret key becomes an SSM parameter name, what SSM names refuse made '-'
+      secrets: { TOKEN: '/kubernetes/api-keys/tok-en' },
+      concurrency: 'replace',
+      retries: 0,
+      timeoutSeconds: 604800,
+    });
+    expect(result.jobs[0]!.comments[0]).toBe("o.yaml line 2: CronJob ops/Odd.Job, schedule '@every 90m'");
+    expect(result.warnings).toEqual([
+      'o.yaml:1: odd-job: apiVersion batch/v1beta1: read as batch/v1',
+      "o.yaml:9: odd-job: @every: EventBridge Scheduler's rate counts from when the schedule is created, not from the controller's start",
+      'o.yaml:14: odd-job: activeDeadlineSeconds 900000: the catalog stops a run after at most 7 days',
+      "o.yaml:18: odd-job: no image: the catalog's defaults.image applies",
+      'o.yaml:19: odd-job: $(VAR) in command/args: Kubernetes expanded it, ECS does not: run it through sh -c with ${VAR}',
+      'o.yaml:21: odd-job: env bad-name: not a name the catalog takes (letters, digits and _, not STEPCRON_): rename it',
+      'o.yaml:23: odd-job: env TOKEN is Secret api keys key tok:en: mapped to the SSM parameter /kubernetes/api-keys/tok-en: ' +
+        'create it (aws ssm put-parameter --type SecureString) or point secrets.TOKEN at yours',
+      'o.yaml:26: odd-job: env CFG comes from configMapKeyRef: give its value under environment: (or secrets:)',
+      'o.yaml:31: odd-job: env REF: $(VAR) references are not expanded by ECS: write the value out',
+      '1 CronJob has no timeZone: read in UTC, the zone of kube-controller-manager on most clusters; if yours ran in another, set timezone: on the job',
+    ]);
+  });
+
+  it('refuses a CronJob without a name, a schedule, containers, or a whole non-negative backoffLimit, or with a zone that is none', () => {
+    // Prepare
+    const problems = (text: string) => {
+      try {
+        importKubernetes([{ file: 'c.yaml', text }]);
+      } catch (err) {
+        return (err as ManifestError).problems;
+      }
+      return [];
+    };
+    const backoff = (limit: string) => manifest(DAILY).replace('    spec:\n      template', `    spec:\n      backoffLimit: ${limit}\n      template`);
+    // Assess
+    expect(problems(manifest(DAILY, '  namespace: ops\n'))).toEqual(['c.yaml:2: CronJob ops/(no name): metadata.name is missing: give the CronJob a name']);
+    expect(problems(manifest(''))).toEqual(['c.yaml:2: CronJob x: spec.schedule is missing: give the CronJob its schedule']);
+    expect(problems(manifest('  schedule: "  "\n'))).toEqual(['c.yaml:6: CronJob x: spec.schedule is missing: give the CronJob its schedule']);
+    expect(problems(manifest(DAILY).replace(/ {10}containers:[\s\S]*$/, '          containers: []\n')))
+      .toEqual(['c.yaml:11: CronJob x: jobTemplate.spec.template.spec.containers is missing: a CronJob runs one container']);
+    expect(problems(backoff('-1'))).toEqual(["c.yaml:9: CronJob x: backoffLimit '-1' is not a whole number of retries"]);
+    expect(problems(backoff('1.5'))).toEqual(["c.yaml:9: CronJob x: backoffLimit '1.5' is not a whole number of retries"]);
+    expect(problems(backoff('"2"'))).toEqual(["c.yaml:9: CronJob x: backoffLimit '2' is not a whole number of retries"]);
+    expect(problems(manifest(`${DAILY}  timeZone: 5\n`))).toEqual(["c.yaml:7: CronJob x: timeZone '5' is not an IANA time zone such as Europe/Berlin"]);
+    expect(problems('')).toEqual(['c.yaml: no CronJob to import (kind: CronJob, apiVersion: batch/v1)']);
+    expect(() => importKubernetes([])).toThrow('the input: no CronJob to import (kind: CronJob, apiVersion: batch/v1)');
+  });
+
+  it('bounds each attempt by the shorter deadline, and says a Job deadline bounded every retry together', () => {
+    // Prepare: the pod's 300 s and the Job's 600 s, 2 retries
+    const text = manifest(DAILY, '  name: x\n', '          activeDeadlineSeconds: 300\n')
+      .replace('    spec:\n      template', '    spec:\n      activeDeadlineSeconds: 600\n      backoffLimit: 2\n      template');
+    // Act
+    const { specs, warnings } = imported(text);
+    // Assess
+    expect(specs[0]).toMatchObject({ retries: 2, retryIntervalSeconds: 10, backoffRate: 2, maxDelaySeconds: 360, timeoutSeconds: 300 });
+    expect(warnings).toEqual(['c.yaml:9: x: activeDeadlineSeconds bounded the whole Job, every retry included; timeoutSeconds bounds each attempt (2 retries)']);
+  });
+
+  it('cuts a description to 200 characters, and names an undescribed job after its CronJob', () => {
+    // Assess
+    expect(imported(manifest(DAILY, `  name: x\n  annotations:\n    description: "${'d'.repeat(250)}"\n`)).specs[0]!.description).toBe('d'.repeat(200));
+    expect(imported(manifest(DAILY)).specs[0]!.description).toBe('CronJob x');
+  });
+
+  it('says what it could not size (unreadable, or beyond Fargate), and sizes memory alone with the least cpu that takes it', () => {
+    // Prepare
+    const sized = (resources: string) => imported(manifest(DAILY).replace('args: [true]', `args: [true]\n              resources:\n${resources}`));
+    // Act
+    const unreadable = sized('                limits: {cpu: lots, memory: 1Gi}\n');
+    const huge = sized('                limits: {cpu: "32", memory: 1Gi}\n');
+    const memory = sized('                requests: {memory: 3Gi}\n');
+    // Assess: the first two keep the catalog's default size
+    expect(unreadable.warnings).toEqual(["c.yaml:15: x: resources cpu 'lots', memory '1Gi': not quantities this import reads: set cpu: and memory: (a Fargate size)"]);
+    expect(unreadable.specs[0]).not.toHaveProperty('cpu');
+    expect(huge.warnings).toEqual(['c.yaml:15: x: resources cpu 32, memory 1Gi: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work']);
+    expect(huge.specs[0]).not.toHaveProperty('memory');
+    expect(memory).toMatchObject({ specs: [{ cpu: 512, memory: 3072 }], warnings: [] });
+  });
+
+  it('notes only the fields set to something: a 0 is set; null, false, [] and {} (kubectl\'s empty defaults) are not', () => {
+    // Act
+    const { warnings } = imported(manifest(`${DAILY}  successfulJobsHistoryLimit: 0\n  failedJobsHistoryLimit: null\n  startingDeadlineSeconds: false\n`, '  name: x\n',
+      '          volumes: []\n          nodeSelector: {}\n          securityContext: {runAsUser: 1}\n'));
+    // Assess
+    expect(warnings).toEqual([
+      'c.yaml:7: x: successfulJobsHistoryLimit: Step Functions keeps run history 90 days (stepcron runs <job>)',
+      "c.yaml:16: x: securityContext: the task runs as the image's user",
+    ]);
+  });
+
+  it('says a command replaced the ENTRYPOINT, and that without command or args the image\'s CMD ran, and an empty image is none', () => {
+    // Act
+    const command = imported(manifest(DAILY).replace('args: [true]', 'command: ["sh", "-c", "echo $(A)"]'));
+    const neither = imported(manifest(DAILY).replace('              args: [true]\n', ''));
+    const noImage = imported(manifest(DAILY).replace('busybox:1.36', '""'));
+    // Assess
+    expect(command.specs[0]!.command).toEqual(['sh', '-c', 'echo $(A)']);
+    expect(command.warnings).toEqual([
+      "c.yaml:14: x: command replaced the image's ENTRYPOINT; the catalog's command replaces its CMD only: as written it runs as meant when the image has no ENTRYPOINT",
+      'c.yaml:14: x: $(VAR) in command/args: Kubernetes expanded it, ECS does not: run it through sh -c with ${VAR}',
+    ]);
+    expect(neither.specs[0]).not.toHaveProperty('command');
+    expect(neither.warnings).toEqual(["c.yaml:12: x: no command or args: the image's own CMD ran; the catalog needs a command: write it (e.g. the image's CMD)"]);
+    expect(noImage.specs[0]).not.toHaveProperty('image');
+    expect(noImage.warnings).toEqual(["c.yaml:13: x: no image: the catalog's defaults.image applies"]);
+  });
+
+  it('splits a schedule with both day fields restricted into -dom and -dow jobs, each described and commented as such', () => {
+    // Act
+    const result = importKubernetes([{ file: 'c.yaml', text: manifest(`  schedule: "0 0 13 * 5"\n  timeZone: Europe/Berlin\n`) }], { from: FROM });
+    // Assess: Friday the 13th of February 2026 is the next day both fire
+    expect(result.jobs.map((j) => [j.name, j.spec.schedule, j.spec.description, j.comments.slice(0, 2)])).toEqual([
+      ['x-dom', 'cron(0 0 13 * ? *)', 'CronJob x (days of the month)', ["c.yaml line 2: CronJob x, schedule '0 0 13 * 5' in Europe/Berlin",
+        'robfig/cron ran it when day-of-month OR day-of-week matched: this job has the days of the month, x-dow the weekdays']],
+      ['x-dow', 'cron(0 0 ? * FRI *)', 'CronJob x (weekdays)', ["c.yaml line 2: CronJob x, schedule '0 0 13 * 5' in Europe/Berlin", "the weekdays of x-dom's schedule"]],
+    ]);
+    expect(result.warnings[0]).toBe('c.yaml:6: x-dom and x-dow: day-of-month and day-of-week are both restricted: Kubernetes ran it when either matched, ' +
+      'so it became two jobs; on a day that matches both, both run where Kubernetes ran it once (next on 2026-02-13)');
+  });
+});
