@@ -600,6 +600,83 @@ spec:
     expect(() => importKubernetes([])).toThrow('the input: no CronJob to import (kind: CronJob, apiVersion: batch/v1)');
   });
 
+  it('names every CronJob, Job, pod and container field the catalog has no equivalent for, with why, by line', () => {
+    // Prepare: each such field set (the pod's deadline set too, so no note about a missing one)
+    const text = `apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: every-field
+spec:
+  schedule: "0 0 * * *"
+  timeZone: UTC
+  concurrencyPolicy: Allow
+  successfulJobsHistoryLimit: 3
+  failedJobsHistoryLimit: 1
+  startingDeadlineSeconds: 200
+  jobTemplate:
+    spec:
+      parallelism: 2
+      completions: 4
+      completionMode: Indexed
+      podFailurePolicy: {rules: [{action: FailJob, onExitCodes: {operator: In, values: [42]}}]}
+      backoffLimitPerIndex: 1
+      ttlSecondsAfterFinished: 100
+      suspend: true
+      template:
+        spec:
+          activeDeadlineSeconds: 60
+          initContainers: [{name: init, image: busybox:1.36}]
+          volumes: [{name: data, emptyDir: {}}]
+          serviceAccountName: runner
+          nodeSelector: {disk: ssd}
+          affinity: {nodeAffinity: {}}
+          tolerations: [{key: spot}]
+          hostNetwork: true
+          imagePullSecrets: [{name: regcred}]
+          securityContext: {runAsNonRoot: true}
+          containers:
+            - name: main
+              image: busybox:1.36
+              args: [true]
+              envFrom: [{configMapRef: {name: cfg}}]
+              volumeMounts: [{name: data, mountPath: /data}]
+              workingDir: /data
+              securityContext: {readOnlyRootFilesystem: true}
+              lifecycle: {preStop: {exec: {command: [true]}}}
+`;
+    // Act
+    const result = importKubernetes([{ file: 'e.yaml', text }], { from: FROM });
+    // Assess: Allow is carried over; everything else below is listed, in line order
+    expect(result.jobs[0]!.spec).toMatchObject({ concurrency: 'allow', timeoutSeconds: 60 });
+    expect(result.warnings.map((w) => w.replace(/^e\.yaml:(\d+): every-field: /, '$1 '))).toEqual([
+      '9 successfulJobsHistoryLimit: Step Functions keeps run history 90 days (stepcron runs <job>)',
+      '10 failedJobsHistoryLimit: Step Functions keeps run history 90 days (stepcron runs <job>)',
+      '11 startingDeadlineSeconds: a missed start is retried by EventBridge Scheduler for up to an hour, then goes to the dead-letter queue ' +
+        '(alarmed); stepcron backfill runs missed times',
+      '14 parallelism: parallel pods: use fanOut (one task per item) if the pods split work',
+      '15 completions: several completions: use fanOut (one task per item) if the pods split work',
+      '16 completionMode: Indexed jobs: use fanOut, whose items each task gets',
+      '17 podFailurePolicy: use exitCodes (retry: / fail: lists) for what it matched on exit codes',
+      '18 backoffLimitPerIndex: per-index retries: fanOut items are retried as a whole task',
+      '19 ttlSecondsAfterFinished: Step Functions keeps run history 90 days',
+      '20 suspend: a suspended Job template: set enabled: false if it should not run',
+      '24 initContainers: init containers: run their steps at the start of the command, or in the image',
+      '25 volumes: volumes: a task has its own ephemeral storage; put the data in S3 or the image (or EFS, not in the catalog)',
+      '26 serviceAccountName: the task role gets taskPolicyArns (IAM managed policies) instead of a service account',
+      '27 nodeSelector: node placement: Fargate chooses the host',
+      '28 affinity: node placement: Fargate chooses the host',
+      '29 tolerations: node placement: Fargate chooses the host',
+      "30 hostNetwork: the task runs in the stage's subnets (params in serverless.yml)",
+      '31 imagePullSecrets: private registries: use ECR, or a registry the task role can pull from',
+      "32 securityContext: the task runs as the image's user",
+      '37 envFrom: whole ConfigMaps/Secrets as variables: list each as environment: or secrets:',
+      '38 volumeMounts: volumes have no equivalent (see volumes)',
+      "39 workingDir: the command runs in the image's WORKDIR: add a cd to the command",
+      "40 securityContext: the task runs as the image's user",
+      '41 lifecycle: no postStart/preStop hooks on a task',
+    ]);
+  });
+
   it('bounds each attempt by the shorter deadline, and says a Job deadline bounded every retry together', () => {
     // Prepare: the pod's 300 s and the Job's 600 s, 2 retries
     const text = manifest(DAILY, '  name: x\n', '          activeDeadlineSeconds: 300\n')
