@@ -296,7 +296,7 @@ describe('empty documents', () => {
     expect(result.jobs.map((j) => j.name)).toEqual(['x']);
     expect(result.warnings.filter((w) => w.includes('no kind'))).toEqual([]);
     expect(importKubernetes([{ file: 'c.yaml', text: `${cronJob('0 0 * * *')}---\nmetadata:\n  name: y\n` }], { from: FROM }).warnings)
-      .toContain('c.yaml:16: a document with no kind is not a CronJob: skipped'); // the line of its ---
+      .toContain('c.yaml:16: a document with no kind is not a CronJob: skipped'); // its first line
   });
 });
 
@@ -748,5 +748,110 @@ spec:
     ]);
     expect(result.warnings[0]).toBe('c.yaml:6: x-dom and x-dow: day-of-month and day-of-week are both restricted: Kubernetes ran it when either matched, ' +
       'so it became two jobs; on a day that matches both, both run where Kubernetes ran it once (next on 2026-02-13)');
+  });
+
+  it('reads backoffLimit up to the catalog\'s 10 without a word, and deadlines that are whole positive seconds up to 7 days', () => {
+    // Prepare
+    const job = (lines: string, pod = '') => manifest(DAILY, '  name: x\n', pod).replace('    spec:\n      template', `    spec:\n${lines}      template`);
+    // Act
+    const ten = imported(job('      backoffLimit: 10\n'));
+    const week = imported(job('      activeDeadlineSeconds: 604800\n      backoffLimit: 0\n'));
+    const ignored = importKubernetes([{ file: 'c.yaml', text: job('      activeDeadlineSeconds: 0\n', '          activeDeadlineSeconds: 1.5\n') }], { from: FROM });
+    const text = importKubernetes([{ file: 'c.yaml', text: job('      activeDeadlineSeconds: "60"\n') }], { from: FROM });
+    // Assess
+    expect(ten).toMatchObject({ specs: [{ retries: 10 }], warnings: [] });
+    expect(week).toMatchObject({ specs: [{ timeoutSeconds: 604800 }], warnings: [] });
+    for (const result of [ignored, text]) {
+      expect(result.jobs[0]!.spec).not.toHaveProperty('timeoutSeconds');
+      expect(result.warnings).toContain('c.yaml:2: x: no activeDeadlineSeconds: Kubernetes let it run until done; ' +
+        'the catalog stops an attempt after timeoutSeconds (default 3600)');
+    }
+    expect(ignored.jobs[0]!.comments.at(-1)).toBe('note: no activeDeadlineSeconds: Kubernetes let it run until done; ' +
+      'the catalog stops an attempt after timeoutSeconds (default 3600)');
+  });
+
+  it('refuses a concurrencyPolicy that is not one of the three words, even one that reads as one', () => {
+    // Assess
+    expect(() => importKubernetes([{ file: 'c.yaml', text: manifest(`${DAILY}  concurrencyPolicy: [Allow]\n`) }]))
+      .toThrow("c.yaml:7: CronJob x: concurrencyPolicy 'Allow' is none of Allow, Forbid, Replace");
+  });
+
+  it('notes requests and limits that differ for either resource, not when they agree, and a memory too large alone', () => {
+    // Prepare
+    const sized = (resources: string) => imported(manifest(DAILY).replace('args: [true]', `args: [true]\n              resources:\n${resources}`));
+    // Act
+    const cpuOnly = sized('                requests: {cpu: 250m}\n                limits: {cpu: "1"}\n');
+    const same = sized('                requests: {cpu: "1", memory: 2Gi}\n                limits: {cpu: 1000m, memory: 2Gi}\n');
+    const memory = sized('                requests: {memory: 200Gi}\n');
+    // Assess: 1000m and 1 are one quantity written two ways, yet not the same text: a note, harmless
+    expect(cpuOnly).toMatchObject({ specs: [{ cpu: 1024, memory: 2048 }] });
+    expect(cpuOnly.warnings).toEqual(['c.yaml:15: x: resources: sized to the larger of requests and limits (cpu 1) as cpu 1024, memory 2048: ' +
+      'a Fargate task gets exactly its size, and the pod could use up to its limits']);
+    expect(sized('                requests: {cpu: "1", memory: 2Gi}\n                limits: {cpu: "1", memory: 2Gi}\n').warnings).toEqual([]);
+    expect(same.warnings).toHaveLength(1);
+    expect(memory.warnings).toEqual(['c.yaml:15: x: resources memory 200Gi: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work']);
+  });
+
+  it('names every container left out after the first', () => {
+    // Act
+    const { warnings } = imported(manifest(DAILY).replace('              args: [true]\n',
+      '              args: [true]\n            - name: b\n              image: busybox:1.36\n            - {image: busybox:1.36}\n'));
+    // Assess
+    expect(warnings).toEqual(['c.yaml:15: x: containers b, ?: a job runs one container: only the first, x, was imported']);
+  });
+
+  it('warns of a fall-back repeat only where the schedule fires in it, by month, day of the month and weekday', () => {
+    // Prepare: New York repeats 01:00-02:00 on Sunday 1 November 2026
+    const twice = (schedule: string) => imported(manifest(`  schedule: "${schedule}"\n  timeZone: America/New_York\n`)).warnings.filter((w) => w.includes('twice'));
+    // Assess
+    for (const schedule of ['30 1 * 11 *', '30 1 1 * *', '30 1 * * 0']) {
+      expect(twice(schedule)).toEqual([expect.stringContaining('01:30 happens twice on 2026-11-01 in America/New_York')]);
+    }
+    for (const schedule of ['30 1 * 10 *', '30 1 2 * *', '30 1 * * 1']) expect(twice(schedule)).toEqual([]);
+    // split in two: the weekday job's repeat is found though the day-of-the-month one has none
+    expect(twice('30 1 15 * 0')).toEqual([expect.stringContaining('x-dom and x-dow: 01:30 happens twice on 2026-11-01')]);
+  });
+
+  it('keeps the names a split CronJob took (-dom, -dow) from a CronJob named like one of them', () => {
+    // Act
+    const result = importKubernetes([{ file: 'c.yaml', text: [manifest('  schedule: "0 0 1 * 1"\n'),
+      manifest(DAILY, '  name: x-dom\n')].join('---\n') }], { from: FROM });
+    // Assess
+    expect(result.jobs.map((j) => j.name)).toEqual(['x-dom', 'x-dow', 'x-dom-2']);
+  });
+
+  it('names CronJobs of one name by namespace, then file, whatever the order they come in', () => {
+    // Prepare
+    const inNamespace = (ns: string) => manifest(DAILY, `  name: x\n  namespace: ${ns}\n`);
+    const names = (files: Array<{ file: string; text: string }>) =>
+      importKubernetes(files, { from: FROM }).jobs.map((j) => `${j.entry} ${j.comments[0]!.split(' ')[0]} ${j.name}`);
+    // Assess
+    expect(names([{ file: 'c.yaml', text: [inNamespace('zz'), inNamespace('aa')].join('---\n') }])).toEqual(['CronJob zz/x c.yaml x-2', 'CronJob aa/x c.yaml x']);
+    expect(names([{ file: 'b.yaml', text: manifest(DAILY) }, { file: 'a.yaml', text: manifest(DAILY) }])).toEqual(['CronJob x b.yaml x-2', 'CronJob x a.yaml x']);
+    expect(names([{ file: 'a.yaml', text: manifest(DAILY) }, { file: 'b.yaml', text: manifest(DAILY) }])).toEqual(['CronJob x a.yaml x', 'CronJob x b.yaml x-2']);
+  });
+
+  it('lists the problems of every file at once, and names the files with no CronJob', () => {
+    // Assess
+    expect(() => importKubernetes([{ file: 'a.yaml', text: 'a: [\n' }, { file: 'b.yaml', text: manifest(`${DAILY}  timeZone: Mars\n`) }]))
+      .toThrow(/^2 problems:\n {2}- a\.yaml:2: not valid YAML: .*\n {2}- b\.yaml:7: CronJob x: timeZone 'Mars' is not an IANA time zone/);
+    expect(() => importKubernetes([{ file: 'a.yaml', text: 'kind: Service\n' }, { file: 'b.yaml', text: '' }]))
+      .toThrow('a.yaml, b.yaml: no CronJob to import (kind: CronJob, apiVersion: batch/v1)');
+    // a kind other than List with items is a document of its own, skipped
+    expect(importKubernetes([{ file: 'c.yaml', text: `${manifest(DAILY)}---\nkind: Other\nitems: [a]\n` }]).warnings)
+      .toContain("c.yaml:16: Other '' is not a CronJob: skipped");
+  });
+
+  it('says where every CronJob\'s zone came from: no warning when each has one, a TZ= prefix included', () => {
+    // Act
+    const result = importKubernetes([{ file: 'c.yaml', text: [manifest(`${DAILY}  timeZone: UTC\n`), manifest('  schedule: " TZ=UTC 0 1 * * *"\n', '  name: y\n')]
+      .join('---\n') }], { from: FROM });
+    // Assess
+    expect(result.warnings.filter((w) => w.includes('timeZone'))).toEqual([]);
+    expect(result.header).toEqual([
+      'Imported by `stepcron import kubernetes` (README: Coming from crontab, Kubernetes CronJob or Copilot).',
+      'concurrency, retries (backoffLimit, default 6, 10 s doubling to 6 min) and timeoutSeconds are written as Kubernetes',
+      'ran them where the catalog defaults differ; the comments above a job say, by line, what was not carried over and why.',
+    ]);
   });
 });
