@@ -9,7 +9,7 @@ import { Cron } from 'croner';
 import { type ImportedJob, renderCatalog } from '../workflows/crontab';
 import {
   at, cpuUnits, envNameOk, fargateSize, goCronSchedules, goDurationSeconds, helmProblem, importKubernetes, jobNameFor, ManifestError,
-  memoryMiB, ordered, prefixProblem,
+  memoryMiB, ordered, prefixProblem, readManifests,
 } from '../workflows/kubernetes';
 import { parseCatalog } from '../workflows/catalog';
 import { nextFireTimes } from '../workflows/schedule';
@@ -853,5 +853,42 @@ spec:
       'concurrency, retries (backoffLimit, default 6, 10 s doubling to 6 min) and timeoutSeconds are written as Kubernetes',
       'ran them where the catalog defaults differ; the comments above a job say, by line, what was not carried over and why.',
     ]);
+  });
+});
+
+describe('reading YAML: values, keys and lines by path, and Helm templates told from data', () => {
+  it('gives each value, the keys of a map, and the line of a key (of the value, for a list item), by path', () => {
+    // Act
+    const [m] = readManifests('f', 'a: 1\nb:\n  c: 2\n  d: [x, y]\ne:\nf: null\n');
+    const [list] = readManifests('f', 'kind: List\nitems:\n  - kind: A\n    v: 1\n  - kind: B\n');
+    // Assess: an empty value is null, as YAML has it; a path that is not there has no value and no line
+    expect([m!.get(['a']), m!.get(['b', 'c']), m!.get(['b', 'd']), m!.get(['e']), m!.get(['f']), m!.get(['nope'])]).toEqual([1, 2, ['x', 'y'], null, null, undefined]);
+    expect([m!.keys([]), m!.keys(['b']), m!.keys(['a']), m!.keys(['nope'])]).toEqual([['a', 'b', 'e', 'f'], ['c', 'd'], [], []]);
+    expect([m!.line(['a']), m!.line(['b', 'c']), m!.line(['b', 'd', 1]), m!.line(['e']), m!.line(['nope'])]).toEqual([1, 3, 4, 5, undefined]);
+    // a List's item, with paths relative to it
+    expect([list!.at(['items', 1]).get(['kind']), list!.at(['items', 1]).line(['kind']), list!.at(['items', 0]).keys([])]).toEqual(['B', 5, ['kind', 'v']]);
+  });
+
+  it('says which line is not YAML, in the parser\'s words without its own position', () => {
+    // Assess
+    expect(() => readManifests('f', 'a: [\n')).toThrow(new ManifestError(['f:2: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']));
+    // a repeated key is read (kubectl's YAML reading keeps one), not refused
+    expect(readManifests('f', 'a: 1\na: 2\n')).toHaveLength(1);
+  });
+
+  it("refuses '{{' outside strings (at the very start too, after a comment line) and in a key, even after a ' #' inside it", () => {
+    // Prepare
+    const helm = (line: number) => `f:${line}: is a Helm template ('{{' here): render it first (helm template <release> <chart> > rendered.yaml) and import that`;
+    // Assess
+    expect(helmProblem('f', '{{x: 1}: 2}\n')).toBe(helm(1));
+    expect(helmProblem('f', '# note\n{{x: 1}: 2}\n')).toBe(helm(2));
+    expect(helmProblem('f', '"a #{{ x }}": 1\n')).toBe(helm(1));
+  });
+
+  it("reads a string as data unless it is one whole '{{ }}' or uses Helm's objects (with or without '-' and spaces)", () => {
+    // Assess: data
+    for (const text of ['a: "{{ x }} run"\n', 'a: "x{{ y }}"\n', 'a: "{{ x }}x"\n', 'a: "{{x}} y"\na: 2\n']) expect(helmProblem('f', text)).toBeUndefined();
+    // Assess: Helm
+    for (const text of ['a: "x {{ .Values.y }}"\n', 'a: "x {{.Values.y}}"\n', 'a: "x {{- .Values.y }}"\n']) expect(helmProblem('f', text)).toMatch(/^f:1: is a Helm template/);
   });
 });
