@@ -387,6 +387,11 @@ describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes 
     expect(thrown(() => goCronSchedules('TZ=Berlin 0 0 * * *'))).toBe('TZ=Berlin is not an IANA time zone such as Europe/Berlin');
     expect(thrown(() => goCronSchedules('@reboot'))).toBe("'@reboot' is not a schedule: use five fields, @hourly, @daily, @weekly, @monthly, @yearly or @every <duration>");
     expect(thrown(() => goCronSchedules('?'))).toBe("'?' has 1 fields: a schedule has five (minute hour day-of-month month day-of-week)");
+    // @every and a nickname are the whole schedule (any spaces after @every)
+    expect(goCronSchedules('@every  5m').schedules).toEqual(['rate(5 minutes)']);
+    for (const [text, fields] of [['@every 5m x', 3], ['x @every 5m', 3], ['@daily x', 2]] as const) {
+      expect(thrown(() => goCronSchedules(text))).toBe(`'${text}' has ${fields} fields: a schedule has five (minute hour day-of-month month day-of-week)`);
+    }
   });
 
   it("widens 'N/step' to N-max/step in each field, and a stepped * to a restriction in the day fields only", () => {
@@ -395,8 +400,13 @@ describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes 
       .map((s) => goCronSchedules(s).schedules)).toEqual([
       ['cron(5/15 * * * ? *)'], ['cron(0 3/6 * * ? *)'], ['cron(0 0 5/10 * ? *)'], ['cron(0 0 1 2/3 ? *)'], ['cron(0 0 ? * MON,WED,FRI *)'],
       ['cron(0/15 * * * ? *)'], ['cron(0 0 * 1/2 ? *)'], ['cron(0 0 * * ? *)'], ['cron(0 0 ? * SUN,WED,SAT *)']]);
-    // both day fields restricted: either one (two jobs)
+    // both day fields restricted: either one (two jobs); '*/10' restricts, '*/1' does not (robfig/cron: a step over 1)
     expect(goCronSchedules('0 0 1 * 1').schedules).toEqual(['cron(0 0 1 * ? *)', 'cron(0 0 ? * MON *)']);
+    expect(goCronSchedules('0 0 */10 * 1').schedules).toEqual(['cron(0 0 1/10 * ? *)', 'cron(0 0 ? * MON *)']);
+    expect(goCronSchedules('0 0 */1 * 1').schedules).toEqual(['cron(0 0 ? * MON *)']);
+    // ranges and multi-digit starts are kept; 7 is refused in the weekday field only; fields split on any run of spaces
+    expect(['10-30/5 * * * *', '10/15 * * * *', '7 7 7 7 *', '0  0 * * *'].map((s) => goCronSchedules(s).schedules)).toEqual([
+      ['cron(10-30/5 * * * ? *)'], ['cron(10/15 * * * ? *)'], ['cron(7 7 7 7 ? *)'], ['cron(0 0 * * ? *)']]);
     // 7 anywhere in a weekday item is refused as robfig/cron refuses it
     for (const field of ['7', '5-7', '0,7', '7-1']) {
       expect(thrown(() => goCronSchedules(`0 0 * * ${field}`))).toBe(`day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), ` +
