@@ -756,6 +756,8 @@ spec:
         'robfig/cron ran it when day-of-month OR day-of-week matched: this job has the days of the month, x-dow the weekdays']],
       ['x-dow', 'cron(0 0 ? * FRI *)', 'CronJob x (weekdays)', ["c.yaml line 2: CronJob x, schedule '0 0 13 * 5' in Europe/Berlin", "the weekdays of x-dom's schedule"]],
     ]);
+    // the notes go above the first job only
+    expect(result.jobs[1]!.comments).toEqual(["c.yaml line 2: CronJob x, schedule '0 0 13 * 5' in Europe/Berlin", "the weekdays of x-dom's schedule"]);
     expect(result.warnings[0]).toBe('c.yaml:6: x-dom and x-dow: day-of-month and day-of-week are both restricted: Kubernetes ran it when either matched, ' +
       'so it became two jobs; on a day that matches both, both run where Kubernetes ran it once (next on 2026-02-13)');
   });
@@ -825,9 +827,9 @@ spec:
   it('keeps the names a split CronJob took (-dom, -dow) from a CronJob named like one of them', () => {
     // Act
     const result = importKubernetes([{ file: 'c.yaml', text: [manifest('  schedule: "0 0 1 * 1"\n'),
-      manifest(DAILY, '  name: x-dom\n')].join('---\n') }], { from: FROM });
+      manifest(DAILY, '  name: x-dom\n'), manifest(DAILY, '  name: x-dow\n')].join('---\n') }], { from: FROM });
     // Assess
-    expect(result.jobs.map((j) => j.name)).toEqual(['x-dom', 'x-dow', 'x-dom-2']);
+    expect(result.jobs.map((j) => j.name)).toEqual(['x-dom', 'x-dow', 'x-dom-2', 'x-dow-2']);
   });
 
   it('names CronJobs of one name by namespace, then file, whatever the order they come in', () => {
@@ -863,6 +865,24 @@ spec:
       'concurrency, retries (backoffLimit, default 6, 10 s doubling to 6 min) and timeoutSeconds are written as Kubernetes',
       'ran them where the catalog defaults differ; the comments above a job say, by line, what was not carried over and why.',
     ]);
+  });
+
+  it('writes an env entry without a value as empty, leaves out environment: or secrets: when there is none, and notes an old apiVersion where it is', () => {
+    // Prepare
+    const withEnv = (env: string) => imported(manifest(DAILY).replace('args: [true]', `args: [true]\n              env:\n${env}`));
+    // Act
+    const plain = withEnv('                - name: NOVALUE\n');
+    const secret = withEnv('                - name: S\n                  valueFrom: {secretKeyRef: {name: s, key: k}}\n');
+    const old = importKubernetes([{ file: 'c.yaml', text: manifest(DAILY).replace('apiVersion: batch/v1\nkind: CronJob\n', 'kind: CronJob\napiVersion: batch/v1beta1\n') }], { from: FROM });
+    const blank = imported(manifest(DAILY, '  name: x\n  annotations:\n    description: "   "\n'));
+    // Assess
+    expect(plain.specs[0]).toMatchObject({ environment: { NOVALUE: '' } });
+    expect(plain.specs[0]).not.toHaveProperty('secrets');
+    expect(secret.specs[0]).toMatchObject({ secrets: { S: '/kubernetes/s/k' } });
+    expect(secret.specs[0]).not.toHaveProperty('environment');
+    expect(old.jobs[0]!.comments).toEqual(["c.yaml line 1: CronJob x, schedule '0 0 * * *'", 'line 2: apiVersion batch/v1beta1: read as batch/v1',
+      'note: no activeDeadlineSeconds: Kubernetes let it run until done; the catalog stops an attempt after timeoutSeconds (default 3600)']);
+    expect(blank.specs[0]!.description).toBe('CronJob x');
   });
 });
 
