@@ -356,7 +356,7 @@ describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes 
 
   it('reads Go durations (time.ParseDuration): h, m, s, ms, us/µs/μs, ns, decimals, several units in a row', () => {
     // Assess
-    expect(['1h30m', '45m', '90s', '1.5h', '.5m', '1500ms'].map(goDurationSeconds)).toEqual([5400, 2700, 90, 5400, 30, 1.5]);
+    expect(['1h30m', '45m', '90s', '1.5h', '1.25h', '.5m', '1500ms'].map(goDurationSeconds)).toEqual([5400, 2700, 90, 5400, 4500, 30, 1.5]);
     for (const micro of ['2us', '2µs', '2μs']) expect(goDurationSeconds(micro)).toBeCloseTo(2e-6, 12);
     expect(goDurationSeconds('1000000000ns')).toBeCloseTo(1, 9);
     // no unit, a unit Go lacks, a space, a sign, a number left without a unit: each refused with what a duration is
@@ -389,7 +389,7 @@ describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes 
     expect(thrown(() => goCronSchedules('?'))).toBe("'?' has 1 fields: a schedule has five (minute hour day-of-month month day-of-week)");
     // @every and a nickname are the whole schedule (any spaces after @every)
     expect(goCronSchedules('@every  5m').schedules).toEqual(['rate(5 minutes)']);
-    for (const [text, fields] of [['@every 5m x', 3], ['x @every 5m', 3], ['@daily x', 2]] as const) {
+    for (const [text, fields] of [['@every 5m x', 3], ['x @every 5m', 3], ['@daily x', 2], ['x@daily', 1], ['5 TZ=UTC 0 0 * * *', 7]] as const) {
       expect(thrown(() => goCronSchedules(text))).toBe(`'${text}' has ${fields} fields: a schedule has five (minute hour day-of-month month day-of-week)`);
     }
   });
@@ -404,6 +404,7 @@ describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes 
     expect(goCronSchedules('0 0 1 * 1').schedules).toEqual(['cron(0 0 1 * ? *)', 'cron(0 0 ? * MON *)']);
     expect(goCronSchedules('0 0 */10 * 1').schedules).toEqual(['cron(0 0 1/10 * ? *)', 'cron(0 0 ? * MON *)']);
     expect(goCronSchedules('0 0 */1 * 1').schedules).toEqual(['cron(0 0 ? * MON *)']);
+    expect(goCronSchedules('0 0 1 * */2').schedules).toEqual(['cron(0 0 1 * ? *)', 'cron(0 0 ? * SUN,TUE,THU,SAT *)']);
     // ranges and multi-digit starts are kept; 7 is refused in the weekday field only; fields split on any run of spaces
     expect(['10-30/5 * * * *', '10/15 * * * *', '7 7 7 7 *', '0  0 * * *'].map((s) => goCronSchedules(s).schedules)).toEqual([
       ['cron(10-30/5 * * * ? *)'], ['cron(10/15 * * * ? *)'], ['cron(7 7 7 7 ? *)'], ['cron(0 0 * * ? *)']]);
@@ -423,7 +424,9 @@ describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes 
       .toEqual([1024, 512, 103, undefined, undefined, undefined, undefined]);
     expect(['1Ki', '1Mi', '1.5Gi', '1Ti', '1k', '1K', '1M', '2G', '1T', '1e6', 536870912].map(memoryMiB))
       .toEqual([1, 1, 1536, 1048576, 1, 1, 1, 1908, 953675, 1, 512]);
-    expect([memoryMiB(null), memoryMiB('1Mi '), memoryMiB('1e'), memoryMiB('1Pi')]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([memoryMiB(null), memoryMiB('1Mi '), memoryMiB('1e'), memoryMiB('1Pi'), memoryMiB('x1Gi')]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    // decimals of more than one digit, exponents of more than one
+    expect([cpuUnits('1.25'), memoryMiB('1.25Gi'), memoryMiB('1e12')]).toEqual([1280, 1280, 953675]);
   });
 
   it('picks the smallest Fargate size with as much of both, up to the largest (16 vCPU, 120 GiB)', () => {
@@ -441,6 +444,9 @@ describe('names, prefixes, lines and messages', () => {
     expect(jobNameFor('-Nightly..Report-', new Set(), '')).toBe('nightly-report');
     const taken = new Set<string>();
     expect([jobNameFor('Nightly.Report', taken, 'k8s-'), jobNameFor('nightly-report', taken, 'k8s-')]).toEqual(['k8s-nightly-report', 'k8s-nightly-report-2']);
+    // no suffixes given is the name alone, as [''] is
+    expect(jobNameFor('report', taken, '', [''])).toBe('report');
+    expect(jobNameFor('report', taken, '')).toBe('report-2');
   });
 
   it("takes an empty --prefix or one of lowercase letters, digits and '-' starting with a letter", () => {
@@ -711,12 +717,15 @@ spec:
     const unreadable = sized('                limits: {cpu: lots, memory: 1Gi}\n');
     const huge = sized('                limits: {cpu: "32", memory: 1Gi}\n');
     const memory = sized('                requests: {memory: 3Gi}\n');
+    // only what was given is named; of requests and limits, the one that cannot be read
+    const cpuAlone = sized('                requests: {cpu: "1"}\n                limits: {cpu: lots}\n');
     // Assess: the first two keep the catalog's default size
     expect(unreadable.warnings).toEqual(["c.yaml:15: x: resources cpu 'lots', memory '1Gi': not quantities this import reads: set cpu: and memory: (a Fargate size)"]);
     expect(unreadable.specs[0]).not.toHaveProperty('cpu');
     expect(huge.warnings).toEqual(['c.yaml:15: x: resources cpu 32, memory 1Gi: larger than any Fargate task (16 vCPU, 120 GiB): the default size applies; split the work']);
     expect(huge.specs[0]).not.toHaveProperty('memory');
     expect(memory).toMatchObject({ specs: [{ cpu: 512, memory: 3072 }], warnings: [] });
+    expect(cpuAlone.warnings).toEqual(["c.yaml:15: x: resources cpu 'lots': not quantities this import reads: set cpu: and memory: (a Fargate size)"]);
   });
 
   it('notes only the fields set to something: a 0 is set; null, false, [] and {} (kubectl\'s empty defaults) are not', () => {
@@ -839,6 +848,8 @@ spec:
       importKubernetes(files, { from: FROM }).jobs.map((j) => `${j.entry} ${j.comments[0]!.split(' ')[0]} ${j.name}`);
     // Assess
     expect(names([{ file: 'c.yaml', text: [inNamespace('zz'), inNamespace('aa')].join('---\n') }])).toEqual(['CronJob zz/x c.yaml x-2', 'CronJob aa/x c.yaml x']);
+    // no namespace sorts first
+    expect(names([{ file: 'c.yaml', text: [inNamespace('Apps'), manifest(DAILY)].join('---\n') }])).toEqual(['CronJob Apps/x c.yaml x-2', 'CronJob x c.yaml x']);
     expect(names([{ file: 'b.yaml', text: manifest(DAILY) }, { file: 'a.yaml', text: manifest(DAILY) }])).toEqual(['CronJob x b.yaml x-2', 'CronJob x a.yaml x']);
     expect(names([{ file: 'a.yaml', text: manifest(DAILY) }, { file: 'b.yaml', text: manifest(DAILY) }])).toEqual(['CronJob x a.yaml x', 'CronJob x b.yaml x-2']);
   });
@@ -852,6 +863,9 @@ spec:
     // a kind other than List with items is a document of its own, skipped
     expect(importKubernetes([{ file: 'c.yaml', text: `${manifest(DAILY)}---\nkind: Other\nitems: [a]\n` }]).warnings)
       .toContain("c.yaml:16: Other '' is not a CronJob: skipped");
+    // a document that is a lone value is one, with no kind (not an empty one)
+    expect(importKubernetes([{ file: 'c.yaml', text: `${manifest(DAILY)}---\nhello\n` }]).warnings)
+      .toContain('c.yaml:16: a document with no kind is not a CronJob: skipped');
   });
 
   it('says where every CronJob\'s zone came from: no warning when each has one, a TZ= prefix included', () => {
@@ -873,6 +887,7 @@ spec:
     // Act
     const plain = withEnv('                - name: NOVALUE\n');
     const secret = withEnv('                - name: S\n                  valueFrom: {secretKeyRef: {name: s, key: k}}\n');
+    const odd = withEnv('                - value: x\n                - name: V\n                  valueFrom: {}\n');
     const old = importKubernetes([{ file: 'c.yaml', text: manifest(DAILY).replace('apiVersion: batch/v1\nkind: CronJob\n', 'kind: CronJob\napiVersion: batch/v1beta1\n') }], { from: FROM });
     const blank = imported(manifest(DAILY, '  name: x\n  annotations:\n    description: "   "\n'));
     // Assess
@@ -883,6 +898,8 @@ spec:
     expect(old.jobs[0]!.comments).toEqual(["c.yaml line 1: CronJob x, schedule '0 0 * * *'", 'line 2: apiVersion batch/v1beta1: read as batch/v1',
       'note: no activeDeadlineSeconds: Kubernetes let it run until done; the catalog stops an attempt after timeoutSeconds (default 3600)']);
     expect(blank.specs[0]!.description).toBe('CronJob x');
+    expect(odd.warnings).toEqual(['c.yaml:16: x: env : not a name the catalog takes (letters, digits and _, not STEPCRON_): rename it',
+      'c.yaml:17: x: env V comes from valueFrom: give its value under environment: (or secrets:)']);
   });
 });
 
@@ -913,6 +930,12 @@ describe('reading YAML: values, keys and lines by path, and Helm templates told 
     expect(helmProblem('f', '{{x: 1}: 2}\n')).toBe(helm(1));
     expect(helmProblem('f', '# note\n{{x: 1}: 2}\n')).toBe(helm(2));
     expect(helmProblem('f', '"a #{{ x }}": 1\n')).toBe(helm(1));
+    expect(helmProblem('f', 'a: 1\n"{{ x }}": 2\n')).toBe(helm(2));
+    expect(helmProblem('f', 'a: "{{ x }}"\n')).toBe(helm(1));
+    // a file that is not YAML is refused at its first '{{', even one in what reads as a string
+    expect(helmProblem('f', 'a: "x {{ y }}"\nb: [\n')).toBe(helm(1));
+    // data: a string that is the whole document, a string beside a number key
+    expect([helmProblem('f', '"x {{ y }}"\n'), helmProblem('f', '1: "x {{ y }}"\n')]).toEqual([undefined, undefined]);
   });
 
   it("reads a string as data unless it is one whole '{{ }}' or uses Helm's objects (with or without '-' and spaces)", () => {

@@ -625,7 +625,9 @@ function sizeOf(m: Manifest, container: Array<string | number>, out: Omit<Manife
   const units = cpu.value ?? 256;
   const mib = memory.value ?? 512;
   if (Number.isNaN(units) || Number.isNaN(mib)) {
-    notes.push([line, `resources cpu '${String(cpu.raw)}', memory '${String(memory.raw)}': not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
+    // Only what the container gives (not "memory 'undefined'").
+    const given = [cpu.raw !== undefined && `cpu '${String(cpu.raw)}'`, memory.raw !== undefined && `memory '${String(memory.raw)}'`].filter(Boolean).join(', ');
+    notes.push([line, `resources ${given}: not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
     return;
   }
   const size = fargateSize(units, mib);
