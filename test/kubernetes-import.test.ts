@@ -413,6 +413,11 @@ describe('Go schedules, durations and quantities, as robfig/cron and Kubernetes 
       expect(thrown(() => goCronSchedules(`0 0 * * ${field}`))).toBe(`day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), ` +
         "which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0");
     }
+    // a step after anything but a number, '*' or '?', or junk after a step, is refused as written
+    for (const [schedule, field, item] of [['0 0 1-*/2 * *', 'day-of-month', '1-*/2'], ['0 0 */2x * *', 'day-of-month', '*/2x'], ['5/2x * * * *', 'minute', '5/2x']] as const) {
+      expect(thrown(() => goCronSchedules(schedule))).toBe(`${field}: '${item}' is not crontab syntax (numbers, a-b, */n, a-b/n, lists)`);
+    }
+    expect(thrown(() => goCronSchedules('0 0 1-? * *'))).toMatch(/^day-of-month: '1-\?' is not crontab syntax/);
     // the crontab parser's problem, about the schedule as written (not its widened form)
     expect(thrown(() => goCronSchedules('5/0 * * * *'))).toBe("minute: the step in '5-59/0' must be at least 1");
     expect(thrown(() => goCronSchedules('61 0 * * *'))).toBe('minute: 61 is out of range (0-59)');
@@ -726,6 +731,8 @@ spec:
     expect(huge.specs[0]).not.toHaveProperty('memory');
     expect(memory).toMatchObject({ specs: [{ cpu: 512, memory: 3072 }], warnings: [] });
     expect(cpuAlone.warnings).toEqual(["c.yaml:15: x: resources cpu 'lots': not quantities this import reads: set cpu: and memory: (a Fargate size)"]);
+    expect(sized('                limits: {memory: lots}\n').warnings)
+      .toEqual(["c.yaml:15: x: resources memory 'lots': not quantities this import reads: set cpu: and memory: (a Fargate size)"]);
   });
 
   it('notes only the fields set to something: a 0 is set; null, false, [] and {} (kubectl\'s empty defaults) are not', () => {
@@ -919,6 +926,8 @@ describe('reading YAML: values, keys and lines by path, and Helm templates told 
   it('says which line is not YAML, in the parser\'s words without its own position', () => {
     // Assess
     expect(() => readManifests('f', 'a: [\n')).toThrow(new ManifestError(['f:2: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']));
+    expect(() => readManifests('f', `${'a: 1\n'.repeat(11)}           b: [\n`))
+      .toThrow(new ManifestError(['f:11: not valid YAML: Nested mappings are not allowed in compact mappings']));
     // a repeated key is read (kubectl's YAML reading keeps one), not refused
     expect(readManifests('f', 'a: 1\na: 2\n')).toHaveLength(1);
   });
