@@ -401,3 +401,14 @@ describe('each field of a manifest, in exact words (one small manifest per rule)
     ]);
   });
 });
+
+describe('empty documents', () => {
+  it('reads a manifest with a leading or trailing --- (an empty document beside it) as the one manifest it is', () => {
+    // Rule: a Copilot manifest is one YAML document; an empty one beside it (as editors and generators leave) is none.
+    // Act
+    const got = importCopilot('m.yml', `---\n${manifest('')}---\n`);
+    // Assess
+    expect(got.jobs.map((j) => [j.name, j.spec.schedule])).toEqual([['x', 'cron(0 0 * * ? *)']]);
+    expect(problemsOf(`${manifest('')}---\nname: y\n`)).toEqual(['m.yml: has more than one YAML document: a Copilot manifest is one']);
+  });
+});

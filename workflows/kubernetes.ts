@@ -98,11 +98,13 @@ export function goCronSchedules(spec: string): { schedules: string[]; timezone?:
     if (fields.length !== 5) throw `'${text}' has ${fields.length} fields: a schedule has five (minute hour day-of-month month day-of-week)`;
     vixie = fields.map((field, i) => field.split(',').map((item) => {
       if (item === '?') return '*';
-      const stepped = /^([^*/-]+)\/(\d+)$/.exec(item);
+      // Before 'N/step' is widened to N-6/step: 7 would read as the backwards range 7-6.
+      if (i === 4 && /(^|-)7(\/|$|-)/.test(item)) throw `day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0`;
+      // '?' is '*' before a step too ('?/15'): not an 'N/step'.
+      const stepped = /^([^*?/-]+)\/(\d+)$/.exec(item);
       if (stepped) return `${stepped[1]}-${MAX[i]}/${stepped[2]}`;
       const starStep = /^[*?]\/(\d+)$/.exec(item);
       if (starStep && DAY_FIELD[i] && Number(starStep[1]) > 1) return `${MIN[i]}-${MAX[i]}/${starStep[1]}`;
-      if (i === 4 && /(^|-)7(\/|$|-)/.test(item)) throw `day-of-week '${field}': 7 is out of range (0-6, 0 is Sunday), which robfig/cron (Kubernetes' and Copilot's parser) refuses: write 0`;
       return item.replace(/^\?/, '*');
     }).join(',')).join(' ');
   }
@@ -244,7 +246,8 @@ export function readManifests(file: string, text: string): Manifest[] {
     const error = doc.errors[0];
     if (error) throw new ManifestError([at(file, error.linePos?.[0]?.line, `not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`)]);
   }
-  return docs.filter((d) => d.contents !== null).map((d) => new Manifest(d, lines));
+  // An empty document (a doubled or trailing '---') has no contents, or a null scalar where the next '---' follows.
+  return docs.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)).map((d) => new Manifest(d, lines));
 }
 
 /** Kubernetes quantities: cpu ('500m', '2', '0.5') in Fargate cpu units (1024 a vCPU); memory ('512Mi', '1G') in MiB. */
@@ -622,7 +625,9 @@ function sizeOf(m: Manifest, container: Array<string | number>, out: Omit<Manife
   const units = cpu.value ?? 256;
   const mib = memory.value ?? 512;
   if (Number.isNaN(units) || Number.isNaN(mib)) {
-    notes.push([line, `resources cpu '${String(cpu.raw)}', memory '${String(memory.raw)}': not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
+    // Only what the container gives (not "memory 'undefined'").
+    const given = [cpu.raw !== undefined && `cpu '${String(cpu.raw)}'`, memory.raw !== undefined && `memory '${String(memory.raw)}'`].filter(Boolean).join(', ');
+    notes.push([line, `resources ${given}: not quantities this import reads: set cpu: and memory: (a Fargate size)`]);
     return;
   }
   const size = fargateSize(units, mib);

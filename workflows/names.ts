@@ -81,7 +81,8 @@ export function unknownStageWarning(stage: string, known: string[]): string | un
 // ---------------------------------------------------------------------------------------------------------------------
 // Every physical name stepcron builds from its service, the stage and a job's name, with AWS's limit on each: one
 // table, from which the longest stage and job names are derived. workflows/resources.ts builds its names with the
-// functions below; serverless.yml spells the Lambdas' and the environment's (test/names.test.ts checks they agree).
+// functions below; serverless.yml spells the Lambdas' and the environment's (test/names-package.test.ts checks they
+// agree).
 
 /** The service name: the first word of every name (serverless.yml `service:`). */
 export const SERVICE = 'stepcron';
