@@ -412,3 +412,53 @@ describe('empty documents', () => {
     expect(problemsOf(`${manifest('')}---\nname: y\n`)).toEqual(['m.yml: has more than one YAML document: a Copilot manifest is one']);
   });
 });
+
+describe('fields the catalog has no place for, account and region shapes, a prefixed split schedule', () => {
+  const head = 'name: x\ntype: Scheduled Job\non:\n  schedule: "@daily"\nimage:\n  location: b\ncommand: [x]\ntimeout: 1h\n';
+
+  it('names each Copilot field the catalog lacks, at its line, with what to do instead', () => {
+    const fields = ['exec: true', 'network: {}', 'storage: {}', 'sidecars: {}', 'logging: {}', 'taskdef_overrides: []', 'publish: {}', 'observability: {}', 'count: 1'];
+    expect(importCopilot('m.yml', `${head}${fields.join('\n')}\n`).warnings).toEqual([
+      'm.yml:9: x: exec: ECS Exec into a running task: not enabled on stepcron tasks (stepcron logs <job> shows its output)',
+      "m.yml:10: x: network: subnets, security groups and public IPs are the stage's params in serverless.yml (subnets, securityGroups, assignPublicIp)",
+      "m.yml:11: x: storage: volumes (EFS, ephemeral): a task gets Fargate's default 20 GiB; EFS is not in the catalog",
+      'm.yml:12: x: sidecars: a job runs one container',
+      'm.yml:13: x: logging: FireLens log routing: logs go to CloudWatch Logs (/stepcron/<stage>/jobs)',
+      'm.yml:14: x: taskdef_overrides: task definition overrides: no equivalent',
+      'm.yml:15: x: publish: SNS topics to publish to: give the task role a policy (taskPolicyArns) and publish from the command',
+      'm.yml:16: x: observability: X-Ray tracing: no equivalent',
+      'm.yml:17: x: count: a scheduled job runs one task',
+    ]);
+  });
+
+  it('--account is 12 digits and --region a region name (us-gov-west-1 too): anything else gives no ARN', () => {
+    const named = `${head}secrets:\n  S:\n    secretsmanager: named\n`;
+    const arn = (account: string, region: string) => (importCopilot('m.yml', named, { account, region }).jobs[0]!.spec as unknown as { secrets: Record<string, string> }).secrets.S;
+    expect(arn('123456789012', 'us-gov-west-1')).toBe('arn:aws:secretsmanager:us-gov-west-1:123456789012:secret:named');
+    for (const [account, region] of <Array<[string, string]>>[['x123456789012', 'eu-west-1'], ['1234567890123', 'eu-west-1'], ['123456789012', 'xeu-west-1'], ['123456789012', 'eu-west-1x'], ['', 'eu-west-1'], ['123456789012', '']]) {
+      expect([account, region, problemsOf(named, { account, region })]).toEqual([account, region,
+        ["m.yml:10: secrets.S: secretsmanager: 'named' is a secret name; the catalog needs its ARN: pass --account and --region (or write the ARN)"]]);
+    }
+  });
+
+  it('a CRON_TZ-prefixed line with both day fields is read as robfig/cron reads it: two jobs, in UTC, the note above the first', () => {
+    const got = importCopilot('m.yml', head.replace('"@daily"', '"CRON_TZ=Europe/Berlin 0 3 1 * 1"'));
+    expect(got.jobs.map((j) => [j.name, j.spec.schedule, j.spec.description, j.spec.timezone])).toEqual([
+      ['x-dom', 'cron(0 3 1 * ? *)', 'Copilot scheduled job x (days of the month)', 'UTC'],
+      ['x-dow', 'cron(0 3 ? * MON *)', 'Copilot scheduled job x (weekdays)', 'UTC'],
+    ]);
+    expect(got.jobs.map((j) => (j as unknown as { comments: string[] }).comments)).toEqual([
+      ["m.yml line 1: Copilot scheduled job x, on.schedule 'CRON_TZ=Europe/Berlin 0 3 1 * 1'",
+        "line 4: Europe/Berlin: Copilot's EventBridge rules ran in UTC whatever the prefix said: imported in UTC"],
+      ["m.yml line 1: Copilot scheduled job x, on.schedule 'CRON_TZ=Europe/Berlin 0 3 1 * 1'", "the weekdays of x-dom's schedule (day-of-month OR day-of-week)"],
+    ]);
+    expect(got.warnings).toEqual(["m.yml:4: x-dom and x-dow: Europe/Berlin: Copilot's EventBridge rules ran in UTC whatever the prefix said: imported in UTC"]);
+  });
+
+  it('an environment whose on.schedule is empty overrides nothing; one with spaces around it is read trimmed', () => {
+    const manual = head.replace('"@daily"', 'none');
+    expect(importCopilot('m.yml', `${manual}environments:\n  prod:\n    on:\n      schedule: ""\n`).jobs[0]!.spec).toMatchObject({ schedule: 'rate(1 day)', enabled: false });
+    expect(importCopilot('m.yml', `${manual}environments:\n  prod:\n    on:\n      schedule: "  @hourly  "\n`).jobs[0]!.spec)
+      .toMatchObject({ schedule: 'cron(0 * * * ? *)', enabled: { default: false, prod: true } });
+  });
+});
