@@ -104,10 +104,10 @@ describe('entry lines: as cron splits them', () => {
 
   it('reads fields apart by any run of blanks, past leading blanks and cronie\'s "-" (no logging), and trims the command\'s end', () => {
     // Act
-    const jobs = translate('0  0\t*  *  *   /opt/a.sh   \n  \t0 1 * * * /opt/b.sh\n-0 2 * * * /opt/quiet.sh\n@daily   /opt/d.sh').jobs;
+    const jobs = translate('0  0 \t*  *  *   /opt/a.sh   \n  \t0 1 * * * /opt/b.sh\n-0 2 * * * /opt/quiet.sh\n@daily   /opt/d.sh').jobs;
     // Assess
     expect(jobs.map((j) => [j.name, j.entry, j.spec.schedule, j.spec.command[2]])).toEqual([
-      ['a', '0  0\t*  *  *   /opt/a.sh', 'cron(0 0 * * ? *)', '/opt/a.sh'],
+      ['a', '0  0 \t*  *  *   /opt/a.sh', 'cron(0 0 * * ? *)', '/opt/a.sh'],
       ['b', '0 1 * * * /opt/b.sh', 'cron(0 1 * * ? *)', '/opt/b.sh'],
       ['quiet', '-0 2 * * * /opt/quiet.sh', 'cron(0 2 * * ? *)', '/opt/quiet.sh'],
       ['d', '@daily   /opt/d.sh', 'cron(0 0 * * ? *)', '/opt/d.sh'],
@@ -150,9 +150,17 @@ describe('comments, variables and zones', () => {
       '#', '0 3 * * * /opt/c.sh',
       '# m  h  dom  mon  dow  command', '0 4 * * * /opt/d.sh',
       '#  spaced   out\twords', '0 5 * * * /opt/e.sh',
+      '# columns: m h dom mon dow', '0 6 * * * /opt/f.sh',
     ].join('\n')).jobs;
+    // Assess: only a comment that is the column header is dropped.
+    expect(jobs.map((j) => j.spec.description)).toEqual(['indented note', 'no space', '/opt/c.sh', '/opt/d.sh', 'spaced out words', 'columns: m h dom mon dow']);
+  });
+
+  it('--system: a commented-out line is an entry only with a user in it; else it describes the next job', () => {
+    // Act
+    const jobs = translate('# 0 0 * * * root /old.sh\n0 1 * * * root /opt/a.sh\n# 5 4 * * * cleanup\n0 2 * * * root /opt/b.sh', { system: true }).jobs;
     // Assess
-    expect(jobs.map((j) => j.spec.description)).toEqual(['indented note', 'no space', '/opt/c.sh', '/opt/d.sh', 'spaced out words']);
+    expect(jobs.map((j) => j.spec.description)).toEqual(['/opt/a.sh', '5 4 * * * cleanup']);
   });
 
   it('reads each TZ= line for the jobs below it (only CRON_TZ= pins the zone)', () => {
@@ -229,6 +237,14 @@ describe('jobs: whole, with their comments and warnings', () => {
     expect(result.warnings).toEqual([
       "c:3: day-of-month '1' and day-of-week '5' are both restricted: cron runs the line when either matches, AWS cron needs '?' in one, " +
       'so it became two jobs, pay-dom and pay-dow; on a day that matches both, both run (cron ran it once): next on 2026-05-01',
+    ]);
+  });
+
+  it('names no next day when the two halves of a split never fire on one day within 10 years', () => {
+    // 29 February is a Monday in 2044 only.
+    expect(translate('0 0 29 2 1 /opt/leap.sh').warnings).toEqual([
+      "c:1: day-of-month '29' and day-of-week '1' are both restricted: cron runs the line when either matches, AWS cron needs '?' in one, " +
+      'so it became two jobs, leap-dom and leap-dow; on a day that matches both, both run (cron ran it once)',
     ]);
   });
 
@@ -535,6 +551,12 @@ describe('mergeJobs', () => {
     expect(() => mergeJobs('jobs:\n  a: {}\n  b: {}\n', two, 'j.yml')).toThrow(new MergeError(
       "-o j.yml: 'a' (line 1) clashes with job 'a', 'b' (line 2) clashes with job 'b' already in j.yml: nothing was written; " +
       'rename or remove them there, or import with --prefix <text>- (e.g. --prefix legacy-)'));
+  });
+
+  it('refuses a jobs: that holds a string, even an empty one', () => {
+    for (const catalog of ['jobs: ""\n', "jobs: ''\n", 'jobs: none\n']) {
+      expect(() => mergeJobs(catalog, one(), 'j.yml')).toThrow(new MergeError('-o j.yml: jobs is not a map of job name -> job: fix it, or write the jobs to a new file'));
+    }
   });
 
   it('refuses invalid YAML with the parser\'s first line', () => {
