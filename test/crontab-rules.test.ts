@@ -384,8 +384,9 @@ describe('output redirections taken out, and what stays', () => {
     ['  /opt/a.sh > /tmp/x', '/opt/a.sh', ['> /tmp/x']],
     // >&2 without a number in front is one redirection, taken out with the file one beside it.
     ['/opt/a.sh 2>/tmp/err >&2', '/opt/a.sh', ['2>/tmp/err', '>&2']],
-    // A '>' without a file is left for the shell to refuse.
+    // A '>' or '<' without a file is left for the shell to refuse.
     ['/opt/a.sh >', '/opt/a.sh >', []],
+    ['/opt/a.sh <', '/opt/a.sh <', []],
   ])('withoutFileOutput(%j) keeps %j, takes out %j', (command, kept, removed) => {
     expect(withoutFileOutput(command)).toEqual({ command: kept, removed });
   });
