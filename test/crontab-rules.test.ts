@@ -566,3 +566,59 @@ describe('mergeJobs', () => {
       'fix it, or write the jobs to a new file'));
   });
 });
+
+describe('the word lists: every name in them counts', () => {
+  it('reads every month and weekday name, in any case', () => {
+    // Act + Assess: all twelve months are every month; each weekday is written back by its AWS name.
+    expect(awsSchedulesFor('0 0 1 jan,FEB,Mar,apr,may,jun,jul,aug,sep,oct,nov,dec *')).toEqual(['cron(0 0 1 * ? *)']);
+    expect(['sun', 'MON', 'Tue', 'wed', 'thu', 'fri', 'sat'].map((d) => awsSchedulesFor(`0 0 * * ${d}`)[0])).toEqual(
+      ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'].map((d) => `cron(0 0 ? * ${d} *)`));
+  });
+
+  it.each(['sudo', 'nice', 'ionice', 'nohup', 'exec', 'env', 'time', 'setsid', 'chronic', 'cronic', 'stdbuf'])(
+    'names a job after the program %s runs, not after the wrapper', (wrapper) => {
+      expect(nameOf(`${wrapper} /opt/reindex`)).toBe('reindex');
+    });
+
+  it('names a job past timeout\'s duration and flock\'s lock file', () => {
+    expect([nameOf('timeout 60 /opt/reindex'), nameOf('flock /tmp/r.lock /opt/reindex')]).toEqual(['reindex', 'reindex']);
+  });
+
+  it.each(['cd', 'test', '[', '[[', 'true', ':', 'set', 'export', 'source', '.', 'sleep', 'echo', 'umask'])(
+    'passes over a command led by %s, to the next one', (skipped) => {
+      expect(nameOf(`${skipped} /etc/flag && /opt/reindex`)).toBe('reindex');
+    });
+
+  it.each(['run', 'main', 'start', 'index', 'job', 'task', 'script', 'cron', 'app', 'do', 'go', 'exec', 'cli'])(
+    'names a generic script %s after its directory too', (generic) => {
+      expect(nameOf(`/opt/payroll/${generic}.sh`)).toBe(`payroll-${generic}`);
+    });
+
+  it.each(['sh', 'bash', 'dash', 'zsh', 'ksh', 'python', 'python3', 'python3.11', 'perl', 'ruby', 'php', 'php8', 'node', 'nodejs', 'Rscript'])(
+    'names a job after the script the interpreter %s runs', (interpreter) => {
+      expect(nameOf(`${interpreter} /opt/reindex.py`)).toBe('reindex');
+    });
+
+  it('takes only whole interpreter names as interpreters', () => {
+    expect(['mysh /opt/a', 'shred /opt/a', 'python3.x /opt/a', 'pythonista /opt/a'].map(nameOf))
+      .toEqual(['mysh-a', 'shred-a', 'python3-x-a', 'pythonista-a']);
+  });
+
+  it.each(['MAILFROM', 'CONTENT_TYPE', 'CONTENT_TRANSFER_ENCODING'])('makes %s a header note, not a variable', (name) => {
+    // Act
+    const result = translate(`${name}=x\n0 1 * * * /opt/a.sh`);
+    // Assess
+    expect(result.header.slice(3)).toEqual([`${name}=x (line 1): mail settings have no equivalent; stepcron notifies through SNS.`]);
+    expect(result.jobs[0]!.spec).not.toHaveProperty('environment');
+  });
+
+  it('reads NAME=value with blanks around, a quoted name, and names of letters, digits and _', () => {
+    // Act
+    const { environment } = translate(' FOO = bar baz \n"QUOTED"=1\n\'SINGLE\'=2\n_x1=3\n0 1 * * * /opt/a.sh').jobs[0]!.spec;
+    // Assess
+    expect(environment).toEqual({ FOO: 'bar baz', QUOTED: '1', SINGLE: '2', _x1: '3' });
+    expect(problemsOf('1X=1\n0 1 * * * /opt/a.sh')).toEqual([
+      "c:1: '1X' cannot be a job's environment variable (letters, digits and _, not starting with a digit or STEPCRON_): rename it in the crontab and in the commands that read it",
+    ]);
+  });
+});
