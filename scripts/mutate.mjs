@@ -27,7 +27,7 @@ const TARGET = 85;
 export const modules = {
   schedule: { file: 'workflows/schedule.ts', tests: ['test/schedule.test.ts'] },
   limits: { file: 'workflows/limits.ts', tests: ['test/limits.test.ts'] },
-  crontab: { file: 'workflows/crontab.ts', tests: ['test/crontab.test.ts'] },
+  crontab: { file: 'workflows/crontab.ts', tests: ['test/crontab.test.ts', 'test/crontab-rules.test.ts'] },
   stacks: { file: 'workflows/stacks.ts', tests: ['test/stacks.test.ts'] },
   names: { file: 'workflows/names.ts', tests: ['test/names.test.ts'] },
   cost: { file: 'workflows/cost.ts', tests: ['test/cost.test.ts'] },

@@ -23,8 +23,13 @@ const FROM = new Date('2026-01-01T00:00:00Z');
 
 const fixture = readFileSync(FIXTURE, 'utf8');
 // Imported when a test first asks, not at load: a mutant that breaks the import then fails those tests (a throw while
-// jest loads the file would count as an error, not as a test noticing; npm run mutate).
+// jest loads the file would count as an error, not as a test noticing; npm run mutate). Imported again by each test
+// (5 ms): with one import shared by the file, Stryker's per-test coverage credits the import's code to the first test
+// only, and runs just that one against a mutant there (the warnings test then never saw a broken warning).
 let fixtureImport: CrontabImport | undefined;
+beforeEach(() => {
+  fixtureImport = undefined;
+});
 const imported = (): CrontabImport =>
   (fixtureImport ??= importCrontab(fixture, { file: FILE, image: 'busybox:latest', timezone: 'Europe/Berlin', from: FROM }));
 const job = (name: string): ImportedJob => {

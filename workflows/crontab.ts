@@ -140,7 +140,7 @@ function value(spec: FieldSpec, token: string): number {
   // cron compares names case-insensitively, three letters only (strcasecmp against Jan..Dec, Sun..Sat).
   const index = spec.names?.indexOf(token.toUpperCase() as never) ?? -1;
   if (index < 0) {
-    throw new FieldError(`'${token}' is not a ${spec.label} value (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}-${spec.names.at(-1)}` : ''})`);
+    throw new FieldError(`'${token}' is not ${spec.label === 'hour' ? 'an' : 'a'} ${spec.label} value (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}-${spec.names.at(-1)}` : ''})`);
   }
   return spec.min + index;
 }
@@ -501,11 +501,9 @@ function readEntry(content: string, system: boolean): { fields: string[]; cron: 
       throw new FieldError(`not a cron entry, a comment or a NAME=value line: an entry is five time fields then ${system ? 'a user and ' : ''}the command`);
     }
   }
+  // cronie flags @hourly as a '*' hour and @weekly, @monthly and @yearly as a '*' day-of-week: their expansions
+  // above start with '*' in those fields, which sets the same flags (wildcard, daysStar/weekdaysStar) here.
   const cron = parseEntry(fields);
-  if (nickname?.[1] === 'hourly') cron.wildcard = true; // cronie flags @hourly as a '*' hour
-  if (nickname?.[1] === 'weekly' || nickname?.[1] === 'monthly' || nickname?.[1] === 'yearly' || nickname?.[1] === 'annually') {
-    cron.weekdaysStar = true;
-  }
   // cronie refuses a command starting with '*': it is nearly always a sixth time field (AWS's year, or seconds). A
   // year such as 2027 it would run as a command that is not found.
   const extra = /^([0-9*?,/-]+|[0-9]*L|[0-9]+W|[0-9]#[0-9])(?:\s|$)/.exec(rest);
@@ -639,11 +637,11 @@ export function withoutFileOutput(command: string): { command: string; removed: 
 
 function looksLikeEntry(text: string, system: boolean): boolean {
   try {
-    const entry = readEntry(text, system);
-    return entry === 'reboot' || entry.command !== '';
+    readEntry(text, system); // an entry, or @reboot (readEntry refuses an entry without a command)
   } catch {
     return false;
   }
+  return true;
 }
 
 function clip(text: string, max: number): string {
@@ -669,8 +667,9 @@ function nameFor(command: string): string {
     for (let i = 0; i < words.length && picked.length < 2; i++) {
       const word = words[i]!.replace(/^["']|["']$/g, '');
       // Redirections (`> /dev/null`, `2>&1`), assignments, options, variables and numbers (nice -n 10) are no names.
-      if (/^\d*[<>]/.test(word) || /^&>/.test(word)) {
-        if (/^\d*(>>?|<|&>)$/.test(word)) i++;
+      // (`&>` cannot start a word: the segments are split at every '&'.)
+      if (/^\d*[<>]/.test(word)) {
+        if (/^\d*(>>?|<)$/.test(word)) i++;
         continue;
       }
       if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || word.startsWith('-') || word.startsWith('$') || /^\d+[smhd]?$/.test(word)) {
@@ -714,7 +713,7 @@ export function uniqueName(wanted: string, taken: Set<string>, suffixes: string[
     const cut = base.slice(0, room + 1).lastIndexOf('-');
     base = cut >= room / 2 ? base.slice(0, cut) : base.slice(0, room);
   }
-  base = base.replace(/-+$/, '');
+  // A '-' left at the end (by the cut, or by the prefix) goes below, with the room for -n.
   for (let n = 1; ; n++) {
     const tail = n === 1 ? '' : `-${n}`;
     const name = `${base.slice(0, room - tail.length).replace(/-+$/, '')}${tail}`;
