@@ -20,7 +20,6 @@ import { dstChanges, type JobRow, LATE_MS, STRIP_RUNS, uiApi } from '../cli/ui/a
 import { serveUi } from '../cli/ui/server';
 import { type Job, parseCatalog } from '../workflows/catalog';
 import { monthlyEstimate } from '../workflows/cost';
-import { scheduleInWords } from '../workflows/schedule-words';
 import { seedRuns } from './support/seed-store';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -462,27 +461,5 @@ describe('the server', () => {
 
   it('a fixed port already taken is refused at start', async () => {
     await expect(serveUi({ api: api(jobs, localStore(0, [], new Date()).ops), port: served.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
-  });
-});
-
-describe('schedules in words', () => {
-  it.each([
-    ['cron(30 2 * * ? *)', 'every day at 02:30'],
-    ['cron(0 * * * ? *)', 'every hour at :00'],
-    ['cron(0/15 * * * ? *)', 'every 15 minutes'],
-    ['cron(0 9,17 ? * MON-FRI *)', 'Mon-Fri at 09:00 and 17:00'],
-    ['cron(0 23 L * ? *)', 'on the last day of the month at 23:00'],
-    ['cron(0 8 ? * 3#2 *)', 'on the 2nd Tue of the month at 08:00'],
-    ['cron(0 0/6 * * ? *)', 'every 6 hours at :00'],
-    ['cron(0/5 9-17 ? * MON-FRI *)', 'Mon-Fri every 5 minutes from 09:00 to 17:55'],
-    ['cron(0 0 1 1,7 ? *)', 'on day 1 of the month at 00:00 in Jan, Jul'],
-    ['rate(1 hour)', 'every hour'],
-    ['rate(5 minutes)', 'every 5 minutes'],
-    ['at(2026-12-24T18:00:00)', 'once, at 2026-12-24 18:00'],
-    // Too irregular to say shortly, or not a schedule: the expression itself.
-    ['cron(1,7,13,29,44 3,9 * * ? *)', 'cron(1,7,13,29,44 3,9 * * ? *)'],
-    ['cron(bad)', 'cron(bad)'],
-  ])('%s: %s', (expression, words) => {
-    expect(scheduleInWords(expression)).toBe(words);
   });
 });

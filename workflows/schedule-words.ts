@@ -29,7 +29,9 @@ function cronInWords(f: CronFields): string | undefined {
   if (days === undefined) return undefined;
   const months = f.months.length === 12 ? '' : ` in ${ranges(f.months, (m) => MONTHS[m]!)}`;
   const years = f.years.length > 0 && f.years.length <= 3 ? ` (${f.years.join(', ')})` : '';
-  return `${days ? `${days} ` : ''}${time}${months}${years}`.replace(/^every day every/, 'every');
+  // "every day" goes with a time of day ("every day at 02:30"), not with a frequency ("every 15 minutes").
+  const lead = days && !(days === 'every day' && !time.startsWith('at ')) ? `${days} ` : '';
+  return `${lead}${time}${months}${years}`;
 }
 
 /** "every day at 02:30" style: the times part, or undefined. */
