@@ -77,7 +77,10 @@ describe('catalog checks', () => {
   });
 });
 
-/** longestGap as it was written first: nextFireTimes in batches of 1,000, the next batch searched from the last time. */
+/**
+ * longestGap as it was written first: nextFireTimes in batches of 1,000, the next batch searched from the last time
+ * (without the cap of 50,000 fire times it also had: see the every-minute test below).
+ */
 function longestGapByBatches(schedule: string, timezone: string, from: Date, stopAbove = Number.POSITIVE_INFINITY) {
   const deployed = deployedSchedule(schedule, timezone);
   const parsed = parseSchedule(deployed.expression);
@@ -88,7 +91,7 @@ function longestGapByBatches(schedule: string, timezone: string, from: Date, sto
   let previous: Date | undefined;
   let seen = 0;
   let cursor = from;
-  while (seen < 50_000) {
+  for (;;) {
     const batch = nextFireTimes(parsed, { timezone: deployed.timezone, from: cursor, count: 1000 });
     for (const time of batch) {
       if (previous && time.getTime() - previous.getTime() > longest.ms) {
@@ -168,6 +171,23 @@ describe('alertProblems, rule by rule (the schedule searched from Monday 2026-12
     expect(longestGap('cron(0 8 ? * MON-FRI *)', 'UTC', now, 24 * 3_600_000)).toEqual(weekend);
     expect(longestGap('cron(0 8 ? * MON-FRI *)', 'UTC', now)).toEqual(weekend);
     expect(longestGap('rate(90 minutes)', 'Europe/Berlin', now)).toEqual({ ms: 90 * 60_000, after: now });
+  });
+
+  it('longestGap walks the whole year however often the job fires: every minute on days 1-27 waits longest after a 31-day month', () => {
+    // Dec 27 23:59 to Jan 1 00:00: 4 days and a minute. A walk cut off after 50,000 fire times (~35 days) from
+    // Nov 20 saw only Nov 27 to Dec 1 (3 days and a minute) and accepted a deadline the alarm would miss each such month.
+    const from = new Date('2026-11-20T00:00:00Z');
+    expect(longestGap('cron(* * 1-27 * ? *)', 'UTC', from)).toEqual({ ms: 5761 * 60_000, after: new Date('2026-12-27T23:59:00Z') });
+    expect(alertProblems({ ...base, schedule: 'cron(* * 1-27 * ? *)', successDeadlineMinutes: 5000 }, from)).toEqual(tooShort(5000, 5761, '2026-12-27T23:59:00.000Z'));
+  });
+
+  it('a daily schedule that names its years is walked day by day, not taken as every day: its longest wait is between the years', () => {
+    const from = new Date('2026-12-20T00:00:00Z');
+    const yearLong = { ms: 8784 * 3_600_000, after: new Date('2026-12-31T08:00:00Z') };
+    expect(longestGap('cron(0 8 * * ? 2026,2028)', 'UTC', from)).toEqual(yearLong);
+    expect(longestGap('cron(0 8 * * ? 2021-2026,2028)', 'UTC', from)).toEqual(yearLong);
+    // Every year the walk can reach: every day alike, 24 hours.
+    expect(longestGap('cron(0 8 * * ? 2026-2031)', 'UTC', from)).toEqual({ ms: 24 * 3_600_000, after: new Date('2026-12-20T08:00:00Z') });
   });
 
   it('longestGap refuses a zone or a start it cannot search from, as nextFireTimes does', () => {
