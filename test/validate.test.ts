@@ -141,3 +141,44 @@ describe('definitionShape', () => {
     expect(definitionShape(other)).not.toBe(b);
   });
 });
+
+describe('definitionShape, value by value', () => {
+  const shapeOf = (value: unknown) => JSON.parse(definitionShape(value));
+
+  it('keeps the value of every key the ASL grammar constrains, and of any key ending in Path; other text becomes s', () => {
+    const structural = ['Type', 'Next', 'Default', 'StartAt', 'Resource', 'Mode', 'ExecutionType', 'InputType', 'CSVHeaderLocation',
+      'QueryLanguage', 'Variable', 'ItemsPath', 'ResultPath', 'InputPath', 'OutputPath', 'SecondsPath', 'TimestampPath',
+      'ErrorPath', 'CausePath', 'JitterStrategy', 'ErrorEquals', 'Transformation', 'OutputType', 'MaxConcurrencyPath'];
+    const given = Object.fromEntries(structural.map((k) => [k, `value of ${k}`]));
+    expect(shapeOf({ ...given, Comment: 'free text', PathNot: 'x', Name: 'Path' })).toEqual({ ...given, Comment: 's', PathNot: 's', Name: 's' });
+    // Inside lists too (ErrorEquals), and at the top.
+    expect(shapeOf({ ErrorEquals: ['States.Timeout', 'JobFailed'], Tags: ['a', 'b'] })).toEqual({ ErrorEquals: ['States.Timeout', 'JobFailed'], Tags: ['s', 's'] });
+    expect(shapeOf('text')).toBe('s');
+  });
+
+  it('in a path or intrinsic (a key ending in .$) numbers become 1 and a list of them one 1; elsewhere text keeps its digits out', () => {
+    expect(shapeOf({ 'a.$': 'States.Array(30, 60, 120)', 'b.$': 'States.MathAdd($.n, 2.75)', 'c.$': '$.items[12]', d: 'a1' }))
+      .toEqual({ 'a.$': 'States.Array(1)', 'b.$': 'States.MathAdd($.n, 1)', 'c.$': '$.items[1]', d: 's' });
+  });
+
+  it('numbers keep their sign, whether whole, and which of the schema\'s maxima (100, 262144) they pass', () => {
+    const numbers = [0, 1, 100, 101, -100, -101, 262_144, 262_145, -262_145, 2.5, -0.5, 1e9];
+    expect(numbers.map((n) => shapeOf({ n }).n)).toEqual([0, 1, 1, 101, -1, -101, 101, 262_145, -262_145, 1.5, -1.5, 262_145]);
+    expect(shapeOf({ t: true, f: false, z: null })).toEqual({ t: true, f: false, z: null });
+  });
+});
+
+describe('validateDefinitions with a validator that says what it was given', () => {
+  it('a shape refused but the job\'s own definition accepted is no problem; a refusal lists the errors joined by "; "', () => {
+    // The generalised shape can break what the values made valid: then the job's own definition decides.
+    const seen: unknown[] = [];
+    const validator: AslValidator = (definition) => {
+      seen.push(definition);
+      const own = JSON.stringify(definition).includes('"Comment":"mine"');
+      return { isValid: own, errorsText: (separator = ', ') => ['first', 'second'].join(separator) };
+    };
+    expect(validateDefinitions({ ok: { Comment: 'mine' } }, validator)).toEqual([]);
+    expect(seen).toEqual([{ Comment: 's' }, { Comment: 'mine' }]);
+    expect(validateDefinitions({ bad: { Comment: 'theirs' } }, validator)).toEqual(['state machine bad: first; second']);
+  });
+});
