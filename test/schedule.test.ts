@@ -7,7 +7,7 @@ import { parseCatalog } from '../workflows/catalog';
 import { stageTemplate, toStageParams } from '../workflows/resources';
 import {
   deployedExpression, deployedSchedule, isValidTimezone, nextFireTimes, parseSchedule, scheduleProblem, ScheduleError,
-  startsAtDeployNote, type CronFields,
+  startsAtDeployNote, type CronFields, fireTimesUntil,
 } from '../workflows/schedule';
 
 function fields(expression: string): CronFields {
@@ -945,5 +945,32 @@ describe('timezoneProblem on its own', () => {
       // Assess
       expect(timezoneProblem('Europe/Berln')).toBe("'Europe/Berln' is not an IANA time zone such as Europe/Berlin or UTC: did you mean Europe/Berlin?");
     });
+  });
+});
+
+describe('fireTimesUntil: the fire times in a window, in batches', () => {
+  const minutely = parseSchedule('cron(* * * * ? *)');
+  const after = new Date('2026-12-08T00:00:00Z');
+  const minutes = (n: number) => after.getTime() + n * 60_000;
+
+  it('includes a time equal to until, and none after it', () => {
+    const times = fireTimesUntil(minutely, 'UTC', after, minutes(3));
+    expect(times.map((t) => t.toISOString())).toEqual(['2026-12-08T00:01:00.000Z', '2026-12-08T00:02:00.000Z', '2026-12-08T00:03:00.000Z']);
+  });
+
+  it('gives at most cap times, exactly cap when there are more', () => {
+    expect(fireTimesUntil(minutely, 'UTC', after, minutes(100), 5)).toHaveLength(5);
+    expect(fireTimesUntil(minutely, 'UTC', after, minutes(100), 0)).toEqual([]);
+    // Across batch ends (32, then 64, ...): every time once, in order.
+    const many = fireTimesUntil(minutely, 'UTC', after, minutes(5000));
+    expect(many).toHaveLength(5000);
+    expect(many.every((t, i) => t.getTime() === minutes(i + 1))).toBe(true);
+    expect(fireTimesUntil(minutely, 'UTC', after, minutes(5000), 4097)).toHaveLength(4097);
+  });
+
+  it('stops where the schedule ends: a one-time at() gives its one time, a year range its last', () => {
+    expect(fireTimesUntil(parseSchedule('at(2026-12-24T18:00:00)'), 'Europe/Berlin', after, minutes(60 * 24 * 30)).map((t) => t.toISOString()))
+      .toEqual(['2026-12-24T17:00:00.000Z']);
+    expect(fireTimesUntil(parseSchedule('cron(0 12 * * ? 2026)'), 'UTC', after, minutes(60 * 24 * 365)).at(-1)!.toISOString()).toBe('2026-12-31T12:00:00.000Z');
   });
 });
