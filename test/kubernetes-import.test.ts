@@ -826,6 +826,10 @@ spec:
       '              args: [true]\n            - name: b\n              image: busybox:1.36\n            - {image: busybox:1.36}\n'));
     // Assess
     expect(warnings).toEqual(['c.yaml:15: x: containers b, ?: a job runs one container: only the first, x, was imported']);
+    // A first container without a name is said to have none, not named by an empty string.
+    const unnamed = imported(manifest(DAILY).replace('- name: x\n              image', '- image').replace('              args: [true]\n',
+      '              args: [true]\n            - name: b\n              image: busybox:1.36\n'));
+    expect(unnamed.warnings).toEqual(['c.yaml:14: x: containers b: a job runs one container: only the first, which has no name, was imported']);
   });
 
   it('warns of a fall-back repeat only where the schedule fires in it, by month, day of the month and weekday', () => {
@@ -905,7 +909,7 @@ spec:
     expect(old.jobs[0]!.comments).toEqual(["c.yaml line 1: CronJob x, schedule '0 0 * * *'", 'line 2: apiVersion batch/v1beta1: read as batch/v1',
       'note: no activeDeadlineSeconds: Kubernetes let it run until done; the catalog stops an attempt after timeoutSeconds (default 3600)']);
     expect(blank.specs[0]!.description).toBe('CronJob x');
-    expect(odd.warnings).toEqual(['c.yaml:16: x: env : not a name the catalog takes (letters, digits and _, not STEPCRON_): rename it',
+    expect(odd.warnings).toEqual(['c.yaml:16: x: env entry 1 has no name (Kubernetes refuses it): left out',
       'c.yaml:17: x: env V comes from valueFrom: give its value under environment: (or secrets:)']);
   });
 });

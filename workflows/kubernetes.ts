@@ -456,7 +456,8 @@ function cronJob(m: Manifest, file: string, taken: Set<string>, prefix: string, 
   } else {
     const list = containers as Array<Record<string, unknown>>;
     if (list.length > 1) {
-      notes.push([m.line([...pod, 'containers', 1]), `containers ${list.slice(1).map((c) => String(c.name ?? '?')).join(', ')}: a job runs one container: only the first, ${String(list[0]!.name ?? '')}, was imported`]);
+      const first = list[0]!.name === undefined ? 'which has no name' : String(list[0]!.name);
+      notes.push([m.line([...pod, 'containers', 1]), `containers ${list.slice(1).map((c) => String(c.name ?? '?')).join(', ')}: a job runs one container: only the first, ${first}, was imported`]);
     }
     const image = m.get([...container, 'image']);
     if (typeof image === 'string' && image !== '') out.image = image;
@@ -582,6 +583,11 @@ function environmentOf(m: Manifest, container: Array<string | number>, out: Omit
     const path = [...container, 'env', i];
     const name = String(entry?.name ?? '');
     const line = m.line(path);
+    if (!name) {
+      // `env: [~]` or an entry without a name: Kubernetes refuses it; nothing to carry over.
+      notes.push([line, `env entry ${i + 1} has no name (Kubernetes refuses it): left out`]);
+      return;
+    }
     if (!envNameOk(name)) {
       notes.push([line, `env ${name}: not a name the catalog takes (letters, digits and _, not STEPCRON_): rename it`]);
       return;
