@@ -76,7 +76,7 @@ function session(body: string): Array<{ args: string[]; shown: string[] }> {
 }
 
 /**
- * What varies from one run to the next, made alike: execution ids, the clock (ISO and as shown, relative times),
+ * What varies from one run to the next, made alike: execution ids, the clock (ISO and as shown, relative times, dates),
  * durations, and the alignment of columns (a terminal's spaces, a pipe's tabs).
  */
 function volatile(line: string): string {
@@ -84,6 +84,8 @@ function volatile(line: string): string {
     .replace(/\d{8}T\d{6}Z-[0-9a-f]{4}/g, '<execution>')
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z/g, '<time>')
     .replace(/(\d{4}-)?\d{2}-\d{2} \d{2}:\d{2}/g, '<time>')
+    // A date alone: the sample job names its report by the day it runs (s3://acme-reports/2026-12-07.pdf).
+    .replace(/\b\d{4}-\d{2}-\d{2}\b/g, '<date>')
     .replace(/^\d{2}:\d{2}:\d{2} /, '<clock> ')
     .replace(/ by \S+@\S+ at /g, ' by <user>@<host> at ')
     .replace(/\((in [^()]+|[^()]+ ago)\)/g, '(<relative>)')
