@@ -590,3 +590,25 @@ describe('YAML errors are placed at the job and field of their line', () => {
     expect(problems(text)).toEqual([expected]);
   });
 });
+
+describe('a few edges mutation testing found untested', () => {
+  const job = (fields: string) => `jobs:\n  job-a:\n    description: a job\n    schedule: cron(0 2 * * ? *)\n    image: img:1\n    command: [run]\n${fields}`;
+
+  it('each alert field alone is checked against the schedule and timeout', () => {
+    expect(problems(job('    successDeadlineMinutes: 60\n'))[0]).toMatch(/^jobs\.job-a\.successDeadlineMinutes: 60 min is not longer than the schedule's longest wait between runs \(1440 min/);
+    expect(problems(job('    minRuntimeSeconds: 3600\n'))).toEqual(['jobs.job-a.minRuntimeSeconds: 3600 s is not below timeoutSeconds (3600): every successful run would be reported as too fast']);
+  });
+
+  it('a catalog of exactly 1 MiB is read; one byte more is not', () => {
+    const text = job('');
+    const padded = `${text}#${'x'.repeat(MAX_CATALOG_BYTES - Buffer.byteLength(text) - 2)}\n`;
+    expect(Buffer.byteLength(padded)).toBe(MAX_CATALOG_BYTES);
+    expect(parseCatalog(padded, { stage: 'dev' }).map((j) => j.name)).toEqual(['job-a']);
+    expect(() => parseCatalog(`${padded} `, { stage: 'dev' })).toThrow(/is 1048577 bytes/);
+  });
+
+  it('unknownEnabledStages reads a catalog with defaults and no jobs, or jobs and no defaults', () => {
+    expect(unknownEnabledStages('defaults:\n  enabled: {prdo: false}\n', ['prod'])).toHaveLength(1);
+    expect(unknownEnabledStages('jobs:\n  a: {enabled: {prdo: false}}\n', ['prod'])).toHaveLength(1);
+  });
+});
