@@ -155,6 +155,12 @@ describe('parseFaults', () => {
     ]);
   });
 
+  it('reads <times> of 1, refuses a count with junk before it, and sets exitCode only on exit faults', () => {
+    expect(parseFaults(['RunTask=throttle:1'], nightly)).toStrictEqual([{ state: 'RunTask', kind: 'throttle', times: 1, spec: 'RunTask=throttle:1' }]);
+    expect(() => parseFaults(['RunTask=throttle:x2'], nightly)).toThrow("--fault: 'RunTask=throttle:x2': <times> must be a whole number of at least 1");
+    expect(parseFaults(['RunTask=exit:3'], nightly)).toStrictEqual([{ state: 'RunTask', kind: 'exit', exitCode: 3, times: 1, spec: 'RunTask=exit:3' }]);
+  });
+
   it('taskStatesOf: every Task state with its Resource, inside inline and Distributed Maps too', () => {
     expect(Object.fromEntries(taskStatesOf(tenants))).toMatchObject({
       Precheck: 'arn:aws:states:::lambda:invoke', RunTask: 'arn:aws:states:::ecs:runTask.sync', 'RunTask-json': 'arn:aws:states:::ecs:runTask.sync',
@@ -279,6 +285,25 @@ describe('what each fault records and passes on, field by field', () => {
     const zero = withFaults(services, faultsFor('RunTask=exit:0'), { job });
     await zero.services.runTask(params(), 'RunTask');
     expect(zero.injected[0]!.error).toBe('none');
+  });
+
+  it('a fault named by a Distributed Map copy hits that copy only, not the state of its base name', async () => {
+    const { services } = fakeServices();
+    const tenant = sample('tenant-sync');
+    const faulty = withFaults(services, parseFaults(['RunTask-json=exit:3'], definitionOf(tenant)), { job: tenant });
+    const copy = await faulty.services.runTask(params('a'), 'RunTask-json');
+    const other = await faulty.services.runTask(params('a'), 'RunTask');
+    expect([copy.Containers[0]!.ExitCode, other.Containers[0]!.ExitCode]).toEqual([3, 0]);
+  });
+
+  it('records the error each fault stands for, ECS\'s capacity reason word for word', async () => {
+    expect(CAPACITY_REASON).toBe('Capacity is unavailable at this time. Please try again later or in a different availability zone');
+    const { services } = fakeServices();
+    const faulty = withFaults(services, faultsFor('RunTask=spot-interruption', 'RunTask=timeout'), { job, skipWaits: true });
+    await faulty.services.runTask(params('a'), 'RunTask');
+    await faulty.services.runTask(params('a'), 'RunTask').catch(() => undefined);
+    faulty.close();
+    expect(faulty.injected.map((i) => i.error)).toEqual(['States.TaskFailed', 'States.Timeout']);
   });
 
   it('the stopped task it reports is the job\'s, on the cluster and task definition the state asked for, with ECS\'s stop fields', async () => {
