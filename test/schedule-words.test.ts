@@ -51,6 +51,17 @@ describe('schedules in words', () => {
     ['rate(5 minutes)', 'every 5 minutes'],
     ['rate(2 days)', 'every 2 days'],
     ['at(2026-12-24T18:00:00)', 'once, at 2026-12-24 18:00'],
+    // Every weekday's and month's name.
+    ['cron(0 8 ? * SUN,TUE,THU,SAT *)', 'Sun, Tue, Thu, Sat at 08:00'],
+    ['cron(0 8 ? * MON,WED,FRI *)', 'Mon, Wed, Fri at 08:00'],
+    ['cron(0 8 1 1,3,5,7,9,11 ? *)', 'on day 1 of the month at 08:00 in Jan, Mar, May, Jul, Sep, Nov'],
+    ['cron(0 8 1 2,4,6,8,10,12 ? *)', 'on day 1 of the month at 08:00 in Feb, Apr, Jun, Aug, Oct, Dec'],
+    // Two neighbours are a list, three a range.
+    ['cron(0 8 ? * MON,TUE *)', 'Mon, Tue at 08:00'],
+    ['cron(0 8 ? * MON-WED,FRI,SAT *)', 'Mon-Wed, Fri, Sat at 08:00'],
+    // Exactly 4 times an hour are listed; 4 times a day too.
+    ['cron(1,2,3,4 * * * ? *)', 'every hour at :01, :02, :03, :04'],
+    ['cron(0 1,2,3,4 * * ? *)', 'every day at 01:00, 02:00, 03:00 and 04:00'],
   ])('%s: %s', (expression, words) => {
     expect(scheduleInWords(expression)).toBe(words);
   });
