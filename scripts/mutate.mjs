@@ -186,8 +186,14 @@ function writeMarkdown() {
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`npm run mutate [-- [--no-static] module ...]: mutation testing of each pure module against its own tests
-(all modules when none is named; results and equivalent survivors in MUTATION.md). Exit 1 when a module scores below
+(all modules when none is named; results and equivalent survivors in MUTATION.md; --table only rewrites MUTATION.md's
+table from reports/mutation/*.summary.json). Exit 1 when a module scores below
 ${TARGET}% or Stryker fails on one (the others still run). Modules: ${Object.keys(modules).join(', ')}`);
+  process.exit(0);
+}
+if (args.includes('--table')) {
+  // Only MUTATION.md's table, from the summaries as they are (after merging branches that each ran some modules).
+  writeMarkdown();
   process.exit(0);
 }
 const ignoreStatic = args.includes('--no-static');
