@@ -126,20 +126,23 @@ export function importCopilot(file: string, text: string, options: CopilotOption
   const cpu = m.get(['cpu']);
   const memory = m.get(['memory']);
   if (cpu !== undefined || memory !== undefined) {
-    const size = typeof (cpu ?? 256) === 'number' && typeof (memory ?? 512) === 'number' ? fargateSize(Number(cpu ?? 256), Number(memory ?? 512)) : undefined;
-    if (size) {
-      spec.cpu = size.cpu;
-      spec.memory = size.memory;
-      if (size.cpu !== (cpu ?? 256) || size.memory !== (memory ?? 512)) {
-        notes.push([m.line([cpu !== undefined ? 'cpu' : 'memory']), `cpu ${String(cpu ?? 256)}, memory ${String(memory ?? 512)} is no Fargate size: the smallest that fits, cpu ${size.cpu}, memory ${size.memory}`]);
-      }
-    } else if (typeof (cpu ?? 256) !== 'number') {
-      // Copilot takes numbers only: CPU units and MiB (a field left out is its default, 256 or 512).
+    // Copilot takes numbers only: CPU units and MiB; a field left out is its default, 256 or 512.
+    const [units, mib] = [cpu ?? 256, memory ?? 512];
+    const line = m.line([cpu !== undefined ? 'cpu' : 'memory']);
+    if (typeof units !== 'number') {
       problems.push(at(file, m.line(['cpu']), `cpu '${String(cpu)}' is not a number: Copilot takes CPU units, e.g. 1024`));
-    } else if (typeof (memory ?? 512) !== 'number') {
+    } else if (typeof mib !== 'number') {
       problems.push(at(file, m.line(['memory']), `memory '${String(memory)}' is not a number: Copilot takes MiB, e.g. 2048`));
     } else {
-      problems.push(at(file, m.line([cpu !== undefined ? 'cpu' : 'memory']), `cpu ${String(cpu ?? 256)}, memory ${String(memory ?? 512)}: no Fargate size has that much: use a Fargate size`));
+      const size = fargateSize(units, mib);
+      if (!size) problems.push(at(file, line, `cpu ${units}, memory ${mib}: no Fargate size has that much: use a Fargate size`));
+      else {
+        spec.cpu = size.cpu;
+        spec.memory = size.memory;
+        if (size.cpu !== units || size.memory !== mib) {
+          notes.push([line, `cpu ${units}, memory ${mib} is no Fargate size: the smallest that fits, cpu ${size.cpu}, memory ${size.memory}`]);
+        }
+      }
     }
   }
   const platform = m.get(['platform']);
