@@ -180,7 +180,7 @@ export const JobSchema = z.strictObject({
  * Rules across fields, checked on the raw spec so they are reported alongside the field errors (a zod refinement
  * on the object would only run once every field is valid).
  */
-function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string; message: string }> {
+function crossFieldProblems(spec: Record<string, unknown>, now: Date): Array<{ path: string; message: string }> {
   const problems: Array<{ path: string; message: string }> = [];
   const num = (key: string, fallback: number) => (spec[key] === undefined ? fallback : spec[key]);
   const cpu = num('cpu', 256);
@@ -231,7 +231,7 @@ function crossFieldProblems(spec: Record<string, unknown>): Array<{ path: string
         successDeadlineMinutes: field('successDeadlineMinutes'),
         runtimeWarningSeconds: field('runtimeWarningSeconds'),
         minRuntimeSeconds: field('minRuntimeSeconds'),
-      }));
+      }, now));
     }
   }
   const codes = spec.exitCodes as { retry?: unknown; fail?: unknown } | undefined;
@@ -399,6 +399,8 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
   const names = Object.keys(catalog.data.jobs);
   if (names.length === 0) problems.push('jobs: the catalog defines no jobs');
   const seen = new Map<string, string>();
+  // One clock for the whole catalog: every job's schedule is searched from the same instant (and jobs alike, once).
+  const now = new Date();
   for (const name of names) {
     if (!/^[a-z][a-z0-9-]*$/.test(name)) {
       problems.push(`jobs.${name}: job names use lowercase letters, digits and '-', starting with a letter`);
@@ -416,7 +418,7 @@ export function parseCatalog(text: string, options: CatalogOptions): Job[] {
     const own = catalog.data.jobs[name]!;
     const spec = mergeDefaults(catalog.data.defaults, own);
     const parsed = JobSchema.safeParse(spec, { reportInput: true });
-    const crossField = crossFieldProblems(spec).map((p) => `jobs.${name}.${p.path}: ${p.message}`);
+    const crossField = crossFieldProblems(spec, now).map((p) => `jobs.${name}.${p.path}: ${p.message}`);
     if (!parsed.success || crossField.length) {
       for (const issue of parsed.error?.issues ?? []) {
         // A value that comes from defaults: (and not the job) is fixed there: named there, once.
